@@ -1,0 +1,214 @@
+// The op interface: tensors are handles a backend owns, ops are calls. Everything above
+// src/kernels/ (model, training, SPPO) talks to a Backend only, so it runs unchanged on
+// WebGPU (src/kernels/webgpu/) and on the WebAssembly CPU backend (src/kernels/wasm/).
+//
+// Conventions for every op:
+// - Row-major, contiguous tensors. Shapes are given as comments `(rows, cols)`.
+// - The output comes first in the argument list and is written, never read, unless the
+//   op says `accumulate` (then out += result — how gradients of shared weights add up).
+// - Outputs never alias inputs unless the op says it works in place.
+// - A backend may queue work (WebGPU records a whole step into one command encoder);
+//   `read()` flushes and waits. Ops never read back to the host on their own.
+// - Sizes are taken from the tensors where unambiguous; the option objects give the rest.
+//   Mismatched sizes throw a ShapeError naming the op and the tensors.
+
+export type DType = 'f32' | 'i32';
+export type TypedArrayFor<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
+
+export interface Tensor {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  /** element count = product of shape */
+  readonly size: number;
+  /** name of the backend that owns it ('webgpu' | 'wasm') */
+  readonly backend: string;
+  /** optional label for error messages and debugging */
+  label?: string;
+}
+
+export class ShapeError extends Error {
+  constructor(msg: string) { super(msg); this.name = 'ShapeError'; }
+}
+
+export interface MatmulOptions {
+  /** out (M,N) = op(a) @ op(b); a is (M,K), or (K,M) when transA; b is (K,N), or (N,K) when transB */
+  m: number; n: number; k: number;
+  transA?: boolean; transB?: boolean;
+  /** bias (N), added to every row */
+  bias?: Tensor;
+  /** number of independent products; a, b, out hold `batch` matrices back to back */
+  batch?: number;
+  /** b is one matrix shared by every batch entry (a weight) */
+  broadcastB?: boolean;
+  /** out += result */
+  accumulate?: boolean;
+  /** result scaled by alpha before bias/accumulate (default 1) */
+  alpha?: number;
+}
+
+export interface AttentionOptions {
+  /** q (B,T,Hq,D), k and v (B,T,Hkv,D), out (B,T,Hq,D); Hq % Hkv == 0 (grouped-query) */
+  batch: number; seq: number; heads: number; kvHeads: number; headDim: number;
+  /** default 1/sqrt(headDim) */
+  scale?: number;
+  /** (B,T) i32: 1 = real token, 0 = padding. Keys at padding are never attended to;
+   *  a query row with no key to attend to gives zeros. Causal masking always applies. */
+  keyMask?: Tensor;
+}
+
+export interface RopeOptions {
+  /** x and out (B,T,H,D); positions (B*T) i32 */
+  batch: number; seq: number; heads: number; headDim: number;
+  theta: number;
+  /** rotate only the first rotaryDim dims of each head (default headDim) */
+  rotaryDim?: number;
+  /** 'half': Hugging Face rotate_half (pairs i, i+d/2); 'interleaved': pairs 2i, 2i+1 */
+  layout: 'half' | 'interleaved';
+  /** rotate by -angle: the backward pass (R^T = R^-1) */
+  inverse?: boolean;
+}
+
+export interface AdamWOptions {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** 1-based step count, for bias correction */
+  step: number;
+  /** global-norm clipping without a host round-trip: gradients are scaled by
+   *  min(1, maxNorm / sqrt(normSq[0])) where normSq (1) holds Σ g² over all parameters */
+  clip?: { normSq: Tensor; maxNorm: number };
+}
+
+export interface RMSpropOptions {
+  /** PyTorch semantics: v = α v + (1-α) g²; p -= lr g / (sqrt(v) + eps); weight decay is L2 (g += wd p) */
+  lr: number; alpha: number; eps: number; weightDecay: number;
+  /** with momentum > 0: buf = μ buf + g/(sqrt(v)+eps); p -= lr buf */
+  momentum?: number;
+  clip?: { normSq: Tensor; maxNorm: number };
+}
+
+export interface SGDOptions {
+  /** PyTorch semantics: g += wd p; buf = g at step 1, else μ buf + (1-dampening) g;
+   *  nesterov: g + μ buf, else buf; p -= lr · that */
+  lr: number; momentum: number; weightDecay: number; dampening?: number; nesterov?: boolean;
+  step: number;
+  clip?: { normSq: Tensor; maxNorm: number };
+}
+
+export interface Backend {
+  readonly name: 'webgpu' | 'wasm';
+  /** human-readable description of where it runs (adapter, threads) */
+  readonly description: string;
+
+  // ---- memory ------------------------------------------------------------------------
+  /** a new tensor; contents unspecified until written */
+  tensor(shape: readonly number[], dtype?: DType, label?: string): Tensor;
+  /** a new tensor holding data (length must equal the shape's size) */
+  fromArray(data: Float32Array | Int32Array | number[], shape: readonly number[], dtype?: DType, label?: string): Tensor;
+  /** overwrite t[offset .. offset+data.length) (elements) */
+  write(t: Tensor, data: Float32Array | Int32Array, offset?: number): void;
+  /** flush queued work and copy t (or a range of elements) back to the host */
+  read(t: Tensor, offset?: number, count?: number): Promise<Float32Array | Int32Array>;
+  dispose(t: Tensor): void;
+  /** submit queued work (WebGPU); no-op where work runs eagerly */
+  flush(): void;
+  /** wait until all submitted work is done */
+  sync(): Promise<void>;
+  /** release everything the backend holds */
+  destroy(): void;
+
+  // ---- elementwise (all f32; sizes must match) -----------------------------------------
+  fill(t: Tensor, value: number): void;
+  /** dst[dstOffset + i] = src[srcOffset + i], i < count (elements; default whole tensor) */
+  copy(dst: Tensor, src: Tensor, o?: { srcOffset?: number; dstOffset?: number; count?: number }): void;
+  add(out: Tensor, a: Tensor, b: Tensor): void;
+  mul(out: Tensor, a: Tensor, b: Tensor): void;
+  /** out = x * s */
+  scale(out: Tensor, x: Tensor, s: number): void;
+  /** y += alpha * x (in place on y) */
+  axpy(y: Tensor, x: Tensor, alpha: number): void;
+
+  // ---- reductions ---------------------------------------------------------------------
+  /** out (1) = Σ x² (accumulate: out += Σ x²) — for global gradient norms */
+  sumSquares(out: Tensor, x: Tensor, o?: { accumulate?: boolean }): void;
+  /** out (C) = Σ_rows x (N,C) — bias gradients; accumulate: out += */
+  sumRows(out: Tensor, x: Tensor, o?: { accumulate?: boolean }): void;
+  /** out (B) = Σ_t x[b,t]·mask[b,t] over x, mask (B,T) f32 — per-sequence masked sums */
+  seqSum(out: Tensor, x: Tensor, mask: Tensor): void;
+  /** dx (B,T) = dout[b]·mask[b,t] */
+  seqSumBackward(dx: Tensor, dout: Tensor, mask: Tensor): void;
+
+  // ---- matmul -------------------------------------------------------------------------
+  matmul(out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void;
+
+  // ---- normalisation ------------------------------------------------------------------
+  /** x (N,C) → out (N,C) = x·rstd·w, rstd (N) saved for backward; w (C) */
+  rmsnorm(out: Tensor, rstd: Tensor, x: Tensor, w: Tensor, eps: number): void;
+  /** dx (N,C) written; dw (C) accumulated */
+  rmsnormBackward(dx: Tensor, dw: Tensor, dout: Tensor, x: Tensor, w: Tensor, rstd: Tensor): void;
+  /** x (N,C) → out = (x-mean)·rstd·w + b; mean, rstd (N) saved */
+  layernorm(out: Tensor, mean: Tensor, rstd: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void;
+  /** dx written; dw, db (C) accumulated */
+  layernormBackward(dx: Tensor, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, mean: Tensor, rstd: Tensor): void;
+
+  // ---- softmax family -----------------------------------------------------------------
+  /** row softmax over the last dim `cols` of x (N,cols) */
+  softmax(out: Tensor, x: Tensor, cols: number): void;
+  /** dx = y ⊙ (dy − Σ dy⊙y) per row */
+  softmaxBackward(dx: Tensor, y: Tensor, dy: Tensor, cols: number): void;
+  /** row log-softmax over x (N,cols) */
+  logSoftmax(out: Tensor, x: Tensor, cols: number): void;
+  /** logits (N,V), targets (N) i32 → logp (N) = log softmax(logits)[target], lse (N) saved.
+   *  A target < 0 means "ignore": logp = 0. */
+  tokenLogprobs(logp: Tensor, lse: Tensor, logits: Tensor, targets: Tensor): void;
+  /** dlogits (N,V) = dlogp[n]·(onehot(target) − softmax(logits)); 0 for ignored rows */
+  tokenLogprobsBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void;
+
+  // ---- positional & attention ---------------------------------------------------------
+  rope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOptions): void;
+  /** causal multi-head attention with grouped-query heads; lse (B,Hq,T) saved for backward */
+  attention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): void;
+  /** dq (B,T,Hq,D), dk, dv (B,T,Hkv,D) written */
+  attentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void;
+
+  // ---- activations --------------------------------------------------------------------
+  silu(out: Tensor, x: Tensor): void;
+  siluBackward(dx: Tensor, x: Tensor, dout: Tensor): void;
+  /** out = silu(gate) ⊙ up */
+  swiglu(out: Tensor, gate: Tensor, up: Tensor): void;
+  swigluBackward(dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor, up: Tensor): void;
+  /** GELU, tanh approximation (GPT-2's gelu_new) */
+  gelu(out: Tensor, x: Tensor): void;
+  geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void;
+
+  // ---- embeddings ---------------------------------------------------------------------
+  /** table (V,C), ids (N) i32 → out (N,C); an id outside [0,V) throws on the host where
+   *  ids are known, and yields zeros on the device */
+  embedding(out: Tensor, table: Tensor, ids: Tensor): void;
+  /** dtable (V,C) += scatter of dout (N,C) at ids (deterministic order) */
+  embeddingBackward(dtable: Tensor, dout: Tensor, ids: Tensor): void;
+
+  // ---- optimizers (in place on param and state) ---------------------------------------
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void;
+  rmsprop(param: Tensor, grad: Tensor, sq: Tensor, buf: Tensor | null, o: RMSpropOptions): void;
+  sgd(param: Tensor, grad: Tensor, buf: Tensor | null, o: SGDOptions): void;
+}
+
+/** product of a shape */
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`bad dimension ${d} in shape [${shape.join(', ')}]`);
+    n *= d;
+  }
+  return n;
+}
+
+/** throws a ShapeError unless t holds exactly `want` elements */
+export function expectSize(op: string, name: string, t: Tensor, want: number): void {
+  if (t.size !== want) {
+    throw new ShapeError(`${op}: ${name}${t.label ? ` "${t.label}"` : ''} has ${t.size} elements [${t.shape.join(', ')}], expected ${want}`);
+  }
+}
+
+export function expectDtype(op: string, name: string, t: Tensor, dtype: DType): void {
+  if (t.dtype !== dtype) throw new ShapeError(`${op}: ${name} must be ${dtype}, got ${t.dtype}`);
+}

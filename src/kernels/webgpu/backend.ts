@@ -1,0 +1,96 @@
+// The WebGPU backend: the op interface over WebGPUContext. Each op family lives in its own
+// file under ops/ (forward and backward side by side) with its WGSL in shaders/.
+import type { AdamWOptions, AttentionOptions, Backend, DType, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
+import { ShapeError, sizeOf } from '../backend.js';
+import { acquireGPU, type AcquireOptions, type GPUContext } from '../../gpu/device.js';
+import { GPUTensor, WebGPUContext } from './context.js';
+import * as ew from './ops/elementwise.js';
+import * as red from './ops/reduce.js';
+import * as mm from './ops/matmul.js';
+import * as norm from './ops/norm.js';
+import * as sm from './ops/softmax.js';
+import * as rope from './ops/rope.js';
+import * as attn from './ops/attention.js';
+import * as act from './ops/activation.js';
+import * as emb from './ops/embedding.js';
+import * as opt from './ops/optim.js';
+
+export class WebGPUBackend implements Backend {
+  readonly name = 'webgpu' as const;
+  readonly ctx: WebGPUContext;
+  constructor(readonly gpu: GPUContext) { this.ctx = new WebGPUContext(gpu); }
+
+  static async create(opts: AcquireOptions = {}): Promise<WebGPUBackend> {
+    return new WebGPUBackend(await acquireGPU(opts));
+  }
+
+  get description(): string {
+    const i = this.gpu.info;
+    return `webgpu on ${i.description || i.architecture || i.vendor}${this.gpu.software ? ' (software emulation)' : ''}`;
+  }
+
+  /** cast with an ownership check */
+  t(x: Tensor): GPUTensor {
+    if (!(x instanceof GPUTensor)) throw new ShapeError(`webgpu: tensor${x.label ? ` "${x.label}"` : ''} belongs to backend "${x.backend}"`);
+    return x;
+  }
+
+  tensor(shape: readonly number[], dtype: DType = 'f32', label?: string): Tensor { return this.ctx.createTensor(shape, dtype, label); }
+  fromArray(data: Float32Array | Int32Array | number[], shape: readonly number[], dtype?: DType, label?: string): Tensor {
+    const dt: DType = dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
+    const arr = Array.isArray(data) ? (dt === 'i32' ? Int32Array.from(data) : Float32Array.from(data)) : data;
+    if (arr.length !== sizeOf(shape)) throw new ShapeError(`fromArray: ${arr.length} values for shape [${shape.join(', ')}]`);
+    const t = this.ctx.createTensor(shape, dt, label);
+    this.ctx.upload(t, arr);
+    return t;
+  }
+  write(t: Tensor, data: Float32Array | Int32Array, offset = 0): void { this.ctx.upload(this.t(t), data, offset); }
+  read(t: Tensor, offset?: number, count?: number): Promise<Float32Array | Int32Array> { return this.ctx.download(this.t(t), offset, count); }
+  dispose(t: Tensor): void { this.ctx.release(this.t(t)); }
+  flush(): void { this.ctx.flush(); }
+  sync(): Promise<void> { return this.ctx.sync(); }
+  destroy(): void { this.ctx.destroy(); }
+
+  fill(t: Tensor, value: number): void { ew.fill(this, t, value); }
+  copy(dst: Tensor, src: Tensor, o?: { srcOffset?: number; dstOffset?: number; count?: number }): void { ew.copy(this, dst, src, o); }
+  add(out: Tensor, a: Tensor, b: Tensor): void { ew.add(this, out, a, b); }
+  mul(out: Tensor, a: Tensor, b: Tensor): void { ew.mul(this, out, a, b); }
+  scale(out: Tensor, x: Tensor, s: number): void { ew.scale(this, out, x, s); }
+  axpy(y: Tensor, x: Tensor, alpha: number): void { ew.axpy(this, y, x, alpha); }
+
+  sumSquares(out: Tensor, x: Tensor, o?: { accumulate?: boolean }): void { red.sumSquares(this, out, x, o); }
+  sumRows(out: Tensor, x: Tensor, o?: { accumulate?: boolean }): void { red.sumRows(this, out, x, o); }
+  seqSum(out: Tensor, x: Tensor, mask: Tensor): void { red.seqSum(this, out, x, mask); }
+  seqSumBackward(dx: Tensor, dout: Tensor, mask: Tensor): void { red.seqSumBackward(this, dx, dout, mask); }
+
+  matmul(out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void { mm.matmul(this, out, a, b, o); }
+
+  rmsnorm(out: Tensor, rstd: Tensor, x: Tensor, w: Tensor, eps: number): void { norm.rmsnorm(this, out, rstd, x, w, eps); }
+  rmsnormBackward(dx: Tensor, dw: Tensor, dout: Tensor, x: Tensor, w: Tensor, rstd: Tensor): void { norm.rmsnormBackward(this, dx, dw, dout, x, w, rstd); }
+  layernorm(out: Tensor, mean: Tensor, rstd: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void { norm.layernorm(this, out, mean, rstd, x, w, b, eps); }
+  layernormBackward(dx: Tensor, dw: Tensor, db: Tensor, dout: Tensor, x: Tensor, w: Tensor, mean: Tensor, rstd: Tensor): void { norm.layernormBackward(this, dx, dw, db, dout, x, w, mean, rstd); }
+
+  softmax(out: Tensor, x: Tensor, cols: number): void { sm.softmax(this, out, x, cols); }
+  softmaxBackward(dx: Tensor, y: Tensor, dy: Tensor, cols: number): void { sm.softmaxBackward(this, dx, y, dy, cols); }
+  logSoftmax(out: Tensor, x: Tensor, cols: number): void { sm.logSoftmax(this, out, x, cols); }
+  tokenLogprobs(logp: Tensor, lse: Tensor, logits: Tensor, targets: Tensor): void { sm.tokenLogprobs(this, logp, lse, logits, targets); }
+  tokenLogprobsBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void { sm.tokenLogprobsBackward(this, dlogits, logits, targets, lse, dlogp); }
+
+  rope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOptions): void { rope.rope(this, out, x, positions, o); }
+  attention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): void { attn.attention(this, out, lse, q, k, v, o); }
+  attentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void { attn.attentionBackward(this, dq, dk, dv, dout, q, k, v, out, lse, o); }
+
+  silu(out: Tensor, x: Tensor): void { act.silu(this, out, x); }
+  siluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.siluBackward(this, dx, x, dout); }
+  swiglu(out: Tensor, gate: Tensor, up: Tensor): void { act.swiglu(this, out, gate, up); }
+  swigluBackward(dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor, up: Tensor): void { act.swigluBackward(this, dgate, dup, dout, gate, up); }
+  gelu(out: Tensor, x: Tensor): void { act.gelu(this, out, x); }
+  geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.geluBackward(this, dx, x, dout); }
+
+  embedding(out: Tensor, table: Tensor, ids: Tensor): void { emb.embedding(this, out, table, ids); }
+  embeddingBackward(dtable: Tensor, dout: Tensor, ids: Tensor): void { emb.embeddingBackward(this, dtable, dout, ids); }
+
+  adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void { opt.adamw(this, param, grad, m, v, o); }
+  rmsprop(param: Tensor, grad: Tensor, sq: Tensor, buf: Tensor | null, o: RMSpropOptions): void { opt.rmsprop(this, param, grad, sq, buf, o); }
+  sgd(param: Tensor, grad: Tensor, buf: Tensor | null, o: SGDOptions): void { opt.sgd(this, param, grad, buf, o); }
+}

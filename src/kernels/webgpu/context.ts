@@ -1,0 +1,247 @@
+// The WebGPU execution context under the op interface: tensors on GPUBuffers (pooled by
+// size), WGSL modules from shaders/ with `const` defines prepended, pipelines cached by
+// (shader, entry, defines), a uniform arena, and a recorder that puts every dispatch of a
+// step into one command encoder (one compute pass) and submits once on flush().
+//
+// Kernel conventions (every shaders/*.wgsl):
+//   @group(0) @binding(0) var<uniform> P: Params;   // scalar fields, 4 bytes each, in order
+//   @group(0) @binding(1..n) storage buffers, in the order the op passes the tensors
+// Defines become `const NAME: u32 = <v>u;` (or `const NAME: f32 = <v>;` when given as
+// {f32: v}) prepended to the source, so a variant is a different set of defines.
+import shaders from '../../generated/shaders.js';
+import { ShapeError, sizeOf, type DType, type Tensor } from '../backend.js';
+import type { GPUContext } from '../../gpu/device.js';
+
+export class GPUTensor implements Tensor {
+  readonly backend = 'webgpu';
+  readonly size: number;
+  disposed = false;
+  constructor(readonly shape: readonly number[], readonly dtype: DType, readonly buffer: GPUBuffer, public label?: string) {
+    this.size = sizeOf(shape);
+  }
+  get byteLength(): number { return this.size * 4; }
+}
+
+export type Define = number | boolean | { f32: number };
+export type Defines = Record<string, Define>;
+
+/** Builder for a uniform Params struct: scalar u32 / i32 / f32 fields in declaration order. */
+export class Params {
+  private buf = new ArrayBuffer(256);
+  private u32 = new Uint32Array(this.buf);
+  private i32 = new Int32Array(this.buf);
+  private f32 = new Float32Array(this.buf);
+  n = 0;
+  u(v: number): this { this.u32[this.n++] = v >>> 0; return this; }
+  i(v: number): this { this.i32[this.n++] = v | 0; return this; }
+  f(v: number): this { this.f32[this.n++] = v; return this; }
+  /** bytes, padded to 16 (uniform struct size rounding) */
+  bytes(): Uint8Array { return new Uint8Array(this.buf, 0, Math.max(16, Math.ceil(this.n / 4) * 16)); }
+}
+
+const ARENA_CHUNK = 64 * 1024;
+const UNIFORM_ALIGN = 256;
+
+export class WebGPUContext {
+  readonly device: GPUDevice;
+  private pool = new Map<number, GPUBuffer[]>();
+  private modules = new Map<string, GPUShaderModule>();
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private arenaGPU: GPUBuffer[] = [];
+  private arenaCPU: Uint8Array[] = [];
+  private arenaChunk = 0;
+  private arenaOffset = 0;
+  private readStaging: GPUBuffer[] = [];
+  /** dispatches recorded since the last flush (for tests and diagnostics) */
+  pendingDispatches = 0;
+  /** total bytes of live (not pooled) tensor buffers, and the peak */
+  liveBytes = 0;
+  peakBytes = 0;
+
+  constructor(readonly gpu: GPUContext) {
+    this.device = gpu.device;
+  }
+
+  get maxBinding(): number { return this.gpu.limits.maxStorageBufferBindingSize ?? 134217728; }
+  get maxWorkgroups(): number { return this.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535; }
+
+  // ---- tensors ------------------------------------------------------------------------
+  createTensor(shape: readonly number[], dtype: DType, label?: string): GPUTensor {
+    const size = sizeOf(shape);
+    const bytes = Math.max(16, Math.ceil((size * 4) / 16) * 16);
+    if (bytes > this.maxBinding) {
+      throw new ShapeError(`tensor${label ? ` "${label}"` : ''} [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize of ${this.maxBinding}: use a smaller batch, sequence or model`);
+    }
+    const free = this.pool.get(bytes);
+    const buffer = free?.pop() ?? this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
+    this.liveBytes += bytes;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
+    return new GPUTensor(shape, dtype, buffer, label);
+  }
+
+  release(t: GPUTensor): void {
+    if (t.disposed) return;
+    t.disposed = true;
+    const bytes = t.buffer.size;
+    this.liveBytes -= bytes;
+    let list = this.pool.get(bytes);
+    if (!list) this.pool.set(bytes, (list = []));
+    list.push(t.buffer);
+  }
+
+  upload(t: GPUTensor, data: Float32Array | Int32Array, offset = 0): void {
+    if (offset < 0 || offset + data.length > t.size) throw new ShapeError(`write: ${data.length} elements at offset ${offset} do not fit tensor of ${t.size}`);
+    // queue.writeBuffer is ordered before the next submit: recorded work that should see the
+    // old contents must be flushed first.
+    this.flush();
+    this.device.queue.writeBuffer(t.buffer, offset * 4, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  async download(t: GPUTensor, offset = 0, count = t.size - offset): Promise<Float32Array | Int32Array> {
+    if (offset < 0 || count < 0 || offset + count > t.size) throw new ShapeError(`read: range [${offset}, ${offset + count}) outside tensor of ${t.size}`);
+    const bytes = Math.max(4, count * 4);
+    const padded = Math.ceil(bytes / 4) * 4;
+    const staging = this.takeStaging(padded);
+    this.endPass();
+    const enc = this.encoderNow();
+    if (count > 0) enc.copyBufferToBuffer(t.buffer, offset * 4, staging, 0, count * 4);
+    this.flush();
+    await staging.mapAsync(GPUMapMode.READ, 0, padded);
+    const copy = staging.getMappedRange(0, padded).slice(0, count * 4);
+    staging.unmap();
+    this.readStaging.push(staging);
+    return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
+  }
+
+  private takeStaging(bytes: number): GPUBuffer {
+    const i = this.readStaging.findIndex((b) => b.size >= bytes && b.size <= bytes * 4);
+    if (i >= 0) return this.readStaging.splice(i, 1)[0];
+    return this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  // ---- shaders and pipelines -------------------------------------------------------------
+  pipeline(shader: string, entry: string, defines: Defines = {}): GPUComputePipeline {
+    const defKey = Object.keys(defines).sort().map((k) => `${k}=${JSON.stringify(defines[k])}`).join(',');
+    const key = `${shader}:${entry}:${defKey}`;
+    let p = this.pipelines.get(key);
+    if (p) return p;
+    const modKey = `${shader}|${defKey}`;
+    let module = this.modules.get(modKey);
+    if (!module) {
+      const src = shaders[shader];
+      if (src === undefined) throw new Error(`sppo: no shader "${shader}" in shaders/ (rebuild with npm run build?)`);
+      const head = Object.keys(defines).sort().map((k) => {
+        const v = defines[k];
+        if (typeof v === 'object') return `const ${k}: f32 = ${formatF32(v.f32)};`;
+        return `const ${k}: u32 = ${Number(v) >>> 0}u;`;
+      }).join('\n');
+      module = this.device.createShaderModule({ code: head + '\n' + src, label: modKey });
+      this.modules.set(modKey, module);
+    }
+    p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: key });
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  // ---- recording ----------------------------------------------------------------------
+  private encoderNow(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
+    return this.encoder;
+  }
+  private endPass(): void {
+    if (this.pass) { this.pass.end(); this.pass = null; }
+  }
+
+  /** Copy a uniform struct into the arena; returns its buffer and offset. */
+  private uniform(bytes: Uint8Array): { buffer: GPUBuffer; offset: number; size: number } {
+    if (this.arenaOffset + bytes.byteLength > ARENA_CHUNK) { this.arenaChunk++; this.arenaOffset = 0; }
+    while (this.arenaGPU.length <= this.arenaChunk) {
+      this.arenaGPU.push(this.device.createBuffer({ size: ARENA_CHUNK, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST }));
+      this.arenaCPU.push(new Uint8Array(ARENA_CHUNK));
+    }
+    const offset = this.arenaOffset;
+    this.arenaCPU[this.arenaChunk].set(bytes, offset);
+    this.arenaOffset = offset + Math.ceil(bytes.byteLength / UNIFORM_ALIGN) * UNIFORM_ALIGN;
+    return { buffer: this.arenaGPU[this.arenaChunk], offset, size: bytes.byteLength };
+  }
+
+  /**
+   * Record one dispatch. `tensors` bind to @binding(1..n) in order; `params` to @binding(0)
+   * (omit when the shader has no uniform). `groups` is the workgroup grid.
+   */
+  dispatch(shader: string, entry: string, defines: Defines, params: Params | null, tensors: GPUTensor[], groups: [number, number?, number?]): void {
+    const [gx, gy = 1, gz = 1] = groups;
+    if (gx === 0 || gy === 0 || gz === 0) return;
+    const lim = this.maxWorkgroups;
+    if (gx > lim || gy > lim || gz > lim) throw new ShapeError(`${shader}.${entry}: dispatch grid ${gx}×${gy}×${gz} exceeds the adapter's ${lim} workgroups per dimension`);
+    const pipeline = this.pipeline(shader, entry, defines);
+    const entries: GPUBindGroupEntry[] = [];
+    if (params) {
+      const u = this.uniform(params.bytes());
+      entries.push({ binding: 0, resource: { buffer: u.buffer, offset: u.offset, size: u.size } });
+    }
+    tensors.forEach((t, i) => {
+      if (t.disposed) throw new Error(`${shader}.${entry}: tensor ${t.label ?? i} used after dispose`);
+      entries.push({ binding: i + 1, resource: { buffer: t.buffer } });
+    });
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    if (!this.pass) this.pass = this.encoderNow().beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(gx, gy, gz);
+    this.pendingDispatches++;
+  }
+
+  /** Record a buffer copy (ends the current compute pass). */
+  copyBuffer(src: GPUTensor, srcOffset: number, dst: GPUTensor, dstOffset: number, count: number): void {
+    if (count <= 0) return;
+    this.endPass();
+    this.encoderNow().copyBufferToBuffer(src.buffer, srcOffset * 4, dst.buffer, dstOffset * 4, count * 4);
+  }
+
+  /** Submit everything recorded since the last flush (uniforms first, then one command buffer). */
+  flush(): void {
+    if (!this.encoder) return;
+    this.endPass();
+    for (let i = 0; i <= this.arenaChunk && i < this.arenaGPU.length; i++) {
+      const used = i < this.arenaChunk ? ARENA_CHUNK : this.arenaOffset;
+      if (used > 0) this.device.queue.writeBuffer(this.arenaGPU[i], 0, this.arenaCPU[i].buffer, 0, used);
+    }
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.arenaChunk = 0;
+    this.arenaOffset = 0;
+    this.pendingDispatches = 0;
+  }
+
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+  }
+
+  destroy(): void {
+    this.flush();
+    for (const list of this.pool.values()) for (const b of list) b.destroy();
+    this.pool.clear();
+    for (const b of this.arenaGPU) b.destroy();
+    for (const b of this.readStaging) b.destroy();
+    this.arenaGPU = []; this.arenaCPU = []; this.readStaging = [];
+  }
+}
+
+function formatF32(v: number): string {
+  if (!Number.isFinite(v)) throw new Error(`f32 define must be finite, got ${v}`);
+  const s = String(v);
+  return /[.eE]/.test(s) ? s : s + '.0';
+}
+
+/** Workgroup grid for `n` threads of `wg` each, folded into 2-D when x would exceed `max`.
+ *  Kernels recover the linear index as gid.x + gid.y * (num_workgroups.x * wg). */
+export function grid1d(n: number, wg: number, max = 65535): [number, number] {
+  const groups = Math.ceil(n / wg);
+  if (groups <= max) return [groups, 1];
+  const y = Math.ceil(groups / max);
+  return [Math.ceil(groups / y), y];
+}

@@ -1,0 +1,132 @@
+// Shared harness for kernel tests: one table of cases runs against every backend.
+// - fresh random inputs each run from a printed seed (SPPO_SEED=n reproduces a run);
+// - outputs are poisoned with NaN before the op, so a kernel that skips an element fails;
+// - results are compared with a float64 reference by relative error; NaN never passes.
+//   SPPO_TEST_BACKENDS=webgpu,wasm (default: both) picks the backends.
+import { suite } from 'uvu';
+import type { Backend, Tensor } from '../../src/kernels/backend.js';
+import { createBackend } from '../../src/kernels/index.js';
+
+export type { Backend, Tensor };
+
+/** mulberry32: small, fast, seeded */
+export class Rng {
+  private s: number;
+  constructor(readonly seed: number) { this.s = seed >>> 0; }
+  next(): number {
+    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  uniform(lo = -1, hi = 1): number { return lo + (hi - lo) * this.next(); }
+  normal(): number {
+    const u = Math.max(this.next(), 1e-12), v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  int(lo: number, hiExclusive: number): number { return lo + Math.floor(this.next() * (hiExclusive - lo)); }
+  /** Float32Array of n values ~ N(0, std²) (or uniform in [lo,hi) with {lo,hi}) */
+  f32(n: number, o: { std?: number; lo?: number; hi?: number } = {}): Float32Array {
+    const a = new Float32Array(n);
+    for (let i = 0; i < n; i++) a[i] = o.lo !== undefined ? this.uniform(o.lo, o.hi ?? 1) : this.normal() * (o.std ?? 1);
+    return a;
+  }
+  i32(n: number, lo: number, hiExclusive: number): Int32Array {
+    const a = new Int32Array(n);
+    for (let i = 0; i < n; i++) a[i] = this.int(lo, hiExclusive);
+    return a;
+  }
+}
+
+export const SEED = process.env.SPPO_SEED ? Number(process.env.SPPO_SEED) : (Date.now() ^ (process.pid << 8)) >>> 0;
+
+export interface CaseContext {
+  be: Backend;
+  rng: Rng;
+  /** a tensor filled with NaN (an output that must be fully written) */
+  out(shape: number[], dtype?: 'f32' | 'i32'): Tensor;
+  /** a tensor from data */
+  input(data: Float32Array | Int32Array, shape: number[]): Tensor;
+  /** read back as float64 */
+  read(t: Tensor): Promise<Float64Array>;
+}
+
+export interface KernelCase {
+  name: string;
+  run(c: CaseContext): Promise<void>;
+}
+
+/** Compare got with a float64 reference: max|got-want| / max(max|want|, floor) ≤ tol. */
+export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string, floor = 1e-30): number {
+  if (got.length !== want.length) throw new Error(`${what}: length ${got.length}, expected ${want.length}`);
+  let maxErr = 0, maxRef = 0, worst = -1;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i], w = want[i];
+    if (Number.isNaN(g) || !Number.isFinite(g)) throw new Error(`${what}: element ${i} is ${g} (expected ${w})`);
+    if (!Number.isFinite(w)) throw new Error(`${what}: the reference itself is ${w} at ${i}`);
+    const e = Math.abs(g - w);
+    if (e > maxErr) { maxErr = e; worst = i; }
+    maxRef = Math.max(maxRef, Math.abs(w));
+  }
+  const rel = maxErr / Math.max(maxRef, floor);
+  if (!(rel <= tol)) {
+    throw new Error(`${what}: relative error ${rel.toExponential(3)} > ${tol} (worst at ${worst}: got ${got[worst]}, expected ${want[worst]}; seed ${SEED})`);
+  }
+  return rel;
+}
+
+/** exact equality for integer outputs */
+export function expectEqual(got: ArrayLike<number>, want: ArrayLike<number>, what: string): void {
+  if (got.length !== want.length) throw new Error(`${what}: length ${got.length}, expected ${want.length}`);
+  for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) throw new Error(`${what}: element ${i} is ${got[i]}, expected ${want[i]} (seed ${SEED})`);
+}
+
+export function backendNames(): ('webgpu' | 'wasm')[] {
+  return (process.env.SPPO_TEST_BACKENDS ?? 'webgpu,wasm').split(',').map((s) => s.trim()).filter(Boolean) as ('webgpu' | 'wasm')[];
+}
+
+const backendCache = new Map<string, Promise<Backend>>();
+export function getBackend(name: 'webgpu' | 'wasm'): Promise<Backend> {
+  let p = backendCache.get(name);
+  if (!p) backendCache.set(name, (p = createBackend(name)));
+  return p;
+}
+
+/** Register the cases as one uvu suite per backend and run them. */
+export function runCases(family: string, cases: KernelCase[]): void {
+  for (const name of backendNames()) {
+    const s = suite(`${family} [${name}]`);
+    let be: Backend;
+    const live: Tensor[] = [];
+    s.before(async () => { be = await getBackend(name); });
+    s.after.each(() => { for (const t of live.splice(0)) be.dispose(t); });
+    for (const c of cases) {
+      s(c.name, async () => {
+        const rng = new Rng((SEED ^ hash(`${family}/${c.name}`)) >>> 0);
+        const ctx: CaseContext = {
+          be, rng,
+          out(shape, dtype = 'f32') {
+            const t = be.tensor(shape, dtype);
+            if (dtype === 'f32') be.fill(t, NaN);
+            else be.write(t, new Int32Array(t.size).fill(-0x7ffffff0));
+            live.push(t);
+            return t;
+          },
+          input(data, shape) { const t = be.fromArray(data, shape); live.push(t); return t; },
+          async read(t) { return Float64Array.from(await be.read(t)); },
+        };
+        await c.run(ctx);
+      });
+    }
+    s.run();
+  }
+}
+
+function hash(s: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** Awkward sizes that catch tail handling: 1, 3, 17, 63, 65, ... */
+export const AWKWARD = [1, 3, 17, 63, 65];
