@@ -1,0 +1,21 @@
+// The `sppo` command line. Each subcommand lives in its own file and registers itself.
+// Machine-readable output goes to stdout alone; progress and logs go to stderr.
+import { Command } from 'commander';
+import { register as doctor } from './doctor.js';
+import { register as tokenize } from './tokenize.js';
+
+const program = new Command();
+program
+  .name('sppo')
+  .description('Self-Play Preference Optimization for language models on WebGPU and WebAssembly')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+for (const reg of [doctor, tokenize]) reg(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  const msg = e instanceof Error ? e.message : String(e);
+  console.error(msg.startsWith('sppo') ? msg : `sppo: ${msg}`);
+  if (process.env.SPPO_DEBUG && e instanceof Error) console.error(e.stack);
+  process.exit(1);
+});

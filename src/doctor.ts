@@ -1,0 +1,67 @@
+// The environment report behind `sppo doctor`: what runtime we are in, what each backend
+// offers, and which one 'auto' picks and why. Shape (extended by later layers, never broken):
+// {"runtime", "backends": {"webgpu": {"available", "adapter": {vendor, architecture, description},
+//  "software", "features", "limits", "error"?}, "wasm": {...}}, "chosen", "reason"}
+import { acquireGPU, summarizeAdapter, probeAdapter } from './gpu/device.js';
+import { detectRuntime } from './gpu/runtime.js';
+import { chooseBackend } from './kernels/choose.js';
+
+export interface DoctorReport {
+  runtime: string;
+  backends: Record<string, any>;
+  chosen: string;
+  reason: string;
+}
+
+export async function doctorReport(): Promise<DoctorReport> {
+  const runtime = detectRuntime();
+  const webgpu: any = { available: false };
+  try {
+    const ctx = await acquireGPU();
+    webgpu.available = true;
+    webgpu.adapter = ctx.info;
+    webgpu.software = ctx.software;
+    webgpu.features = ctx.features;
+    webgpu.limits = ctx.limits;
+    webgpu.note = ctx.note;
+  } catch (e) {
+    webgpu.error = (e as Error).message;
+    try {
+      const p = await probeAdapter();
+      if (p.adapter) {
+        const s = summarizeAdapter(p.adapter);
+        Object.assign(webgpu, { adapter: s.info, software: s.software, features: s.features, limits: s.limits });
+      }
+    } catch { /* the error above says it */ }
+  }
+  const backends: Record<string, any> = { webgpu };
+  const extra = await extraBackends();
+  Object.assign(backends, extra);
+  const choice = await chooseBackend();
+  return { runtime, backends, chosen: choice.kind, reason: choice.reason };
+}
+
+/** Backends other than WebGPU add their section here (the wasm backend: threads, simd). */
+async function extraBackends(): Promise<Record<string, any>> {
+  return {};
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const lines: string[] = [`runtime: ${r.runtime}`];
+  const w = r.backends.webgpu;
+  if (w.available) {
+    lines.push(`webgpu: ${w.adapter.vendor} / ${w.adapter.architecture} / ${w.adapter.description}${w.software ? ' (software emulation)' : ''}`);
+    lines.push(`  found via: ${w.note}`);
+    lines.push(`  features: ${w.features.join(', ')}`);
+    const keys = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage'];
+    for (const k of keys) if (k in w.limits) lines.push(`  ${k}: ${w.limits[k]}`);
+  } else {
+    lines.push(`webgpu: unavailable — ${w.error}`);
+  }
+  for (const [name, b] of Object.entries(r.backends)) {
+    if (name === 'webgpu') continue;
+    lines.push(`${name}: ${b.available ? JSON.stringify(b) : 'unavailable' + (b.error ? ` — ${b.error}` : '')}`);
+  }
+  lines.push(`chosen (auto): ${r.chosen} — ${r.reason}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,5 @@
+// sppo — the library entry point.
+export * from './kernels/index.js';
+export { acquireGPU, probeAdapter, NoAdapterError, type GPUContext } from './gpu/device.js';
+export { detectRuntime, type Runtime } from './gpu/runtime.js';
+export { doctorReport, type DoctorReport } from './doctor.js';
