@@ -89,8 +89,9 @@ async function acquireFresh(opts: AcquireOptions): Promise<GPUContext> {
     if (typeof v === 'number') requiredLimits[k] = v;
   }
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
+  // uncaptured errors are collected and thrown by the kernel context (src/kernels/webgpu/context.ts)
   device.addEventListener?.('uncapturederror', (ev: any) => {
-    console.error(`sppo: WebGPU error: ${ev.error?.message ?? ev}`);
+    if ((globalThis as any).process?.env?.SPPO_DEBUG) console.error(`sppo: WebGPU error: ${ev.error?.message ?? ev}`);
   });
   const limits: Record<string, number> = {};
   for (const k in device.limits) {

@@ -56,6 +56,17 @@ export interface AttentionOptions {
   keyMask?: Tensor;
 }
 
+export interface CachedAttentionOptions {
+  /** q and out (B,Tq,Hq,D): the queries of cache slots [start, start+Tq);
+   *  kCache, vCache (B,S,Hkv,D) hold keys/values of slots [0, start+Tq) (later slots ignored) */
+  batch: number; queries: number; slots: number; start: number;
+  heads: number; kvHeads: number; headDim: number;
+  /** default 1/sqrt(headDim) */
+  scale?: number;
+  /** (B,S) i32: 1 = real slot, 0 = padding. Query i attends real slots ≤ start+i; none → zeros */
+  keyMask?: Tensor;
+}
+
 export interface RopeOptions {
   /** x and out (B,T,H,D); positions (B*T) i32 */
   batch: number; seq: number; heads: number; headDim: number;
@@ -168,6 +179,11 @@ export interface Backend {
   attention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): void;
   /** dq (B,T,Hq,D), dk, dv (B,T,Hkv,D) written */
   attentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void;
+
+  /** inference attention over a KV cache (decode steps, chunked prefill); no lse, no backward */
+  attentionCached(out: Tensor, q: Tensor, kCache: Tensor, vCache: Tensor, o: CachedAttentionOptions): void;
+  /** cache (B,S,rowSize)[b, start+t, :] = x (B,Tq,rowSize)[b, t, :] for t < Tq — appending K or V */
+  kvWrite(cache: Tensor, x: Tensor, o: { batch: number; queries: number; slots: number; start: number; rowSize: number }): void;
 
   // ---- activations --------------------------------------------------------------------
   silu(out: Tensor, x: Tensor): void;

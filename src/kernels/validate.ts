@@ -59,3 +59,83 @@ export function checkOptimizer(op: string, param: Tensor, ...others: [string, Te
   for (const [name, t] of others) if (t) expectSize(op, name, t, n);
   return n;
 }
+
+// ---- row-wise ops, norms, logprobs, embeddings, optimizers (shared by both backends) -------
+
+/** throws unless every output is a different tensor from every input (WebGPU cannot bind
+ *  one buffer both read-only and writable in a dispatch; the wasm kernels assume it too) */
+export function noAlias(op: string, outs: [string, Tensor | null | undefined][], ins: [string, Tensor | null | undefined][]): void {
+  const all = [...outs, ...ins];
+  for (let i = 0; i < outs.length; i++) {
+    for (let j = i + 1; j < all.length; j++) {
+      if (outs[i][1] && outs[i][1] === all[j][1]) {
+        throw new ShapeError(`${op}: ${outs[i][0]} and ${all[j][0]} are the same tensor; this op does not work in place: pass a separate output tensor`);
+      }
+    }
+  }
+}
+
+/** f32 tensors x (N,C) and per-row vectors: returns N, C */
+export function checkRowOp(op: string, x: Tensor, cols: number, same: [string, Tensor][], perRow: [string, Tensor][] = []): { rows: number; cols: number } {
+  const { rows } = checkRows(op, x, cols);
+  expectDtype(op, 'x', x, 'f32');
+  for (const [name, t] of same) { expectSize(op, name, t, x.size); expectDtype(op, name, t, 'f32'); }
+  for (const [name, t] of perRow) { expectSize(op, name, t, rows); expectDtype(op, name, t, 'f32'); }
+  return { rows, cols };
+}
+
+/** x (N,C) normalised over C with weight w (C) (and bias, dw, db of C): returns N, C */
+export function checkNorm(op: string, x: Tensor, w: Tensor, same: [string, Tensor][], perRow: [string, Tensor][], perCol: [string, Tensor][] = []): { rows: number; cols: number } {
+  if (w.size < 1) throw new ShapeError(`${op}: weight w is empty`);
+  const r = checkRowOp(op, x, w.size, same, perRow);
+  expectDtype(op, 'w', w, 'f32');
+  for (const [name, t] of perCol) { expectSize(op, name, t, w.size); expectDtype(op, name, t, 'f32'); }
+  return r;
+}
+
+export function checkEps(op: string, eps: number): void {
+  if (!Number.isFinite(eps) || eps < 0) throw new ShapeError(`${op}: eps=${eps} must be a finite number ≥ 0 (e.g. 1e-5)`);
+}
+
+/** logits (N,V), targets (N) i32, per-row f32 tensors: returns N, V */
+export function checkLogprobs(op: string, logits: Tensor, targets: Tensor, perRow: [string, Tensor][], same: [string, Tensor][] = []): { rows: number; vocab: number } {
+  expectDtype(op, 'targets', targets, 'i32');
+  expectDtype(op, 'logits', logits, 'f32');
+  const rows = targets.size;
+  if (rows === 0 || logits.size % rows !== 0 || logits.size === 0) {
+    throw new ShapeError(`${op}: logits has ${logits.size} elements, not a whole number of rows for ${rows} targets: logits must be (N, V) with targets (N)`);
+  }
+  for (const [name, t] of perRow) { expectSize(op, name, t, rows); expectDtype(op, name, t, 'f32'); }
+  for (const [name, t] of same) { expectSize(op, name, t, logits.size); expectDtype(op, name, t, 'f32'); }
+  return { rows, vocab: logits.size / rows };
+}
+
+/** table (V,C), ids (N) i32, rows (N,C): returns V, C, N. C is taken from the table's last dim. */
+export function checkEmbedding(op: string, table: Tensor, ids: Tensor, rows: Tensor, tableName = 'table', rowsName = 'out'): { vocab: number; cols: number; n: number } {
+  if (table.shape.length !== 2) throw new ShapeError(`${op}: ${tableName} must be 2-D (V, C), got [${table.shape.join(', ')}]`);
+  const [vocab, cols] = table.shape;
+  expectDtype(op, tableName, table, 'f32');
+  expectDtype(op, 'ids', ids, 'i32');
+  expectDtype(op, rowsName, rows, 'f32');
+  expectSize(op, rowsName, rows, ids.size * cols);
+  return { vocab, cols, n: ids.size };
+}
+
+/** optimizer tensors and options: f32, same sizes, finite hyper-parameters, clip.normSq (1) */
+export function checkOptim(op: string, tensors: [string, Tensor | null][], hyper: Record<string, number | undefined>, clip?: { normSq: Tensor; maxNorm: number }): number {
+  const n = tensors[0][1]!.size;
+  for (const [name, t] of tensors) {
+    if (!t) continue;
+    expectSize(op, name, t, n);
+    expectDtype(op, name, t, 'f32');
+  }
+  for (const [k, v] of Object.entries(hyper)) {
+    if (v !== undefined && !Number.isFinite(v)) throw new ShapeError(`${op}: option ${k}=${v} must be a finite number`);
+  }
+  if (clip) {
+    expectSize(op, 'clip.normSq', clip.normSq, 1);
+    expectDtype(op, 'clip.normSq', clip.normSq, 'f32');
+    if (!(clip.maxNorm > 0) || !Number.isFinite(clip.maxNorm)) throw new ShapeError(`${op}: clip.maxNorm=${clip.maxNorm} must be a finite number > 0`);
+  }
+  return n;
+}

@@ -1,6 +1,6 @@
 // The WebGPU backend: the op interface over WebGPUContext. Each op family lives in its own
 // file under ops/ (forward and backward side by side) with its WGSL in shaders/.
-import type { AdamWOptions, AttentionOptions, Backend, DType, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
+import type { AdamWOptions, AttentionOptions, CachedAttentionOptions, Backend, DType, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
 import { ShapeError, sizeOf } from '../backend.js';
 import { acquireGPU, type AcquireOptions, type GPUContext } from '../../gpu/device.js';
 import { GPUTensor, WebGPUContext } from './context.js';
@@ -11,6 +11,7 @@ import * as norm from './ops/norm.js';
 import * as sm from './ops/softmax.js';
 import * as rope from './ops/rope.js';
 import * as attn from './ops/attention.js';
+import * as attnc from './ops/attention-cached.js';
 import * as act from './ops/activation.js';
 import * as emb from './ops/embedding.js';
 import * as opt from './ops/optim.js';
@@ -79,6 +80,9 @@ export class WebGPUBackend implements Backend {
   rope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOptions): void { rope.rope(this, out, x, positions, o); }
   attention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): void { attn.attention(this, out, lse, q, k, v, o); }
   attentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void { attn.attentionBackward(this, dq, dk, dv, dout, q, k, v, out, lse, o); }
+
+  attentionCached(out: Tensor, q: Tensor, kCache: Tensor, vCache: Tensor, o: CachedAttentionOptions): void { attnc.attentionCached(this, out, q, kCache, vCache, o); }
+  kvWrite(cache: Tensor, x: Tensor, o: { batch: number; queries: number; slots: number; start: number; rowSize: number }): void { attnc.kvWrite(this, cache, x, o); }
 
   silu(out: Tensor, x: Tensor): void { act.silu(this, out, x); }
   siluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.siluBackward(this, dx, x, dout); }

@@ -60,8 +60,24 @@ export class WebGPUContext {
   liveBytes = 0;
   peakBytes = 0;
 
+  /** validation/out-of-memory errors reported by the device since the last check */
+  private errors: string[] = [];
+
   constructor(readonly gpu: GPUContext) {
     this.device = gpu.device;
+    // WebGPU reports invalid shaders, pipelines and dispatches asynchronously; collect them and
+    // throw at the next read/sync so a broken kernel never passes silently as zeros.
+    this.device.addEventListener('uncapturederror', (ev: Event) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      this.errors.push(err?.message ?? String(err));
+    });
+  }
+
+  /** throw the collected device errors, if any */
+  checkErrors(): void {
+    if (this.errors.length === 0) return;
+    const msgs = this.errors.splice(0);
+    throw new Error(`sppo: WebGPU error${msgs.length > 1 ? `s (${msgs.length})` : ''}: ${msgs[0].trim()}${msgs.length > 1 ? `\n(+${msgs.length - 1} more)` : ''}`);
   }
 
   get maxBinding(): number { return this.gpu.limits.maxStorageBufferBindingSize ?? 134217728; }
@@ -112,6 +128,7 @@ export class WebGPUContext {
     const copy = staging.getMappedRange(0, padded).slice(0, count * 4);
     staging.unmap();
     this.readStaging.push(staging);
+    this.checkErrors();
     return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
   }
 
@@ -219,6 +236,7 @@ export class WebGPUContext {
   async sync(): Promise<void> {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
+    this.checkErrors();
   }
 
   destroy(): void {

@@ -1,0 +1,88 @@
+// Helpers shared by the kernel families: f32 pointer arithmetic and vector math.
+//
+// Calling convention of every exported kernel: (task: i32, tid: i32, ...args). The host
+// splits an op into `ntasks` independent tasks; any thread may run any task (dynamic
+// scheduling), so a task's result must depend on its index alone, never on `tid` or on the
+// number of threads. `tid` (0 = the calling thread, 1.. = workers) only picks a private
+// slice of scratch memory: scratch + tid * scratchStride. Reductions are split into chunks
+// of a fixed size and combined in a fixed order by a second op, so results are bit-identical
+// whatever the thread count.
+//
+// Pointers are byte addresses (usize) into the one shared memory; sizes are element counts.
+
+/** address of element i of an f32/i32 array at p */
+// @ts-ignore: decorator
+@inline export function at(p: usize, i: i32): usize { return p + (<usize>i << 2); }
+
+/** the private scratch slice of thread tid */
+// @ts-ignore: decorator
+@inline export function scratchOf(scratch: usize, stride: usize, tid: i32): usize { return scratch + stride * <usize>tid; }
+
+// @ts-ignore: decorator
+@inline export function min32(a: i32, b: i32): i32 { return a < b ? a : b; }
+
+/** Σ of the four lanes, in the fixed order ((l0 + l1) + (l2 + l3)) */
+// @ts-ignore: decorator
+@inline export function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** max of the four lanes */
+// @ts-ignore: decorator
+@inline export function hmax(v: v128): f32 {
+  return max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+}
+
+/** Σ a[i]·b[i], i < n: four f32 lanes, lanes combined with hsum, then the scalar tail */
+export function dot(a: usize, b: usize, n: i32): f32 {
+  let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(at(a, i)), v128.load(at(b, i))));
+    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(at(a, i + 4)), v128.load(at(b, i + 4))));
+  }
+  if (i + 4 <= n) { acc0 = f32x4.add(acc0, f32x4.mul(v128.load(at(a, i)), v128.load(at(b, i)))); i += 4; }
+  let s = hsum(f32x4.add(acc0, acc1));
+  for (; i < n; i++) s += load<f32>(at(a, i)) * load<f32>(at(b, i));
+  return s;
+}
+
+// exp on four lanes: x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split hi/lo, Cody–Waite), e^r by a
+// degree-7 Taylor polynomial in Horner form (relative error < 2e-7 on [-ln2/2, ln2/2]), then
+// 2^n built in the exponent bits. x < -87.33 (incl. -inf) gives 0; x > 88.72 gives +inf;
+// NaN gives NaN.
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const EXP_LO: f32 = -87.3365478515625;
+const EXP_HI: f32 = 88.72283935546875;
+
+export function exp4(x: v128): v128 {
+  const xc = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.splat(1.0 / 5040.0);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0));
+  // 2^n: n in [-126, 128]; split n = n1 + n2 so each factor stays a normal float
+  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const n1 = i32x4.shr_s(ni, 1);
+  const n2 = i32x4.sub(ni, n1);
+  const s1 = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  const s2 = i32x4.shl(i32x4.add(n2, i32x4.splat(127)), 23);
+  let y = f32x4.mul(f32x4.mul(p, s1), s2);
+  // below the range: exactly 0; above: +inf; NaN passes through (min/max keep NaN lanes)
+  y = v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, f32x4.splat(EXP_LO)));
+  y = v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(EXP_HI)));
+  return y;
+}
+
+/** scalar exp with the same arithmetic as exp4 (lane 0), so tails match vector bodies */
+// @ts-ignore: decorator
+@inline export function exp1(x: f32): f32 { return f32x4.extract_lane(exp4(f32x4.splat(x)), 0); }

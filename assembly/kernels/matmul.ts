@@ -1,0 +1,222 @@
+// matmul: out (M,N) = alpha · op(a) @ op(b) [+ bias (N) on every row] [+ out, when accumulate]
+//   a (M,K) row-major, or (K,M) when transA; b (K,N), or (N,K) when transB.
+//   batch: a, b, out hold `batch` matrices back to back; bStride = 0 when b is shared
+//   (broadcastB), else K·N.
+//
+// Algorithm (GotoBLAS-style, register-blocked with f32x4):
+//   1. mm_pack_b — B is packed into column panels of NR = 8: panel j holds, for each k in
+//      order, the 8 values b[k, 8j .. 8j+7] (zero past N), so the micro-kernel reads 32
+//      contiguous bytes per k whatever transB is. Tasks: one per (batch entry, PANELS_PER_TASK
+//      panels); output packedB (batchB, nPanels, K, 8).
+//   2. mm_compute — tasks over (batch, row block of rowsPerTask rows, column block of
+//      panelsPerTask panels). For each micro-panel of MR = 6 rows the task packs op(a)
+//      (for each k: 6 values, zero past M) into its thread's scratch, then runs the 6×8
+//      micro-kernel over the FULL K (12 f32x4 accumulators, one broadcast load of a and two
+//      loads of b per k) against each panel of its column block, and applies the epilogue
+//      r = alpha·acc (+ bias[n]) (old + r when accumulate).
+// There is no K blocking, so every output element is the same sum in the same k order
+// whichever task, tile or thread computes it: results do not depend on the block sizes or on
+// the thread count.
+//   3. mm_small — for M < 4 (decode-time products): one task per (batch, 8-column strip),
+//      rows computed straight from a and b without packing: for transB=false the k loop reads
+//      b rows with f32x4 loads; for transB=true each output is a dot product along K (f32x4
+//      lanes over k). The path depends on M alone, never on the thread count.
+import { at, dot, min32 } from './common';
+
+export const MR = 6;
+export const NR = 8;
+export const PANELS_PER_TASK = 4;
+
+/** Pack B (see header). nPanels = ceil(N/8); task → (bb, group of PANELS_PER_TASK panels). */
+export function mm_pack_b(task: i32, tid: i32, packed: usize, b: usize, K: i32, N: i32, transB: i32, bStride: i32, groupsPerBatch: i32): void {
+  const bb = task / groupsPerBatch;
+  const g = task - bb * groupsPerBatch;
+  const nPanels = (N + NR - 1) / NR;
+  const src = b + (<usize>bb * <usize>bStride << 2);
+  const p0 = g * PANELS_PER_TASK, p1 = min32(p0 + PANELS_PER_TASK, nPanels);
+  for (let p = p0; p < p1; p++) {
+    let dst = packed + ((<usize>bb * <usize>nPanels + <usize>p) * <usize>K * NR << 2);
+    const c0 = p * NR;
+    const w = min32(NR, N - c0);
+    if (!transB) {
+      if (w == NR) {
+        for (let k = 0; k < K; k++) {
+          const row = at(src, k * N + c0);
+          v128.store(dst, v128.load(row));
+          v128.store(dst + 16, v128.load(row + 16));
+          dst += NR << 2;
+        }
+      } else {
+        for (let k = 0; k < K; k++) {
+          const row = at(src, k * N + c0);
+          for (let c = 0; c < NR; c++) store<f32>(at(dst, c), c < w ? load<f32>(at(row, c)) : 0);
+          dst += NR << 2;
+        }
+      }
+    } else {
+      // b is (N,K): column c of the panel is row c0+c of b, contiguous along k
+      for (let c = 0; c < NR; c++) {
+        if (c < w) {
+          const row = at(src, (c0 + c) * K);
+          for (let k = 0; k < K; k++) store<f32>(at(dst, k * NR + c), load<f32>(at(row, k)));
+        } else {
+          for (let k = 0; k < K; k++) store<f32>(at(dst, k * NR + c), 0);
+        }
+      }
+    }
+  }
+}
+
+/** pack MR rows (r0 ..) of op(a) for one batch entry: dst[k·MR + r] = op(a)[r0 + r, k] */
+function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32): void {
+  const h = min32(MR, M - r0);
+  if (!transA) {
+    for (let r = 0; r < MR; r++) {
+      if (r < h) {
+        const row = at(a, (r0 + r) * K);
+        for (let k = 0; k < K; k++) store<f32>(at(dst, k * MR + r), load<f32>(at(row, k)));
+      } else {
+        for (let k = 0; k < K; k++) store<f32>(at(dst, k * MR + r), 0);
+      }
+    }
+  } else {
+    // a is (K,M): row k holds op(a)[., k] contiguously
+    for (let k = 0; k < K; k++) {
+      const src = at(a, k * M + r0);
+      const d = at(dst, k * MR);
+      for (let r = 0; r < MR; r++) store<f32>(at(d, r), r < h ? load<f32>(at(src, r)) : 0);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function epilogueRow(o: usize, acc0: v128, acc1: v128, w: i32, alpha: f32, bias: usize, c0: i32, accumulate: i32, tmp: usize): void {
+  let r0 = acc0, r1 = acc1;
+  if (alpha != 1) { r0 = f32x4.mul(r0, f32x4.splat(alpha)); r1 = f32x4.mul(r1, f32x4.splat(alpha)); }
+  if (w == NR) {
+    if (bias) { r0 = f32x4.add(r0, v128.load(at(bias, c0))); r1 = f32x4.add(r1, v128.load(at(bias, c0 + 4))); }
+    if (accumulate) { r0 = f32x4.add(v128.load(o), r0); r1 = f32x4.add(v128.load(o + 16), r1); }
+    v128.store(o, r0);
+    v128.store(o + 16, r1);
+  } else {
+    v128.store(tmp, r0);
+    v128.store(tmp + 16, r1);
+    for (let c = 0; c < w; c++) {
+      let v = load<f32>(at(tmp, c));
+      if (bias) v += load<f32>(at(bias, c0 + c));
+      if (accumulate) v = load<f32>(at(o, c)) + v;
+      store<f32>(at(o, c), v);
+    }
+  }
+}
+
+/** 6×8 micro-kernel over the full K, then the epilogue for the h ≤ 6 valid rows, w ≤ 8 columns */
+function micro6x8(pa: usize, pb: usize, K: i32, out: usize, N: i32, h: i32, w: i32, alpha: f32, bias: usize, c0: i32, accumulate: i32, tmp: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
+  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 4);
+    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 8);
+    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 12);
+    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 16);
+    c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    a = v128.load32_splat(pa, 20);
+    c50 = f32x4.add(c50, f32x4.mul(a, b0)); c51 = f32x4.add(c51, f32x4.mul(a, b1));
+    pa += MR << 2;
+    pb += NR << 2;
+  }
+  const rs = <usize>N << 2;
+  epilogueRow(out, c00, c01, w, alpha, bias, c0, accumulate, tmp);
+  if (h > 1) epilogueRow(out + rs, c10, c11, w, alpha, bias, c0, accumulate, tmp);
+  if (h > 2) epilogueRow(out + 2 * rs, c20, c21, w, alpha, bias, c0, accumulate, tmp);
+  if (h > 3) epilogueRow(out + 3 * rs, c30, c31, w, alpha, bias, c0, accumulate, tmp);
+  if (h > 4) epilogueRow(out + 4 * rs, c40, c41, w, alpha, bias, c0, accumulate, tmp);
+  if (h > 5) epilogueRow(out + 5 * rs, c50, c51, w, alpha, bias, c0, accumulate, tmp);
+}
+
+/**
+ * Compute tasks. task → (bt, row block, column block) with rowBlocks = ceil(M / rowsPerTask)
+ * (rowsPerTask a multiple of MR) and colBlocks = ceil(nPanels / panelsPerTask).
+ * Scratch per thread: MR·K floats of packed A, then 8 floats of epilogue staging.
+ */
+export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: usize, bias: usize,
+  M: i32, N: i32, K: i32, transA: i32, bPacked1: i32, alpha: f32, accumulate: i32,
+  rowsPerTask: i32, panelsPerTask: i32, scratch: usize): void {
+  const nPanels = (N + NR - 1) / NR;
+  const rowBlocks = (M + rowsPerTask - 1) / rowsPerTask;
+  const colBlocks = (nPanels + panelsPerTask - 1) / panelsPerTask;
+  const perBatch = rowBlocks * colBlocks;
+  const bt = task / perBatch;
+  const rem = task - bt * perBatch;
+  const rb = rem / colBlocks, cb = rem - rb * colBlocks;
+  const sa = scratch + (<usize>tid * (<usize>MR * <usize>K + 16) << 2);
+  const tmp = sa + (<usize>MR * <usize>K << 2);
+  const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
+  const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
+  const pB = packed + ((bPacked1 ? 0 : <usize>bt) * <usize>nPanels * <usize>K * NR << 2);
+  const r1 = min32(M, (rb + 1) * rowsPerTask);
+  const p0 = cb * panelsPerTask, p1 = min32(nPanels, p0 + panelsPerTask);
+  for (let r = rb * rowsPerTask; r < r1; r += MR) {
+    packA(sa, aB, M, K, transA, r);
+    const h = min32(MR, M - r);
+    for (let p = p0; p < p1; p++) {
+      const c0 = p * NR;
+      micro6x8(sa, pB + (<usize>p * <usize>K * NR << 2), K, at(oB, r * N + c0), N, h, min32(NR, N - c0), alpha, bias, c0, accumulate, tmp);
+    }
+  }
+}
+
+/**
+ * Small M (M < 4): task → (bt, strip of 8 columns). No packing.
+ */
+export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bias: usize,
+  M: i32, N: i32, K: i32, transA: i32, transB: i32, bStride: i32, alpha: f32, accumulate: i32, scratch: usize): void {
+  const strips = (N + NR - 1) / NR;
+  const bt = task / strips;
+  const s = task - bt * strips;
+  const c0 = s * NR;
+  const w = min32(NR, N - c0);
+  const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
+  const bB = b + (<usize>bt * <usize>bStride << 2);
+  const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
+  const tmp = scratch + (<usize>tid * 16 << 2);
+  for (let r = 0; r < M; r++) {
+    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+    if (!transB && w == NR) {
+      for (let k = 0; k < K; k++) {
+        const av = f32x4.splat(load<f32>(at(aB, transA ? k * M + r : r * K + k)));
+        const row = at(bB, k * N + c0);
+        acc0 = f32x4.add(acc0, f32x4.mul(av, v128.load(row)));
+        acc1 = f32x4.add(acc1, f32x4.mul(av, v128.load(row, 16)));
+      }
+    } else {
+      // one output at a time: a dot product along K (SIMD when both rows are contiguous)
+      for (let c = 0; c < NR; c++) {
+        let sum: f32 = 0;
+        if (c < w && transB && !transA) {
+          sum = dot(at(aB, r * K), at(bB, (c0 + c) * K), K);
+        } else if (c < w) {
+          for (let k = 0; k < K; k++) {
+            const av = load<f32>(at(aB, transA ? k * M + r : r * K + k));
+            const bv = load<f32>(at(bB, transB ? (c0 + c) * K + k : k * N + c0 + c));
+            sum += av * bv;
+          }
+        }
+        store<f32>(at(tmp, c), sum);
+      }
+      acc0 = v128.load(tmp);
+      acc1 = v128.load(tmp, 16);
+    }
+    epilogueRow(at(oB, r * N + c0), acc0, acc1, w, alpha, bias, c0, accumulate, tmp);
+  }
+}

@@ -1,0 +1,89 @@
+// The architecture description the model code runs on, and the parameter list of each
+// family in our canonical internal layout. Every linear weight is stored (out, in) so one
+// matmul form (x @ Wᵀ) serves Llama and GPT-2 alike; GPT-2's Conv1D (in, out) weights and its
+// fused c_attn are converted at load/save time (src/model/hf-names.ts).
+
+export type Family = 'llama' | 'gpt2';
+
+export interface Arch {
+  family: Family;
+  vocab: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  intermediate: number;
+  normEps: number;
+  /** llama: rotary base; gpt2: unused */
+  ropeTheta: number;
+  /** lm head shares the token embedding */
+  tied: boolean;
+  /** q/k/v projections carry a bias (Qwen2; always true for GPT-2) */
+  qkvBias: boolean;
+  /** GPT-2: learned position table size; llama: the context it was trained for */
+  maxPositions: number;
+}
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  /** initialisation for fresh models: normal(0, std), or a constant */
+  init: { std: number } | { value: number };
+}
+
+/** All parameters in a fixed order (the order optimizers and checkpoints iterate in). */
+export function paramSpecs(a: Arch): ParamSpec[] {
+  const C = a.hidden, D = a.headDim, H = a.heads, KH = a.kvHeads, I = a.intermediate, V = a.vocab;
+  const std = 0.02;
+  // GPT-2 scales residual projections by 1/sqrt(2·layers) at init
+  const projStd = a.family === 'gpt2' ? std / Math.sqrt(2 * a.layers) : std;
+  const ps: ParamSpec[] = [{ name: 'embed', shape: [V, C], init: { std } }];
+  if (a.family === 'gpt2') ps.push({ name: 'pos_embed', shape: [a.maxPositions, C], init: { std: 0.01 } });
+  const gpt2 = a.family === 'gpt2';
+  for (let i = 0; i < a.layers; i++) {
+    const l = `l${i}.`;
+    ps.push({ name: l + 'ln1.w', shape: [C], init: { value: 1 } });
+    if (gpt2) ps.push({ name: l + 'ln1.b', shape: [C], init: { value: 0 } });
+    ps.push({ name: l + 'q.w', shape: [H * D, C], init: { std } });
+    if (a.qkvBias) ps.push({ name: l + 'q.b', shape: [H * D], init: { value: 0 } });
+    ps.push({ name: l + 'k.w', shape: [KH * D, C], init: { std } });
+    if (a.qkvBias) ps.push({ name: l + 'k.b', shape: [KH * D], init: { value: 0 } });
+    ps.push({ name: l + 'v.w', shape: [KH * D, C], init: { std } });
+    if (a.qkvBias) ps.push({ name: l + 'v.b', shape: [KH * D], init: { value: 0 } });
+    ps.push({ name: l + 'o.w', shape: [C, H * D], init: { std: projStd } });
+    if (gpt2) ps.push({ name: l + 'o.b', shape: [C], init: { value: 0 } });
+    ps.push({ name: l + 'ln2.w', shape: [C], init: { value: 1 } });
+    if (gpt2) {
+      ps.push({ name: l + 'ln2.b', shape: [C], init: { value: 0 } });
+      ps.push({ name: l + 'fc.w', shape: [I, C], init: { std } });
+      ps.push({ name: l + 'fc.b', shape: [I], init: { value: 0 } });
+      ps.push({ name: l + 'proj.w', shape: [C, I], init: { std: projStd } });
+      ps.push({ name: l + 'proj.b', shape: [C], init: { value: 0 } });
+    } else {
+      ps.push({ name: l + 'gate.w', shape: [I, C], init: { std } });
+      ps.push({ name: l + 'up.w', shape: [I, C], init: { std } });
+      ps.push({ name: l + 'down.w', shape: [C, I], init: { std: projStd } });
+    }
+  }
+  ps.push({ name: 'norm.w', shape: [C], init: { value: 1 } });
+  if (gpt2) ps.push({ name: 'norm.b', shape: [C], init: { value: 0 } });
+  if (!a.tied) ps.push({ name: 'lm_head.w', shape: [V, C], init: { std } });
+  return ps;
+}
+
+export function paramCount(a: Arch): number {
+  return paramSpecs(a).reduce((s, p) => s + p.shape.reduce((x, y) => x * y, 1), 0);
+}
+
+/** Check an Arch for internal consistency; throws with the field at fault. */
+export function validateArch(a: Arch, where = 'config'): void {
+  const pos = (k: keyof Arch) => {
+    const v = a[k] as number;
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${where}: ${String(k)} must be a positive integer, got ${v}`);
+  };
+  for (const k of ['vocab', 'hidden', 'layers', 'heads', 'kvHeads', 'headDim', 'intermediate', 'maxPositions'] as const) pos(k);
+  if (a.heads % a.kvHeads !== 0) throw new Error(`${where}: num_attention_heads (${a.heads}) must be a multiple of num_key_value_heads (${a.kvHeads})`);
+  if (a.family === 'llama' && a.headDim % 2 !== 0) throw new Error(`${where}: head_dim (${a.headDim}) must be even for rotary embeddings`);
+  if (!(a.normEps > 0)) throw new Error(`${where}: the norm epsilon must be > 0, got ${a.normEps}`);
+}

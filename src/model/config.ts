@@ -1,0 +1,360 @@
+// Hugging Face config.json ⇄ one normalized ModelConfig, and generation_config.json.
+// No node: imports (the Node directory code is in modeldir.ts).
+//
+// Families:
+//   arch 'llama' — model_type llama (also SmolLM, TinyLlama), mistral, qwen2. Pre-norm RMSNorm,
+//     rotary (HF rotate_half layout), grouped-query attention, SwiGLU MLP.
+//   arch 'gpt2'  — model_type gpt2. Pre-norm LayerNorm, learned positions, gelu_new MLP,
+//     Conv1D weights stored (in, out), head tied to wte.
+//
+// Field map (normalized ← llama config.json / gpt2 config.json):
+//   vocabSize ← vocab_size / vocab_size              hiddenSize ← hidden_size / n_embd
+//   intermediateSize ← intermediate_size / n_inner (null → 4·n_embd)
+//   numLayers ← num_hidden_layers / n_layer          numHeads ← num_attention_heads / n_head
+//   numKvHeads ← num_key_value_heads (default numHeads) / = n_head
+//   headDim ← head_dim (default hidden/heads)        maxPositions ← max_position_embeddings / n_positions
+//   normEps ← rms_norm_eps (HF default 1e-6) / layer_norm_epsilon (default 1e-5)
+//   ropeTheta ← rope_theta (default 10000)           ropeScaling ← rope_scaling (only null)
+//   qkvBias, oBias ← attention_bias (llama, mistral: all four projections) / qwen2: q,k,v only
+//   mlpBias ← mlp_bias (llama)                       slidingWindow ← sliding_window (mistral;
+//   qwen2 only when use_sliding_window)              tieWordEmbeddings ← tie_word_embeddings
+//   bosTokenId, eosTokenIds (a list: eos_token_id may be one id or several), padTokenId
+// Every error names the file and the field.
+import { ModelFileError } from './io-errors.js';
+
+export type Arch = 'llama' | 'gpt2';
+
+interface ConfigCommon {
+  arch: Arch;
+  /** HF model_type: 'llama' | 'mistral' | 'qwen2' | 'gpt2' */
+  modelType: string;
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  maxPositions: number;
+  /** RMSNorm (llama) or LayerNorm (gpt2) epsilon */
+  normEps: number;
+  /** lm_head shares the token embedding (no lm_head.weight in the checkpoint) */
+  tieWordEmbeddings: boolean;
+  bosTokenId: number | null;
+  /** every id that ends generation ([] when none is known) */
+  eosTokenIds: number[];
+  padTokenId: number | null;
+  /** the config.json this came from (unknown fields survive a read → write round trip) */
+  source?: Record<string, unknown>;
+}
+
+export interface LlamaConfig extends ConfigCommon {
+  arch: 'llama';
+  modelType: 'llama' | 'mistral' | 'qwen2';
+  ropeTheta: number;
+  /** only plain rotary is supported: other kinds are refused when parsing */
+  ropeScaling: null;
+  /** bias on q_proj, k_proj, v_proj */
+  qkvBias: boolean;
+  /** bias on o_proj */
+  oBias: boolean;
+  /** bias on gate_proj, up_proj, down_proj */
+  mlpBias: boolean;
+  /** attend only to the last N keys (Mistral, Qwen2 with use_sliding_window); null = full causal */
+  slidingWindow: number | null;
+}
+
+export interface Gpt2Config extends ConfigCommon {
+  arch: 'gpt2';
+  modelType: 'gpt2';
+  /** GELU, tanh form (HF activation_function "gelu_new") */
+  activation: 'gelu_new';
+}
+
+export type ModelConfig = LlamaConfig | Gpt2Config;
+
+const LLAMA_TYPES: Record<string, { arch: string; normEps: number; maxPositions: number; bos: number | null; eos: number | null }> = {
+  // class defaults of transformers' LlamaConfig, MistralConfig, Qwen2Config
+  llama: { arch: 'LlamaForCausalLM', normEps: 1e-6, maxPositions: 2048, bos: 1, eos: 2 },
+  mistral: { arch: 'MistralForCausalLM', normEps: 1e-6, maxPositions: 4096 * 32, bos: 1, eos: 2 },
+  qwen2: { arch: 'Qwen2ForCausalLM', normEps: 1e-6, maxPositions: 32768, bos: null, eos: null },
+};
+const ARCH_TO_TYPE: Record<string, string> = {
+  LlamaForCausalLM: 'llama', MistralForCausalLM: 'mistral', Qwen2ForCausalLM: 'qwen2', GPT2LMHeadModel: 'gpt2',
+};
+const SUPPORTED = 'llama (also SmolLM, TinyLlama), mistral, qwen2, gpt2';
+
+/** reads typed fields of one JSON object, every error naming the file and the field */
+class Fields {
+  constructor(readonly json: Record<string, unknown>, readonly file: string) {}
+  has(k: string): boolean { return this.json[k] !== undefined && this.json[k] !== null; }
+  fail(k: string, problem: string, fix?: string): never {
+    throw new ModelFileError(this.file, `field "${k}" ${problem}`, fix ?? `set "${k}" in ${this.file} to a valid value (see the model's original config.json)`);
+  }
+  /** a positive (or, with min 0, non-negative) integer; required unless def is given */
+  int(k: string, def?: number, min = 1): number {
+    const v = this.json[k];
+    if (v === undefined || v === null) {
+      if (def !== undefined) return def;
+      this.fail(k, 'is missing', `add "${k}": <integer> to ${this.file} (every ${this.json.model_type ?? 'model'} config needs it)`);
+    }
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) this.fail(k, `is ${JSON.stringify(v)}, not an integer >= ${min}`);
+    return v as number;
+  }
+  /** a positive finite number */
+  num(k: string, def: number): number {
+    const v = this.json[k];
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(k, `is ${JSON.stringify(v)}, not a positive number`);
+    return v as number;
+  }
+  bool(k: string, def: boolean): boolean {
+    const v = this.json[k];
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'boolean') this.fail(k, `is ${JSON.stringify(v)}, not true or false`);
+    return v as boolean;
+  }
+  str(k: string, def: string): string {
+    const v = this.json[k];
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'string') this.fail(k, `is ${JSON.stringify(v)}, not a string`);
+    return v as string;
+  }
+  /** a token id or null */
+  tokenId(k: string, def: number | null): number | null {
+    const v = this.json[k];
+    if (v === undefined) return def;
+    if (v === null) return null;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.fail(k, `is ${JSON.stringify(v)}, not a token id`);
+    return v as number;
+  }
+  /** a token id, a list of them, or null → list */
+  tokenIds(k: string, def: number | null): number[] {
+    const v = this.json[k];
+    if (v === undefined) return def === null ? [] : [def];
+    if (v === null) return [];
+    const list = Array.isArray(v) ? v : [v];
+    for (const x of list) if (typeof x !== 'number' || !Number.isSafeInteger(x) || x < 0) this.fail(k, `is ${JSON.stringify(v)}, not a token id or a list of token ids`);
+    return list as number[];
+  }
+}
+
+/** Parses config.json text (or an already-parsed object). `file` names it in errors. */
+export function parseConfig(input: string | Record<string, unknown>, file = 'config.json'): ModelConfig {
+  let json: unknown = input;
+  if (typeof input === 'string') {
+    try { json = JSON.parse(input); } catch (e) {
+      throw new ModelFileError(file, `invalid JSON (${(e as Error).message})`, 'repair the file or write it again with save_pretrained');
+    }
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new ModelFileError(file, 'is not a JSON object', 'a config.json holds one object like {"model_type": "llama", ...}');
+  }
+  const f = new Fields(json as Record<string, unknown>, file);
+  let modelType = f.has('model_type') ? f.str('model_type', '') : '';
+  if (!modelType) {
+    const archs = Array.isArray(f.json.architectures) ? f.json.architectures as unknown[] : [];
+    const known = archs.map((a) => ARCH_TO_TYPE[String(a)]).find((t) => t);
+    if (!known) f.fail('model_type', 'is missing (and "architectures" names no supported model)', `add "model_type" (one of: ${SUPPORTED}) to ${file}`);
+    modelType = known!;
+  }
+  if (modelType === 'gpt2') return parseGpt2(f);
+  if (modelType in LLAMA_TYPES) return parseLlama(f, modelType as LlamaConfig['modelType']);
+  return f.fail('model_type', `is "${modelType}", which sppo does not support`,
+    `use a model of a supported family (${SUPPORTED}); other architectures need their own forward pass`);
+}
+
+function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig {
+  const d = LLAMA_TYPES[modelType];
+  const hiddenSize = f.int('hidden_size');
+  const numHeads = f.int('num_attention_heads');
+  const numKvHeads = f.int('num_key_value_heads', numHeads);
+  if (numHeads % numKvHeads !== 0) f.fail('num_key_value_heads', `(${numKvHeads}) does not divide num_attention_heads (${numHeads})`);
+  if (!f.has('head_dim') && hiddenSize % numHeads !== 0) {
+    f.fail('hidden_size', `(${hiddenSize}) is not a multiple of num_attention_heads (${numHeads})`, `set "head_dim" explicitly in ${f.file}, or fix the sizes`);
+  }
+  const headDim = f.int('head_dim', hiddenSize / numHeads);
+  if (headDim % 2 !== 0) f.fail('head_dim', `(${headDim}) is odd; rotary embeddings need an even head dimension`);
+  const act = f.str('hidden_act', 'silu');
+  if (act !== 'silu' && act !== 'swish') f.fail('hidden_act', `is "${act}"; the Llama family here uses SwiGLU with "silu"`, 'use a model with hidden_act "silu"');
+  const rs = f.json.rope_scaling;
+  if (rs !== undefined && rs !== null) {
+    const kind = typeof rs === 'object' ? String((rs as Record<string, unknown>).rope_type ?? (rs as Record<string, unknown>).type ?? '?') : JSON.stringify(rs);
+    if (kind !== 'default') {
+      f.fail('rope_scaling', `has type "${kind}", which sppo does not support (only plain rotary: rope_scaling null)`,
+        `use a model without rope scaling, or set "rope_scaling": null in ${f.file} if you only use sequences within its original context length`);
+    }
+  }
+  let slidingWindow: number | null = null;
+  if (modelType === 'mistral') slidingWindow = f.has('sliding_window') ? f.int('sliding_window') : null;
+  if (modelType === 'qwen2' && f.bool('use_sliding_window', false)) slidingWindow = f.int('sliding_window');
+  const attentionBias = modelType === 'qwen2' ? true : f.bool('attention_bias', false);
+  return {
+    arch: 'llama', modelType,
+    vocabSize: f.int('vocab_size'),
+    hiddenSize,
+    intermediateSize: f.int('intermediate_size'),
+    numLayers: f.int('num_hidden_layers'),
+    numHeads, numKvHeads, headDim,
+    maxPositions: f.int('max_position_embeddings', d.maxPositions),
+    normEps: f.num('rms_norm_eps', d.normEps),
+    ropeTheta: f.num('rope_theta', 10000),
+    ropeScaling: null,
+    qkvBias: attentionBias,
+    oBias: modelType === 'qwen2' ? false : attentionBias,
+    mlpBias: modelType === 'llama' ? f.bool('mlp_bias', false) : false,
+    slidingWindow,
+    tieWordEmbeddings: f.bool('tie_word_embeddings', false),
+    bosTokenId: f.tokenId('bos_token_id', d.bos),
+    eosTokenIds: f.tokenIds('eos_token_id', d.eos),
+    padTokenId: f.tokenId('pad_token_id', null),
+    source: f.json,
+  };
+}
+
+function parseGpt2(f: Fields): Gpt2Config {
+  const hiddenSize = f.int('n_embd');
+  const numHeads = f.int('n_head');
+  if (hiddenSize % numHeads !== 0) f.fail('n_embd', `(${hiddenSize}) is not a multiple of n_head (${numHeads})`);
+  const act = f.str('activation_function', 'gelu_new');
+  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') {
+    f.fail('activation_function', `is "${act}"; sppo's GPT-2 uses the tanh GELU ("gelu_new")`, 'use a model trained with activation_function "gelu_new"');
+  }
+  if (!f.bool('scale_attn_weights', true)) f.fail('scale_attn_weights', 'is false; sppo always scales attention by 1/sqrt(head_dim)', 'use a standard GPT-2 config');
+  if (f.bool('scale_attn_by_inverse_layer_idx', false)) f.fail('scale_attn_by_inverse_layer_idx', 'is true, which sppo does not support', 'use a standard GPT-2 config');
+  return {
+    arch: 'gpt2', modelType: 'gpt2',
+    vocabSize: f.int('vocab_size'),
+    hiddenSize,
+    intermediateSize: f.int('n_inner', 4 * hiddenSize),
+    numLayers: f.int('n_layer'),
+    numHeads, numKvHeads: numHeads, headDim: hiddenSize / numHeads,
+    maxPositions: f.int('n_positions', 1024),
+    normEps: f.num('layer_norm_epsilon', 1e-5),
+    activation: 'gelu_new',
+    tieWordEmbeddings: f.bool('tie_word_embeddings', true),
+    bosTokenId: f.tokenId('bos_token_id', 50256),
+    eosTokenIds: f.tokenIds('eos_token_id', 50256),
+    padTokenId: f.tokenId('pad_token_id', null),
+    source: f.json,
+  };
+}
+
+export type TorchDtype = 'float32' | 'float16' | 'bfloat16';
+
+/**
+ * The inverse: a config.json object Hugging Face transformers loads (AutoConfig →
+ * LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM / GPT2LMHeadModel). Fields of the
+ * source config.json that sppo does not interpret are kept.
+ */
+export function configToJson(cfg: ModelConfig, torchDtype: TorchDtype = 'float32'): Record<string, unknown> {
+  const base: Record<string, unknown> = { ...(cfg.source ?? {}) };
+  const eos = cfg.eosTokenIds.length === 0 ? null : cfg.eosTokenIds.length === 1 ? cfg.eosTokenIds[0] : [...cfg.eosTokenIds];
+  if (cfg.arch === 'gpt2') {
+    if (cfg.headDim * cfg.numHeads !== cfg.hiddenSize || cfg.numKvHeads !== cfg.numHeads) {
+      throw new Error('configToJson: a GPT-2 config needs headDim·numHeads = hiddenSize and numKvHeads = numHeads');
+    }
+    return {
+      ...base,
+      architectures: ['GPT2LMHeadModel'], model_type: 'gpt2',
+      vocab_size: cfg.vocabSize, n_embd: cfg.hiddenSize, n_layer: cfg.numLayers, n_head: cfg.numHeads,
+      n_positions: cfg.maxPositions, n_ctx: cfg.maxPositions,
+      n_inner: cfg.intermediateSize === 4 * cfg.hiddenSize ? null : cfg.intermediateSize,
+      activation_function: 'gelu_new', layer_norm_epsilon: cfg.normEps,
+      scale_attn_weights: true, tie_word_embeddings: cfg.tieWordEmbeddings,
+      bos_token_id: cfg.bosTokenId, eos_token_id: eos, ...(cfg.padTokenId !== null ? { pad_token_id: cfg.padTokenId } : {}),
+      torch_dtype: torchDtype,
+    };
+  }
+  const t = LLAMA_TYPES[cfg.modelType];
+  if (!t) throw new Error(`configToJson: model type "${cfg.modelType}" is not one of ${Object.keys(LLAMA_TYPES).join(', ')}`);
+  if (cfg.ropeScaling !== null) throw new Error('configToJson: only rope_scaling null is supported');
+  const out: Record<string, unknown> = {
+    ...base,
+    architectures: [t.arch], model_type: cfg.modelType,
+    vocab_size: cfg.vocabSize, hidden_size: cfg.hiddenSize, intermediate_size: cfg.intermediateSize,
+    num_hidden_layers: cfg.numLayers, num_attention_heads: cfg.numHeads, num_key_value_heads: cfg.numKvHeads,
+    head_dim: cfg.headDim, hidden_act: 'silu', max_position_embeddings: cfg.maxPositions,
+    rms_norm_eps: cfg.normEps, rope_theta: cfg.ropeTheta, rope_scaling: null,
+    tie_word_embeddings: cfg.tieWordEmbeddings,
+    bos_token_id: cfg.bosTokenId, eos_token_id: eos, ...(cfg.padTokenId !== null ? { pad_token_id: cfg.padTokenId } : {}),
+    torch_dtype: torchDtype, use_cache: true,
+  };
+  if (cfg.modelType === 'qwen2') {
+    // Qwen2 always has q/k/v bias and no o_proj bias: nothing else can be expressed
+    if (!cfg.qkvBias || cfg.oBias || cfg.mlpBias) throw new Error('configToJson: a qwen2 config must have qkvBias true, oBias false, mlpBias false');
+    out.use_sliding_window = cfg.slidingWindow !== null;
+    out.sliding_window = cfg.slidingWindow ?? base.sliding_window ?? null;
+    delete out.attention_bias;
+  } else {
+    if (cfg.qkvBias !== cfg.oBias) {
+      throw new Error(`configToJson: ${cfg.modelType} has one attention_bias for q, k, v and o; q/k/v bias without o bias is model_type "qwen2"`);
+    }
+    out.attention_bias = cfg.qkvBias;
+    if (cfg.modelType === 'llama') out.mlp_bias = cfg.mlpBias;
+    else if (cfg.mlpBias) throw new Error(`configToJson: ${cfg.modelType} has no mlp_bias`);
+    if (cfg.modelType === 'mistral') out.sliding_window = cfg.slidingWindow;
+    else if (cfg.slidingWindow !== null) throw new Error('configToJson: llama has no sliding window');
+  }
+  return out;
+}
+
+// ---- generation_config.json --------------------------------------------------------------
+
+export interface GenerationConfig {
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+  padTokenId: number | null;
+  doSample?: boolean;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  repetitionPenalty?: number;
+  maxNewTokens?: number;
+  maxLength?: number;
+  /** the JSON this came from (written back unchanged apart from the fields above) */
+  source?: Record<string, unknown>;
+}
+
+/** Parses generation_config.json (every field optional). */
+export function parseGenerationConfig(input: string | Record<string, unknown>, file = 'generation_config.json'): GenerationConfig {
+  let json: unknown = input;
+  if (typeof input === 'string') {
+    try { json = JSON.parse(input); } catch (e) {
+      throw new ModelFileError(file, `invalid JSON (${(e as Error).message})`, 'repair the file or delete it (it is optional)');
+    }
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new ModelFileError(file, 'is not a JSON object', 'repair the file or delete it (it is optional)');
+  }
+  const f = new Fields(json as Record<string, unknown>, file);
+  const g: GenerationConfig = {
+    bosTokenId: f.tokenId('bos_token_id', null),
+    eosTokenIds: f.tokenIds('eos_token_id', null),
+    padTokenId: f.tokenId('pad_token_id', null),
+    source: f.json,
+  };
+  if (f.has('do_sample')) g.doSample = f.bool('do_sample', false);
+  if (f.has('temperature')) g.temperature = f.num('temperature', 1);
+  if (f.has('top_p')) { g.topP = f.num('top_p', 1); if (g.topP > 1) f.fail('top_p', `is ${g.topP}, above 1`); }
+  if (f.has('top_k')) g.topK = f.int('top_k', 0, 0);
+  if (f.has('min_p')) g.minP = f.num('min_p', 0);
+  if (f.has('repetition_penalty')) g.repetitionPenalty = f.num('repetition_penalty', 1);
+  if (f.has('max_new_tokens')) g.maxNewTokens = f.int('max_new_tokens');
+  if (f.has('max_length')) g.maxLength = f.int('max_length');
+  return g;
+}
+
+/** generation_config.json object for a GenerationConfig */
+export function generationConfigToJson(g: GenerationConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...(g.source ?? {}) };
+  const set = (k: string, v: unknown) => { if (v !== undefined) out[k] = v; else delete out[k]; };
+  set('bos_token_id', g.bosTokenId ?? undefined);
+  set('eos_token_id', g.eosTokenIds.length === 0 ? undefined : g.eosTokenIds.length === 1 ? g.eosTokenIds[0] : [...g.eosTokenIds]);
+  set('pad_token_id', g.padTokenId ?? undefined);
+  set('do_sample', g.doSample); set('temperature', g.temperature); set('top_p', g.topP); set('top_k', g.topK);
+  set('min_p', g.minP); set('repetition_penalty', g.repetitionPenalty); set('max_new_tokens', g.maxNewTokens);
+  set('max_length', g.maxLength);
+  return out;
+}

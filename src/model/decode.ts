@@ -1,0 +1,165 @@
+// Inference with a KV cache: a prefill over left-padded prompts, then one token per step.
+// Per layer the cache holds K and V as (B, S, KH·D) — slot j of row b is the j-th position of
+// the padded row (padding slots are masked out by keyMask). Only the last position's logits
+// are computed and read back each step (B·V floats), since sampling happens on the host.
+import type { Backend, Tensor } from '../kernels/backend.js';
+import type { Transformer } from './transformer.js';
+import { linearForward } from './layers.js';
+
+export class KVDecoder {
+  private readonly kc: Tensor[] = [];
+  private readonly vc: Tensor[] = [];
+  private readonly all: Tensor[] = [];
+  private readonly mask: Int32Array;
+  private readonly maskT: Tensor;
+  /** padding slots at the left of each row */
+  private readonly padLeft: Int32Array;
+  private chunk = -1;
+  private bufs: Record<string, Tensor> = {};
+  /** next free slot (same for every row: rows are left-aligned to a common prompt end) */
+  slot = 0;
+  private readonly lastHidden: Tensor;
+  private readonly logits: Tensor;
+
+  constructor(readonly model: Transformer, readonly B: number, readonly S: number) {
+    const a = model.arch, be = model.be;
+    if (a.family === 'gpt2' && S > a.maxPositions) throw new Error(`generate: ${S} positions exceed GPT-2's n_positions=${a.maxPositions}: lower max new tokens or the prompt length`);
+    const KD = a.kvHeads * a.headDim;
+    for (let i = 0; i < a.layers; i++) {
+      this.kc.push(this.t([B * S * KD], 'f32', `kcache${i}`));
+      this.vc.push(this.t([B * S * KD], 'f32', `vcache${i}`));
+    }
+    this.mask = new Int32Array(B * S);
+    this.maskT = this.t([B * S], 'i32', 'cache-mask');
+    this.padLeft = new Int32Array(B);
+    this.lastHidden = this.t([B, a.hidden]);
+    this.logits = this.t([B, a.vocab], 'f32', 'decode-logits');
+  }
+
+  private t(shape: number[], dtype: 'f32' | 'i32' = 'f32', label?: string): Tensor {
+    const x = this.model.be.tensor(shape, dtype, label);
+    this.all.push(x);
+    return x;
+  }
+
+  /** scratch tensors sized for Tq tokens per row */
+  private scratch(Tq: number): Record<string, Tensor> {
+    if (this.chunk === Tq) return this.bufs;
+    const be = this.model.be, a = this.model.arch;
+    for (const t of Object.values(this.bufs)) be.dispose(t);
+    const N = this.B * Tq, C = a.hidden, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim, I = a.intermediate;
+    const mk = (shape: number[], dtype: 'f32' | 'i32' = 'f32') => be.tensor(shape, dtype);
+    this.bufs = {
+      ids: mk([N], 'i32'), pos: mk([N], 'i32'), x: mk([N, C]), h: mk([N, C]), stat1: mk([N]), stat2: mk([N]),
+      qpre: mk([N, HD]), kpre: mk([N, KD]), q: mk([N, HD]), k: mk([N, KD]), v: mk([N, KD]), att: mk([N, HD]),
+      o: mk([N, C]), g: mk([N, I]), u: mk([N, I]), act: mk([N, I]), pe: mk([N, C]),
+    };
+    this.chunk = Tq;
+    return this.bufs;
+  }
+
+  /**
+   * Prefill: prompts (each at least one token) left-padded to the longest, written into
+   * slots [0, P). Returns the next-token logits (B, V) on the host.
+   */
+  async prefill(prompts: ArrayLike<number>[]): Promise<Float32Array> {
+    if (prompts.length !== this.B) throw new Error(`generate: ${prompts.length} prompts for a decoder of batch ${this.B}`);
+    const P = Math.max(...prompts.map((p) => p.length));
+    if (P < 1) throw new Error('generate: every prompt needs at least one token (e.g. BOS)');
+    if (P >= this.S) throw new Error(`generate: a prompt of ${P} tokens leaves no room in a cache of ${this.S}`);
+    const ids = new Int32Array(this.B * P), pos = new Int32Array(this.B * P);
+    this.mask.fill(0);
+    prompts.forEach((p, b) => {
+      const pad = P - p.length;
+      this.padLeft[b] = pad;
+      for (let j = 0; j < p.length; j++) {
+        ids[b * P + pad + j] = p[j];
+        pos[b * P + pad + j] = j;
+        this.mask[b * this.S + pad + j] = 1;
+      }
+    });
+    this.slot = 0;
+    return this.run(ids, pos, P);
+  }
+
+  /** One decode step: the next token of every row. Returns logits (B, V) on the host. */
+  async step(tokens: Int32Array): Promise<Float32Array> {
+    if (this.slot >= this.S) throw new Error(`generate: the KV cache of ${this.S} slots is full`);
+    const pos = new Int32Array(this.B);
+    for (let b = 0; b < this.B; b++) {
+      pos[b] = this.slot - this.padLeft[b];
+      this.mask[b * this.S + this.slot] = 1;
+    }
+    return this.run(tokens, pos, 1);
+  }
+
+  private async run(ids: Int32Array, pos: Int32Array, Tq: number): Promise<Float32Array> {
+    const m = this.model, a = m.arch, be: Backend = m.be;
+    const B = this.B, S = this.S, N = B * Tq, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
+    for (let i = 0; i < N; i++) if (ids[i] < 0 || ids[i] >= a.vocab) throw new Error(`generate: token id ${ids[i]} is outside the vocabulary (0..${a.vocab - 1})`);
+    const s = this.scratch(Tq);
+    const gpt2 = a.family === 'gpt2';
+    be.write(s.ids, ids); be.write(s.pos, pos); be.write(this.maskT, this.mask);
+    const start = this.slot;
+    be.embedding(s.x, m.p('embed'), s.ids);
+    if (gpt2) { be.embedding(s.pe, m.p('pos_embed'), s.pos); be.axpy(s.x, s.pe, 1); }
+    for (let i = 0; i < a.layers; i++) {
+      const l = `l${i}.`;
+      if (gpt2) be.layernorm(s.h, s.stat1, s.stat2, s.x, m.p(l + 'ln1.w'), m.p(l + 'ln1.b'), a.normEps);
+      else be.rmsnorm(s.h, s.stat1, s.x, m.p(l + 'ln1.w'), a.normEps);
+      const bias = (n: string) => (a.qkvBias ? m.p(l + n) : undefined);
+      if (gpt2) {
+        linearForward(be, s.q, s.h, m.p(l + 'q.w'), bias('q.b'), N, C, H * D);
+        linearForward(be, s.k, s.h, m.p(l + 'k.w'), bias('k.b'), N, C, KH * D);
+      } else {
+        linearForward(be, s.qpre, s.h, m.p(l + 'q.w'), bias('q.b'), N, C, H * D);
+        linearForward(be, s.kpre, s.h, m.p(l + 'k.w'), bias('k.b'), N, C, KH * D);
+        const ro = (heads: number) => ({ batch: B, seq: Tq, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const });
+        be.rope(s.q, s.qpre, s.pos, ro(H));
+        be.rope(s.k, s.kpre, s.pos, ro(KH));
+      }
+      linearForward(be, s.v, s.h, m.p(l + 'v.w'), bias('v.b'), N, C, KH * D);
+      const kvo = { batch: B, queries: Tq, slots: S, start, rowSize: KH * D };
+      be.kvWrite(this.kc[i], s.k, kvo);
+      be.kvWrite(this.vc[i], s.v, kvo);
+      be.attentionCached(s.att, s.q, this.kc[i], this.vc[i], { batch: B, queries: Tq, slots: S, start, heads: H, kvHeads: KH, headDim: D, keyMask: this.maskT });
+      linearForward(be, s.o, s.att, m.p(l + 'o.w'), gpt2 ? m.p(l + 'o.b') : undefined, N, H * D, C);
+      be.axpy(s.x, s.o, 1);
+      if (gpt2) {
+        be.layernorm(s.h, s.stat1, s.stat2, s.x, m.p(l + 'ln2.w'), m.p(l + 'ln2.b'), a.normEps);
+        linearForward(be, s.g, s.h, m.p(l + 'fc.w'), m.p(l + 'fc.b'), N, C, I);
+        be.gelu(s.act, s.g);
+        linearForward(be, s.o, s.act, m.p(l + 'proj.w'), m.p(l + 'proj.b'), N, I, C);
+      } else {
+        be.rmsnorm(s.h, s.stat1, s.x, m.p(l + 'ln2.w'), a.normEps);
+        linearForward(be, s.g, s.h, m.p(l + 'gate.w'), undefined, N, C, I);
+        linearForward(be, s.u, s.h, m.p(l + 'up.w'), undefined, N, C, I);
+        be.swiglu(s.act, s.g, s.u);
+        linearForward(be, s.o, s.act, m.p(l + 'down.w'), undefined, N, I, C);
+      }
+      be.axpy(s.x, s.o, 1);
+    }
+    // the last position of each row → (B, C) → norm → logits (B, V)
+    for (let b = 0; b < B; b++) be.copy(this.lastHidden, s.x, { srcOffset: (b * Tq + Tq - 1) * C, dstOffset: b * C, count: C });
+    const hs = this.bufs.h, st1 = this.bufs.stat1, st2 = this.bufs.stat2;
+    // reuse the first B rows of the scratch norm buffers
+    const hB = Tq === 1 ? hs : be.tensor([B, C]);
+    const s1 = Tq === 1 ? st1 : be.tensor([B]);
+    const s2 = Tq === 1 ? st2 : be.tensor([B]);
+    if (gpt2) be.layernorm(hB, s1, s2, this.lastHidden, m.p('norm.w'), m.p('norm.b'), a.normEps);
+    else be.rmsnorm(hB, s1, this.lastHidden, m.p('norm.w'), a.normEps);
+    linearForward(be, this.logits, hB, a.tied ? m.p('embed') : m.p('lm_head.w'), undefined, B, C, a.vocab);
+    const out = (await be.read(this.logits)) as Float32Array;
+    if (Tq !== 1) { be.dispose(hB); be.dispose(s1); be.dispose(s2); }
+    this.slot = start + Tq;
+    return out;
+  }
+
+  dispose(): void {
+    const be = this.model.be;
+    for (const t of this.all) be.dispose(t);
+    for (const t of Object.values(this.bufs)) be.dispose(t);
+    this.all.length = 0;
+    this.bufs = {};
+  }
+}

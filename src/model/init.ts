@@ -1,0 +1,53 @@
+// Fresh parameters for a config (seeded, deterministic across runtimes) and host copies of
+// a model's parameters.
+import type { Backend, Tensor } from '../kernels/backend.js';
+import { paramSpecs, type Arch } from './arch.js';
+
+/** xoshiro128** — the project's seeded PRNG for initialisation (same stream everywhere). */
+export function seededNormal(seed: number): () => number {
+  let a = seed >>> 0 || 1, b = 0x9e3779b9, c = 0x243f6a88, d = 0xb7e15162;
+  const next = () => {
+    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
+    const t = b << 9;
+    c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11);
+    return r / 4294967296;
+  };
+  for (let i = 0; i < 16; i++) next();
+  return () => {
+    const u = Math.max(next(), 1e-12), v = next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+}
+function rotl(x: number, k: number): number { return ((x << k) | (x >>> (32 - k))) >>> 0; }
+
+/** Host arrays of freshly initialised parameters (normal(0, std) or constants). */
+export function initParams(arch: Arch, seed = 0): Map<string, Float32Array> {
+  const rnd = seededNormal(seed);
+  const out = new Map<string, Float32Array>();
+  for (const s of paramSpecs(arch)) {
+    const n = s.shape.reduce((x, y) => x * y, 1);
+    const a = new Float32Array(n);
+    if ('value' in s.init) a.fill(s.init.value);
+    else for (let i = 0; i < n; i++) a[i] = rnd() * s.init.std;
+    out.set(s.name, a);
+  }
+  return out;
+}
+
+/** Upload host parameters to a backend. */
+export function uploadParams(be: Backend, arch: Arch, host: Map<string, Float32Array>): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const s of paramSpecs(arch)) {
+    const data = host.get(s.name);
+    if (!data) throw new Error(`model: parameter ${s.name} is missing`);
+    out.set(s.name, be.fromArray(data, s.shape, 'f32', s.name));
+  }
+  return out;
+}
+
+/** Read every parameter back to the host. */
+export async function downloadParams(be: Backend, params: Map<string, Tensor>): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, t] of params) out.set(name, (await be.read(t)) as Float32Array);
+  return out;
+}

@@ -1,0 +1,396 @@
+// safetensors read/write on plain bytes (no node: imports: browsers and Deno use it as is;
+// src/model/io-files.ts adds the Node file helpers and sharded directories).
+//
+// Format (https://github.com/huggingface/safetensors):
+//   u64 little-endian N | N bytes of UTF-8 JSON header | data section
+//   header = { "<tensor name>": { "dtype": "F32", "shape": [r, c], "data_offsets": [begin, end] },
+//              ..., "__metadata__": { "<string>": "<string>" } (optional) }
+//   offsets are relative to the data section; tensors are row-major, little-endian, and
+//   together cover the data section exactly (no gaps, no overlaps, nothing after the last).
+//
+// Reading: F32, F16, BF16 and F64 come back as Float32Array; I32, I64 (when every value fits),
+// I16, U16, I8, U8, U32 (when it fits) and BOOL come back as Int32Array.
+// Writing: F32, F16 (round to nearest even; a finite value beyond ±65504 is an error, not an
+// Inf), BF16 and I32. The header is padded with spaces so the data section starts 8-aligned,
+// and `{"format":"pt"}` is put in __metadata__ unless the caller sets "format" — Hugging Face
+// transformers refuses a safetensors file whose metadata lacks it.
+import { ModelFileError, numel, shapeText } from './io-errors.js';
+
+/** every dtype the format defines, with its size in bytes (sub-byte types have no size here) */
+const DTYPE_BYTES: Record<string, number> = {
+  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, F8_E8M0: 1,
+  I16: 2, U16: 2, F16: 2, BF16: 2,
+  I32: 4, U32: 4, F32: 4,
+  I64: 8, U64: 8, F64: 8,
+};
+const FLOAT_DTYPES = new Set(['F32', 'F16', 'BF16', 'F64']);
+const INT_DTYPES = new Set(['I32', 'I64', 'I16', 'U16', 'I8', 'U8', 'U32', 'BOOL']);
+export type WriteDType = 'F32' | 'F16' | 'BF16' | 'I32';
+/** the safetensors library refuses headers above 100 MB; so do we */
+const MAX_HEADER = 100_000_000;
+
+export interface TensorInfo {
+  name: string;
+  dtype: string;
+  shape: number[];
+  /** byte range inside the data section */
+  begin: number;
+  end: number;
+}
+
+export interface SafetensorsHeader {
+  /** file name (or buffer label) used in every error */
+  source: string;
+  /** where the data section starts in the file: 8 + header length */
+  dataStart: number;
+  /** tensors in header order */
+  tensors: Map<string, TensorInfo>;
+  /** __metadata__ (string → string), or {} when absent */
+  metadata: Record<string, string>;
+}
+
+// ---- header ----------------------------------------------------------------------------
+
+/**
+ * Reads the 8-byte length prefix and returns where the data section starts (8 + N).
+ * `first8` needs only the first 8 bytes of the file; `fileSize` is the whole file's size.
+ */
+export function safetensorsDataStart(first8: Uint8Array, fileSize: number, source: string): number {
+  if (fileSize < 8 || first8.length < 8) {
+    throw new ModelFileError(source, `file is ${fileSize} bytes, shorter than the 8-byte header length`,
+      'the file is truncated or not a safetensors file; write it again (or download it again)');
+  }
+  const dv = new DataView(first8.buffer, first8.byteOffset, 8);
+  const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
+  const n = hi * 2 ** 32 + lo;
+  if (hi !== 0 || n > MAX_HEADER) {
+    throw new ModelFileError(source, `header length ${n} is larger than the 100 MB safetensors allows`,
+      'the file is not a safetensors file (a PyTorch .bin or .pt? convert it with safetensors.torch.save_file) or it is corrupt');
+  }
+  if (8 + n > fileSize) {
+    throw new ModelFileError(source, `header length ${n} runs past the end of the file (${fileSize} bytes)`,
+      'the file is truncated or not a safetensors file; write it again (or download it again)');
+  }
+  return 8 + n;
+}
+
+/**
+ * Parses and checks the header. `bytes` must hold at least the first `dataStart` bytes of the
+ * file (the whole file works too); `fileSize` is the whole file's size, so offsets are checked
+ * against it even when only the header was read.
+ */
+export function parseSafetensorsHeader(bytes: Uint8Array, fileSize: number, source: string): SafetensorsHeader {
+  const dataStart = safetensorsDataStart(bytes.subarray(0, 8), fileSize, source);
+  if (bytes.length < dataStart) throw new Error(`parseSafetensorsHeader: pass at least the first ${dataStart} bytes of ${source}`);
+  const dataSize = fileSize - dataStart;
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
+  } catch (e) {
+    throw new ModelFileError(source, `the JSON header is invalid (${(e as Error).message})`,
+      'the file is corrupt or was not written by a safetensors writer; write it again');
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new ModelFileError(source, 'the JSON header is not an object', 'the file is corrupt; write it again');
+  }
+  const bad = (what: string): never => {
+    throw new ModelFileError(source, what, 'the file is corrupt or was written by a broken writer; write it again with safetensors (or sppo)');
+  };
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, TensorInfo>();
+  for (const [name, v] of Object.entries(json as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) bad('__metadata__ is not an object of strings');
+      for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
+        if (typeof s !== 'string') bad(`__metadata__["${k}"] is ${JSON.stringify(s)}, not a string`);
+        metadata[k] = s as string;
+      }
+      continue;
+    }
+    if (v === null || typeof v !== 'object') bad(`tensor "${name}" has no {dtype, shape, data_offsets} entry`);
+    const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof e.dtype !== 'string') bad(`tensor "${name}" has no dtype`);
+    const dtype = e.dtype as string;
+    if (!(dtype in DTYPE_BYTES)) {
+      throw new ModelFileError(source, `tensor "${name}" has unknown dtype "${dtype}" (known: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+        'convert the checkpoint to F32, F16 or BF16 (e.g. with torch: model.float() then save_pretrained)');
+    }
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      bad(`tensor "${name}" has shape ${JSON.stringify(e.shape)}, not a list of non-negative integers`);
+    }
+    const shape = e.shape as number[];
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[0] > off[1]) {
+      bad(`tensor "${name}" has data_offsets ${JSON.stringify(off)}, not [begin, end] with 0 <= begin <= end`);
+    }
+    const [begin, end] = off as number[];
+    if (end > dataSize) {
+      bad(`tensor "${name}" has data_offsets [${begin}, ${end}] beyond the ${dataSize}-byte data section`);
+    }
+    const want = numel(shape) * DTYPE_BYTES[dtype];
+    if (end - begin !== want) {
+      bad(`tensor "${name}" (${dtype} ${shapeText(shape)}) needs ${want} bytes but data_offsets [${begin}, ${end}] give ${end - begin}`);
+    }
+    tensors.set(name, { name, dtype, shape, begin, end });
+  }
+  // The tensors must tile the data section: sorted by begin, each starts where the last ended.
+  const sorted = [...tensors.values()].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let pos = 0, prev: TensorInfo | null = null;
+  for (const t of sorted) {
+    if (t.begin < pos) bad(`tensors "${prev!.name}" [${prev!.begin}, ${prev!.end}] and "${t.name}" [${t.begin}, ${t.end}] overlap`);
+    if (t.begin > pos) bad(`bytes [${pos}, ${t.begin}] of the data section belong to no tensor`);
+    pos = t.end;
+    if (t.end > t.begin || !prev) prev = t;
+  }
+  if (pos !== dataSize) bad(`${dataSize - pos} bytes after the last tensor belong to no tensor (data section ${dataSize} bytes, tensors end at ${pos})`);
+  return { source, dataStart, tensors, metadata };
+}
+
+// ---- decoding --------------------------------------------------------------------------
+
+let f16Table: Float32Array | null = null;
+/** all 65536 half-precision values, built on first use */
+function halfTable(): Float32Array {
+  if (f16Table) return f16Table;
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
+    const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
+    t[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return (f16Table = t);
+}
+
+/** half-precision bits → value */
+export function f16BitsToFloat(h: number): number { return halfTable()[h & 0xffff]; }
+
+const cvtF32 = new Float32Array(1);
+const cvtU32 = new Uint32Array(cvtF32.buffer);
+/** value → half-precision bits, round to nearest even; overflow gives ±Inf bits (0x7c00) */
+export function floatToF16Bits(x: number): number {
+  cvtF32[0] = x;
+  const b = cvtU32[0];
+  const sign = (b >>> 16) & 0x8000;
+  const exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 112; // rebias 127 → 15
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) { // half subnormal (or zero): value = half * 2^-24
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let h = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1), halfway = 1 << (shift - 1);
+    if (rem > halfway || (rem === halfway && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // a carry into the exponent is right (up to Inf)
+  return sign | h;
+}
+
+/** value → bfloat16 bits, round to nearest even */
+export function floatToBf16Bits(x: number): number {
+  cvtF32[0] = x;
+  const b = cvtU32[0];
+  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff)) return (b >>> 16) | 0x40; // NaN stays NaN
+  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** a copy of bytes [begin, end) as an ArrayBuffer of its own (aligned for typed arrays) */
+function own(raw: Uint8Array): ArrayBuffer {
+  return raw.slice().buffer as ArrayBuffer;
+}
+
+/**
+ * Decodes a floating-point tensor's bytes (exactly info.end - info.begin of them) to f32.
+ */
+export function decodeFloat32(info: TensorInfo, raw: Uint8Array, source: string): Float32Array {
+  const n = numel(info.shape);
+  if (raw.length !== info.end - info.begin) throw new Error(`decodeFloat32: ${info.name}: got ${raw.length} bytes, expected ${info.end - info.begin}`);
+  switch (info.dtype) {
+    case 'F32': return new Float32Array(own(raw));
+    case 'F64': return Float32Array.from(new Float64Array(own(raw)));
+    case 'F16': {
+      const h = new Uint16Array(own(raw)), t = halfTable(), out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = t[h[i]];
+      return out;
+    }
+    case 'BF16': {
+      const h = new Uint16Array(own(raw)), out = new Float32Array(n), u = new Uint32Array(out.buffer);
+      for (let i = 0; i < n; i++) u[i] = h[i] << 16;
+      return out;
+    }
+  }
+  if (INT_DTYPES.has(info.dtype)) {
+    throw new ModelFileError(source, `tensor "${info.name}" is ${info.dtype}, an integer tensor, where floating-point weights were expected`,
+      'check that the file holds model weights (F32, F16, BF16) and not token ids; read integer tensors with readInt32');
+  }
+  throw new ModelFileError(source, `tensor "${info.name}" has dtype ${info.dtype}, which sppo cannot read as weights (F32, F16, BF16, F64 only)`,
+    'convert the checkpoint to F32, F16 or BF16 (e.g. in torch: model.float(), then save_pretrained)');
+}
+
+/** Decodes an integer tensor to i32; a value outside the i32 range is an error. */
+export function decodeInt32(info: TensorInfo, raw: Uint8Array, source: string): Int32Array {
+  const n = numel(info.shape);
+  if (raw.length !== info.end - info.begin) throw new Error(`decodeInt32: ${info.name}: got ${raw.length} bytes, expected ${info.end - info.begin}`);
+  const buf = own(raw);
+  const tooBig = (v: bigint | number): never => {
+    throw new ModelFileError(source, `tensor "${info.name}" (${info.dtype}) holds ${v}, outside the 32-bit integer range`,
+      'store token ids and other integers as I32, or keep values within ±2^31');
+  };
+  switch (info.dtype) {
+    case 'I32': return new Int32Array(buf);
+    case 'I16': return Int32Array.from(new Int16Array(buf));
+    case 'U16': return Int32Array.from(new Uint16Array(buf));
+    case 'I8': return Int32Array.from(new Int8Array(buf));
+    case 'U8': case 'BOOL': return Int32Array.from(new Uint8Array(buf));
+    case 'U32': {
+      const u = new Uint32Array(buf), out = new Int32Array(n);
+      for (let i = 0; i < n; i++) { if (u[i] > 0x7fffffff) tooBig(u[i]); out[i] = u[i]; }
+      return out;
+    }
+    case 'I64': {
+      const v = new BigInt64Array(buf), out = new Int32Array(n);
+      for (let i = 0; i < n; i++) { if (v[i] > 0x7fffffffn || v[i] < -0x80000000n) tooBig(v[i]); out[i] = Number(v[i]); }
+      return out;
+    }
+  }
+  throw new ModelFileError(source, `tensor "${info.name}" is ${info.dtype}, not an integer dtype`,
+    FLOAT_DTYPES.has(info.dtype) ? 'read it with readFloat32' : 'store integer tensors as I32 or I64');
+}
+
+/** A whole safetensors file in memory (browser fetch, tests). Files on disk: io-files.ts. */
+export class SafetensorsBuffer {
+  readonly header: SafetensorsHeader;
+  constructor(readonly bytes: Uint8Array, source = 'safetensors buffer') {
+    this.header = parseSafetensorsHeader(bytes, bytes.length, source);
+  }
+  get source(): string { return this.header.source; }
+  get metadata(): Record<string, string> { return this.header.metadata; }
+  names(): string[] { return [...this.header.tensors.keys()]; }
+  has(name: string): boolean { return this.header.tensors.has(name); }
+  info(name: string): TensorInfo {
+    const t = this.header.tensors.get(name);
+    if (!t) {
+      throw new ModelFileError(this.source, `no tensor "${name}" (the file has ${this.header.tensors.size}: ${listSome(this.names())})`,
+        'check the tensor name, or that this is the right checkpoint');
+    }
+    return t;
+  }
+  private raw(t: TensorInfo): Uint8Array {
+    return this.bytes.subarray(this.header.dataStart + t.begin, this.header.dataStart + t.end);
+  }
+  readFloat32(name: string): Float32Array { const t = this.info(name); return decodeFloat32(t, this.raw(t), this.source); }
+  readInt32(name: string): Int32Array { const t = this.info(name); return decodeInt32(t, this.raw(t), this.source); }
+}
+
+/** "a, b, c, ... (12 more)" */
+export function listSome(names: string[], k = 8): string {
+  return names.length <= k ? names.join(', ') : `${names.slice(0, k).join(', ')}, ... (${names.length - k} more)`;
+}
+
+// ---- encoding --------------------------------------------------------------------------
+
+export interface TensorToWrite {
+  name: string;
+  shape: readonly number[];
+  data: Float32Array | Int32Array;
+  /** F32 by default for Float32Array, I32 for Int32Array */
+  dtype?: WriteDType;
+}
+
+/**
+ * Serializes tensors (in the order given) into one safetensors file. `metadata` is merged over
+ * {"format": "pt"}. Throws on duplicate names, data/shape size mismatch, a dtype the data
+ * cannot take, and finite values that F16 cannot hold.
+ */
+export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = {}, target = 'safetensors output'): Uint8Array {
+  const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...metadata } };
+  let offset = 0;
+  const parts: { t: TensorToWrite; dtype: WriteDType; begin: number }[] = [];
+  for (const t of tensors) {
+    if (t.name === '__metadata__' || t.name in header) throw new Error(`serializeSafetensors(${target}): duplicate or reserved tensor name "${t.name}"`);
+    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`serializeSafetensors(${target}): tensor "${t.name}" has bad shape ${JSON.stringify(t.shape)}`);
+    const n = numel(t.shape);
+    if (t.data.length !== n) throw new Error(`serializeSafetensors(${target}): tensor "${t.name}" has ${t.data.length} values but shape ${shapeText(t.shape)} needs ${n}`);
+    const isInt = t.data instanceof Int32Array;
+    const dtype: WriteDType = t.dtype ?? (isInt ? 'I32' : 'F32');
+    if (isInt !== (dtype === 'I32')) throw new Error(`serializeSafetensors(${target}): tensor "${t.name}": ${isInt ? 'Int32Array' : 'Float32Array'} data cannot be written as ${dtype}`);
+    const bytes = n * DTYPE_BYTES[dtype];
+    header[t.name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    parts.push({ t, dtype, begin: offset });
+    offset += bytes;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded + offset);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, padded, true);
+  dv.setUint32(4, 0, true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + padded);
+  const base = 8 + padded;
+  for (const { t, dtype, begin } of parts) {
+    const at = base + begin, n = t.data.length;
+    if (dtype === 'F32' || dtype === 'I32') {
+      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, n * 4), at);
+    } else {
+      const f = t.data as Float32Array;
+      for (let i = 0; i < n; i++) {
+        let h: number;
+        if (dtype === 'F16') {
+          h = floatToF16Bits(f[i]);
+          if ((h & 0x7fff) === 0x7c00 && Number.isFinite(f[i])) {
+            throw new Error(`serializeSafetensors(${target}): tensor "${t.name}" holds ${f[i]} at index ${i}, beyond the F16 range (±65504); write F32 or BF16 instead`);
+          }
+        } else {
+          h = floatToBf16Bits(f[i]);
+        }
+        dv.setUint16(at + 2 * i, h, true);
+      }
+    }
+  }
+  return out;
+}
+
+// ---- sharded checkpoints -----------------------------------------------------------------
+
+export interface ShardIndex {
+  /** tensor name → shard file name (relative to the index's folder) */
+  weightMap: Map<string, string>;
+  /** shard files in first-use order */
+  files: string[];
+  metadata: Record<string, unknown>;
+}
+
+/** Parses model.safetensors.index.json: {"metadata": {...}, "weight_map": {name: file}}. */
+export function parseShardIndex(text: string, source: string): ShardIndex {
+  let json: unknown;
+  try { json = JSON.parse(text); } catch (e) {
+    throw new ModelFileError(source, `invalid JSON (${(e as Error).message})`, 'write the index again (transformers save_pretrained, or sppo)');
+  }
+  const wm = (json as { weight_map?: unknown } | null)?.weight_map;
+  if (wm === null || typeof wm !== 'object' || Array.isArray(wm)) {
+    throw new ModelFileError(source, 'no "weight_map" object (tensor name → shard file)', 'write the index again (transformers save_pretrained, or sppo)');
+  }
+  const weightMap = new Map<string, string>();
+  const files: string[] = [];
+  for (const [name, file] of Object.entries(wm as Record<string, unknown>)) {
+    if (typeof file !== 'string' || file === '' || file.includes('/') || file.includes('\\') || file.startsWith('.')) {
+      throw new ModelFileError(source, `weight_map["${name}"] is ${JSON.stringify(file)}, not a shard file name in the same folder`,
+        'the index must name shard files like "model-00001-of-00002.safetensors"');
+    }
+    weightMap.set(name, file);
+    if (!files.includes(file)) files.push(file);
+  }
+  const md = (json as { metadata?: unknown }).metadata;
+  return { weightMap, files, metadata: md && typeof md === 'object' ? md as Record<string, unknown> : {} };
+}
+
+/** model-00001-of-00003.safetensors */
+export function shardFileName(i: number, count: number): string {
+  const p = (k: number) => String(k).padStart(5, '0');
+  return `model-${p(i + 1)}-of-${p(count)}.safetensors`;
+}

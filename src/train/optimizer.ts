@@ -1,0 +1,96 @@
+// Optimizers over named parameters: AdamW, RMSprop (the original SPPO's) and SGD with
+// momentum, with global-norm gradient clipping computed on the device (Σ g² into one
+// scalar, read by the update kernels: no host round trip inside a step).
+import type { Backend, Tensor } from '../kernels/backend.js';
+
+export type OptimizerName = 'adamw' | 'rmsprop' | 'sgd';
+
+export interface OptimizerConfig {
+  name: OptimizerName;
+  lr: number;
+  weightDecay?: number;
+  /** AdamW */
+  beta1?: number; beta2?: number; eps?: number;
+  /** RMSprop smoothing α (torch default 0.99) */
+  alpha?: number;
+  /** SGD / RMSprop momentum */
+  momentum?: number;
+  nesterov?: boolean;
+  /** clip the global gradient norm to this (0 or undefined: no clipping) */
+  maxGradNorm?: number;
+}
+
+export class Optimizer {
+  private state = new Map<string, Tensor[]>();
+  private normSq: Tensor;
+  /** 1-based count of steps taken */
+  step = 0;
+
+  constructor(readonly be: Backend, readonly params: Map<string, Tensor>, readonly cfg: OptimizerConfig) {
+    if (!(cfg.lr >= 0)) throw new Error(`optimizer: lr must be ≥ 0, got ${cfg.lr}`);
+    if (!['adamw', 'rmsprop', 'sgd'].includes(cfg.name)) throw new Error(`optimizer: unknown optimizer "${cfg.name}": use adamw, rmsprop or sgd`);
+    this.normSq = be.tensor([1], 'f32', 'grad-norm-sq');
+    for (const [name, p] of params) {
+      const st: Tensor[] = [];
+      const nState = cfg.name === 'adamw' ? 2 : cfg.name === 'rmsprop' ? (cfg.momentum ? 2 : 1) : cfg.momentum ? 1 : 0;
+      for (let i = 0; i < nState; i++) { const t = be.tensor(p.shape, 'f32', `${name}.opt${i}`); be.fill(t, 0); st.push(t); }
+      this.state.set(name, st);
+    }
+  }
+
+  /** Σ g² over all gradients into the device scalar (also used for logging the grad norm). */
+  gradNormSq(grads: Map<string, Tensor>): Tensor {
+    let first = true;
+    for (const g of grads.values()) { this.be.sumSquares(this.normSq, g, { accumulate: !first }); first = false; }
+    return this.normSq;
+  }
+
+  /** One update with learning rate lr (from the schedule). */
+  update(grads: Map<string, Tensor>, lr = this.cfg.lr): void {
+    const c = this.cfg, be = this.be;
+    this.step++;
+    const clip = c.maxGradNorm && c.maxGradNorm > 0 ? { normSq: this.gradNormSq(grads), maxNorm: c.maxGradNorm } : undefined;
+    for (const [name, p] of this.params) {
+      const g = grads.get(name);
+      if (!g) continue;
+      const st = this.state.get(name)!;
+      if (c.name === 'adamw') {
+        be.adamw(p, g, st[0], st[1], { lr, beta1: c.beta1 ?? 0.9, beta2: c.beta2 ?? 0.999, eps: c.eps ?? 1e-8, weightDecay: c.weightDecay ?? 0, step: this.step, clip });
+      } else if (c.name === 'rmsprop') {
+        be.rmsprop(p, g, st[0], st[1] ?? null, { lr, alpha: c.alpha ?? 0.99, eps: c.eps ?? 1e-8, weightDecay: c.weightDecay ?? 0, momentum: c.momentum ?? 0, clip });
+      } else {
+        be.sgd(p, g, st[0] ?? null, { lr, momentum: c.momentum ?? 0, weightDecay: c.weightDecay ?? 0, nesterov: c.nesterov, step: this.step, clip });
+      }
+    }
+  }
+
+  /** Optimizer state for checkpoints (host copies). */
+  async saveState(): Promise<{ step: number; tensors: Map<string, Float32Array> }> {
+    const tensors = new Map<string, Float32Array>();
+    for (const [name, st] of this.state) for (let i = 0; i < st.length; i++) tensors.set(`${name}.opt${i}`, (await this.be.read(st[i])) as Float32Array);
+    return { step: this.step, tensors };
+  }
+
+  loadState(s: { step: number; tensors: Map<string, Float32Array> }): void {
+    this.step = s.step;
+    for (const [name, st] of this.state) for (let i = 0; i < st.length; i++) {
+      const a = s.tensors.get(`${name}.opt${i}`);
+      if (!a) throw new Error(`optimizer state: ${name}.opt${i} is missing from the checkpoint`);
+      this.be.write(st[i], a);
+    }
+  }
+
+  dispose(): void {
+    for (const st of this.state.values()) for (const t of st) this.be.dispose(t);
+    this.be.dispose(this.normSq);
+  }
+}
+
+/** Learning-rate schedules with linear warmup. */
+export function scheduleLR(kind: 'constant' | 'linear' | 'cosine', base: number, step: number, total: number, warmup = 0): number {
+  if (warmup > 0 && step < warmup) return (base * (step + 1)) / warmup;
+  if (kind === 'constant' || total <= warmup) return base;
+  const p = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
+  if (kind === 'linear') return base * (1 - p);
+  return base * 0.5 * (1 + Math.cos(Math.PI * p));
+}

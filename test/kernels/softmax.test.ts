@@ -1,0 +1,3 @@
+import { runCases } from './harness.js';
+import { cases } from './cases/softmax.js';
+runCases('softmax', cases);
