@@ -70,13 +70,13 @@ fn key_valid(b: u32, j: u32) -> bool {
   let b = wg.z;
   let G = P.H / P.KH;
   let kb = ((b * P.T + j) * P.KH + kh) * D;
-  var active = false;
+  var live = false;
   var kr: array<f32, D>;
   var vr: array<f32, D>;
   var dka: array<f32, D>;
   var dva: array<f32, D>;
   if (j < P.T) {
-    active = key_valid(b, j);
+    live = key_valid(b, j);
     for (var d = 0u; d < D; d++) { kr[d] = k[kb + d] * P.scale; vr[d] = v[kb + d]; dka[d] = 0.0; dva[d] = 0.0; }
   }
   for (var g = 0u; g < G; g++) {
@@ -100,7 +100,7 @@ fn key_valid(b: u32, j: u32) -> bool {
         }
       }
       workgroupBarrier();
-      if (active) {
+      if (live) {
         let rn = min(TILE, P.T - i0);
         for (var r = select(0u, j - i0, j > i0); r < rn; r++) {
           var s = 0.0;

@@ -57,7 +57,7 @@ var<workgroup> ms: array<i32, TILE>;
   let i = i0 + lid.x;
   let h = wg.y;
   let b = wg.z;
-  let active = i < P.T;
+  let live = i < P.T;
   let kh = h / (P.H / P.KH);
   let qb = ((b * P.T + i) * P.H + h) * D;
   var lse_i = 0.0;
@@ -65,7 +65,7 @@ var<workgroup> ms: array<i32, TILE>;
   var qr: array<f32, D>;
   var gr: array<f32, D>;
   var acc: array<f32, D>;
-  if (active) {
+  if (live) {
     let si = 2u * ((b * P.H + h) * P.T + i);
     lse_i = stats[si];
     delta = stats[si + 1u];
@@ -89,7 +89,7 @@ var<workgroup> ms: array<i32, TILE>;
       ms[r] = valid;
     }
     workgroupBarrier();
-    if (active && i >= j0) {
+    if (live && i >= j0) {
       let rn = min(TILE, i - j0 + 1u);
       for (var r = 0u; r < rn; r++) {
         if (ms[r] == 0) { continue; }
@@ -102,7 +102,7 @@ var<workgroup> ms: array<i32, TILE>;
     }
     workgroupBarrier();
   }
-  if (active) {
+  if (live) {
     for (var d = 0u; d < D; d++) { dq[qb + d] = acc[d] * P.scale; }
   }
 }

@@ -80,11 +80,11 @@ fn finish(b: u32, t: u32, h: u32, m: f32, l: f32, o: ptr<function, array<f32, D>
   let t = t0 + lid.x;
   let h = wg.y;
   let b = wg.z;
-  let active = t < P.T;
+  let live = t < P.T;
   let kh = h / (P.H / P.KH);
   var qr: array<f32, D>;
   var o: array<f32, D>;
-  if (active) {
+  if (live) {
     let qb = ((b * P.T + t) * P.H + h) * D;
     for (var d = 0u; d < D; d++) { qr[d] = q[qb + d] * P.scale; o[d] = 0.0; }
   }
@@ -108,7 +108,7 @@ fn finish(b: u32, t: u32, h: u32, m: f32, l: f32, o: ptr<function, array<f32, D>
       ms[r] = valid;
     }
     workgroupBarrier();
-    if (active && t >= j0) {
+    if (live && t >= j0) {
       let rn = min(TILE, t - j0 + 1u);
       for (var r = 0u; r < rn; r++) {
         if (ms[r] == 0) { continue; }
@@ -127,5 +127,5 @@ fn finish(b: u32, t: u32, h: u32, m: f32, l: f32, o: ptr<function, array<f32, D>
     }
     workgroupBarrier();
   }
-  if (active) { finish(b, t, h, m, l, &o); }
+  if (live) { finish(b, t, h, m, l, &o); }
 }

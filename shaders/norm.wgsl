@@ -113,8 +113,12 @@ fn wg_sum2(lid: u32, v: vec2f) -> vec2f {
 }
 
 // ---- weight (and bias) gradients: column sums over chunks of rows ------------------------------
-// out = dw (FINAL) or the dw partials (K, C); db_out = db or the db partials
-@group(0) @binding(7) var<storage, read_write> db_out: array<f32>;
+// out = dw (FINAL) or the dw partials (K, C); db_out = db or the db partials.
+// Bindings are consecutive per entry (1 out, 2 x, 3 rstd, 4 dout, 5 mean, 6 db_out).
+@group(0) @binding(3) var<storage, read> c_rstd: array<f32>;
+@group(0) @binding(4) var<storage, read> c_dout: array<f32>;
+@group(0) @binding(5) var<storage, read> c_mean: array<f32>;
+@group(0) @binding(6) var<storage, read_write> db_out: array<f32>;
 
 @compute @workgroup_size(WG) fn rms_dw_partial(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wid: vec3u) {
   let c = gid.x;
@@ -122,7 +126,7 @@ fn wg_sum2(lid: u32, v: vec2f) -> vec2f {
   let r0 = wid.y * P.rows_per_chunk;
   let r1 = min(P.rows, r0 + P.rows_per_chunk);
   var acc = 0.0;
-  for (var r = r0; r < r1; r++) { acc += dout[r * P.cols + c] * x[r * P.cols + c] * rstd[r]; }
+  for (var r = r0; r < r1; r++) { acc += c_dout[r * P.cols + c] * x[r * P.cols + c] * c_rstd[r]; }
   if (FINAL == 1u) { out[c] = out[c] + acc; } else { out[wid.y * P.cols + c] = acc; }
 }
 
@@ -134,8 +138,8 @@ fn wg_sum2(lid: u32, v: vec2f) -> vec2f {
   var aw = 0.0;
   var ab = 0.0;
   for (var r = r0; r < r1; r++) {
-    let g = dout[r * P.cols + c];
-    aw += g * ((x[r * P.cols + c] - mean[r]) * rstd[r]);
+    let g = c_dout[r * P.cols + c];
+    aw += g * ((x[r * P.cols + c] - c_mean[r]) * c_rstd[r]);
     ab += g;
   }
   if (FINAL == 1u) {

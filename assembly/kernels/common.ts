@@ -57,7 +57,8 @@ const LN2_LO: f32 = -2.12194440e-4;
 const EXP_LO: f32 = -87.3365478515625;
 const EXP_HI: f32 = 88.72283935546875;
 
-export function exp4(x: v128): v128 {
+// @ts-ignore: decorator
+@inline export function exp4(x: v128): v128 {
   const xc = f32x4.min(f32x4.max(x, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
   const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(LN2_HI)));

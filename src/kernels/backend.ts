@@ -67,6 +67,16 @@ export interface CachedAttentionOptions {
   keyMask?: Tensor;
 }
 
+export interface PreferenceLossOptions {
+  /** 'square': the SPPO family, loss_i = w_i·(r_i − target_i)²;
+   *  'dpo' | 'ipo' | 'hinge': pairwise over records (2j, 2j+1) = (winner, loser), z = r_w − r_l:
+   *   dpo −(1−ε)·log σ(βz) − ε·log σ(−βz); ipo (z − 1/(2β))²; hinge max(0, 1 − βz); weighted by w_{2j} */
+  kind: 'square' | 'dpo' | 'ipo' | 'hinge';
+  beta: number;
+  /** DPO label smoothing ε (default 0) */
+  labelSmoothing?: number;
+}
+
 export interface RopeOptions {
   /** x and out (B,T,H,D); positions (B*T) i32 */
   batch: number; seq: number; heads: number; headDim: number;
@@ -201,6 +211,15 @@ export interface Backend {
   embedding(out: Tensor, table: Tensor, ids: Tensor): void;
   /** dtable (V,C) += scatter of dout (N,C) at ids (deterministic order) */
   embeddingBackward(dtable: Tensor, dout: Tensor, ids: Tensor): void;
+
+  // ---- preference losses (the SPPO gradient op) -----------------------------------------
+  /**
+   * Over R records with r = logp − refLogp (per-record sums of response-token log-probs under the
+   * policy and the frozen reference): loss (R) per record (pairwise kinds: on the winner's slot,
+   * 0 on the loser's) and dlogp (R) = ∂(Σ loss)/∂logp. target, weight (R) f32. With
+   * seqSumBackward, dlogp flows back to the token positions.
+   */
+  preferenceLoss(loss: Tensor, dlogp: Tensor, logp: Tensor, refLogp: Tensor, target: Tensor, weight: Tensor, o: PreferenceLossOptions): void;
 
   // ---- optimizers (in place on param and state) ---------------------------------------
   adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void;

@@ -16,6 +16,10 @@ export function checkMatmul(out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions)
     if (!Number.isInteger(v) || v < 1) throw new ShapeError(`matmul: ${name}=${v} must be a positive integer`);
   }
   const batch = o.batch ?? 1;
+  if (!Number.isInteger(batch) || batch < 1) throw new ShapeError(`matmul: batch=${o.batch} must be a positive integer`);
+  if (o.alpha !== undefined && !Number.isFinite(o.alpha)) throw new ShapeError(`matmul: alpha=${o.alpha} must be a finite number`);
+  for (const [name, t] of [['out', out], ['a', a], ['b', b], ['bias', o.bias]] as const) if (t) expectDtype('matmul', name, t, 'f32');
+  if (out === a || out === b || out === o.bias) throw new ShapeError('matmul: out is also an input (a, b or bias); write the product into a separate tensor');
   expectSize('matmul', 'a', a, batch * m * k);
   const bStride = o.broadcastB ? 0 : k * n;
   expectSize('matmul', 'b', b, o.broadcastB ? k * n : batch * k * n);
@@ -121,7 +125,13 @@ export function checkEmbedding(op: string, table: Tensor, ids: Tensor, rows: Ten
   return { vocab, cols, n: ids.size };
 }
 
-/** optimizer tensors and options: f32, same sizes, finite hyper-parameters, clip.normSq (1) */
+/** allowed ranges of optimizer options (torch.optim's checks; betas and alpha below 1) */
+const HYPER_RANGES: Record<string, [number, number]> = {
+  lr: [0, Infinity], eps: [0, Infinity], weightDecay: [0, Infinity], momentum: [0, Infinity], dampening: [0, 1],
+  beta1: [0, 1], beta2: [0, 1], alpha: [0, 1], step: [1, Infinity],
+};
+
+/** optimizer tensors and options: f32, same sizes, finite hyper-parameters in range, clip.normSq (1) */
 export function checkOptim(op: string, tensors: [string, Tensor | null][], hyper: Record<string, number | undefined>, clip?: { normSq: Tensor; maxNorm: number }): number {
   const n = tensors[0][1]!.size;
   for (const [name, t] of tensors) {
@@ -132,10 +142,25 @@ export function checkOptim(op: string, tensors: [string, Tensor | null][], hyper
   for (const [k, v] of Object.entries(hyper)) {
     if (v !== undefined && !Number.isFinite(v)) throw new ShapeError(`${op}: option ${k}=${v} must be a finite number`);
   }
+  for (const [k, v] of Object.entries(hyper)) {
+    if (v === undefined) continue;
+    const [lo, hi] = HYPER_RANGES[k] ?? [-Infinity, Infinity];
+    if (!(v >= lo && (k.startsWith('beta') || k === 'alpha' ? v < hi : v <= hi))) {
+      throw new ShapeError(`${op}: option ${k}=${v} is out of range (${lo} ≤ ${k} ${k.startsWith('beta') || k === 'alpha' ? '<' : '≤'} ${hi})`);
+    }
+  }
   if (clip) {
     expectSize(op, 'clip.normSq', clip.normSq, 1);
     expectDtype(op, 'clip.normSq', clip.normSq, 'f32');
     if (!(clip.maxNorm > 0) || !Number.isFinite(clip.maxNorm)) throw new ShapeError(`${op}: clip.maxNorm=${clip.maxNorm} must be a finite number > 0`);
   }
   return n;
+}
+
+export function checkPreference(loss: Tensor, dlogp: Tensor, logp: Tensor, refLogp: Tensor, target: Tensor, weight: Tensor, kind: string, beta: number): number {
+  const R = sameSize('preferenceLoss', ['loss', loss], ['dlogp', dlogp], ['logp', logp], ['refLogp', refLogp], ['target', target], ['weight', weight]);
+  if (!['square', 'dpo', 'ipo', 'hinge'].includes(kind)) throw new ShapeError(`preferenceLoss: unknown kind "${kind}"`);
+  if (kind !== 'square' && R % 2 !== 0) throw new ShapeError(`preferenceLoss: ${kind} needs (winner, loser) pairs, got ${R} records`);
+  if (!(beta > 0) && kind !== 'square') throw new ShapeError(`preferenceLoss: beta must be > 0, got ${beta}`);
+  return R;
 }

@@ -21,6 +21,9 @@ export interface Arch {
   tied: boolean;
   /** q/k/v projections carry a bias (Qwen2; always true for GPT-2) */
   qkvBias: boolean;
+  /** llama: o_proj and MLP projections carry biases (attention_bias / mlp_bias); GPT-2 always has them */
+  oBias?: boolean;
+  mlpBias?: boolean;
   /** GPT-2: learned position table size; llama: the context it was trained for */
   maxPositions: number;
 }
@@ -52,7 +55,7 @@ export function paramSpecs(a: Arch): ParamSpec[] {
     ps.push({ name: l + 'v.w', shape: [KH * D, C], init: { std } });
     if (a.qkvBias) ps.push({ name: l + 'v.b', shape: [KH * D], init: { value: 0 } });
     ps.push({ name: l + 'o.w', shape: [C, H * D], init: { std: projStd } });
-    if (gpt2) ps.push({ name: l + 'o.b', shape: [C], init: { value: 0 } });
+    if (gpt2 || a.oBias) ps.push({ name: l + 'o.b', shape: [C], init: { value: 0 } });
     ps.push({ name: l + 'ln2.w', shape: [C], init: { value: 1 } });
     if (gpt2) {
       ps.push({ name: l + 'ln2.b', shape: [C], init: { value: 0 } });
@@ -62,8 +65,11 @@ export function paramSpecs(a: Arch): ParamSpec[] {
       ps.push({ name: l + 'proj.b', shape: [C], init: { value: 0 } });
     } else {
       ps.push({ name: l + 'gate.w', shape: [I, C], init: { std } });
+      if (a.mlpBias) ps.push({ name: l + 'gate.b', shape: [I], init: { value: 0 } });
       ps.push({ name: l + 'up.w', shape: [I, C], init: { std } });
+      if (a.mlpBias) ps.push({ name: l + 'up.b', shape: [I], init: { value: 0 } });
       ps.push({ name: l + 'down.w', shape: [C, I], init: { std: projStd } });
+      if (a.mlpBias) ps.push({ name: l + 'down.b', shape: [C], init: { value: 0 } });
     }
   }
   ps.push({ name: 'norm.w', shape: [C], init: { value: 1 } });

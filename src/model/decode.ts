@@ -107,7 +107,7 @@ export class KVDecoder {
       const l = `l${i}.`;
       if (gpt2) be.layernorm(s.h, s.stat1, s.stat2, s.x, m.p(l + 'ln1.w'), m.p(l + 'ln1.b'), a.normEps);
       else be.rmsnorm(s.h, s.stat1, s.x, m.p(l + 'ln1.w'), a.normEps);
-      const bias = (n: string) => (a.qkvBias ? m.p(l + n) : undefined);
+      const bias = (n: string) => m.op(l + n);
       if (gpt2) {
         linearForward(be, s.q, s.h, m.p(l + 'q.w'), bias('q.b'), N, C, H * D);
         linearForward(be, s.k, s.h, m.p(l + 'k.w'), bias('k.b'), N, C, KH * D);
@@ -123,7 +123,7 @@ export class KVDecoder {
       be.kvWrite(this.kc[i], s.k, kvo);
       be.kvWrite(this.vc[i], s.v, kvo);
       be.attentionCached(s.att, s.q, this.kc[i], this.vc[i], { batch: B, queries: Tq, slots: S, start, heads: H, kvHeads: KH, headDim: D, keyMask: this.maskT });
-      linearForward(be, s.o, s.att, m.p(l + 'o.w'), gpt2 ? m.p(l + 'o.b') : undefined, N, H * D, C);
+      linearForward(be, s.o, s.att, m.p(l + 'o.w'), m.op(l + 'o.b'), N, H * D, C);
       be.axpy(s.x, s.o, 1);
       if (gpt2) {
         be.layernorm(s.h, s.stat1, s.stat2, s.x, m.p(l + 'ln2.w'), m.p(l + 'ln2.b'), a.normEps);
@@ -132,10 +132,10 @@ export class KVDecoder {
         linearForward(be, s.o, s.act, m.p(l + 'proj.w'), m.p(l + 'proj.b'), N, I, C);
       } else {
         be.rmsnorm(s.h, s.stat1, s.x, m.p(l + 'ln2.w'), a.normEps);
-        linearForward(be, s.g, s.h, m.p(l + 'gate.w'), undefined, N, C, I);
-        linearForward(be, s.u, s.h, m.p(l + 'up.w'), undefined, N, C, I);
+        linearForward(be, s.g, s.h, m.p(l + 'gate.w'), m.op(l + 'gate.b'), N, C, I);
+        linearForward(be, s.u, s.h, m.p(l + 'up.w'), m.op(l + 'up.b'), N, C, I);
         be.swiglu(s.act, s.g, s.u);
-        linearForward(be, s.o, s.act, m.p(l + 'down.w'), undefined, N, I, C);
+        linearForward(be, s.o, s.act, m.p(l + 'down.w'), m.op(l + 'down.b'), N, I, C);
       }
       be.axpy(s.x, s.o, 1);
     }

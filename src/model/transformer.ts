@@ -101,6 +101,8 @@ export class Transformer {
     return t;
   }
   private gr(name: string): Tensor | null { return this.grads?.get(name) ?? null; }
+  /** an optional parameter (biases some configs have) */
+  op(name: string): Tensor | undefined { return this.params.get(name); }
   private lmHead(): Tensor { return this.arch.tied ? this.p('embed') : this.p('lm_head.w'); }
 
   /** Allocate (once) and zero the parameter gradients. */
@@ -170,7 +172,7 @@ export class Transformer {
       linearForward(be, L.v, L.ln1, this.p(l + 'v.w'), bv, N, C, KH * D);
       be.attention(L.att, L.lse, L.q, L.k, L.v, attnOpts);
       // out = x + att Woᵀ (+bo): projection into out, then add the residual
-      linearForward(be, out, L.att, this.p(l + 'o.w'), gpt2 ? this.p(l + 'o.b') : undefined, N, H * D, C);
+      linearForward(be, out, L.att, this.p(l + 'o.w'), this.op(l + 'o.b'), N, H * D, C);
       be.axpy(out, x, 1);
       // --- MLP --- (out now holds r + attn; ln2 normalises it; the MLP adds onto it)
       if (gpt2) {
@@ -181,10 +183,10 @@ export class Transformer {
         linearForward(be, ws.dtmp, L.act, this.p(l + 'proj.w'), this.p(l + 'proj.b'), N, I, C);
       } else {
         be.rmsnorm(L.ln2, L.rstd2, out, this.p(l + 'ln2.w'), a.normEps);
-        linearForward(be, L.g, L.ln2, this.p(l + 'gate.w'), undefined, N, C, I);
-        linearForward(be, L.u!, L.ln2, this.p(l + 'up.w'), undefined, N, C, I);
+        linearForward(be, L.g, L.ln2, this.p(l + 'gate.w'), this.op(l + 'gate.b'), N, C, I);
+        linearForward(be, L.u!, L.ln2, this.p(l + 'up.w'), this.op(l + 'up.b'), N, C, I);
         be.swiglu(L.act, L.g, L.u!);
-        linearForward(be, ws.dtmp, L.act, this.p(l + 'down.w'), undefined, N, I, C);
+        linearForward(be, ws.dtmp, L.act, this.p(l + 'down.w'), this.op(l + 'down.b'), N, I, C);
       }
       be.copy(L.mid, out); // saved for backward: the second norm's input
       be.axpy(out, ws.dtmp, 1);
@@ -226,15 +228,15 @@ export class Transformer {
         be.layernormBackward(ws.dtmp, this.gr(l + 'ln2.w')!, this.gr(l + 'ln2.b')!, ws.dln, mid, this.p(l + 'ln2.w'), L.mean2!, L.rstd2);
       } else {
         // dact → (dgate, dup)
-        linearBackward(be, ws.dI1, this.gr(l + 'down.w'), null, ws.dres, L.act, this.p(l + 'down.w'), N, I, C);
+        linearBackward(be, ws.dI1, this.gr(l + 'down.w'), this.gr(l + 'down.b'), ws.dres, L.act, this.p(l + 'down.w'), N, I, C);
         be.swigluBackward(ws.dI2, ws.dI3, ws.dI1, L.g, L.u!);
-        linearBackward(be, ws.dln, this.gr(l + 'gate.w'), null, ws.dI2, L.ln2, this.p(l + 'gate.w'), N, C, I);
-        linearBackward(be, ws.dln, this.gr(l + 'up.w'), null, ws.dI3, L.ln2, this.p(l + 'up.w'), N, C, I, true);
+        linearBackward(be, ws.dln, this.gr(l + 'gate.w'), this.gr(l + 'gate.b'), ws.dI2, L.ln2, this.p(l + 'gate.w'), N, C, I);
+        linearBackward(be, ws.dln, this.gr(l + 'up.w'), this.gr(l + 'up.b'), ws.dI3, L.ln2, this.p(l + 'up.w'), N, C, I, true);
         be.rmsnormBackward(ws.dtmp, this.gr(l + 'ln2.w')!, ws.dln, mid, this.p(l + 'ln2.w'), L.rstd2);
       }
       be.axpy(ws.dres, ws.dtmp, 1); // d(mid) = d(out) + through the MLP
       // ---- attention: mid = x + attn(norm(x)) ----
-      linearBackward(be, ws.datt, this.gr(l + 'o.w'), gpt2 ? this.gr(l + 'o.b') : null, ws.dres, L.att, this.p(l + 'o.w'), N, H * D, C);
+      linearBackward(be, ws.datt, this.gr(l + 'o.w'), this.gr(l + 'o.b'), ws.dres, L.att, this.p(l + 'o.w'), N, H * D, C);
       be.attentionBackward(ws.dq, ws.dk, ws.dv, ws.datt, L.q, L.k, L.v, L.att, L.lse, attnOpts);
       let dqIn = ws.dq, dkIn = ws.dk;
       if (!gpt2) {
@@ -242,7 +244,7 @@ export class Transformer {
         be.rope(ws.kpre, ws.dk, ws.positions, ropeInv(KH));
         dqIn = ws.qpre; dkIn = ws.kpre;
       }
-      const bias = (n: string) => (a.qkvBias ? this.gr(l + n) : null);
+      const bias = (n: string) => this.gr(l + n);
       linearBackward(be, ws.dln, this.gr(l + 'q.w'), bias('q.b'), dqIn, L.ln1, this.p(l + 'q.w'), N, C, H * D);
       linearBackward(be, ws.dln, this.gr(l + 'k.w'), bias('k.b'), dkIn, L.ln1, this.p(l + 'k.w'), N, C, KH * D, true);
       linearBackward(be, ws.dln, this.gr(l + 'v.w'), bias('v.b'), ws.dv, L.ln1, this.p(l + 'v.w'), N, C, KH * D, true);

@@ -97,11 +97,14 @@ export function runCases(family: string, cases: KernelCase[]): void {
   for (const name of backendNames()) {
     const s = suite(`${family} [${name}]`);
     let be: Backend;
+    let setupError: unknown = null;
     const live: Tensor[] = [];
-    s.before(async () => { be = await getBackend(name); });
+    // uvu swallows errors thrown in before(): keep it and rethrow in every test instead
+    s.before(async () => { try { be = await getBackend(name); } catch (e) { setupError = e; } });
     s.after.each(() => { for (const t of live.splice(0)) be.dispose(t); });
     for (const c of cases) {
       s(c.name, async () => {
+        if (setupError) throw setupError;
         const rng = new Rng((SEED ^ hash(`${family}/${c.name}`)) >>> 0);
         const ctx: CaseContext = {
           be, rng,

@@ -110,7 +110,7 @@ export function refLogits(a: Arch, p: P, batch: Batch): Float64Array {
     const v = linear(h, N, C, p(L + 'v.w'), KH * D, bias('v.b'));
     if (!gpt2) { rope(q, B, T, H, D, batch.positions, a.ropeTheta); rope(k, B, T, KH, D, batch.positions, a.ropeTheta); }
     const att = attention(q, k, v, B, T, H, KH, D, batch.keyMask);
-    const o = linear(att, N, H * D, p(L + 'o.w'), C, gpt2 ? p(L + 'o.b') : undefined);
+    const o = linear(att, N, H * D, p(L + 'o.w'), C, gpt2 || a.oBias ? p(L + 'o.b') : undefined);
     const mid = x.map((xv, i) => xv + o[i]);
     const h2 = gpt2 ? layernorm(mid, N, C, p(L + 'ln2.w'), p(L + 'ln2.b'), a.normEps) : rmsnorm(mid, N, C, p(L + 'ln2.w'), a.normEps);
     let m: Float64Array;
@@ -118,9 +118,10 @@ export function refLogits(a: Arch, p: P, batch: Batch): Float64Array {
       const f = linear(h2, N, C, p(L + 'fc.w'), I, p(L + 'fc.b')).map(geluTanh);
       m = linear(f, N, I, p(L + 'proj.w'), C, p(L + 'proj.b'));
     } else {
-      const g = linear(h2, N, C, p(L + 'gate.w'), I), u = linear(h2, N, C, p(L + 'up.w'), I);
+      const mb = (n: string) => (a.mlpBias ? p(L + n) : undefined);
+      const g = linear(h2, N, C, p(L + 'gate.w'), I, mb('gate.b')), u = linear(h2, N, C, p(L + 'up.w'), I, mb('up.b'));
       const act = g.map((gv, i) => silu(gv) * u[i]);
-      m = linear(act, N, I, p(L + 'down.w'), C);
+      m = linear(act, N, I, p(L + 'down.w'), C, mb('down.b'));
     }
     x = mid.map((mv, i) => mv + m[i]);
   }

@@ -1,6 +1,6 @@
 // The WebGPU backend: the op interface over WebGPUContext. Each op family lives in its own
 // file under ops/ (forward and backward side by side) with its WGSL in shaders/.
-import type { AdamWOptions, AttentionOptions, CachedAttentionOptions, Backend, DType, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
+import type { AdamWOptions, AttentionOptions, CachedAttentionOptions, PreferenceLossOptions, Backend, DType, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
 import { ShapeError, sizeOf } from '../backend.js';
 import { acquireGPU, type AcquireOptions, type GPUContext } from '../../gpu/device.js';
 import { GPUTensor, WebGPUContext } from './context.js';
@@ -15,6 +15,7 @@ import * as attnc from './ops/attention-cached.js';
 import * as act from './ops/activation.js';
 import * as emb from './ops/embedding.js';
 import * as opt from './ops/optim.js';
+import * as pref from './ops/preference.js';
 
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
@@ -93,6 +94,8 @@ export class WebGPUBackend implements Backend {
 
   embedding(out: Tensor, table: Tensor, ids: Tensor): void { emb.embedding(this, out, table, ids); }
   embeddingBackward(dtable: Tensor, dout: Tensor, ids: Tensor): void { emb.embeddingBackward(this, dtable, dout, ids); }
+
+  preferenceLoss(loss: Tensor, dlogp: Tensor, logp: Tensor, refLogp: Tensor, target: Tensor, weight: Tensor, o: PreferenceLossOptions): void { pref.preferenceLoss(this, loss, dlogp, logp, refLogp, target, weight, o); }
 
   adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void { opt.adamw(this, param, grad, m, v, o); }
   rmsprop(param: Tensor, grad: Tensor, sq: Tensor, buf: Tensor | null, o: RMSpropOptions): void { opt.rmsprop(this, param, grad, sq, buf, o); }

@@ -1,9 +1,37 @@
-// PLACEHOLDER — being written (see the helper working on this family). Every function throws.
+// Activations, forward and backward (shaders/activation.wgsl): SiLU, SwiGLU, GELU (tanh form).
+// One thread per element.
+import type { Tensor } from '../../backend.js';
+import { noAlias, sameSize } from '../../validate.js';
+import { grid1d, Params } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
-const todo = (op: string) => { throw new Error(`webgpu: op ${op} is not written yet`); };
-export function gelu(_be: WebGPUBackend, ..._a: unknown[]): void { todo('gelu'); }
-export function geluBackward(_be: WebGPUBackend, ..._a: unknown[]): void { todo('geluBackward'); }
-export function silu(_be: WebGPUBackend, ..._a: unknown[]): void { todo('silu'); }
-export function siluBackward(_be: WebGPUBackend, ..._a: unknown[]): void { todo('siluBackward'); }
-export function swiglu(_be: WebGPUBackend, ..._a: unknown[]): void { todo('swiglu'); }
-export function swigluBackward(_be: WebGPUBackend, ..._a: unknown[]): void { todo('swigluBackward'); }
+
+const WG = 256;
+
+function run(be: WebGPUBackend, op: string, entry: string, outs: [string, Tensor][], ins: [string, Tensor][]): void {
+  const n = sameSize(op, ...outs, ...ins);
+  noAlias(op, outs, ins);
+  be.ctx.dispatch('activation', entry, {}, new Params().u(n), [...outs, ...ins].map(([, t]) => be.t(t)), grid1d(n, WG, be.ctx.maxWorkgroups));
+}
+
+export function silu(be: WebGPUBackend, out: Tensor, x: Tensor): void {
+  run(be, 'silu', 'silu', [['out', out]], [['x', x]]);
+}
+export function siluBackward(be: WebGPUBackend, dx: Tensor, x: Tensor, dout: Tensor): void {
+  run(be, 'siluBackward', 'silu_backward', [['dx', dx]], [['x', x], ['dout', dout]]);
+}
+export function swiglu(be: WebGPUBackend, out: Tensor, gate: Tensor, up: Tensor): void {
+  run(be, 'swiglu', 'swiglu', [['out', out]], [['gate', gate], ['up', up]]);
+}
+export function swigluBackward(be: WebGPUBackend, dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor, up: Tensor): void {
+  // bindings: 1 dgate, 2 gate, 3 up, 4 dup, 5 dout
+  const op = 'swigluBackward';
+  const n = sameSize(op, ['dgate', dgate], ['dup', dup], ['dout', dout], ['gate', gate], ['up', up]);
+  noAlias(op, [['dgate', dgate], ['dup', dup]], [['dout', dout], ['gate', gate], ['up', up]]);
+  be.ctx.dispatch('activation', 'swiglu_backward', {}, new Params().u(n), [dgate, gate, up, dup, dout].map((t) => be.t(t)), grid1d(n, WG, be.ctx.maxWorkgroups));
+}
+export function gelu(be: WebGPUBackend, out: Tensor, x: Tensor): void {
+  run(be, 'gelu', 'gelu', [['out', out]], [['x', x]]);
+}
+export function geluBackward(be: WebGPUBackend, dx: Tensor, x: Tensor, dout: Tensor): void {
+  run(be, 'geluBackward', 'gelu_backward', [['dx', dx]], [['x', x], ['dout', dout]]);
+}

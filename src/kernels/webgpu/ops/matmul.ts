@@ -1,4 +1,41 @@
-// PLACEHOLDER — being written (see the helper working on this family). Every function throws.
+// Matmul on WebGPU: out (batch, M, N) = alpha · op(a) @ op(b) (+ bias) (+ out).
+//   a (batch, M, K), or (batch, K, M) when transA; b (batch, K, N), or (batch, N, K) when
+//   transB, or one matrix for all batch entries when broadcastB; bias (N).
+// Variants (the kernels are in shaders/matmul.wgsl and shaders/matmul_tiled.wgsl):
+//   reg4x4, reg8x8, reg16x8 — register-blocked, no workgroup memory, no barriers; each
+//                             invocation computes a 4×4, 8×8 or 16×8 block (CPU emulations)
+//   tiled                   — 64×64 workgroup tiles staged through workgroup memory (GPUs)
+// Which one runs is chosen per adapter and size class by measurement (matmul-select.ts);
+// setMatmulVariant() forces one (tests use it to exercise every variant).
+import type { MatmulOptions, Tensor } from '../../backend.js';
+import { checkMatmul } from '../../validate.js';
 import type { WebGPUBackend } from '../backend.js';
-const todo = (op: string) => { throw new Error(`webgpu: op ${op} is not written yet`); };
-export function matmul(_be: WebGPUBackend, ..._a: unknown[]): void { todo('matmul'); }
+import { MATMUL_FAMILY, selectMatmulVariant } from './matmul-select.js';
+import { isMatmulVariant, MATMUL_VARIANTS, matmulDims, placeholderBias, planMatmul, type MatmulVariant } from './matmul-plan.js';
+import { forceVariant } from '../tune.js';
+
+export { MATMUL_VARIANTS, type MatmulVariant } from './matmul-plan.js';
+
+// ---- forcing a variant -------------------------------------------------------------------------
+/** Force one variant for every matmul in this process (null: choose by measurement again).
+ *  The environment can do the same: SPPO_VARIANT_MATMUL=reg8x8. */
+export function setMatmulVariant(v: MatmulVariant | null): void {
+  if (v !== null && !isMatmulVariant(v)) throw new Error(`setMatmulVariant: unknown variant "${v}"; use one of ${Object.keys(MATMUL_VARIANTS).join(', ')}`);
+  forceVariant(MATMUL_FAMILY, v);
+}
+
+/** The variant that the last matmul call ran (for tests and diagnostics). */
+export let lastMatmulVariant: MatmulVariant | null = null;
+
+// ---- the op --------------------------------------------------------------------------------------
+export function matmul(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void {
+  checkMatmul(out, a, b, o);
+  const to = be.t(out), ta = be.t(a), tb = be.t(b);
+  const tbias = o.bias ? be.t(o.bias) : placeholderBias(be.ctx);
+  const d = matmulDims(o);
+  const variant = selectMatmulVariant(be.ctx, d);
+  lastMatmulVariant = variant;
+  const plan = planMatmul(variant, d, be.ctx.maxWorkgroups);
+  const tensors = plan.bind(to, ta, tb, tbias);
+  for (const { params, groups } of plan.dispatches) be.ctx.dispatch(plan.shader, plan.entry, plan.defines, params, tensors, groups);
+}

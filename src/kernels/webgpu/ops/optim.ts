@@ -1,6 +1,62 @@
-// PLACEHOLDER — being written (see the helper working on this family). Every function throws.
+// Optimizer steps (shaders/optim.wgsl): AdamW, RMSprop and SGD with torch.optim's formulas,
+// in place on param and state, with optional global-norm clipping read on the device. The
+// host folds the step-dependent scalars (bias corrections) into the uniform, in float64.
+import { ShapeError, type AdamWOptions, type RMSpropOptions, type SGDOptions, type Tensor } from '../../backend.js';
+import { checkOptim, noAlias } from '../../validate.js';
+import { grid1d, Params, type GPUTensor } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
-const todo = (op: string) => { throw new Error(`webgpu: op ${op} is not written yet`); };
-export function adamw(_be: WebGPUBackend, ..._a: unknown[]): void { todo('adamw'); }
-export function rmsprop(_be: WebGPUBackend, ..._a: unknown[]): void { todo('rmsprop'); }
-export function sgd(_be: WebGPUBackend, ..._a: unknown[]): void { todo('sgd'); }
+
+const WG = 256;
+
+function checkStep(op: string, step: number): void {
+  if (!Number.isInteger(step) || step < 1) throw new ShapeError(`${op}: step=${step} must be the 1-based step count (an integer ≥ 1)`);
+}
+
+function run(be: WebGPUBackend, entry: string, clip: { normSq: Tensor } | undefined, p: Params, tensors: Tensor[]): void {
+  const ts: GPUTensor[] = tensors.map((t) => be.t(t));
+  if (clip) ts.push(be.t(clip.normSq));
+  const n = ts[0].size;
+  be.ctx.dispatch('optim', clip ? `${entry}_clip` : entry, {}, p, ts, grid1d(n, WG, be.ctx.maxWorkgroups));
+}
+
+export function adamw(be: WebGPUBackend, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void {
+  const op = 'adamw';
+  const n = checkOptim(op, [['param', param], ['grad', grad], ['m', m], ['v', v]],
+    { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, step: o.step }, o.clip);
+  checkStep(op, o.step);
+  noAlias(op, [['param', param], ['m', m], ['v', v]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  const bc1 = 1 - o.beta1 ** o.step, bc2 = 1 - o.beta2 ** o.step;
+  const p = new Params().u(n).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
+    .f(o.beta1).f(o.beta2).f(o.eps).f(o.lr / bc1).f(Math.sqrt(bc2)).f(1 - o.lr * o.weightDecay);
+  run(be, 'adamw', o.clip, p, [param, grad, m, v]);
+}
+
+export function rmsprop(be: WebGPUBackend, param: Tensor, grad: Tensor, sq: Tensor, buf: Tensor | null, o: RMSpropOptions): void {
+  const op = 'rmsprop';
+  const momentum = o.momentum ?? 0;
+  const n = checkOptim(op, [['param', param], ['grad', grad], ['sq', sq], ['buf', buf]],
+    { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum }, o.clip);
+  if (momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${momentum} needs a momentum buffer: pass buf (same size as param, zero-filled before the first step)`);
+  const useBuf = momentum > 0 ? buf : null;
+  noAlias(op, [['param', param], ['sq', sq], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  const p = new Params().u(n).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
+    .f(o.alpha).f(0).f(o.eps).f(momentum).f(0).f(0);
+  if (useBuf) run(be, 'rmsprop_momentum', o.clip, p, [param, grad, sq, useBuf]);
+  else run(be, 'rmsprop', o.clip, p, [param, grad, sq]);
+}
+
+export function sgd(be: WebGPUBackend, param: Tensor, grad: Tensor, buf: Tensor | null, o: SGDOptions): void {
+  const op = 'sgd';
+  const dampening = o.dampening ?? 0;
+  const n = checkOptim(op, [['param', param], ['grad', grad], ['buf', buf]],
+    { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, dampening, step: o.step }, o.clip);
+  checkStep(op, o.step);
+  if (o.nesterov && (o.momentum <= 0 || dampening !== 0)) throw new ShapeError(`${op}: nesterov momentum requires momentum > 0 and dampening = 0 (got momentum=${o.momentum}, dampening=${dampening})`);
+  if (o.momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${o.momentum} needs a momentum buffer: pass buf (same size as param)`);
+  const useBuf = o.momentum > 0 ? buf : null;
+  noAlias(op, [['param', param], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  const p = new Params().u(n).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
+    .f(o.momentum).f(1 - dampening).f(o.step === 1 ? 1 : 0).f(o.nesterov ? 1 : 0).f(0).f(0);
+  if (useBuf) run(be, 'sgd_momentum', o.clip, p, [param, grad, useBuf]);
+  else run(be, 'sgd', o.clip, p, [param, grad]);
+}

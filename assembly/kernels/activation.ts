@@ -1,0 +1,109 @@
+// Activations, elementwise over n f32 values; tasks are chunks of EW_CHUNK (elementwise.ts).
+// sigmoid(x) = 1 / (1 + exp(−x)) with exp4 (common.ts); tanh(u) = 1 − 2 / (exp(2u) + 1).
+//   act_silu            out = x·σ(x)
+//   act_silu_backward   dx = dout·σ(x)·(1 + x·(1 − σ(x)))
+//   act_swiglu          out = silu(gate)·up
+//   act_swiglu_backward dgate = dout·up·σ(g)(1 + g(1 − σ(g))),  dup = dout·silu(g)
+//   act_gelu            out = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))          (GPT-2 gelu_new)
+//   act_gelu_backward   dx = dout·(½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²))
+import { at, exp4, min32 } from './common';
+import { EW_CHUNK } from './elementwise';
+
+const GELU_K: f32 = 0.7978845608028654; // sqrt(2/pi)
+const GELU_C: f32 = 0.044715;
+
+// @ts-ignore: decorator
+@inline function sigmoid4(x: v128): v128 {
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(x))));
+}
+
+// @ts-ignore: decorator
+@inline function tanh4(u: v128): v128 {
+  return f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(exp4(f32x4.add(u, u)), f32x4.splat(1))));
+}
+
+/** Runs body4 over [task·EW_CHUNK, end): vectors of 4, then the tail through a zero-padded
+ *  4-lane staging area so the tail uses the same vector arithmetic. */
+// @ts-ignore: decorator
+@inline function tailLoad(p: usize, i: i32, e: i32, tmp: usize): v128 {
+  for (let j = 0; j < 4; j++) store<f32>(at(tmp, j), i + j < e ? load<f32>(at(p, i + j)) : 0);
+  return v128.load(tmp);
+}
+// @ts-ignore: decorator
+@inline function tailStore(p: usize, i: i32, e: i32, v: v128, tmp: usize): void {
+  v128.store(tmp, v);
+  for (let j = 0; j < 4 && i + j < e; j++) store<f32>(at(p, i + j), load<f32>(at(tmp, j)));
+}
+
+// @ts-ignore: decorator
+@inline function silu4(x: v128): v128 { return f32x4.mul(x, sigmoid4(x)); }
+// @ts-ignore: decorator
+@inline function dsilu4(x: v128): v128 {
+  const s = sigmoid4(x);
+  return f32x4.mul(s, f32x4.add(f32x4.splat(1), f32x4.mul(x, f32x4.sub(f32x4.splat(1), s))));
+}
+// @ts-ignore: decorator
+@inline function gelu4(x: v128): v128 {
+  const u = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_C), f32x4.mul(x, f32x4.mul(x, x)))));
+  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), tanh4(u)));
+}
+// @ts-ignore: decorator
+@inline function dgelu4(x: v128): v128 {
+  const x2 = f32x4.mul(x, x);
+  const u = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_C), f32x4.mul(x, x2))));
+  const t = tanh4(u);
+  const du = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_C), x2)));
+  const half = f32x4.splat(0.5);
+  return f32x4.add(f32x4.mul(half, f32x4.add(f32x4.splat(1), t)),
+    f32x4.mul(f32x4.mul(half, x), f32x4.mul(f32x4.sub(f32x4.splat(1), f32x4.mul(t, t)), du)));
+}
+
+export function act_silu(task: i32, tid: i32, out: usize, x: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) v128.store(at(out, i), silu4(v128.load(at(x, i))));
+  if (i < e) tailStore(out, i, e, silu4(tailLoad(x, i, e, tmp)), tmp);
+}
+
+export function act_silu_backward(task: i32, tid: i32, dx: usize, x: usize, dout: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) v128.store(at(dx, i), f32x4.mul(v128.load(at(dout, i)), dsilu4(v128.load(at(x, i)))));
+  if (i < e) { const d = dsilu4(tailLoad(x, i, e, tmp)); tailStore(dx, i, e, f32x4.mul(tailLoad(dout, i, e, tmp), d), tmp); }
+}
+
+export function act_swiglu(task: i32, tid: i32, out: usize, gate: usize, up: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) v128.store(at(out, i), f32x4.mul(silu4(v128.load(at(gate, i))), v128.load(at(up, i))));
+  if (i < e) { const s = silu4(tailLoad(gate, i, e, tmp)); tailStore(out, i, e, f32x4.mul(s, tailLoad(up, i, e, tmp)), tmp); }
+}
+
+export function act_swiglu_backward(task: i32, tid: i32, dgate: usize, dup: usize, dout: usize, gate: usize, up: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) {
+    const g = v128.load(at(gate, i)), d = v128.load(at(dout, i));
+    v128.store(at(dgate, i), f32x4.mul(f32x4.mul(d, v128.load(at(up, i))), dsilu4(g)));
+    v128.store(at(dup, i), f32x4.mul(d, silu4(g)));
+  }
+  if (i < e) {
+    const g = tailLoad(gate, i, e, tmp), d = tailLoad(dout, i, e, tmp), u = tailLoad(up, i, e, tmp);
+    tailStore(dgate, i, e, f32x4.mul(f32x4.mul(d, u), dsilu4(g)), tmp);
+    tailStore(dup, i, e, f32x4.mul(d, silu4(g)), tmp);
+  }
+}
+
+export function act_gelu(task: i32, tid: i32, out: usize, x: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) v128.store(at(out, i), gelu4(v128.load(at(x, i))));
+  if (i < e) tailStore(out, i, e, gelu4(tailLoad(x, i, e, tmp)), tmp);
+}
+
+export function act_gelu_backward(task: i32, tid: i32, dx: usize, x: usize, dout: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) v128.store(at(dx, i), f32x4.mul(v128.load(at(dout, i)), dgelu4(v128.load(at(x, i)))));
+  if (i < e) { const d = dgelu4(tailLoad(x, i, e, tmp)); tailStore(dx, i, e, f32x4.mul(tailLoad(dout, i, e, tmp), d), tmp); }
+}

@@ -1,0 +1,52 @@
+// Rotary position embedding. x, out (B,T,H,D) row-major; positions (B·T) i32.
+// For pair i < rd/2 (rd = rotaryDim ≤ D, even): angle = pos · theta^(−2i/rd), computed in f64
+// (cos/sin in f64, then rounded to f32) once per (b,t) row and shared by its H heads.
+//   layout 0 'half' (HF rotate_half): pairs (i, i + rd/2);  layout 1 'interleaved': (2i, 2i+1)
+//   (a, b) → (a·cos − b·sin, b·cos + a·sin); inverse = 1 rotates by −angle (the backward pass).
+// Dims rd .. D−1 are copied. Task = `rows` (b,t) rows. Scratch per thread: 2·rd f32 slots
+// (cos | sin as f32, then the rd/2 inverse frequencies as f64).
+import { at, min32 } from './common';
+
+export function rope_apply(task: i32, tid: i32, out: usize, x: usize, positions: usize, BT: i32, H: i32, D: i32,
+  rd: i32, theta: f64, layout: i32, inverse: i32, rows: i32, scratch: usize): void {
+  const half = rd >> 1;
+  const cs = scratch + (<usize>tid * <usize>rd << 3);
+  const sn = at(cs, half);
+  const inv = at(cs, rd);
+  for (let i = 0; i < half; i++) store<f64>(inv + (<usize>i << 3), Math.pow(theta, -2.0 * <f64>i / <f64>rd));
+  const r1 = min32(BT, (task + 1) * rows);
+  for (let r = task * rows; r < r1; r++) {
+    const pos = <f64>load<i32>(at(positions, r));
+    for (let i = 0; i < half; i++) {
+      const ang = pos * load<f64>(inv + (<usize>i << 3));
+      store<f32>(at(cs, i), <f32>Math.cos(ang));
+      store<f32>(at(sn, i), inverse ? -<f32>Math.sin(ang) : <f32>Math.sin(ang));
+    }
+    for (let h = 0; h < H; h++) {
+      const xr = at(x, (r * H + h) * D), orow = at(out, (r * H + h) * D);
+      if (layout == 0) {
+        let i = 0;
+        for (; i + 4 <= half; i += 4) {
+          const c = v128.load(at(cs, i)), s = v128.load(at(sn, i));
+          const a = v128.load(at(xr, i)), b = v128.load(at(xr, i + half));
+          v128.store(at(orow, i), f32x4.sub(f32x4.mul(a, c), f32x4.mul(b, s)));
+          v128.store(at(orow, i + half), f32x4.add(f32x4.mul(b, c), f32x4.mul(a, s)));
+        }
+        for (; i < half; i++) {
+          const c = load<f32>(at(cs, i)), s = load<f32>(at(sn, i));
+          const a = load<f32>(at(xr, i)), b = load<f32>(at(xr, i + half));
+          store<f32>(at(orow, i), a * c - b * s);
+          store<f32>(at(orow, i + half), b * c + a * s);
+        }
+      } else {
+        for (let i = 0; i < half; i++) {
+          const c = load<f32>(at(cs, i)), s = load<f32>(at(sn, i));
+          const a = load<f32>(at(xr, 2 * i)), b = load<f32>(at(xr, 2 * i + 1));
+          store<f32>(at(orow, 2 * i), a * c - b * s);
+          store<f32>(at(orow, 2 * i + 1), b * c + a * s);
+        }
+      }
+      for (let i = rd; i < D; i++) store<f32>(at(orow, i), load<f32>(at(xr, i)));
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// Activations, forward and backward, elementwise over n f32 values.
+//
+//   silu:            out = x·σ(x)                     σ(x) = 1/(1+exp(−x))
+//   silu_backward:   dx = dout·σ(x)·(1 + x·(1−σ(x)))
+//   swiglu:          out = silu(gate)·up
+//   swiglu_backward: dgate = dout·up·σ(g)·(1 + g·(1−σ(g))), dup = dout·silu(g)
+//   gelu:            GELU, tanh form (GPT-2 gelu_new): 0.5·x·(1 + tanh(u)),
+//                    u = √(2/π)·(x + 0.044715·x³). Computed as x·σ(2u) (the same function,
+//                    since 1 + tanh(u) = 2σ(2u)): no tanh, whose sinh/cosh form overflows to
+//                    NaN on some drivers, and no 1 + tanh cancellation for negative x.
+//   gelu_backward:   dx = dout·(s + 2·x·s·(1−s)·u'), s = σ(2u), u' = √(2/π)·(1 + 3·0.044715·x²)
+//
+// Grid: 1-D over n in workgroups of WG threads, folded 2-D when n/WG > 65535 (linear index
+// = gid.x + gid.y·nwg.x·WG). One element per thread. Variants: none (memory-bound).
+const WG: u32 = 256u;
+const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
+const GELU_C: f32 = 0.044715;
+
+struct Params { n: u32 }
+@group(0) @binding(0) var<uniform> P: Params;
+
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> a: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+
+fn index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+
+fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
+
+// silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
+fn silu_grad(x: f32) -> f32 {
+  let s = sigmoid(x);
+  return s * (1.0 + x * (1.0 - s));
+}
+
+// out = silu(a)
+@compute @workgroup_size(WG) fn silu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) { let x = a[i]; out[i] = x * sigmoid(x); }
+}
+
+// out = dx; a = x, b = dout
+@compute @workgroup_size(WG) fn silu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) { out[i] = b[i] * silu_grad(a[i]); }
+}
+
+// out = silu(a = gate)·(b = up)
+@compute @workgroup_size(WG) fn swiglu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) { let g = a[i]; out[i] = g * sigmoid(g) * b[i]; }
+}
+
+// out = dgate, out2 = dup; a = gate, b = up, dout
+@group(0) @binding(4) var<storage, read_write> out2: array<f32>;
+@group(0) @binding(5) var<storage, read> dout: array<f32>;
+
+@compute @workgroup_size(WG) fn swiglu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) {
+    let g = a[i];
+    let d = dout[i];
+    let s = sigmoid(g);
+    out[i] = d * b[i] * (s * (1.0 + g * (1.0 - s)));
+    out2[i] = d * (g * s);
+  }
+}
+
+// σ(2u) for GELU
+fn gelu_s(x: f32) -> f32 {
+  let u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
+  return sigmoid(2.0 * u);
+}
+
+@compute @workgroup_size(WG) fn gelu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) { let x = a[i]; out[i] = x * gelu_s(x); }
+}
+
+// out = dx; a = x, b = dout
+@compute @workgroup_size(WG) fn gelu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) {
+    let x = a[i];
+    let s = gelu_s(x);
+    let du = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * x * x);
+    out[i] = b[i] * (s + 2.0 * x * s * (1.0 - s) * du);
+  }
+}

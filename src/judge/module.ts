@@ -1,0 +1,83 @@
+// A judge written as a JS/TS module (`--judge ./my-judge.mjs`). The module's default export is
+//   async (pairs: {prompt, a, b}[]) => number[]       P(a ≻ b) per pair, in [0, 1]
+// or an object with such a `compare` method (and optionally name / orderSensitive / close).
+// A named export `orderSensitive = true` marks a function judge as position-biased (the
+// coordinator then asks both orders). Every answer is checked (an array, one number per pair,
+// each in [0, 1], no NaN); a bad one is an error naming the module.
+// The path resolves against the current directory (or options.cwd). Node-only: node: modules
+// are imported lazily so the rest of the judge layer stays browser-safe.
+import { checkPairs, checkProbabilities } from './validate.js';
+import { JudgeError, throwIfAborted, type Judge, type Pair } from './types.js';
+
+export const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
+
+type JudgeFn = (pairs: Pair[], o?: { signal?: AbortSignal }) => unknown;
+
+export async function moduleJudge(spec: string, o: { cwd?: string } = {}): Promise<Judge> {
+  const [{ default: path }, { default: fs }, { pathToFileURL }] = await Promise.all([import('node:path'), import('node:fs'), import('node:url')]);
+  const cwd = o.cwd ?? process.cwd();
+  const file = path.resolve(cwd, spec);
+  let st;
+  try { st = fs.statSync(file); } catch {
+    throw new JudgeError(spec, `not found: no file at ${file} (module paths resolve against the current directory ${cwd}); check the path`);
+  }
+  if (!st.isFile()) throw new JudgeError(spec, `is not a file (${file}): give the path of a .js, .mjs or .ts module`);
+
+  let mod: Record<string, unknown>;
+  try {
+    mod = await import(pathToFileURL(file).href);
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (err?.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(file)) {
+      throw new JudgeError(spec, `is TypeScript, which this Node cannot import: run with \`node --import tsx\` (or Node ≥ 22.6 with --experimental-strip-types), or compile it to .mjs`, { cause: e });
+    }
+    throw new JudgeError(spec, `failed to load: ${err?.message ?? String(e)}: fix the module so it imports cleanly`, { cause: e });
+  }
+
+  let def = mod.default as unknown;
+  // a CommonJS module imported from ESM: module.exports lands on default; its own default may sit inside
+  if (def && typeof def === 'object' && 'default' in def && typeof (def as { compare?: unknown }).compare !== 'function') def = (def as { default: unknown }).default;
+  const named = path.basename(spec);
+  let fn: JudgeFn;
+  let orderSensitive = mod.orderSensitive === true;
+  let name = spec;
+  let describe: string | undefined = typeof mod.describe === 'string' ? mod.describe : undefined;
+  let close: (() => Promise<void>) | undefined;
+  if (typeof def === 'function') {
+    fn = def as JudgeFn;
+  } else if (def && typeof def === 'object' && typeof (def as Judge).compare === 'function') {
+    const j = def as Partial<Judge> & { compare: JudgeFn };
+    fn = (pairs, co) => j.compare.call(j, pairs, co);
+    if (typeof j.orderSensitive === 'boolean') orderSensitive = j.orderSensitive;
+    if (typeof j.name === 'string' && j.name) name = `${spec} (${j.name})`;
+    if (typeof j.describe === 'string') describe = j.describe;
+    if (typeof j.close === 'function') close = () => Promise.resolve(j.close!.call(j));
+  } else {
+    throw new JudgeError(spec, `has no default export function (found ${def === undefined ? 'no default export' : typeof def}): ` +
+      `write \`export default async (pairs) => pairs.map((p) => /* P(p.a ≻ p.b) in [0, 1] */ 0.5)\` in ${named}`);
+  }
+
+  return {
+    name,
+    describe: describe ?? `JS module judge ${spec}`,
+    orderSensitive,
+    info: { kind: 'module', path: file, orderSensitive },
+    close,
+    async compare(pairs, co = {}) {
+      checkPairs(pairs, name);
+      throwIfAborted(co.signal);
+      let got: unknown;
+      try {
+        got = await fn(pairs.map((p) => ({ prompt: p.prompt, a: p.a, b: p.b })), { signal: co.signal });
+      } catch (e) {
+        if (co.signal?.aborted) throw co.signal.reason;
+        if (e instanceof JudgeError) throw e;
+        throw new JudgeError(name, `threw: ${(e as Error)?.message ?? String(e)}: fix the module's default export`, { cause: e });
+      }
+      throwIfAborted(co.signal);
+      const out = checkProbabilities(got, pairs.length, name);
+      co.onProgress?.(pairs.length, pairs.length);
+      return out;
+    },
+  };
+}

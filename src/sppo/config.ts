@@ -1,0 +1,139 @@
+// The SPPO run configuration: every key, its default and its meaning. Unknown keys are an
+// error (a typo must not silently fall back to a default).
+import { LOSSES, type LossName } from '../train/preference.js';
+
+export interface SPPOConfig {
+  /** model directory (Hugging Face layout) or `builtin:NAME` */
+  model: string;
+  /** prompts file: JSONL ({"prompt"} or {"messages"}), a JSON array, or plain text (one per line) */
+  prompts: string;
+  /** field holding the prompt text in JSON prompts */
+  promptField: string;
+  /** field holding chat messages in JSON prompts */
+  messagesField: string;
+  /** use at most this many prompts (0 = all) */
+  maxPrompts: number;
+  /** prompts longer than this many tokens are cut ('left' keeps the end) or dropped */
+  maxPromptTokens: number;
+  truncation: 'left' | 'right' | 'drop';
+  /** apply the tokenizer's chat template to prompts */
+  chat: boolean;
+  /** judge spec: module path, http(s) URL, model directory or builtin:NAME */
+  judge: string;
+  /** run directory */
+  out: string;
+  iterations: number;
+  /** samples per prompt (K ≥ 2) */
+  k: number;
+  loss: LossName;
+  /** η = 1/β; give eta or beta (beta wins when both are given) */
+  eta: number;
+  beta: number | null;
+  labelSmoothing: number;
+  perTokenAverage: boolean;
+  optimizer: 'adamw' | 'rmsprop' | 'sgd';
+  lr: number;
+  lrSchedule: 'constant' | 'linear' | 'cosine';
+  warmupSteps: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  /** passes over the iteration's records */
+  epochs: number;
+  /** prompt groups per optimizer step */
+  batchSize: number;
+  /** micro-batches accumulated per step */
+  gradAccum: number;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  /** stop generation at these strings (besides EOS) */
+  stop: string[];
+  seed: number;
+  backend: 'webgpu' | 'wasm' | 'auto';
+  /** prompts per generation unit (a unit's samples are saved together; resume restarts at a unit) */
+  generateUnit: number;
+  /** optimizer steps per training unit (a checkpoint is saved after each) */
+  trainUnit: number;
+  /** evaluate each iterate against the base model on these prompts ('' = the training prompts) */
+  evalPrompts: string;
+  /** number of prompts used for evaluation (0 = skip evaluation) */
+  evalSize: number;
+  /** judge used for evaluation ('' = the training judge) */
+  evalJudge: string;
+}
+
+export const DEFAULTS: SPPOConfig = {
+  model: '', prompts: '', promptField: 'prompt', messagesField: 'messages', maxPrompts: 0,
+  maxPromptTokens: 512, truncation: 'left', chat: false,
+  judge: '', out: 'sppo-run', iterations: 3, k: 5, loss: 'sppo', eta: 1000, beta: null, labelSmoothing: 0, perTokenAverage: false,
+  optimizer: 'rmsprop', lr: 5e-7, lrSchedule: 'linear', warmupSteps: 0, weightDecay: 0, maxGradNorm: 1,
+  epochs: 1, batchSize: 8, gradAccum: 1,
+  maxNewTokens: 64, temperature: 0.7, topP: 0.9, topK: 0, stop: [],
+  seed: 0, backend: 'auto', generateUnit: 16, trainUnit: 4,
+  evalPrompts: '', evalSize: 0, evalJudge: '',
+};
+
+/** one line per key, for --help and the README */
+export const DOCS: Record<keyof SPPOConfig, string> = {
+  model: 'policy model directory (HF layout) or builtin:NAME',
+  prompts: 'prompts file: JSONL with "prompt" or "messages", a JSON array, or plain text lines',
+  promptField: 'JSON field with the prompt text', messagesField: 'JSON field with chat messages',
+  maxPrompts: 'use at most this many prompts (0 = all)', maxPromptTokens: 'longest prompt in tokens',
+  truncation: "what to do with longer prompts: 'left' keeps the end, 'right' keeps the start, 'drop' skips them",
+  chat: "apply the tokenizer's chat template to prompts",
+  judge: 'preference judge: module path, http(s) URL, model directory or builtin:NAME', out: 'run directory',
+  iterations: 'SPPO iterations T', k: 'samples per prompt K (≥ 2)', loss: `loss: ${LOSSES.join(' | ')}`,
+  eta: 'η = 1/β, the step size of the multiplicative-weights update', beta: 'β (overrides eta: η = 1/β)',
+  labelSmoothing: 'DPO label smoothing ε', perTokenAverage: 'IPO: per-token-averaged log-probs',
+  optimizer: 'adamw | rmsprop (the original) | sgd', lr: 'learning rate', lrSchedule: 'constant | linear | cosine (per iteration)',
+  warmupSteps: 'linear warmup steps', weightDecay: 'weight decay', maxGradNorm: 'global gradient-norm clip (0 = off)',
+  epochs: 'passes over each iteration’s records', batchSize: 'prompts per optimizer step', gradAccum: 'micro-batches per optimizer step',
+  maxNewTokens: 'longest response in tokens', temperature: 'sampling temperature', topP: 'nucleus sampling p', topK: 'top-k (0 = off)',
+  stop: 'stop strings', seed: 'seed of sampling, shuffling and initialisation', backend: 'webgpu | wasm | auto',
+  generateUnit: 'prompts per saved generation unit', trainUnit: 'optimizer steps per saved training unit',
+  evalPrompts: 'evaluation prompts file (default: the training prompts)', evalSize: 'evaluation prompts (0 = no evaluation)',
+  evalJudge: 'evaluation judge (default: the training judge)',
+};
+
+const ENUMS: Partial<Record<keyof SPPOConfig, readonly string[]>> = {
+  loss: LOSSES, optimizer: ['adamw', 'rmsprop', 'sgd'], lrSchedule: ['constant', 'linear', 'cosine'],
+  truncation: ['left', 'right', 'drop'], backend: ['webgpu', 'wasm', 'auto'],
+};
+
+/** Merge a user config over the defaults, checking names, types and ranges. */
+export function resolveConfig(user: Record<string, unknown>, where = 'config'): SPPOConfig {
+  const out: any = { ...DEFAULTS };
+  for (const [key, value] of Object.entries(user)) {
+    if (key.startsWith('//') || key === '$comment') continue;
+    if (!(key in DEFAULTS)) {
+      throw new Error(`${where}: unknown key "${key}" — known keys: ${Object.keys(DEFAULTS).join(', ')}`);
+    }
+    const def = (DEFAULTS as any)[key];
+    const ok = def === null ? value === null || typeof value === 'number' : Array.isArray(def) ? Array.isArray(value) : typeof value === typeof def;
+    if (!ok) throw new Error(`${where}: "${key}" must be ${Array.isArray(def) ? 'an array' : def === null ? 'a number or null' : `a ${typeof def}`}, got ${JSON.stringify(value)}`);
+    const allowed = ENUMS[key as keyof SPPOConfig];
+    if (allowed && !allowed.includes(value as string)) throw new Error(`${where}: "${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+    out[key] = value;
+  }
+  const c = out as SPPOConfig;
+  if (!c.model) throw new Error(`${where}: "model" is required (a model directory or builtin:NAME)`);
+  if (!c.prompts) throw new Error(`${where}: "prompts" is required (a prompts file)`);
+  if (!c.judge) throw new Error(`${where}: "judge" is required (module path, URL, model directory or builtin:NAME)`);
+  const intMin = (k: keyof SPPOConfig, min: number) => {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < min) throw new Error(`${where}: "${k}" must be an integer ≥ ${min}, got ${v}`);
+  };
+  intMin('iterations', 1); intMin('k', 2); intMin('epochs', 1); intMin('batchSize', 1); intMin('gradAccum', 1);
+  intMin('maxNewTokens', 1); intMin('generateUnit', 1); intMin('trainUnit', 1); intMin('maxPrompts', 0); intMin('evalSize', 0);
+  intMin('maxPromptTokens', 1); intMin('topK', 0); intMin('warmupSteps', 0);
+  if (c.beta !== null) { if (!(c.beta > 0)) throw new Error(`${where}: "beta" must be > 0`); c.eta = 1 / c.beta; }
+  if (!(c.eta > 0)) throw new Error(`${where}: "eta" must be > 0`);
+  if (!(c.lr >= 0)) throw new Error(`${where}: "lr" must be ≥ 0`);
+  if (!(c.temperature >= 0)) throw new Error(`${where}: "temperature" must be ≥ 0`);
+  if (!(c.topP > 0 && c.topP <= 1)) throw new Error(`${where}: "topP" must be in (0, 1]`);
+  return c;
+}
+
+/** the loss hyper-parameter the device op takes: η for the SPPO family is 1/β → pass β */
+export function lossBeta(c: SPPOConfig): number { return 1 / c.eta; }

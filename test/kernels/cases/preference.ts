@@ -1,0 +1,59 @@
+// The preference-loss op vs closed-form float64 losses and derivatives (and the derivatives
+// themselves vs central differences of the float64 loss).
+import { expectClose, type KernelCase } from '../harness.js';
+
+type Kind = 'square' | 'dpo' | 'ipo' | 'hinge';
+const logSig = (x: number) => Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x)));
+
+/** float64 per-record loss (pairwise: on the winner slot) */
+export function refPrefLoss(kind: Kind, logp: ArrayLike<number>, ref: ArrayLike<number>, t: ArrayLike<number>, w: ArrayLike<number>, beta: number, eps: number): Float64Array {
+  const R = logp.length, out = new Float64Array(R);
+  if (kind === 'square') { for (let i = 0; i < R; i++) out[i] = w[i] * (logp[i] - ref[i] - t[i]) ** 2; return out; }
+  for (let j = 0; j < R / 2; j++) {
+    const z = logp[2 * j] - ref[2 * j] - (logp[2 * j + 1] - ref[2 * j + 1]);
+    const v = kind === 'dpo' ? -(1 - eps) * logSig(beta * z) - eps * logSig(-beta * z)
+      : kind === 'ipo' ? (z - 1 / (2 * beta)) ** 2 : Math.max(0, 1 - beta * z);
+    out[2 * j] = w[2 * j] * v;
+  }
+  return out;
+}
+
+/** closed-form ∂Σloss/∂logp */
+function refPrefGrad(kind: Kind, logp: ArrayLike<number>, ref: ArrayLike<number>, t: ArrayLike<number>, w: ArrayLike<number>, beta: number, eps: number): Float64Array {
+  const R = logp.length, g = new Float64Array(R);
+  const sig = (x: number) => 1 / (1 + Math.exp(-x));
+  if (kind === 'square') { for (let i = 0; i < R; i++) g[i] = 2 * w[i] * (logp[i] - ref[i] - t[i]); return g; }
+  for (let j = 0; j < R / 2; j++) {
+    const z = logp[2 * j] - ref[2 * j] - (logp[2 * j + 1] - ref[2 * j + 1]);
+    const d = kind === 'dpo' ? -(1 - eps) * beta * sig(-beta * z) + eps * beta * sig(beta * z)
+      : kind === 'ipo' ? 2 * (z - 1 / (2 * beta)) : (1 - beta * z > 0 ? -beta : 0);
+    g[2 * j] = w[2 * j] * d; g[2 * j + 1] = -w[2 * j] * d;
+  }
+  return g;
+}
+
+const cases0: [Kind, number, number, number][] = [['square', 1, 0, 0], ['square', 65, 0, 0], ['dpo', 2, 0.1, 0], ['dpo', 34, 2.5, 0.1], ['ipo', 18, 0.5, 0], ['hinge', 66, 0.7, 0]];
+
+export const cases: KernelCase[] = cases0.map(([kind, R, beta, eps]): KernelCase => ({
+  name: `preferenceLoss ${kind} R=${R} beta=${beta} eps=${eps}`,
+  async run({ rng, input, out, read, be }) {
+    const logp = rng.f32(R, { std: 20 }), ref = rng.f32(R, { std: 20 }), t = rng.f32(R, { std: 2 }), w = rng.f32(R, { lo: 0.1, hi: 1 });
+    // make some hinge pairs inactive and some active
+    const loss = out([R]), dl = out([R]);
+    be.preferenceLoss(loss, dl, input(logp, [R]), input(ref, [R]), input(t, [R]), input(w, [R]), { kind, beta, labelSmoothing: eps });
+    const wantL = refPrefLoss(kind, logp, ref, t, w, beta, eps);
+    const wantG = refPrefGrad(kind, logp, ref, t, w, beta, eps);
+    // the closed form itself vs central differences (in float64)
+    const lp = Float64Array.from(logp);
+    for (let i = 0; i < Math.min(R, 6); i++) {
+      const h = 1e-6, o = lp[i];
+      lp[i] = o + h; const a = refPrefLoss(kind, lp, ref, t, w, beta, eps).reduce((x, y) => x + y, 0);
+      lp[i] = o - h; const b = refPrefLoss(kind, lp, ref, t, w, beta, eps).reduce((x, y) => x + y, 0);
+      lp[i] = o;
+      const fd = (a - b) / (2 * h);
+      if (Math.abs(fd - wantG[i]) > 1e-4 * Math.max(1, Math.abs(fd))) throw new Error(`closed-form gradient ${wantG[i]} vs finite difference ${fd} at ${i}`);
+    }
+    expectClose(await read(loss), wantL, 1e-5, `${kind} loss`);
+    expectClose(await read(dl), wantG, 1e-5, `${kind} dlogp`);
+  },
+}));
