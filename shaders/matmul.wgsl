@@ -2,7 +2,8 @@
 //   a: (batch, M, K) row-major, or (batch, K, M) when TA      — op(a) is (M, K)
 //   b: (batch, K, N) row-major, or (batch, N, K) when TB      — op(b) is (K, N);
 //      with broadcastB one matrix for every batch entry (P.bStride = 0)
-//   bias: (N) added to every row when BIAS; out: (batch, M, N), out += result when ACC.
+//   bias: (N) added to every row when P.flags bit 0; out: (batch, M, N), out += result when bit 1
+//   (runtime flags: they only touch the epilogue, and fewer defines mean fewer pipelines).
 // Each invocation computes an RM×RN block of out (4×4, 8×8 or 16×8: entry points mm4x4,
 // mm8x8, mm16x8) held in registers as 4×4 sub-blocks (mat4x4f), with vec4 loads of the
 // operands and NO workgroup memory and NO barriers: the variant for CPU emulations
@@ -15,7 +16,7 @@
 // blocks ceil(M / (8·RM)), z over batch; P.wg0 offsets a chunk when a dimension exceeds
 // maxComputeWorkgroupsPerDimension (the host splits the grid).
 // Defines: TA, TB (operand transposed), VA, VB (1 when the operand's contiguous dimension
-// is a multiple of 4, so vec4 loads are aligned), BIAS, ACC.
+// is a multiple of 4, so vec4 loads are aligned).
 // Edges: rows/columns beyond M/N are loaded from clamped (valid) indices and never stored;
 // the last partial k-chunk (K % 4 ≠ 0) is loaded element by element with zeros past K.
 // Bindings: a and b are each bound twice, as array<vec4f> (aligned vec4 loads) and as
@@ -26,6 +27,7 @@ struct Params {
   aStride: u32, bStride: u32, cStride: u32,  // elements per batch entry (bStride 0: broadcast b)
   wg0x: u32, wg0y: u32, wg0z: u32,           // workgroup offset of this chunk of the grid
   alpha: f32,
+  flags: u32,                                // bit 0: add bias, bit 1: accumulate into out
 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -121,8 +123,8 @@ fn storeRow(cbase: u32, m: u32, n: u32, v: vec4f) {
     if (col < P.N) {
       let i = cbase + m * P.N + col;
       var r = P.alpha * v[j];
-      if (BIAS == 1u) { r += bias[col]; }
-      if (ACC == 1u) { r += out[i]; }
+      if ((P.flags & 1u) != 0u) { r += bias[col]; }
+      if ((P.flags & 2u) != 0u) { r += out[i]; }
       out[i] = r;
     }
   }

@@ -2,7 +2,8 @@
 //   a: (batch, M, K) row-major, or (batch, K, M) when TA      — op(a) is (M, K)
 //   b: (batch, K, N) row-major, or (batch, N, K) when TB      — op(b) is (K, N);
 //      with broadcastB one matrix for every batch entry (P.bStride = 0)
-//   bias: (N) added to every row when BIAS; out: (batch, M, N), out += result when ACC.
+//   bias: (N) added to every row when P.flags bit 0; out: (batch, M, N), out += result when bit 1
+//   (runtime flags: they only touch the epilogue, and fewer defines mean fewer pipelines).
 // A workgroup of 16×16 invocations computes a 64×64 tile of out, each invocation a 4×4 block
 // in registers. Per step of TK=16 along k the workgroup stages a 64×16 slice of op(a) and a
 // 16×64 slice of op(b) in workgroup memory (zeros past M, N, K), with a barrier before and
@@ -10,13 +11,14 @@
 // This is what real GPUs reward; on CPU emulations the barriers make it slow.
 // Grid: x = ceil(N / 64), y = ceil(M / 64), z = batch; P.wg0 offsets a chunk when a
 // dimension exceeds maxComputeWorkgroupsPerDimension (the host splits the grid).
-// Defines: TA, TB, BIAS, ACC. Entry point: mm.
+// Defines: TA, TB (operand transposed). Entry point: mm.
 
 struct Params {
   M: u32, N: u32, K: u32,
   aStride: u32, bStride: u32, cStride: u32,
   wg0x: u32, wg0y: u32, wg0z: u32,
   alpha: f32,
+  flags: u32,   // bit 0: add bias, bit 1: accumulate into out
 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -50,8 +52,8 @@ fn storeRow(cbase: u32, m: u32, n: u32, v: vec4f) {
     if (col < P.N) {
       let i = cbase + m * P.N + col;
       var r = P.alpha * v[j];
-      if (BIAS == 1u) { r += bias[col]; }
-      if (ACC == 1u) { r += out[i]; }
+      if ((P.flags & 1u) != 0u) { r += bias[col]; }
+      if ((P.flags & 2u) != 0u) { r += out[i]; }
       out[i] = r;
     }
   }

@@ -570,7 +570,8 @@ def check(dirs):
         ids, mask, pos = check_batch(c['vocab_size'])
         with torch.no_grad():
             logits = forward(c, P, ids, mask, pos)
-        print(json.dumps({'model_type': c['model_type'], 'dtypes': dtypes, 'weights_sha256': sha,
+        print(json.dumps({'dir': os.path.basename(os.path.normpath(d)), 'model_type': c['model_type'], 'dtypes': dtypes,
+                          'weights_sha256': sha, 'config': c,
                           'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'position_ids': pos.tolist(),
                           'logits': [[[float('%.8g' % x) for x in row] for row in b] for b in logits.tolist()]}))
 

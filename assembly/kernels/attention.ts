@@ -191,3 +191,50 @@ export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usi
     memory.copy(at(dv, kv), accV, <usize>D << 2);
   }
 }
+
+// ---- inference over a KV cache (no lse, no backward) -------------------------------------
+//   att_cached  q, out (B,Tq,H,D): queries of slots [start, start+Tq); kc, vc (B,S,KH,D);
+//               mask (B,S) i32 or 0. Query i attends slots j ≤ start+i with mask[b,j] ≠ 0
+//               (none → zeros). Task → (b, h, QB query rows); the same exact softmax as
+//               att_forward. Scratch per thread: S + D floats (+16).
+//   kv_write    cache (B,S,R)[b, start+t] = x (B,Tq,R)[b, t] for t < Tq. Task = b (one
+//               contiguous copy of Tq·R floats).
+export function att_cached(task: i32, tid: i32, out: usize, q: usize, kc: usize, vc: usize, mask: usize,
+  B: i32, Tq: i32, S: i32, start: i32, H: i32, KH: i32, D: i32, scale: f32, scratch: usize, stride: i32): void {
+  const nqb = (Tq + QB - 1) / QB;
+  const bh = task / nqb, qb = task - bh * nqb;
+  const b = bh / H, h = bh - b * H;
+  const kh = h / (H / KH);
+  const P = scratch + <usize>tid * <usize>stride;
+  const acc = at(P, S);
+  const i1 = min32(Tq, (qb + 1) * QB);
+  for (let i = qb * QB; i < i1; i++) {
+    const row = (b * Tq + i) * H + h;
+    const qr = at(q, row * D), orow = at(out, row * D);
+    const last = min32(start + i, S - 1);
+    let any = false;
+    for (let j = 0; j <= last; j++) {
+      let sc: f32 = -Infinity;
+      if (keyOk(mask, b, S, j)) { sc = scale * dot(qr, at(kc, ((b * S + j) * KH + kh) * D), D); any = true; }
+      store<f32>(at(P, j), sc);
+    }
+    if (!any) { memory.fill(orow, 0, <usize>D << 2); continue; }
+    let mv = f32x4.splat(-Infinity);
+    let j = 0;
+    for (; j + 4 <= last + 1; j += 4) mv = f32x4.max(mv, v128.load(at(P, j)));
+    let m = hmax(mv);
+    for (; j <= last; j++) m = max(m, load<f32>(at(P, j)));
+    const l = expInPlace(P, last + 1, m);
+    memory.fill(acc, 0, <usize>D << 2);
+    for (j = 0; j <= last; j++) {
+      const p = load<f32>(at(P, j));
+      if (p != 0) axpyRow(acc, at(vc, ((b * S + j) * KH + kh) * D), p, D);
+    }
+    scaleRow(orow, acc, <f32>1.0 / l, D);
+  }
+}
+
+export function kv_write(task: i32, tid: i32, cache: usize, x: usize, Tq: i32, S: i32, start: i32, R: i32): void {
+  const b = task;
+  memory.copy(at(cache, (b * S + start) * R), at(x, b * Tq * R), <usize>Tq * <usize>R << 2);
+}

@@ -11,3 +11,4 @@ export * from './attention';
 export * from './activation';
 export * from './embedding';
 export * from './optim';
+export * from './preference';

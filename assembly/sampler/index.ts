@@ -7,7 +7,8 @@
 //   e:     f32[Vp]  weights exp(y − max y), then zeroed outside the kept set
 //   sv,se: f32[Vp]  scratch for selection (values, weights)
 //   cnt:   i32[Vp]  occurrence counts of history tokens; all zero between calls
-//   hist:  i32[H]   the sequence's token ids so far (penalties act on these)
+//   hist:  f64[1024] weight-bin histogram scratch (candidates.ts)
+//   ids:   i32[H]   the sequence's token ids so far (penalties act on these)
 //   state: u32[4]   the sequence's xoshiro128** state, advanced in place
 //   out:   f64 logprob (chosen token, final distribution), f64 raw logprob (softmax of raw),
 //          i32 detail (offending index for errors)
@@ -21,21 +22,24 @@
 // Return value: the token id, or a negative error code (see ERR_* below), with `detail` set.
 import { vexp, promoteAdd, hsum64 } from './vexp';
 import { kthLargest, nucleusCut, resetPivots } from './select';
+import { binEdge, countCutBin, massCutBin, compact } from './candidates';
 import { xoshiroNext, xoshiroDouble } from './rng';
 
 const ERR_NAN: i32 = -1;        // detail: token index of a NaN logit
 const ERR_POS_INF: i32 = -2;    // detail: token index of a +Infinity logit
 const ERR_ALL_MASKED: i32 = -3; // every logit is -Infinity
 const ERR_HISTORY: i32 = -4;    // detail: position in history of an id outside [0, V)
-const ERR_OVERFLOW: i32 = -5;   // penalised/tempered max logit is not finite
+const ERR_OVERFLOW: i32 = -5;   // penalised/tempered max logit is not finite (±Infinity or NaN)
 
 let V: i32 = 0, VP: i32 = 0;
-let RAW: usize = 0, Y: usize = 0, E: usize = 0, SV: usize = 0, SE: usize = 0, CNT: usize = 0;
+/** the processed logits of the current row: YBUF, or RAW itself when nothing changes them */
+let Y: usize = 0;
+let RAW: usize = 0, YBUF: usize = 0, E: usize = 0, SV: usize = 0, SE: usize = 0, CNT: usize = 0, HIST: usize = 0;
 
 export function heapBase(): usize { return __heap_base; }
 
-export function configure(vocab: i32, padded: i32, raw: usize, y: usize, e: usize, sv: usize, se: usize, cnt: usize): void {
-  V = vocab; VP = padded; RAW = raw; Y = y; E = e; SV = sv; SE = se; CNT = cnt;
+export function configure(vocab: i32, padded: i32, raw: usize, y: usize, e: usize, sv: usize, se: usize, cnt: usize, hist: usize): void {
+  V = vocab; VP = padded; RAW = raw; YBUF = y; E = e; SV = sv; SE = se; CNT = cnt; HIST = hist;
 }
 
 export function rngNextU32(state: usize): u32 { return xoshiroNext(state); }
@@ -77,9 +81,8 @@ function sumExp(src: usize, m: f32): f64 {
   return hsum64(acc);
 }
 
-/** First index of the largest value (lowest index on ties). */
-function argmax(src: usize): i32 {
-  const m = rowMax(src);
+/** First index of the largest value m of src (lowest index on ties). */
+function argmax(src: usize, m: f32): i32 {
   const mv = f32x4.splat(m);
   let i = 0;
   while (i < VP && !v128.any_true(f32x4.eq(v128.load(src + (<usize>i << 2)), mv))) i += 4;
@@ -93,21 +96,16 @@ function divide(dst: usize, src: usize, t: f32): void {
   for (let i = 0; i < VP; i += 4) v128.store(dst + (<usize>i << 2), f32x4.div(v128.load(src + (<usize>i << 2)), tv));
 }
 
-/** e = exp(y − m); returns Σ e over all lanes (zAll) and writes Σ over lanes with y ≥ thr to zKept; zeroes e where y < thr. */
-let zKept: f64 = 0;
-function expPass(m: f32, thr: f32): f64 {
-  const mv = f32x4.splat(m), tv = f32x4.splat(thr);
-  let all = f64x2.splat(0), kept = f64x2.splat(0);
+/** e = exp(y − m) over the row; returns Σ e. */
+function expPass(m: f32): f64 {
+  const mv = f32x4.splat(m);
+  let acc = f64x2.splat(0);
   for (let i = 0; i < VP; i += 4) {
-    const y = v128.load(Y + (<usize>i << 2));
-    const e = vexp(f32x4.sub(y, mv));
-    const k = v128.and(e, f32x4.ge(y, tv));
-    all = promoteAdd(all, e);
-    kept = promoteAdd(kept, k);
-    v128.store(E + (<usize>i << 2), k);
+    const e = vexp(f32x4.sub(v128.load(Y + (<usize>i << 2)), mv));
+    acc = promoteAdd(acc, e);
+    v128.store(E + (<usize>i << 2), e);
   }
-  zKept = hsum64(kept);
-  return hsum64(all);
+  return hsum64(acc);
 }
 
 /** e = (y ≥ thr and e ≥ minE) ? e : 0; returns Σ e. */
@@ -145,20 +143,6 @@ function drawIndex(target: f64): i32 {
   // u·Z reached the total only by rounding: the last token with weight
   for (let i = VP - 1; i >= 0; i--) if (load<f32>(E + (<usize>i << 2)) > 0) return i;
   return -1;
-}
-
-/** Copy y's candidates with weight > 0 into (sv, se); returns their count. */
-function compactCandidates(): i32 {
-  let n = 0;
-  for (let i = 0; i < V; i++) {
-    const w = load<f32>(E + (<usize>i << 2));
-    if (w > 0) {
-      store<f32>(SV + (<usize>n << 2), load<f32>(Y + (<usize>i << 2)));
-      store<f32>(SE + (<usize>n << 2), w);
-      n++;
-    }
-  }
-  return n;
 }
 
 // ---- penalties ----
@@ -208,47 +192,67 @@ export function sampleRow(hist: usize, h: i32, state: usize, out: usize,
   }
 
   if (temperature == 0) {
-    let src = RAW;
+    let src = RAW, top = maxRaw;
     if (penalise) {
-      memory.copy(Y, RAW, <usize>VP << 2);
-      applyPenalties(Y, hist, h, 0, rep, freq, pres);
-      src = Y;
+      memory.copy(YBUF, RAW, <usize>VP << 2);
+      applyPenalties(YBUF, hist, h, 0, rep, freq, pres);
+      src = YBUF;
+      top = rowMax(YBUF);
     }
-    const best = argmax(src);
-    const bestVal = load<f32>(src + (<usize>best << 2));
-    if (bestVal == -Infinity || bestVal == Infinity) return ERR_OVERFLOW;
+    if (!isFinite<f32>(top)) return ERR_OVERFLOW;
+    const best = argmax(src, top);
     const rawLse = <f64>maxRaw + Math.log(sumExp(RAW, maxRaw));
     store<f64>(out, 0.0);
     store<f64>(out, <f64>load<f32>(RAW + (<usize>best << 2)) - rawLse, 8);
     return best;
   }
 
-  if (temperature == 1) memory.copy(Y, RAW, <usize>VP << 2);
-  else divide(Y, RAW, temperature);
-  if (penalise) applyPenalties(Y, hist, h, temperature, rep, freq, pres);
-  const m = rowMax(Y);
-  if (m == Infinity || m == -Infinity) return ERR_OVERFLOW;
-
-  // top-k: a value threshold
-  let thrK: f32 = -Infinity;
-  if (topK > 0 && topK < V) {
-    if (topK == 1) thrK = m;
-    else {
-      memory.copy(SV, Y, <usize>V << 2);
-      thrK = kthLargest(SV, V, topK);
-    }
+  // y = penalise(raw) / T; without penalties max y = max raw / T (f32 division is monotone)
+  let m: f32;
+  if (temperature == 1 && !penalise) { Y = RAW; m = maxRaw; }
+  else {
+    Y = YBUF;
+    if (temperature == 1) memory.copy(Y, RAW, <usize>VP << 2);
+    else divide(Y, RAW, temperature);
+    if (penalise) { applyPenalties(Y, hist, h, temperature, rep, freq, pres); m = rowMax(Y); }
+    else m = maxRaw / temperature;
   }
-  const zAll = expPass(m, thrK);
-  const z1 = zKept;
+  if (!isFinite<f32>(m)) return ERR_OVERFLOW;
+
+  const zAll = expPass(m);
   const rawLse = temperature == 1 && !penalise
     ? <f64>m + Math.log(zAll)
     : <f64>maxRaw + Math.log(sumExp(RAW, maxRaw));
 
-  // top-p on the distribution after top-k
+  // top-k: a value threshold, selected among the tokens of the top weight bins
+  let thrK: f32 = -Infinity;
+  let z1 = zAll;
+  if (topK > 0 && topK < V) {
+    if (topK == 1) thrK = m;
+    else {
+      const b = countCutBin(HIST, E, V, topK);
+      if (b > 0) {
+        const n = compact(Y, E, VP, binEdge(b - 1), false, SV, SE);
+        thrK = kthLargest(SV, n, topK);
+      } else { // k reaches into tokens with zero weight: select over the whole row
+        memory.copy(SV, Y, <usize>V << 2);
+        thrK = kthLargest(SV, V, topK);
+      }
+    }
+    z1 = maskPass(thrK, 0);
+  }
+
+  // top-p on the distribution after top-k, cut among the tokens of the top mass bins
   let thrP: f32 = -Infinity;
   if (topP < 1) {
     if (topP <= 0) thrP = m;
-    else thrP = nucleusCut(SV, SE, compactCandidates(), <f64>topP * z1);
+    else {
+      const need = <f64>topP * z1;
+      const n = topK > 0 && topK < V
+        ? compact(Y, E, VP, 0, true, SV, SE)
+        : compact(Y, E, VP, binEdge(massCutBin(HIST, E, V, need) - 1), true, SV, SE);
+      thrP = nucleusCut(SV, SE, n, need);
+    }
   }
   // min-p relative to the top token (whose weight is exactly 1)
   const thr = max(thrK, thrP);

@@ -89,7 +89,7 @@ function initialSymbols(p: usize, len: i32): i32 {
     // fast path: every byte maps to its own symbol (ids < 0 are dropped, as without <unk>)
     for (let i = 0; i < len; i++) {
       const id = load<i32>(byteIds + (<usize>load<u8>(p + <usize>i) << 2));
-      if (id >= 0) store<i32>(ids + (<usize>n++ << 2), id);
+      if (id >= 0) store<i32>(ids + (<usize>(n++) << 2), id);
     }
     return n;
   }
@@ -100,8 +100,8 @@ function initialSymbols(p: usize, len: i32): i32 {
     const clen = byteLevel ? 1 : min<i32>(<i32>utf8Len(b), len - i);
     const id = byteLevel ? load<i32>(byteIds + (<usize>b << 2)) : vocabLookup(p + <usize>i, clen);
     if (id >= 0) {
-      if (pendingUnk) { store<i32>(ids + (<usize>n++ << 2), unkId); pendingUnk = false; }
-      store<i32>(ids + (<usize>n++ << 2), id);
+      if (pendingUnk) { store<i32>(ids + (<usize>(n++) << 2), unkId); pendingUnk = false; }
+      store<i32>(ids + (<usize>(n++) << 2), id);
     } else {
       let done = false;
       if (byteFallback) {
@@ -110,21 +110,21 @@ function initialSymbols(p: usize, len: i32): i32 {
           if (load<i32>(fallbackIds + (<usize>load<u8>(p + <usize>(i + k)) << 2)) < 0) { all = false; break; }
         }
         if (all) {
-          if (pendingUnk) { store<i32>(ids + (<usize>n++ << 2), unkId); pendingUnk = false; }
+          if (pendingUnk) { store<i32>(ids + (<usize>(n++) << 2), unkId); pendingUnk = false; }
           for (let k = 0; k < clen; k++) {
-            store<i32>(ids + (<usize>n++ << 2), load<i32>(fallbackIds + (<usize>load<u8>(p + <usize>(i + k)) << 2)));
+            store<i32>(ids + (<usize>(n++) << 2), load<i32>(fallbackIds + (<usize>load<u8>(p + <usize>(i + k)) << 2)));
           }
           done = true;
         }
       }
       if (!done && unkId >= 0) {
-        if (pendingUnk && !fuseUnk) store<i32>(ids + (<usize>n++ << 2), unkId);
+        if (pendingUnk && !fuseUnk) store<i32>(ids + (<usize>(n++) << 2), unkId);
         pendingUnk = true;
       }
     }
     i += clen;
   }
-  if (pendingUnk) store<i32>(ids + (<usize>n++ << 2), unkId);
+  if (pendingUnk) store<i32>(ids + (<usize>(n++) << 2), unkId);
   return n;
 }
 
@@ -252,7 +252,7 @@ function mergeHeap(n: i32): i32 {
   }
   let k = 0;
   for (let i = 0; i >= 0; i = load<i32>(nx + (<usize>i << 2))) {
-    store<i32>(ids + (<usize>k++ << 2), load<i32>(ids + (<usize>i << 2)));
+    store<i32>(ids + (<usize>(k++) << 2), load<i32>(ids + (<usize>i << 2)));
   }
   return k;
 }

@@ -1,7 +1,7 @@
 // Shape checks shared by every backend: each returns the dimensions the kernels need, or
 // throws a ShapeError that names the op and the tensor. Backends call these first, so both
 // reject the same inputs with the same messages.
-import { expectDtype, expectSize, ShapeError, type AttentionOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
+import { expectDtype, expectSize, ShapeError, type AttentionOptions, type CachedAttentionOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
 
 export function sameSize(op: string, ...ts: [string, Tensor][]): number {
   const n = ts[0][1].size;
@@ -163,4 +163,30 @@ export function checkPreference(loss: Tensor, dlogp: Tensor, logp: Tensor, refLo
   if (kind !== 'square' && R % 2 !== 0) throw new ShapeError(`preferenceLoss: ${kind} needs (winner, loser) pairs, got ${R} records`);
   if (!(beta > 0) && kind !== 'square') throw new ShapeError(`preferenceLoss: beta must be > 0, got ${beta}`);
   return R;
+}
+
+/** attentionCached: q/out (B,Tq,H,D), caches (B,S,KH,D), slots [start, start+Tq) inside S */
+export function checkCachedAttention(out: Tensor, q: Tensor, kc: Tensor, vc: Tensor, o: CachedAttentionOptions): void {
+  const { batch: B, queries: Tq, slots: S, start, heads: H, kvHeads: KH, headDim: D } = o;
+  for (const [k, v] of Object.entries({ batch: B, queries: Tq, slots: S, heads: H, kvHeads: KH, headDim: D })) {
+    if (!Number.isInteger(v) || v < 1) throw new ShapeError(`attentionCached: ${k}=${v} must be a positive integer`);
+  }
+  if (H % KH !== 0) throw new ShapeError(`attentionCached: heads=${H} is not a multiple of kvHeads=${KH}`);
+  if (!Number.isInteger(start) || start < 0 || start + Tq > S) throw new ShapeError(`attentionCached: slots [${start}, ${start + Tq}) do not fit a cache of ${S}`);
+  for (const [name, t] of [['out', out], ['q', q], ['kCache', kc], ['vCache', vc]] as const) expectDtype('attentionCached', name, t, 'f32');
+  expectSize('attentionCached', 'q', q, B * Tq * H * D);
+  expectSize('attentionCached', 'out', out, B * Tq * H * D);
+  expectSize('attentionCached', 'kCache', kc, B * S * KH * D);
+  expectSize('attentionCached', 'vCache', vc, B * S * KH * D);
+  if (o.keyMask) { expectSize('attentionCached', 'keyMask', o.keyMask, B * S); expectDtype('attentionCached', 'keyMask', o.keyMask, 'i32'); }
+}
+
+/** kvWrite: x (B,Tq,R) into cache (B,S,R) at slots [start, start+Tq) */
+export function checkKvWrite(cache: Tensor, x: Tensor, o: { batch: number; queries: number; slots: number; start: number; rowSize: number }): void {
+  const { batch: B, queries: Tq, slots: S, start, rowSize: R } = o;
+  if (!Number.isInteger(start) || start < 0 || start + Tq > S) throw new ShapeError(`kvWrite: slots [${start}, ${start + Tq}) do not fit a cache of ${S}`);
+  expectSize('kvWrite', 'x', x, B * Tq * R);
+  expectSize('kvWrite', 'cache', cache, B * S * R);
+  expectDtype('kvWrite', 'x', x, 'f32');
+  expectDtype('kvWrite', 'cache', cache, 'f32');
 }

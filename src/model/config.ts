@@ -101,11 +101,13 @@ class Fields {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) this.fail(k, `is ${JSON.stringify(v)}, not an integer >= ${min}`);
     return v as number;
   }
-  /** a positive finite number */
-  num(k: string, def: number): number {
+  /** a positive (with allowZero: non-negative) finite number */
+  num(k: string, def: number, allowZero = false): number {
     const v = this.json[k];
     if (v === undefined || v === null) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(k, `is ${JSON.stringify(v)}, not a positive number`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (v === 0 && !allowZero)) {
+      this.fail(k, `is ${JSON.stringify(v)}, not a ${allowZero ? 'non-negative' : 'positive'} number`);
+    }
     return v as number;
   }
   bool(k: string, def: boolean): boolean {
@@ -336,10 +338,10 @@ export function parseGenerationConfig(input: string | Record<string, unknown>, f
     source: f.json,
   };
   if (f.has('do_sample')) g.doSample = f.bool('do_sample', false);
-  if (f.has('temperature')) g.temperature = f.num('temperature', 1);
+  if (f.has('temperature')) g.temperature = f.num('temperature', 1, true);
   if (f.has('top_p')) { g.topP = f.num('top_p', 1); if (g.topP > 1) f.fail('top_p', `is ${g.topP}, above 1`); }
   if (f.has('top_k')) g.topK = f.int('top_k', 0, 0);
-  if (f.has('min_p')) g.minP = f.num('min_p', 0);
+  if (f.has('min_p')) g.minP = f.num('min_p', 0, true);
   if (f.has('repetition_penalty')) g.repetitionPenalty = f.num('repetition_penalty', 1);
   if (f.has('max_new_tokens')) g.maxNewTokens = f.int('max_new_tokens');
   if (f.has('max_length')) g.maxLength = f.int('max_length');

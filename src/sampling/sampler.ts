@@ -7,7 +7,7 @@
 //   const rngs = prompts.map((_, i) => SamplerRng.fromSeed(seed, i));   // one per sequence
 //   const { tokens, logprobs, rawLogprobs } = sampler.sample(logits, { temperature: 0.7, topP: 0.9 }, rngs, histories);
 // Rows are independent and processed in order; greedy rows (temperature 0) draw nothing from
-// their rng. Each instance owns its own wasm memory (about 24·V bytes plus the history).
+// their rng. Each instance owns its own wasm memory (about 24·V bytes + 8 KiB plus the history).
 // Works in Node, Deno and browsers: WebAssembly + atob only, no node: imports.
 import wasmBase64 from '../generated/wasm-sampler.js';
 import { resolveSampleConfig, type ResolvedSampleConfig, type SampleConfig } from './config.js';
@@ -16,7 +16,7 @@ import type { SamplerRng } from './rng.js';
 interface SamplerExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  configure(vocab: number, padded: number, raw: number, y: number, e: number, sv: number, se: number, cnt: number): void;
+  configure(vocab: number, padded: number, raw: number, y: number, e: number, sv: number, se: number, cnt: number, hist: number): void;
   rngNextU32(state: number): number;
   rngNextDouble(state: number): number;
   sampleRow(hist: number, h: number, state: number, out: number,
@@ -78,11 +78,12 @@ export class Sampler {
     const base = (w.heapBase() + 15) & ~15;
     this.raw = base;
     const y = base + row, e = y + row, sv = e + row, se = sv + row, cnt = se + row;
-    this.statePtr = cnt + row;
+    const bins = cnt + row; // f64[1024] weight-bin histogram
+    this.statePtr = bins + 1024 * 8;
     this.outPtr = this.statePtr + 16;
     this.histPtr = this.outPtr + 32;
     this.ensure(this.histPtr + 4096 * 4);
-    w.configure(vocabSize, vp, base, y, e, sv, se, cnt);
+    w.configure(vocabSize, vp, base, y, e, sv, se, cnt, bins);
     this.f32.fill(-Infinity, this.raw / 4 + vocabSize, this.raw / 4 + vp); // pad lanes never win
   }
 

@@ -40,7 +40,7 @@ function clearLogits(V: number, cfg: SampleConfig, hist: number[]) {
   for (let tries = 0; ; tries++) {
     const logits = rng.logits(V, 2.5, V > 4 ? 0.1 : 0);
     const ref = refDistribution(logits, cfg, hist);
-    if (ref.margin > 1e-4 || tries > 50) return { logits, ref };
+    if (ref.margin > 2e-6 || tries > 20) return { logits, ref };
   }
 }
 

@@ -6,7 +6,7 @@
 //   thread alone (waking workers costs more than the work).
 // - Results never depend on the thread count (see assembly/kernels/common.ts).
 // Each op family lives in ops/<family>.ts, forward and backward side by side.
-import type { AdamWOptions, AttentionOptions, Backend, DType, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
+import type { AdamWOptions, AttentionOptions, Backend, CachedAttentionOptions, DType, MatmulOptions, PreferenceLossOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
 import { ShapeError, sizeOf } from '../backend.js';
 import { Allocator } from './allocator.js';
 import { ThreadPool } from './pool.js';
@@ -22,6 +22,7 @@ import * as attn from './ops/attention.js';
 import * as act from './ops/activation.js';
 import * as emb from './ops/embedding.js';
 import * as opt from './ops/optim.js';
+import * as pref from './ops/preference.js';
 
 /** Work (roughly: elements touched, or flops / 8) below which an op runs on one thread. */
 export const PARALLEL_MIN_WORK = 1 << 16;
@@ -190,6 +191,8 @@ export class WasmBackend implements Backend {
   rope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOptions): void { rope.rope(this, out, x, positions, o); }
   attention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): void { attn.attention(this, out, lse, q, k, v, o); }
   attentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void { attn.attentionBackward(this, dq, dk, dv, dout, q, k, v, out, lse, o); }
+  attentionCached(out: Tensor, q: Tensor, kCache: Tensor, vCache: Tensor, o: CachedAttentionOptions): void { attn.attentionCached(this, out, q, kCache, vCache, o); }
+  kvWrite(cache: Tensor, x: Tensor, o: { batch: number; queries: number; slots: number; start: number; rowSize: number }): void { attn.kvWrite(this, cache, x, o); }
 
   silu(out: Tensor, x: Tensor): void { act.silu(this, out, x); }
   siluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.siluBackward(this, dx, x, dout); }
@@ -204,4 +207,6 @@ export class WasmBackend implements Backend {
   adamw(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void { opt.adamw(this, param, grad, m, v, o); }
   rmsprop(param: Tensor, grad: Tensor, sq: Tensor, buf: Tensor | null, o: RMSpropOptions): void { opt.rmsprop(this, param, grad, sq, buf, o); }
   sgd(param: Tensor, grad: Tensor, buf: Tensor | null, o: SGDOptions): void { opt.sgd(this, param, grad, buf, o); }
+
+  preferenceLoss(loss: Tensor, dlogp: Tensor, logp: Tensor, refLogp: Tensor, target: Tensor, weight: Tensor, o: PreferenceLossOptions): void { pref.preferenceLoss(this, loss, dlogp, logp, refLogp, target, weight, o); }
 }

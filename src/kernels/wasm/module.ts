@@ -41,7 +41,7 @@ export function loadKernelModule(shared: boolean): Promise<KernelModule> {
   let p = cache.get(key);
   if (!p) {
     const bytes = decodeBase64(shared ? threadedB64 : singleB64);
-    p = WebAssembly.compile(bytes).then((module) => ({ module, bytes, shared }));
+    p = WebAssembly.compile(bytes as BufferSource).then((module) => ({ module, bytes, shared }));
     cache.set(key, p);
     p.catch(() => cache.delete(key));
   }

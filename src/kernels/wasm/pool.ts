@@ -75,7 +75,7 @@ export class ThreadPool {
       this.workers.push(w);
       await new Promise<void>((resolve, reject) => {
         w.on('message', (m: any) => { if (m?.ready) resolve(); else if (m?.error) { this.errors.push(m.error); reject(new Error(`sppo wasm: worker ${tid} failed: ${m.error}`)); } });
-        w.once('error', (e) => reject(new Error(`sppo wasm: worker ${tid} failed to start: ${e.message}`)));
+        w.once('error', (e: Error) => reject(new Error(`sppo wasm: worker ${tid} failed to start: ${e.message}`)));
         w.once('exit', (code) => reject(new Error(`sppo wasm: worker ${tid} exited (${code}) before it was ready`)));
       });
       w.removeAllListeners('exit');

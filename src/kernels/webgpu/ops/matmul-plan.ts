@@ -57,7 +57,7 @@ export interface MatmulPlan {
 export function planMatmul(variant: MatmulVariant, d: MatmulDims, maxGroups: number): MatmulPlan {
   const spec = MATMUL_VARIANTS[variant];
   const { va, vb } = vecAligned(d);
-  const defines: Defines = { TA: d.transA, TB: d.transB, BIAS: d.bias, ACC: d.accumulate };
+  const defines: Defines = { TA: d.transA, TB: d.transB };
   if (spec.registerBlocked) { defines.VA = va; defines.VB = vb; }
   const gx = Math.ceil(d.n / spec.cols), gy = Math.ceil(d.m / spec.rows), gz = d.batch;
   const dispatches: MatmulPlan['dispatches'] = [];
@@ -68,7 +68,8 @@ export function planMatmul(variant: MatmulVariant, d: MatmulDims, maxGroups: num
           .u(d.m).u(d.n).u(d.k)
           .u(d.m * d.k).u(d.broadcastB ? 0 : d.k * d.n).u(d.m * d.n)
           .u(x).u(y).u(z)
-          .f(d.alpha);
+          .f(d.alpha)
+          .u((d.bias ? 1 : 0) | (d.accumulate ? 2 : 0));
         dispatches.push({ params, groups: [Math.min(maxGroups, gx - x), Math.min(maxGroups, gy - y), Math.min(maxGroups, gz - z)] });
       }
     }

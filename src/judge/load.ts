@@ -1,0 +1,107 @@
+// loadJudge(spec, options) — a Judge from one string, as given to `--judge` or a config file:
+//   builtin:NAME[?opt=value&...]   a built-in judge (builtins.ts), e.g. builtin:length?scale=20
+//   http(s)://HOST/BASE[?model=M&timeoutMs=...]
+//                                  an LLM judge over an OpenAI-compatible chat-completions API
+//                                  (http.ts); options from the query and/or the second argument
+//   ./path/judge.{js,mjs,cjs,ts}   a JS module whose default export answers pairs (module.ts),
+//                                  resolved against options.cwd (default: the current directory)
+//   a model directory              a reward model / learned pairwise judge: provided by kinds
+//                                  registered with registerJudgeKind (the model layer adds them)
+// A key given both in the spec's query and in the options must agree. Options a judge does
+// not take are an error (typos fail loudly).
+import { builtinJudges, getBuiltin } from './builtins.js';
+import { HTTP_OPTION_KEYS, httpJudge, type HttpJudgeOptions } from './http.js';
+import { MODULE_EXTENSIONS, moduleJudge } from './module.js';
+import { checkKnown, mergeOptions, queryOptions, type RawOptions } from './options.js';
+import { JudgeError, type Judge } from './types.js';
+
+export interface LoadJudgeOptions extends HttpJudgeOptions {
+  /** where module paths and model directories resolve (default: the current directory) */
+  cwd?: string;
+  /** options of a built-in judge (scale, strengths, classes, ...) sit here too */
+  [option: string]: unknown;
+}
+
+/** another kind of judge spec, e.g. a reward-model directory; tried before the built-in kinds */
+export interface JudgeKind {
+  name: string;
+  /** whether this kind handles `spec` (e.g. a directory holding a reward-model config.json) */
+  matches(spec: string, o: LoadJudgeOptions): boolean | Promise<boolean>;
+  load(spec: string, o: LoadJudgeOptions): Promise<Judge>;
+}
+
+const kinds: JudgeKind[] = [];
+
+/** adds a kind of judge spec (replacing one of the same name) */
+export function registerJudgeKind(k: JudgeKind): void {
+  const i = kinds.findIndex((x) => x.name === k.name);
+  if (i >= 0) kinds[i] = k; else kinds.push(k);
+}
+
+/** query keys an http spec may carry (the textual options) */
+const HTTP_QUERY_KEYS = ['model', 'apiKeyEnv', 'timeoutMs', 'retries', 'backoffMs', 'maxBackoffMs', 'concurrency', 'logprobs', 'topLogprobs', 'systemPrompt'];
+
+const defined = (o: RawOptions): RawOptions => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+function builtinList(): string {
+  return builtinJudges().map((b) => `builtin:${b.name}`).join(', ');
+}
+
+export async function loadJudge(spec: string, options: LoadJudgeOptions = {}): Promise<Judge> {
+  if (typeof spec !== 'string' || spec.trim() === '') {
+    throw new JudgeError(String(spec), `is not a judge spec: give builtin:NAME (${builtinList()}), an http(s):// URL, a module path (.js/.mjs/.ts) or a model directory`);
+  }
+  spec = spec.trim();
+  const o = defined(options);
+
+  for (const k of kinds) if (await k.matches(spec, o)) return k.load(spec, o);
+
+  if (spec.startsWith('builtin:')) {
+    const q = spec.indexOf('?');
+    const name = spec.slice('builtin:'.length, q < 0 ? undefined : q);
+    const b = getBuiltin(name);
+    if (!b) throw new JudgeError(spec, `is not a built-in judge: the built-in judges are ${builtinList()}`);
+    const { cwd: _cwd, log: _log, ...rest } = o;
+    return b.make(mergeOptions(q < 0 ? {} : queryOptions(spec.slice(q + 1), `builtin:${name}`), rest, `builtin:${name}`));
+  }
+
+  if (/^https?:\/\//i.test(spec)) {
+    let query: RawOptions = {};
+    const u = (() => { try { return new URL(spec); } catch { return null; } })();
+    if (!u) throw new JudgeError(spec.replace(/\?.*$/, ''), 'is not a valid URL: give an API base such as http://127.0.0.1:8000/v1?model=NAME');
+    const shown = `${u.protocol}//${u.host}${u.pathname}`;
+    query = queryOptions(u.search, shown);
+    for (const k of Object.keys(query)) {
+      if (!HTTP_QUERY_KEYS.includes(k)) throw new JudgeError(shown, `has no URL option "${k}": URL options are ${HTTP_QUERY_KEYS.join(', ')} (the API key goes in an environment variable, never in the URL)`);
+    }
+    const { cwd: _cwd, ...rest } = o;
+    checkKnown(rest, HTTP_OPTION_KEYS, shown);
+    u.search = '';
+    return httpJudge(u.href, mergeOptions(query, rest, shown) as HttpJudgeOptions);
+  }
+
+  const ext = MODULE_EXTENSIONS.find((e) => spec.toLowerCase().endsWith(e));
+  if (ext) {
+    const { cwd, log: _log, ...rest } = o;
+    checkKnown(rest, [], spec);
+    return moduleJudge(spec, { cwd: cwd as string | undefined });
+  }
+
+  // a directory, a missing path, or something else
+  const [{ default: fs }, { default: path }] = await Promise.all([import('node:fs'), import('node:path')]);
+  const cwd = (o.cwd as string | undefined) ?? process.cwd();
+  const full = path.resolve(cwd, spec);
+  let st: import('node:fs').Stats | undefined;
+  try { st = fs.statSync(full); } catch { st = undefined; }
+  if (st?.isDirectory()) {
+    throw new JudgeError(spec, `is a directory (${full}), but no judge kind loads model directories in this build ` +
+      `(reward-model and pairwise-model judges are not available yet): use builtin:NAME (${builtinList()}), an http(s):// URL or a module`);
+  }
+  if (st?.isFile()) {
+    throw new JudgeError(spec, `is a file without a module extension (${full}): judge modules end in ${MODULE_EXTENSIONS.join(', ')}`);
+  }
+  if (/[\\/]/.test(spec) || spec.startsWith('.')) {
+    throw new JudgeError(spec, `not found: nothing at ${full} (paths resolve against ${cwd}); check the path`);
+  }
+  throw new JudgeError(spec, `is not a judge spec: give builtin:NAME (${builtinList()}), an http(s):// URL, a module path (.js/.mjs/.ts) or a model directory`);
+}

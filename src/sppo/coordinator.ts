@@ -1,0 +1,367 @@
+// The SPPO coordinator: iterations of generate → judge → records → train → evaluate, each
+// stage writing its artifacts atomically into the run directory, long stages in units, so a
+// resumed run restarts at the first unit without its artifact and — seeded — ends with the
+// same weights as a run that never stopped.
+//
+// OUT/config.json                the resolved config
+// OUT/iter-N/gen/unit-XXXX.json  samples of one unit of prompts     → samples.jsonl
+// OUT/iter-N/judge/unit-XXXX.json K×K matrices and P̂ of one unit    → judgments.jsonl
+// OUT/iter-N/records.jsonl       training records with reference log-probs (π_t, frozen)
+// OUT/iter-N/train/ckpt.*        parameters + optimizer state after the last finished unit
+// OUT/iter-N/metrics.jsonl       one line per optimizer step
+// OUT/iter-N/model/              π_{N}: the policy after iteration N (Hugging Face layout)
+// OUT/iter-N/eval.json           win rate against the base model (when evalSize > 0)
+// OUT/summary.json, OUT/report.html
+import type { Backend } from '../kernels/backend.js';
+import type { Judge } from '../judge/types.js';
+import { judgeMatrices, winRates } from '../judge/matrix.js';
+import type { Transformer } from '../model/transformer.js';
+import { Optimizer, scheduleLR } from '../train/optimizer.js';
+import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
+import { lossBeta, type SPPOConfig } from './config.js';
+import { Policy, type PolicyText } from './policy.js';
+import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
+import { fromJSONL, toJSONL, type RunStore } from './store.js';
+import { evalStats, type EvalStats } from './winrate.js';
+import { renderReport } from './report.js';
+
+/** What the coordinator needs from its environment (Node, Deno or a browser). */
+export interface SPPODeps {
+  store: RunStore;
+  backend: Backend;
+  /** read a prompts file (path from the config) */
+  readPrompts(path: string): Promise<string>;
+  /** load the policy from a model location: the base model, or a checkpoint of this run */
+  loadPolicy(be: Backend, location: string): Promise<{ model: Transformer; text: PolicyText }>;
+  /** save a policy as a model directory at `dir` (a store-relative path) */
+  savePolicy(model: Transformer, dir: string, store: RunStore): Promise<void>;
+  /** training checkpoints (parameters + optimizer state) — store-relative path */
+  saveTrainState(path: string, state: { params: Map<string, Float32Array>; opt: Map<string, Float32Array>; meta: Record<string, unknown> }, store: RunStore): Promise<void>;
+  loadTrainState(path: string, store: RunStore): Promise<{ params: Map<string, Float32Array>; opt: Map<string, Float32Array>; meta: Record<string, unknown> } | null>;
+  judge: Judge;
+  evalJudge?: Judge;
+}
+
+export type Stage = 'generate' | 'judge' | 'records' | 'train' | 'eval';
+export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string }
+export interface StepMetrics {
+  iteration: number; step: number; lr: number; loss: number;
+  chosenLogratio: number | null; rejectedLogratio: number | null; meanLogratio: number;
+  chosenWinrate: number | null; rejectedWinrate: number | null;
+  /** KL(π_t ‖ π_θ) estimated as −mean r over the step's records (samples of π_t) */
+  klEstimate: number; responseLength: number; tokensPerSecond: number;
+}
+export interface IterationSummary {
+  iteration: number; prompts: number; samples: number; meanResponseLength: number;
+  meanWinrateChosen: number | null; meanWinrateRejected: number | null;
+  finalLoss: number; steps: number; eval?: EvalStats; seconds: number;
+}
+
+const pad = (n: number) => String(n).padStart(4, '0');
+
+export class SPPO extends EventTarget {
+  constructor(readonly cfg: SPPOConfig, readonly deps: SPPODeps) { super(); }
+
+  private emit(type: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+  private progress(p: ProgressEvent): void { this.emit('progress', p); }
+  private log(msg: string): void { this.emit('log', msg); }
+
+  /** Run (or resume) every iteration; resolves with the per-iteration summaries. */
+  async run(signal?: AbortSignal): Promise<IterationSummary[]> {
+    const { cfg, deps } = this;
+    const st = deps.store;
+    const cfgText = JSON.stringify(cfg, null, 2) + '\n';
+    if (await st.exists('config.json')) {
+      const old = await st.readText('config.json');
+      if (old !== cfgText) throw new Error(`${st.where}/config.json holds a different config: resume with the same config, or choose a new "out" directory`);
+    } else {
+      await st.writeText('config.json', cfgText);
+    }
+    const prompts = parsePrompts(await deps.readPrompts(cfg.prompts), cfg.prompts, { promptField: cfg.promptField, messagesField: cfg.messagesField });
+    const usePrompts = cfg.maxPrompts > 0 ? prompts.slice(0, cfg.maxPrompts) : prompts;
+    const summaries: IterationSummary[] = [];
+    for (let t = 1; t <= cfg.iterations; t++) {
+      if (signal?.aborted) throw abortError(signal);
+      const done = `iter-${t}/summary.json`;
+      if (await st.exists(done)) {
+        summaries.push(JSON.parse(await st.readText(done)));
+        continue;
+      }
+      const t0 = Date.now();
+      const location = t === 1 ? cfg.model : `run:iter-${t - 1}/model`;
+      const { model, text } = await deps.loadPolicy(deps.backend, location);
+      try {
+        const policy = new Policy(model, text);
+        const encoded = this.encodePrompts(usePrompts, text);
+        const samples = await this.stageGenerate(t, policy, encoded, signal);
+        const groups = await this.stageJudge(t, samples, text, signal);
+        const records = await this.stageRecords(t, model, groups, samples);
+        const metrics = await this.stageTrain(t, model, records, signal);
+        await deps.savePolicy(model, `iter-${t}/model`, st);
+        const summary: IterationSummary = {
+          iteration: t, prompts: samples.length, samples: samples.length * cfg.k,
+          meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
+          meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => groups[r.group].winrates[r.sample])),
+          meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => groups[r.group].winrates[r.sample])),
+          finalLoss: metrics.length ? metrics[metrics.length - 1].loss : NaN, steps: metrics.length, seconds: 0,
+        };
+        if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, usePrompts, signal);
+        summary.seconds = (Date.now() - t0) / 1000;
+        await st.writeText(done, JSON.stringify(summary, null, 2) + '\n');
+        summaries.push(summary);
+        await st.writeText('summary.json', JSON.stringify({ iterations: summaries }, null, 2) + '\n');
+        await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t)));
+        this.emit('iteration', summary);
+      } finally {
+        model.dispose();
+      }
+    }
+    return summaries;
+  }
+
+  private async allMetrics(upTo: number): Promise<StepMetrics[]> {
+    const out: StepMetrics[] = [];
+    for (let t = 1; t <= upTo; t++) {
+      const p = `iter-${t}/metrics.jsonl`;
+      if (await this.deps.store.exists(p)) out.push(...fromJSONL<StepMetrics>(await this.deps.store.readText(p), p));
+    }
+    return out;
+  }
+
+  private encodePrompts(prompts: PromptItem[], text: PolicyText): { item: PromptItem; ids: number[] }[] {
+    const out: { item: PromptItem; ids: number[] }[] = [];
+    let dropped = 0;
+    for (const item of prompts) {
+      const ids = truncatePrompt(text.encodePrompt(item), this.cfg.maxPromptTokens, this.cfg.truncation);
+      if (ids === null) { dropped++; continue; }
+      if (ids.length === 0) throw new Error(`prompt ${item.index} encodes to no tokens: the model needs at least one (a BOS token or text)`);
+      out.push({ item, ids });
+    }
+    if (dropped) this.log(`dropped ${dropped} prompts longer than ${this.cfg.maxPromptTokens} tokens`);
+    if (!out.length) throw new Error('no prompts left after truncation');
+    return out;
+  }
+
+  // ---- stage 1: K samples per prompt from π_t, in units of prompts ------------------------
+  private async stageGenerate(t: number, policy: Policy, prompts: { item: PromptItem; ids: number[] }[], signal?: AbortSignal) {
+    const { cfg } = this, st = this.deps.store;
+    const final = `iter-${t}/samples.jsonl`;
+    type Row = { index: number; prompt: string; promptIds: number[]; responses: number[][]; texts: string[] };
+    if (await st.exists(final)) return fromJSONL<Row>(await st.readText(final), final);
+    const units = Math.ceil(prompts.length / cfg.generateUnit);
+    const rows: Row[] = [];
+    for (let u = 0; u < units; u++) {
+      const path = `iter-${t}/gen/unit-${pad(u)}.json`;
+      let unitRows: Row[];
+      if (await st.exists(path)) {
+        unitRows = JSON.parse(await st.readText(path));
+      } else {
+        if (signal?.aborted) throw abortError(signal);
+        const chunk = prompts.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit);
+        const ids = await policy.sample(chunk, {
+          k: cfg.k, maxNewTokens: cfg.maxNewTokens, seed: BigInt(cfg.seed) * 1000003n + BigInt(t),
+          sample: { temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK }, stop: cfg.stop, signal,
+        });
+        unitRows = chunk.map((p, i) => ({ index: p.item.index, prompt: p.item.text, promptIds: p.ids, responses: ids[i], texts: ids[i].map((r) => policy.text.decode(r)) }));
+        await st.writeText(path, JSON.stringify(unitRows));
+      }
+      rows.push(...unitRows);
+      this.progress({ iteration: t, stage: 'generate', done: u + 1, total: units, unit: path });
+    }
+    await st.writeText(final, toJSONL(rows));
+    await st.remove(`iter-${t}/gen`);
+    return rows;
+  }
+
+  // ---- stage 2: the judge's K×K matrices and the win rates P̂ -----------------------------
+  private async stageJudge(t: number, samples: { index: number; prompt: string; texts: string[]; promptIds: number[]; responses: number[][] }[], _text: PolicyText, signal?: AbortSignal): Promise<JudgedGroup[]> {
+    const { cfg } = this, st = this.deps.store;
+    const final = `iter-${t}/judgments.jsonl`;
+    type Row = { index: number; matrix: number[][]; winrates: number[] };
+    let rows: Row[];
+    if (await st.exists(final)) {
+      rows = fromJSONL<Row>(await st.readText(final), final);
+    } else {
+      rows = [];
+      const units = Math.ceil(samples.length / cfg.generateUnit);
+      for (let u = 0; u < units; u++) {
+        const path = `iter-${t}/judge/unit-${pad(u)}.json`;
+        let unitRows: Row[];
+        if (await st.exists(path)) unitRows = JSON.parse(await st.readText(path));
+        else {
+          if (signal?.aborted) throw abortError(signal);
+          const chunk = samples.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit);
+          const mats = await judgeMatrices(this.deps.judge, chunk.map((s) => ({ prompt: s.prompt, responses: s.texts })), { signal });
+          unitRows = chunk.map((s, i) => ({ index: s.index, matrix: mats[i], winrates: winRates(mats[i]) }));
+          await st.writeText(path, JSON.stringify(unitRows));
+        }
+        rows.push(...unitRows);
+        this.progress({ iteration: t, stage: 'judge', done: u + 1, total: units, unit: path });
+      }
+      await st.writeText(final, toJSONL(rows));
+      await st.remove(`iter-${t}/judge`);
+    }
+    return rows.map((r, i) => ({ promptIds: samples[i].promptIds, responses: samples[i].responses, winrates: r.winrates, matrix: r.matrix }));
+  }
+
+  private lossConfig(): LossConfig {
+    const c = this.cfg;
+    return { loss: c.loss, beta: lossBeta(c), labelSmoothing: c.labelSmoothing, perTokenAverage: c.perTokenAverage };
+  }
+
+  // ---- stage 3: training records with the frozen reference's log-probs --------------------
+  private async stageRecords(t: number, model: Transformer, groups: JudgedGroup[], _samples: unknown[]): Promise<TrainRecord[]> {
+    const st = this.deps.store, path = `iter-${t}/records.jsonl`;
+    if (await st.exists(path)) return fromJSONL<TrainRecord>(await st.readText(path), path);
+    const recs = buildRecords(groups, this.lossConfig());
+    // a response that is empty cannot be scored: it carries no tokens (r = 0 always); keep it,
+    // its gradient is zero and its log-prob 0
+    const ref = await sequenceLogprobs(model, recs, Math.max(1, this.cfg.batchSize * 2), this.cfg.perTokenAverage);
+    recs.forEach((r, i) => { r.refLogp = ref[i]; });
+    await st.writeText(path, toJSONL(recs));
+    this.progress({ iteration: t, stage: 'records', done: 1, total: 1, unit: path });
+    return recs;
+  }
+
+  // ---- stage 4: the update of π_θ from π_t, in units of optimizer steps --------------------
+  private async stageTrain(t: number, model: Transformer, records: TrainRecord[], signal?: AbortSignal): Promise<StepMetrics[]> {
+    const { cfg, deps } = this, st = deps.store, be = deps.backend;
+    const metricsPath = `iter-${t}/metrics.jsonl`;
+    const ckpt = `iter-${t}/train/ckpt`;
+    // groups of records (a prompt's records stay together; pairwise losses need winner+loser)
+    const byGroup = new Map<number, TrainRecord[]>();
+    for (const r of records) { if (!byGroup.has(r.group)) byGroup.set(r.group, []); byGroup.get(r.group)!.push(r); }
+    const groups = [...byGroup.values()];
+    const stepsPerEpoch = Math.ceil(groups.length / cfg.batchSize);
+    const total = stepsPerEpoch * cfg.epochs;
+    const opt = new Optimizer(be, model.params, { name: cfg.optimizer, lr: cfg.lr, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm });
+    let metrics: StepMetrics[] = [];
+    try {
+      let step = 0;
+      const saved = await deps.loadTrainState(ckpt, st);
+      if (saved) {
+        for (const [name, p] of model.params) {
+          const a = saved.params.get(name);
+          if (!a) throw new Error(`${ckpt}: parameter ${name} missing from the training checkpoint; delete ${st.where}/iter-${t}/train to restart this iteration`);
+          be.write(p, a);
+        }
+        opt.loadState({ step: saved.meta.step as number, tensors: saved.opt });
+        step = saved.meta.step as number;
+        if (await st.exists(metricsPath)) metrics = fromJSONL<StepMetrics>(await st.readText(metricsPath), metricsPath).filter((m) => m.step <= step);
+        this.log(`iteration ${t}: resuming training at step ${step} of ${total}`);
+      }
+      const order = (epoch: number) => shuffle(groups.length, BigInt(cfg.seed) * 7919n + BigInt(t) * 104729n + BigInt(epoch));
+      while (step < total) {
+        const unitEnd = Math.min(total, step + cfg.trainUnit);
+        for (; step < unitEnd; step++) {
+          if (signal?.aborted) throw abortError(signal);
+          const epoch = Math.floor(step / stepsPerEpoch), s = step % stepsPerEpoch;
+          const idx = order(epoch).slice(s * cfg.batchSize, (s + 1) * cfg.batchSize);
+          const t0 = Date.now();
+          model.zeroGrad();
+          const micro = splitEven(idx, cfg.gradAccum);
+          let loss = 0, tokens = 0;
+          const stepRecs: TrainRecord[] = [], ratios: number[] = [];
+          for (const m of micro) {
+            const recs = m.flatMap((g) => groups[g]);
+            const res = await preferenceBackward(model, recs, this.lossConfig(), m.length / idx.length);
+            loss += res.loss * (m.length / idx.length);
+            stepRecs.push(...recs); ratios.push(...res.logratios);
+            tokens += recs.reduce((n, r) => n + r.promptIds.length + r.responseIds.length, 0);
+          }
+          const lr = scheduleLR(cfg.lrSchedule, cfg.lr, step, total, cfg.warmupSteps);
+          opt.update(model.grads!, lr);
+          const secs = Math.max(1e-3, (Date.now() - t0) / 1000);
+          const pick = (role: string) => meanOrNull(ratios.filter((_, i) => stepRecs[i].role === role));
+          metrics.push({
+            iteration: t, step: step + 1, lr, loss,
+            chosenLogratio: pick('chosen'), rejectedLogratio: pick('rejected'), meanLogratio: mean(ratios),
+            chosenWinrate: null, rejectedWinrate: null,
+            klEstimate: -mean(ratios), responseLength: mean(stepRecs.map((r) => r.responseIds.length)), tokensPerSecond: tokens / secs,
+          });
+          this.emit('step', metrics[metrics.length - 1]);
+        }
+        // unit done: checkpoint, then metrics (a crash between the two re-runs nothing: metrics are cut to the checkpoint's step)
+        const params = new Map<string, Float32Array>();
+        for (const [n, p] of model.params) params.set(n, (await be.read(p)) as Float32Array);
+        const os = await opt.saveState();
+        await deps.saveTrainState(ckpt, { params, opt: os.tensors, meta: { step, iteration: t } }, st);
+        await st.writeText(metricsPath, toJSONL(metrics));
+        this.progress({ iteration: t, stage: 'train', done: step, total, unit: ckpt });
+      }
+      if (!(await st.exists(metricsPath))) await st.writeText(metricsPath, toJSONL(metrics));
+    } finally {
+      opt.dispose();
+    }
+    return metrics;
+  }
+
+  // ---- stage 5: win rate of π_t+1 against the base model -----------------------------------
+  private async stageEval(t: number, policy: Policy, prompts: PromptItem[], signal?: AbortSignal): Promise<EvalStats> {
+    const { cfg, deps } = this, st = deps.store;
+    const path = `iter-${t}/eval.json`;
+    if (await st.exists(path)) return JSON.parse(await st.readText(path)).stats;
+    const evalSet = prompts.slice(0, cfg.evalSize);
+    const enc = evalSet.map((item) => ({ item, ids: truncatePrompt(policy.text.encodePrompt(item), cfg.maxPromptTokens, 'left')! }));
+    const sampleOpts = { k: 1, maxNewTokens: cfg.maxNewTokens, seed: BigInt(cfg.seed) * 31n + 17n, sample: { temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK }, stop: cfg.stop, signal };
+    // the base model's responses are made once per run and reused by every iteration
+    const basePath = 'eval-base.json';
+    let base: { texts: string[]; lengths: number[] };
+    if (await st.exists(basePath)) base = JSON.parse(await st.readText(basePath));
+    else {
+      const b = await deps.loadPolicy(deps.backend, cfg.model);
+      try {
+        const bp = new Policy(b.model, b.text);
+        const ids = (await bp.sample(enc, sampleOpts)).map((r) => r[0]);
+        base = { texts: ids.map((r) => b.text.decode(r)), lengths: ids.map((r) => r.length) };
+      } finally { b.model.dispose(); }
+      await st.writeText(basePath, JSON.stringify(base));
+    }
+    const ids = (await policy.sample(enc, sampleOpts)).map((r) => r[0]);
+    const texts = ids.map((r) => policy.text.decode(r));
+    const judge = deps.evalJudge ?? deps.judge;
+    const mats = await judgeMatrices(judge, evalSet.map((p, i) => ({ prompt: p.text, responses: [texts[i], base.texts[i]] })), { signal });
+    const probs = mats.map((m) => m[0][1]);
+    const stats = evalStats(probs, ids.map((r) => r.length), base.lengths);
+    await st.writeText(path, JSON.stringify({ stats, samples: evalSet.map((p, i) => ({ prompt: p.text, response: texts[i], baseline: base.texts[i], p: probs[i] })) }, null, 1));
+    this.progress({ iteration: t, stage: 'eval', done: 1, total: 1, unit: path });
+    return stats;
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const e = new Error(`sppo: run aborted${signal.reason ? ` (${String(signal.reason)})` : ''}`);
+  e.name = 'AbortError';
+  return e;
+}
+
+export function mean(a: number[]): number { return a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN; }
+function meanOrNull(a: number[]): number | null { return a.length ? mean(a) : null; }
+
+/** split into n nearly equal consecutive parts (no empty parts) */
+function splitEven<T>(a: T[], n: number): T[][] {
+  const parts: T[][] = [];
+  const k = Math.min(n, a.length);
+  for (let i = 0; i < k; i++) parts.push(a.slice(Math.floor((i * a.length) / k), Math.floor(((i + 1) * a.length) / k)));
+  return parts;
+}
+
+/** a seeded permutation of 0..n-1 (Fisher–Yates over SplitMix64) */
+export function shuffle(n: number, seed: bigint): number[] {
+  const p = Array.from({ length: n }, (_, i) => i);
+  let s = BigInt.asUintN(64, seed);
+  const next = () => {
+    s = BigInt.asUintN(64, s + 0x9e3779b97f4a7c15n);
+    let z = s;
+    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
+    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
+    return Number((z ^ (z >> 31n)) >> 11n) / 2 ** 53;
+  };
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}

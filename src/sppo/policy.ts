@@ -1,0 +1,82 @@
+// The policy as the coordinator sees it: a transformer on a backend plus its text codec,
+// sampling K responses per prompt with per-sequence seeded streams (so a resumed run samples
+// exactly what an uninterrupted one would have).
+import type { Transformer } from '../model/transformer.js';
+import { generate } from '../model/generate.js';
+import { Sampler, SamplerRng, type SampleConfig } from '../sampling/index.js';
+import type { PromptItem } from './prompts.js';
+
+/** Text in and out of a policy (tokenizer + chat template). */
+export interface PolicyText {
+  /** prompt → token ids, BOS and chat template applied as the model expects */
+  encodePrompt(item: PromptItem): number[];
+  /** response ids → text (special tokens skipped) */
+  decode(ids: number[]): string;
+  /** ids that end a response */
+  eos: number[];
+}
+
+export interface SampleOptions {
+  k: number;
+  maxNewTokens: number;
+  sample: SampleConfig;
+  /** one random stream per (prompt index, sample) from this seed */
+  seed: number | bigint;
+  stop?: string[];
+  /** rows per decode batch (prompts × K are split into batches of at most this) */
+  maxBatch?: number;
+  signal?: AbortSignal;
+  onStep?: () => void;
+}
+
+export class Policy {
+  private sampler: Sampler | null = null;
+  constructor(readonly model: Transformer, readonly text: PolicyText) {}
+
+  /**
+   * K responses for each prompt: ids[p][k]. The stream of (prompt.index, k) is
+   * SamplerRng.fromSeed(seed, prompt.index·1024 + k), independent of batching.
+   */
+  async sample(prompts: { item: PromptItem; ids: number[] }[], o: SampleOptions): Promise<number[][][]> {
+    const V = this.model.arch.vocab;
+    const rows: { p: number; k: number; ids: number[]; rng: SamplerRng }[] = [];
+    prompts.forEach((pr, p) => {
+      for (let k = 0; k < o.k; k++) rows.push({ p, k, ids: pr.ids, rng: SamplerRng.fromSeed(o.seed, BigInt(pr.item.index) * 1024n + BigInt(k)) });
+    });
+    const maxBatch = o.maxBatch ?? 64;
+    if (!this.sampler || this.sampler.maxBatch < maxBatch) this.sampler = await Sampler.create(V, maxBatch);
+    const sampler = this.sampler;
+    const out: number[][][] = prompts.map(() => new Array(o.k));
+    const stops = (o.stop ?? []).filter((s) => s.length > 0);
+    for (let i = 0; i < rows.length; i += maxBatch) {
+      const chunk = rows.slice(i, i + maxBatch);
+      const rngs = chunk.map((r) => r.rng);
+      const res = await generate(this.model, chunk.map((r) => r.ids), {
+        maxNewTokens: o.maxNewTokens,
+        eos: this.text.eos,
+        signal: o.signal,
+        onStep: () => o.onStep?.(),
+        picker: { pick: (logits, B) => sampler.sample(logits.subarray(0, B * V), o.sample, rngs).tokens.slice(0, B) },
+        stop: stops.length ? (_row, toks) => {
+          const text = this.text.decode(toks);
+          return stops.some((s) => text.includes(s));
+        } : undefined,
+      });
+      chunk.forEach((r, j) => {
+        let toks = res.tokens[j];
+        if (res.finish[j] === 'stop') toks = cutAtStop(toks, stops, (t) => this.text.decode(t));
+        out[r.p][r.k] = toks;
+      });
+    }
+    return out;
+  }
+}
+
+/** shortest prefix of toks whose text contains no stop string (the stop string is dropped) */
+function cutAtStop(toks: number[], stops: string[], decode: (t: number[]) => string): number[] {
+  for (let n = 0; n <= toks.length; n++) {
+    const t = decode(toks.slice(0, n));
+    if (stops.some((s) => t.includes(s))) return toks.slice(0, Math.max(0, n - 1));
+  }
+  return toks;
+}
