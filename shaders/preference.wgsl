@@ -10,7 +10,7 @@ struct Params { R: u32, beta: f32, eps: f32 }
 @group(0) @binding(2) var<storage, read_write> dlogp: array<f32>;
 @group(0) @binding(3) var<storage, read> logp: array<f32>;
 @group(0) @binding(4) var<storage, read> ref_: array<f32>;
-@group(0) @binding(5) var<storage, read> target: array<f32>;
+@group(0) @binding(5) var<storage, read> tgt: array<f32>;
 @group(0) @binding(6) var<storage, read> weight: array<f32>;
 
 // log σ(x) without overflow: min(x, 0) − log(1 + exp(−|x|))
@@ -21,7 +21,7 @@ fn sigmoid(x: f32) -> f32 { return select(exp(x) / (1.0 + exp(x)), 1.0 / (1.0 + 
   let i = gid.x;
   if (KIND == 0u) {
     if (i >= P.R) { return; }
-    let d = logp[i] - ref_[i] - target[i];
+    let d = logp[i] - ref_[i] - tgt[i];
     loss[i] = weight[i] * d * d;
     dlogp[i] = 2.0 * weight[i] * d;
     return;

@@ -37,7 +37,9 @@ Each fixture directory (test/fixtures/models/<name>/):
 
 --check DIR...: loads model directories that sppo wrote (config.json + model.safetensors or
   shards, F32/F16/BF16) with this script's own strict loader and prints, one JSON line per DIR,
-  the logits for a fixed batch; the tests commit that output so CI needs no torch.
+  the logits for a fixed batch. test/model/io-modeldir.test.ts runs it on directories it writes
+  and commits the output as test/fixtures/models/<name>/check-{f32,f16}.json
+  (SPPO_UPDATE_FIXTURES=1 rewrites them), so CI without torch still checks our bytes against it.
 """
 import argparse
 import hashlib

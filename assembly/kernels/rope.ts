@@ -1,10 +1,12 @@
 // Rotary position embedding. x, out (B,T,H,D) row-major; positions (B·T) i32.
-// For pair i < rd/2 (rd = rotaryDim ≤ D, even): angle = pos · theta^(−2i/rd), computed in f64
-// (cos/sin in f64, then rounded to f32) once per (b,t) row and shared by its H heads.
+// For pair i < rd/2 (rd = rotaryDim ≤ D, even) the angle follows Hugging Face's f32 recipe:
+//   inv_freq[i] = f32(1 / f32(theta^f32(2i/rd)))   (pow in f64)
+//   angle       = f32(f32(pos) · inv_freq[i])
+// then cos/sin of that angle in f64, rounded to f32, once per (b,t) row and shared by its H heads.
 //   layout 0 'half' (HF rotate_half): pairs (i, i + rd/2);  layout 1 'interleaved': (2i, 2i+1)
 //   (a, b) → (a·cos − b·sin, b·cos + a·sin); inverse = 1 rotates by −angle (the backward pass).
 // Dims rd .. D−1 are copied. Task = `rows` (b,t) rows. Scratch per thread: 2·rd f32 slots
-// (cos | sin as f32, then the rd/2 inverse frequencies as f64).
+// (cos | sin, then the rd/2 inverse frequencies).
 import { at, min32 } from './common';
 
 export function rope_apply(task: i32, tid: i32, out: usize, x: usize, positions: usize, BT: i32, H: i32, D: i32,
@@ -13,12 +15,15 @@ export function rope_apply(task: i32, tid: i32, out: usize, x: usize, positions:
   const cs = scratch + (<usize>tid * <usize>rd << 3);
   const sn = at(cs, half);
   const inv = at(cs, rd);
-  for (let i = 0; i < half; i++) store<f64>(inv + (<usize>i << 3), Math.pow(theta, -2.0 * <f64>i / <f64>rd));
+  for (let i = 0; i < half; i++) {
+    const e = <f64><f32>(<f64>(2 * i) / <f64>rd);
+    store<f32>(at(inv, i), <f32>(1.0 / <f64><f32>Math.pow(theta, e)));
+  }
   const r1 = min32(BT, (task + 1) * rows);
   for (let r = task * rows; r < r1; r++) {
-    const pos = <f64>load<i32>(at(positions, r));
+    const pos = <f32>load<i32>(at(positions, r));
     for (let i = 0; i < half; i++) {
-      const ang = pos * load<f64>(inv + (<usize>i << 3));
+      const ang = <f64>(pos * load<f32>(at(inv, i)));
       store<f32>(at(cs, i), <f32>Math.cos(ang));
       store<f32>(at(sn, i), inverse ? -<f32>Math.sin(ang) : <f32>Math.sin(ang));
     }

@@ -3,6 +3,7 @@
 // Per token: its decoded bytes decBytes[decOff[i] .. decOff[i+1]) and flags decFlags[i]
 //   bit 0 BYTE    — a <0xNN> byte-fallback token standing for one raw byte
 //   bit 1 SPECIAL — dropped when skipping special tokens
+//   bit 2 MISSING — no token has this id (a gap in the vocabulary): decoding it is an error
 // Modes (flags of decode()):
 //   bit 0 skip special tokens
 //   bit 1 byte-fallback runs (the ByteFallback decoder): each maximal run of BYTE tokens is kept
@@ -63,7 +64,7 @@ export function decode(n: i32, flags: i32): i32 {
   let total: usize = 0;
   for (let i = 0; i < n; i++) {
     const id = load<i32>(ids + (<usize>i << 2));
-    if (id < 0 || id >= nDec) return -(i + 1);
+    if (id < 0 || id >= nDec || (load<u8>(decFlags + <usize>id) & 4) != 0) return -(i + 1);
     // invalid runs grow 3x at most
     total += <usize>(load<i32>(decOff + (<usize>(id + 1) << 2)) - load<i32>(decOff + (<usize>id << 2))) * 3;
   }

@@ -116,13 +116,24 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
 
   /** removes the key from any text that might echo it (server bodies, error causes) */
   const scrub = (s: string): string => (apiKey ? s.split(apiKey).join('[redacted]') : s);
-  const short = (s: string): string => scrub(preview(s.replace(/\s+/g, ' ').trim(), 200));
+  /** a server body or answer for a message: its error.message when it has one, on one line, clipped, scrubbed */
+  const short = (text: string): string => {
+    let t = text;
+    try {
+      const j = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+      const m = typeof j?.error === 'string' ? j.error : typeof j?.error?.message === 'string' ? j.error.message : typeof j?.message === 'string' ? j.message : undefined;
+      if (m !== undefined) t = m;
+    } catch { /* not JSON: the text itself */ }
+    t = scrub(t).replace(/\s+/g, ' ').trim(); // scrub before clipping: a clipped key would slip through
+    return t.length > 200 ? t.slice(0, 199) + '…' : t || '(empty body)';
+  };
 
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
   if (apiKey) headers.authorization = `Bearer ${apiKey}`;
 
   /** one try: a probability, or a failure (retryable), or a thrown JudgeError (not retryable) */
   async function tryOnce(pair: Pair, signal: AbortSignal): Promise<{ p: number } | { fail: Failure; waitMs?: number }> {
+    throwIfAborted(signal);
     const ctl = new AbortController();
     const onAbort = () => ctl.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -145,7 +156,7 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
           (settings.logprobs ? ' and whether the server accepts logprobs (set judge.logprobs=false if not)' : ''));
       }
       let json: unknown;
-      try { json = JSON.parse(text); } catch { return { fail: { kind: 'invalid', why: `not JSON: ${short(text)}` } }; }
+      try { json = JSON.parse(text); } catch { return { fail: { kind: 'invalid', why: `not JSON: ${preview(scrub(text).replace(/\s+/g, ' ').trim(), 120)}` } }; }
       const parsed = parseCompletion(json);
       if (parsed.kind === 'ok') return { p: parsed.p };
       if (parsed.kind === 'invalid') return { fail: { kind: 'invalid', why: scrub(parsed.why) } };
@@ -191,7 +202,7 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
       }
     }
     if (last?.kind === 'unparseable') {
-      log(`[judge ${base}] warning: answer ${short(last.content)} is neither A nor B after ${tries} tries; counting the pair as a tie (0.5)`);
+      log(`[judge ${base}] warning: answer ${preview(scrub(last.content), 120)} is neither A nor B after ${tries} tries; counting the pair as a tie (0.5)`);
       return 0.5;
     }
     throw finalError(last!);

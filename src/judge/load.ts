@@ -80,6 +80,11 @@ export async function loadJudge(spec: string, options: LoadJudgeOptions = {}): P
     return httpJudge(u.href, mergeOptions(query, rest, shown) as HttpJudgeOptions);
   }
 
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec);
+  if (scheme) {
+    throw new JudgeError(spec.replace(/\?.*$/, ''), `is not a judge spec: the ${scheme[1]}: scheme is not supported; give an http(s):// URL, builtin:NAME (${builtinList()}), a module path or a model directory`);
+  }
+
   const ext = MODULE_EXTENSIONS.find((e) => spec.toLowerCase().endsWith(e));
   if (ext) {
     const { cwd, log: _log, ...rest } = o;

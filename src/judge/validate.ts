@@ -35,7 +35,7 @@ export function checkProbabilities(values: unknown, n: number, judge: string): n
     throw new JudgeError(judge, `returned ${preview(values)} instead of an array of ${n} probabilities: return one number in [0, 1] per pair, in order`);
   }
   if (arr.length !== n) {
-    throw new JudgeError(judge, `returned ${arr.length} values for ${n} pairs: return exactly one number in [0, 1] per pair, in order`);
+    throw new JudgeError(judge, `returned ${arr.length} value${arr.length === 1 ? '' : 's'} for ${n} pair${n === 1 ? '' : 's'}: return exactly one number in [0, 1] per pair, in order`);
   }
   for (let i = 0; i < n; i++) {
     const v = arr[i];

@@ -190,11 +190,12 @@ export interface LoadedTensors {
 export function loadTensors(target: string, expected: readonly ParamSpec[]): LoadedTensors {
   const ck = Checkpoint.open(target);
   const problems: string[] = [];
+  const missing: string[] = [];
   const chosen: [ParamSpec, string][] = [];
   const used = new Set<string>();
   for (const spec of expected) {
     const found = [spec.name, ...nameAliases(spec.name)].find((n) => ck.has(n));
-    if (!found) { problems.push(`tensor "${spec.name}" ${shapeText(spec.shape)} is missing`); continue; }
+    if (!found) { missing.push(`"${spec.name}" ${shapeText(spec.shape)}`); continue; }
     const info = ck.info(found)!;
     if (info.shape.length !== spec.shape.length || info.shape.some((d, i) => d !== spec.shape[i])) {
       // a flat or reshaped tensor with the right element count is still the wrong layout: refuse
@@ -204,8 +205,14 @@ export function loadTensors(target: string, expected: readonly ParamSpec[]): Loa
     used.add(found);
     chosen.push([spec, found]);
   }
+  if (missing.length) {
+    // tensors outside the layers (lm_head, norm) first: they say the most about a wrong config
+    const outside = missing.filter((m) => !/\.(layers|h)\.\d+\./.test(m));
+    const inside = missing.filter((m) => /\.(layers|h)\.\d+\./.test(m));
+    problems.unshift(`${missing.length} tensor${missing.length > 1 ? 's' : ''} missing: ${listSome([...outside, ...inside], 6)}`);
+  }
   if (problems.length) {
-    const shown = problems.slice(0, 12).join('; ') + (problems.length > 12 ? `; ... (${problems.length - 12} more)` : '');
+    const shown = problems.slice(0, 8).join('; ') + (problems.length > 8 ? `; ... (${problems.length - 8} more)` : '');
     throw new ModelFileError(ck.source, `does not match the model: ${shown}`,
       `check that config.json belongs to these weights (model_type, hidden_size, num_hidden_layers, num_key_value_heads, intermediate_size, vocab_size, tie_word_embeddings); the checkpoint holds ${ck.names().length} tensors: ${listSome(ck.names(), 6)}`);
   }

@@ -155,6 +155,24 @@ test('edge cases: V = 1, one finite logit among -Infinity, topK ≥ V, topP 0, m
   }
 });
 
+test('top-k reaching into tokens of zero weight (logit − max < −87.3) selects over the whole row', async () => {
+  const V = 300, sampler = await Sampler.create(V);
+  for (let trial = 0; trial < 5; trial++) {
+    const logits = Float32Array.from({ length: V }, () => -200 + rng.normal());
+    const live: number[] = [];
+    for (let j = 0; j < 40; j++) { const t = rng.int(0, V); logits[t] = rng.normal(); live.push(t); }
+    const r = SamplerRng.fromSeed(trial);
+    for (const topK of [30, 45, 120]) {
+      const ref = refDistribution(logits, { topK });
+      for (let d = 0; d < 40; d++) {
+        const { tokens, logprobs } = sampler.sample(logits, { topK }, [r]);
+        assert.ok(ref.q[tokens[0]] > 1e-30, `topK ${topK}: drew ${tokens[0]} (reference weight ${ref.q[tokens[0]]})`);
+        closeLog(logprobs[0], Math.log(ref.q[tokens[0]]), `topK ${topK} logprob`);
+      }
+    }
+  }
+});
+
 test('bad input: one clear error naming the cause', async () => {
   const V = 19, sampler = await Sampler.create(V, 2);
   const r = () => SamplerRng.fromSeed(1);
@@ -171,6 +189,11 @@ test('bad input: one clear error naming the cause', async () => {
   throwsWith(() => sampler.sample(rng.logits(V), { repetitionPenalty: 1.2 }, [r()], [[1, 2, V]]), /history\[2\] = 19 is not a token id in \[0, 19\)/);
   throwsWith(() => sampler.sample(rng.logits(V), { presencePenalty: 1 }, [r()], [[-1]]), /history\[0\] = -1/);
   throwsWith(() => sampler.sample(rng.logits(V), { temperature: 1e-44 }, [r()]), /largest logit is not finite; raise the temperature/);
+  const pos = Float32Array.from({ length: V }, () => 1 + rng.next());
+  for (const temperature of [0, 1, 0.5]) {
+    throwsWith(() => sampler.sample(pos, { temperature, repetitionPenalty: 1e-40 }, [r()], [[2]]), /largest logit is not finite/);
+    throwsWith(() => sampler.sample(pos, { temperature, repetitionPenalty: 1e-40, frequencyPenalty: 3e38 }, [r()], [[2, 2, 2]]), /largest logit is not finite/);
+  }
   throwsWith(() => sampler.sample(rng.logits(V), {}, undefined), /row 0 samples \(temperature 1\) but has no SamplerRng/);
   throwsWith(() => sampler.sample(rng.logits(V + 1), {}, [r()]), /not a positive multiple of the vocabulary size 19/);
   throwsWith(() => sampler.sample(rng.logits(3 * V), {}, [r(), r(), r()]), /exceeds maxBatch 2/);

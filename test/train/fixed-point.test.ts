@@ -32,7 +32,7 @@ async function train(beName: 'webgpu' | 'wasm', loss: LossName, beta: number, st
   const recs = buildRecords(gs, { loss, beta });
   const ref = await sequenceLogprobs(model, recs, 16);
   recs.forEach((r, i) => { r.refLogp = ref[i]; });
-  const opt = new Optimizer(be, model.params, { name: 'adamw', lr: 0.02 });
+  const opt = new Optimizer(be, model.params, { name: 'adamw', lr: 0.05 });
   let last = Infinity;
   for (let s = 0; s < steps; s++) {
     model.zeroGrad();
@@ -49,7 +49,7 @@ for (const beName of backendNames()) {
   const s = suite(`preference fixed point [${beName}]`);
   s('sppo_all converges to log π_θ/π_t = η(P̂ − ½) up to a per-prompt constant', async () => {
     const eta = 2;
-    const { gs, recs, r, last } = await train(beName, 'sppo_all', 1 / eta, 250);
+    const { gs, recs, r, last } = await train(beName, 'sppo_all', 1 / eta, 120);
     let worst = 0;
     for (let g = 0; g < gs.length; g++) {
       const idx = recs.map((x, i) => (x.group === g ? i : -1)).filter((i) => i >= 0);
@@ -62,7 +62,7 @@ for (const beName of backendNames()) {
   });
   for (const loss of ['sppo', 'dpo', 'ipo', 'hinge', 'sppo_single', 'sppo_hard'] as LossName[]) {
     s(`${loss} raises the chosen response over the rejected one`, async () => {
-      const { recs, r } = await train(beName, loss, loss === 'dpo' || loss === 'hinge' || loss === 'ipo' ? 0.5 : 0.5, 40);
+      const { recs, r } = await train(beName, loss, 0.5, 12);
       for (let i = 0; i < recs.length; i += 2) {
         if (!(r[i] > r[i + 1])) throw new Error(`${loss}: chosen log-ratio ${r[i]} not above rejected ${r[i + 1]} (group ${recs[i].group})`);
       }

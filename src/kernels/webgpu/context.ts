@@ -77,7 +77,8 @@ export class WebGPUContext {
   checkErrors(): void {
     if (this.errors.length === 0) return;
     const msgs = this.errors.splice(0);
-    throw new Error(`sppo: WebGPU error${msgs.length > 1 ? `s (${msgs.length})` : ''}: ${msgs[0].trim()}${msgs.length > 1 ? `\n(+${msgs.length - 1} more)` : ''}`);
+    const shown = msgs.slice(0, 3).map((m) => m.trim()).join('\n---\n');
+    throw new Error(`sppo: WebGPU error${msgs.length > 1 ? `s (${msgs.length})` : ''}: ${shown}${msgs.length > 3 ? `\n(+${msgs.length - 3} more)` : ''}`);
   }
 
   get maxBinding(): number { return this.gpu.limits.maxStorageBufferBindingSize ?? 134217728; }

@@ -4,7 +4,7 @@ import { expectClose, expectEqual, type CaseContext, type KernelCase } from '../
 import { attentionBackwardRef, attentionRef, type AttnShape } from '../ref/attention.js';
 import { ATTENTION_VARIANTS, setAttentionVariant } from '../../../src/kernels/webgpu/ops/attention.js';
 
-const TOL = 1e-4;
+const TOL = 2e-5; // measured < 5e-6 on SwiftShader; the contract asks ≤ 1e-4
 type MaskKind = 'none' | 'left' | 'right' | 'holes+empty';
 interface AttnCase extends AttnShape { mask: MaskKind; std?: number }
 

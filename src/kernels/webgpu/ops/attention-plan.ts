@@ -20,10 +20,17 @@ export const MAX_HEAD_DIM = 256;
 
 export interface Step { shader: string; entry: string; defines: Defines; params: Params; tensors: GPUTensor[]; groups: [number, number, number] }
 
+/** Workgroup-memory budget on CPU emulations. SwiftShader zero-initialises workgroup arrays
+ *  with unrolled code when it compiles a pipeline, ~0.6 ms per element (a 2×4096-float tile
+ *  took 6 s to compile; with Dawn's disable_workgroup_init toggle, 60 ms). The tiled
+ *  variant rarely wins there anyway, so its tiles stay small. */
+const SOFTWARE_TILE_BYTES = 2304;
+
 /** rows in a workgroup-memory tile: the largest power of two ≤ WG whose floatsPerRow·4
- *  bytes per row fit the adapter's maxComputeWorkgroupStorageSize */
+ *  bytes per row fit the adapter's maxComputeWorkgroupStorageSize (and, on CPU emulations,
+ *  SOFTWARE_TILE_BYTES) */
 export function tileRows(gpu: GPUContext, floatsPerRow: number): number {
-  const limit = gpu.limits.maxComputeWorkgroupStorageSize ?? 16384;
+  const limit = Math.min(gpu.limits.maxComputeWorkgroupStorageSize ?? 16384, gpu.software ? SOFTWARE_TILE_BYTES : Infinity);
   let t = WG;
   while (t > 1 && t * floatsPerRow * 4 > limit) t >>= 1;
   if (t * floatsPerRow * 4 > limit) throw new ShapeError(`attention: one tile row needs ${floatsPerRow * 4} bytes of workgroup memory, over this adapter's ${limit}: use a smaller headDim or the 'rows' variant`);

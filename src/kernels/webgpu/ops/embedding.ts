@@ -3,6 +3,7 @@ import type { Tensor } from '../../backend.js';
 import { checkEmbedding, noAlias } from '../../validate.js';
 import { grid1d, Params } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
+import { gridLimit } from './variants.js';
 
 const WG = 64;
 /** vocabulary classes of the backward pass (each re-reads all ids; more = more parallel) */
@@ -12,7 +13,7 @@ export function embedding(be: WebGPUBackend, out: Tensor, table: Tensor, ids: Te
   const { vocab, cols, n } = checkEmbedding('embedding', table, ids, out);
   noAlias('embedding', [['out', out]], [['table', table]]);
   const total = n * cols;
-  be.ctx.dispatch('embedding', 'embedding', {}, new Params().u(total).u(cols).u(vocab).u(1), [be.t(out), be.t(table), be.t(ids)], grid1d(total, WG, be.ctx.maxWorkgroups));
+  be.ctx.dispatch('embedding', 'embedding', {}, new Params().u(total).u(cols).u(vocab).u(1), [be.t(out), be.t(table), be.t(ids)], grid1d(total, WG, gridLimit(be)));
 }
 
 export function embeddingBackward(be: WebGPUBackend, dtable: Tensor, dout: Tensor, ids: Tensor): void {

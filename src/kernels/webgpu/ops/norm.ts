@@ -1,18 +1,19 @@
-// RMSNorm and LayerNorm, forward and backward (shaders/norm.wgsl). Row kernels run one
-// workgroup per row; the weight/bias gradients are column sums over chunks of rows, added into
-// dw/db in a fixed order (deterministic, no atomics), in one dispatch when N ≤ 127 rows.
+// RMSNorm and LayerNorm, forward and backward (shaders/norm.wgsl, shaders/norm_serial.wgsl).
+// Row kernels run one workgroup per row or one thread per row (ops/variants.ts); the weight/
+// bias gradients are column sums over chunks of rows, added into dw/db in a fixed order
+// (deterministic, no atomics), in one dispatch when N ≤ 127 rows.
 import type { Tensor } from '../../backend.js';
 import { checkEps, checkNorm, noAlias } from '../../validate.js';
-import { grid1d, Params, type GPUTensor } from '../context.js';
+import { Params, type GPUTensor } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
 import { colChunks, scratch } from './reduce.js';
-import { rowWG } from './softmax.js';
+import { rowPlan } from './variants.js';
 
 const COL_WG = 64;
 
 function rowDispatch(be: WebGPUBackend, entry: string, rows: number, cols: number, eps: number, tensors: Tensor[]): void {
-  be.ctx.dispatch('norm', entry, { WG: rowWG(cols), FINAL: 0 }, new Params().u(rows).u(cols).f(eps).u(0),
-    tensors.map((t) => be.t(t)), grid1d(rows, 1, be.ctx.maxWorkgroups));
+  const plan = rowPlan(be, 'norm', rows, cols, { FINAL: 0 });
+  be.ctx.dispatch(plan.shader, entry, plan.defines, new Params().u(rows).u(cols).f(eps).u(0), tensors.map((t) => be.t(t)), plan.grid);
 }
 
 export function rmsnorm(be: WebGPUBackend, out: Tensor, rstd: Tensor, x: Tensor, w: Tensor, eps: number): void {

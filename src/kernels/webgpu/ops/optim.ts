@@ -5,6 +5,7 @@ import { ShapeError, type AdamWOptions, type RMSpropOptions, type SGDOptions, ty
 import { checkOptim, noAlias } from '../../validate.js';
 import { grid1d, Params, type GPUTensor } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
+import { gridLimit } from './variants.js';
 
 const WG = 256;
 
@@ -16,7 +17,7 @@ function run(be: WebGPUBackend, entry: string, clip: { normSq: Tensor } | undefi
   const ts: GPUTensor[] = tensors.map((t) => be.t(t));
   if (clip) ts.push(be.t(clip.normSq));
   const n = ts[0].size;
-  be.ctx.dispatch('optim', clip ? `${entry}_clip` : entry, {}, p, ts, grid1d(n, WG, be.ctx.maxWorkgroups));
+  be.ctx.dispatch('optim', clip ? `${entry}_clip` : entry, {}, p, ts, grid1d(n, WG, gridLimit(be)));
 }
 
 export function adamw(be: WebGPUBackend, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void {

@@ -1,16 +1,21 @@
-// Reductions (shaders/reduce.wgsl): sum of squares (global gradient norm), column sums (bias
-// gradients), per-sequence masked sums and their backward. All deterministic: a two-stage
-// reduction into a scratch tensor whose size depends only on the input size, no atomics.
+// Reductions (shaders/reduce.wgsl, shaders/reduce_serial.wgsl): sum of squares (global
+// gradient norm), column sums (bias gradients), per-sequence masked sums and their backward.
+// All deterministic: a two-stage reduction into a scratch tensor whose size depends only on
+// the input size (and the variant, ops/variants.ts), no atomics.
 import { expectDtype, expectSize, ShapeError, type Tensor } from '../../backend.js';
 import { checkRows, noAlias } from '../../validate.js';
 import { grid1d, Params, type GPUTensor } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
+import { gridLimit, rowPlan, rowVariant, SERIAL_WG } from './variants.js';
 
 const WG = 256;
 /** at most this many partial sums for sumSquares (stage 2 is one workgroup) */
 const MAX_PARTS = 256;
 /** each sumSquares thread sums at least this many elements before the workgroup reduction */
 const PER_THREAD = 8;
+/** 'serial' sumSquares: at most this many chunks, each of at least SERIAL_MIN_CHUNK elements */
+const SERIAL_MAX_PARTS = 4096;
+const SERIAL_MIN_CHUNK = 256;
 
 /** a scratch tensor for one recorded step: released at once, which is safe because dispatches
  *  in a pass run in order, so a later reuse of the buffer cannot overtake this one */
@@ -24,8 +29,23 @@ export function sumSquares(be: WebGPUBackend, out: Tensor, x: Tensor, o: { accum
   expectDtype('sumSquares', 'x', x, 'f32');
   noAlias('sumSquares', [['out', out]], [['x', x]]);
   const n = x.size, acc = o.accumulate ? 1 : 0;
-  const parts = Math.max(1, Math.min(MAX_PARTS, Math.ceil(n / (WG * PER_THREAD))));
   const to = be.t(out), tx = be.t(x);
+  if (rowVariant(be) === 'serial') {
+    // K threads each square-sum a contiguous chunk of L ≥ 256 elements; one thread adds the K
+    const L = Math.max(SERIAL_MIN_CHUNK, Math.ceil(n / SERIAL_MAX_PARTS));
+    const K = Math.max(1, Math.ceil(n / L));
+    const p = new Params().u(n).u(0).u(L).u(K);
+    if (K === 1) {
+      be.ctx.dispatch('reduce_serial', 'sum_squares_partial', { FINAL: 1, ACC: acc }, p, [to, tx], [1]);
+      return;
+    }
+    const part = scratch(be, K, 'sumSquares.partial');
+    be.ctx.dispatch('reduce_serial', 'sum_squares_partial', { FINAL: 0, ACC: 0 }, p, [part, tx], grid1d(K, SERIAL_WG, gridLimit(be)));
+    be.ctx.dispatch('reduce_serial', 'sum_squares_final', { FINAL: 1, ACC: acc }, new Params().u(K), [to, part], [1]);
+    be.ctx.release(part);
+    return;
+  }
+  const parts = Math.max(1, Math.min(MAX_PARTS, Math.ceil(n / (WG * PER_THREAD))));
   if (parts === 1) {
     be.ctx.dispatch('reduce', 'sum_squares_partial', { WG, FINAL: 1, ACC: acc }, new Params().u(n), [to, tx], [1]);
     return;
@@ -76,13 +96,14 @@ export function seqSum(be: WebGPUBackend, out: Tensor, x: Tensor, mask: Tensor):
   const { B, T } = checkSeq('seqSum', x, mask, out, 'out');
   noAlias('seqSum', [['out', out]], [['x', x], ['mask', mask]]);
   if (T === 0) { be.fill(out, 0); return; }
-  const wg = T >= 1024 ? 256 : 64;
-  be.ctx.dispatch('reduce', 'seq_sum', { WG: wg, FINAL: 0, ACC: 0 }, new Params().u(B).u(T), [be.t(out), be.t(x), be.t(mask)], grid1d(B, 1, be.ctx.maxWorkgroups));
+  const plan = rowPlan(be, 'reduce', B, T, { FINAL: 0, ACC: 0 });
+  if (plan.defines.WG) plan.defines.WG = T >= 1024 ? 256 : 64;
+  be.ctx.dispatch(plan.shader, 'seq_sum', plan.defines, new Params().u(B).u(T), [be.t(out), be.t(x), be.t(mask)], plan.grid);
 }
 
 export function seqSumBackward(be: WebGPUBackend, dx: Tensor, dout: Tensor, mask: Tensor): void {
   const { B, T } = checkSeq('seqSumBackward', dx, mask, dout, 'dout');
   noAlias('seqSumBackward', [['dx', dx]], [['dout', dout], ['mask', mask]]);
   const n = B * T;
-  be.ctx.dispatch('reduce', 'seq_sum_backward', { WG, FINAL: 0, ACC: 0 }, new Params().u(n).u(T), [be.t(dx), be.t(dout), be.t(mask)], grid1d(n, WG, be.ctx.maxWorkgroups));
+  be.ctx.dispatch('reduce', 'seq_sum_backward', { WG, FINAL: 0, ACC: 0 }, new Params().u(n).u(T), [be.t(dx), be.t(dout), be.t(mask)], grid1d(n, WG, gridLimit(be)));
 }

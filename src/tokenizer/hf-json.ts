@@ -1,0 +1,250 @@
+// Hugging Face tokenizer.json (+ tokenizer_config.json) -> TokenizerSpec.
+// Supported: model BPE — byte-level (a ByteLevel pre-tokenizer: GPT-2, Llama 3, Qwen2) or over
+// characters (SentencePiece-style: Llama 2, Mistral, TinyLlama; byte_fallback, unk_token,
+// fuse_unk), merges as "a b" strings or [a, b] pairs, ignore_merges; the normalizers,
+// pre-tokenizers, post-processors and decoders of normalizers.ts, pretokenizers.ts,
+// post-processor.ts and decoders.ts; added tokens.
+// Every problem is reported as `<file>: <field>: <what is wrong> — <what to do>`.
+import { Field, TokenizerFileError, parseJsonFile, type Json } from './errors.js';
+import { buildNormalizer } from './normalizers.js';
+import { buildPreTokenizer } from './pretokenizers.js';
+import { buildDecoder, fastDecodePlan } from './decoders.js';
+import { buildSpecialWrap, configTokenContent } from './post-processor.js';
+import { BYTE_TO_CHAR, tokenToBytes } from './byte-level.js';
+import type { AddedToken } from './added-tokens.js';
+import type { EngineTables } from './engine.js';
+import { Tokenizer, type TokenizerSpec } from './tokenizer.js';
+
+export interface HfLoadOptions {
+  /** names used in error messages */
+  file?: string;
+  configFile?: string;
+  /** false: run every split pattern as a JavaScript RegExp (tests compare both paths) */
+  useScanner?: boolean;
+}
+
+const utf8 = new TextEncoder();
+
+/** Concatenated byte strings indexed by id. */
+class ByteTable {
+  readonly offsets: Int32Array;
+  private chunks: Uint8Array[] = [];
+  private length = 0;
+  constructor(private readonly size: number) {
+    this.offsets = new Int32Array(size + 1);
+  }
+  /** Sets the bytes of ids in increasing order (ids skipped get empty strings). */
+  private next = 0;
+  put(id: number, bytes: Uint8Array | null): void {
+    while (this.next <= id) this.offsets[this.next++] = this.length;
+    if (bytes && bytes.length) {
+      this.chunks.push(bytes);
+      this.length += bytes.length;
+    }
+  }
+  finish(): { offsets: Int32Array; bytes: Uint8Array } {
+    while (this.next <= this.size) this.offsets[this.next++] = this.length;
+    const bytes = new Uint8Array(this.length);
+    let w = 0;
+    for (const c of this.chunks) { bytes.set(c, w); w += c.length; }
+    this.chunks = [];
+    return { offsets: this.offsets, bytes };
+  }
+}
+
+/** Parses tokenizer.json (text or parsed JSON) and tokenizer_config.json into a spec. */
+export function hfSpec(json: string | Json, config: string | Json | null = null, opts: HfLoadOptions = {}): TokenizerSpec {
+  const file = opts.file ?? 'tokenizer.json';
+  const configFile = opts.configFile ?? 'tokenizer_config.json';
+  const rootValue = typeof json === 'string' ? parseJsonFile(json, file) : json;
+  const configValue = typeof config === 'string' ? parseJsonFile(config, configFile) : config;
+  const root = new Field(file, '', rootValue);
+  root.object();
+  const cfg = new Field(configFile, '', configValue ?? {});
+  cfg.object();
+
+  // ---- model ----
+  const model = root.get('model');
+  if (!model.present) model.fail('missing — a tokenizer.json needs a "model" section (a BPE vocabulary and merges); is this really a tokenizer.json?');
+  model.object();
+  const mtype = model.get('type');
+  if (mtype.present && mtype.string() !== 'BPE') mtype.fail(`model type "${mtype.string()}" is not supported — only BPE models (GPT-2, Llama, Mistral, Qwen...) are`);
+  const vocabField = model.get('vocab');
+  const vocabObj = vocabField.object();
+  const tokenToId = new Map<string, number>();
+  let size = 0;
+  for (const [tok, id] of Object.entries(vocabObj)) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7ffffffe) vocabField.get(tok).fail('expected a non-negative integer id');
+    tokenToId.set(tok, id as number);
+    size = Math.max(size, (id as number) + 1);
+  }
+  for (const name of ['continuing_subword_prefix', 'end_of_word_suffix'] as const) {
+    const v = model.get(name);
+    if (v.present && v.string() !== '') v.fail(`"${v.string()}" is not supported — only BPE models without word prefixes/suffixes are`);
+  }
+  const dropout = model.get('dropout');
+  if (dropout.present && dropout.number() > 0) dropout.fail('BPE dropout is a training-time option — set it to null to tokenize deterministically');
+
+  // ---- added tokens ----
+  const addedTokens: AddedToken[] = [];
+  const addedField = root.get('added_tokens');
+  if (addedField.present) {
+    for (const a of addedField.items()) {
+      const special = a.get('special').bool(false);
+      const t: AddedToken = {
+        id: a.get('id').int(),
+        content: a.get('content').string(),
+        special,
+        lstrip: a.get('lstrip').bool(false),
+        rstrip: a.get('rstrip').bool(false),
+        singleWord: a.get('single_word').bool(false),
+        normalized: a.get('normalized').bool(!special),
+      };
+      addedTokens.push(t);
+      size = Math.max(size, t.id + 1);
+    }
+  }
+
+  // ---- pipeline ----
+  const normalizer = buildNormalizer(root.get('normalizer'));
+  const pre = buildPreTokenizer(root.get('pre_tokenizer'), opts.useScanner ?? true);
+  const byteLevel = pre.byteLevel;
+
+  // ---- id tables ----
+  const idToToken: string[] = new Array(size).fill('');
+  const present = new Uint8Array(size);
+  for (const [tok, id] of tokenToId) { idToToken[id] = tok; present[id] = 1; }
+  const modelTokens = idToToken.slice();
+  for (const t of addedTokens) {
+    idToToken[t.id] = t.content;
+    present[t.id] = 1;
+    if (!tokenToId.has(t.content)) tokenToId.set(t.content, t.id);
+  }
+
+  const model_ = new ByteTable(size);
+  for (let id = 0; id < size; id++) {
+    const tok = modelTokens[id];
+    if (!tok) continue;
+    model_.put(id, byteLevel ? tokenToBytes(tok) : utf8.encode(tok));
+  }
+  const modelTable = model_.finish();
+
+  const byteIds = new Int32Array(256).fill(-1);
+  const fallbackIds = new Int32Array(256).fill(-1);
+  for (let b = 0; b < 256; b++) {
+    byteIds[b] = tokenToId.get(BYTE_TO_CHAR[b]) ?? -1;
+    const fb = vocabObj[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`];
+    fallbackIds[b] = typeof fb === 'number' ? fb : -1;
+  }
+  if (byteLevel) for (let b = 0; b < 256; b++) byteIds[b] = (vocabObj[BYTE_TO_CHAR[b]] as number | undefined) ?? -1;
+
+  // ---- merges ----
+  const mergesField = model.get('merges');
+  const mergeItems = mergesField.present ? mergesField.array() : [];
+  const merges = new Int32Array(mergeItems.length * 4);
+  const vocabId = (tok: string, f: () => Field): number => {
+    const id = vocabObj[tok];
+    if (typeof id !== 'number') f().fail(`token ${JSON.stringify(tok)} is not in model.vocab — the merges and the vocabulary come from different tokenizers; use the tokenizer.json the model was trained with`);
+    return id as number;
+  };
+  for (let i = 0; i < mergeItems.length; i++) {
+    const m = mergeItems[i];
+    let a: string, b: string;
+    if (typeof m === 'string') {
+      const sp = m.indexOf(' ');
+      if (sp < 0 || m.indexOf(' ', sp + 1) >= 0) mergesField.at(i).fail(`expected "left right" (two tokens separated by one space), got ${JSON.stringify(m)}`);
+      a = m.slice(0, sp);
+      b = m.slice(sp + 1);
+    } else if (Array.isArray(m) && m.length === 2 && typeof m[0] === 'string' && typeof m[1] === 'string') {
+      a = m[0];
+      b = m[1];
+    } else {
+      return mergesField.at(i).fail('expected "left right" or ["left", "right"]');
+    }
+    const at = () => mergesField.at(i);
+    merges[4 * i] = vocabId(a, at);
+    merges[4 * i + 1] = vocabId(b, at);
+    merges[4 * i + 2] = vocabId(a + b, at);
+    merges[4 * i + 3] = i;
+  }
+
+  // ---- unk / flags ----
+  const unkField = model.get('unk_token');
+  let unkId = -1;
+  if (unkField.present) {
+    const u = vocabObj[unkField.string()];
+    if (typeof u !== 'number') unkField.fail(`"${unkField.string()}" is not in model.vocab — add it to the vocabulary or set unk_token to null`);
+    unkId = u as number;
+  }
+
+  // ---- decoding ----
+  const decField = root.get('decoder');
+  const decoder = buildDecoder(decField);
+  const fast = fastDecodePlan(decField);
+  const dec = new ByteTable(size);
+  const decodeFlags = new Uint8Array(size);
+  const specialIds = new Set(addedTokens.filter((t) => t.special).map((t) => t.id));
+  for (let id = 0; id < size; id++) {
+    if (!present[id]) { decodeFlags[id] = 4; dec.put(id, null); continue; }
+    if (specialIds.has(id)) decodeFlags[id] |= 2;
+    if (fast) {
+      const { bytes, byte } = fast.tokenBytes(idToToken[id]);
+      if (byte) decodeFlags[id] |= 1;
+      dec.put(id, bytes);
+    }
+  }
+  const decTable = dec.finish();
+
+  const tables: EngineTables = {
+    size,
+    modelOffsets: modelTable.offsets,
+    modelBytes: modelTable.bytes,
+    merges,
+    byteIds,
+    fallbackIds,
+    byteLevel,
+    ignoreMerges: model.get('ignore_merges').bool(false),
+    byteFallback: model.get('byte_fallback').bool(false),
+    fuseUnk: model.get('fuse_unk').bool(false),
+    unkId,
+    decodeOffsets: decTable.offsets,
+    decodeBytes: decTable.bytes,
+    decodeFlags,
+  };
+
+  // ---- specials ----
+  const idOf = (content: string) => tokenToId.get(content);
+  const wrap = buildSpecialWrap(root.get('post_processor'), cfg, idOf);
+  const specialId = (name: string): number | null => {
+    const content = configTokenContent(cfg.get(name));
+    return content === null ? null : (idOf(content) ?? null);
+  };
+
+  return {
+    source: file,
+    tables,
+    idToToken,
+    tokenToId,
+    normalizer,
+    pre,
+    addedTokens,
+    wrap,
+    decoder,
+    fastDecode: fast,
+    bosId: specialId('bos_token'),
+    eosId: specialId('eos_token'),
+    config: (configValue ?? {}) as Record<string, unknown>,
+  };
+}
+
+/** A Tokenizer from tokenizer.json (+ tokenizer_config.json) contents. */
+export async function tokenizerFromJSON(json: string | Json, config: string | Json | null = null, opts: HfLoadOptions = {}): Promise<Tokenizer> {
+  return Tokenizer.create(hfSpec(json, config, opts));
+}
+
+/** Synchronous variant (Node, Deno, workers). */
+export function tokenizerFromJSONSync(json: string | Json, config: string | Json | null = null, opts: HfLoadOptions = {}): Tokenizer {
+  return Tokenizer.createSync(hfSpec(json, config, opts));
+}
+
+export { TokenizerFileError };
