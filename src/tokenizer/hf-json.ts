@@ -71,13 +71,14 @@ export function hfSpec(json: string | Json, config: string | Json | null = null,
   if (mtype.present && mtype.string() !== 'BPE') mtype.fail(`model type "${mtype.string()}" is not supported — only BPE models (GPT-2, Llama, Mistral, Qwen...) are`);
   const vocabField = model.get('vocab');
   const vocabObj = vocabField.object();
-  const tokenToId = new Map<string, number>();
+  const vocab = new Map<string, number>();
   let size = 0;
   for (const [tok, id] of Object.entries(vocabObj)) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id > 0x7ffffffe) vocabField.get(tok).fail('expected a non-negative integer id');
-    tokenToId.set(tok, id as number);
+    vocab.set(tok, id as number);
     size = Math.max(size, (id as number) + 1);
   }
+  const tokenToId = new Map(vocab);
   for (const name of ['continuing_subword_prefix', 'end_of_word_suffix'] as const) {
     const v = model.get(name);
     if (v.present && v.string() !== '') v.fail(`"${v.string()}" is not supported — only BPE models without word prefixes/suffixes are`);
@@ -113,7 +114,7 @@ export function hfSpec(json: string | Json, config: string | Json | null = null,
   // ---- id tables ----
   const idToToken: string[] = new Array(size).fill('');
   const present = new Uint8Array(size);
-  for (const [tok, id] of tokenToId) { idToToken[id] = tok; present[id] = 1; }
+  for (const [tok, id] of vocab) { idToToken[id] = tok; present[id] = 1; }
   const modelTokens = idToToken.slice();
   for (const t of addedTokens) {
     idToToken[t.id] = t.content;
@@ -132,20 +133,18 @@ export function hfSpec(json: string | Json, config: string | Json | null = null,
   const byteIds = new Int32Array(256).fill(-1);
   const fallbackIds = new Int32Array(256).fill(-1);
   for (let b = 0; b < 256; b++) {
-    byteIds[b] = tokenToId.get(BYTE_TO_CHAR[b]) ?? -1;
-    const fb = vocabObj[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`];
-    fallbackIds[b] = typeof fb === 'number' ? fb : -1;
+    byteIds[b] = vocab.get(BYTE_TO_CHAR[b]) ?? -1;
+    fallbackIds[b] = vocab.get(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`) ?? -1;
   }
-  if (byteLevel) for (let b = 0; b < 256; b++) byteIds[b] = (vocabObj[BYTE_TO_CHAR[b]] as number | undefined) ?? -1;
 
   // ---- merges ----
   const mergesField = model.get('merges');
   const mergeItems = mergesField.present ? mergesField.array() : [];
   const merges = new Int32Array(mergeItems.length * 4);
   const vocabId = (tok: string, f: () => Field): number => {
-    const id = vocabObj[tok];
-    if (typeof id !== 'number') f().fail(`token ${JSON.stringify(tok)} is not in model.vocab — the merges and the vocabulary come from different tokenizers; use the tokenizer.json the model was trained with`);
-    return id as number;
+    const id = vocab.get(tok);
+    if (id === undefined) f().fail(`token ${JSON.stringify(tok)} is not in model.vocab — the merges and the vocabulary come from different tokenizers; use the tokenizer.json the model was trained with`);
+    return id!;
   };
   for (let i = 0; i < mergeItems.length; i++) {
     const m = mergeItems[i];
@@ -172,9 +171,9 @@ export function hfSpec(json: string | Json, config: string | Json | null = null,
   const unkField = model.get('unk_token');
   let unkId = -1;
   if (unkField.present) {
-    const u = vocabObj[unkField.string()];
-    if (typeof u !== 'number') unkField.fail(`"${unkField.string()}" is not in model.vocab — add it to the vocabulary or set unk_token to null`);
-    unkId = u as number;
+    const u = vocab.get(unkField.string());
+    if (u === undefined) unkField.fail(`"${unkField.string()}" is not in model.vocab — add it to the vocabulary or set unk_token to null`);
+    unkId = u!;
   }
 
   // ---- decoding ----

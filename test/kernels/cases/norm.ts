@@ -24,6 +24,13 @@ function inputs(c: CaseContext, rows: number, cols: number, offset: number) {
   return { x, w, b, dout, dwPrior, dbPrior };
 }
 
+/** root mean square of all values */
+function rootMeanSquare(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return Math.sqrt(s / x.length);
+}
+
 /** max over elements of rstd·|dout·w|: the size of the terms that cancel in dx */
 function termScale(dout: ArrayLike<number>, w: ArrayLike<number>, rstd: ArrayLike<number>, cols: number): number {
   let m = 0;
@@ -64,7 +71,8 @@ const ln = (rows: number, cols: number, offset = 0): KernelCase => ({
     const ref = layernormRef(x, w, b, eps, rows, cols);
     const tol = offset ? 3e-4 : 1e-5;
     expectClose(await read(y), ref.out, tol, 'layernorm out');
-    expectClose(await read(mean), ref.mean, 1e-6, 'layernorm mean');
+    // the mean of zero-centred rows is a small difference: judged against the rows' RMS
+    expectClose(await read(mean), ref.mean, 1e-5, 'layernorm mean', rootMeanSquare(x));
     expectClose(await read(rstd), ref.rstd, offset ? 3e-4 : 1e-5, 'layernorm rstd');
     const dx = out([rows, cols]);
     const dw = input(dwPrior, [cols]), db = input(dbPrior, [cols]);

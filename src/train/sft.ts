@@ -1,0 +1,88 @@
+// Supervised fine-tuning: the mean cross-entropy of response tokens given the prompt,
+// with gradient accumulation, global-norm clipping and a learning-rate schedule.
+import type { Transformer } from '../model/transformer.js';
+import { packBatch, type Sequence } from '../model/batch.js';
+import { Optimizer, scheduleLR, type OptimizerConfig } from './optimizer.js';
+
+export interface SFTOptions {
+  optimizer: OptimizerConfig;
+  /** sequences per optimizer step */
+  batchSize: number;
+  /** micro-batches per step (the batch is split into this many) */
+  gradAccum?: number;
+  epochs: number;
+  schedule?: 'constant' | 'linear' | 'cosine';
+  warmupSteps?: number;
+  /** longest sequence in tokens (longer ones are cut at the end) */
+  maxLength?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onStep?: (s: { step: number; total: number; loss: number; lr: number; tokensPerSecond: number; gradNorm?: number }) => void;
+}
+
+/** Mean cross-entropy (nats/token) over the response tokens of one micro-batch; gradients scaled by `scale` accumulate. */
+export async function sftBackward(model: Transformer, seqs: Sequence[], scale: number): Promise<{ loss: number; tokens: number }> {
+  const be = model.be;
+  const batch = packBatch(seqs);
+  let count = 0;
+  for (const m of batch.scoreMask) count += m;
+  if (count === 0) return { loss: 0, tokens: 0 };
+  const { logp } = model.forward(batch);
+  const d = new Float32Array(batch.B * batch.T);
+  for (let i = 0; i < d.length; i++) d[i] = batch.scoreMask[i] ? -scale / count : 0;
+  const dT = be.fromArray(d, [d.length]);
+  const lp = await be.read(logp);
+  model.backward(dT);
+  be.dispose(dT);
+  let loss = 0;
+  for (let i = 0; i < lp.length; i++) if (batch.scoreMask[i]) loss -= lp[i];
+  loss /= count;
+  if (!Number.isFinite(loss)) throw new Error(`sft: the loss is ${loss} (NaN/Inf): lower the learning rate`);
+  return { loss, tokens: count };
+}
+
+/** Train on the sequences; returns the loss of each step. */
+export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptions): Promise<number[]> {
+  if (!data.length) throw new Error('sft: no training examples');
+  const maxLen = o.maxLength ?? model.arch.maxPositions;
+  const seqs = data.map((s) => {
+    const total = s.prompt.length + s.response.length;
+    if (total <= maxLen) return s;
+    const keepResp = Math.max(0, maxLen - s.prompt.length);
+    return { prompt: Array.from(s.prompt).slice(0, maxLen), response: Array.from(s.response).slice(0, keepResp) };
+  });
+  const opt = new Optimizer(model.be, model.params, o.optimizer);
+  const stepsPerEpoch = Math.ceil(seqs.length / o.batchSize);
+  const total = stepsPerEpoch * o.epochs;
+  const losses: number[] = [];
+  let rng = (o.seed ?? 0) >>> 0 || 1;
+  const rand = () => { rng ^= rng << 13; rng >>>= 0; rng ^= rng >>> 17; rng ^= rng << 5; rng >>>= 0; return rng / 4294967296; };
+  try {
+    let step = 0;
+    for (let e = 0; e < o.epochs; e++) {
+      const order = seqs.map((_, i) => i);
+      for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+      for (let s = 0; s < stepsPerEpoch; s++, step++) {
+        if (o.signal?.aborted) throw new Error('sft: aborted');
+        const t0 = Date.now();
+        const idx = order.slice(s * o.batchSize, (s + 1) * o.batchSize);
+        const acc = Math.min(o.gradAccum ?? 1, idx.length);
+        model.zeroGrad();
+        let loss = 0, tokens = 0;
+        for (let a = 0; a < acc; a++) {
+          const part = idx.slice(Math.floor((a * idx.length) / acc), Math.floor(((a + 1) * idx.length) / acc));
+          const r = await sftBackward(model, part.map((i) => seqs[i]), part.length / idx.length);
+          loss += r.loss * (part.length / idx.length);
+          tokens += r.tokens;
+        }
+        const lr = scheduleLR(o.schedule ?? 'constant', o.optimizer.lr, step, total, o.warmupSteps ?? 0);
+        opt.update(model.grads!, lr);
+        losses.push(loss);
+        o.onStep?.({ step: step + 1, total, loss, lr, tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - t0) / 1000) });
+      }
+    }
+  } finally {
+    opt.dispose();
+  }
+  return losses;
+}
