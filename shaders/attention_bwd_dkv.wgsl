@@ -47,7 +47,7 @@ fn key_valid(b: u32, j: u32) -> bool {
   for (var d = 0u; d < D; d++) { kr[d] = k[kb + d] * P.scale; vr[d] = v[kb + d]; dka[d] = 0.0; dva[d] = 0.0; }
   if (key_valid(b, j)) {
     for (var g = 0u; g < G; g++) {
-      let h = kh + g;
+      let h = kh * G + g;
       for (var i = j; i < P.T; i++) {
         let qb = ((b * P.T + i) * P.H + h) * D;
         let si = 2u * ((b * P.H + h) * P.T + i);

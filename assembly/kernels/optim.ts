@@ -4,10 +4,10 @@
 // c = 1). clip = 0 means no clipping.
 //   opt_adamw    p ← p·(1 − lr·wd); m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
 //                p ← p − (lr/bc1) · m / (sqrt(v)/sqrt(bc2) + eps), bc_i = 1 − β_i^step
-//                (the host passes stepSize = lr/bc1 and rbc2 = 1/sqrt(bc2))
+//                (the host passes decay = 1 − lr·wd, stepSize = lr/bc1, rbc2 = 1/sqrt(bc2))
 //   opt_rmsprop  g ← g + wd p; sq ← α sq + (1−α) g²; a = sqrt(sq) + eps;
-//                momentum > 0: buf ← μ buf + g/a, p ← p − lr buf;  else p ← p − lr g/a
-//   opt_sgd      g ← g + wd p; momentum ≠ 0: buf ← g (first step) or μ buf + (1−dampening) g,
+//                buf ≠ 0 (momentum > 0): buf ← μ buf + g/a, p ← p − lr buf;  else p ← p − lr g/a
+//   opt_sgd      g ← g + wd p; buf ≠ 0: buf ← g (first step) or μ buf + (1−dampening) g,
 //                g ← nesterov ? g + μ buf : buf;  p ← p − lr g
 import { at, min32 } from './common';
 import { EW_CHUNK } from './elementwise';
@@ -19,9 +19,8 @@ function clipScale(clip: usize, maxNorm: f32): f32 {
 }
 
 export function opt_adamw(task: i32, tid: i32, p: usize, g: usize, m: usize, v: usize, n: i32,
-  lr: f32, b1: f32, b2: f32, eps: f32, wd: f32, stepSize: f32, rbc2: f32, clip: usize, maxNorm: f32): void {
+  b1: f32, b2: f32, eps: f32, decay: f32, stepSize: f32, rbc2: f32, clip: usize, maxNorm: f32): void {
   const c = clipScale(clip, maxNorm);
-  const decay: f32 = 1 - lr * wd;
   const cv = f32x4.splat(c), dv = f32x4.splat(decay), b1v = f32x4.splat(b1), b2v = f32x4.splat(b2);
   const ob1 = f32x4.splat(1 - b1), ob2 = f32x4.splat(1 - b2), ev = f32x4.splat(eps);
   const ssv = f32x4.splat(stepSize), rv = f32x4.splat(rbc2);
@@ -59,7 +58,7 @@ export function opt_rmsprop(task: i32, tid: i32, p: usize, g: usize, sq: usize, 
     const si = f32x4.add(f32x4.mul(av, v128.load(at(sq, i))), f32x4.mul(oav, f32x4.mul(gi, gi)));
     v128.store(at(sq, i), si);
     const u = f32x4.div(gi, f32x4.add(f32x4.sqrt(si), ev));
-    if (momentum > 0) {
+    if (buf) {
       const bi = f32x4.add(f32x4.mul(muv, v128.load(at(buf, i))), u);
       v128.store(at(buf, i), bi);
       v128.store(at(p, i), f32x4.sub(pi, f32x4.mul(lrv, bi)));
@@ -73,7 +72,7 @@ export function opt_rmsprop(task: i32, tid: i32, p: usize, g: usize, sq: usize, 
     const si = alpha * load<f32>(at(sq, i)) + (1 - alpha) * (gi * gi);
     store<f32>(at(sq, i), si);
     const u = gi / (Mathf.sqrt(si) + eps);
-    if (momentum > 0) {
+    if (buf) {
       const bi = momentum * load<f32>(at(buf, i)) + u;
       store<f32>(at(buf, i), bi);
       store<f32>(at(p, i), pi - lr * bi);
@@ -84,11 +83,11 @@ export function opt_rmsprop(task: i32, tid: i32, p: usize, g: usize, sq: usize, 
 }
 
 export function opt_sgd(task: i32, tid: i32, p: usize, g: usize, buf: usize, n: i32,
-  lr: f32, momentum: f32, wd: f32, dampening: f32, nesterov: i32, first: i32, clip: usize, maxNorm: f32): void {
+  lr: f32, momentum: f32, wd: f32, oneMinusDampening: f32, nesterov: i32, first: i32, clip: usize, maxNorm: f32): void {
   const c = clipScale(clip, maxNorm);
   let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
-  const cv = f32x4.splat(c), wdv = f32x4.splat(wd), lrv = f32x4.splat(lr), muv = f32x4.splat(momentum), odv = f32x4.splat(1 - dampening);
-  const useBuf = momentum != 0;
+  const cv = f32x4.splat(c), wdv = f32x4.splat(wd), lrv = f32x4.splat(lr), muv = f32x4.splat(momentum), odv = f32x4.splat(oneMinusDampening);
+  const useBuf = buf != 0;
   for (; i + 4 <= e; i += 4) {
     const pi = v128.load(at(p, i));
     let gi = f32x4.add(f32x4.mul(v128.load(at(g, i)), cv), f32x4.mul(wdv, pi));
@@ -103,7 +102,7 @@ export function opt_sgd(task: i32, tid: i32, p: usize, g: usize, buf: usize, n: 
     const pi = load<f32>(at(p, i));
     let gi = load<f32>(at(g, i)) * c + wd * pi;
     if (useBuf) {
-      const bi = first ? gi : momentum * load<f32>(at(buf, i)) + (1 - dampening) * gi;
+      const bi = first ? gi : momentum * load<f32>(at(buf, i)) + oneMinusDampening * gi;
       store<f32>(at(buf, i), bi);
       gi = nesterov ? gi + momentum * bi : bi;
     }

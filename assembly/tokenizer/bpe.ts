@@ -40,6 +40,7 @@ export function setModel(flags: i32, unk: i32, small: i32): void {
 export const out = new Scratch();
 export let outLen: i32 = 0;
 export function resetOut(): void { outLen = 0; }
+export function setOutLen(n: i32): void { outLen = n; }
 
 const symIds = new Scratch();
 const symRank = new Scratch();

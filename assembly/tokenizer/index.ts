@@ -15,10 +15,11 @@
 // Decode:
 //   idsReserve(n) -> ptr (i32 ids), decode(n, flags) -> byte length at decodeOutputPtr()
 //   (negative: -(index+1) of an id outside the vocabulary).
+// Test hook: scanPieces(len, mode, maxDigits) — piece end offsets instead of ids.
 import { Scratch } from './mem';
 import { tokOff, tokBytes } from './vocab';
 import { out, outLen, resetOut, byteIds, fallbackIds } from './bpe';
-import { scan } from './scan';
+import { scan, setRecordOnly } from './scan';
 import { decOff, decBytes, decFlags, idsIn, decOut } from './decode';
 
 export { classesInit, classesBuild } from './unicode';
@@ -59,5 +60,15 @@ export function encodePieces(nPieces: i32, mode: i32, maxDigits: i32): i32 {
     scan(start, end, mode, maxDigits);
     start = end;
   }
+  return outLen;
+}
+
+/** Test hook: the scanner's piece end offsets (bytes) for the input, at outputPtr(). */
+export function scanPieces(len: i32, mode: i32, maxDigits: i32): i32 {
+  resetOut();
+  out.reserve(<usize>len << 2);
+  setRecordOnly(true, input.ptr);
+  scan(input.ptr, input.ptr + <usize>len, mode, maxDigits);
+  setRecordOnly(false, 0);
   return outLen;
 }

@@ -12,7 +12,21 @@
 // Alternatives are tried in order at each position (leftmost-first, as the regex engines do);
 // each branch below says which alternative it implements. \s is JavaScript's whitespace.
 import { classAt, skipClass, utf8Len, C_L, C_N, C_WS, C_OTHER } from './unicode';
-import { encodeWord } from './bpe';
+import { encodeWord, out, outLen, setOutLen } from './bpe';
+
+/** Test hook: record piece end offsets (from the scan start) in `out` instead of encoding. */
+let recordOnly = false;
+let recordBase: usize = 0;
+export function setRecordOnly(on: bool, base: usize): void { recordOnly = on; recordBase = base; }
+
+// @ts-ignore: decorator
+@inline
+function piece(p: usize, len: i32): void {
+  if (!recordOnly) { encodeWord(p, len); return; }
+  out.grow(<usize>(outLen + 1) << 2, <usize>outLen << 2);
+  store<i32>(out.ptr + (<usize>outLen << 2), <i32>(p + <usize>len - recordBase));
+  setOutLen(outLen + 1);
+}
 
 export const MODE_WHOLE = 0;
 export const MODE_GPT2 = 1;
@@ -68,7 +82,7 @@ export function scanGpt2(p: usize, end: usize): void {
       if (c != C_WS) q = skipClass(s + utf8Len(<u32>load<u8>(s)), end, c);
       else q = spaceRun(p, skipClass(p, end, C_WS), end); // \s+(?!\S)|\s+
     }
-    encodeWord(p, <i32>(q - p));
+    piece(p, <i32>(q - p));
     p = q;
   }
 }
@@ -118,7 +132,7 @@ export function scanCl100k(p: usize, end: usize, maxDigits: i32): void {
         q = r > p ? r : spaceRun(p, k, end); // else \s+(?!\S)|\s+
       }
     }
-    encodeWord(p, <i32>(q - p));
+    piece(p, <i32>(q - p));
     p = q;
   }
 }
@@ -128,5 +142,5 @@ export function scan(p: usize, end: usize, mode: i32, maxDigits: i32): void {
   if (p >= end) return;
   if (mode == MODE_GPT2) scanGpt2(p, end);
   else if (mode == MODE_CL100K) scanCl100k(p, end, maxDigits);
-  else encodeWord(p, <i32>(end - p));
+  else piece(p, <i32>(end - p));
 }

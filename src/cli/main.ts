@@ -3,6 +3,12 @@
 import { Command } from 'commander';
 import { register as doctor } from './doctor.js';
 import { register as tokenize } from './tokenize.js';
+import { register as logprobs } from './logprobs.js';
+import { register as generate } from './generate.js';
+import { register as sft } from './sft.js';
+import { register as train } from './train.js';
+import { register as judge } from './judge.js';
+import { register as evaluate } from './eval.js';
 
 const program = new Command();
 program
@@ -11,7 +17,7 @@ program
   .version('0.1.0')
   .showHelpAfterError();
 
-for (const reg of [doctor, tokenize]) reg(program);
+for (const reg of [doctor, tokenize, logprobs, generate, sft, train, judge, evaluate]) reg(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof Error ? e.message : String(e);

@@ -52,7 +52,7 @@ export interface AttentionOptions {
   /** default 1/sqrt(headDim) */
   scale?: number;
   /** (B,T) i32: 1 = real token, 0 = padding. Keys at padding are never attended to;
-   *  a query row with no key to attend to gives zeros. Causal masking always applies. */
+   *  a query row with no key to attend to gives zeros (and lse 0). Causal masking always applies. */
   keyMask?: Tensor;
 }
 
@@ -185,7 +185,8 @@ export interface Backend {
 
   // ---- positional & attention ---------------------------------------------------------
   rope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOptions): void;
-  /** causal multi-head attention with grouped-query heads; lse (B,Hq,T) saved for backward */
+  /** causal multi-head attention with grouped-query heads; lse (B,Hq,T) saved for backward:
+   *  lse[b,h,t] = log Σ_j exp(scale·q·k_j) over the attended keys (0 when there are none) */
   attention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): void;
   /** dq (B,T,Hq,D), dk, dv (B,T,Hkv,D) written */
   attentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void;

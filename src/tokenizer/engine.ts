@@ -58,6 +58,7 @@ interface Exports {
   encode(len: number, mode: number, maxDigits: number): number;
   encodePieces(n: number, mode: number, maxDigits: number): number;
   decode(n: number, flags: number): number;
+  scanPieces(len: number, mode: number, maxDigits: number): number;
 }
 
 let moduleBytes: Uint8Array | undefined;
@@ -87,6 +88,14 @@ export function tokenizerModuleSync(): WebAssembly.Module {
 }
 
 const encoder = new TextEncoder();
+/** AssemblyScript's abort hook: reached only on an internal error (e.g. out of memory). */
+const imports = {
+  env: {
+    abort(_msg: number, _file: number, line: number, col: number): never {
+      throw new Error(`tokenizer wasm aborted at line ${line}:${col} (out of memory?)`);
+    },
+  },
+};
 /** words up to this many symbols use the quadratic merge loop, longer ones the heap */
 export const DEFAULT_SMALL_LIMIT = 48;
 
@@ -106,11 +115,11 @@ export class BpeEngine {
   }
 
   static async create(t: EngineTables, smallLimit = DEFAULT_SMALL_LIMIT): Promise<BpeEngine> {
-    return new BpeEngine(await WebAssembly.instantiate(await tokenizerModule(), {}), t, smallLimit);
+    return new BpeEngine(await WebAssembly.instantiate(await tokenizerModule(), imports), t, smallLimit);
   }
 
   static createSync(t: EngineTables, smallLimit = DEFAULT_SMALL_LIMIT): BpeEngine {
-    return new BpeEngine(new WebAssembly.Instance(tokenizerModuleSync(), {}), t, smallLimit);
+    return new BpeEngine(new WebAssembly.Instance(tokenizerModuleSync(), imports), t, smallLimit);
   }
 
   /** Current views of wasm memory (memory growth detaches the old buffer). */
@@ -193,6 +202,21 @@ export class BpeEngine {
     this.i32(x.piecesReserve(pieces.length), pieces.length).set(ends);
     const n = x.encodePieces(pieces.length, scan.mode, scan.maxDigits);
     return this.i32(x.outputPtr(), n);
+  }
+
+  /** Test hook: the pieces the wasm scanner cuts text into. */
+  scanPieces(text: string, scan: ScanMode): string[] {
+    const x = this.x;
+    const p = x.inputReserve(text.length * 3);
+    const { written } = encoder.encodeInto(text, this.mem().subarray(p, p + text.length * 3));
+    const n = x.scanPieces(written, scan.mode, scan.maxDigits);
+    const ends = this.i32(x.outputPtr(), n).slice();
+    const bytes = this.mem().slice(p, p + written);
+    const dec = new TextDecoder();
+    const out: string[] = [];
+    let start = 0;
+    for (const e of ends) { out.push(dec.decode(bytes.subarray(start, e))); start = e; }
+    return out;
   }
 
   /** Decoded UTF-8 bytes of ids (a view valid until the next call); throws on an unknown id. */

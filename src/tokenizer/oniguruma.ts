@@ -49,9 +49,9 @@ export function onigurumaToJs(src: string): string {
   const ciStack: boolean[] = [false]; // case-insensitivity of each open group
   const ci = () => ciStack[ciStack.length - 1];
 
-  const fail = (what: string): never => {
+  function fail(what: string): never {
     throw new RegexTranslationError(`${what} at offset ${i} is not supported`);
-  };
+  }
 
   /** Parses an escape at src[i] === '\\'; returns [text, isSet] for use inside or outside a class. */
   function escape(inClass: boolean): string {
@@ -139,11 +139,11 @@ export function onigurumaToJs(src: string): string {
       if (c === '[') {
         const posix = /^\[:(\^?)([a-z]+):\]/.exec(src.slice(i));
         if (!posix) fail('a nested class');
-        if (posix![1]) fail(`the negated POSIX class ${posix![0]}`);
-        const body = POSIX[posix![2]];
-        if (!body) fail(`the POSIX class ${posix![0]}`);
+        if (posix[1]) fail(`the negated POSIX class ${posix[0]}`);
+        const body = POSIX[posix[2]];
+        if (!body) fail(`the POSIX class ${posix[0]}`);
         items.push(body);
-        i += posix![0].length;
+        i += posix[0].length;
         continue;
       }
       if (c === '&' && src[i + 1] === '&') fail('a class intersection (&&)');
@@ -172,7 +172,7 @@ export function onigurumaToJs(src: string): string {
             // \xHH or \uHHHH end points: decode them
             const m = /^\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]+)\})$/.exec(esc);
             if (!m) fail('a class range with a set as its end');
-            hiChar = String.fromCodePoint(parseInt(m![1] ?? m![2] ?? m![3], 16));
+            hiChar = String.fromCodePoint(parseInt(m[1] ?? m[2] ?? m[3], 16));
           } else hiChar = raw[1];
         } else {
           const cp = src.codePointAt(i)!;

@@ -13,6 +13,7 @@ import { BpeEngine, type EngineTables } from './engine.js';
 import { AddedVocabulary, type AddedToken } from './added-tokens.js';
 import type { Normalizer } from './normalizers.js';
 import type { PreTokenizerPlan } from './pretokenizers.js';
+import type { ScanMode } from './patterns.js';
 import { applyStrips, type FastDecodePlan } from './decoders.js';
 import type { SpecialWrap } from './post-processor.js';
 import { DecodeStream } from './stream.js';
@@ -164,6 +165,11 @@ export class Tokenizer {
   /** Forget the per-word cache (it refills as text is encoded). */
   clearCache(): void {
     this.engine.clearCache();
+  }
+
+  /** Test hook: the pieces a wasm scanner (default: this tokenizer's) cuts text into. */
+  scanPieces(text: string, scan: ScanMode = this.spec.pre.scan): string[] {
+    return this.engine.scanPieces(text, scan);
   }
 
   /** Test hook: words of up to n symbols use the quadratic merge loop, longer ones the heap. */

@@ -173,6 +173,21 @@ test('top-k reaching into tokens of zero weight (logit − max < −87.3) select
   }
 });
 
+test('long histories (memory grows past the initial 4096 ids): counts and penalties stay exact', async () => {
+  const V = 50, sampler = await Sampler.create(V);
+  for (const H of [5000, 70000]) {
+    const hist = Int32Array.from({ length: H }, () => Math.min(V - 1, Math.floor(V * rng.next() ** 2)));
+    const logits = rng.logits(V, 1);
+    const cfg = { frequencyPenalty: 0.0004, presencePenalty: 0.2, repetitionPenalty: 1.1 };
+    const ref = refDistribution(logits, cfg, hist);
+    const r = SamplerRng.fromSeed(H);
+    for (let d = 0; d < 20; d++) {
+      const { tokens, logprobs } = sampler.sample(logits, cfg, [r], [hist]);
+      closeLog(logprobs[0], Math.log(ref.q[tokens[0]]), `history ${H}: logprob of ${tokens[0]}`);
+    }
+  }
+});
+
 test('bad input: one clear error naming the cause', async () => {
   const V = 19, sampler = await Sampler.create(V, 2);
   const r = () => SamplerRng.fromSeed(1);

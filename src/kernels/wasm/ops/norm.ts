@@ -11,7 +11,7 @@ function rowsPerTask(C: number): number { return Math.max(1, Math.floor(16384 / 
 export function rmsnorm(be: WasmBackend, out: Tensor, rstd: Tensor, x: Tensor, w: Tensor, eps: number): void {
   const { rows: N, cols: C } = checkNorm('rmsnorm', x, w, [['out', out]], [['rstd', rstd]]);
   checkEps('rmsnorm', eps);
-  noAlias('rmsnorm', [['rstd', rstd]], [['x', x], ['w', w], ['out', out]]);
+  noAlias('rmsnorm', [['out', out], ['rstd', rstd]], [['x', x], ['w', w]]);
   const r = rowsPerTask(C);
   be.run('norm_rms', Math.ceil(N / r), N * C, [be.p(out), be.p(rstd), be.p(x), be.p(w), N, C, eps, r]);
 }
@@ -28,7 +28,7 @@ export function rmsnormBackward(be: WasmBackend, dx: Tensor, dw: Tensor, dout: T
 export function layernorm(be: WasmBackend, out: Tensor, mean: Tensor, rstd: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void {
   const { rows: N, cols: C } = checkNorm('layernorm', x, w, [['out', out]], [['mean', mean], ['rstd', rstd]], [['b', b]]);
   checkEps('layernorm', eps);
-  noAlias('layernorm', [['mean', mean], ['rstd', rstd]], [['x', x], ['w', w], ['b', b], ['out', out]]);
+  noAlias('layernorm', [['out', out], ['mean', mean], ['rstd', rstd]], [['x', x], ['w', w], ['b', b]]);
   const r = rowsPerTask(C);
   be.run('norm_layer', Math.ceil(N / r), N * C, [be.p(out), be.p(mean), be.p(rstd), be.p(x), be.p(w), be.p(b), N, C, eps, r]);
 }

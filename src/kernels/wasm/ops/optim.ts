@@ -1,30 +1,48 @@
 // Optimizer updates (assembly/kernels/optim.ts), PyTorch semantics, in place; tasks of
 // EW_CHUNK elements. Clipping reads clip.normSq on the device side (no host round-trip).
+// The host folds the step-dependent scalars (bias corrections, decay) in float64.
 import { ShapeError, type AdamWOptions, type RMSpropOptions, type SGDOptions, type Tensor } from '../../backend.js';
-import { checkOptim } from '../../validate.js';
+import { checkOptim, noAlias } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
 import { chunks } from './elementwise.js';
 
+function checkStep(op: string, step: number): void {
+  if (!Number.isInteger(step) || step < 1) throw new ShapeError(`${op}: step=${step} must be the 1-based step count (an integer ≥ 1)`);
+}
+
 export function adamw(be: WasmBackend, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void {
-  const n = checkOptim('adamw', [['param', param], ['grad', grad], ['m', m], ['v', v]], { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, step: o.step }, o.clip);
-  if (!Number.isInteger(o.step) || o.step < 1) throw new ShapeError(`adamw: step=${o.step} must be an integer ≥ 1 (1-based, for bias correction)`);
-  const bc1 = 1 - Math.pow(o.beta1, o.step), bc2 = 1 - Math.pow(o.beta2, o.step);
+  const op = 'adamw';
+  const n = checkOptim(op, [['param', param], ['grad', grad], ['m', m], ['v', v]],
+    { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, step: o.step }, o.clip);
+  checkStep(op, o.step);
+  noAlias(op, [['param', param], ['m', m], ['v', v]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  const bc1 = 1 - o.beta1 ** o.step, bc2 = 1 - o.beta2 ** o.step;
   be.run('opt_adamw', chunks(be, n), n * 4, [be.p(param), be.p(grad), be.p(m), be.p(v), n,
-    o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.lr / bc1, 1 / Math.sqrt(bc2), be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
+    o.beta1, o.beta2, o.eps, 1 - o.lr * o.weightDecay, o.lr / bc1, 1 / Math.sqrt(bc2), be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
 }
 
 export function rmsprop(be: WasmBackend, param: Tensor, grad: Tensor, sq: Tensor, buf: Tensor | null, o: RMSpropOptions): void {
-  const mom = o.momentum ?? 0;
-  const n = checkOptim('rmsprop', [['param', param], ['grad', grad], ['sq', sq], ['buf', buf]], { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum: mom }, o.clip);
-  if (mom > 0 && !buf) throw new ShapeError(`rmsprop: momentum=${mom} needs a buf tensor (same size as param, zeros at the start)`);
-  be.run('opt_rmsprop', chunks(be, n), n * 4, [be.p(param), be.p(grad), be.p(sq), mom > 0 ? be.p(buf) : 0, n,
-    o.lr, o.alpha, o.eps, o.weightDecay, mom, be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
+  const op = 'rmsprop';
+  const momentum = o.momentum ?? 0;
+  const n = checkOptim(op, [['param', param], ['grad', grad], ['sq', sq], ['buf', buf]],
+    { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum }, o.clip);
+  if (momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${momentum} needs a momentum buffer: pass buf (same size as param, zero-filled before the first step)`);
+  const useBuf = momentum > 0 ? buf : null;
+  noAlias(op, [['param', param], ['sq', sq], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  be.run('opt_rmsprop', chunks(be, n), n * 4, [be.p(param), be.p(grad), be.p(sq), be.p(useBuf), n,
+    o.lr, o.alpha, o.eps, o.weightDecay, momentum, be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
 }
 
 export function sgd(be: WasmBackend, param: Tensor, grad: Tensor, buf: Tensor | null, o: SGDOptions): void {
-  const n = checkOptim('sgd', [['param', param], ['grad', grad], ['buf', buf]], { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, dampening: o.dampening, step: o.step }, o.clip);
-  if (o.momentum !== 0 && !buf) throw new ShapeError(`sgd: momentum=${o.momentum} needs a buf tensor (same size as param)`);
-  if (o.nesterov && (o.momentum <= 0 || (o.dampening ?? 0) !== 0)) throw new ShapeError('sgd: nesterov needs momentum > 0 and dampening = 0 (as in PyTorch)');
-  be.run('opt_sgd', chunks(be, n), n * 4, [be.p(param), be.p(grad), o.momentum !== 0 ? be.p(buf) : 0, n,
-    o.lr, o.momentum, o.weightDecay, o.dampening ?? 0, o.nesterov ? 1 : 0, o.step <= 1 ? 1 : 0, be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
+  const op = 'sgd';
+  const dampening = o.dampening ?? 0;
+  const n = checkOptim(op, [['param', param], ['grad', grad], ['buf', buf]],
+    { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, dampening, step: o.step }, o.clip);
+  checkStep(op, o.step);
+  if (o.nesterov && (o.momentum <= 0 || dampening !== 0)) throw new ShapeError(`${op}: nesterov momentum requires momentum > 0 and dampening = 0 (got momentum=${o.momentum}, dampening=${dampening})`);
+  if (o.momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${o.momentum} needs a momentum buffer: pass buf (same size as param)`);
+  const useBuf = o.momentum > 0 ? buf : null;
+  noAlias(op, [['param', param], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  be.run('opt_sgd', chunks(be, n), n * 4, [be.p(param), be.p(grad), be.p(useBuf), n,
+    o.lr, o.momentum, o.weightDecay, 1 - dampening, o.nesterov ? 1 : 0, o.step === 1 ? 1 : 0, be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
 }

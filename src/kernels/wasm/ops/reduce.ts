@@ -1,6 +1,7 @@
 // Reductions (assembly/kernels/reduce.ts), two phases with fixed chunk sizes so results do
 // not depend on the thread count.
 import { expectDtype, expectSize, ShapeError, type Tensor } from '../../backend.js';
+import { noAlias } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
 
 /** out (1) = Σ x² (accumulate: +=): f64 partials per RED_CHUNK, summed in order */
@@ -8,6 +9,7 @@ export function sumSquares(be: WasmBackend, out: Tensor, x: Tensor, o: { accumul
   expectSize('sumSquares', 'out', out, 1);
   expectDtype('sumSquares', 'out', out, 'f32');
   expectDtype('sumSquares', 'x', x, 'f32');
+  noAlias('sumSquares', [['out', out]], [['x', x]]);
   const n = x.size;
   const nparts = Math.max(1, Math.ceil(n / be.k('RED_CHUNK')));
   const part = be.scratch(nparts * 8);
@@ -23,6 +25,7 @@ export function sumRows(be: WasmBackend, out: Tensor, x: Tensor, o: { accumulate
   const C = out.size;
   if (C < 1 || x.size % C !== 0) throw new ShapeError(`sumRows: x has ${x.size} elements, not a whole number of rows of out's ${C}: x must be (N, C) with out (C)`);
   const N = x.size / C;
+  noAlias('sumRows', [['out', out]], [['x', x]]);
   colSums(be, be.p(out), be.p(x), N, C, o.accumulate ?? false);
 }
 
@@ -47,10 +50,12 @@ function checkSeq(op: string, per: Tensor, full: Tensor, mask: Tensor, perName: 
 
 export function seqSum(be: WasmBackend, out: Tensor, x: Tensor, mask: Tensor): void {
   const { B, T } = checkSeq('seqSum', out, x, mask, 'out', 'x');
+  noAlias('seqSum', [['out', out]], [['x', x], ['mask', mask]]);
   be.run('red_seqsum', Math.ceil(B / be.k('SEQ_ROWS')), B * T, [be.p(out), be.p(x), be.p(mask), B, T]);
 }
 
 export function seqSumBackward(be: WasmBackend, dx: Tensor, dout: Tensor, mask: Tensor): void {
   const { B, T } = checkSeq('seqSumBackward', dout, dx, mask, 'dout', 'dx');
+  noAlias('seqSumBackward', [['dx', dx]], [['dout', dout], ['mask', mask]]);
   be.run('red_seqsum_backward', Math.ceil(B / be.k('SEQ_ROWS')), B * T, [be.p(dx), be.p(dout), be.p(mask), B, T]);
 }

@@ -6,7 +6,8 @@ import type { WasmBackend } from '../backend.js';
 export function rope(be: WasmBackend, out: Tensor, x: Tensor, positions: Tensor, o: RopeOptions): void {
   const rd = checkRope(out, x, positions, o);
   if (o.layout !== 'half' && o.layout !== 'interleaved') throw new ShapeError(`rope: layout "${o.layout}" must be 'half' (Hugging Face rotate_half) or 'interleaved'`);
-  if (!(o.theta > 0) || !Number.isFinite(o.theta)) throw new ShapeError(`rope: theta=${o.theta} must be a finite number > 0 (e.g. 10000)`);
+  if (!(o.theta > 0) || !Number.isFinite(o.theta)) throw new ShapeError(`rope: theta=${o.theta} must be a positive finite number (e.g. 10000)`);
+  if (out === x) throw new ShapeError('rope: out and x are the same tensor; pass a separate output tensor');
   const BT = o.batch * o.seq, H = o.heads, D = o.headDim;
   const rows = Math.max(1, Math.floor(8192 / (H * D)));
   const scratch = be.scratch(be.threads * rd * 8, 2);

@@ -7,18 +7,21 @@ function rowsPerTask(C: number): number { return Math.max(1, Math.floor(8192 / C
 
 export function softmax(be: WasmBackend, out: Tensor, x: Tensor, cols: number): void {
   const { rows: N, cols: C } = checkRowOp('softmax', x, cols, [['out', out]]);
+  noAlias('softmax', [['out', out]], [['x', x]]);
   const r = rowsPerTask(C);
   be.run('sm_softmax', Math.ceil(N / r), N * C * 4, [be.p(out), be.p(x), N, C, r]);
 }
 
 export function softmaxBackward(be: WasmBackend, dx: Tensor, y: Tensor, dy: Tensor, cols: number): void {
   const { rows: N, cols: C } = checkRowOp('softmaxBackward', y, cols, [['dx', dx], ['dy', dy]]);
+  noAlias('softmaxBackward', [['dx', dx]], [['y', y], ['dy', dy]]);
   const r = rowsPerTask(C);
   be.run('sm_softmax_backward', Math.ceil(N / r), N * C, [be.p(dx), be.p(y), be.p(dy), N, C, r]);
 }
 
 export function logSoftmax(be: WasmBackend, out: Tensor, x: Tensor, cols: number): void {
   const { rows: N, cols: C } = checkRowOp('logSoftmax', x, cols, [['out', out]]);
+  noAlias('logSoftmax', [['out', out]], [['x', x]]);
   const r = rowsPerTask(C);
   be.run('sm_log_softmax', Math.ceil(N / r), N * C * 4, [be.p(out), be.p(x), N, C, r]);
 }
@@ -35,7 +38,7 @@ function checkTargets(be: WasmBackend, op: string, targets: Tensor, V: number): 
 
 export function tokenLogprobs(be: WasmBackend, logp: Tensor, lse: Tensor, logits: Tensor, targets: Tensor): void {
   const { rows: N, vocab: V } = checkLogprobs('tokenLogprobs', logits, targets, [['logp', logp], ['lse', lse]]);
-  noAlias('tokenLogprobs', [['logp', logp], ['lse', lse]], [['logits', logits]]);
+  noAlias('tokenLogprobs', [['logp', logp], ['lse', lse]], [['logits', logits], ['targets', targets]]);
   checkTargets(be, 'tokenLogprobs', targets, V);
   const r = rowsPerTask(V);
   be.run('sm_token_logprobs', Math.ceil(N / r), N * V * 4, [be.p(logp), be.p(lse), be.p(logits), be.p(targets), N, V, r]);
@@ -43,7 +46,7 @@ export function tokenLogprobs(be: WasmBackend, logp: Tensor, lse: Tensor, logits
 
 export function tokenLogprobsBackward(be: WasmBackend, dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void {
   const { rows: N, vocab: V } = checkLogprobs('tokenLogprobsBackward', logits, targets, [['lse', lse], ['dlogp', dlogp]], [['dlogits', dlogits]]);
-  noAlias('tokenLogprobsBackward', [['dlogits', dlogits]], [['logits', logits], ['lse', lse], ['dlogp', dlogp]]);
+  noAlias('tokenLogprobsBackward', [['dlogits', dlogits]], [['logits', logits], ['targets', targets], ['lse', lse], ['dlogp', dlogp]]);
   checkTargets(be, 'tokenLogprobsBackward', targets, V);
   const r = rowsPerTask(V);
   be.run('sm_token_logprobs_backward', Math.ceil(N / r), N * V * 4, [be.p(dlogits), be.p(logits), be.p(targets), be.p(lse), be.p(dlogp), N, V, r]);

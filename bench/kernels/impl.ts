@@ -1,0 +1,66 @@
+// The pluggable implementations of the kernels bench. Each entry (impl-*.ts) times the ops it
+// has on inputs it makes itself; bench/kernels.ts runs every entry on every shape and forms
+// the ratio groups. New entries (wasm-1t, wasm, tfjs-wasm, ...) implement KernelImpl and are
+// added to the list in bench/kernels.ts.
+
+export interface AttentionShape { batch: number; seq: number; heads: number; kvHeads: number; headDim: number }
+
+export interface Timing {
+  /** ms per call, mean over `reps` calls after a warm-up, with one sync at the end */
+  ms: number;
+  reps: number;
+  /** the kernel variant that ran, where the impl picks one */
+  variant?: string;
+}
+
+export interface BenchEnv {
+  quick: boolean;
+  /** fixed rep count (--reps), else chosen from the warm-up time */
+  reps?: number;
+  log: (...a: unknown[]) => void;
+}
+
+export interface KernelImpl {
+  /** the name in results and ratio groups, e.g. "webgpu", "webgpu:reg8x8", "tfjs-webgpu" */
+  readonly name: string;
+  /** acquire the device / load the library; throw with a reason when unavailable */
+  init(env: BenchEnv): Promise<void>;
+  /** what the impl runs on, for the report header */
+  adapter?(): Record<string, unknown>;
+  /** out (M,N) = a (M,K) @ b (K,N), f32 */
+  matmul?(m: number, k: number, n: number, env: BenchEnv): Promise<Timing>;
+  /** causal attention forward and backward (B,T,H,D) */
+  attention?(s: AttentionShape, env: BenchEnv): Promise<{ forward: Timing; backward: Timing }>;
+  close?(): Promise<void>;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reps for a target time: enough to average noise, few when one call takes seconds. */
+export function repsFor(warmMs: number, env: BenchEnv): number {
+  if (env.reps) return env.reps;
+  const target = env.quick ? 600 : 2500;
+  const min = warmMs > 3000 ? 1 : 2;
+  return Math.max(min, Math.min(50, Math.round(target / Math.max(warmMs, 0.01))));
+}
+
+/**
+ * Warm up with one call, then time `reps` back-to-back calls closed by one sync.
+ * `sync(expectMs)` submits and waits for the device; it should sleep most of expectMs before
+ * waiting (dawn.node busy-polls a core while a promise waits on the GPU, which slows a CPU
+ * emulation of the GPU).
+ */
+export async function timeCalls(call: () => void, sync: (expectMs: number) => Promise<void>, env: BenchEnv, after?: () => void): Promise<{ ms: number; reps: number }> {
+  let t0 = performance.now();
+  call();
+  await sync(0);
+  after?.();
+  const warm = performance.now() - t0;
+  const reps = repsFor(warm, env);
+  t0 = performance.now();
+  for (let i = 0; i < reps; i++) call();
+  await sync(warm * reps);
+  const ms = (performance.now() - t0) / reps;
+  after?.();
+  return { ms, reps };
+}

@@ -1,0 +1,67 @@
+// `sppo generate --model DIR --prompts FILE [--n N --temperature T --top-p P --top-k K --seed S
+// --max-new-tokens M]`: JSONL {"prompt": ..., "responses": [...]} per prompt on stdout.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { loadModel } from '../model/load.js';
+import { Policy } from '../sppo/policy.js';
+import { parsePrompts } from '../sppo/prompts.js';
+import { loadPolicyText } from '../sppo/text.js';
+import { BACKEND_HELP, backendFrom, int, num, progressBar } from './common.js';
+
+export function register(program: Command): void {
+  program
+    .command('generate')
+    .description('sample responses to prompts (batched, KV cache, seeded)')
+    .requiredOption('--model <dir>', 'model directory (Hugging Face layout, with tokenizer files)')
+    .requiredOption('--prompts <file>', 'JSONL with "prompt" or "messages", a JSON array, or plain text lines')
+    .option('--n <n>', 'responses per prompt', '1')
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)')
+    .option('--top-p <p>', 'nucleus sampling p')
+    .option('--top-k <k>', 'top-k (0 = off)')
+    .option('--min-p <p>', 'min-p (0 = off)')
+    .option('--repetition-penalty <r>', 'repetition penalty (1 = off)')
+    .option('--seed <s>', 'seed of the sampling streams', '0')
+    .option('--max-new-tokens <m>', 'longest response in tokens')
+    .option('--stop <s...>', 'stop strings')
+    .option('--chat', 'apply the chat template (default: when the tokenizer has one)')
+    .option('--no-chat', 'do not apply the chat template')
+    .option('--batch-size <n>', 'rows per decode batch', '32')
+    .option('--backend <kind>', BACKEND_HELP, 'auto')
+    .action(async (o: Record<string, any>) => {
+      let content: string;
+      try { content = fs.readFileSync(o.prompts, 'utf8'); } catch (e) { throw new Error(`sppo: cannot read ${o.prompts} (${(e as NodeJS.ErrnoException).code})`); }
+      const prompts = parsePrompts(content, o.prompts);
+      const be = await backendFrom(o.backend);
+      const { model, config, generation } = loadModel(be, o.model, { batch: int(o.batchSize, '--batch-size') });
+      const text = loadPolicyText(o.model, { chat: false, config });
+      const hasTemplate = typeof (text.tokenizer.config as any).chat_template === 'string' || Array.isArray((text.tokenizer.config as any).chat_template);
+      const chat = o.chat === undefined ? hasTemplate : !!o.chat;
+      const codec = loadPolicyText(o.model, { chat, config });
+      const g = generation ?? ({} as any);
+      for (const e of g.eosTokenIds ?? []) if (!codec.eos.includes(e)) codec.eos.push(e);
+      const sample = {
+        temperature: o.temperature !== undefined ? num(o.temperature, '--temperature') : g.doSample === false ? 0 : g.temperature ?? 1,
+        topP: o.topP !== undefined ? num(o.topP, '--top-p') : g.topP ?? 1,
+        topK: o.topK !== undefined ? int(o.topK, '--top-k') : g.topK ?? 0,
+        minP: o.minP !== undefined ? num(o.minP, '--min-p') : 0,
+        repetitionPenalty: o.repetitionPenalty !== undefined ? num(o.repetitionPenalty, '--repetition-penalty') : g.repetitionPenalty ?? 1,
+      };
+      const maxNew = o.maxNewTokens !== undefined ? int(o.maxNewTokens, '--max-new-tokens') : g.maxNewTokens ?? 128;
+      const n = int(o.n, '--n');
+      const policy = new Policy(model, codec);
+      const bar = progressBar('generate', prompts.length);
+      const per = Math.max(1, Math.floor(int(o.batchSize, '--batch-size') / n));
+      for (let i = 0; i < prompts.length; i += per) {
+        const chunk = prompts.slice(i, i + per).map((item) => ({ item, ids: codec.encodePrompt(item) }));
+        const ids = await policy.sample(chunk, { k: n, maxNewTokens: maxNew, sample, seed: BigInt(int(o.seed, '--seed')), stop: o.stop, maxBatch: int(o.batchSize, '--batch-size') });
+        chunk.forEach((c, j) => {
+          const row: Record<string, unknown> = c.item.messages ? { messages: c.item.messages } : { prompt: c.item.text };
+          row.responses = ids[j].map((r) => codec.decode(r));
+          process.stdout.write(JSON.stringify(row) + '\n');
+        });
+        bar.tick(chunk.length);
+      }
+      bar.stop();
+      process.exit(0);
+    });
+}

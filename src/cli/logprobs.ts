@@ -1,0 +1,64 @@
+// `sppo logprobs --model DIR --data FILE.jsonl`: per line {"prompt_ids","response_ids"} or
+// {"prompt","response"} → {"logprob": Σ log p(response tokens), "token_logprobs": [...]},
+// one output line per input line, in order; nothing else on stdout.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadModel } from '../model/load.js';
+import { packBatch } from '../model/batch.js';
+import { loadTokenizerSync } from '../tokenizer/node.js';
+import { makeTextCodec, promptIds } from '../sppo/text.js';
+import { BACKEND_HELP, backendFrom, int, progressBar, readJSONL } from './common.js';
+
+export function register(program: Command): void {
+  program
+    .command('logprobs')
+    .description('log-probabilities of responses given prompts under a model')
+    .requiredOption('--model <dir>', 'model directory (Hugging Face layout)')
+    .requiredOption('--data <file>', 'JSONL with {"prompt_ids","response_ids"} or {"prompt","response"} per line')
+    .option('--chat', 'apply the chat template to text prompts')
+    .option('--batch-size <n>', 'sequences per forward pass', '8')
+    .option('--backend <kind>', BACKEND_HELP, 'auto')
+    .action(async (o: { model: string; data: string; chat?: boolean; batchSize: string; backend: string }) => {
+      const rows = readJSONL(o.data);
+      const hasTokenizer = fs.existsSync(path.join(o.model, 'tokenizer.json')) || fs.existsSync(path.join(o.model, 'tokenizer.bin'));
+      let codec: ReturnType<typeof makeTextCodec> | null = null;
+      const seqs = rows.map(({ line, value: v }) => {
+        const isIds = Array.isArray(v?.prompt_ids) && Array.isArray(v?.response_ids);
+        if (isIds) {
+          for (const x of [...v.prompt_ids, ...v.response_ids]) if (!Number.isInteger(x) || x < 0) throw new Error(`sppo: ${o.data} line ${line}: ids must be non-negative integers`);
+          return { prompt: v.prompt_ids as number[], response: v.response_ids as number[] };
+        }
+        if (typeof v?.prompt === 'string' && typeof v?.response === 'string') {
+          if (!hasTokenizer) throw new Error(`sppo: ${o.data} line ${line} has text but ${o.model} has no tokenizer.json: give prompt_ids/response_ids or add the tokenizer files`);
+          codec ??= makeTextCodec(loadTokenizerSync(o.model), { chat: !!o.chat });
+          const prompt = o.chat ? codec.encodePrompt({ index: 0, text: v.prompt }) : promptIds(codec.tokenizer, v.prompt);
+          return { prompt, response: codec.encodeResponse(v.response) };
+        }
+        throw new Error(`sppo: ${o.data} line ${line}: expected {"prompt_ids":[...],"response_ids":[...]} or {"prompt":"...","response":"..."}`);
+      });
+      const be = await backendFrom(o.backend);
+      const bs = Math.max(1, int(o.batchSize, '--batch-size'));
+      const maxLen = Math.max(...seqs.map((s) => s.prompt.length + s.response.length));
+      const { model } = loadModel(be, o.model, { batch: bs, seq: maxLen });
+      const bar = progressBar('logprobs', seqs.length);
+      for (let i = 0; i < seqs.length; i += bs) {
+        const chunk = seqs.slice(i, i + bs);
+        for (const [j, s] of chunk.entries()) {
+          if (s.prompt.length === 0 && s.response.length > 0) throw new Error(`sppo: ${o.data} line ${rows[i + j].line}: an empty prompt leaves the first response token without context: add a BOS id`);
+        }
+        const batch = packBatch(chunk);
+        const lp = await be.read(model.forward(batch).logp);
+        chunk.forEach((s, b) => {
+          const tok: number[] = [];
+          const P = s.prompt.length;
+          for (let k = 0; k < s.response.length; k++) tok.push(lp[b * batch.T + P + k - 1]);
+          const sum = tok.reduce((a, x) => a + x, 0);
+          process.stdout.write(JSON.stringify({ logprob: sum, token_logprobs: tok }) + '\n');
+        });
+        bar.tick(chunk.length);
+      }
+      bar.stop();
+      process.exit(0);
+    });
+}

@@ -1,0 +1,89 @@
+// `sppo sft --data FILE.jsonl --out DIR (--model DIR | --init CONFIG.json --tokenizer FILE)`:
+// supervised fine-tuning with the loss on response tokens; writes a Hugging Face model dir.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadModel, saveModel } from '../model/load.js';
+import { parseConfig } from '../model/config.js';
+import { archFromConfig } from '../model/hf-names.js';
+import { initParams, uploadParams } from '../model/init.js';
+import { Transformer } from '../model/transformer.js';
+import { paramCount } from '../model/arch.js';
+import { trainSFT } from '../train/sft.js';
+import { loadTokenizerSync } from '../tokenizer/node.js';
+import { makeTextCodec, promptIds } from '../sppo/text.js';
+import { BACKEND_HELP, backendFrom, int, num, progressBar, readJSONL } from './common.js';
+
+export function register(program: Command): void {
+  program
+    .command('sft')
+    .description('supervised fine-tuning on prompt/response JSONL (loss on response tokens)')
+    .requiredOption('--data <file>', 'JSONL: {"prompt","response"} or {"prompt_ids","response_ids"} per line')
+    .requiredOption('--out <dir>', 'where to write the trained model (Hugging Face layout)')
+    .option('--model <dir>', 'start from this model directory')
+    .option('--init <config.json>', 'start from a fresh model with this Hugging Face config.json')
+    .option('--tokenizer <file>', 'tokenizer.json (with --init; its tokenizer_config.json is carried along)')
+    .option('--epochs <n>', 'passes over the data', '1')
+    .option('--lr <x>', 'learning rate', '1e-3')
+    .option('--optimizer <name>', 'adamw | rmsprop | sgd', 'adamw')
+    .option('--weight-decay <x>', 'weight decay', '0')
+    .option('--batch-size <n>', 'sequences per step', '8')
+    .option('--grad-accum <n>', 'micro-batches per step', '1')
+    .option('--schedule <kind>', 'constant | linear | cosine', 'cosine')
+    .option('--warmup <n>', 'warmup steps', '0')
+    .option('--max-grad-norm <x>', 'clip the global gradient norm (0 = off)', '1')
+    .option('--max-length <n>', 'longest sequence in tokens')
+    .option('--chat', 'apply the chat template to prompts')
+    .option('--seed <n>', 'seed of initialisation and shuffling', '0')
+    .option('--dtype <d>', 'weights on disk: F32 | F16', 'F32')
+    .option('--backend <kind>', BACKEND_HELP, 'auto')
+    .action(async (o: Record<string, any>) => {
+      if (!o.model === !o.init) throw new Error('sppo sft: give --model DIR (fine-tune) or --init CONFIG.json (fresh model), not both');
+      const be = await backendFrom(o.backend);
+      let model: Transformer, config, tokDir: string;
+      if (o.model) {
+        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size') });
+        model = lm.model; config = lm.config; tokDir = o.model;
+      } else {
+        if (!o.tokenizer) throw new Error('sppo sft: --init needs --tokenizer FILE (tokenizer.json)');
+        let text: string;
+        try { text = fs.readFileSync(o.init, 'utf8'); } catch { throw new Error(`sppo sft: cannot read ${o.init}`); }
+        config = parseConfig(text, o.init);
+        const arch = archFromConfig(config, o.init);
+        model = new Transformer(be, arch, uploadParams(be, arch, initParams(arch, int(o.seed, '--seed'))));
+        tokDir = path.dirname(o.tokenizer);
+        process.stderr.write(`sppo sft: fresh ${arch.family} model, ${paramCount(arch).toLocaleString()} parameters\n`);
+      }
+      const rows = readJSONL(o.data);
+      const tok = fs.existsSync(path.join(tokDir, 'tokenizer.json')) || fs.existsSync(path.join(tokDir, 'tokenizer.bin')) ? loadTokenizerSync(o.tokenizer ?? tokDir) : null;
+      const codec = tok ? makeTextCodec(tok, { chat: !!o.chat, eos: config.eosTokenIds }) : null;
+      const eos = codec?.eos[0];
+      const data = rows.map(({ line, value: v }) => {
+        if (Array.isArray(v?.prompt_ids) && Array.isArray(v?.response_ids)) return { prompt: v.prompt_ids as number[], response: v.response_ids as number[] };
+        if (typeof v?.prompt === 'string' && typeof v?.response === 'string') {
+          if (!codec) throw new Error(`sppo sft: ${o.data} line ${line} is text but there is no tokenizer: pass --tokenizer`);
+          const prompt = o.chat ? codec.encodePrompt({ index: 0, text: v.prompt }) : promptIds(codec.tokenizer, v.prompt);
+          // the response ends with EOS so the model learns to stop
+          return { prompt, response: [...codec.encodeResponse(v.response), ...(eos !== undefined ? [eos] : [])] };
+        }
+        throw new Error(`sppo sft: ${o.data} line ${line}: expected {"prompt","response"} or {"prompt_ids","response_ids"}`);
+      });
+      const bs = int(o.batchSize, '--batch-size');
+      const total = Math.ceil(data.length / bs) * int(o.epochs, '--epochs');
+      const bar = progressBar('sft', total);
+      await trainSFT(model, data, {
+        optimizer: { name: o.optimizer, lr: num(o.lr, '--lr'), weightDecay: num(o.weightDecay, '--weight-decay'), maxGradNorm: num(o.maxGradNorm, '--max-grad-norm') },
+        batchSize: bs, gradAccum: int(o.gradAccum, '--grad-accum'), epochs: int(o.epochs, '--epochs'),
+        schedule: o.schedule, warmupSteps: int(o.warmup, '--warmup'), maxLength: o.maxLength ? int(o.maxLength, '--max-length') : undefined,
+        seed: int(o.seed, '--seed'),
+        onStep: (s) => {
+          bar.tick(1, `loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSecond)} tok/s`);
+          if (process.env.SPPO_JSON_PROGRESS) process.stderr.write(JSON.stringify({ step: s.step, loss: s.loss }) + '\n');
+        },
+      });
+      bar.stop();
+      await saveModel(model, config, o.out, { copyFrom: tokDir, dtype: o.dtype === 'F16' ? 'F16' : 'F32' });
+      process.stderr.write(`sppo sft: wrote ${o.out}\n`);
+      process.exit(0);
+    });
+}

@@ -1,0 +1,59 @@
+// `sppo train --config FILE [--resume]`: the SPPO iterations. Progress bars on stderr; the
+// per-iteration summary as one JSON document on stdout at the end.
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
+import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
+import { nodeDeps } from '../sppo/node-deps.js';
+import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
+
+export function register(program: Command): void {
+  const keys = Object.keys(DEFAULTS).map((k) => `  ${k.padEnd(16)} ${DOCS[k as keyof typeof DOCS]} (default ${JSON.stringify((DEFAULTS as any)[k])})`).join('\n');
+  program
+    .command('train')
+    .description('run SPPO iterations from a JSON config')
+    .requiredOption('--config <file>', 'JSON config (keys below)')
+    .option('--resume', 'continue the run in the config\'s "out" directory')
+    .option('--backend <kind>', `${BACKEND_HELP} (overrides the config)`)
+    .addHelpText('after', `\nConfig keys:\n${keys}`)
+    .action(async (o: { config: string; resume?: boolean; backend?: string }) => {
+      let raw: unknown;
+      try { raw = JSON.parse(fs.readFileSync(o.config, 'utf8')); } catch (e) {
+        throw new Error(`sppo train: ${o.config}: ${(e as NodeJS.ErrnoException).code ? `cannot read (${(e as NodeJS.ErrnoException).code})` : `not valid JSON (${(e as Error).message})`}`);
+      }
+      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`sppo train: ${o.config} must hold a JSON object`);
+      const cfg = resolveConfig(raw as Record<string, unknown>, o.config);
+      if (o.backend) cfg.backend = o.backend as any;
+      if (fs.existsSync(cfg.out) && fs.readdirSync(cfg.out).length && !o.resume) {
+        throw new Error(`sppo train: ${cfg.out} already holds a run: pass --resume to continue it, or choose another "out"`);
+      }
+      const be = await backendFrom(cfg.backend);
+      const deps = await nodeDeps(cfg, be);
+      const sppo = new SPPO(cfg, deps);
+      const bars = new Map<string, ReturnType<typeof progressBar>>();
+      const seen = new Map<string, number>();
+      sppo.addEventListener('progress', (e) => {
+        const p = (e as CustomEvent<ProgressEvent>).detail;
+        const key = `iter ${p.iteration} ${p.stage}`;
+        if (!bars.has(key)) { bars.set(key, progressBar(key.padEnd(16), p.total)); seen.set(key, 0); }
+        bars.get(key)!.tick(p.done - seen.get(key)!);
+        seen.set(key, p.done);
+        if (p.done >= p.total) bars.get(key)!.stop();
+      });
+      sppo.addEventListener('log', (e) => process.stderr.write(`sppo: ${(e as CustomEvent<string>).detail}\n`));
+      sppo.addEventListener('iteration', (e) => {
+        const s = (e as CustomEvent<IterationSummary>).detail;
+        process.stderr.write(`sppo: iteration ${s.iteration} done in ${s.seconds.toFixed(1)} s — mean length ${s.meanResponseLength.toFixed(1)}, final loss ${s.finalLoss.toFixed(4)}${s.eval ? `, win rate vs base ${s.eval.winRate.toFixed(3)} [${s.eval.ci95.map((x) => x.toFixed(3)).join(', ')}]` : ''}\n`);
+      });
+      let lastStep: StepMetrics | null = null;
+      sppo.addEventListener('step', (e) => { lastStep = (e as CustomEvent<StepMetrics>).detail; });
+      const ac = new AbortController();
+      process.once('SIGINT', () => { process.stderr.write('\nsppo: interrupted — finishing the unit in flight is not needed: --resume continues from the last saved unit\n'); ac.abort('SIGINT'); });
+      const summaries = await sppo.run(ac.signal);
+      void lastStep;
+      await deps.judge.close?.();
+      process.stdout.write(JSON.stringify({ out: cfg.out, iterations: summaries }, null, 2) + '\n');
+      process.stderr.write(`sppo: report at ${cfg.out}/report.html\n`);
+      process.exit(0);
+    });
+}
