@@ -43,7 +43,27 @@ export async function doctorReport(): Promise<DoctorReport> {
 
 /** Backends other than WebGPU add their section here (the wasm backend: threads, simd). */
 async function extraBackends(): Promise<Record<string, any>> {
-  return {};
+  const { wasmCapabilities } = await import('./kernels/choose.js');
+  const w = await wasmCapabilities();
+  const wasm: Record<string, any> = { available: w.available, threads: w.threads, simd: w.simd, sharedMemory: w.sharedMemory };
+  if (w.available) {
+    // prove it computes: compile the kernels module and run one small product on one thread
+    try {
+      const { createWasmBackend } = await import('./kernels/wasm/create.js');
+      const be = await createWasmBackend({ threads: 1 });
+      try {
+        const a = be.fromArray(new Float32Array([1, 2, 3, 4]), [2, 2]);
+        const c = be.tensor([2, 2]);
+        be.matmul(c, a, a, { m: 2, n: 2, k: 2 });
+        const got = Array.from(await be.read(c));
+        if (got.join(',') !== '7,10,15,22') throw new Error(`self-test product gave [${got}], expected [7,10,15,22]`);
+      } finally { be.destroy(); }
+    } catch (e) {
+      wasm.available = false;
+      wasm.error = (e as Error).message;
+    }
+  } else if (w.error) wasm.error = w.error;
+  return { wasm };
 }
 
 export function formatDoctor(r: DoctorReport): string {

@@ -10,7 +10,8 @@
 //             (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
 //             ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 // Alternatives are tried in order at each position (leftmost-first, as the regex engines do);
-// each branch below says which alternative it implements. \s is JavaScript's whitespace.
+// each branch below says which alternative it implements. \s is \p{White_Space}, as in
+// Oniguruma and Rust's regex (JavaScript's own \s adds U+FEFF and lacks U+0085).
 import { classAt, skipClass, utf8Len, C_L, C_N, C_WS, C_OTHER } from './unicode';
 import { encodeWord, out, outLen, setOutLen } from './bpe';
 

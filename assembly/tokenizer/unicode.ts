@@ -1,4 +1,5 @@
-// Code-point classes for the pre-tokenizer scanners: OTHER, L (\p{L}), N (\p{N}), WS (JS \s).
+// Code-point classes for the pre-tokenizer scanners: OTHER, L (\p{L}), N (\p{N}),
+// WS (\p{White_Space}: Oniguruma's \s, which the tokenizer.json patterns are written for).
 // The host passes sorted, disjoint ranges as i32 triples (start, end inclusive, class) — from
 // src/tokenizer/unicode-classes.ts. Lookup: a flat u8 table for the BMP (64 KiB), binary search
 // over the ranges above U+FFFF (rare: emoji, historic scripts, CJK extensions).

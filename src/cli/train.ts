@@ -1,6 +1,7 @@
 // `sppo train --config FILE [--resume]`: the SPPO iterations. Progress bars on stderr; the
 // per-iteration summary as one JSON document on stdout at the end.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
@@ -22,7 +23,17 @@ export function register(program: Command): void {
         throw new Error(`sppo train: ${o.config}: ${(e as NodeJS.ErrnoException).code ? `cannot read (${(e as NodeJS.ErrnoException).code})` : `not valid JSON (${(e as Error).message})`}`);
       }
       if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`sppo train: ${o.config} must hold a JSON object`);
-      const cfg = resolveConfig(raw as Record<string, unknown>, o.config);
+      // relative paths in a config are relative to the config file
+      const base = path.dirname(path.resolve(o.config));
+      const r = raw as Record<string, unknown>;
+      for (const k of ['model', 'prompts', 'out', 'evalPrompts']) {
+        if (typeof r[k] === 'string' && r[k] && !(r[k] as string).startsWith('builtin:') && !path.isAbsolute(r[k] as string)) r[k] = path.join(base, r[k] as string);
+      }
+      for (const k of ['judge', 'evalJudge']) {
+        const v = r[k];
+        if (typeof v === 'string' && (v.startsWith('./') || v.startsWith('../'))) r[k] = path.join(base, v);
+      }
+      const cfg = resolveConfig(r, o.config);
       if (o.backend) cfg.backend = o.backend as any;
       if (fs.existsSync(cfg.out) && fs.readdirSync(cfg.out).length && !o.resume) {
         throw new Error(`sppo train: ${cfg.out} already holds a run: pass --resume to continue it, or choose another "out"`);

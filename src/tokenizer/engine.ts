@@ -212,7 +212,7 @@ export class BpeEngine {
     const n = x.scanPieces(written, scan.mode, scan.maxDigits);
     const ends = this.i32(x.outputPtr(), n).slice();
     const bytes = this.mem().slice(p, p + written);
-    const dec = new TextDecoder();
+    const dec = new TextDecoder('utf-8', { ignoreBOM: true });
     const out: string[] = [];
     let start = 0;
     for (const e of ends) { out.push(dec.decode(bytes.subarray(start, e))); start = e; }

@@ -7,8 +7,8 @@
 // what tokenizer patterns use them for: contractions), \p{Script} names without "Script=",
 // \d \w (Unicode, as in Oniguruma), \h \H, \A \z \Z, \x{...}, \R, \a \e, identity escapes,
 // '.' (anything but \n), ^ and $ (line anchors in Oniguruma), POSIX bracket classes, a ']' that
-// opens a class. \s stays JavaScript's \s (Oniguruma adds U+0085 and drops U+FEFF); \b stays
-// ASCII-based.
+// opens a class, \s as \p{White_Space} (JavaScript's \s adds U+FEFF and lacks U+0085), \b and
+// \B over Unicode word characters.
 // Refused with a clear error: atomic groups, possessive or stacked quantifiers, \G \K \X,
 // class intersections and nested classes, negated shorthands inside classes, other inline flags.
 
@@ -17,7 +17,7 @@ export class RegexTranslationError extends Error {}
 const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
 const POSIX: Record<string, string> = {
   alpha: '\\p{Alphabetic}', digit: '\\p{Nd}', alnum: '\\p{Alphabetic}\\p{Nd}', upper: '\\p{Uppercase}',
-  lower: '\\p{Lowercase}', space: '\\s', blank: '\\p{Zs}\\t', punct: '\\p{P}', cntrl: '\\p{Cc}',
+  lower: '\\p{Lowercase}', space: '\\p{White_Space}', blank: '\\p{Zs}\\t', punct: '\\p{P}\\p{S}', cntrl: '\\p{Cc}',
   xdigit: '0-9A-Fa-f', word: WORD, graph: '\\P{White_Space}', print: '\\P{Cc}',
 };
 const SYNTAX = '^$\\.*+?()[]{}|/';
@@ -72,10 +72,13 @@ export function onigurumaToJs(src: string): string {
       case 'W': return inClass ? fail('\\W inside a class') : `[^${WORD}]`;
       case 'h': return inClass ? '0-9A-Fa-f' : '[0-9A-Fa-f]';
       case 'H': return inClass ? fail('\\H inside a class') : '[^0-9A-Fa-f]';
-      case 's': case 'S': case 'n': case 'r': case 't': case 'f': case 'v': return `\\${c}`;
+      case 's': return '\\p{White_Space}';
+      case 'S': return '\\P{White_Space}';
+      case 'n': case 'r': case 't': case 'f': case 'v': return `\\${c}`;
       case 'a': return '\\x07';
       case 'e': return '\\x1b';
-      case 'b': case 'B': return inClass ? (c === 'b' ? '\\x08' : fail('\\B inside a class')) : `\\${c}`;
+      case 'b': return inClass ? '\\x08' : `(?:(?<![${WORD}])(?=[${WORD}])|(?<=[${WORD}])(?![${WORD}]))`;
+      case 'B': return inClass ? fail('\\B inside a class') : `(?:(?<![${WORD}])(?![${WORD}])|(?<=[${WORD}])(?=[${WORD}]))`;
       case 'A': return inClass ? fail('\\A inside a class') : '^';
       case 'z': return inClass ? fail('\\z inside a class') : '$';
       case 'Z': return inClass ? fail('\\Z inside a class') : '(?=\\n?$)';

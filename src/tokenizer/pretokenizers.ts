@@ -190,7 +190,7 @@ function buildStep(f: Field, out: Step[]): void {
       return;
     }
     case 'Whitespace': {
-      const re = new RegExp(`[${WORD}]+|[^${WORD}\\s]+`, 'gu');
+      const re = new RegExp(`[${WORD}]+|[^${WORD}\\p{White_Space}]+`, 'gu');
       out.push({ kind: type, stage: flatMap((s) => splitWith(s, regexSpans(re, s), 'Removed', true)) });
       return;
     }

@@ -33,6 +33,8 @@ export class ThreadPool {
   private readonly canWait: boolean;
   private errors: string[] = [];
   destroyed = false;
+  /** ops run across the workers so far (tests check that parallel paths really ran) */
+  parallelRuns = 0;
 
   private constructor(readonly exports: Record<string, unknown>, readonly names: string[], threads: number, ctlBuf: SharedArrayBuffer | null) {
     this.threads = threads;
@@ -111,6 +113,7 @@ export class ThreadPool {
       for (let i = 0; i < ntasks; i++) f(i, 0, ...args);
       return;
     }
+    this.parallelRuns++;
     const ctl = this.ctl;
     ctl[OP] = id; ctl[NTASKS] = ntasks; ctl[NEXT] = 0; ctl[DONE] = 0; ctl[ERR] = 0;
     this.args.fill(0);
