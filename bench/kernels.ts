@@ -4,10 +4,14 @@
 //        [--impls=webgpu,tfjs-webgpu] [--no-variants] [--no-attention] [--reps=N]
 // --quick: 256³ and 256×768×3072 only, one attention shape, shorter timing.
 // Ratio groups: webgpu_vs_tfjs_webgpu = our GFLOP/s ÷ tfjs-webgpu's on the same adapter.
+// wasm_vs_tfjs_wasm = our wasm backend on every core ÷ tfjs-backend-wasm (one thread in Node);
+// wasm_vs_webgpu = our wasm backend ÷ our WebGPU backend in the same run.
 import { flag, has, printTables, ratio, round, type BenchArgs, type BenchReport, type BenchResult } from './report.js';
 import type { AttentionShape, BenchEnv, KernelImpl } from './kernels/impl.js';
 import { webgpuImpls } from './kernels/impl-webgpu.js';
 import { TfjsWebGPUImpl } from './kernels/impl-tfjs-webgpu.js';
+import { wasmImpls } from './kernels/impl-wasm.js';
+import { TfjsWasmImpl } from './kernels/impl-tfjs-wasm.js';
 
 export const MATMUL_SHAPES = ['256x256x256', '512x512x512', '1024x1024x1024', '256x768x3072', '256x3072x768'];
 const QUICK_SHAPES = ['256x256x256', '256x768x3072'];
@@ -20,11 +24,13 @@ export const ATTENTION_SHAPES: AttentionShape[] = [
 /** ratio groups: [name, impl a, impl b] — a's GFLOP/s over b's, per shape */
 export const RATIO_GROUPS: [string, string, string][] = [
   ['webgpu_vs_tfjs_webgpu', 'webgpu', 'tfjs-webgpu'],
+  ['wasm_vs_tfjs_wasm', 'wasm', 'tfjs-wasm'],
+  ['wasm_vs_webgpu', 'wasm', 'webgpu'],
 ];
 
 /** every implementation entry; others (wasm-1t, wasm, tfjs-wasm) join this list */
 export function allImpls(variants: boolean): KernelImpl[] {
-  return [...webgpuImpls(variants), new TfjsWebGPUImpl()];
+  return [...webgpuImpls(variants), new TfjsWebGPUImpl(), ...wasmImpls(), new TfjsWasmImpl()];
 }
 
 const attnName = (s: AttentionShape) => `B${s.batch} T${s.seq} H${s.heads}${s.kvHeads !== s.heads ? `/${s.kvHeads}` : ''} D${s.headDim}`;

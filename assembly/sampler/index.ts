@@ -3,7 +3,8 @@
 // Tensors live in this instance's linear memory; the TS binding (src/sampling/sampler.ts) lays
 // them out after heapBase() and grows memory itself (runtime stub: this module never allocates):
 //   raw:   f32[Vp]  the row's logits as given (Vp = V rounded up to 4; pad lanes hold -Infinity)
-//   y:     f32[Vp]  processed logits: penalised, divided by temperature
+//   y:     f32[Vp]  processed logits: penalised, divided by temperature (at temperature 1
+//                    without penalties the row reads raw directly)
 //   e:     f32[Vp]  weights exp(y − max y), then zeroed outside the kept set
 //   sv,se: f32[Vp]  scratch for selection (values, weights)
 //   cnt:   i32[Vp]  occurrence counts of history tokens; all zero between calls
@@ -232,7 +233,7 @@ export function sampleRow(hist: usize, h: i32, state: usize, out: usize,
     else {
       const b = countCutBin(HIST, E, V, topK);
       if (b > 0) {
-        const n = compact(Y, E, VP, binEdge(b - 1), false, SV, SE);
+        const n = compact(Y, E, VP, binEdge(b - 1), false, SV, SE); // ≥ k tokens: bins ≥ b hold k
         thrK = kthLargest(SV, n, topK);
       } else { // k reaches into tokens with zero weight: select over the whole row
         memory.copy(SV, Y, <usize>V << 2);
@@ -251,7 +252,7 @@ export function sampleRow(hist: usize, h: i32, state: usize, out: usize,
       const n = topK > 0 && topK < V
         ? compact(Y, E, VP, 0, true, SV, SE)
         : compact(Y, E, VP, binEdge(massCutBin(HIST, E, V, need) - 1), true, SV, SE);
-      thrP = nucleusCut(SV, SE, n, need);
+      thrP = n > 0 ? nucleusCut(SV, SE, n, need) : m; // n ≥ 1: the top token has weight 1
     }
   }
   // min-p relative to the top token (whose weight is exactly 1)

@@ -49,6 +49,7 @@ export function resolveSampleConfig(c: SampleConfig = {}): ResolvedSampleConfig 
   const frequencyPenalty = c.frequencyPenalty ?? 0;
   const presencePenalty = c.presencePenalty ?? 0;
   if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) bad('temperature', temperature, 'use a finite number ≥ 0 (0 = greedy)');
+  if (temperature > 0 && Math.fround(temperature) === 0) bad('temperature', temperature, 'it rounds to 0 in f32 (the sampler computes in f32); use 0 for greedy or a temperature ≥ 1e-38');
   if (!Number.isInteger(topK) || topK < 0) bad('topK', topK, 'use an integer ≥ 0 (0 = off)');
   if (typeof topP !== 'number' || !(topP >= 0 && topP <= 1)) bad('topP', topP, 'use a number in [0, 1] (1 = off)');
   if (typeof minP !== 'number' || !(minP >= 0 && minP <= 1)) bad('minP', minP, 'use a number in [0, 1] (0 = off)');

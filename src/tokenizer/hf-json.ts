@@ -141,11 +141,8 @@ export function hfSpec(json: string | Json, config: string | Json | null = null,
   const mergesField = model.get('merges');
   const mergeItems = mergesField.present ? mergesField.array() : [];
   const merges = new Int32Array(mergeItems.length * 4);
-  const vocabId = (tok: string, f: () => Field): number => {
-    const id = vocab.get(tok);
-    if (id === undefined) f().fail(`token ${JSON.stringify(tok)} is not in model.vocab — the merges and the vocabulary come from different tokenizers; use the tokenizer.json the model was trained with`);
-    return id!;
-  };
+  const notInVocab = (i: number, tok: string): never =>
+    mergesField.at(i).fail(`token ${JSON.stringify(tok)} is not in model.vocab — the merges and the vocabulary come from different tokenizers; use the tokenizer.json the model was trained with`);
   for (let i = 0; i < mergeItems.length; i++) {
     const m = mergeItems[i];
     let a: string, b: string;
@@ -160,10 +157,13 @@ export function hfSpec(json: string | Json, config: string | Json | null = null,
     } else {
       return mergesField.at(i).fail('expected "left right" or ["left", "right"]');
     }
-    const at = () => mergesField.at(i);
-    merges[4 * i] = vocabId(a, at);
-    merges[4 * i + 1] = vocabId(b, at);
-    merges[4 * i + 2] = vocabId(a + b, at);
+    const left = vocab.get(a), right = vocab.get(b), merged = vocab.get(a + b);
+    if (left === undefined) notInVocab(i, a);
+    if (right === undefined) notInVocab(i, b);
+    if (merged === undefined) notInVocab(i, a + b);
+    merges[4 * i] = left!;
+    merges[4 * i + 1] = right!;
+    merges[4 * i + 2] = merged!;
     merges[4 * i + 3] = i;
   }
 

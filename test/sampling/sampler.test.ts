@@ -215,7 +215,7 @@ test('bad input: one clear error naming the cause', async () => {
   throwsWith(() => sampler.sample(rng.logits(2 * V), [{}], [r(), r()]), /1 configs for 2 rows/);
   throwsWith(() => sampler.sample(Array.from(rng.logits(V)) as unknown as Float32Array, {}, [r()]), /must be a Float32Array/);
   for (const [cfg, re] of [
-    [{ temperature: -1 }, /temperature = -1 is invalid/], [{ temperature: NaN }, /temperature = NaN/],
+    [{ temperature: -1 }, /temperature = -1 is invalid/], [{ temperature: NaN }, /temperature = NaN/], [{ temperature: 1e-50 }, /rounds to 0 in f32/],
     [{ topK: 1.5 }, /topK = 1.5/], [{ topP: 1.2 }, /topP = 1.2 is invalid: use a number in \[0, 1\]/],
     [{ minP: -0.1 }, /minP/], [{ repetitionPenalty: 0 }, /repetitionPenalty = 0 is invalid: use a finite number > 0/],
     [{ frequencyPenalty: Infinity }, /frequencyPenalty/], [{ presencePenalty: NaN }, /presencePenalty/],

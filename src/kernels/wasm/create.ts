@@ -23,12 +23,13 @@ export async function defaultThreads(): Promise<number> {
   return g.navigator?.hardwareConcurrency ?? 1;
 }
 
-export async function createWasmBackend(opts: BackendOptions = {}): Promise<WasmBackend & Backend> {
+/** `noSharedMemory` (tests): behave as a host without SharedArrayBuffer (single-thread build) */
+export async function createWasmBackend(opts: BackendOptions = {}, internal: { noSharedMemory?: boolean } = {}): Promise<WasmBackend & Backend> {
   if (!simdSupported()) throw new Error('sppo wasm: this JavaScript engine lacks WebAssembly SIMD (128-bit); use a newer Node (≥ 16.4), Deno or browser, or the webgpu backend');
   if (opts.threads !== undefined && (!Number.isInteger(opts.threads) || opts.threads < 1 || opts.threads > 256)) {
     throw new Error(`sppo wasm: threads=${opts.threads} must be an integer in [1, 256]`);
   }
-  const shared = sharedMemorySupported();
+  const shared = !internal.noSharedMemory && sharedMemorySupported();
   let threads = opts.threads ?? await defaultThreads();
   if (!shared) threads = 1;
   const kernels = await loadKernelModule(shared);

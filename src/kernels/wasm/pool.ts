@@ -73,7 +73,9 @@ export class ThreadPool {
     const isNode = typeof g.process !== 'undefined' && g.process?.versions?.node && typeof g.Deno === 'undefined';
     if (isNode) {
       const { Worker } = await import('node:worker_threads');
-      const w = new Worker(nodeWorkerSource, { eval: true, workerData: { ...init, module: shared.module } });
+      // execArgv: [] — the worker is plain CommonJS and needs no loader (tsx) or flag such as
+      // --input-type=module, which would make `eval` treat it as an ES module
+      const w = new Worker(nodeWorkerSource, { eval: true, execArgv: [], workerData: { ...init, module: shared.module } });
       this.workers.push(w);
       await new Promise<void>((resolve, reject) => {
         w.on('message', (m: any) => { if (m?.ready) resolve(); else if (m?.error) { this.errors.push(m.error); reject(new Error(`sppo wasm: worker ${tid} failed: ${m.error}`)); } });

@@ -141,10 +141,30 @@ export class WebGPUContext {
 
   // ---- shaders and pipelines -------------------------------------------------------------
   pipeline(shader: string, entry: string, defines: Defines = {}): GPUComputePipeline {
-    const defKey = Object.keys(defines).sort().map((k) => `${k}=${JSON.stringify(defines[k])}`).join(',');
-    const key = `${shader}:${entry}:${defKey}`;
+    const { key, defKey } = pipelineKey(shader, entry, defines);
     let p = this.pipelines.get(key);
     if (p) return p;
+    const module = this.shaderModule(shader, defines, defKey);
+    p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: key });
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  /** Like pipeline(), but the driver compiles without blocking this thread (for background
+   *  work such as variant measurements); the result is cached for pipeline() too. */
+  async pipelineAsync(shader: string, entry: string, defines: Defines = {}): Promise<GPUComputePipeline> {
+    const { key, defKey } = pipelineKey(shader, entry, defines);
+    const have = this.pipelines.get(key);
+    if (have) return have;
+    const module = this.shaderModule(shader, defines, defKey);
+    const p = await this.device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: entry }, label: key });
+    const raced = this.pipelines.get(key);
+    if (raced) return raced;
+    this.pipelines.set(key, p);
+    return p;
+  }
+
+  private shaderModule(shader: string, defines: Defines, defKey: string): GPUShaderModule {
     const modKey = `${shader}|${defKey}`;
     let module = this.modules.get(modKey);
     if (!module) {
@@ -158,9 +178,7 @@ export class WebGPUContext {
       module = this.device.createShaderModule({ code: head + '\n' + src, label: modKey });
       this.modules.set(modKey, module);
     }
-    p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: key });
-    this.pipelines.set(key, p);
-    return p;
+    return module;
   }
 
   // ---- recording ----------------------------------------------------------------------
@@ -248,6 +266,11 @@ export class WebGPUContext {
     for (const b of this.readStaging) b.destroy();
     this.arenaGPU = []; this.arenaCPU = []; this.readStaging = [];
   }
+}
+
+function pipelineKey(shader: string, entry: string, defines: Defines): { key: string; defKey: string } {
+  const defKey = Object.keys(defines).sort().map((k) => `${k}=${JSON.stringify(defines[k])}`).join(',');
+  return { key: `${shader}:${entry}:${defKey}`, defKey };
 }
 
 function formatF32(v: number): string {

@@ -114,7 +114,7 @@ export async function measureMatmul(ctx: WebGPUContext, real: MatmulDims, candid
   try {
     for (const v of order) {
       const plan = planMatmul(v, d, ctx.maxWorkgroups);
-      const pipeline = ctx.pipeline(plan.shader, plan.entry, plan.defines);
+      const pipeline = await ctx.pipelineAsync(plan.shader, plan.entry, plan.defines);   // compiles off this thread
       const tensors = plan.bind(out, a, b, bias);
       const steps = plan.dispatches.map(({ params, groups }) => {
         const bytes = params.bytes();

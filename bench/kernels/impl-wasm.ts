@@ -1,0 +1,59 @@
+// Bench entries for our WebAssembly CPU backend: "wasm-1t" (one thread) and "wasm" (every
+// core: os.availableParallelism). Ops run synchronously, so a call's time is its wall time.
+import { createWasmBackend } from '../../src/kernels/wasm/create.js';
+import type { WasmBackend } from '../../src/kernels/wasm/backend.js';
+import type { Tensor } from '../../src/kernels/backend.js';
+import { timeCalls, type AttentionShape, type BenchEnv, type KernelImpl, type Timing } from './impl.js';
+import { randomData } from './impl-webgpu.js';
+
+const noSync = async () => {};
+
+export class WasmImpl implements KernelImpl {
+  private be!: WasmBackend;
+  constructor(readonly name: string, private readonly threads?: number) {}
+
+  async init(env: BenchEnv): Promise<void> {
+    this.be = await createWasmBackend(this.threads ? { threads: this.threads } : {});
+    env.log(`${this.name}: ${this.be.description}`);
+  }
+
+  adapter(): Record<string, unknown> { return { description: this.be.description, threads: this.be.threads }; }
+
+  async matmul(m: number, k: number, n: number, env: BenchEnv): Promise<Timing> {
+    const be = this.be;
+    const a = be.fromArray(randomData(m * k), [m, k]), b = be.fromArray(randomData(k * n), [k, n]);
+    const out = be.tensor([m, n]);
+    try {
+      return await timeCalls(() => be.matmul(out, a, b, { m, n, k }), noSync, env);
+    } finally {
+      for (const x of [a, b, out]) be.dispose(x);
+    }
+  }
+
+  async attention(s: AttentionShape, env: BenchEnv): Promise<{ forward: Timing; backward: Timing }> {
+    const be = this.be;
+    const { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D } = s;
+    const live: Tensor[] = [];
+    const t = (shape: number[], scale?: number) => {
+      const x = scale === undefined ? be.tensor(shape) : be.fromArray(randomData(shape.reduce((p, q) => p * q, 1), scale), shape);
+      live.push(x);
+      return x;
+    };
+    const q = t([B, T, H, D], 1), k = t([B, T, KH, D], 1), v = t([B, T, KH, D], 1), dout = t([B, T, H, D], 1);
+    const out = t([B, T, H, D]), lse = t([B, H, T]), dq = t([B, T, H, D]), dk = t([B, T, KH, D]), dv = t([B, T, KH, D]);
+    const o = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D };
+    try {
+      const forward = await timeCalls(() => be.attention(out, lse, q, k, v, o), noSync, env);
+      const backward = await timeCalls(() => be.attentionBackward(dq, dk, dv, dout, q, k, v, out, lse, o), noSync, env);
+      return { forward, backward };
+    } finally {
+      for (const x of live) be.dispose(x);
+    }
+  }
+
+  async close(): Promise<void> { this.be?.destroy(); }
+}
+
+export function wasmImpls(): KernelImpl[] {
+  return [new WasmImpl('wasm-1t', 1), new WasmImpl('wasm')];
+}
