@@ -9,23 +9,27 @@
 //      contiguous bytes per k whatever transB is. Tasks: one per (batch entry, PANELS_PER_TASK
 //      panels); output packedB (batchB, nPanels, K, 8).
 //   2. mm_compute — tasks over (batch, row block of rowsPerTask rows, column block of
-//      panelsPerTask panels). For each micro-panel of MR = 6 rows the task packs op(a)
-//      (for each k: 6 values, zero past M) into its thread's scratch, then runs the 6×8
-//      micro-kernel over the FULL K (12 f32x4 accumulators, one broadcast load of a and two
+//      panelsPerTask panels). For each micro-panel of MR = 5 rows the task packs op(a)
+//      (for each k: 5 values, zero past M) into its thread's scratch, then runs the 5×8
+//      micro-kernel over the FULL K (10 f32x4 accumulators, one broadcast load of a and two
 //      loads of b per k) against each panel of its column block, and applies the epilogue
-//      r = alpha·acc (+ bias[n]) (old + r when accumulate).
-// There is no K blocking, so every output element is the same sum in the same k order
-// whichever task, tile or thread computes it: results do not depend on the block sizes or on
-// the thread count.
+//      r = alpha·acc (+ bias[n]) (old + r when accumulate). 5×8 measured fastest here: 6×8
+//      needs 15 vector registers and V8 keeps one of x64's 16 as scratch, so it spills.
+//      K is walked in blocks of KC = 256 (the 5×KC slice of A and the KC×8 slice of a B panel
+//      stay in L1). Between blocks the accumulators are parked in a per-thread tile and
+//      reloaded, so each output is still ONE chain of additions in k order: the same bits as
+//      without blocking, whichever task, tile or thread computes it — results depend on neither
+//      the block sizes nor the thread count.
 //   3. mm_small — for M < 4 (decode-time products): one task per (batch, 8-column strip),
 //      rows computed straight from a and b without packing: for transB=false the k loop reads
 //      b rows with f32x4 loads; for transB=true each output is a dot product along K (f32x4
 //      lanes over k). The path depends on M alone, never on the thread count.
 import { at, dot, min32 } from './common';
 
-export const MR = 6;
+export const MR = 5;
 export const NR = 8;
 export const PANELS_PER_TASK = 4;
+export const KC = 256;
 
 /** Pack B (see header). nPanels = ceil(N/8); task → (bb, group of PANELS_PER_TASK panels). */
 export function mm_pack_b(task: i32, tid: i32, packed: usize, b: usize, K: i32, N: i32, transB: i32, bStride: i32, groupsPerBatch: i32): void {
@@ -67,22 +71,23 @@ export function mm_pack_b(task: i32, tid: i32, packed: usize, b: usize, K: i32, 
   }
 }
 
-/** pack MR rows (r0 ..) of op(a) for one batch entry: dst[k·MR + r] = op(a)[r0 + r, k] */
-function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32): void {
+/** pack MR rows (r0 ..) of op(a), k in [k0, k0+kc), for one batch entry:
+ *  dst[(k−k0)·MR + r] = op(a)[r0 + r, k], zero for rows past M */
+function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32, k0: i32, kc: i32): void {
   const h = min32(MR, M - r0);
   if (!transA) {
     for (let r = 0; r < MR; r++) {
       if (r < h) {
-        const row = at(a, (r0 + r) * K);
-        for (let k = 0; k < K; k++) store<f32>(at(dst, k * MR + r), load<f32>(at(row, k)));
+        const row = at(a, (r0 + r) * K + k0);
+        for (let k = 0; k < kc; k++) store<f32>(at(dst, k * MR + r), load<f32>(at(row, k)));
       } else {
-        for (let k = 0; k < K; k++) store<f32>(at(dst, k * MR + r), 0);
+        for (let k = 0; k < kc; k++) store<f32>(at(dst, k * MR + r), 0);
       }
     }
   } else {
     // a is (K,M): row k holds op(a)[., k] contiguously
-    for (let k = 0; k < K; k++) {
-      const src = at(a, k * M + r0);
+    for (let k = 0; k < kc; k++) {
+      const src = at(a, (k0 + k) * M + r0);
       const d = at(dst, k * MR);
       for (let r = 0; r < MR; r++) store<f32>(at(d, r), r < h ? load<f32>(at(src, r)) : 0);
     }
@@ -110,15 +115,26 @@ function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32): void
   }
 }
 
-/** 6×8 micro-kernel over the full K, then the epilogue for the h ≤ 6 valid rows, w ≤ 8 columns */
-function micro6x8(pa: usize, pb: usize, K: i32, out: usize, N: i32, h: i32, w: i32, alpha: f32, bias: usize, c0: i32, accumulate: i32, tmp: usize): void {
+/**
+ * 5×8 micro-kernel over kc values of k. Accumulators start at zero (first) or from the parked
+ * tile `park` (40 floats); at the end they are parked again, or (last) go through the epilogue
+ * for the h ≤ 5 valid rows and w ≤ 8 columns.
+ */
+function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool, last: bool,
+  out: usize, N: i32, h: i32, w: i32, alpha: f32, bias: usize, c0: i32, accumulate: i32, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let c40 = f32x4.splat(0), c41 = f32x4.splat(0);
-  let c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  for (let k = 0; k < K; k++) {
+  if (!first) {
+    c00 = v128.load(park, 0); c01 = v128.load(park, 16);
+    c10 = v128.load(park, 32); c11 = v128.load(park, 48);
+    c20 = v128.load(park, 64); c21 = v128.load(park, 80);
+    c30 = v128.load(park, 96); c31 = v128.load(park, 112);
+    c40 = v128.load(park, 128); c41 = v128.load(park, 144);
+  }
+  for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
     c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
@@ -130,10 +146,16 @@ function micro6x8(pa: usize, pb: usize, K: i32, out: usize, N: i32, h: i32, w: i
     c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
     a = v128.load32_splat(pa, 16);
     c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 20);
-    c50 = f32x4.add(c50, f32x4.mul(a, b0)); c51 = f32x4.add(c51, f32x4.mul(a, b1));
     pa += MR << 2;
     pb += NR << 2;
+  }
+  if (!last) {
+    v128.store(park, c00, 0); v128.store(park, c01, 16);
+    v128.store(park, c10, 32); v128.store(park, c11, 48);
+    v128.store(park, c20, 64); v128.store(park, c21, 80);
+    v128.store(park, c30, 96); v128.store(park, c31, 112);
+    v128.store(park, c40, 128); v128.store(park, c41, 144);
+    return;
   }
   const rs = <usize>N << 2;
   epilogueRow(out, c00, c01, w, alpha, bias, c0, accumulate, tmp);
@@ -141,13 +163,20 @@ function micro6x8(pa: usize, pb: usize, K: i32, out: usize, N: i32, h: i32, w: i
   if (h > 2) epilogueRow(out + 2 * rs, c20, c21, w, alpha, bias, c0, accumulate, tmp);
   if (h > 3) epilogueRow(out + 3 * rs, c30, c31, w, alpha, bias, c0, accumulate, tmp);
   if (h > 4) epilogueRow(out + 4 * rs, c40, c41, w, alpha, bias, c0, accumulate, tmp);
-  if (h > 5) epilogueRow(out + 5 * rs, c50, c51, w, alpha, bias, c0, accumulate, tmp);
+}
+
+/** floats of per-thread scratch mm_compute needs */
+export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32): i32 {
+  const kc = min32(K, KC);
+  return rowsPerTask * kc + rowsPerTask * panelsPerTask * NR + 16;
 }
 
 /**
  * Compute tasks. task → (bt, row block, column block) with rowBlocks = ceil(M / rowsPerTask)
  * (rowsPerTask a multiple of MR) and colBlocks = ceil(nPanels / panelsPerTask).
- * Scratch per thread: MR·K floats of packed A, then 8 floats of epilogue staging.
+ * Per K block: pack the row block's slice of op(a) (micro-panels of MR×kc), then for each
+ * panel, for each micro-panel, run the micro-kernel (the B slice stays in L1 across rows).
+ * Scratch per thread (mm_scratch_floats): packed A block | parked accumulators | 16 staging.
  */
 export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: usize, bias: usize,
   M: i32, N: i32, K: i32, transA: i32, bPacked1: i32, alpha: f32, accumulate: i32,
@@ -159,64 +188,29 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
   const bt = task / perBatch;
   const rem = task - bt * perBatch;
   const rb = rem / colBlocks, cb = rem - rb * colBlocks;
-  const sa = scratch + (<usize>tid * (<usize>MR * <usize>K + 16) << 2);
-  const tmp = sa + (<usize>MR * <usize>K << 2);
+  const kc0 = min32(K, KC);
+  const sa = scratch + (<usize>tid * <usize>mm_scratch_floats(K, rowsPerTask, panelsPerTask) << 2);
+  const tiles = at(sa, rowsPerTask * kc0);
+  const tmp = at(tiles, rowsPerTask * panelsPerTask * NR);
   const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
   const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
   const pB = packed + ((bPacked1 ? 0 : <usize>bt) * <usize>nPanels * <usize>K * NR << 2);
-  const r1 = min32(M, (rb + 1) * rowsPerTask);
+  const r0 = rb * rowsPerTask, r1 = min32(M, r0 + rowsPerTask);
+  const nMicro = (r1 - r0 + MR - 1) / MR;
   const p0 = cb * panelsPerTask, p1 = min32(nPanels, p0 + panelsPerTask);
-  for (let r = rb * rowsPerTask; r < r1; r += MR) {
-    packA(sa, aB, M, K, transA, r);
-    const h = min32(MR, M - r);
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min32(KC, K - k0);
+    const first = k0 == 0, last = k0 + kc >= K;
+    for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * kc), aB, M, K, transA, r0 + i * MR, k0, kc);
     for (let p = p0; p < p1; p++) {
       const c0 = p * NR;
-      micro6x8(sa, pB + (<usize>p * <usize>K * NR << 2), K, at(oB, r * N + c0), N, h, min32(NR, N - c0), alpha, bias, c0, accumulate, tmp);
-    }
-  }
-}
-
-/**
- * Small M (M < 4): task → (bt, strip of 8 columns). No packing.
- */
-export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bias: usize,
-  M: i32, N: i32, K: i32, transA: i32, transB: i32, bStride: i32, alpha: f32, accumulate: i32, scratch: usize): void {
-  const strips = (N + NR - 1) / NR;
-  const bt = task / strips;
-  const s = task - bt * strips;
-  const c0 = s * NR;
-  const w = min32(NR, N - c0);
-  const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
-  const bB = b + (<usize>bt * <usize>bStride << 2);
-  const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
-  const tmp = scratch + (<usize>tid * 16 << 2);
-  for (let r = 0; r < M; r++) {
-    let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
-    if (!transB && w == NR) {
-      for (let k = 0; k < K; k++) {
-        const av = f32x4.splat(load<f32>(at(aB, transA ? k * M + r : r * K + k)));
-        const row = at(bB, k * N + c0);
-        acc0 = f32x4.add(acc0, f32x4.mul(av, v128.load(row)));
-        acc1 = f32x4.add(acc1, f32x4.mul(av, v128.load(row, 16)));
+      const w = min32(NR, N - c0);
+      const pb = pB + ((<usize>p * <usize>K + <usize>k0) * NR << 2);
+      for (let i = 0; i < nMicro; i++) {
+        const r = r0 + i * MR;
+        micro5x8(at(sa, i * MR * kc), pb, kc, at(tiles, (i * panelsPerTask + (p - p0)) * MR * NR), first, last,
+          at(oB, r * N + c0), N, min32(MR, M - r), w, alpha, bias, c0, accumulate, tmp);
       }
-    } else {
-      // one output at a time: a dot product along K (SIMD when both rows are contiguous)
-      for (let c = 0; c < NR; c++) {
-        let sum: f32 = 0;
-        if (c < w && transB && !transA) {
-          sum = dot(at(aB, r * K), at(bB, (c0 + c) * K), K);
-        } else if (c < w) {
-          for (let k = 0; k < K; k++) {
-            const av = load<f32>(at(aB, transA ? k * M + r : r * K + k));
-            const bv = load<f32>(at(bB, transB ? (c0 + c) * K + k : k * N + c0 + c));
-            sum += av * bv;
-          }
-        }
-        store<f32>(at(tmp, c), sum);
-      }
-      acc0 = v128.load(tmp);
-      acc1 = v128.load(tmp, 16);
     }
-    epilogueRow(at(oB, r * N + c0), acc0, acc1, w, alpha, bias, c0, accumulate, tmp);
   }
 }

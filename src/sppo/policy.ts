@@ -48,6 +48,8 @@ export class Policy {
     const sampler = this.sampler;
     const out: number[][][] = prompts.map(() => new Array(o.k));
     const stops = (o.stop ?? []).filter((s) => s.length > 0);
+    const c = o.sample;
+    const penalised = (c.repetitionPenalty ?? 1) !== 1 || (c.frequencyPenalty ?? 0) !== 0 || (c.presencePenalty ?? 0) !== 0;
     for (let i = 0; i < rows.length; i += maxBatch) {
       const chunk = rows.slice(i, i + maxBatch);
       const rngs = chunk.map((r) => r.rng);
@@ -56,7 +58,8 @@ export class Policy {
         eos: this.text.eos,
         signal: o.signal,
         onStep: () => o.onStep?.(),
-        picker: { pick: (logits, B) => sampler.sample(logits.subarray(0, B * V), o.sample, rngs).tokens.slice(0, B) },
+        // penalties (repetition, frequency, presence) count the prompt and the tokens so far, as HF does
+        picker: { pick: (logits, B, _V, history) => sampler.sample(logits.subarray(0, B * V), o.sample, rngs, penalised ? history : undefined).tokens.slice(0, B) },
         stop: stops.length ? (_row, toks) => {
           const text = this.text.decode(toks);
           return stops.some((s) => text.includes(s));

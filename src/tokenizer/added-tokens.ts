@@ -87,6 +87,11 @@ export class AddedVocabulary {
     this.norm = new LiteralSet(tokens.filter((t) => t.normalized && normalizer).map((t) => ({ content: normalizer!(t.content), token: t })));
   }
 
+  /** Whether encoding must look for added tokens (false: none could match). */
+  needsScan(special: boolean): boolean {
+    return special ? this.raw.re !== null || this.norm.re !== null : this.raw.hasNonSpecial || this.norm.hasNonSpecial;
+  }
+
   /** Cuts added tokens out of text and normalizes the rest; returns segments in order. */
   segments(text: string, special: boolean): Segment[] {
     const out: Segment[] = [];

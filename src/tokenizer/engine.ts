@@ -181,9 +181,24 @@ export class BpeEngine {
   encode(text: string, scan: ScanMode): Int32Array {
     const x = this.x;
     const p = x.inputReserve(text.length * 3);
-    const { written } = encoder.encodeInto(text, this.mem().subarray(p, p + text.length * 3));
-    const n = x.encode(written, scan.mode, scan.maxDigits);
+    const n = x.encode(this.writeUtf8(text, p), scan.mode, scan.maxDigits);
     return this.i32(x.outputPtr(), n);
+  }
+
+  /** Writes text as UTF-8 at p (room for 3 bytes per UTF-16 unit); returns the byte count. */
+  private writeUtf8(text: string, p: number): number {
+    const mem = this.mem();
+    if (text.length <= 64) {
+      // short strings: a plain loop beats encodeInto's call overhead while they are ASCII
+      let i = 0;
+      for (; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c >= 0x80) break;
+        mem[p + i] = c;
+      }
+      if (i === text.length) return i;
+    }
+    return encoder.encodeInto(text, mem.subarray(p, p + text.length * 3)).written;
   }
 
   /** Encodes pieces in order, each split by the scanner `scan` on its own. */

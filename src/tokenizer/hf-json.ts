@@ -53,11 +53,11 @@ class ByteTable {
 }
 
 /** Parses tokenizer.json (text or parsed JSON) and tokenizer_config.json into a spec. */
-export function hfSpec(json: string | Json, config: string | Json | null = null, opts: HfLoadOptions = {}): TokenizerSpec {
+export function hfSpec(json: string | object, config: string | object | null = null, opts: HfLoadOptions = {}): TokenizerSpec {
   const file = opts.file ?? 'tokenizer.json';
   const configFile = opts.configFile ?? 'tokenizer_config.json';
-  const rootValue = typeof json === 'string' ? parseJsonFile(json, file) : json;
-  const configValue = typeof config === 'string' ? parseJsonFile(config, configFile) : config;
+  const rootValue = typeof json === 'string' ? parseJsonFile(json, file) : (json as Json);
+  const configValue = typeof config === 'string' ? parseJsonFile(config, configFile) : (config as Json | null);
   const root = new Field(file, '', rootValue);
   root.object();
   const cfg = new Field(configFile, '', configValue ?? {});
@@ -237,12 +237,12 @@ export function hfSpec(json: string | Json, config: string | Json | null = null,
 }
 
 /** A Tokenizer from tokenizer.json (+ tokenizer_config.json) contents. */
-export async function tokenizerFromJSON(json: string | Json, config: string | Json | null = null, opts: HfLoadOptions = {}): Promise<Tokenizer> {
+export async function tokenizerFromJSON(json: string | object, config: string | object | null = null, opts: HfLoadOptions = {}): Promise<Tokenizer> {
   return Tokenizer.create(hfSpec(json, config, opts));
 }
 
 /** Synchronous variant (Node, Deno, workers). */
-export function tokenizerFromJSONSync(json: string | Json, config: string | Json | null = null, opts: HfLoadOptions = {}): Tokenizer {
+export function tokenizerFromJSONSync(json: string | object, config: string | object | null = null, opts: HfLoadOptions = {}): Tokenizer {
   return Tokenizer.createSync(hfSpec(json, config, opts));
 }
 

@@ -51,6 +51,7 @@ export interface TokenizerSpec {
 }
 
 const lossy = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+const EMPTY = new Int32Array(0);
 
 export class Tokenizer {
   readonly source: string;
@@ -92,12 +93,20 @@ export class Tokenizer {
     const addSpecial = opts.addSpecial ?? false;
     const prefix = addSpecial ? wrap.prefix : [];
     const suffix = addSpecial ? wrap.suffix : [];
-    if (!this.added && pre.stages.length === 0 && prefix.length === 0 && suffix.length === 0) {
+    const scanAdded = this.added !== null && this.added.needsScan(special);
+    if (!scanAdded && pre.stages.length === 0) {
+      // the common case: one wasm call
       const s = normalizer ? normalizer(text) : text;
-      return s.length ? this.engine.encode(s, pre.scan).slice() : new Int32Array(0);
+      const ids = s.length ? this.engine.encode(s, pre.scan) : EMPTY;
+      if (prefix.length === 0 && suffix.length === 0) return ids.slice();
+      const out = new Int32Array(prefix.length + ids.length + suffix.length);
+      out.set(prefix);
+      out.set(ids, prefix.length);
+      out.set(suffix, prefix.length + ids.length);
+      return out;
     }
     const parts: (Int32Array | number)[] = [...prefix];
-    const segments = this.added ? this.added.segments(text, special) : [{ text: normalizer ? normalizer(text) : text, first: true }];
+    const segments = scanAdded ? this.added!.segments(text, special) : [{ text: normalizer ? normalizer(text) : text, first: true }];
     let total = prefix.length + suffix.length;
     for (const seg of segments) {
       if (typeof seg === 'number') { parts.push(seg); total++; continue; }

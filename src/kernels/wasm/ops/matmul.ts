@@ -1,6 +1,6 @@
 // matmul (assembly/kernels/matmul.ts): out (M,N) = alpha·op(a)@op(b) (+ bias) (+ out).
 // M ≥ SMALL_M: pack B into 8-column panels (one task per PANELS_PER_TASK panels per batch
-// entry), then compute tasks over (batch, row block, column block) with the 6×8 micro-kernel.
+// entry), then compute tasks over (batch, row block, column block) with the 5×8 micro-kernel.
 // M < SMALL_M: mm_small, no packing. Block sizes only change which task computes an output,
 // never how: results are the same for any thread count.
 import { expectDtype, type MatmulOptions, type Tensor } from '../../backend.js';
@@ -32,17 +32,17 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   const groups = Math.ceil(nPanels / PPT);
   const packed = be.scratch(bBatches * nPanels * K * NR * 4, 3);
   be.run('mm_pack_b', bBatches * groups, K * N * bBatches, [packed, pB, K, N, transB, bStride, groups]);
-  // 2. compute: about 4 tasks per thread, row blocks a multiple of MR
+  // 2. compute. Row blocks of ≤ 60 rows (their packed K-slice stays in L2) and column blocks
+  //    of ≤ 128 columns; then split further until there are about 4 tasks per thread (dynamic
+  //    scheduling balances the rest).
   const threads = be.threads;
-  const target = Math.max(1, threads * 4);
-  let rowsPerTask = Math.ceil(M / MR) * MR;
-  let panelsPerTask = nPanels;
+  const target = threads > 1 ? threads * 4 : 1;
+  let rowsPerTask = Math.min(Math.ceil(M / MR), 12) * MR;
+  let panelsPerTask = Math.min(nPanels, 16);
   const tasks = () => batch * Math.ceil(M / rowsPerTask) * Math.ceil(nPanels / panelsPerTask);
-  // split columns first down to ~256 columns (the B block stays in L2), then rows
-  while (tasks() < target && panelsPerTask * NR > 256) panelsPerTask = Math.ceil(panelsPerTask / 2);
-  while (tasks() < target && rowsPerTask > 4 * MR) rowsPerTask = Math.ceil(rowsPerTask / 2 / MR) * MR;
-  while (tasks() < target && panelsPerTask > 1) panelsPerTask = Math.ceil(panelsPerTask / 2);
-  const perThread = (MR * K + 16) * 4;
+  while (tasks() < target && panelsPerTask > 2) panelsPerTask = Math.ceil(panelsPerTask / 2);
+  while (tasks() < target && rowsPerTask > MR) rowsPerTask = Math.ceil(rowsPerTask / 2 / MR) * MR;
+  const perThread = be.exports.mm_scratch_floats(K, rowsPerTask, panelsPerTask) * 4;
   const scratch = be.scratch(threads * perThread, 2);
   be.run('mm_compute', tasks(), flops / 8, [pOut, pA, packed, pBias, M, N, K, transA, o.broadcastB ? 1 : 0, alpha, acc, rowsPerTask, panelsPerTask, scratch]);
 }
