@@ -9,11 +9,10 @@
 //      contiguous bytes per k whatever transB is. Tasks: one per (batch entry, PANELS_PER_TASK
 //      panels); output packedB (batchB, nPanels, K, 8).
 //   2. mm_compute — tasks over (batch, row block of rowsPerTask rows, column block of
-//      panelsPerTask panels). For each micro-panel of MR = 5 rows the task packs op(a)
-//      (for each k: 5 values, zero past M) into its thread's scratch, then runs the 5×8
-//      micro-kernel over the FULL K (10 f32x4 accumulators, one broadcast load of a and two
-//      loads of b per k) against each panel of its column block, and applies the epilogue
-//      r = alpha·acc (+ bias[n]) (old + r when accumulate). 5×8 measured fastest here: 6×8
+//      panelsPerTask panels). For each panel of its column block and each micro-panel of
+//      MR = 5 rows, the 5×8 micro-kernel (10 f32x4 accumulators, per k one broadcast load of
+//      each of the 5 a values — read in place, a is not packed — and two loads of b) sums
+//      over k, then the epilogue writes r = alpha·acc (+ bias[n]) (old + r when accumulate). 5×8 measured fastest here: 6×8
 //      needs 15 vector registers and V8 keeps one of x64's 16 as scratch, so it spills.
 //      K is walked in blocks of KC = 256 (the 5×KC slice of A and the KC×8 slice of a B panel
 //      stay in L1). Between blocks the accumulators are parked in a per-thread tile and
@@ -71,29 +70,6 @@ export function mm_pack_b(task: i32, tid: i32, packed: usize, b: usize, K: i32, 
   }
 }
 
-/** pack MR rows (r0 ..) of op(a), k in [k0, k0+kc), for one batch entry:
- *  dst[(k−k0)·MR + r] = op(a)[r0 + r, k], zero for rows past M */
-function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32, k0: i32, kc: i32): void {
-  const h = min32(MR, M - r0);
-  if (!transA) {
-    for (let r = 0; r < MR; r++) {
-      if (r < h) {
-        const row = at(a, (r0 + r) * K + k0);
-        for (let k = 0; k < kc; k++) store<f32>(at(dst, k * MR + r), load<f32>(at(row, k)));
-      } else {
-        for (let k = 0; k < kc; k++) store<f32>(at(dst, k * MR + r), 0);
-      }
-    }
-  } else {
-    // a is (K,M): row k holds op(a)[., k] contiguously
-    for (let k = 0; k < kc; k++) {
-      const src = at(a, (k0 + k) * M + r0);
-      const d = at(dst, k * MR);
-      for (let r = 0; r < MR; r++) store<f32>(at(d, r), r < h ? load<f32>(at(src, r)) : 0);
-    }
-  }
-}
-
 // @ts-ignore: decorator
 @inline function epilogueRow(o: usize, acc0: v128, acc1: v128, w: i32, alpha: f32, bias: usize, c0: i32, accumulate: i32, tmp: usize): void {
   let r0 = acc0, r1 = acc1;
@@ -116,11 +92,13 @@ function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32, k0: i
 }
 
 /**
- * 5×8 micro-kernel over kc values of k. Accumulators start at zero (first) or from the parked
- * tile `park` (40 floats); at the end they are parked again, or (last) go through the epilogue
- * for the h ≤ 5 valid rows and w ≤ 8 columns.
+ * 5×8 micro-kernel over kc values of k. op(a)[r, k] is read in place at pa + r·rs + k·ks
+ * (bytes): rs = 4K, ks = 4 for a (M,K); rs = 4, ks = 4M for transA. Rows past the h valid
+ * ones re-read the last valid row (their sums are never stored). Accumulators start at zero
+ * (first) or from the parked tile `park` (40 floats); at the end they are parked again, or
+ * (last) go through the epilogue for the h ≤ 5 valid rows and w ≤ 8 columns.
  */
-function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool, last: bool,
+function micro5x8(pa: usize, rs: usize, ks: usize, pb: usize, kc: i32, park: usize, first: bool, last: bool,
   out: usize, N: i32, h: i32, w: i32, alpha: f32, bias: usize, c0: i32, accumulate: i32, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
@@ -134,19 +112,25 @@ function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool, last:
     c30 = v128.load(park, 96); c31 = v128.load(park, 112);
     c40 = v128.load(park, 128); c41 = v128.load(park, 144);
   }
+  const hm = <usize>(h - 1);
+  let p0 = pa;
+  let p1 = pa + rs * (hm < 1 ? hm : 1);
+  let p2 = pa + rs * (hm < 2 ? hm : 2);
+  let p3 = pa + rs * (hm < 3 ? hm : 3);
+  let p4 = pa + rs * (hm < 4 ? hm : 4);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(pa);
+    let a = v128.load32_splat(p0);
     c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 4);
+    a = v128.load32_splat(p1);
     c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 8);
+    a = v128.load32_splat(p2);
     c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 12);
+    a = v128.load32_splat(p3);
     c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    a = v128.load32_splat(pa, 16);
+    a = v128.load32_splat(p4);
     c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
-    pa += MR << 2;
+    p0 += ks; p1 += ks; p2 += ks; p3 += ks; p4 += ks;
     pb += NR << 2;
   }
   if (!last) {
@@ -167,16 +151,15 @@ function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool, last:
 
 /** floats of per-thread scratch mm_compute needs */
 export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32): i32 {
-  const kc = min32(K, KC);
-  return rowsPerTask * kc + rowsPerTask * panelsPerTask * NR + 16;
+  return rowsPerTask * panelsPerTask * NR + 16;
 }
 
 /**
  * Compute tasks. task → (bt, row block, column block) with rowBlocks = ceil(M / rowsPerTask)
  * (rowsPerTask a multiple of MR) and colBlocks = ceil(nPanels / panelsPerTask).
- * Per K block: pack the row block's slice of op(a) (micro-panels of MR×kc), then for each
- * panel, for each micro-panel, run the micro-kernel (the B slice stays in L1 across rows).
- * Scratch per thread (mm_scratch_floats): packed A block | parked accumulators | 16 staging.
+ * Per K block: for each panel (its KC×8 slice stays in L1), for each micro-panel of MR rows,
+ * run the micro-kernel reading op(a) in place (the row block's K slice stays in L2).
+ * Scratch per thread (mm_scratch_floats): parked accumulators | 16 floats of staging.
  */
 export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: usize, bias: usize,
   M: i32, N: i32, K: i32, transA: i32, bPacked1: i32, alpha: f32, accumulate: i32,
@@ -188,27 +171,27 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
   const bt = task / perBatch;
   const rem = task - bt * perBatch;
   const rb = rem / colBlocks, cb = rem - rb * colBlocks;
-  const kc0 = min32(K, KC);
-  const sa = scratch + (<usize>tid * <usize>mm_scratch_floats(K, rowsPerTask, panelsPerTask) << 2);
-  const tiles = at(sa, rowsPerTask * kc0);
+  const tiles = scratch + (<usize>tid * <usize>mm_scratch_floats(K, rowsPerTask, panelsPerTask) << 2);
   const tmp = at(tiles, rowsPerTask * panelsPerTask * NR);
   const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
   const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
   const pB = packed + ((bPacked1 ? 0 : <usize>bt) * <usize>nPanels * <usize>K * NR << 2);
+  // op(a)[r, k] at aB + r·rs + k·ks
+  const rs: usize = transA ? 4 : <usize>K << 2;
+  const ks: usize = transA ? <usize>M << 2 : 4;
   const r0 = rb * rowsPerTask, r1 = min32(M, r0 + rowsPerTask);
   const nMicro = (r1 - r0 + MR - 1) / MR;
   const p0 = cb * panelsPerTask, p1 = min32(nPanels, p0 + panelsPerTask);
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min32(KC, K - k0);
     const first = k0 == 0, last = k0 + kc >= K;
-    for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * kc), aB, M, K, transA, r0 + i * MR, k0, kc);
     for (let p = p0; p < p1; p++) {
       const c0 = p * NR;
       const w = min32(NR, N - c0);
       const pb = pB + ((<usize>p * <usize>K + <usize>k0) * NR << 2);
       for (let i = 0; i < nMicro; i++) {
         const r = r0 + i * MR;
-        micro5x8(at(sa, i * MR * kc), pb, kc, at(tiles, (i * panelsPerTask + (p - p0)) * MR * NR), first, last,
+        micro5x8(aB + <usize>r * rs + <usize>k0 * ks, rs, ks, pb, kc, at(tiles, (i * panelsPerTask + (p - p0)) * MR * NR), first, last,
           at(oB, r * N + c0), N, min32(MR, M - r), w, alpha, bias, c0, accumulate, tmp);
       }
     }

@@ -127,6 +127,18 @@ export class Transformer {
    * (0 where target = -1). Activations stay saved for backward().
    */
   forward(batch: Batch): { logp: Tensor; logits: Tensor } {
+    this.forwardHidden(batch);
+    const ws = this.ws!, a = this.arch, be = this.be;
+    linearForward(be, ws.logits, ws.lnf, this.lmHead(), undefined, batch.B * batch.T, a.hidden, a.vocab);
+    be.tokenLogprobs(ws.logp, ws.lseOut, ws.logits, ws.targets);
+    return { logp: ws.logp, logits: ws.logits };
+  }
+
+  /**
+   * The trunk only: the final normed hidden states (N, C) — what a score head (reward model,
+   * pairwise judge) reads. Activations stay saved for backwardHidden().
+   */
+  forwardHidden(batch: Batch): Tensor {
     const a = this.arch, be = this.be;
     const { B, T } = batch;
     const N = B * T, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
@@ -194,9 +206,7 @@ export class Transformer {
     const last = ws.res[a.layers];
     if (gpt2) be.layernorm(ws.lnf, ws.meanf!, ws.rstdf, last, this.p('norm.w'), this.p('norm.b'), a.normEps);
     else be.rmsnorm(ws.lnf, ws.rstdf, last, this.p('norm.w'), a.normEps);
-    linearForward(be, ws.logits, ws.lnf, this.lmHead(), undefined, N, C, a.vocab);
-    be.tokenLogprobs(ws.logp, ws.lseOut, ws.logits, ws.targets);
-    return { logp: ws.logp, logits: ws.logits };
+    return ws.lnf;
   }
 
   /**
@@ -208,11 +218,27 @@ export class Transformer {
     if (!this.grads) throw new Error('model: call zeroGrad() before backward()');
     const a = this.arch, be = this.be, ws = this.ws;
     const { B, T } = this.last;
-    const N = B * T, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate, V = a.vocab;
-    const gpt2 = a.family === 'gpt2';
+    const N = B * T, C = a.hidden, V = a.vocab;
     be.tokenLogprobsBackward(ws.dlogits, ws.logits, ws.targets, ws.lseOut, dlogp);
     const headGrad = a.tied ? this.gr('embed') : this.gr('lm_head.w');
     linearBackward(be, ws.dln, headGrad, null, ws.dlogits, ws.lnf, this.lmHead(), N, C, V);
+    this.trunkBackward();
+  }
+
+  /** Backward from d(final hidden) (N, C), e.g. a score head's gradient; accumulates into grads. */
+  backwardHidden(dhidden: Tensor): void {
+    if (!this.ws || !this.last) throw new Error('model: backwardHidden() needs a forwardHidden() first');
+    if (!this.grads) throw new Error('model: call zeroGrad() before backwardHidden()');
+    this.be.copy(this.ws.dln, dhidden);
+    this.trunkBackward();
+  }
+
+  /** from ws.dln = d(final norm output) down to the embeddings */
+  private trunkBackward(): void {
+    const a = this.arch, be = this.be, ws = this.ws!;
+    const { B, T } = this.last!;
+    const N = B * T, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
+    const gpt2 = a.family === 'gpt2';
     const last = ws.res[a.layers];
     if (gpt2) be.layernormBackward(ws.dres, this.gr('norm.w')!, this.gr('norm.b')!, ws.dln, last, this.p('norm.w'), ws.meanf!, ws.rstdf);
     else be.rmsnormBackward(ws.dres, this.gr('norm.w')!, ws.dln, last, this.p('norm.w'), ws.rstdf);

