@@ -16,10 +16,12 @@ const WG: u32 = 256u;
 
 struct Params {
   n: u32, lr: f32, wd: f32, max_norm: f32,
-  // adamw: beta1, beta2, eps, step_size = lr/(1−β1ᵗ), bc2_sqrt = sqrt(1−β2ᵗ), decay = 1 − lr·wd
-  // rmsprop: a = alpha, c = eps, d = momentum
+  // adamw: a = β1, b = β2, c = eps, d = step_size = lr/(1−β1ᵗ), e = sqrt(1−β2ᵗ),
+  //        f = decay = 1 − lr·wd, g = 1 − β1, h = 1 − β2
+  // rmsprop: a = α, b = 1 − α, c = eps, d = momentum
   // sgd: a = momentum, b = 1 − dampening, c = 1 on the first step, d = 1 for nesterov
-  a: f32, b: f32, c: f32, d: f32, e: f32, f: f32,
+  // 1 − β and 1 − α come from the host in float64: from an f32 β2 = 0.999 it would be off by 1e-5
+  a: f32, b: f32, c: f32, d: f32, e: f32, f: f32, g: f32, h: f32,
 }
 @group(0) @binding(0) var<uniform> P: Params;
 
@@ -43,8 +45,8 @@ fn clip_scale(norm_sq: f32) -> f32 {
 fn adamw_step(i: u32, scale: f32) {
   let g = grad[i] * scale;
   let p = param[i] * P.f;
-  let m = P.a * s1[i] + (1.0 - P.a) * g;
-  let v = P.b * s2[i] + (1.0 - P.b) * (g * g);
+  let m = P.a * s1[i] + P.g * g;
+  let v = P.b * s2[i] + P.h * (g * g);
   s1[i] = m;
   s2[i] = v;
   param[i] = p - P.d * (m / (sqrt(v) / P.e + P.c));
@@ -64,7 +66,7 @@ fn adamw_step(i: u32, scale: f32) {
 fn rmsprop_dir(i: u32, scale: f32) -> f32 {
   var g = grad[i] * scale;
   if (P.wd != 0.0) { g = g + P.wd * param[i]; }
-  let v = P.a * s1[i] + (1.0 - P.a) * (g * g);
+  let v = P.a * s1[i] + P.b * (g * g);
   s1[i] = v;
   return g / (sqrt(v) + P.c);
 }

@@ -141,12 +141,12 @@ function micro5x8(pa: usize, rs: usize, ks: usize, pb: usize, kc: i32, park: usi
     v128.store(park, c40, 128); v128.store(park, c41, 144);
     return;
   }
-  const rs = <usize>N << 2;
+  const os = <usize>N << 2;
   epilogueRow(out, c00, c01, w, alpha, bias, c0, accumulate, tmp);
-  if (h > 1) epilogueRow(out + rs, c10, c11, w, alpha, bias, c0, accumulate, tmp);
-  if (h > 2) epilogueRow(out + 2 * rs, c20, c21, w, alpha, bias, c0, accumulate, tmp);
-  if (h > 3) epilogueRow(out + 3 * rs, c30, c31, w, alpha, bias, c0, accumulate, tmp);
-  if (h > 4) epilogueRow(out + 4 * rs, c40, c41, w, alpha, bias, c0, accumulate, tmp);
+  if (h > 1) epilogueRow(out + os, c10, c11, w, alpha, bias, c0, accumulate, tmp);
+  if (h > 2) epilogueRow(out + 2 * os, c20, c21, w, alpha, bias, c0, accumulate, tmp);
+  if (h > 3) epilogueRow(out + 3 * os, c30, c31, w, alpha, bias, c0, accumulate, tmp);
+  if (h > 4) epilogueRow(out + 4 * os, c40, c41, w, alpha, bias, c0, accumulate, tmp);
 }
 
 /** floats of per-thread scratch mm_compute needs */

@@ -36,6 +36,10 @@ export function register(program: Command): void {
     .option('--chat', 'apply the chat template to prompts')
     .option('--seed <n>', 'seed of initialisation and shuffling', '0')
     .option('--dtype <d>', 'weights on disk: F32 | F16', 'F32')
+    .option('--lora-rank <r>', 'train LoRA adapters of this rank instead of all weights (0 = off)', '0')
+    .option('--lora-alpha <a>', 'LoRA α', '16')
+    .option('--lora-targets <list>', 'comma-separated projections (q,k,v,o,gate,up,down | fc,proj)', 'q,v')
+    .option('--lora-save <how>', 'merge | separate (PEFT adapter beside the base weights)', 'merge')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
     .action(async (o: Record<string, any>) => {
       if (!o.model === !o.init) throw new Error('sppo sft: give --model DIR (fine-tune) or --init CONFIG.json (fresh model), not both');
@@ -54,6 +58,8 @@ export function register(program: Command): void {
         tokDir = path.dirname(o.tokenizer);
         process.stderr.write(`sppo sft: fresh ${arch.family} model, ${paramCount(arch).toLocaleString()} parameters\n`);
       }
+      const loraRank = int(o.loraRank, '--lora-rank');
+      if (loraRank > 0) model.enableLoRA({ rank: loraRank, alpha: num(o.loraAlpha, '--lora-alpha'), targets: String(o.loraTargets).split(',').map((x) => x.trim()).filter(Boolean), seed: int(o.seed, '--seed') });
       const rows = readJSONL(o.data);
       const tok = fs.existsSync(path.join(tokDir, 'tokenizer.json')) || fs.existsSync(path.join(tokDir, 'tokenizer.bin')) ? loadTokenizerSync(o.tokenizer ?? tokDir) : null;
       const codec = tok ? makeTextCodec(tok, { chat: !!o.chat, eos: config.eosTokenIds }) : null;
@@ -82,7 +88,7 @@ export function register(program: Command): void {
         },
       });
       bar.stop();
-      await saveModel(model, config, o.out, { copyFrom: tokDir, dtype: o.dtype === 'F16' ? 'F16' : 'F32' });
+      await saveModel(model, config, o.out, { copyFrom: tokDir, dtype: o.dtype === 'F16' ? 'F16' : 'F32', adapters: o.loraSave === 'separate' ? 'separate' : 'merge' });
       process.stderr.write(`sppo sft: wrote ${o.out}\n`);
       process.exit(0);
     });

@@ -99,6 +99,9 @@ export class KVDecoder {
     for (let i = 0; i < N; i++) if (ids[i] < 0 || ids[i] >= a.vocab) throw new Error(`generate: token id ${ids[i]} is outside the vocabulary (0..${a.vocab - 1})`);
     const s = this.scratch(Tq);
     const gpt2 = a.family === 'gpt2';
+    // LoRA scratch x·Aᵀ (N, r), made on first use
+    let xaT: Tensor | null = null;
+    const xa = () => { if (!xaT) { const r = [...m.lora.values()][0].rank; xaT = be.tensor([N, r]); } return xaT; };
     be.write(s.ids, ids); be.write(s.pos, pos); be.write(this.maskT, this.mask);
     const start = this.slot;
     be.embedding(s.x, m.p('embed'), s.ids);
@@ -109,33 +112,33 @@ export class KVDecoder {
       else be.rmsnorm(s.h, s.stat1, s.x, m.p(l + 'ln1.w'), a.normEps);
       const bias = (n: string) => m.op(l + n);
       if (gpt2) {
-        linearForward(be, s.q, s.h, m.p(l + 'q.w'), bias('q.b'), N, C, H * D);
-        linearForward(be, s.k, s.h, m.p(l + 'k.w'), bias('k.b'), N, C, KH * D);
+        m.project(l + 'q', s.q, s.h, N, C, H * D, xa);
+        m.project(l + 'k', s.k, s.h, N, C, KH * D, xa);
       } else {
-        linearForward(be, s.qpre, s.h, m.p(l + 'q.w'), bias('q.b'), N, C, H * D);
-        linearForward(be, s.kpre, s.h, m.p(l + 'k.w'), bias('k.b'), N, C, KH * D);
+        m.project(l + 'q', s.qpre, s.h, N, C, H * D, xa);
+        m.project(l + 'k', s.kpre, s.h, N, C, KH * D, xa);
         const ro = (heads: number) => ({ batch: B, seq: Tq, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const });
         be.rope(s.q, s.qpre, s.pos, ro(H));
         be.rope(s.k, s.kpre, s.pos, ro(KH));
       }
-      linearForward(be, s.v, s.h, m.p(l + 'v.w'), bias('v.b'), N, C, KH * D);
+      m.project(l + 'v', s.v, s.h, N, C, KH * D, xa);
       const kvo = { batch: B, queries: Tq, slots: S, start, rowSize: KH * D };
       be.kvWrite(this.kc[i], s.k, kvo);
       be.kvWrite(this.vc[i], s.v, kvo);
       be.attentionCached(s.att, s.q, this.kc[i], this.vc[i], { batch: B, queries: Tq, slots: S, start, heads: H, kvHeads: KH, headDim: D, keyMask: this.maskT });
-      linearForward(be, s.o, s.att, m.p(l + 'o.w'), m.op(l + 'o.b'), N, H * D, C);
+      m.project(l + 'o', s.o, s.att, N, H * D, C, xa);
       be.axpy(s.x, s.o, 1);
       if (gpt2) {
         be.layernorm(s.h, s.stat1, s.stat2, s.x, m.p(l + 'ln2.w'), m.p(l + 'ln2.b'), a.normEps);
-        linearForward(be, s.g, s.h, m.p(l + 'fc.w'), m.p(l + 'fc.b'), N, C, I);
+        m.project(l + 'fc', s.g, s.h, N, C, I, xa);
         be.gelu(s.act, s.g);
-        linearForward(be, s.o, s.act, m.p(l + 'proj.w'), m.p(l + 'proj.b'), N, I, C);
+        m.project(l + 'proj', s.o, s.act, N, I, C, xa);
       } else {
         be.rmsnorm(s.h, s.stat1, s.x, m.p(l + 'ln2.w'), a.normEps);
-        linearForward(be, s.g, s.h, m.p(l + 'gate.w'), m.op(l + 'gate.b'), N, C, I);
-        linearForward(be, s.u, s.h, m.p(l + 'up.w'), m.op(l + 'up.b'), N, C, I);
+        m.project(l + 'gate', s.g, s.h, N, C, I, xa);
+        m.project(l + 'up', s.u, s.h, N, C, I, xa);
         be.swiglu(s.act, s.g, s.u);
-        linearForward(be, s.o, s.act, m.p(l + 'down.w'), m.op(l + 'down.b'), N, I, C);
+        m.project(l + 'down', s.o, s.act, N, I, C, xa);
       }
       be.axpy(s.x, s.o, 1);
     }
@@ -150,6 +153,7 @@ export class KVDecoder {
     else be.rmsnorm(hB, s1, this.lastHidden, m.p('norm.w'), a.normEps);
     linearForward(be, this.logits, hB, a.tied ? m.p('embed') : m.p('lm_head.w'), undefined, B, C, a.vocab);
     const out = (await be.read(this.logits)) as Float32Array;
+    if (xaT) be.dispose(xaT);
     if (Tq !== 1) { be.dispose(hB); be.dispose(s1); be.dispose(s2); }
     this.slot = start + Tq;
     return out;

@@ -105,13 +105,137 @@ export class Transformer {
   op(name: string): Tensor | undefined { return this.params.get(name); }
   private lmHead(): Tensor { return this.arch.tied ? this.p('embed') : this.p('lm_head.w'); }
 
-  /** Allocate (once) and zero the parameter gradients. */
+  /** which parameters train (all by default; only the adapters once LoRA is enabled) */
+  trainable: (name: string) => boolean = () => true;
+  /** LoRA adapters by linear name (e.g. 'l0.q'): A (r, in), B (out, r), scale α/r */
+  readonly lora = new Map<string, { a: Tensor; b: Tensor; rank: number; scale: number }>();
+  /** per-linear saved x·Aᵀ (N, r) for the adapters' backward, per workspace shape */
+  private loraActs = new Map<string, Tensor>();
+  private loraShape = '';
+  private dxa: Tensor | null = null;
+  /** stand-ins for the gradients of frozen norm weights (computed, then ignored) */
+  private scratchGrads = new Map<number, Tensor>();
+
+  /** the parameters that train (what an optimizer should update) */
+  trainableParams(): Map<string, Tensor> {
+    return new Map([...this.params].filter(([n]) => this.trainable(n)));
+  }
+
+  /** Allocate (once) and zero the gradients of the trainable parameters. */
   zeroGrad(): void {
     if (!this.grads) {
       this.grads = new Map();
-      for (const [name, p] of this.params) this.grads.set(name, this.be.tensor(p.shape, 'f32', 'grad.' + name));
+      for (const [name, p] of this.params) if (this.trainable(name)) this.grads.set(name, this.be.tensor(p.shape, 'f32', 'grad.' + name));
     }
     for (const g of this.grads.values()) this.be.fill(g, 0);
+  }
+
+  /** the gradient of a norm weight, or a scratch tensor when it is frozen */
+  private grs(name: string): Tensor {
+    const g = this.gr(name);
+    if (g) return g;
+    const n = this.p(name).size;
+    let t = this.scratchGrads.get(n);
+    if (!t) { t = this.be.tensor([n], 'f32', 'frozen-grad'); this.scratchGrads.set(n, t); }
+    return t;
+  }
+
+  /**
+   * Add LoRA adapters (Hu et al. 2021) to the named projections of every layer: W x + (α/r)·B A x,
+   * A ~ N(0, 1/r)·…, B = 0 (so the model starts unchanged). From then on only the adapters train.
+   * targets: any of q, k, v, o, gate, up, down (llama) or q, k, v, o, fc, proj (gpt2).
+   */
+  enableLoRA(o: { rank: number; alpha: number; targets: string[]; seed?: number }): void {
+    if (this.grads) throw new Error('model: enable LoRA before the first zeroGrad()');
+    if (!Number.isInteger(o.rank) || o.rank < 1) throw new Error(`LoRA: rank must be a positive integer, got ${o.rank}`);
+    const valid = this.arch.family === 'gpt2' ? ['q', 'k', 'v', 'o', 'fc', 'proj'] : ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
+    for (const t of o.targets) if (!valid.includes(t)) throw new Error(`LoRA: unknown target "${t}": use ${valid.join(', ')}`);
+    let seed = (o.seed ?? 0) * 2654435761 >>> 0 || 1;
+    const rnd = () => { seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; return seed / 4294967296 - 0.5; };
+    for (let i = 0; i < this.arch.layers; i++) {
+      for (const t of o.targets) {
+        const name = `l${i}.${t}`;
+        const w = this.p(name + '.w');
+        const [out, inF] = w.shape;
+        // PEFT's default: A kaiming-uniform(a=√5) → U(±1/√in); B zeros
+        const bound = 1 / Math.sqrt(inF);
+        const aData = Float32Array.from({ length: o.rank * inF }, () => 2 * bound * rnd());
+        const a = this.be.fromArray(aData, [o.rank, inF], 'f32', name + '.lora_a');
+        const b = this.be.tensor([out, o.rank], 'f32', name + '.lora_b');
+        this.be.fill(b, 0);
+        this.params.set(name + '.lora_a', a);
+        this.params.set(name + '.lora_b', b);
+        this.lora.set(name, { a, b, rank: o.rank, scale: o.alpha / o.rank });
+      }
+    }
+    this.trainable = (n) => n.endsWith('.lora_a') || n.endsWith('.lora_b');
+  }
+
+  /** Host copies of the weights with the adapters folded in (W + (α/r)·B A), without adapter tensors. */
+  async mergedParams(): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    for (const [n, t] of this.params) if (!n.includes('.lora_')) out.set(n, (await this.be.read(t)) as Float32Array);
+    for (const [name, l] of this.lora) {
+      const w = out.get(name + '.w')!;
+      const A = (await this.be.read(l.a)) as Float32Array, B = (await this.be.read(l.b)) as Float32Array;
+      const [outF, inF] = this.p(name + '.w').shape;
+      const merged = w.slice();
+      for (let o = 0; o < outF; o++) for (let r = 0; r < l.rank; r++) {
+        const bv = B[o * l.rank + r] * l.scale;
+        if (bv === 0) continue;
+        for (let i = 0; i < inF; i++) merged[o * inF + i] += bv * A[r * inF + i];
+      }
+      out.set(name + '.w', merged);
+    }
+    return out;
+  }
+
+  private loraAct(name: string, N: number, rank: number): Tensor {
+    const key = `${this.ws!.B}x${this.ws!.T}`;
+    if (key !== this.loraShape) {
+      for (const t of this.loraActs.values()) this.be.dispose(t);
+      this.loraActs.clear();
+      if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
+      this.loraShape = key;
+    }
+    let t = this.loraActs.get(name);
+    if (!t) { t = this.be.tensor([N, rank], 'f32', name + '.xa'); this.loraActs.set(name, t); }
+    return t;
+  }
+
+  /** y (N,out) = x Wᵀ (+ b) (+ (α/r)·(x Aᵀ) Bᵀ) for the linear `name` */
+  private linF(name: string, y: Tensor, x: Tensor, N: number, inF: number, outF: number): void {
+    linearForward(this.be, y, x, this.p(name + '.w'), this.op(name + '.b'), N, inF, outF);
+    const l = this.lora.get(name);
+    if (!l) return;
+    const xa = this.loraAct(name, N, l.rank);
+    this.be.matmul(xa, x, l.a, { m: N, n: l.rank, k: inF, transB: true });
+    this.be.matmul(y, xa, l.b, { m: N, n: outF, k: l.rank, transB: true, accumulate: true, alpha: l.scale });
+  }
+
+  /** inference projection (the KV decoder): like linF, with the caller's (N, r) scratch for x·Aᵀ */
+  project(name: string, y: Tensor, x: Tensor, N: number, inF: number, outF: number, scratch: () => Tensor): void {
+    linearForward(this.be, y, x, this.p(name + '.w'), this.op(name + '.b'), N, inF, outF);
+    const l = this.lora.get(name);
+    if (!l) return;
+    const xa = scratch();
+    this.be.matmul(xa, x, l.a, { m: N, n: l.rank, k: inF, transB: true });
+    this.be.matmul(y, xa, l.b, { m: N, n: outF, k: l.rank, transB: true, accumulate: true, alpha: l.scale });
+  }
+
+  /** backward of linF: dx written (or added), parameter gradients accumulated where trainable */
+  private linB(name: string, dx: Tensor, dy: Tensor, x: Tensor, N: number, inF: number, outF: number, accumulateDx = false): void {
+    linearBackward(this.be, dx, this.gr(name + '.w'), this.gr(name + '.b'), dy, x, this.p(name + '.w'), N, inF, outF, accumulateDx);
+    const l = this.lora.get(name);
+    if (!l) return;
+    const be = this.be, xa = this.loraActs.get(name)!;
+    if (!this.dxa || this.dxa.size !== N * l.rank) { if (this.dxa) be.dispose(this.dxa); this.dxa = be.tensor([N * l.rank], 'f32', 'lora-dxa'); }
+    const dxa = this.dxa;
+    const gB = this.gr(name + '.lora_b'), gA = this.gr(name + '.lora_a');
+    if (gB) be.matmul(gB, dy, xa, { m: outF, n: l.rank, k: N, transA: true, accumulate: true, alpha: l.scale });
+    be.matmul(dxa, dy, l.b, { m: N, n: l.rank, k: outF, alpha: l.scale });
+    if (gA) be.matmul(gA, dxa, x, { m: l.rank, n: inF, k: N, transA: true, accumulate: true });
+    be.matmul(dx, dxa, l.a, { m: N, n: inF, k: l.rank, accumulate: true });
   }
 
   private workspace(B: number, T: number): Workspace {
@@ -171,34 +295,33 @@ export class Transformer {
       // --- attention ---
       if (gpt2) be.layernorm(L.ln1, L.mean1!, L.rstd1, x, this.p(l + 'ln1.w'), this.p(l + 'ln1.b'), a.normEps);
       else be.rmsnorm(L.ln1, L.rstd1, x, this.p(l + 'ln1.w'), a.normEps);
-      const bq = a.qkvBias ? this.p(l + 'q.b') : undefined, bk = a.qkvBias ? this.p(l + 'k.b') : undefined, bv = a.qkvBias ? this.p(l + 'v.b') : undefined;
       if (gpt2) {
-        linearForward(be, L.q, L.ln1, this.p(l + 'q.w'), bq, N, C, H * D);
-        linearForward(be, L.k, L.ln1, this.p(l + 'k.w'), bk, N, C, KH * D);
+        this.linF(l + 'q', L.q, L.ln1, N, C, H * D);
+        this.linF(l + 'k', L.k, L.ln1, N, C, KH * D);
       } else {
-        linearForward(be, ws.qpre, L.ln1, this.p(l + 'q.w'), bq, N, C, H * D);
-        linearForward(be, ws.kpre, L.ln1, this.p(l + 'k.w'), bk, N, C, KH * D);
+        this.linF(l + 'q', ws.qpre, L.ln1, N, C, H * D);
+        this.linF(l + 'k', ws.kpre, L.ln1, N, C, KH * D);
         be.rope(L.q, ws.qpre, ws.positions, ropeOpts(H));
         be.rope(L.k, ws.kpre, ws.positions, ropeOpts(KH));
       }
-      linearForward(be, L.v, L.ln1, this.p(l + 'v.w'), bv, N, C, KH * D);
+      this.linF(l + 'v', L.v, L.ln1, N, C, KH * D);
       be.attention(L.att, L.lse, L.q, L.k, L.v, attnOpts);
       // out = x + att Woᵀ (+bo): projection into out, then add the residual
-      linearForward(be, out, L.att, this.p(l + 'o.w'), this.op(l + 'o.b'), N, H * D, C);
+      this.linF(l + 'o', out, L.att, N, H * D, C);
       be.axpy(out, x, 1);
       // --- MLP --- (out now holds r + attn; ln2 normalises it; the MLP adds onto it)
       if (gpt2) {
         be.layernorm(L.ln2, L.mean2!, L.rstd2, out, this.p(l + 'ln2.w'), this.p(l + 'ln2.b'), a.normEps);
-        linearForward(be, L.g, L.ln2, this.p(l + 'fc.w'), this.p(l + 'fc.b'), N, C, I);
+        this.linF(l + 'fc', L.g, L.ln2, N, C, I);
         be.gelu(L.act, L.g);
         // the MLP output goes to dtmp (scratch), then is added to the residual
-        linearForward(be, ws.dtmp, L.act, this.p(l + 'proj.w'), this.p(l + 'proj.b'), N, I, C);
+        this.linF(l + 'proj', ws.dtmp, L.act, N, I, C);
       } else {
         be.rmsnorm(L.ln2, L.rstd2, out, this.p(l + 'ln2.w'), a.normEps);
-        linearForward(be, L.g, L.ln2, this.p(l + 'gate.w'), this.op(l + 'gate.b'), N, C, I);
-        linearForward(be, L.u!, L.ln2, this.p(l + 'up.w'), this.op(l + 'up.b'), N, C, I);
+        this.linF(l + 'gate', L.g, L.ln2, N, C, I);
+        this.linF(l + 'up', L.u!, L.ln2, N, C, I);
         be.swiglu(L.act, L.g, L.u!);
-        linearForward(be, ws.dtmp, L.act, this.p(l + 'down.w'), this.op(l + 'down.b'), N, I, C);
+        this.linF(l + 'down', ws.dtmp, L.act, N, I, C);
       }
       be.copy(L.mid, out); // saved for backward: the second norm's input
       be.axpy(out, ws.dtmp, 1);
@@ -240,29 +363,29 @@ export class Transformer {
     const N = B * T, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
     const gpt2 = a.family === 'gpt2';
     const last = ws.res[a.layers];
-    if (gpt2) be.layernormBackward(ws.dres, this.gr('norm.w')!, this.gr('norm.b')!, ws.dln, last, this.p('norm.w'), ws.meanf!, ws.rstdf);
-    else be.rmsnormBackward(ws.dres, this.gr('norm.w')!, ws.dln, last, this.p('norm.w'), ws.rstdf);
+    if (gpt2) be.layernormBackward(ws.dres, this.grs('norm.w'), this.grs('norm.b'), ws.dln, last, this.p('norm.w'), ws.meanf!, ws.rstdf);
+    else be.rmsnormBackward(ws.dres, this.grs('norm.w'), ws.dln, last, this.p('norm.w'), ws.rstdf);
     const attnOpts = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D, keyMask: ws.keyMask };
     const ropeInv = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const, inverse: true });
     for (let i = a.layers - 1; i >= 0; i--) {
       const L = ws.layers[i], x = ws.res[i], mid = L.mid, l = `l${i}.`;
       // ---- MLP: out = mid + mlp(norm(mid)); dres holds d(out) ----
       if (gpt2) {
-        linearBackward(be, ws.dI1, this.gr(l + 'proj.w'), this.gr(l + 'proj.b'), ws.dres, L.act, this.p(l + 'proj.w'), N, I, C);
+        this.linB(l + 'proj', ws.dI1, ws.dres, L.act, N, I, C);
         be.geluBackward(ws.dI2, L.g, ws.dI1);
-        linearBackward(be, ws.dln, this.gr(l + 'fc.w'), this.gr(l + 'fc.b'), ws.dI2, L.ln2, this.p(l + 'fc.w'), N, C, I);
-        be.layernormBackward(ws.dtmp, this.gr(l + 'ln2.w')!, this.gr(l + 'ln2.b')!, ws.dln, mid, this.p(l + 'ln2.w'), L.mean2!, L.rstd2);
+        this.linB(l + 'fc', ws.dln, ws.dI2, L.ln2, N, C, I);
+        be.layernormBackward(ws.dtmp, this.grs(l + 'ln2.w'), this.grs(l + 'ln2.b'), ws.dln, mid, this.p(l + 'ln2.w'), L.mean2!, L.rstd2);
       } else {
         // dact → (dgate, dup)
-        linearBackward(be, ws.dI1, this.gr(l + 'down.w'), this.gr(l + 'down.b'), ws.dres, L.act, this.p(l + 'down.w'), N, I, C);
+        this.linB(l + 'down', ws.dI1, ws.dres, L.act, N, I, C);
         be.swigluBackward(ws.dI2, ws.dI3, ws.dI1, L.g, L.u!);
-        linearBackward(be, ws.dln, this.gr(l + 'gate.w'), this.gr(l + 'gate.b'), ws.dI2, L.ln2, this.p(l + 'gate.w'), N, C, I);
-        linearBackward(be, ws.dln, this.gr(l + 'up.w'), this.gr(l + 'up.b'), ws.dI3, L.ln2, this.p(l + 'up.w'), N, C, I, true);
-        be.rmsnormBackward(ws.dtmp, this.gr(l + 'ln2.w')!, ws.dln, mid, this.p(l + 'ln2.w'), L.rstd2);
+        this.linB(l + 'gate', ws.dln, ws.dI2, L.ln2, N, C, I);
+        this.linB(l + 'up', ws.dln, ws.dI3, L.ln2, N, C, I, true);
+        be.rmsnormBackward(ws.dtmp, this.grs(l + 'ln2.w'), ws.dln, mid, this.p(l + 'ln2.w'), L.rstd2);
       }
       be.axpy(ws.dres, ws.dtmp, 1); // d(mid) = d(out) + through the MLP
       // ---- attention: mid = x + attn(norm(x)) ----
-      linearBackward(be, ws.datt, this.gr(l + 'o.w'), this.gr(l + 'o.b'), ws.dres, L.att, this.p(l + 'o.w'), N, H * D, C);
+      this.linB(l + 'o', ws.datt, ws.dres, L.att, N, H * D, C);
       be.attentionBackward(ws.dq, ws.dk, ws.dv, ws.datt, L.q, L.k, L.v, L.att, L.lse, attnOpts);
       let dqIn = ws.dq, dkIn = ws.dk;
       if (!gpt2) {
@@ -270,20 +393,24 @@ export class Transformer {
         be.rope(ws.kpre, ws.dk, ws.positions, ropeInv(KH));
         dqIn = ws.qpre; dkIn = ws.kpre;
       }
-      const bias = (n: string) => this.gr(l + n);
-      linearBackward(be, ws.dln, this.gr(l + 'q.w'), bias('q.b'), dqIn, L.ln1, this.p(l + 'q.w'), N, C, H * D);
-      linearBackward(be, ws.dln, this.gr(l + 'k.w'), bias('k.b'), dkIn, L.ln1, this.p(l + 'k.w'), N, C, KH * D, true);
-      linearBackward(be, ws.dln, this.gr(l + 'v.w'), bias('v.b'), ws.dv, L.ln1, this.p(l + 'v.w'), N, C, KH * D, true);
-      if (gpt2) be.layernormBackward(ws.dtmp, this.gr(l + 'ln1.w')!, this.gr(l + 'ln1.b')!, ws.dln, x, this.p(l + 'ln1.w'), L.mean1!, L.rstd1);
-      else be.rmsnormBackward(ws.dtmp, this.gr(l + 'ln1.w')!, ws.dln, x, this.p(l + 'ln1.w'), L.rstd1);
+      this.linB(l + 'q', ws.dln, dqIn, L.ln1, N, C, H * D);
+      this.linB(l + 'k', ws.dln, dkIn, L.ln1, N, C, KH * D, true);
+      this.linB(l + 'v', ws.dln, ws.dv, L.ln1, N, C, KH * D, true);
+      if (gpt2) be.layernormBackward(ws.dtmp, this.grs(l + 'ln1.w'), this.grs(l + 'ln1.b'), ws.dln, x, this.p(l + 'ln1.w'), L.mean1!, L.rstd1);
+      else be.rmsnormBackward(ws.dtmp, this.grs(l + 'ln1.w'), ws.dln, x, this.p(l + 'ln1.w'), L.rstd1);
       be.axpy(ws.dres, ws.dtmp, 1); // d(x)
     }
-    be.embeddingBackward(this.gr('embed')!, ws.dres, ws.ids);
-    if (gpt2) be.embeddingBackward(this.gr('pos_embed')!, ws.dres, ws.positions);
+    if (this.gr('embed')) be.embeddingBackward(this.gr('embed')!, ws.dres, ws.ids);
+    if (gpt2 && this.gr('pos_embed')) be.embeddingBackward(this.gr('pos_embed')!, ws.dres, ws.positions);
   }
 
   dispose(): void {
     this.ws?.dispose(); this.ws = null;
+    for (const t of this.loraActs.values()) this.be.dispose(t);
+    this.loraActs.clear();
+    for (const t of this.scratchGrads.values()) this.be.dispose(t);
+    this.scratchGrads.clear();
+    if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
     if (this.grads) for (const g of this.grads.values()) this.be.dispose(g);
     this.grads = null;
   }

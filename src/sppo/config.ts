@@ -55,6 +55,10 @@ export interface SPPOConfig {
   generateUnit: number;
   /** optimizer steps per training unit (a checkpoint is saved after each) */
   trainUnit: number;
+  /** LoRA adapters instead of full fine-tuning (0 = off): rank, alpha, target projections */
+  loraRank: number;
+  loraAlpha: number;
+  loraTargets: string[];
   /** evaluate each iterate against the base model on these prompts ('' = the training prompts) */
   evalPrompts: string;
   /** number of prompts used for evaluation (0 = skip evaluation) */
@@ -71,6 +75,7 @@ export const DEFAULTS: SPPOConfig = {
   epochs: 1, batchSize: 8, gradAccum: 1,
   maxNewTokens: 64, temperature: 0.7, topP: 0.9, topK: 0, stop: [],
   seed: 0, backend: 'auto', generateUnit: 16, trainUnit: 4,
+  loraRank: 0, loraAlpha: 16, loraTargets: ['q', 'v'],
   evalPrompts: '', evalSize: 0, evalJudge: '',
 };
 
@@ -92,6 +97,8 @@ export const DOCS: Record<keyof SPPOConfig, string> = {
   maxNewTokens: 'longest response in tokens', temperature: 'sampling temperature', topP: 'nucleus sampling p', topK: 'top-k (0 = off)',
   stop: 'stop strings', seed: 'seed of sampling, shuffling and initialisation', backend: 'webgpu | wasm | auto',
   generateUnit: 'prompts per saved generation unit', trainUnit: 'optimizer steps per saved training unit',
+  loraRank: 'LoRA rank (0 = full fine-tuning); each iteration trains fresh adapters and saves the merged model',
+  loraAlpha: 'LoRA α (scale α/r)', loraTargets: 'LoRA target projections: q k v o gate up down (llama) or q k v o fc proj (gpt2)',
   evalPrompts: 'evaluation prompts file (default: the training prompts)', evalSize: 'evaluation prompts (0 = no evaluation)',
   evalJudge: 'evaluation judge (default: the training judge)',
 };
@@ -126,7 +133,7 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   };
   intMin('iterations', 1); intMin('k', 2); intMin('epochs', 1); intMin('batchSize', 1); intMin('gradAccum', 1);
   intMin('maxNewTokens', 1); intMin('generateUnit', 1); intMin('trainUnit', 1); intMin('maxPrompts', 0); intMin('evalSize', 0);
-  intMin('maxPromptTokens', 1); intMin('topK', 0); intMin('warmupSteps', 0);
+  intMin('maxPromptTokens', 1); intMin('loraRank', 0); intMin('topK', 0); intMin('warmupSteps', 0);
   if (c.beta !== null) { if (!(c.beta > 0)) throw new Error(`${where}: "beta" must be > 0`); c.eta = 1 / c.beta; }
   if (!(c.eta > 0)) throw new Error(`${where}: "eta" must be > 0`);
   if (!(c.lr >= 0)) throw new Error(`${where}: "lr" must be ≥ 0`);

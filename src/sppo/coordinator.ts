@@ -236,7 +236,7 @@ export class SPPO extends EventTarget {
     const groups = [...byGroup.values()];
     const stepsPerEpoch = Math.ceil(groups.length / cfg.batchSize);
     const total = stepsPerEpoch * cfg.epochs;
-    const opt = new Optimizer(be, model.params, { name: cfg.optimizer, lr: cfg.lr, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm });
+    const opt = new Optimizer(be, model.trainableParams(), { name: cfg.optimizer, lr: cfg.lr, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm });
     let metrics: StepMetrics[] = [];
     try {
       let step = 0;

@@ -34,6 +34,7 @@ export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> 
       const lm = loadModel(be2, dir, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens });
       const text: PolicyText = loadPolicyText(dir, { chat: cfg.chat, config: lm.config });
       origin.set(lm.model, { config: lm.config, dir });
+      if (cfg.loraRank > 0) lm.model.enableLoRA({ rank: cfg.loraRank, alpha: cfg.loraAlpha, targets: cfg.loraTargets, seed: cfg.seed });
       return { model: lm.model, text };
     },
     async savePolicy(model, rel, st: RunStore) {

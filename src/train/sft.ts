@@ -51,7 +51,7 @@ export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptio
     const keepResp = Math.max(0, maxLen - s.prompt.length);
     return { prompt: Array.from(s.prompt).slice(0, maxLen), response: Array.from(s.response).slice(0, keepResp) };
   });
-  const opt = new Optimizer(model.be, model.params, o.optimizer);
+  const opt = new Optimizer(model.be, model.trainableParams(), o.optimizer);
   const stepsPerEpoch = Math.ceil(seqs.length / o.batchSize);
   const total = stepsPerEpoch * o.epochs;
   const losses: number[] = [];

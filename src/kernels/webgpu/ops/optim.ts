@@ -28,7 +28,7 @@ export function adamw(be: WebGPUBackend, param: Tensor, grad: Tensor, m: Tensor,
   noAlias(op, [['param', param], ['m', m], ['v', v]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   const bc1 = 1 - o.beta1 ** o.step, bc2 = 1 - o.beta2 ** o.step;
   const p = new Params().u(n).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
-    .f(o.beta1).f(o.beta2).f(o.eps).f(o.lr / bc1).f(Math.sqrt(bc2)).f(1 - o.lr * o.weightDecay);
+    .f(o.beta1).f(o.beta2).f(o.eps).f(o.lr / bc1).f(Math.sqrt(bc2)).f(1 - o.lr * o.weightDecay).f(1 - o.beta1).f(1 - o.beta2);
   run(be, 'adamw', o.clip, p, [param, grad, m, v]);
 }
 
@@ -41,7 +41,7 @@ export function rmsprop(be: WebGPUBackend, param: Tensor, grad: Tensor, sq: Tens
   const useBuf = momentum > 0 ? buf : null;
   noAlias(op, [['param', param], ['sq', sq], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   const p = new Params().u(n).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
-    .f(o.alpha).f(0).f(o.eps).f(momentum).f(0).f(0);
+    .f(o.alpha).f(1 - o.alpha).f(o.eps).f(momentum).f(0).f(0).f(0).f(0);
   if (useBuf) run(be, 'rmsprop_momentum', o.clip, p, [param, grad, sq, useBuf]);
   else run(be, 'rmsprop', o.clip, p, [param, grad, sq]);
 }
@@ -57,7 +57,7 @@ export function sgd(be: WebGPUBackend, param: Tensor, grad: Tensor, buf: Tensor 
   const useBuf = o.momentum > 0 ? buf : null;
   noAlias(op, [['param', param], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   const p = new Params().u(n).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
-    .f(o.momentum).f(1 - dampening).f(o.step === 1 ? 1 : 0).f(o.nesterov ? 1 : 0).f(0).f(0);
+    .f(o.momentum).f(1 - dampening).f(o.step === 1 ? 1 : 0).f(o.nesterov ? 1 : 0).f(0).f(0).f(0).f(0);
   if (useBuf) run(be, 'sgd_momentum', o.clip, p, [param, grad, useBuf]);
   else run(be, 'sgd', o.clip, p, [param, grad]);
 }
