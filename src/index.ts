@@ -6,3 +6,18 @@ export { doctorReport, type DoctorReport } from './doctor.js';
 export * from './sampling/index.js';
 export { ChatTemplate, ChatTemplateError, applyChatTemplate, chatTemplateNames, PLAIN_CHAT_TEMPLATE,
   type ChatMessage, type ChatTokenizerConfig, type ChatTemplateOptions, type ChatRenderOptions } from './tokenizer/chat.js';
+export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type ProgressEvent } from './sppo/coordinator.js';
+export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
+export { MemoryStore, diskStore, type RunStore } from './sppo/store.js';
+export { Policy, type PolicyText } from './sppo/policy.js';
+export { evalStats, lengthControlled, type EvalStats } from './sppo/winrate.js';
+export * from './judge/index.js';
+export { Transformer, type Batch } from './model/transformer.js';
+export { loadModel, saveModel } from './model/load.js';
+export { generate, type GenerateOptions } from './model/generate.js';
+export { packBatch } from './model/batch.js';
+export { Optimizer, scheduleLR } from './train/optimizer.js';
+export { trainSFT } from './train/sft.js';
+export { buildRecords, preferenceBackward, sequenceLogprobs, LOSSES, type LossName } from './train/preference.js';
+export * from './tokenizer/index.js';
+export { loadTokenizer, loadTokenizerSync } from './tokenizer/node.js';

@@ -18,7 +18,7 @@ import { judgeMatrices, winRates } from '../judge/matrix.js';
 import type { Transformer } from '../model/transformer.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
-import { lossBeta, type SPPOConfig } from './config.js';
+import { lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
@@ -60,7 +60,22 @@ export interface IterationSummary {
 const pad = (n: number) => String(n).padStart(4, '0');
 
 export class SPPO extends EventTarget {
-  constructor(readonly cfg: SPPOConfig, readonly deps: SPPODeps) { super(); }
+  readonly cfg: SPPOConfig;
+  private depsGiven: SPPODeps | null;
+  /**
+   * `new SPPO({model, prompts, judge, ...}).run(signal)`: the config is checked and completed with
+   * the defaults (src/sppo/config.ts); without `deps`, run() sets up the Node environment (model
+   * directories, a run directory on disk, the backend the config names).
+   */
+  constructor(cfg: Partial<SPPOConfig> | SPPOConfig, deps?: SPPODeps) {
+    super();
+    this.cfg = resolveConfig(cfg as Record<string, unknown>);
+    this.depsGiven = deps ?? null;
+  }
+  get deps(): SPPODeps {
+    if (!this.depsGiven) throw new Error('SPPO: run() has not set up its environment yet');
+    return this.depsGiven;
+  }
 
   private emit(type: string, detail: unknown): void {
     this.dispatchEvent(new CustomEvent(type, { detail }));
@@ -70,6 +85,11 @@ export class SPPO extends EventTarget {
 
   /** Run (or resume) every iteration; resolves with the per-iteration summaries. */
   async run(signal?: AbortSignal): Promise<IterationSummary[]> {
+    if (!this.depsGiven) {
+      const { createBackend } = await import('../kernels/index.js');
+      const { nodeDeps } = await import('./node-deps.js');
+      this.depsGiven = await nodeDeps(this.cfg, await createBackend(this.cfg.backend));
+    }
     const { cfg, deps } = this;
     const st = deps.store;
     const cfgText = JSON.stringify(cfg, null, 2) + '\n';
