@@ -4,9 +4,9 @@
 //      with broadcastB one matrix for every batch entry (P.bStride = 0)
 //   bias: (N) added to every row when P.flags bit 0; out: (batch, M, N), out += result when bit 1
 //   (runtime flags: they only touch the epilogue, and fewer defines mean fewer pipelines).
-// Each invocation computes an RM×RN block of out (4×4, 8×8 or 16×8: entry points mm4x4,
-// mm8x8, mm16x8) held in registers as 4×4 sub-blocks (mat4x4f), with vec4 loads of the
-// operands and NO workgroup memory and NO barriers: the variant for CPU emulations
+// Each invocation computes an RM×RN block of out (4×4, 8×8, 16×8 or 16×16: entry points
+// mm4x4, mm8x8, mm16x8, mm16x16) held in registers as 4×4 sub-blocks (mat4x4f), with vec4
+// loads of the operands and NO workgroup memory and NO barriers: the variant for CPU emulations
 // (SwiftShader, where barriers are very expensive) and a fair choice on many GPUs.
 // A 4×4 sub-block C += A·B is one mat4x4f product: with columns of `acc` holding rows of C,
 // acc += Bm * Am, where Am's column i is row i of the A block (over k) and Bm's column kk is
@@ -203,4 +203,32 @@ fn block(wid: vec3u, lid: vec3u, rm: u32, rn: u32) -> Block {
   store(t.cbase, t.m + 4u, t.n, c10); store(t.cbase, t.m + 4u, t.n + 4u, c11);
   store(t.cbase, t.m + 8u, t.n, c20); store(t.cbase, t.m + 8u, t.n + 4u, c21);
   store(t.cbase, t.m + 12u, t.n, c30); store(t.cbase, t.m + 12u, t.n + 4u, c31);
+}
+
+@compute @workgroup_size(WG, WG) fn mm16x16(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let t = block(wid, lid, 16u, 16u);
+  if (t.m >= P.M || t.n >= P.N) { return; }
+  var c00 = mat4x4f(); var c01 = mat4x4f(); var c02 = mat4x4f(); var c03 = mat4x4f(); var c10 = mat4x4f(); var c11 = mat4x4f(); var c12 = mat4x4f(); var c13 = mat4x4f();
+  var c20 = mat4x4f(); var c21 = mat4x4f(); var c22 = mat4x4f(); var c23 = mat4x4f(); var c30 = mat4x4f(); var c31 = mat4x4f(); var c32 = mat4x4f(); var c33 = mat4x4f();
+  for (var k = 0u; k < t.k4; k += 4u) {
+    let rb0 = loadB(t.bbase, k, t.n); let rb1 = loadB(t.bbase, k, t.n + 4u);
+    let rb2 = loadB(t.bbase, k, t.n + 8u); let rb3 = loadB(t.bbase, k, t.n + 12u);
+    let ra0 = loadA(t.abase, t.m, k); c00 += rb0 * ra0; c01 += rb1 * ra0; c02 += rb2 * ra0; c03 += rb3 * ra0;
+    let ra1 = loadA(t.abase, t.m + 4u, k); c10 += rb0 * ra1; c11 += rb1 * ra1; c12 += rb2 * ra1; c13 += rb3 * ra1;
+    let ra2 = loadA(t.abase, t.m + 8u, k); c20 += rb0 * ra2; c21 += rb1 * ra2; c22 += rb2 * ra2; c23 += rb3 * ra2;
+    let ra3 = loadA(t.abase, t.m + 12u, k); c30 += rb0 * ra3; c31 += rb1 * ra3; c32 += rb2 * ra3; c33 += rb3 * ra3;
+  }
+  if (t.k4 < P.K) {
+    let k = t.k4;
+    let rb0 = tailB(t.bbase, k, t.n); let rb1 = tailB(t.bbase, k, t.n + 4u);
+    let rb2 = tailB(t.bbase, k, t.n + 8u); let rb3 = tailB(t.bbase, k, t.n + 12u);
+    let ra0 = tailA(t.abase, t.m, k); c00 += rb0 * ra0; c01 += rb1 * ra0; c02 += rb2 * ra0; c03 += rb3 * ra0;
+    let ra1 = tailA(t.abase, t.m + 4u, k); c10 += rb0 * ra1; c11 += rb1 * ra1; c12 += rb2 * ra1; c13 += rb3 * ra1;
+    let ra2 = tailA(t.abase, t.m + 8u, k); c20 += rb0 * ra2; c21 += rb1 * ra2; c22 += rb2 * ra2; c23 += rb3 * ra2;
+    let ra3 = tailA(t.abase, t.m + 12u, k); c30 += rb0 * ra3; c31 += rb1 * ra3; c32 += rb2 * ra3; c33 += rb3 * ra3;
+  }
+  store(t.cbase, t.m, t.n, c00); store(t.cbase, t.m, t.n + 4u, c01); store(t.cbase, t.m, t.n + 8u, c02); store(t.cbase, t.m, t.n + 12u, c03);
+  store(t.cbase, t.m + 4u, t.n, c10); store(t.cbase, t.m + 4u, t.n + 4u, c11); store(t.cbase, t.m + 4u, t.n + 8u, c12); store(t.cbase, t.m + 4u, t.n + 12u, c13);
+  store(t.cbase, t.m + 8u, t.n, c20); store(t.cbase, t.m + 8u, t.n + 4u, c21); store(t.cbase, t.m + 8u, t.n + 8u, c22); store(t.cbase, t.m + 8u, t.n + 12u, c23);
+  store(t.cbase, t.m + 12u, t.n, c30); store(t.cbase, t.m + 12u, t.n + 4u, c31); store(t.cbase, t.m + 12u, t.n + 8u, c32); store(t.cbase, t.m + 12u, t.n + 12u, c33);
 }

@@ -21,6 +21,8 @@ export interface HfLoadOptions {
   configFile?: string;
   /** false: run every split pattern as a JavaScript RegExp (tests compare both paths) */
   useScanner?: boolean;
+  /** false: decode through the generic decoder chain, never the wasm table (tests) */
+  fastDecode?: boolean;
 }
 
 const utf8 = new TextEncoder();
@@ -179,7 +181,7 @@ export function hfSpec(json: string | object, config: string | object | null = n
   // ---- decoding ----
   const decField = root.get('decoder');
   const decoder = buildDecoder(decField);
-  const fast = fastDecodePlan(decField);
+  const fast = opts.fastDecode === false ? null : fastDecodePlan(decField);
   const dec = new ByteTable(size);
   const decodeFlags = new Uint8Array(size);
   const specialIds = new Set(addedTokens.filter((t) => t.special).map((t) => t.id));

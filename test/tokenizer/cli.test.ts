@@ -9,7 +9,9 @@ import { writeGpt2Tokenizer } from '../../tools/tokenizer/gpt2-tokenizer-json.js
 import { writeLlama2Tokenizer } from '../../tools/tokenizer/llama2-tokenizer.js';
 import { loadTokenizer } from '../../src/tokenizer/node.js';
 import { CASES, someFortunes } from './corpus.js';
-import { ROOT, lenmlDir, tempDir } from './helpers.js';
+import { ROOT, lenmlDir, rejectsMatching, tempDir } from './helpers.js';
+import { Readable, Writable } from 'node:stream';
+import { runTokenize } from '../../src/cli/tokenize.js';
 
 const dir = tempDir('tokcli');
 const gpt2 = writeGpt2Tokenizer(path.join(dir, 'gpt2'));
@@ -32,32 +34,36 @@ test('encode: one JSON id array per input line, in order, nothing else on stdout
   assert.is(out[texts.indexOf('')], '[]');
 });
 
+/** runTokenize in this process (the option matrix; the subprocess runs above and below cover
+ *  the real command line). */
+async function inProcess(args: { tokenizer: string; decode?: boolean; special?: boolean; addSpecial?: boolean; skipSpecial?: boolean }, input: string): Promise<string[]> {
+  let out = '';
+  const sink = new Writable({ write(chunk, _enc, cb) { out += chunk.toString(); cb(); } });
+  await runTokenize(args, Readable.from([input]), sink);
+  return lines(out);
+}
+
 test('--special parses special-token literals; --add-special adds BOS from tokenizer_config.json', async () => {
   const input = ['"a<|endoftext|>b"', '"<s>hi"', '""'].join('\n');
-  assert.equal(lines(sppo(['--tokenizer', gpt2], input).stdout)[0], JSON.stringify(gptEncode('a<|endoftext|>b', { disallowedSpecial: new Set() })));
-  assert.equal(lines(sppo(['--tokenizer', gpt2, '--special'], input).stdout)[0], '[64,50256,65]');
+  assert.equal((await inProcess({ tokenizer: gpt2, special: true }, input))[0], '[64,50256,65]');
   const tok = await loadTokenizer(mistral);
-  const plain = lines(sppo(['--tokenizer', mistral], input).stdout);
-  const both = lines(sppo(['--tokenizer', mistral, '--special', '--add-special'], input).stdout);
+  const plain = await inProcess({ tokenizer: mistral }, input);
+  const both = await inProcess({ tokenizer: mistral, special: true, addSpecial: true }, input);
   assert.is(plain[1], JSON.stringify(tok.encode('<s>hi')));
   assert.is(both[1], JSON.stringify([1, 1, ...tok.encode('hi')]));
   assert.is(both[2], '[1]');
+  assert.equal(await inProcess({ tokenizer: llama2.json, decode: true, skipSpecial: true }, '[1, 15043]\n'), ['"Hello"']);
+  assert.equal(await inProcess({ tokenizer: llama2.bin, addSpecial: true }, '"Hi"\n'), await inProcess({ tokenizer: llama2.json, addSpecial: true }, '"Hi"\n'));
 });
 
-test('--decode goes back; a llama2.c tokenizer.bin works the same way', () => {
+test('--decode goes back (subprocess); a llama2.c tokenizer.bin works the same way', () => {
   const texts = ['Hello, world!', '', '日本語 \u{1F44D}', '  two  spaces ', 'line\nbreak'];
-  for (const file of [gpt2, llama2.bin, llama2.json]) {
-    const enc = sppo(['--tokenizer', file], texts.map((s) => JSON.stringify(s)).join('\n'));
-    assert.is(enc.status, 0, enc.stderr);
-    const dec = sppo(['--tokenizer', file, '--decode'], enc.stdout);
-    assert.is(dec.status, 0, dec.stderr);
-    assert.equal(lines(dec.stdout).map((l) => JSON.parse(l)), texts, file);
-  }
-  const bin = lines(sppo(['--tokenizer', llama2.bin, '--add-special'], '"Hi"\n').stdout);
-  const json = lines(sppo(['--tokenizer', llama2.json, '--add-special'], '"Hi"\n').stdout);
-  assert.equal(bin, json);
-  assert.is(JSON.parse(bin[0])[0], 1);
-  assert.equal(lines(sppo(['--tokenizer', llama2.json, '--decode', '--skip-special'], '[1, 15043]\n').stdout), ['"Hello"']);
+  const enc = sppo(['--tokenizer', llama2.bin, '--add-special'], texts.map((s) => JSON.stringify(s)).join('\n'));
+  assert.is(enc.status, 0, enc.stderr);
+  assert.ok(lines(enc.stdout).every((l) => l.startsWith('[1')));
+  const dec = sppo(['--tokenizer', llama2.bin, '--decode', '--skip-special'], enc.stdout);
+  assert.is(dec.status, 0, dec.stderr);
+  assert.equal(lines(dec.stdout).map((l) => JSON.parse(l)), texts);
 });
 
 test('bad input: an error on stderr naming the line, exit 1, earlier lines still answered', () => {
@@ -67,17 +73,16 @@ test('bad input: an error on stderr naming the line, exit 1, earlier lines still
   assert.match(r.stderr, /stdin line 2: expected a JSON string, got 42/);
   r = sppo(['--tokenizer', gpt2], 'not json\n');
   assert.match(r.stderr, /stdin line 1: not JSON — each line must be a JSON string, e\.g\. "Hello world"/);
-  r = sppo(['--tokenizer', gpt2, '--decode'], '[1, 2]\n[99999999]\n');
-  assert.is(r.status, 1);
-  assert.equal(lines(r.stdout), [JSON.stringify('"#')]);
-  assert.match(r.stderr, /stdin line 2: token id 99999999 at position 0 is not in the vocabulary/);
   r = sppo(['--tokenizer', path.join(dir, 'nope.json')], '"x"\n');
   assert.is(r.status, 1);
   assert.is(r.stdout, '');
   assert.match(r.stderr, /nope\.json: cannot read it \(no such file\)/);
-  r = sppo([], '"x"\n');
-  assert.is(r.status, 1);
-  assert.match(r.stderr, /--tokenizer/);
+});
+
+test('bad input in process: non-JSON, non-string and unknown ids name the line', async () => {
+  await rejectsMatching(() => inProcess({ tokenizer: gpt2 }, 'not json\n'), /stdin line 1: not JSON — each line must be a JSON string, e\.g\. "Hello world"/);
+  await rejectsMatching(() => inProcess({ tokenizer: gpt2, decode: true }, '[1, 2]\n[99999999]\n'), /stdin line 2: token id 99999999 at position 0 is not in the vocabulary/);
+  await rejectsMatching(() => inProcess({ tokenizer: gpt2, decode: true }, '"text"\n'), /stdin line 1: expected a JSON array of integer token ids, got "text"/);
 });
 
 test.run();

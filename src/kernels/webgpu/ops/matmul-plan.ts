@@ -5,7 +5,7 @@
 import type { MatmulOptions } from '../../backend.js';
 import { Params, type Defines, type GPUTensor, type WebGPUContext } from '../context.js';
 
-export type MatmulVariant = 'reg4x4' | 'reg8x8' | 'reg16x8' | 'tiled';
+export type MatmulVariant = 'reg4x4' | 'reg8x8' | 'reg16x8' | 'reg16x16' | 'tiled';
 
 interface VariantSpec {
   shader: string;
@@ -20,6 +20,7 @@ export const MATMUL_VARIANTS: Record<MatmulVariant, VariantSpec> = {
   reg4x4: { shader: 'matmul', entry: 'mm4x4', rows: 32, cols: 32, registerBlocked: true },
   reg8x8: { shader: 'matmul', entry: 'mm8x8', rows: 64, cols: 64, registerBlocked: true },
   reg16x8: { shader: 'matmul', entry: 'mm16x8', rows: 128, cols: 64, registerBlocked: true },
+  reg16x16: { shader: 'matmul', entry: 'mm16x16', rows: 128, cols: 128, registerBlocked: true },
   tiled: { shader: 'matmul_tiled', entry: 'mm', rows: 64, cols: 64, registerBlocked: false },
 };
 

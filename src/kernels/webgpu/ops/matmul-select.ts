@@ -41,7 +41,7 @@ export function matmulCandidates(gpu: GPUContext): MatmulVariant[] {
   const l = gpu.limits;
   const tiledFits = (l.maxComputeInvocationsPerWorkgroup ?? 256) >= 256 && (l.maxComputeWorkgroupSizeX ?? 256) >= 16
     && (l.maxComputeWorkgroupSizeY ?? 256) >= 16 && (l.maxComputeWorkgroupStorageSize ?? 16384) >= 8192;
-  const all: MatmulVariant[] = ['reg4x4', 'reg8x8', 'reg16x8'];
+  const all: MatmulVariant[] = ['reg4x4', 'reg8x8', 'reg16x8', 'reg16x16'];
   if (tiledFits) all.push('tiled');
   return all;
 }

@@ -2,9 +2,9 @@
 //   a (batch, M, K), or (batch, K, M) when transA; b (batch, K, N), or (batch, N, K) when
 //   transB, or one matrix for all batch entries when broadcastB; bias (N).
 // Variants (the kernels are in shaders/matmul.wgsl and shaders/matmul_tiled.wgsl):
-//   reg4x4, reg8x8, reg16x8 — register-blocked, no workgroup memory, no barriers; each
-//                             invocation computes a 4×4, 8×8 or 16×8 block (CPU emulations)
-//   tiled                   — 64×64 workgroup tiles staged through workgroup memory (GPUs)
+//   reg4x4, reg8x8, reg16x8, reg16x16 — register-blocked, no workgroup memory, no barriers;
+//            each invocation computes a 4×4, 8×8, 16×8 or 16×16 block (CPU emulations)
+//   tiled  — 64×64 workgroup tiles staged through workgroup memory (GPUs)
 // Which one runs is chosen per adapter and size class by measurement (matmul-select.ts);
 // setMatmulVariant() forces one (tests use it to exercise every variant).
 import type { MatmulOptions, Tensor } from '../../backend.js';

@@ -1,0 +1,127 @@
+// Makes everything the embedded demo model is trained from — deterministic, same files every run:
+//   node --import tsx tools/demo/make-data.ts [--sft N] [--out DIR]
+//
+// The task: two-digit sums and differences, "23+58=" → "81" (prompts "A+B=" and "A-B=" with
+// 10 ≤ A, B ≤ 99, A ≥ B for differences; 8,100 + 4,095 = 12,195 distinct prompts).
+// The prompts are split three ways, disjoint:
+//   data/demo/eval-prompts.jsonl   held out from everything: the demo's evaluation
+//   data/demo/train-prompts.jsonl  SPPO's training prompts (never seen by SFT either)
+//   DIR/sft.jsonl                  the rest: supervised data, one response per prompt
+// The SFT responses are a deliberately mixed bag, so the SFT model is a mediocre student:
+//   30% correct and short        "81"
+//   20% correct and verbose      "81 (since 23+58=81)"
+//   35% wrong and short          "82"  (off by 1–3, or by ten)
+//   15% wrong and verbose        "71 (since 23+58=71)"
+// so sampling it gives a right answer about half the time and a chatty one a third of the
+// time. builtin:arith (a right answer beats a wrong one, then the shorter wins) is a judge a
+// person reading the outputs agrees with; SPPO against it should raise accuracy and shorten.
+// DIR also receives the fresh model's config.json and the byte-level tokenizer files that
+// `sppo sft --init DIR/config.json --tokenizer DIR/tokenizer.json` needs (see train.sh).
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BYTE_TO_CHAR } from '../../src/tokenizer/byte-level.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const arg = (name: string, def: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : def; };
+const outDir = path.resolve(arg('--out', path.join(here, 'build')));
+const sftCount = Number(arg('--sft', '0')); // 0 = every remaining prompt once
+const dataDir = path.join(root, 'data/demo');
+const EVAL_N = 256, TRAIN_N = 512;
+
+/** SplitMix32-style seeded PRNG: deterministic on every runtime */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x9e3779b9) >>> 0;
+    let z = s;
+    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(20240607);
+const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)];
+function shuffle<T>(a: T[]): T[] {
+  for (let i = a.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [a[i], a[j]] = [a[j], a[i]]; }
+  return a;
+}
+
+interface Problem { a: number; b: number; op: '+' | '-' }
+const answer = (p: Problem) => (p.op === '+' ? p.a + p.b : p.a - p.b);
+const promptOf = (p: Problem) => `${p.a}${p.op}${p.b}=`;
+
+/** a plausible wrong answer: off by 1–3 either way, or by ten (a slipped carry); never negative */
+function wrong(p: Problem): number {
+  const right = answer(p);
+  for (;;) {
+    const off = rand() < 0.75 ? pick([1, 2, 3]) : 10;
+    const v = right + (rand() < 0.5 ? -off : off);
+    if (v >= 0) return v;
+  }
+}
+
+function response(p: Problem): string {
+  const u = rand();
+  const correct = u < 0.5, verbose = u < 0.2 || u >= 0.85;
+  const v = correct ? answer(p) : wrong(p);
+  return verbose ? `${v} (since ${p.a}${p.op}${p.b}=${v})` : `${v}`;
+}
+
+const problems: Problem[] = [];
+for (let a = 10; a <= 99; a++) {
+  for (let b = 10; b <= 99; b++) {
+    problems.push({ a, b, op: '+' });
+    if (a >= b) problems.push({ a, b, op: '-' });
+  }
+}
+shuffle(problems);
+const evalSet = problems.slice(0, EVAL_N), trainSet = problems.slice(EVAL_N, EVAL_N + TRAIN_N), sftSet = problems.slice(EVAL_N + TRAIN_N);
+
+fs.mkdirSync(dataDir, { recursive: true });
+fs.mkdirSync(outDir, { recursive: true });
+const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+fs.writeFileSync(path.join(dataDir, 'eval-prompts.jsonl'), jsonl(evalSet.map((p) => ({ prompt: promptOf(p) }))));
+fs.writeFileSync(path.join(dataDir, 'train-prompts.jsonl'), jsonl(trainSet.map((p) => ({ prompt: promptOf(p) }))));
+const sftRows: { prompt: string; response: string }[] = [];
+const n = sftCount > 0 ? sftCount : sftSet.length;
+for (let i = 0; i < n; i++) {
+  if (i > 0 && i % sftSet.length === 0) shuffle(sftSet);
+  const p = sftSet[i % sftSet.length];
+  sftRows.push({ prompt: promptOf(p), response: response(p) });
+}
+fs.writeFileSync(path.join(outDir, 'sft.jsonl'), jsonl(sftRows));
+
+// ---- the byte-level tokenizer (256 byte tokens, <s> = 256 as BOS, </s> = 257 as EOS) -------
+const vocab: Record<string, number> = {};
+BYTE_TO_CHAR.forEach((c, b) => { vocab[c] = b; });
+const BOS = 256, EOS = 257;
+const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+const tokenizer = {
+  version: '1.0', truncation: null, padding: null,
+  added_tokens: [special(BOS, '<s>'), special(EOS, '</s>')],
+  normalizer: null,
+  pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+  post_processor: {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+    pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    special_tokens: { '<s>': { id: '<s>', ids: [BOS], tokens: ['<s>'] } },
+  },
+  decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+  model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab: { ...vocab, '<s>': BOS, '</s>': EOS }, merges: [] },
+};
+const MAX_POS = 64;
+fs.writeFileSync(path.join(outDir, 'tokenizer.json'), JSON.stringify(tokenizer));
+fs.writeFileSync(path.join(outDir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: '</s>', add_bos_token: true, model_max_length: MAX_POS, tokenizer_class: 'PreTrainedTokenizerFast' }, null, 2) + '\n');
+// sampling defaults the demo (and anyone using the model) starts from
+fs.writeFileSync(path.join(outDir, 'generation_config.json'), JSON.stringify({ bos_token_id: BOS, eos_token_id: EOS, do_sample: true, temperature: 1.0, top_p: 1.0, max_new_tokens: 40 }, null, 2) + '\n');
+// the fresh model: Llama family, ~0.9M parameters
+const hidden = Number(arg('--hidden', '128')), layers = Number(arg('--layers', '4'));
+fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify({
+  architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 258, hidden_size: hidden, intermediate_size: hidden * 3,
+  num_hidden_layers: layers, num_attention_heads: 4, num_key_value_heads: 4, rms_norm_eps: 1e-5, rope_theta: 10000,
+  max_position_embeddings: MAX_POS, tie_word_embeddings: false, bos_token_id: BOS, eos_token_id: EOS,
+}, null, 2) + '\n');
+console.error(`make-data: ${evalSet.length} eval + ${trainSet.length} SPPO prompts → ${path.relative(root, dataDir)}; ${sftRows.length} SFT examples + model config + tokenizer → ${path.relative(root, outDir)}`);
