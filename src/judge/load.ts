@@ -6,7 +6,8 @@
 //   ./path/judge.{js,mjs,cjs,ts}   a JS module whose default export answers pairs (module.ts),
 //                                  resolved against options.cwd (default: the current directory)
 //   a model directory              a reward model / learned pairwise judge: provided by kinds
-//                                  registered with registerJudgeKind (the model layer adds them)
+//                                  registered with registerJudgeKind (model-kinds.ts registers
+//                                  them, imported the first time a spec falls through to a path)
 // A key given both in the spec's query and in the options must agree. Options a judge does
 // not take are an error (typos fail loudly).
 import { builtinJudges, getBuiltin } from './builtins.js';
@@ -92,6 +93,10 @@ export async function loadJudge(spec: string, options: LoadJudgeOptions = {}): P
     return moduleJudge(spec, { cwd: cwd as string | undefined });
   }
 
+  // model directories (reward models, learned pairwise judges): their kinds register on first use
+  await import('./model-kinds.js');
+  for (const k of kinds) if (await k.matches(spec, o)) return k.load(spec, o);
+
   // a directory, a missing path, or something else
   const [{ default: fs }, { default: path }] = await Promise.all([import('node:fs'), import('node:path')]);
   const cwd = (o.cwd as string | undefined) ?? process.cwd();
@@ -99,8 +104,8 @@ export async function loadJudge(spec: string, options: LoadJudgeOptions = {}): P
   let st: import('node:fs').Stats | undefined;
   try { st = fs.statSync(full); } catch { st = undefined; }
   if (st?.isDirectory()) {
-    throw new JudgeError(spec, `is a directory (${full}), but no judge kind loads model directories in this build ` +
-      `(reward-model and pairwise-model judges are not available yet): use builtin:NAME (${builtinList()}), an http(s):// URL or a module`);
+    throw new JudgeError(spec, `is a directory (${full}) without a config.json, so not a judge: a judge directory holds a reward model ` +
+      `(...ForSequenceClassification) or a pairwise judge written by sppo train-judge; or use builtin:NAME (${builtinList()}), an http(s):// URL or a module`);
   }
   if (st?.isFile()) {
     throw new JudgeError(spec, `is a file without a module extension (${full}): judge modules end in ${MODULE_EXTENSIONS.join(', ')}`);

@@ -101,6 +101,8 @@ export class SPPO extends EventTarget {
     }
     const prompts = parsePrompts(await deps.readPrompts(cfg.prompts), cfg.prompts, { promptField: cfg.promptField, messagesField: cfg.messagesField });
     const usePrompts = cfg.maxPrompts > 0 ? prompts.slice(0, cfg.maxPrompts) : prompts;
+    // evaluation prompts: their own file when given (held out from training), else the training prompts
+    const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? parsePrompts(await deps.readPrompts(cfg.evalPrompts), cfg.evalPrompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : usePrompts;
     const summaries: IterationSummary[] = [];
     for (let t = 1; t <= cfg.iterations; t++) {
       if (signal?.aborted) throw abortError(signal);
@@ -123,11 +125,11 @@ export class SPPO extends EventTarget {
         const summary: IterationSummary = {
           iteration: t, prompts: samples.length, samples: samples.length * cfg.k,
           meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
-          meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => groups[r.group].winrates[r.sample])),
-          meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => groups[r.group].winrates[r.sample])),
+          meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
+          meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
           finalLoss: metrics.length ? metrics[metrics.length - 1].loss : NaN, steps: metrics.length, seconds: 0,
         };
-        if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, usePrompts, signal);
+        if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, evalPrompts, signal);
         summary.seconds = (Date.now() - t0) / 1000;
         await st.writeText(done, JSON.stringify(summary, null, 2) + '\n');
         summaries.push(summary);
@@ -295,10 +297,11 @@ export class SPPO extends EventTarget {
           opt.update(model.grads!, lr);
           const secs = Math.max(1e-3, (Date.now() - t0) / 1000);
           const pick = (role: string) => meanOrNull(ratios.filter((_, i) => stepRecs[i].role === role));
+          const wr = (role: string) => meanOrNull(stepRecs.filter((r) => r.role === role).map((r) => r.winrate));
           metrics.push({
             iteration: t, step: step + 1, lr, loss,
             chosenLogratio: pick('chosen'), rejectedLogratio: pick('rejected'), meanLogratio: mean(ratios),
-            chosenWinrate: null, rejectedWinrate: null,
+            chosenWinrate: wr('chosen'), rejectedWinrate: wr('rejected'),
             klEstimate: -mean(ratios), responseLength: mean(stepRecs.map((r) => r.responseIds.length)), tokensPerSecond: tokens / secs,
           });
           this.emit('step', metrics[metrics.length - 1]);

@@ -12,6 +12,7 @@ import type { SPPOConfig } from './config.js';
 import type { SPPODeps } from './coordinator.js';
 import type { PolicyText } from './policy.js';
 import { diskStore, type RunStore } from './store.js';
+import { builtinModelDir } from './package-root.js';
 import { loadPolicyText } from './text.js';
 
 /** remembered per loaded model: its config and the directory its tokenizer files came from */
@@ -21,7 +22,8 @@ export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> 
   const store = await diskStore(cfg.out);
   const judge = await loadJudge(cfg.judge);
   const evalJudge = cfg.evalJudge ? await loadJudge(cfg.evalJudge) : undefined;
-  const resolve = (location: string) => (location.startsWith('run:') ? store.localPath(location.slice(4))! : location);
+  // run:PATH is a checkpoint of this run; builtin:NAME a model the package ships (models/NAME)
+  const resolve = (location: string) => (location.startsWith('run:') ? store.localPath(location.slice(4))! : location.startsWith('builtin:') ? builtinModelDir(location) : location);
   return {
     store, backend: be, judge, evalJudge,
     async readPrompts(p) {

@@ -42,6 +42,8 @@ export interface TrainRecord {
   target: number;
   /** weight of this record's term within its group's loss */
   weight: number;
+  /** the sample's estimated win rate P̂(y ≻ π_t | x) */
+  winrate: number;
   /** Σ log π_t(response) — filled in once per record before training */
   refLogp?: number;
 }
@@ -73,7 +75,7 @@ export function buildRecords(groups: JudgedGroup[], cfg: LossConfig): TrainRecor
     const K = g.responses.length;
     if (K < 2) throw new Error(`loss: prompt ${gi} has ${K} samples; SPPO needs K ≥ 2`);
     const rec = (k: number, role: TrainRecord['role'], target: number, weight: number): TrainRecord => ({
-      group: gi, sample: k, role, promptIds: g.promptIds, responseIds: g.responses[k], target, weight,
+      group: gi, sample: k, role, promptIds: g.promptIds, responseIds: g.responses[k], target, weight, winrate: g.winrates[k],
     });
     if (cfg.loss === 'sppo_all') {
       for (let k = 0; k < K; k++) out.push(rec(k, 'sample', eta * (g.winrates[k] - 0.5), 1 / K));

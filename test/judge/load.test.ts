@@ -35,7 +35,7 @@ s('missing files, plain files, directories and non-specs are clear errors', asyn
   await rejects(loadJudge('./nope/judge.mjs', { cwd: fixtures }), /judge \.\/nope\/judge\.mjs not found/, /check the path/);
   await rejects(loadJudge('./nope/reward-model', { cwd: fixtures }), /not found/, new RegExp(path.join(fixtures, 'nope/reward-model').replace(/[/.]/g, '\\$&')));
   await rejects(loadJudge('plain.txt', { cwd: fixtures }), /without a module extension/, /\.mjs/);
-  await rejects(loadJudge(fixtures), /is a directory/, /not available yet/, /builtin:length/);
+  await rejects(loadJudge(fixtures), /is a directory/, /without a config\.json/, /builtin:length/);
   await rejects(loadJudge('judge-me'), /is not a judge spec/, /builtin:NAME/, /http\(s\):\/\//, /module path/);
   await rejects(loadJudge(''), /is not a judge spec/);
   await rejects(loadJudge('http://'), /not a valid URL/);

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import path from 'node:path';
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { tokenizerFromJSON } from '../../src/tokenizer/index.js';
-import { splitWith } from '../../src/tokenizer/pretokenizers.js';
+import { buildPreTokenizer, splitWith } from '../../src/tokenizer/pretokenizers.js';
+import { Field } from '../../src/tokenizer/errors.js';
 import { gpt2TokenizerJson } from '../../tools/tokenizer/gpt2-tokenizer-json.js';
 import { CASES, randomStrings, rng, someFortunes } from './corpus.js';
 import { assertSameIds, assertSameText, lenmlDir, readJson } from './helpers.js';
@@ -26,22 +27,41 @@ test('normalizers: Sequence[NFD, Lowercase, StripAccents, Replace(Regex), Strip]
     ...gpt2,
     normalizer: { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }, { type: 'StripAccents' }, { type: 'Replace', pattern: { Regex: '\\s{2,}' }, content: ' ' }, { type: 'Strip', strip_left: true, strip_right: true }] },
   });
-  assertSameIds('normalizers', comparable, (s) => ours.encodeIds(s), (s) => ref.encode(s, { add_special_tokens: false }).ids);
+  assertSameIds('normalizers', comparable, (s) => ours.encodeIds(s, { special: true }), (s) => ref.encode(s, { add_special_tokens: false }).ids);
   assert.equal(ours.encode('  Crème   BRÛLÉE '), ours.encode('creme brulee'));
 });
 
-test('pre-tokenizers: WhitespaceSplit, Punctuation, Digits, Split(String, Isolated / Removed / invert) match the reference', async () => {
+test('pre-tokenizers: WhitespaceSplit, Digits, Split(String, Isolated), Split(Regex, Removed, invert) match the reference', async () => {
   const asciiDigits = comparable.filter((s) => !/[^\P{N}0-9]/u.test(s));
   const configs = [
-    { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Punctuation', behavior: 'Isolated' }, { type: 'Digits', individual_digits: true }, byteLevelTail] },
+    { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Digits', individual_digits: true }, byteLevelTail] },
     { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: false }, { type: 'Split', pattern: { String: 'e' }, behavior: 'Isolated', invert: false }, byteLevelTail] },
-    { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { String: ' ' }, behavior: 'Removed', invert: false }, byteLevelTail] },
     { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\p{L}+' }, behavior: 'Removed', invert: true }, byteLevelTail] },
   ];
   for (const pre of configs) {
     const [ours, ref] = await both({ ...gpt2, pre_tokenizer: pre });
-    assertSameIds(JSON.stringify(pre).slice(0, 80), asciiDigits, (s) => ours.encodeIds(s), (s) => ref.encode(s, { add_special_tokens: false }).ids);
+    assertSameIds(JSON.stringify(pre).slice(0, 80), asciiDigits, (s) => ours.encodeIds(s, { special: true }), (s) => ref.encode(s, { add_special_tokens: false }).ids);
   }
+});
+
+const pieces = (pre: object, s: string) => buildPreTokenizer(new Field('t.json', 'pre_tokenizer', pre as never), false).stages.reduce((p, st) => st(p, true), [s]);
+
+test('pre-tokenizers as the Rust crate cuts (its own test strings)', () => {
+  // Punctuation isolates every punctuation character (the reference groups runs of them)
+  assert.equal(pieces({ type: 'Punctuation' }, 'Hey friend!     How are you?!?'), ['Hey friend', '!', '     How are you', '?', '!', '?']);
+  assert.equal(pieces({ type: 'Digits', individual_digits: true }, 'Hey 123 friend!'), ['Hey ', '1', '2', '3', ' friend!']);
+  assert.equal(pieces({ type: 'Digits', individual_digits: false }, 'Hey 123 friend!'), ['Hey ', '123', ' friend!']);
+  assert.equal(pieces({ type: 'Digits', individual_digits: false }, 'x٣٤y'), ['x', '٣٤', 'y']); // char::is_numeric: any \p{N}
+  assert.equal(pieces({ type: 'Whitespace' }, 'Hey man!'), ['Hey', 'man', '!']);
+  assert.equal(pieces({ type: 'Whitespace' }, 'How are you doing?'), ['How', 'are', 'you', 'doing', '?']);
+  assert.equal(pieces({ type: 'Whitespace' }, 'héllo, wörld'), ['héllo', ',', 'wörld']);
+  assert.equal(pieces({ type: 'WhitespaceSplit' }, 'Hey man!  \u0085x'), ['Hey', 'man!', 'x']);
+  assert.equal(pieces({ type: 'BertPreTokenizer' }, 'Hey friend!     How are you?!?'), ['Hey', 'friend', '!', 'How', 'are', 'you', '?', '!', '?']);
+  assert.equal(pieces({ type: 'Split', pattern: { String: '-' }, behavior: 'MergedWithNext', invert: false }, 'The-final--countdown'), ['The', '-final', '-', '-countdown']);
+  // (the reference keeps the delimiters with a String pattern and Removed)
+  assert.equal(pieces({ type: 'Split', pattern: { String: ' ' }, behavior: 'Removed', invert: false }, ' a  b '), ['a', 'b']);
+  assert.equal(pieces({ type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true }, 'Hey   friend!'), ['▁Hey', '▁', '▁', '▁friend!']);
+  assert.equal(pieces({ type: 'ByteLevel', add_prefix_space: true, use_regex: true }, 'Hello my friend'), [' Hello', ' my', ' friend']);
 });
 
 test('split behaviors follow the Rust crate: "The-final--countdown" split on "-"', () => {

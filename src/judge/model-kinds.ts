@@ -1,0 +1,44 @@
+// Registers the model-directory judge kinds with loadJudge (load.ts imports this module the
+// first time a spec is a path that no other kind takes). A spec is the directory, optionally
+// with options in a query: "path/to/rm?backend=wasm&batchSize=8".
+//   reward-model    config.json architectures ...ForSequenceClassification → reward-model.ts
+//   pairwise-model  config.json architectures ["SppoPairwiseJudge"]        → pairwise-model.ts
+//   model-directory any other config.json (e.g. a causal LM): a clear error saying what a judge
+//                   directory must be
+import path from 'node:path';
+import { registerJudgeKind, type LoadJudgeOptions } from './load.js';
+import { modelDirKind, PAIRWISE_ARCH, readConfigJson, splitDirSpec, type ModelDirKind } from './model-common.js';
+import { pairwiseJudge } from './pairwise-model.js';
+import { rewardModelJudge } from './reward-model.js';
+import { JudgeError } from './types.js';
+
+function kindOf(spec: string, o: LoadJudgeOptions): { kind: ModelDirKind | null; dir: string; query: string } {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(spec) && !/^[a-z]:[\\/]/i.test(spec)) return { kind: null, dir: '', query: '' }; // builtin:, http:, ...
+  const { dir, query } = splitDirSpec(spec, (o.cwd as string | undefined) ?? process.cwd());
+  return { kind: modelDirKind(dir), dir, query };
+}
+
+registerJudgeKind({
+  name: 'reward-model',
+  matches: (spec, o) => kindOf(spec, o).kind === 'reward',
+  load: (spec, o) => { const k = kindOf(spec, o); return rewardModelJudge(k.dir, o, k.query); },
+});
+
+registerJudgeKind({
+  name: 'pairwise-model',
+  matches: (spec, o) => kindOf(spec, o).kind === 'pairwise',
+  load: (spec, o) => { const k = kindOf(spec, o); return pairwiseJudge(k.dir, o, k.query); },
+});
+
+registerJudgeKind({
+  name: 'model-directory',
+  matches: (spec, o) => kindOf(spec, o).kind === 'model',
+  load: async (spec, o) => {
+    const { dir } = kindOf(spec, o);
+    const archs = readConfigJson(dir)?.architectures;
+    throw new JudgeError(spec, `is a model directory (${path.resolve(dir)}, architectures ${JSON.stringify(archs ?? null)}) but not a judge: ` +
+      `a judge directory holds a reward model (config.json architectures ...ForSequenceClassification, num_labels 1) ` +
+      `or a pairwise judge (architectures ["${PAIRWISE_ARCH}"]); train one from this model with ` +
+      `sppo train-judge --model ${spec} --data PAIRS.jsonl --out DIR`);
+  },
+});
