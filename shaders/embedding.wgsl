@@ -10,6 +10,7 @@
 //                       N tokens in order, adding the tokens of its class. Every dtable element
 //                       has exactly one writer, which adds in token order.
 //                       Grid: (ceil(C/WG), PARTS). Work: PARTS·N id reads + N·C adds.
+//                       PARTS = P.parts: 128 on GPUs, 1 on CPU emulations (see embedding.ts).
 // Defines: none. WG = 64.
 const WG: u32 = 64u;
 

@@ -9,16 +9,17 @@
 //      contiguous bytes per k whatever transB is. Tasks: one per (batch entry, PANELS_PER_TASK
 //      panels); output packedB (batchB, nPanels, K, 8).
 //   2. mm_compute — tasks over (batch, row block of rowsPerTask rows, column block of
-//      panelsPerTask panels). For each panel of its column block and each micro-panel of
-//      MR = 5 rows, the 5×8 micro-kernel (10 f32x4 accumulators, per k one broadcast load of
-//      each of the 5 a values — read in place, a is not packed — and two loads of b) sums
-//      over k, then the epilogue writes r = alpha·acc (+ bias[n]) (old + r when accumulate). 5×8 measured fastest here: 6×8
-//      needs 15 vector registers and V8 keeps one of x64's 16 as scratch, so it spills.
-//      K is walked in blocks of KC = 256 (the 5×KC slice of A and the KC×8 slice of a B panel
-//      stay in L1). Between blocks the accumulators are parked in a per-thread tile and
-//      reloaded, so each output is still ONE chain of additions in k order: the same bits as
-//      without blocking, whichever task, tile or thread computes it — results depend on neither
-//      the block sizes nor the thread count.
+//      panelsPerTask panels). K is walked in blocks of KC = 256. Per K block the task packs
+//      its rows of op(a) into micro-panels of MR = 5 rows (per k: 5 values, zero past M;
+//      the block stays in L2), then for each panel (its KC×8 slice stays in L1) and each
+//      micro-panel runs the 5×8 micro-kernel: 10 f32x4 accumulators, per k one broadcast
+//      load per row of a and two loads of b. Accumulators are parked in a per-thread tile
+//      between K blocks and reloaded, so each output is still ONE chain of additions in k
+//      order. After the last block the epilogue writes r = alpha·acc (+ bias[n])
+//      (old + r when accumulate). Every output is thus the same sum in the same order
+//      whichever task, tile or thread computes it: results depend on neither the block
+//      sizes nor the thread count. (5×8 because 6×8 needs 15 vector registers and V8 keeps
+//      one of x64's 16 as scratch: it spilled.)
 //   3. mm_small — for M < 4 (decode-time products): one task per (batch, 8-column strip),
 //      rows computed straight from a and b without packing: for transB=false the k loop reads
 //      b rows with f32x4 loads; for transB=true each output is a dot product along K (f32x4
@@ -70,36 +71,44 @@ export function mm_pack_b(task: i32, tid: i32, packed: usize, b: usize, K: i32, 
   }
 }
 
-// @ts-ignore: decorator
-@inline function epilogueRow(o: usize, acc0: v128, acc1: v128, w: i32, alpha: f32, bias: usize, c0: i32, accumulate: i32, tmp: usize): void {
-  let r0 = acc0, r1 = acc1;
-  if (alpha != 1) { r0 = f32x4.mul(r0, f32x4.splat(alpha)); r1 = f32x4.mul(r1, f32x4.splat(alpha)); }
-  if (w == NR) {
-    if (bias) { r0 = f32x4.add(r0, v128.load(at(bias, c0))); r1 = f32x4.add(r1, v128.load(at(bias, c0 + 4))); }
-    if (accumulate) { r0 = f32x4.add(v128.load(o), r0); r1 = f32x4.add(v128.load(o + 16), r1); }
-    v128.store(o, r0);
-    v128.store(o + 16, r1);
+/** pack MR rows (r0 ..) of op(a), k in [k0, k0+kc), for one batch entry:
+ *  dst[(k−k0)·MR + r] = op(a)[r0 + r, k], zero for rows past M */
+function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32, k0: i32, kc: i32): void {
+  const h = min32(MR, M - r0);
+  if (!transA) {
+    for (let r = 0; r < MR; r++) {
+      const d = at(dst, r);
+      if (r < h) {
+        const row = at(a, (r0 + r) * K + k0);
+        for (let k = 0; k < kc; k++) store<f32>(d + <usize>(k * MR << 2), load<f32>(at(row, k)));
+      } else {
+        for (let k = 0; k < kc; k++) store<f32>(d + <usize>(k * MR << 2), 0);
+      }
+    }
   } else {
-    v128.store(tmp, r0);
-    v128.store(tmp + 16, r1);
-    for (let c = 0; c < w; c++) {
-      let v = load<f32>(at(tmp, c));
-      if (bias) v += load<f32>(at(bias, c0 + c));
-      if (accumulate) v = load<f32>(at(o, c)) + v;
-      store<f32>(at(o, c), v);
+    // a is (K,M): row k holds op(a)[., k] contiguously
+    for (let k = 0; k < kc; k++) {
+      const src = at(a, (k0 + k) * M + r0);
+      const d = at(dst, k * MR);
+      if (h == MR) {
+        store<f32>(d, load<f32>(src)); store<f32>(d, load<f32>(src, 4), 4); store<f32>(d, load<f32>(src, 8), 8);
+        store<f32>(d, load<f32>(src, 12), 12); store<f32>(d, load<f32>(src, 16), 16);
+      } else {
+        for (let r = 0; r < MR; r++) store<f32>(at(d, r), r < h ? load<f32>(at(src, r)) : 0);
+      }
     }
   }
 }
 
 /**
- * 5×8 micro-kernel over kc values of k. op(a)[r, k] is read in place at pa + r·rs + k·ks
- * (bytes): rs = 4K, ks = 4 for a (M,K); rs = 4, ks = 4M for transA. Rows past the h valid
- * ones re-read the last valid row (their sums are never stored). Accumulators start at zero
- * (first) or from the parked tile `park` (40 floats); at the end they are parked again, or
- * (last) go through the epilogue for the h ≤ 5 valid rows and w ≤ 8 columns.
+ * 5×8 micro-kernel over kc values of k: pa = packed A (per k: 5 values), pb = a B panel slice
+ * (per k: 8 values). The 10 accumulators start at zero (first) or from the tile `park`
+ * (40 floats, row-major 5×8) and are parked there at the end. Kept this small on purpose:
+ * TurboFan then holds all 10 accumulators, both b vectors and the broadcast in registers
+ * (x64 has 16, V8 keeps one as scratch); a 6×8 block, or reading A in place through five
+ * row pointers, made it spill.
  */
-function micro5x8(pa: usize, rs: usize, ks: usize, pb: usize, kc: i32, park: usize, first: bool, last: bool,
-  out: usize, N: i32, h: i32, w: i32, alpha: f32, bias: usize, c0: i32, accumulate: i32, tmp: usize): void {
+function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -112,54 +121,65 @@ function micro5x8(pa: usize, rs: usize, ks: usize, pb: usize, kc: i32, park: usi
     c30 = v128.load(park, 96); c31 = v128.load(park, 112);
     c40 = v128.load(park, 128); c41 = v128.load(park, 144);
   }
-  const hm = <usize>(h - 1);
-  let p0 = pa;
-  let p1 = pa + rs * (hm < 1 ? hm : 1);
-  let p2 = pa + rs * (hm < 2 ? hm : 2);
-  let p3 = pa + rs * (hm < 3 ? hm : 3);
-  let p4 = pa + rs * (hm < 4 ? hm : 4);
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-    let a = v128.load32_splat(p0);
+    let a = v128.load32_splat(pa);
     c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
-    a = v128.load32_splat(p1);
+    a = v128.load32_splat(pa, 4);
     c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
-    a = v128.load32_splat(p2);
+    a = v128.load32_splat(pa, 8);
     c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
-    a = v128.load32_splat(p3);
+    a = v128.load32_splat(pa, 12);
     c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
-    a = v128.load32_splat(p4);
+    a = v128.load32_splat(pa, 16);
     c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
-    p0 += ks; p1 += ks; p2 += ks; p3 += ks; p4 += ks;
+    pa += MR << 2;
     pb += NR << 2;
   }
-  if (!last) {
-    v128.store(park, c00, 0); v128.store(park, c01, 16);
-    v128.store(park, c10, 32); v128.store(park, c11, 48);
-    v128.store(park, c20, 64); v128.store(park, c21, 80);
-    v128.store(park, c30, 96); v128.store(park, c31, 112);
-    v128.store(park, c40, 128); v128.store(park, c41, 144);
-    return;
+  v128.store(park, c00, 0); v128.store(park, c01, 16);
+  v128.store(park, c10, 32); v128.store(park, c11, 48);
+  v128.store(park, c20, 64); v128.store(park, c21, 80);
+  v128.store(park, c30, 96); v128.store(park, c31, 112);
+  v128.store(park, c40, 128); v128.store(park, c41, 144);
+}
+
+/** out rows r < h, columns c < w from a row-major tile with rows of NR: alpha·acc (+ bias)
+ *  (old + that when accumulate) — the same f32 operations in the vector and scalar forms */
+function epilogue(out: usize, N: i32, tile: usize, h: i32, w: i32, alpha: f32, bias: usize, c0: i32, accumulate: i32): void {
+  const av = f32x4.splat(alpha);
+  for (let r = 0; r < h; r++) {
+    const o = at(out, r * N), t = at(tile, r * NR);
+    if (w == NR) {
+      let r0 = v128.load(t), r1 = v128.load(t, 16);
+      if (alpha != 1) { r0 = f32x4.mul(r0, av); r1 = f32x4.mul(r1, av); }
+      if (bias) { r0 = f32x4.add(r0, v128.load(at(bias, c0))); r1 = f32x4.add(r1, v128.load(at(bias, c0 + 4))); }
+      if (accumulate) { r0 = f32x4.add(v128.load(o), r0); r1 = f32x4.add(v128.load(o, 16), r1); }
+      v128.store(o, r0);
+      v128.store(o, r1, 16);
+    } else {
+      for (let c = 0; c < w; c++) {
+        let v = load<f32>(at(t, c));
+        if (alpha != 1) v *= alpha;
+        if (bias) v += load<f32>(at(bias, c0 + c));
+        if (accumulate) v = load<f32>(at(o, c)) + v;
+        store<f32>(at(o, c), v);
+      }
+    }
   }
-  const os = <usize>N << 2;
-  epilogueRow(out, c00, c01, w, alpha, bias, c0, accumulate, tmp);
-  if (h > 1) epilogueRow(out + os, c10, c11, w, alpha, bias, c0, accumulate, tmp);
-  if (h > 2) epilogueRow(out + 2 * os, c20, c21, w, alpha, bias, c0, accumulate, tmp);
-  if (h > 3) epilogueRow(out + 3 * os, c30, c31, w, alpha, bias, c0, accumulate, tmp);
-  if (h > 4) epilogueRow(out + 4 * os, c40, c41, w, alpha, bias, c0, accumulate, tmp);
 }
 
 /** floats of per-thread scratch mm_compute needs */
 export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32): i32 {
-  return rowsPerTask * panelsPerTask * NR + 16;
+  return rowsPerTask * min32(K, KC) + rowsPerTask * panelsPerTask * NR + 16;
 }
 
 /**
  * Compute tasks. task → (bt, row block, column block) with rowBlocks = ceil(M / rowsPerTask)
  * (rowsPerTask a multiple of MR) and colBlocks = ceil(nPanels / panelsPerTask).
- * Per K block: for each panel (its KC×8 slice stays in L1), for each micro-panel of MR rows,
- * run the micro-kernel reading op(a) in place (the row block's K slice stays in L2).
- * Scratch per thread (mm_scratch_floats): parked accumulators | 16 floats of staging.
+ * Per K block: pack the row block's slice of op(a) (micro-panels of MR×kc, in L2), then for
+ * each panel (its kc×8 slice stays in L1), for each micro-panel, run the micro-kernel; after
+ * the last K block, the epilogue writes each parked tile out.
+ * Scratch per thread (mm_scratch_floats): packed A block | parked tiles | 16 spare floats.
  */
 export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: usize, bias: usize,
   M: i32, N: i32, K: i32, transA: i32, bPacked1: i32, alpha: f32, accumulate: i32,
@@ -171,29 +191,74 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
   const bt = task / perBatch;
   const rem = task - bt * perBatch;
   const rb = rem / colBlocks, cb = rem - rb * colBlocks;
-  const tiles = scratch + (<usize>tid * <usize>mm_scratch_floats(K, rowsPerTask, panelsPerTask) << 2);
-  const tmp = at(tiles, rowsPerTask * panelsPerTask * NR);
+  const sa = scratch + (<usize>tid * <usize>mm_scratch_floats(K, rowsPerTask, panelsPerTask) << 2);
+  const tiles = at(sa, rowsPerTask * min32(K, KC));
   const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
   const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
   const pB = packed + ((bPacked1 ? 0 : <usize>bt) * <usize>nPanels * <usize>K * NR << 2);
-  // op(a)[r, k] at aB + r·rs + k·ks
-  const rs: usize = transA ? 4 : <usize>K << 2;
-  const ks: usize = transA ? <usize>M << 2 : 4;
   const r0 = rb * rowsPerTask, r1 = min32(M, r0 + rowsPerTask);
   const nMicro = (r1 - r0 + MR - 1) / MR;
   const p0 = cb * panelsPerTask, p1 = min32(nPanels, p0 + panelsPerTask);
+  const np = p1 - p0;
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min32(KC, K - k0);
-    const first = k0 == 0, last = k0 + kc >= K;
-    for (let p = p0; p < p1; p++) {
-      const c0 = p * NR;
-      const w = min32(NR, N - c0);
-      const pb = pB + ((<usize>p * <usize>K + <usize>k0) * NR << 2);
-      for (let i = 0; i < nMicro; i++) {
-        const r = r0 + i * MR;
-        micro5x8(aB + <usize>r * rs + <usize>k0 * ks, rs, ks, pb, kc, at(tiles, (i * panelsPerTask + (p - p0)) * MR * NR), first, last,
-          at(oB, r * N + c0), N, min32(MR, M - r), w, alpha, bias, c0, accumulate, tmp);
+    for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * kc), aB, M, K, transA, r0 + i * MR, k0, kc);
+    for (let p = 0; p < np; p++) {
+      const pb = pB + ((<usize>(p0 + p) * <usize>K + <usize>k0) * NR << 2);
+      for (let i = 0; i < nMicro; i++) micro5x8(at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), k0 == 0);
+    }
+  }
+  for (let i = 0; i < nMicro; i++) {
+    const r = r0 + i * MR;
+    for (let p = 0; p < np; p++) {
+      const c0 = (p0 + p) * NR;
+      epilogue(at(oB, r * N + c0), N, at(tiles, (i * np + p) * MR * NR), min32(MR, M - r), min32(NR, N - c0), alpha, bias, c0, accumulate);
+    }
+  }
+}
+
+/**
+ * Small M (M < 4): task → (bt, strip of 8 columns). No packing. The row's 8 sums go through a
+ * staging tile (scratch: 16 floats per thread) into the same epilogue.
+ */
+export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bias: usize,
+  M: i32, N: i32, K: i32, transA: i32, transB: i32, bStride: i32, alpha: f32, accumulate: i32, scratch: usize): void {
+  const strips = (N + NR - 1) / NR;
+  const bt = task / strips;
+  const s = task - bt * strips;
+  const c0 = s * NR;
+  const w = min32(NR, N - c0);
+  const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
+  const bB = b + (<usize>bt * <usize>bStride << 2);
+  const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
+  const tile = scratch + (<usize>tid * 16 << 2);
+  for (let r = 0; r < M; r++) {
+    if (!transB && w == NR) {
+      let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
+      for (let k = 0; k < K; k++) {
+        const av = v128.load32_splat(at(aB, transA ? k * M + r : r * K + k));
+        const row = at(bB, k * N + c0);
+        acc0 = f32x4.add(acc0, f32x4.mul(av, v128.load(row)));
+        acc1 = f32x4.add(acc1, f32x4.mul(av, v128.load(row, 16)));
+      }
+      v128.store(tile, acc0);
+      v128.store(tile, acc1, 16);
+    } else {
+      // one output at a time: a dot product along K (SIMD when both rows are contiguous)
+      for (let c = 0; c < NR; c++) {
+        let sum: f32 = 0;
+        if (c < w && transB && !transA) {
+          sum = dot(at(aB, r * K), at(bB, (c0 + c) * K), K);
+        } else if (c < w) {
+          for (let k = 0; k < K; k++) {
+            const av = load<f32>(at(aB, transA ? k * M + r : r * K + k));
+            const bv = load<f32>(at(bB, transB ? (c0 + c) * K + k : k * N + c0 + c));
+            sum += av * bv;
+          }
+        }
+        store<f32>(at(tile, c), sum);
       }
     }
+    epilogue(at(oB, r * N + c0), N, tile, 1, w, alpha, bias, c0, accumulate);
   }
 }

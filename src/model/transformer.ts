@@ -51,14 +51,14 @@ class Workspace {
   readonly dI1: Tensor; readonly dI2: Tensor; readonly dI3: Tensor; readonly dlogits: Tensor;
   readonly qpre: Tensor; readonly kpre: Tensor;
 
-  constructor(private be: Backend, a: Arch, readonly B: number, readonly T: number) {
+  constructor(private be: Backend, a: Arch, readonly B: number, readonly T: number, recompute = false) {
     const N = B * T, C = a.hidden, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim, I = a.intermediate;
     const t = (shape: number[], dtype: 'f32' | 'i32' = 'f32', label?: string) => { const x = be.tensor(shape, dtype, label); this.all.push(x); return x; };
     const gpt2 = a.family === 'gpt2';
     this.ids = t([N], 'i32', 'ids'); this.positions = t([N], 'i32', 'positions');
     this.keyMask = t([N], 'i32', 'keyMask'); this.targets = t([N], 'i32', 'targets');
     for (let i = 0; i <= a.layers; i++) this.res.push(t([N, C], 'f32', `res${i}`));
-    for (let i = 0; i < a.layers; i++) {
+    for (let i = 0; i < (recompute ? 1 : a.layers); i++) {
       this.layers.push({
         ln1: t([N, C]), mean1: gpt2 ? t([N]) : undefined, rstd1: t([N]),
         q: t([N, HD]), k: t([N, KD]), v: t([N, KD]), att: t([N, HD]), lse: t([B * a.heads * T]),
@@ -104,6 +104,12 @@ export class Transformer {
   /** an optional parameter (biases some configs have) */
   op(name: string): Tensor | undefined { return this.params.get(name); }
   private lmHead(): Tensor { return this.arch.tied ? this.p('embed') : this.p('lm_head.w'); }
+
+  /**
+   * Activation recomputation: keep only the residual stream in forward and rebuild each block's
+   * activations during backward (one block's worth of memory instead of all; ~1/3 more compute).
+   */
+  recompute = false;
 
   /** which parameters train (all by default; only the adapters once LoRA is enabled) */
   trainable: (name: string) => boolean = () => true;
@@ -239,9 +245,9 @@ export class Transformer {
   }
 
   private workspace(B: number, T: number): Workspace {
-    if (!this.ws || this.ws.B !== B || this.ws.T !== T) {
+    if (!this.ws || this.ws.B !== B || this.ws.T !== T || this.ws.layers.length !== (this.recompute ? 1 : this.arch.layers)) {
       this.ws?.dispose();
-      this.ws = new Workspace(this.be, this.arch, B, T);
+      this.ws = new Workspace(this.be, this.arch, B, T, this.recompute);
     }
     return this.ws;
   }
@@ -288,48 +294,55 @@ export class Transformer {
       be.embedding(ws.posTmp!, this.p('pos_embed'), ws.positions);
       be.axpy(ws.res[0], ws.posTmp!, 1);
     }
-    const attnOpts = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D, keyMask: ws.keyMask };
-    const ropeOpts = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const });
-    for (let i = 0; i < a.layers; i++) {
-      const L = ws.layers[i], x = ws.res[i], out = ws.res[i + 1], l = `l${i}.`;
-      // --- attention ---
-      if (gpt2) be.layernorm(L.ln1, L.mean1!, L.rstd1, x, this.p(l + 'ln1.w'), this.p(l + 'ln1.b'), a.normEps);
-      else be.rmsnorm(L.ln1, L.rstd1, x, this.p(l + 'ln1.w'), a.normEps);
-      if (gpt2) {
-        this.linF(l + 'q', L.q, L.ln1, N, C, H * D);
-        this.linF(l + 'k', L.k, L.ln1, N, C, KH * D);
-      } else {
-        this.linF(l + 'q', ws.qpre, L.ln1, N, C, H * D);
-        this.linF(l + 'k', ws.kpre, L.ln1, N, C, KH * D);
-        be.rope(L.q, ws.qpre, ws.positions, ropeOpts(H));
-        be.rope(L.k, ws.kpre, ws.positions, ropeOpts(KH));
-      }
-      this.linF(l + 'v', L.v, L.ln1, N, C, KH * D);
-      be.attention(L.att, L.lse, L.q, L.k, L.v, attnOpts);
-      // out = x + att Woᵀ (+bo): projection into out, then add the residual
-      this.linF(l + 'o', out, L.att, N, H * D, C);
-      be.axpy(out, x, 1);
-      // --- MLP --- (out now holds r + attn; ln2 normalises it; the MLP adds onto it)
-      if (gpt2) {
-        be.layernorm(L.ln2, L.mean2!, L.rstd2, out, this.p(l + 'ln2.w'), this.p(l + 'ln2.b'), a.normEps);
-        this.linF(l + 'fc', L.g, L.ln2, N, C, I);
-        be.gelu(L.act, L.g);
-        // the MLP output goes to dtmp (scratch), then is added to the residual
-        this.linF(l + 'proj', ws.dtmp, L.act, N, I, C);
-      } else {
-        be.rmsnorm(L.ln2, L.rstd2, out, this.p(l + 'ln2.w'), a.normEps);
-        this.linF(l + 'gate', L.g, L.ln2, N, C, I);
-        this.linF(l + 'up', L.u!, L.ln2, N, C, I);
-        be.swiglu(L.act, L.g, L.u!);
-        this.linF(l + 'down', ws.dtmp, L.act, N, I, C);
-      }
-      be.copy(L.mid, out); // saved for backward: the second norm's input
-      be.axpy(out, ws.dtmp, 1);
-    }
+    // with recomputation only the residual stream is kept; one block's activations are rebuilt in backward
+    for (let i = 0; i < a.layers; i++) this.layerForward(i, ws.layers[this.recompute ? 0 : i], ws.res[i], ws.res[i + 1]);
     const last = ws.res[a.layers];
     if (gpt2) be.layernorm(ws.lnf, ws.meanf!, ws.rstdf, last, this.p('norm.w'), this.p('norm.b'), a.normEps);
     else be.rmsnorm(ws.lnf, ws.rstdf, last, this.p('norm.w'), a.normEps);
     return ws.lnf;
+  }
+
+  /** one block's forward from residual x into out, saving its activations in L */
+  private layerForward(i: number, L: LayerActs, x: Tensor, out: Tensor): void {
+    const a = this.arch, be = this.be, ws = this.ws!;
+    const { B, T } = ws;
+    const N = B * T, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
+    const gpt2 = a.family === 'gpt2', l = `l${i}.`;
+    const attnOpts = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D, keyMask: ws.keyMask };
+    const ropeOpts = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const });
+    // --- attention ---
+    if (gpt2) be.layernorm(L.ln1, L.mean1!, L.rstd1, x, this.p(l + 'ln1.w'), this.p(l + 'ln1.b'), a.normEps);
+    else be.rmsnorm(L.ln1, L.rstd1, x, this.p(l + 'ln1.w'), a.normEps);
+    if (gpt2) {
+      this.linF(l + 'q', L.q, L.ln1, N, C, H * D);
+      this.linF(l + 'k', L.k, L.ln1, N, C, KH * D);
+    } else {
+      this.linF(l + 'q', ws.qpre, L.ln1, N, C, H * D);
+      this.linF(l + 'k', ws.kpre, L.ln1, N, C, KH * D);
+      be.rope(L.q, ws.qpre, ws.positions, ropeOpts(H));
+      be.rope(L.k, ws.kpre, ws.positions, ropeOpts(KH));
+    }
+    this.linF(l + 'v', L.v, L.ln1, N, C, KH * D);
+    be.attention(L.att, L.lse, L.q, L.k, L.v, attnOpts);
+    // out = x + att Woᵀ (+bo): projection into out, then add the residual
+    this.linF(l + 'o', out, L.att, N, H * D, C);
+    be.axpy(out, x, 1);
+    // --- MLP --- (out now holds r + attn; ln2 normalises it; the MLP adds onto it)
+    if (gpt2) {
+      be.layernorm(L.ln2, L.mean2!, L.rstd2, out, this.p(l + 'ln2.w'), this.p(l + 'ln2.b'), a.normEps);
+      this.linF(l + 'fc', L.g, L.ln2, N, C, I);
+      be.gelu(L.act, L.g);
+      // the MLP output goes to dtmp (scratch), then is added to the residual
+      this.linF(l + 'proj', ws.dtmp, L.act, N, I, C);
+    } else {
+      be.rmsnorm(L.ln2, L.rstd2, out, this.p(l + 'ln2.w'), a.normEps);
+      this.linF(l + 'gate', L.g, L.ln2, N, C, I);
+      this.linF(l + 'up', L.u!, L.ln2, N, C, I);
+      be.swiglu(L.act, L.g, L.u!);
+      this.linF(l + 'down', ws.dtmp, L.act, N, I, C);
+    }
+    be.copy(L.mid, out); // saved for backward: the second norm's input
+    be.axpy(out, ws.dtmp, 1);
   }
 
   /**
@@ -368,7 +381,9 @@ export class Transformer {
     const attnOpts = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D, keyMask: ws.keyMask };
     const ropeInv = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const, inverse: true });
     for (let i = a.layers - 1; i >= 0; i--) {
-      const L = ws.layers[i], x = ws.res[i], mid = L.mid, l = `l${i}.`;
+      const x = ws.res[i], l = `l${i}.`;
+      if (this.recompute) this.layerForward(i, ws.layers[0], x, ws.res[i + 1]);
+      const L = ws.layers[this.recompute ? 0 : i], mid = L.mid;
       // ---- MLP: out = mid + mlp(norm(mid)); dres holds d(out) ----
       if (gpt2) {
         this.linB(l + 'proj', ws.dI1, ws.dres, L.act, N, I, C);

@@ -53,13 +53,23 @@ export class Policy {
     for (let i = 0; i < rows.length; i += maxBatch) {
       const chunk = rows.slice(i, i + maxBatch);
       const rngs = chunk.map((r) => r.rng);
+      // the EOS token a row ended with stays part of its response (as in TRL's DPO/SPPO data): the
+      // log-probs the update trains then include the decision to stop, so preferences about
+      // length reach it directly. A row's first EOS pick is the one that ended it.
+      const eosSet = new Set(this.text.eos), ended: number[] = new Array(chunk.length).fill(-1);
       const res = await generate(this.model, chunk.map((r) => r.ids), {
         maxNewTokens: o.maxNewTokens,
         eos: this.text.eos,
         signal: o.signal,
         onStep: () => o.onStep?.(),
         // penalties (repetition, frequency, presence) count the prompt and the tokens so far, as HF does
-        picker: { pick: (logits, B, _V, history) => sampler.sample(logits.subarray(0, B * V), o.sample, rngs, penalised ? history : undefined).tokens.slice(0, B) },
+        picker: {
+          pick: (logits, B, _V, history) => {
+            const toks = sampler.sample(logits.subarray(0, B * V), o.sample, rngs, penalised ? history : undefined).tokens.slice(0, B);
+            for (let b = 0; b < B; b++) if (ended[b] < 0 && eosSet.has(toks[b])) ended[b] = toks[b];
+            return toks;
+          },
+        },
         stop: stops.length ? (_row, toks) => {
           const text = this.text.decode(toks);
           return stops.some((s) => text.includes(s));
@@ -68,6 +78,7 @@ export class Policy {
       chunk.forEach((r, j) => {
         let toks = res.tokens[j];
         if (res.finish[j] === 'stop') toks = cutAtStop(toks, stops, (t) => this.text.decode(t));
+        else if (res.finish[j] === 'eos') toks = [...toks, ended[j]];
         out[r.p][r.k] = toks;
       });
     }

@@ -48,12 +48,12 @@ async function main(): Promise<void> {
   const cleanup = () => { for (const t of live.splice(0)) be.dispose(t); };
 
   /** Products per variant. Each define set (TA, TB, VA, VB) is a pipeline to compile, ~0.3-3 s
-   *  on SwiftShader, so: reg4x4 runs each transpose once with the operands' vec4 alignment
-   *  chosen so that the four exercise every operand loader — A: (TA, VA) ∈ {00, 01, 10, 11}, B:
-   *  (TB, VB) likewise; the larger register blocks share those loaders (shaders/matmul.wgsl) and differ
-   *  only in how sub-blocks compose, so they run two define sets (vec4 and scalar with k tails);
-   *  tiled has no alignment defines and runs each transpose. All get the options (bias,
-   *  accumulate, alpha, batch, broadcastB) on define sets they already built. */
+   *  on SwiftShader, so: reg4x4 runs each transpose once, with the operands' vec4 alignment
+   *  chosen so that the four exercise every operand loader — A: (TA, VA) ∈ {00, 01, 10, 11},
+   *  B: (TB, VB) likewise; the larger register blocks share those loaders (shaders/matmul.wgsl)
+   *  and differ only in how the sub-blocks compose, so they run two define sets (vec4, and
+   *  scalar with k tails); tiled has no alignment defines and runs each transpose. All get the
+   *  options (bias, accumulate, alpha, batch, broadcastB) on define sets they already built. */
   const ALL: MatmulSpec[] = [
     { m: 68, n: 72, k: 20 },                                  // NN, VA=1 VB=1
     { m: 131, n: 67, k: 23, transB: true },                   // NT, VA=0 VB=0, k tail

@@ -49,6 +49,7 @@ export function matmulCandidates(gpu: GPUContext): MatmulVariant[] {
 /** The rule used before (or instead of) a measurement. */
 export function defaultMatmulVariant(gpu: GPUContext, d: MatmulDims): MatmulVariant {
   if (gpu.software || !matmulCandidates(gpu).includes('tiled')) {
+    if (workgroups('reg16x16', d) >= 8) return 'reg16x16';
     if (workgroups('reg16x8', d) >= 8) return 'reg16x8';
     if (workgroups('reg8x8', d) >= 4) return 'reg8x8';
     return 'reg4x4';
