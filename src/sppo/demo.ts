@@ -1,0 +1,145 @@
+// The demo, library side: SPPO end to end on what the package ships — the embedded policy
+// `builtin:demo` (models/demo: a ~0.9M-parameter Llama-family model that `sppo sft` taught
+// two-digit sums and differences from deliberately mixed answers: right or off by a little,
+// terse or chatty), its prompt sets (data/demo: training prompts, and evaluation prompts held
+// out from SFT and from SPPO), and the judge `builtin:arith` (a right answer beats a wrong one;
+// between equals the shorter wins). Nothing is downloaded.
+//
+//   const result = await runDemo({ out: 'sppo-demo', quick: false }, hooks)
+//
+// Each iteration's evaluation (the coordinator's eval stage: one sample per held-out prompt from
+// π_t and from the base model, judged pairwise) becomes one row of the demo's table: win rate
+// against the base with its 95% interval, accuracy (the fraction of answers with the right
+// number — checked here, independently of the judge's probabilities), mean length in
+// characters, and one prompt with its base answer and its answer now. Row 0 is the base model.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Backend } from '../kernels/backend.js';
+import { arithAnswer, arithCorrect } from '../judge/arith.js';
+import { readConfigFile } from '../model/modeldir.js';
+import { archFromConfig } from '../model/hf-names.js';
+import { paramCount } from '../model/arch.js';
+import type { SPPOConfig } from './config.js';
+import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from './coordinator.js';
+import { nodeDeps } from './node-deps.js';
+import { builtinModelDir, packageDataFile } from './package-root.js';
+import type { EvalStats } from './winrate.js';
+
+export const DEMO_MODEL = 'builtin:demo';
+export const DEMO_JUDGE = 'builtin:arith';
+
+export interface DemoOptions {
+  /** run directory (report.html, every artifact); an existing run of the same config resumes */
+  out: string;
+  /** a small run of the same path (~1–2 minutes on 2 CPU cores): for tests and a first look */
+  quick?: boolean;
+  backend?: 'webgpu' | 'wasm' | 'auto';
+  /** SPPO iterations (default 3) */
+  iterations?: number;
+}
+
+/** The settings of the full demo and of --quick (everything else is the SPPO default). */
+export function demoConfig(o: DemoOptions): Partial<SPPOConfig> {
+  const common: Partial<SPPOConfig> = {
+    model: DEMO_MODEL, judge: DEMO_JUDGE,
+    prompts: packageDataFile('demo/train-prompts.jsonl'), evalPrompts: packageDataFile('demo/eval-prompts.jsonl'),
+    out: o.out, backend: o.backend ?? 'auto', iterations: o.iterations ?? 3,
+    loss: 'sppo', optimizer: 'rmsprop', lrSchedule: 'constant', epochs: 1,
+    // answers are short: "81" or "81 (since 23+58=81)" plus EOS
+    maxNewTokens: 24, maxPromptTokens: 16, temperature: 1, topP: 1, seed: 1,
+  };
+  return o.quick
+    ? { ...common, maxPrompts: 48, k: 4, eta: 10, lr: 1e-3, batchSize: 8, generateUnit: 48, trainUnit: 6, evalSize: 48 }
+    : { ...common, maxPrompts: 256, k: 4, eta: 10, lr: 1e-3, batchSize: 8, generateUnit: 64, trainUnit: 8, evalSize: 256 };
+}
+
+/** Whether each response starts with the right answer to its prompt's "A op B =". */
+export function arithMarks(rows: { prompt: string; response: string }[]): boolean[] {
+  return rows.map(({ prompt, response }) => {
+    const ans = arithAnswer(prompt);
+    if (ans === null) throw new Error(`demo: prompt ${JSON.stringify(prompt)} holds no "A+B=" expression`);
+    return arithCorrect(response, ans);
+  });
+}
+
+const chars = (s: string) => [...s].length;
+const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
+
+export interface DemoRow {
+  /** 0 = the base model */
+  iteration: number;
+  /** P(π_t ≻ base) averaged over the evaluation prompts, and its 95% interval (null for the base) */
+  winRate: number | null;
+  ci95: [number, number] | null;
+  /** fraction of evaluation answers that start with the right number */
+  accuracy: number;
+  /** mean answer length in characters */
+  avgLength: number;
+  /** one evaluation prompt (the same every iteration) with the base's answer and π_t's */
+  sample: { prompt: string; before: string; after: string };
+  n: number;
+}
+
+interface EvalFile { stats: EvalStats; samples: { prompt: string; response: string; baseline: string; p: number }[] }
+
+/** The rows of an iteration's eval.json: the base (iteration 0) and π_t. */
+export function rowsFromEval(iteration: number, ev: EvalFile): { base: DemoRow; row: DemoRow } {
+  const s = ev.samples;
+  if (!s.length) throw new Error(`demo: iteration ${iteration} evaluated no prompts`);
+  const sample = { prompt: s[0].prompt, before: s[0].baseline, after: s[0].response };
+  const baseMarks = arithMarks(s.map((x) => ({ prompt: x.prompt, response: x.baseline })));
+  const marks = arithMarks(s.map((x) => ({ prompt: x.prompt, response: x.response })));
+  return {
+    base: { iteration: 0, winRate: null, ci95: null, accuracy: mean(baseMarks.map(Number)), avgLength: mean(s.map((x) => chars(x.baseline))), sample: { ...sample, after: sample.before }, n: s.length },
+    row: { iteration, winRate: ev.stats.winRate, ci95: ev.stats.ci95, accuracy: mean(marks.map(Number)), avgLength: mean(s.map((x) => chars(x.response))), sample, n: s.length },
+  };
+}
+
+export interface DemoHooks {
+  /** the base model's row, once (after the first evaluation) */
+  onBase?(row: DemoRow): void;
+  onRow?(row: DemoRow, summary: IterationSummary): void;
+  onProgress?(p: ProgressEvent): void;
+  onStep?(m: StepMetrics): void;
+  onLog?(msg: string): void;
+}
+
+export interface DemoResult {
+  config: SPPOConfig;
+  /** row 0 is the base model, then one per iteration */
+  rows: DemoRow[];
+  summaries: IterationSummary[];
+  report: string;
+  /** parameters of the embedded model */
+  params: number;
+  seconds: number;
+}
+
+/** the embedded demo model's parameter count */
+export function demoModelParams(): number {
+  return paramCount(archFromConfig(readConfigFile(builtinModelDir(DEMO_MODEL))));
+}
+
+/** Runs (or resumes) the demo; `backend` is an already created backend (else cfg.backend is created). */
+export async function runDemo(o: DemoOptions, hooks: DemoHooks = {}, backend?: Backend, signal?: AbortSignal): Promise<DemoResult> {
+  const t0 = Date.now();
+  const sppo = new SPPO(demoConfig(o), backend ? await nodeDeps((await import('./config.js')).resolveConfig(demoConfig(o) as Record<string, unknown>), backend) : undefined);
+  const cfg = sppo.cfg;
+  const rows: DemoRow[] = [];
+  const readEval = (t: number): EvalFile => JSON.parse(fs.readFileSync(path.join(cfg.out, `iter-${t}`, 'eval.json'), 'utf8'));
+  sppo.addEventListener('progress', (e) => hooks.onProgress?.((e as CustomEvent<ProgressEvent>).detail));
+  sppo.addEventListener('step', (e) => hooks.onStep?.((e as CustomEvent<StepMetrics>).detail));
+  sppo.addEventListener('log', (e) => hooks.onLog?.((e as CustomEvent<string>).detail));
+  const addRow = (s: IterationSummary) => {
+    const { base, row } = rowsFromEval(s.iteration, readEval(s.iteration));
+    if (!rows.length) { rows.push(base); hooks.onBase?.(base); }
+    rows.push(row);
+    hooks.onRow?.(row, s);
+  };
+  sppo.addEventListener('iteration', (e) => addRow((e as CustomEvent<IterationSummary>).detail));
+  const summaries = await sppo.run(signal);
+  // iterations finished by an earlier (resumed) run emit no event: read theirs from disk
+  for (const s of summaries) if (!rows.some((r) => r.iteration === s.iteration)) addRow(s);
+  rows.sort((a, b) => a.iteration - b.iteration);
+  return { config: cfg, rows, summaries, report: path.join(cfg.out, 'report.html'), params: demoModelParams(), seconds: (Date.now() - t0) / 1000 };
+}
