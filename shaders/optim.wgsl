@@ -11,7 +11,9 @@
 // read on the device (normSq (1) = Σ g² over all parameters, e.g. from sumSquares).
 //
 // Bindings, consecutive per entry: 1 param, 2 grad, then the state tensors (3, 4), then
-// normSq last (3, 4 or 5). Grid: 1-D over n, WG threads, folded 2-D (i = gid.x + gid.y·nwg.x·WG).
+// normSq last (3, 4 or 5). Tensors are read as array<vec4f>, P.n = ceil(n/4): they are padded
+// to 16 bytes (context.ts), and lanes past n only touch that padding.
+// Grid: 1-D over ceil(n/4), WG threads, folded 2-D (i = gid.x + gid.y·nwg.x·WG).
 const WG: u32 = 256u;
 
 struct Params {
@@ -25,10 +27,10 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> P: Params;
 
-@group(0) @binding(1) var<storage, read_write> param: array<f32>;
-@group(0) @binding(2) var<storage, read> grad: array<f32>;
-@group(0) @binding(3) var<storage, read_write> s1: array<f32>;
-@group(0) @binding(4) var<storage, read_write> s2: array<f32>;
+@group(0) @binding(1) var<storage, read_write> param: array<vec4f>;
+@group(0) @binding(2) var<storage, read> grad: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> s1: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> s2: array<vec4f>;
 @group(0) @binding(3) var<storage, read> norm3: array<f32>;
 @group(0) @binding(4) var<storage, read> norm4: array<f32>;
 @group(0) @binding(5) var<storage, read> norm5: array<f32>;
@@ -63,7 +65,7 @@ fn adamw_step(i: u32, scale: f32) {
 
 // ---- RMSprop: s1 = square average, s2 = momentum buffer -----------------------------------
 // returns g / (sqrt(v) + eps) after updating the square average
-fn rmsprop_dir(i: u32, scale: f32) -> f32 {
+fn rmsprop_dir(i: u32, scale: f32) -> vec4f {
   var g = grad[i] * scale;
   if (P.wd != 0.0) { g = g + P.wd * param[i]; }
   let v = P.a * s1[i] + P.b * (g * g);
@@ -95,7 +97,7 @@ fn rmsprop_momentum_step(i: u32, scale: f32) {
 }
 
 // ---- SGD: s1 = momentum buffer ----------------------------------------------------------------
-fn sgd_grad(i: u32, scale: f32) -> f32 {
+fn sgd_grad(i: u32, scale: f32) -> vec4f {
   var g = grad[i] * scale;
   if (P.wd != 0.0) { g = g + P.wd * param[i]; }
   return g;

@@ -19,7 +19,7 @@ import { arithAnswer, arithCorrect } from '../judge/arith.js';
 import { readConfigFile } from '../model/modeldir.js';
 import { archFromConfig } from '../model/hf-names.js';
 import { paramCount } from '../model/arch.js';
-import type { SPPOConfig } from './config.js';
+import { resolveConfig, type SPPOConfig } from './config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from './coordinator.js';
 import { nodeDeps } from './node-deps.js';
 import { builtinModelDir, packageDataFile } from './package-root.js';
@@ -123,23 +123,24 @@ export function demoModelParams(): number {
 /** Runs (or resumes) the demo; `backend` is an already created backend (else cfg.backend is created). */
 export async function runDemo(o: DemoOptions, hooks: DemoHooks = {}, backend?: Backend, signal?: AbortSignal): Promise<DemoResult> {
   const t0 = Date.now();
-  const sppo = new SPPO(demoConfig(o), backend ? await nodeDeps((await import('./config.js')).resolveConfig(demoConfig(o) as Record<string, unknown>), backend) : undefined);
-  const cfg = sppo.cfg;
+  const cfg = resolveConfig(demoConfig(o) as Record<string, unknown>, 'demo');
+  const sppo = new SPPO(cfg, backend ? await nodeDeps(cfg, backend) : undefined);
   const rows: DemoRow[] = [];
-  const readEval = (t: number): EvalFile => JSON.parse(fs.readFileSync(path.join(cfg.out, `iter-${t}`, 'eval.json'), 'utf8'));
+  const read = (t: number, f: string) => JSON.parse(fs.readFileSync(path.join(cfg.out, `iter-${t}`, f), 'utf8'));
   sppo.addEventListener('progress', (e) => hooks.onProgress?.((e as CustomEvent<ProgressEvent>).detail));
   sppo.addEventListener('step', (e) => hooks.onStep?.((e as CustomEvent<StepMetrics>).detail));
   sppo.addEventListener('log', (e) => hooks.onLog?.((e as CustomEvent<string>).detail));
   const addRow = (s: IterationSummary) => {
-    const { base, row } = rowsFromEval(s.iteration, readEval(s.iteration));
+    if (rows.some((r) => r.iteration === s.iteration)) return;
+    // iterations finished by an earlier run of this directory (resumed) emit no event: from disk
+    for (let k = 1; k < s.iteration; k++) addRow(read(k, 'summary.json'));
+    const { base, row } = rowsFromEval(s.iteration, read(s.iteration, 'eval.json'));
     if (!rows.length) { rows.push(base); hooks.onBase?.(base); }
     rows.push(row);
     hooks.onRow?.(row, s);
   };
   sppo.addEventListener('iteration', (e) => addRow((e as CustomEvent<IterationSummary>).detail));
   const summaries = await sppo.run(signal);
-  // iterations finished by an earlier (resumed) run emit no event: read theirs from disk
-  for (const s of summaries) if (!rows.some((r) => r.iteration === s.iteration)) addRow(s);
-  rows.sort((a, b) => a.iteration - b.iteration);
+  for (const s of summaries) addRow(s);
   return { config: cfg, rows, summaries, report: path.join(cfg.out, 'report.html'), params: demoModelParams(), seconds: (Date.now() - t0) / 1000 };
 }

@@ -32,8 +32,8 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   const groups = Math.ceil(nPanels / PPT);
   const packed = be.scratch(bBatches * nPanels * K * NR * 4, 3);
   be.run('mm_pack_b', bBatches * groups, K * N * bBatches, [packed, pB, K, N, transB, bStride, groups]);
-  // 2. compute. Row blocks of ≤ 60 rows (their packed K-slice stays in L2) and column blocks
-  //    of ≤ 128 columns; then split further until there are about 4 tasks per thread (dynamic
+  // 2. compute. Row blocks of ≤ 60 rows (their packed K-slice, ≤ 60 KiB, stays in L2) and
+  //    column blocks of ≤ 128 columns; then split further until there are about 4 tasks per thread (dynamic
   //    scheduling balances the rest).
   const threads = be.threads;
   const target = threads > 1 ? threads * 4 : 1;

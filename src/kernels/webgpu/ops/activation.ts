@@ -1,17 +1,19 @@
 // Activations, forward and backward (shaders/activation.wgsl): SiLU, SwiGLU, GELU (tanh form).
-// One thread per element.
+// One thread per 4 elements (vec4).
 import type { Tensor } from '../../backend.js';
 import { noAlias, sameSize } from '../../validate.js';
 import { grid1d, Params } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
-import { gridLimit } from './variants.js';
+import { gridLimit, vec4Count } from './variants.js';
 
 const WG = 256;
 
 function run(be: WebGPUBackend, op: string, entry: string, outs: [string, Tensor][], ins: [string, Tensor][]): void {
   const n = sameSize(op, ...outs, ...ins);
   noAlias(op, outs, ins);
-  be.ctx.dispatch('activation', entry, {}, new Params().u(n), [...outs, ...ins].map(([, t]) => be.t(t)), grid1d(n, WG, gridLimit(be)));
+  const ts = [...outs, ...ins].map(([, t]) => be.t(t));
+  const n4 = vec4Count(n, ts);
+  be.ctx.dispatch('activation', entry, {}, new Params().u(n4), ts, grid1d(n4, WG, gridLimit(be)));
 }
 
 export function silu(be: WebGPUBackend, out: Tensor, x: Tensor): void {
@@ -28,7 +30,9 @@ export function swigluBackward(be: WebGPUBackend, dgate: Tensor, dup: Tensor, do
   const op = 'swigluBackward';
   const n = sameSize(op, ['dgate', dgate], ['dup', dup], ['dout', dout], ['gate', gate], ['up', up]);
   noAlias(op, [['dgate', dgate], ['dup', dup]], [['dout', dout], ['gate', gate], ['up', up]]);
-  be.ctx.dispatch('activation', 'swiglu_backward', {}, new Params().u(n), [dgate, gate, up, dup, dout].map((t) => be.t(t)), grid1d(n, WG, gridLimit(be)));
+  const ts = [dgate, gate, up, dup, dout].map((t) => be.t(t));
+  const n4 = vec4Count(n, ts);
+  be.ctx.dispatch('activation', 'swiglu_backward', {}, new Params().u(n4), ts, grid1d(n4, WG, gridLimit(be)));
 }
 export function gelu(be: WebGPUBackend, out: Tensor, x: Tensor): void {
   run(be, 'gelu', 'gelu', [['out', out]], [['x', x]]);

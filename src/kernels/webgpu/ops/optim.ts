@@ -5,7 +5,7 @@ import { ShapeError, type AdamWOptions, type RMSpropOptions, type SGDOptions, ty
 import { checkOptim, noAlias } from '../../validate.js';
 import { grid1d, Params, type GPUTensor } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
-import { gridLimit } from './variants.js';
+import { gridLimit, vec4Count } from './variants.js';
 
 const WG = 256;
 
@@ -13,11 +13,12 @@ function checkStep(op: string, step: number): void {
   if (!Number.isInteger(step) || step < 1) throw new ShapeError(`${op}: step=${step} must be the 1-based step count (an integer ≥ 1)`);
 }
 
+/** Params start with the vec4 count, ceil(n/4) (see optim.wgsl) */
 function run(be: WebGPUBackend, entry: string, clip: { normSq: Tensor } | undefined, p: Params, tensors: Tensor[]): void {
   const ts: GPUTensor[] = tensors.map((t) => be.t(t));
+  const n4 = vec4Count(ts[0].size, ts);
   if (clip) ts.push(be.t(clip.normSq));
-  const n = ts[0].size;
-  be.ctx.dispatch('optim', clip ? `${entry}_clip` : entry, {}, p, ts, grid1d(n, WG, gridLimit(be)));
+  be.ctx.dispatch('optim', clip ? `${entry}_clip` : entry, {}, p, ts, grid1d(n4, WG, gridLimit(be)));
 }
 
 export function adamw(be: WebGPUBackend, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void {
@@ -27,7 +28,7 @@ export function adamw(be: WebGPUBackend, param: Tensor, grad: Tensor, m: Tensor,
   checkStep(op, o.step);
   noAlias(op, [['param', param], ['m', m], ['v', v]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   const bc1 = 1 - o.beta1 ** o.step, bc2 = 1 - o.beta2 ** o.step;
-  const p = new Params().u(n).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
+  const p = new Params().u(Math.ceil(n / 4)).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
     .f(o.beta1).f(o.beta2).f(o.eps).f(o.lr / bc1).f(Math.sqrt(bc2)).f(1 - o.lr * o.weightDecay).f(1 - o.beta1).f(1 - o.beta2);
   run(be, 'adamw', o.clip, p, [param, grad, m, v]);
 }
@@ -40,7 +41,7 @@ export function rmsprop(be: WebGPUBackend, param: Tensor, grad: Tensor, sq: Tens
   if (momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${momentum} needs a momentum buffer: pass buf (same size as param, zero-filled before the first step)`);
   const useBuf = momentum > 0 ? buf : null;
   noAlias(op, [['param', param], ['sq', sq], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
-  const p = new Params().u(n).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
+  const p = new Params().u(Math.ceil(n / 4)).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
     .f(o.alpha).f(1 - o.alpha).f(o.eps).f(momentum).f(0).f(0).f(0).f(0);
   if (useBuf) run(be, 'rmsprop_momentum', o.clip, p, [param, grad, sq, useBuf]);
   else run(be, 'rmsprop', o.clip, p, [param, grad, sq]);
@@ -56,7 +57,7 @@ export function sgd(be: WebGPUBackend, param: Tensor, grad: Tensor, buf: Tensor 
   if (o.momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${o.momentum} needs a momentum buffer: pass buf (same size as param)`);
   const useBuf = o.momentum > 0 ? buf : null;
   noAlias(op, [['param', param], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
-  const p = new Params().u(n).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
+  const p = new Params().u(Math.ceil(n / 4)).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
     .f(o.momentum).f(1 - dampening).f(o.step === 1 ? 1 : 0).f(o.nesterov ? 1 : 0).f(0).f(0).f(0).f(0);
   if (useBuf) run(be, 'sgd_momentum', o.clip, p, [param, grad, useBuf]);
   else run(be, 'sgd', o.clip, p, [param, grad]);

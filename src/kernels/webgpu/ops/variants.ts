@@ -10,7 +10,7 @@
 // Default: 'serial' on software adapters, 'workgroup' otherwise. Either can be forced per
 // backend (tests run both on every adapter); a measured choice can replace the default here.
 import type { WebGPUBackend } from '../backend.js';
-import { grid1d } from '../context.js';
+import { grid1d, type GPUTensor } from '../context.js';
 
 export type RowVariant = 'workgroup' | 'serial';
 
@@ -47,4 +47,15 @@ export const SERIAL_WG = 16;
 export function rowPlan(be: WebGPUBackend, family: string, rows: number, cols: number, defines: Record<string, number> = {}): { shader: string; defines: Record<string, number>; grid: [number, number] } {
   if (rowVariant(be) === 'serial') return { shader: `${family}_serial`, defines, grid: grid1d(rows, SERIAL_WG, gridLimit(be)) };
   return { shader: family, defines: { WG: rowWG(cols), ...defines }, grid: grid1d(rows, 1, gridLimit(be)) };
+}
+
+/** vec4 count of elementwise kernels that read tensors of n f32 as array<vec4f>: ceil(n/4).
+ *  Relies on context.ts padding every buffer to 16 bytes; checked, so that a change there
+ *  gives this error instead of out-of-bounds accesses that WebGPU would clamp silently. */
+export function vec4Count(n: number, tensors: GPUTensor[]): number {
+  const n4 = Math.ceil(n / 4);
+  for (const t of tensors) {
+    if (t.buffer.size < n4 * 16) throw new Error(`webgpu: tensor${t.label ? ` "${t.label}"` : ''} of ${t.size} elements sits in a ${t.buffer.size}-byte buffer; vec4 kernels need buffers padded to 16 bytes (WebGPUContext.createTensor)`);
+  }
+  return n4;
 }

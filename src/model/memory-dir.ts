@@ -1,0 +1,144 @@
+// Hugging Face model directories held in memory — for browsers, Deno and workers, where a
+// model arrives as bytes (fetch, a File the user picked, a message from another thread)
+// rather than as a folder on disk. No node: imports.
+//
+//   ModelFiles = Map<file name, bytes>   e.g. config.json, model.safetensors (or
+//                                         model.safetensors.index.json + shards),
+//                                         tokenizer.json, tokenizer_config.json, ...
+//   loadModelFromFiles(be, files)        → a Transformer on `be` + its config (checked like
+//                                          loadModel: every expected tensor, right shapes)
+//   modelToFiles(model, config, from)    → a new ModelFiles: config.json + model.safetensors
+//                                          (merged LoRA) + the tokenizer files carried over
+// The Node directory code (modeldir.ts, io-files.ts) does the same on disk.
+import type { Backend } from '../kernels/backend.js';
+import type { Arch } from './arch.js';
+import { configToJson, parseConfig, parseGenerationConfig, type GenerationConfig, type ModelConfig } from './config.js';
+import { archFromConfig, fromHF, toHF } from './hf-names.js';
+import { downloadParams, uploadParams } from './init.js';
+import { ModelFileError, numel, shapeText } from './io-errors.js';
+import { hfParamList, isKnownBuffer, nameAliases } from './io-params.js';
+import { checkFits, estimateMemory } from './memory.js';
+import { listSome, parseShardIndex, SafetensorsBuffer, serializeSafetensors } from './safetensors.js';
+import { Transformer } from './transformer.js';
+
+/** a model directory in memory: file name (no folders) → contents */
+export type ModelFiles = Map<string, Uint8Array>;
+
+/** files that travel with a model when it is saved (tokenizer, chat template, generation defaults) */
+export const CARRIED_MODEL_FILES = [
+  'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model',
+  'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'generation_config.json',
+];
+
+const utf8 = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** the text of one file, or null when absent */
+export function fileText(files: ModelFiles, name: string): string | null {
+  const b = files.get(name);
+  return b ? utf8.decode(b) : null;
+}
+
+export interface LoadedMemoryModel {
+  model: Transformer;
+  config: ModelConfig;
+  arch: Arch;
+  generation: GenerationConfig | null;
+  /** dtype → count of the tensors read */
+  dtypes: Record<string, number>;
+  /** checkpoint tensors no parameter used */
+  unused: string[];
+}
+
+/** Reads the expected HF parameters out of the safetensors files in `files` (single or sharded). */
+export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string): { tensors: Map<string, Float32Array>; dtypes: Record<string, number>; unused: string[] } {
+  // where each tensor lives
+  const where = new Map<string, SafetensorsBuffer>();
+  const single = files.get('model.safetensors');
+  const indexText = fileText(files, 'model.safetensors.index.json');
+  if (single) {
+    const f = new SafetensorsBuffer(single, `${label}/model.safetensors`);
+    for (const n of f.names()) where.set(n, f);
+  } else if (indexText !== null) {
+    const index = parseShardIndex(indexText, `${label}/model.safetensors.index.json`);
+    const shards = new Map<string, SafetensorsBuffer>();
+    for (const name of index.files) {
+      const bytes = files.get(name);
+      if (!bytes) throw new ModelFileError(`${label}/model.safetensors.index.json`, `names shard "${name}", which was not given`, 'give every shard the index lists');
+      shards.set(name, new SafetensorsBuffer(bytes, `${label}/${name}`));
+    }
+    for (const [tensor, file] of index.weightMap) {
+      const f = shards.get(file)!;
+      if (!f.has(tensor)) throw new ModelFileError(`${label}/model.safetensors.index.json`, `says tensor "${tensor}" is in ${file}, but that shard does not hold it`, 'the index and the shards are from different saves');
+      where.set(tensor, f);
+    }
+  } else {
+    throw new ModelFileError(label, `holds no model.safetensors and no model.safetensors.index.json (files: ${listSome([...files.keys()], 10) || 'none'})`,
+      'give a Hugging Face model directory with safetensors weights');
+  }
+  const problems: string[] = [], missing: string[] = [];
+  const chosen: [string, string, number[]][] = [];
+  const used = new Set<string>();
+  for (const spec of hfParamList(cfg)) {
+    const found = [spec.name, ...nameAliases(spec.name)].find((n) => where.has(n));
+    if (!found) { missing.push(`"${spec.name}" ${shapeText(spec.shape)}`); continue; }
+    const info = where.get(found)!.info(found);
+    if (info.shape.length !== spec.shape.length || info.shape.some((d, i) => d !== spec.shape[i])) {
+      problems.push(`tensor "${found}" has shape ${shapeText(info.shape)}, expected ${shapeText(spec.shape)}`);
+      continue;
+    }
+    used.add(found);
+    chosen.push([spec.name, found, spec.shape]);
+  }
+  if (missing.length) problems.unshift(`${missing.length} tensor${missing.length > 1 ? 's' : ''} missing: ${listSome(missing, 6)}`);
+  if (problems.length) {
+    throw new ModelFileError(label, `weights do not match config.json: ${problems.slice(0, 8).join('; ')}`,
+      `check that config.json belongs to these weights; the checkpoint holds ${where.size} tensors: ${listSome([...where.keys()], 6)}`);
+  }
+  const tensors = new Map<string, Float32Array>();
+  const dtypes: Record<string, number> = {};
+  for (const [name, found, shape] of chosen) {
+    const f = where.get(found)!;
+    const data = f.readFloat32(found);
+    if (data.length !== numel(shape)) throw new Error(`${label}: ${found}: ${data.length} values for ${shapeText(shape)}`);
+    tensors.set(name, data);
+    const dt = f.info(found).dtype;
+    dtypes[dt] = (dtypes[dt] ?? 0) + 1;
+  }
+  const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
+  return { tensors, dtypes, unused };
+}
+
+/** Loads a model held in memory onto a backend (like loadModel does for a directory on disk). */
+export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training?: boolean; batch?: number; seq?: number; label?: string } = {}): LoadedMemoryModel {
+  const label = o.label ?? 'model';
+  const cfgText = fileText(files, 'config.json');
+  if (cfgText === null) throw new ModelFileError(label, 'has no config.json', 'give a Hugging Face model directory (config.json, model.safetensors, tokenizer.json)');
+  const config = parseConfig(cfgText, `${label}/config.json`);
+  const genText = fileText(files, 'generation_config.json');
+  const generation = genText !== null ? parseGenerationConfig(genText, `${label}/generation_config.json`) : null;
+  const arch = archFromConfig(config, `${label}/config.json`);
+  checkFits(be, estimateMemory(arch, { batch: o.batch ?? 1, seq: o.seq ?? Math.min(arch.maxPositions, 256), training: !!o.training }), label);
+  const { tensors, dtypes, unused } = tensorsFromFiles(files, config, label);
+  const model = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, tensors)));
+  return { model, config, arch, generation, dtypes, unused };
+}
+
+/**
+ * The model as a new in-memory directory: config.json, model.safetensors (F32; LoRA adapters
+ * merged into their weights) and the carried files (tokenizer, ...) of `carryFrom`.
+ */
+export async function modelToFiles(model: Transformer, config: ModelConfig, carryFrom?: ModelFiles): Promise<ModelFiles> {
+  const host = model.lora.size ? await model.mergedParams() : await downloadParams(model.be, new Map([...model.params].filter(([n]) => !n.includes('.lora_'))));
+  const hf = toHF(model.arch, host);
+  const tensors = hfParamList(config).map((p) => {
+    const data = hf.get(p.name);
+    if (!data) throw new Error(`modelToFiles: parameter "${p.name}" of the config is not in the model`);
+    return { name: p.name, shape: p.shape, data, dtype: 'F32' as const };
+  });
+  const out: ModelFiles = new Map();
+  if (carryFrom) for (const f of CARRIED_MODEL_FILES) { const b = carryFrom.get(f); if (b) out.set(f, b); }
+  out.set('config.json', encoder.encode(JSON.stringify(configToJson(config, 'float32'), null, 2) + '\n'));
+  out.set('model.safetensors', serializeSafetensors(tensors, {}, 'model.safetensors'));
+  return out;
+}
