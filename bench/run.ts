@@ -1,7 +1,9 @@
 // Benchmark dispatcher: `npm run bench -- <what> [--json] [--quick] [bench flags]` runs
 // bench/<what>.ts, whose default export takes BenchArgs and returns a BenchReport (and may
 // export printTable(report) for its own table). With --json stdout carries exactly one JSON
-// document; everything else (progress, library chatter) goes to stderr.
+// document; everything else (progress, library chatter) goes to stderr. (npm itself prints a
+// "> sppo@… bench" banner on stdout: use `npm run -s bench -- <what> --json`, or run
+// `node --import tsx bench/run.ts <what> --json`, to get the document alone.)
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

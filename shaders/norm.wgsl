@@ -2,7 +2,8 @@
 //
 //   rmsnorm:           out = x·rstd·w, rstd[n] = 1/sqrt(mean_c x² + eps) saved (N)
 //   layernorm:         out = (x − mean)·rstd·w + b, mean[n], rstd[n] = 1/sqrt(var + eps) saved;
-//                      two passes (mean, then Σ (x − mean)²): no E[x²] − E[x]² cancellation
+//                      two passes over x − x[n,0] (mean, then Σ (x − mean)²): no E[x²] − E[x]²
+//                      cancellation, and a mean far from 0 does not cost the spread its digits
 //   rmsnorm_backward:  dx = rstd·(g − x·rstd²·mean_c(g·x)),          g = dout·w
 //   layernorm_backward: dx = rstd·(g − mean_c g − x̂·mean_c(g·x̂)),    x̂ = (x − mean)·rstd
 //   rms_dw_partial:    Σ over a chunk of rows of dout·x·rstd          (→ dw)
@@ -15,6 +16,9 @@
 // barriers (store, 16 threads add WG/16 each, everyone adds the 16). Column kernels:
 // (ceil(C/WG), chunks), one thread per column looping over its chunk of rows.
 // Defines: WG (64, or 256 for C ≥ 2048), FINAL.
+// Variants (src/kernels/webgpu/ops/variants.ts): the row kernels here are the 'workgroup'
+// variant; norm_serial.wgsl has the barrier-free 'serial' one (one thread per row) for CPU
+// emulations. The column kernels have no barriers and serve both.
 
 struct Params { rows: u32, cols: u32, eps: f32, rows_per_chunk: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
@@ -64,15 +68,17 @@ fn wg_sum2(lid: u32, v: vec2f) -> vec2f {
   if (row >= P.rows) { return; }
   let base = row * P.cols;
   let n = f32(P.cols);
+  // sums of x − x[0] (exact for nearby values): a large mean does not swamp the spread
+  let shift = x[base];
   var acc = 0.0;
-  for (var c = lid; c < P.cols; c += WG) { acc += x[base + c]; }
-  let mu = wg_sum2(lid, vec2f(acc, 0.0)).x / n;
+  for (var c = lid; c < P.cols; c += WG) { acc += x[base + c] - shift; }
+  let d = wg_sum2(lid, vec2f(acc, 0.0)).x / n;
   var acc2 = 0.0;
-  for (var c = lid; c < P.cols; c += WG) { let d = x[base + c] - mu; acc2 += d * d; }
+  for (var c = lid; c < P.cols; c += WG) { let e = (x[base + c] - shift) - d; acc2 += e * e; }
   let variance = wg_sum2(lid, vec2f(acc2, 0.0)).x / n;
   let r = 1.0 / sqrt(variance + P.eps);
-  if (lid == 0u) { mean_out[row] = mu; rstd_out[row] = r; }
-  for (var c = lid; c < P.cols; c += WG) { out[base + c] = ((x[base + c] - mu) * r) * w[c] + b[c]; }
+  if (lid == 0u) { mean_out[row] = shift + d; rstd_out[row] = r; }
+  for (var c = lid; c < P.cols; c += WG) { out[base + c] = (((x[base + c] - shift) - d) * r) * w[c] + b[c]; }
 }
 
 // ---- backward: out = dx ----------------------------------------------------------------------

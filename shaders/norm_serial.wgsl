@@ -41,23 +41,25 @@ fn row_index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG;
   if (row >= P.rows) { return; }
   let base = row * P.cols;
   let n = f32(P.cols);
+  // sums of x − x[0] (exact for nearby values): a large mean does not swamp the spread
+  let shift = x[base];
   var s = 0.0;
   for (var c0 = 0u; c0 < P.cols; c0 += BLK) {
     var part = 0.0;
-    for (var c = c0; c < min(P.cols, c0 + BLK); c++) { part += x[base + c]; }
+    for (var c = c0; c < min(P.cols, c0 + BLK); c++) { part += x[base + c] - shift; }
     s += part;
   }
-  let mu = s / n;
+  let d = s / n;
   var s2 = 0.0;
   for (var c0 = 0u; c0 < P.cols; c0 += BLK) {
     var part = 0.0;
-    for (var c = c0; c < min(P.cols, c0 + BLK); c++) { let d = x[base + c] - mu; part += d * d; }
+    for (var c = c0; c < min(P.cols, c0 + BLK); c++) { let e = (x[base + c] - shift) - d; part += e * e; }
     s2 += part;
   }
   let r = 1.0 / sqrt(s2 / n + P.eps);
-  mean_out[row] = mu;
+  mean_out[row] = shift + d;
   rstd_out[row] = r;
-  for (var c = 0u; c < P.cols; c++) { out[base + c] = ((x[base + c] - mu) * r) * w[c] + b[c]; }
+  for (var c = 0u; c < P.cols; c++) { out[base + c] = (((x[base + c] - shift) - d) * r) * w[c] + b[c]; }
 }
 
 @group(0) @binding(4) var<storage, read> rstd: array<f32>;

@@ -3,7 +3,7 @@
 //   sum_squares_partial: x (n) → part (G) = per-workgroup Σ x², or, when FINAL == 1 (G == 1),
 //                        out (1) = Σ x² (ACC == 1: out += Σ x²).
 //                        Grid: G workgroups of WG threads (1-D); thread i reads x[i], x[i+G·WG], ...
-//   sum_squares_final:   part (G) → out (1) = Σ part (ACC: +=). Grid: 1 workgroup; G ≤ WG·16.
+//   sum_squares_final:   part (G) → out (1) = Σ part (ACC: +=). Grid: 1 workgroup.
 //   col_sum_partial:     x (N,C) row-major → part (K,C): part[k,c] = Σ_{r in chunk k} x[r,c],
 //                        chunk k = rows [k·RC, min(N,(k+1)·RC)); FINAL == 1 (K == 1): out (C)
 //                        directly (ACC: +=). Grid: (ceil(C/WG), K); one thread per column.
@@ -14,9 +14,11 @@
 //   seq_sum_backward:    dx (B,T) = dout[b]·mask[b,t]. Grid: 1-D over B·T, folded 2-D.
 //
 // Defines: WG (threads per workgroup, a multiple of 16), FINAL, ACC.
+// Variants (src/kernels/webgpu/ops/variants.ts): sum_squares_* and seq_sum here are the
+// 'workgroup' variant; reduce_serial.wgsl has the barrier-free 'serial' one for CPU
+// emulations. col_sum_* and seq_sum_backward have no barriers and serve both.
 // The workgroup sum (wg_sum) uses two barriers: every thread stores its partial, 16 threads
-// each add WG/16 of them, then every thread adds the 16 — fewer barriers than a tree, which
-// matters on SwiftShader where each barrier switches every SIMD group of the workgroup.
+// each add WG/16 of them, then every thread adds the 16 — fewer barriers than a tree.
 
 struct Params { n: u32, cols: u32, rows_per_chunk: u32, chunks: u32 }
 @group(0) @binding(0) var<uniform> P: Params;

@@ -13,10 +13,13 @@
 // (row = wid.x + wid.y·nwg.x). Each thread walks the row with stride WG keeping an online
 // (max, Σ exp(x − max)) pair — one read and one exp per element — and the pairs are merged
 // with two barriers (all threads store, 16 threads merge WG/16 each, every thread merges the
-// 16): few barriers, because on SwiftShader a barrier switches every SIMD group.
+// 16): fewer barriers than a tree.
 // token_logprobs_backward needs no reduction (lse is saved): grid (ceil(V/(4·WG)), rows
 // folded into y,z), each thread writes 4 columns WG apart.
 // Defines: WG (64 for short rows, 256 for long ones; a multiple of 16).
+// Variants (src/kernels/webgpu/ops/variants.ts): the row kernels here are the 'workgroup'
+// variant; softmax_serial.wgsl has the barrier-free 'serial' one (one thread per row) for CPU
+// emulations. token_logprobs_backward serves both.
 
 struct Params { rows: u32, cols: u32 }
 @group(0) @binding(0) var<uniform> P: Params;

@@ -21,3 +21,14 @@ export { trainSFT } from './train/sft.js';
 export { buildRecords, preferenceBackward, sequenceLogprobs, LOSSES, type LossName } from './train/preference.js';
 export * from './tokenizer/index.js';
 export { loadTokenizer, loadTokenizerSync } from './tokenizer/node.js';
+// environments for the coordinator, models as bytes, workers over comlink (worker_threads here)
+export { nodeDeps } from './sppo/node-deps.js';
+export { memoryDeps, type MemoryDeps, type MemoryDepsOptions, type ByteStore } from './sppo/memory-deps.js';
+export { modelFiles, modelFilesFromURL, modelFilesFromDir, modelFilesFromFileList, type ModelSource } from './sppo/model-source.js';
+export { loadModelFromFiles, modelToFiles, type ModelFiles } from './model/memory-dir.js';
+export { workerJudge, type WorkerJudge } from './workers/judge-client.js';
+export { startRunWorker, type RunWorker } from './workers/run-client.js';
+export type { RunRequest, RunResult, RunEvent } from './workers/run-types.js';
+// model-based judges (Node: they read model directories)
+export { loadRewardModel, rewardModelJudge, type RewardModel } from './judge/reward-model.js';
+export { PairwiseModel, pairwiseJudge } from './judge/pairwise-model.js';

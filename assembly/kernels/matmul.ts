@@ -103,10 +103,10 @@ function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32, k0: i
 /**
  * 5×8 micro-kernel over kc values of k: pa = packed A (per k: 5 values), pb = a B panel slice
  * (per k: 8 values). The 10 accumulators start at zero (first) or from the tile `park`
- * (40 floats, row-major 5×8) and are parked there at the end. Kept this small on purpose:
- * TurboFan then holds all 10 accumulators, both b vectors and the broadcast in registers
- * (x64 has 16, V8 keeps one as scratch); a 6×8 block, or reading A in place through five
- * row pointers, made it spill.
+ * (40 floats, row-major 5×8) and are parked there at the end. Kept small and not inlined
+ * on purpose: TurboFan then holds all 10 accumulators, both b vectors and the broadcasts in
+ * registers (x64 has 16, V8 keeps one as scratch); a 6×8 block, reading A in place through
+ * five row pointers, or inlining into mm_compute made it spill.
  */
 function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -205,7 +205,11 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
     for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * kc), aB, M, K, transA, r0 + i * MR, k0, kc);
     for (let p = 0; p < np; p++) {
       const pb = pB + ((<usize>(p0 + p) * <usize>K + <usize>k0) * NR << 2);
-      for (let i = 0; i < nMicro; i++) micro5x8(at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), k0 == 0);
+      // two call sites (first K block or not) keep Binaryen from inlining the micro-kernel:
+      // compiled on its own, TurboFan keeps every accumulator in a register (inlined here,
+      // it spilled three of them to the stack)
+      if (k0 == 0) for (let i = 0; i < nMicro; i++) micro5x8(at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), true);
+      else for (let i = 0; i < nMicro; i++) micro5x8(at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), false);
     }
   }
   for (let i = 0; i < nMicro; i++) {

@@ -4,7 +4,7 @@
 //   reachable by the model, e.g. added tokens or ids missing from the vocab). Byte-level models
 //   store the raw bytes a token stands for (the GPT-2 byte<->char mapping already undone), others
 //   the token's UTF-8. Open addressing, slots hold id+1 (0 = empty), capacity a power of two >= 2n.
-// pairs: m entries given as 4 x i32 (left, right, merged, rank). Key (left<<32|right) as u64,
+// pairs: m entries given as 4 x i32 (left, right, merged or -1 to look it up, rank). Key (left<<32|right) as u64,
 //   value (rank<<32|merged) as u64; a later duplicate of the same pair overwrites the earlier one
 //   (as Hugging Face tokenizers does when it builds its merge map).
 import { allocZeroed, hashBytes, bytesEqual } from './mem';
@@ -80,14 +80,31 @@ function pairHash(key: u64): u32 {
   return <u32>((key * 0x9e3779b97f4a7c15) >> 32);
 }
 
-export function pairsBuild(): void {
+/** Builds the merge table. A merged id < 0 is looked up as the concatenation of the two
+ *  tokens' bytes; returns the index of the first entry whose concatenation is not a token, or -1. */
+export function pairsBuild(): i32 {
   const cap = pow2AtLeast(<u32>nPairs * 2 + 2);
   pairMask = cap - 1;
   pairKeys = heap.alloc(<usize>cap << 3);
   memory.fill(pairKeys, 0xff, <usize>cap << 3);
   pairVals = allocZeroed(<usize>cap << 3);
+  let concat: usize = 0;
+  let concatCap = 0;
   for (let i = 0; i < nPairs; i++) {
     const e = pairIn + (<usize>i << 4);
+    if (load<i32>(e + 8) < 0) {
+      const a = load<i32>(e), b = load<i32>(e + 4);
+      if (a < 0 || a >= nTokens || b < 0 || b >= nTokens) return i;
+      const ao = load<i32>(tokOff + (<usize>a << 2)), al = load<i32>(tokOff + (<usize>(a + 1) << 2)) - ao;
+      const bo = load<i32>(tokOff + (<usize>b << 2)), bl = load<i32>(tokOff + (<usize>(b + 1) << 2)) - bo;
+      if (al <= 0 || bl <= 0) return i;
+      if (al + bl > concatCap) { concatCap = (al + bl) * 2; concat = heap.alloc(<usize>concatCap); }
+      memory.copy(concat, tokBytes + <usize>ao, <usize>al);
+      memory.copy(concat + <usize>al, tokBytes + <usize>bo, <usize>bl);
+      const m = vocabLookup(concat, al + bl);
+      if (m < 0) return i;
+      store<i32>(e + 8, m);
+    }
     const key = (<u64>load<u32>(e) << 32) | <u64>load<u32>(e + 4);
     const val = (<u64>load<u32>(e + 12) << 32) | <u64>load<u32>(e + 8);
     let s = pairHash(key) & pairMask;
@@ -99,6 +116,7 @@ export function pairsBuild(): void {
     store<u64>(pairKeys + (<usize>s << 3), key);
     store<u64>(pairVals + (<usize>s << 3), val);
   }
+  return -1;
 }
 
 /** (rank << 32 | merged id) for the pair (a, b), or NO_PAIR. */

@@ -43,12 +43,30 @@ class Workspace {
   readonly layers: LayerActs[] = [];
   readonly ids: Tensor; readonly positions: Tensor; readonly keyMask: Tensor; readonly targets: Tensor;
   readonly lnf: Tensor; readonly meanf?: Tensor; readonly rstdf: Tensor;
-  readonly logits: Tensor; readonly lseOut: Tensor; readonly logp: Tensor;
+  // the LM head's tensors (N·V floats each) are made on first use: a score head never needs them
+  private head: { logits: Tensor; lseOut: Tensor; logp: Tensor } | null = null;
+  private dhead: Tensor | null = null;
+  get logits(): Tensor { return this.lm().logits; }
+  get lseOut(): Tensor { return this.lm().lseOut; }
+  get logp(): Tensor { return this.lm().logp; }
+  get dlogits(): Tensor {
+    if (!this.dhead) { this.dhead = this.be.tensor([this.B * this.T, this.vocab], 'f32', 'dlogits'); this.all.push(this.dhead); }
+    return this.dhead;
+  }
+  private lm() {
+    if (!this.head) {
+      const N = this.B * this.T;
+      this.head = { logits: this.be.tensor([N, this.vocab], 'f32', 'logits'), lseOut: this.be.tensor([N]), logp: this.be.tensor([N], 'f32', 'logp') };
+      this.all.push(this.head.logits, this.head.lseOut, this.head.logp);
+    }
+    return this.head;
+  }
   readonly posTmp?: Tensor;
   // backward scratch
   readonly dres: Tensor; readonly dtmp: Tensor; readonly dln: Tensor;
   readonly dq: Tensor; readonly dk: Tensor; readonly dv: Tensor; readonly datt: Tensor;
-  readonly dI1: Tensor; readonly dI2: Tensor; readonly dI3: Tensor; readonly dlogits: Tensor;
+  readonly dI1: Tensor; readonly dI2: Tensor; readonly dI3: Tensor;
+  private readonly vocab: number;
   readonly qpre: Tensor; readonly kpre: Tensor;
 
   constructor(private be: Backend, a: Arch, readonly B: number, readonly T: number, recompute = false) {
@@ -67,11 +85,11 @@ class Workspace {
       });
     }
     this.lnf = t([N, C]); this.meanf = gpt2 ? t([N]) : undefined; this.rstdf = t([N]);
-    this.logits = t([N, a.vocab], 'f32', 'logits'); this.lseOut = t([N]); this.logp = t([N], 'f32', 'logp');
+    this.vocab = a.vocab;
     if (gpt2) this.posTmp = t([N, C]);
     this.dres = t([N, C]); this.dtmp = t([N, C]); this.dln = t([N, C]);
     this.dq = t([N, HD]); this.dk = t([N, KD]); this.dv = t([N, KD]); this.datt = t([N, HD]);
-    this.dI1 = t([N, I]); this.dI2 = t([N, I]); this.dI3 = t([N, I]); this.dlogits = t([N, a.vocab], 'f32', 'dlogits');
+    this.dI1 = t([N, I]); this.dI2 = t([N, I]); this.dI3 = t([N, I]);
     this.qpre = t([N, HD]); this.kpre = t([N, KD]);
   }
   dispose(): void { for (const x of this.all) this.be.dispose(x); this.all.length = 0; }

@@ -40,6 +40,12 @@ export interface SPPODeps {
   loadTrainState(path: string, store: RunStore): Promise<{ params: Map<string, Float32Array>; opt: Map<string, Float32Array>; meta: Record<string, unknown> } | null>;
   judge: Judge;
   evalJudge?: Judge;
+  /**
+   * Start judging each generated unit at once, while the next unit generates (the judge runs
+   * elsewhere: a worker over comlink, a server). Off by default: a judge that shares the
+   * policy's backend (a reward model) must not run while the policy generates.
+   */
+  judgeAhead?: boolean;
 }
 
 export type Stage = 'generate' | 'judge' | 'records' | 'train' | 'eval';
@@ -62,6 +68,8 @@ const pad = (n: number) => String(n).padStart(4, '0');
 export class SPPO extends EventTarget {
   readonly cfg: SPPOConfig;
   private depsGiven: SPPODeps | null;
+  /** judge unit path → its matrices, started during generation when deps.judgeAhead */
+  private judging = new Map<string, Promise<number[][][] | null>>();
   /**
    * `new SPPO({model, prompts, judge, ...}).run(signal)`: the config is checked and completed with
    * the defaults (src/sppo/config.ts); without `deps`, run() sets up the Node environment (model
@@ -137,6 +145,7 @@ export class SPPO extends EventTarget {
         await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t)));
         this.emit('iteration', summary);
       } finally {
+        this.judging.clear();
         model.dispose();
       }
     }
@@ -190,11 +199,24 @@ export class SPPO extends EventTarget {
         await st.writeText(path, JSON.stringify(unitRows));
       }
       rows.push(...unitRows);
+      if (this.deps.judgeAhead) this.judgeAheadOf(t, u, unitRows, signal);
       this.progress({ iteration: t, stage: 'generate', done: u + 1, total: units, unit: path });
     }
     await st.writeText(final, toJSONL(rows));
     await st.remove(`iter-${t}/gen`);
     return rows;
+  }
+
+  /** starts judging generation unit u (= judge unit u) without waiting for it */
+  private judgeAheadOf(t: number, u: number, rows: { prompt: string; texts: string[] }[], signal?: AbortSignal): void {
+    const st = this.deps.store, path = `iter-${t}/judge/unit-${pad(u)}.json`;
+    if (this.judging.has(path)) return;
+    const p = (async () => {
+      if (await st.exists(`iter-${t}/judgments.jsonl`) || await st.exists(path)) return null;
+      return judgeMatrices(this.deps.judge, rows.map((s) => ({ prompt: s.prompt, responses: s.texts })), { signal });
+    })();
+    p.catch(() => { /* awaited (and thrown) by stageJudge */ });
+    this.judging.set(path, p);
   }
 
   // ---- stage 2: the judge's K×K matrices and the win rates P̂ -----------------------------
@@ -215,7 +237,9 @@ export class SPPO extends EventTarget {
         else {
           if (signal?.aborted) throw abortError(signal);
           const chunk = samples.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit);
-          const mats = await judgeMatrices(this.deps.judge, chunk.map((s) => ({ prompt: s.prompt, responses: s.texts })), { signal });
+          const ahead = this.judging.get(path);
+          this.judging.delete(path);
+          const mats = (ahead && await ahead) ?? await judgeMatrices(this.deps.judge, chunk.map((s) => ({ prompt: s.prompt, responses: s.texts })), { signal });
           unitRows = chunk.map((s, i) => ({ index: s.index, matrix: mats[i], winrates: winRates(mats[i]) }));
           await st.writeText(path, JSON.stringify(unitRows));
         }

@@ -13,7 +13,7 @@ export interface EngineTables {
   /** model bytes of token i: modelBytes[modelOffsets[i] .. modelOffsets[i+1]); empty = none */
   modelOffsets: Int32Array;
   modelBytes: Uint8Array;
-  /** merges as (left, right, merged, rank) quads */
+  /** merges as (left, right, merged, rank) quads; merged -1: the token spelled left+right */
   merges: Int32Array;
   /** byte-level models: id of the token for each byte (-1 if absent) */
   byteIds: Int32Array;
@@ -29,6 +29,8 @@ export interface EngineTables {
   decodeBytes: Uint8Array;
   /** bit 0: byte-fallback token, bit 1: special, bit 2: no token has this id */
   decodeFlags: Uint8Array;
+  /** called with the index of a merge (merged id -1) whose result is not a token */
+  onMergeError?: (index: number) => never;
 }
 
 interface Exports {
@@ -40,7 +42,7 @@ interface Exports {
   vocabOffsetsPtr(): number;
   vocabBytesPtr(): number;
   pairsInit(m: number): number;
-  pairsBuild(): void;
+  pairsBuild(): number;
   byteIdsPtr(): number;
   fallbackIdsPtr(): number;
   setModel(flags: number, unk: number, small: number): void;
@@ -155,7 +157,11 @@ export class BpeEngine {
     const m = t.merges.length >> 2;
     const pp = x.pairsInit(m);
     this.i32(pp, m * 4).set(t.merges);
-    x.pairsBuild();
+    const bad = x.pairsBuild();
+    if (bad >= 0) {
+      t.onMergeError?.(bad);
+      throw new Error(`merge ${bad}: its two tokens do not join into a vocabulary token`);
+    }
 
     this.i32(x.byteIdsPtr(), 256).set(t.byteIds);
     this.i32(x.fallbackIdsPtr(), 256).set(t.fallbackIds);

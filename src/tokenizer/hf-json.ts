@@ -80,7 +80,7 @@ export function hfSpec(json: string | object, config: string | object | null = n
     vocab.set(tok, id as number);
     size = Math.max(size, (id as number) + 1);
   }
-  const tokenToId = new Map(vocab);
+
   for (const name of ['continuing_subword_prefix', 'end_of_word_suffix'] as const) {
     const v = model.get(name);
     if (v.present && v.string() !== '') v.fail(`"${v.string()}" is not supported — only BPE models without word prefixes/suffixes are`);
@@ -118,11 +118,13 @@ export function hfSpec(json: string | object, config: string | object | null = n
   const present = new Uint8Array(size);
   for (const [tok, id] of vocab) { idToToken[id] = tok; present[id] = 1; }
   const modelTokens = idToToken.slice();
+  const addedByContent = new Map<string, number>();
   for (const t of addedTokens) {
     idToToken[t.id] = t.content;
     present[t.id] = 1;
-    if (!tokenToId.has(t.content)) tokenToId.set(t.content, t.id);
+    if (!addedByContent.has(t.content)) addedByContent.set(t.content, t.id);
   }
+  const tokenToId = (token: string): number | undefined => addedByContent.get(token) ?? vocab.get(token);
 
   const model_ = new ByteTable(size);
   for (let id = 0; id < size; id++) {
@@ -159,15 +161,21 @@ export function hfSpec(json: string | object, config: string | object | null = n
     } else {
       return mergesField.at(i).fail('expected "left right" or ["left", "right"]');
     }
-    const left = vocab.get(a), right = vocab.get(b), merged = vocab.get(a + b);
+    const left = vocab.get(a), right = vocab.get(b);
     if (left === undefined) notInVocab(i, a);
     if (right === undefined) notInVocab(i, b);
-    if (merged === undefined) notInVocab(i, a + b);
     merges[4 * i] = left!;
     merges[4 * i + 1] = right!;
-    merges[4 * i + 2] = merged!;
+    merges[4 * i + 2] = -1; // the engine looks up left+right (fast, on bytes)
     merges[4 * i + 3] = i;
   }
+  /** The engine found merge i's result missing: say which token, in the file's terms. */
+  const onMergeError = (i: number): never => {
+    const m = mergeItems[i];
+    const [a, b] = typeof m === 'string' ? [m.slice(0, m.indexOf(' ')), m.slice(m.indexOf(' ') + 1)] : (m as string[]);
+    if (!vocab.has(a + b)) return notInVocab(i, a + b);
+    return mergesField.at(i).fail(`${JSON.stringify(a)} or ${JSON.stringify(b)} holds characters outside the byte-level alphabet — this vocabulary does not fit its ByteLevel pre-tokenizer`);
+  };
 
   // ---- unk / flags ----
   const unkField = model.get('unk_token');
@@ -211,10 +219,11 @@ export function hfSpec(json: string | object, config: string | object | null = n
     decodeOffsets: decTable.offsets,
     decodeBytes: decTable.bytes,
     decodeFlags,
+    onMergeError,
   };
 
   // ---- specials ----
-  const idOf = (content: string) => tokenToId.get(content);
+  const idOf = tokenToId;
   const wrap = buildSpecialWrap(root.get('post_processor'), cfg, idOf);
   const specialId = (name: string): number | null => {
     const content = configTokenContent(cfg.get(name));

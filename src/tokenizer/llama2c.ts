@@ -117,8 +117,9 @@ export function llama2cSpec(data: Uint8Array, file = 'tokenizer.bin'): Tokenizer
   const fallbackIds = new Int32Array(256);
   for (let b = 0; b < 256; b++) fallbackIds[b] = b + 3;
   const idToToken = tokens.map((t, id) => (id < 3 ? SPECIAL_NAMES[id] : lossy.decode(t.bytes)));
-  const tokenToId = new Map<string, number>();
-  idToToken.forEach((t, id) => { if (!tokenToId.has(t)) tokenToId.set(t, id); });
+  const byString = new Map<string, number>();
+  idToToken.forEach((t, id) => { if (!byString.has(t)) byString.set(t, id); });
+  const tokenToId = (t: string) => byString.get(t);
   const addedTokens: AddedToken[] = SPECIAL_NAMES.map((content, id) => ({ id, content, special: true, lstrip: false, rstrip: false, singleWord: false, normalized: false }));
 
   const decField = new Field(file, 'decoder', DECODER);

@@ -36,8 +36,8 @@ export interface TokenizerSpec {
   tables: EngineTables;
   /** token string of each id ('' marks a gap) */
   idToToken: string[];
-  /** token string -> id (model vocabulary and added tokens) */
-  tokenToId: Map<string, number>;
+  /** token string -> id (added tokens first, then the model vocabulary) */
+  tokenToId: (token: string) => number | undefined;
   normalizer: Normalizer | null;
   pre: PreTokenizerPlan;
   addedTokens: AddedToken[];
@@ -148,7 +148,7 @@ export class Tokenizer {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
       const t = Number.isInteger(id) ? this.spec.idToToken[id] : undefined;
-      if (t === undefined || (t === '' && !this.spec.tokenToId.has(''))) {
+      if (t === undefined || (t === '' && this.spec.tokenToId('') === undefined)) {
         throw new RangeError(`token id ${String(id)} at position ${i} is not in the vocabulary (ids run from 0 to ${this.vocabSize - 1})`);
       }
       if (skip && this.specialIds.has(id)) continue;
@@ -163,12 +163,12 @@ export class Tokenizer {
   }
 
   tokenToId(token: string): number | undefined {
-    return this.spec.tokenToId.get(token);
+    return this.spec.tokenToId(token);
   }
 
   idToToken(id: number): string | undefined {
     const t = this.spec.idToToken[id];
-    return t === '' && !this.spec.tokenToId.has('') ? undefined : t;
+    return t === '' && this.spec.tokenToId('') === undefined ? undefined : t;
   }
 
   /** Forget the per-word cache (it refills as text is encoded). */

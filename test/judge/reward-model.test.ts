@@ -65,7 +65,7 @@ for (const bname of backendNames()) {
     });
   }
 
-  s('loadJudge(dir): Bradley–Terry over the rewards, batched in one compare() call', async () => {
+  s('loadJudge(dir?batchSize=3): Bradley–Terry over the rewards', async () => {
     const ex = expected('llama-rm');
     const dir = path.join(fixtures, 'llama-rm');
     const j = await loadJudge(`${dir}?batchSize=3`, { backend: be });

@@ -70,7 +70,8 @@ export function throwsMatching(fn: () => unknown, ...patterns: RegExp[]): string
     for (const p of patterns) assert.match(msg, p);
     return msg;
   }
-  return assert.unreachable(`expected an error matching ${patterns.join(', ')}`);
+  assert.unreachable(`expected an error matching ${patterns.join(', ')}`);
+  return '';
 }
 
 export async function rejectsMatching(fn: () => Promise<unknown>, ...patterns: RegExp[]): Promise<string> {
@@ -81,7 +82,8 @@ export async function rejectsMatching(fn: () => Promise<unknown>, ...patterns: R
     for (const p of patterns) assert.match(msg, p);
     return msg;
   }
-  return assert.unreachable(`expected an error matching ${patterns.join(', ')}`);
+  assert.unreachable(`expected an error matching ${patterns.join(', ')}`);
+  return '';
 }
 
 /** Decodes ids one at a time through a stream and checks that the pieces join to the full

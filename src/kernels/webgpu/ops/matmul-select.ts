@@ -5,8 +5,9 @@
 // - Products under MIN_TUNE_FLOPS are launch-bound: a default by rule, never measured.
 // - Otherwise the first call of a class runs the default and queues a measurement: every
 //   candidate runs on the class's shape (shrunk to a budget on CPU emulations, so tuning
-//   stays cheap), each 1 warm-up-and-timed run, then 2 more unless it was already 3× slower
-//   than the best so far; the fastest is kept, in memory and in the persisted cache.
+//   stays cheap): an untimed warm-up (SwiftShader compiles a kernel at its first dispatch),
+//   one timed run, then 2 more unless it was already 3× slower than the best so far; the
+//   fastest is kept, in memory and in the persisted cache.
 // Defaults by rule: CPU emulations get the largest register block that still gives every
 // core several workgroups; GPUs get the workgroup-memory tiles unless the output is small.
 import { GPUTensor, type WebGPUContext } from '../context.js';
@@ -135,6 +136,8 @@ export async function measureMatmul(ctx: WebGPUContext, real: MatmulDims, candid
           for (const s of steps) { pass.setBindGroup(0, s.bindGroup); pass.dispatchWorkgroups(...s.groups); }
         }
       };
+      // warm-up, untimed: CPU emulations compile the kernel at its first dispatch (seconds)
+      await timePass(gpu, encode, 1, best);
       let t = await timePass(gpu, encode, 1, best);
       if (t > 3 * best) { ms[v] = t; continue; }   // clearly slower: one run settles it
       // very short runs: repeat inside one pass so timer resolution and launch cost fade

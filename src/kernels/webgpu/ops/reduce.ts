@@ -16,6 +16,8 @@ const PER_THREAD = 8;
 /** 'serial' sumSquares: at most this many chunks, each of at least SERIAL_MIN_CHUNK elements */
 const SERIAL_MAX_PARTS = 4096;
 const SERIAL_MIN_CHUNK = 256;
+/** threads per workgroup of the column sums (one thread per column) */
+const COL_WG = 64;
 
 /** a scratch tensor for one recorded step: released at once, which is safe because dispatches
  *  in a pass run in order, so a later reuse of the buffer cannot overtake this one */
@@ -72,15 +74,15 @@ export function sumRows(be: WebGPUBackend, out: Tensor, x: Tensor, o: { accumula
   if (rows === 0) { if (!acc) be.fill(out, 0); return; }
   const { rowsPerChunk, chunks } = colChunks(rows);
   const to = be.t(out), tx = be.t(x);
-  const gx = Math.ceil(cols / WG);
+  const gx = Math.ceil(cols / COL_WG);
   const p = new Params().u(rows).u(cols).u(rowsPerChunk).u(chunks);
   if (chunks === 1) {
-    be.ctx.dispatch('reduce', 'col_sum_partial', { WG, FINAL: 1, ACC: acc }, p, [to, tx], [gx, 1]);
+    be.ctx.dispatch('reduce', 'col_sum_partial', { WG: COL_WG, FINAL: 1, ACC: acc }, p, [to, tx], [gx, 1]);
     return;
   }
   const part = scratch(be, chunks * cols, 'sumRows.partial');
-  be.ctx.dispatch('reduce', 'col_sum_partial', { WG, FINAL: 0, ACC: 0 }, p, [part, tx], [gx, chunks]);
-  be.ctx.dispatch('reduce', 'col_sum_final', { WG, FINAL: 1, ACC: acc }, p, [to, part], [gx]);
+  be.ctx.dispatch('reduce', 'col_sum_partial', { WG: COL_WG, FINAL: 0, ACC: 0 }, p, [part, tx], [gx, chunks]);
+  be.ctx.dispatch('reduce', 'col_sum_final', { WG: COL_WG, FINAL: 1, ACC: acc }, p, [to, part], [gx]);
   be.ctx.release(part);
 }
 
@@ -97,7 +99,6 @@ export function seqSum(be: WebGPUBackend, out: Tensor, x: Tensor, mask: Tensor):
   noAlias('seqSum', [['out', out]], [['x', x], ['mask', mask]]);
   if (T === 0) { be.fill(out, 0); return; }
   const plan = rowPlan(be, 'reduce', B, T, { FINAL: 0, ACC: 0 });
-  if (plan.defines.WG) plan.defines.WG = T >= 1024 ? 256 : 64;
   be.ctx.dispatch(plan.shader, 'seq_sum', plan.defines, new Params().u(B).u(T), [be.t(out), be.t(x), be.t(mask)], plan.grid);
 }
 

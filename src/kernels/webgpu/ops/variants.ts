@@ -1,5 +1,5 @@
 // Kernel variants of the row-reduction families (softmax, norms, reductions) and how one is
-// picked for an adapter.
+// picked for an adapter; embeddingBackward follows the same switch (ops/embedding.ts).
 //   'workgroup': one workgroup per row, partial results merged in workgroup memory with two
 //                barriers — what GPUs reward.
 //   'serial':    one thread per row (per chunk for sumSquares), no workgroup memory, no
