@@ -1,4 +1,4 @@
-// Optimizer steps, in place on the parameters and their state, one thread per element, with
+// Optimizer steps, in place on the parameters and their state, one thread per 4 elements, with
 // torch.optim's formulas (the host folds the step-dependent scalars into Params).
 //
 //   adamw:   p ← p·(1 − lr·wd); m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²;

@@ -1,7 +1,7 @@
 // The softmax family, "serial" variant: one thread walks a whole row — no workgroup memory,
 // no barriers. For CPU emulations of a GPU (SwiftShader), where a single workgroupBarrier
-// turns a workgroup into coroutines: measured on 2 cores, 1024 rows × 256 softmax took
-// ~0.5 s with one 64-thread workgroup per row and 2 barriers, ~20 ms serially.
+// turns a workgroup into coroutines: measured on 2 shared cores, 1024 rows × 256 softmax took
+// 110–170 ms with one 64-thread workgroup per row and 2 barriers, 13–39 ms serially.
 // Same entry points, bindings and semantics as softmax.wgsl (see there):
 //   softmax, log_softmax, softmax_backward, token_logprobs.
 // (token_logprobs_backward has no reduction: softmax.wgsl's serves both variants.)

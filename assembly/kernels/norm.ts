@@ -5,22 +5,15 @@
 //                         part[t] (C) = Σ_{rows of chunk t} dout·xhat   (dw partials)
 //                       Task t = chunk t of ROW_CHUNK rows (a fixed size: the partials, then
 //                       red_colsum over them in chunk order, make dw independent of threads).
-//   norm_layer          out = (x−mean)·rstd·w + b, var = mean((x−mean)²) (two passes).
+//   norm_layer          out = (x−mean)·rstd·w + b, var = mean((x−mean)²): two passes over
+//                       x − x[n,0] (d = mean of that, then Σ((x − x0) − d)²), mean = x0 + d.
+//                       A mean far from 0 then does not cost the spread its digits.
 //   norm_layer_backward xhat = (x−mean)·rstd, g = dout·w:
 //                         dx = rstd·(g − mean(g) − xhat·mean(g·xhat))
 //                         part (2, nchunks, C): [0,t] = Σ dout·xhat (dw), [1,t] = Σ dout (db)
 // Row sums use four f32x4 lanes combined by hsum, then the scalar tail.
 import { at, hsum, min32 } from './common';
 import { ROW_CHUNK } from './reduce';
-
-/** Σ x[i] over a row */
-function rowSum(x: usize, C: i32): f32 {
-  let a = f32x4.splat(0); let i = 0;
-  for (; i + 4 <= C; i += 4) a = f32x4.add(a, v128.load(at(x, i)));
-  let s = hsum(a);
-  for (; i < C; i++) s += load<f32>(at(x, i));
-  return s;
-}
 
 /** Σ (x[i] − m)² over a row */
 function rowSumSqDev(x: usize, C: i32, m: f32): f32 {
@@ -87,17 +80,30 @@ export function norm_layer(task: i32, tid: i32, out: usize, mean: usize, rstd: u
   const r1 = min32(N, (task + 1) * rows);
   for (let r = task * rows; r < r1; r++) {
     const xr = at(x, r * C), orow = at(out, r * C);
-    const m: f32 = rowSum(xr, C) / <f32>C;
-    const rs: f32 = 1.0 / Mathf.sqrt(rowSumSqDev(xr, C, m) / <f32>C + eps);
-    store<f32>(at(mean, r), m);
+    const x0 = load<f32>(xr);
+    const x0v = f32x4.splat(x0);
+    // d = mean(x − x0)
+    let a = f32x4.splat(0); let i = 0;
+    for (; i + 4 <= C; i += 4) a = f32x4.add(a, f32x4.sub(v128.load(at(xr, i)), x0v));
+    let s = hsum(a);
+    for (; i < C; i++) s += load<f32>(at(xr, i)) - x0;
+    const d: f32 = s / <f32>C;
+    const dv = f32x4.splat(d);
+    // var = mean(((x − x0) − d)²)
+    a = f32x4.splat(0); i = 0;
+    for (; i + 4 <= C; i += 4) { const e = f32x4.sub(f32x4.sub(v128.load(at(xr, i)), x0v), dv); a = f32x4.add(a, f32x4.mul(e, e)); }
+    let q = hsum(a);
+    for (; i < C; i++) { const e = (load<f32>(at(xr, i)) - x0) - d; q += e * e; }
+    const rs: f32 = 1.0 / Mathf.sqrt(q / <f32>C + eps);
+    store<f32>(at(mean, r), x0 + d);
     store<f32>(at(rstd, r), rs);
-    const mv = f32x4.splat(m), rv = f32x4.splat(rs);
-    let i = 0;
+    const rv = f32x4.splat(rs);
+    i = 0;
     for (; i + 4 <= C; i += 4) {
-      const xh = f32x4.mul(f32x4.sub(v128.load(at(xr, i)), mv), rv);
+      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(at(xr, i)), x0v), dv), rv);
       v128.store(at(orow, i), f32x4.add(f32x4.mul(xh, v128.load(at(w, i))), v128.load(at(b, i))));
     }
-    for (; i < C; i++) store<f32>(at(orow, i), (load<f32>(at(xr, i)) - m) * rs * load<f32>(at(w, i)) + load<f32>(at(b, i)));
+    for (; i < C; i++) store<f32>(at(orow, i), (((load<f32>(at(xr, i)) - x0) - d) * rs) * load<f32>(at(w, i)) + load<f32>(at(b, i)));
   }
 }
 

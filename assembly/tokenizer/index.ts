@@ -3,7 +3,8 @@
 // One instance holds one model. Setup (once):
 //   classesInit(n) -> ptr; host writes n (start, end, class) i32 triples; classesBuild()
 //   vocabInit(n, bytes); host fills vocabOffsetsPtr() (n+1 i32) and vocabBytesPtr(); vocabBuild()
-//   pairsInit(m) -> ptr; host writes m (left, right, merged, rank) i32 quads; pairsBuild()
+//   pairsInit(m) -> ptr; host writes m (left, right, merged or -1, rank) i32 quads;
+//   pairsBuild() -> -1, or the index of a merge whose left+right is not a token
 //   byteIdsPtr() / fallbackIdsPtr(): i32[256] each; setModel(flags, unk, smallLimit); cacheInit()
 //   decodeInit(n, bytes); host fills decodeOffsetsPtr(), decodeBytesPtr(), decodeFlagsPtr()
 // Encode:

@@ -178,7 +178,7 @@ export interface Backend {
   /** row log-softmax over x (N,cols) */
   logSoftmax(out: Tensor, x: Tensor, cols: number): void;
   /** logits (N,V), targets (N) i32 → logp (N) = log softmax(logits)[target], lse (N) saved.
-   *  A target < 0 means "ignore": logp = 0. */
+   *  A target < 0 means "ignore": logp = 0 (a target ≥ V on the device is treated the same). */
   tokenLogprobs(logp: Tensor, lse: Tensor, logits: Tensor, targets: Tensor): void;
   /** dlogits (N,V) = dlogp[n]·(onehot(target) − softmax(logits)); 0 for ignored rows */
   tokenLogprobsBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void;

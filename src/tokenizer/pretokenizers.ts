@@ -231,9 +231,10 @@ export function buildPreTokenizer(f: Field, useScanner = true): PreTokenizerPlan
   if (last.byteLevel) {
     const { addPrefixSpace, useRegex } = last.byteLevel;
     if (useRegex) {
+      // the GPT-2 split runs in wasm; only the prefix space (per piece) stays here
       plan.scan = { mode: MODE_GPT2, maxDigits: 0 };
-      plan.stages[plan.stages.length - 1] = addPrefixSpace ? flatMap((s) => [s.startsWith(' ') ? s : ' ' + s]) : (p) => p;
-      if (!addPrefixSpace) plan.stages.pop();
+      plan.stages.pop();
+      if (addPrefixSpace) plan.stages.push(flatMap((s) => [s.startsWith(' ') ? s : ' ' + s]));
       return plan;
     }
     if (addPrefixSpace) return plan; // the space goes on every piece of the split before: keep it all in JS

@@ -28,6 +28,16 @@ export interface EncodeOptions {
 export interface DecodeOptions {
   /** leave out special tokens (default false) */
   skipSpecial?: boolean;
+  /** transformers' clean_up_tokenization_spaces: " ." -> ".", " n't" -> "n't", ... (default
+   *  false: decoding stays lossless, as the tokenizers library does) */
+  cleanUpSpaces?: boolean;
+}
+
+/** transformers' clean_up_tokenization. */
+export function cleanUpTokenizationSpaces(text: string): string {
+  return text.replaceAll(' .', '.').replaceAll(' ?', '?').replaceAll(' !', '!').replaceAll(' ,', ',')
+    .replaceAll(" ' ", "'").replaceAll(" n't", "n't").replaceAll(" 'm", "'m").replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve").replaceAll(" 're", "'re");
 }
 
 export interface TokenizerSpec {
@@ -138,7 +148,11 @@ export class Tokenizer {
 
   /** Text of token ids. */
   decode(ids: ArrayLike<number>, opts: DecodeOptions = {}): string {
-    const skip = opts.skipSpecial ?? false;
+    const text = this.decodeRaw(ids, opts.skipSpecial ?? false);
+    return opts.cleanUpSpaces ? cleanUpTokenizationSpaces(text) : text;
+  }
+
+  private decodeRaw(ids: ArrayLike<number>, skip: boolean): string {
     const fast = this.spec.fastDecode;
     if (fast) {
       const bytes = this.engine.decodeBytes(ids, (skip ? 1 : 0) | (fast.runs ? 2 : 0));

@@ -1,11 +1,12 @@
 // The WebGPU kernels of the softmax, norm, reduce, activation, embedding and optim families
-// again, under the row-kernel variant the adapter does NOT default to ('workgroup' on
-// SwiftShader, 'serial' on GPUs: see src/kernels/webgpu/ops/variants.ts), and with 1-D grids
-// folded into 2-D after 7 workgroups, so that the folding code runs on small inputs.
+// again, under each row-kernel variant forced in turn ('workgroup' and 'serial': see
+// src/kernels/webgpu/ops/variants.ts; the family test files run the adapter's default), and
+// with 1-D grids folded into 2-D after 2 workgroups, so that the folding code runs on small
+// inputs.
 import { suite } from 'uvu';
-import { backendNames, getBackend, runCases } from './harness.js';
+import { backendNames, runCases, type KernelCase } from './harness.js';
 import type { WebGPUBackend } from '../../src/kernels/webgpu/backend.js';
-import { rowVariant, setGridLimit, setRowVariant } from '../../src/kernels/webgpu/ops/variants.js';
+import { setGridLimit, setRowVariant, type RowVariant } from '../../src/kernels/webgpu/ops/variants.js';
 import { cases as softmax } from './cases/softmax.js';
 import { cases as norm } from './cases/norm.js';
 import { cases as reduce } from './cases/reduce.js';
@@ -13,19 +14,27 @@ import { cases as activation } from './cases/activation.js';
 import { cases as embedding } from './cases/embedding.js';
 import { cases as optim } from './cases/optim.js';
 
+const GRID_LIMIT = 2;
+
+/** the same cases, each run with the variant forced and the grid limit lowered */
+function under(variant: RowVariant, cases: KernelCase[]): KernelCase[] {
+  return cases.map((c) => ({
+    name: c.name,
+    async run(ctx) {
+      const be = ctx.be as WebGPUBackend;
+      setRowVariant(be, variant);
+      setGridLimit(be, GRID_LIMIT);
+      try { await c.run(ctx); } finally { setRowVariant(be, null); setGridLimit(be, null); }
+    },
+  }));
+}
+
 if (backendNames().includes('webgpu')) {
   process.env.SPPO_TEST_BACKENDS = 'webgpu';
-  const be = (await getBackend('webgpu')) as WebGPUBackend;
-  const other = rowVariant(be) === 'serial' ? 'workgroup' : 'serial';
-  setRowVariant(be, other);
-  setGridLimit(be, 7);
-  const tag = `${other} variant, grids folded at 7`;
-  runCases(`softmax (${tag})`, softmax);
-  runCases(`norm (${tag})`, norm);
-  runCases(`reduce (${tag})`, reduce);
-  runCases(`activation (grids folded at 7)`, activation);
-  runCases(`embedding (grids folded at 7)`, embedding);
-  runCases(`optim (grids folded at 7)`, optim);
+  const families: [string, KernelCase[]][] = [['softmax', softmax], ['norm', norm], ['reduce', reduce], ['activation', activation], ['embedding', embedding], ['optim', optim]];
+  for (const variant of ['serial', 'workgroup'] as const) {
+    for (const [family, cases] of families) runCases(`${family} (${variant}, grids folded at ${GRID_LIMIT})`, under(variant, cases));
+  }
 } else {
   const s = suite('webgpu variants');
   s('webgpu is not among SPPO_TEST_BACKENDS: nothing here to run', () => {});

@@ -37,6 +37,8 @@ test('pre-tokenizers: WhitespaceSplit, Digits, Split(String, Isolated), Split(Re
     { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'Digits', individual_digits: true }, byteLevelTail] },
     { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: false }, { type: 'Split', pattern: { String: 'e' }, behavior: 'Isolated', invert: false }, byteLevelTail] },
     { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { Regex: '\\p{L}+' }, behavior: 'Removed', invert: true }, byteLevelTail] },
+    { type: 'ByteLevel', add_prefix_space: true, use_regex: true },
+    { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, { type: 'ByteLevel', add_prefix_space: true, use_regex: true }] },
   ];
   for (const pre of configs) {
     const [ours, ref] = await both({ ...gpt2, pre_tokenizer: pre });

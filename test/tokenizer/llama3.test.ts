@@ -39,6 +39,10 @@ test('decode agrees with the reference and round-trips', () => {
   assertSameText('decode', texts.filter((s) => s.length), (s) => tok.decode(tok.encodeIds(s, { special: true })), (s) => ref.decode(ref.encode(s, { add_special_tokens: false }).ids, { clean_up_tokenization_spaces: false }));
   assertSameText('round trip', texts, (s) => tok.decode(tok.encodeIds(s)), (s) => s);
   assert.is(tok.decode(tok.encode('<|eot_id|>hi', { special: true }), { skipSpecial: true }), 'hi');
+  // transformers' clean-up (this config asks for it; the reference applies it by default)
+  const s = "Hello , world . I 'm here , aren't I ?";
+  assert.is(tok.decode(tok.encode(s), { cleanUpSpaces: true }), ref.decode(ref.encode(s, { add_special_tokens: false }).ids));
+  assert.is(tok.decode(tok.encode(s)), s);
 });
 
 test('ignore_merges: a pre-token that is a vocabulary token is emitted whole', () => {

@@ -92,6 +92,8 @@ for (let i = 0; i < n; i++) {
   sftRows.push({ prompt: promptOf(p), response: response(p) });
 }
 fs.writeFileSync(path.join(outDir, 'sft.jsonl'), jsonl(sftRows));
+// stage 1 of training: the same prompts with only right, short answers (the arithmetic itself)
+fs.writeFileSync(path.join(outDir, 'arith.jsonl'), jsonl(sftSet.map((p) => ({ prompt: promptOf(p), response: `${answer(p)}` }))));
 
 // ---- the byte-level tokenizer (256 byte tokens, <s> = 256 as BOS, </s> = 257 as EOS) -------
 const vocab: Record<string, number> = {};
