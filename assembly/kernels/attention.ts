@@ -5,39 +5,104 @@
 //   Query t attends to keys s ≤ t with mask[b,s] ≠ 0. A query with no such key gets out = 0
 //   and lse = emptyLse (given by the host), and no gradient.
 //
-//   att_forward        task → (b, h, block of QB query rows). Per row: scores S[s] =
-//                      scale·q·k_s (0 for masked: −inf), m = max, P = exp(S − m) (exp4),
-//                      l = Σ P, out = Σ_s P[s]·v_s / l (s ascending), lse = m + log l.
-//                      Scratch per thread: T + D floats (+16).
-//   att_bwd_delta      delta (B,H,T) = Σ_d dout·out. Task = QB (b,t) rows × all heads.
-//   att_bwd_dq         task → (b, h, QB query rows): P = exp(S − lse), dP[s] = dout·v_s,
-//                      dq = scale·Σ_s P(dP − delta)·k_s (s ascending).
-//   att_bwd_dkv        task → (b, kv head, QB key rows): for each key s, over the G query heads
-//                      of the group (ascending) and queries t ≥ s (ascending):
-//                      dv = Σ P·dout_t, dk = scale·Σ P(dP − delta)·q_t.
-//                      Each output row is written by exactly one task: no atomics, and the
-//                      summation order is fixed, so results do not depend on the threads.
-//   Scratch for the backward kernels: 2T + 2D floats (+16) per thread.
+// Every kernel works on a block of QB = 16 rows and does its products as small matrix
+// products with the 4×8 register-blocked mm4x8 (f32x4, no horizontal sums): the K/V (or Q/dO)
+// rows a block needs are first copied into the thread's scratch, transposed (D × L) where
+// they are the right operand of a scores product, or padded to D8 = D rounded up to 8 where
+// they are the right operand of a P·V-like product (L = the keys or queries involved, rounded
+// up to 8; padding is zero).
+//   att_forward   task → (b, h, block of QB queries t0..t1−1, keys 0..t1−1):
+//                 S = scale·Q·Kᵀ; per row: mask (s > t, padding) → −inf, m = max,
+//                 P = exp(S − m) (exp4), l = ΣP; O = P·V; out = O/l, lse = m + log l.
+//   att_bwd_delta delta (B,H,T) = Σ_d dout·out (one chain, d ascending, like mm4x8).
+//                 Task = QB (b,t) rows × all heads.
+//   att_bwd_dq    task → (b, h, QB queries): P = exp(scale·Q·Kᵀ − lse), dP = dO·Vᵀ,
+//                 dS = P(dP − delta), dq = scale·dS·K.
+//   att_bwd_dkv   task → (b, kv head, QB keys s0..s1−1, queries s0..T−1): for each query head
+//                 of the group (ascending): Pᵀ = exp(scale·K·Qᵀ − lse) (0 where t < s or
+//                 padding), dPᵀ = V·dOᵀ, dSᵀ = Pᵀ(dPᵀ − delta); dv += Pᵀ·dO, dk += dSᵀ·Q;
+//                 finally dk ×= scale.
+// Each output row is written by exactly one task and every sum runs in a fixed order (k or
+// s ascending inside mm4x8; heads ascending): no atomics, results independent of threads.
+// Scratch per thread: att_scratch_floats(T, D) floats (the host allocates threads × that).
 import { at, dot, exp4, exp1, hmax, min32 } from './common';
 
 export const QB = 16;
 
-/** acc[0..D) += a·x[0..D) */
 // @ts-ignore: decorator
-@inline function axpyRow(acc: usize, x: usize, a: f32, D: i32): void {
-  const av = f32x4.splat(a);
-  let i = 0;
-  for (; i + 4 <= D; i += 4) v128.store(at(acc, i), f32x4.add(v128.load(at(acc, i)), f32x4.mul(av, v128.load(at(x, i)))));
-  for (; i < D; i++) store<f32>(at(acc, i), load<f32>(at(acc, i)) + a * load<f32>(at(x, i)));
+@inline function roundUp8(n: i32): i32 { return (n + 7) & ~7; }
+
+/** floats of per-thread scratch any attention kernel needs for sequences of T, heads of D */
+export function att_scratch_floats(T: i32, D: i32): i32 {
+  const L = roundUp8(T), D8 = roundUp8(D);
+  // dkv: Qt, dOt (D×L) + Qp, dOp (L×D8) + P, dP (QB×L) + dK, dV, O (QB×D8); ≥ fwd and dq
+  return 2 * D * L + 2 * L * D8 + 2 * QB * L + 3 * QB * D8 + 64;
 }
 
-/** o[0..D) = a·x[0..D) */
-// @ts-ignore: decorator
-@inline function scaleRow(o: usize, x: usize, a: f32, D: i32): void {
-  const av = f32x4.splat(a);
-  let i = 0;
-  for (; i + 4 <= D; i += 4) v128.store(at(o, i), f32x4.mul(av, v128.load(at(x, i))));
-  for (; i < D; i++) store<f32>(at(o, i), a * load<f32>(at(x, i)));
+/**
+ * c[r][0..8) = scale · Σ_{k<kn} a_r[k] · b[k][0..8) for rows r < nr (a_r = a + r·lda bytes,
+ * contiguous along k; b rows ldb bytes apart), stored to c + r·ldc. One chain per output, k
+ * ascending. Rows ≥ nr re-read row nr−1 and are not stored.
+ */
+function mm4x8(a: usize, lda: usize, nr: i32, b: usize, ldb: usize, kn: i32, c: usize, ldc: usize, scale: f32): void {
+  const a0 = a;
+  const a1 = a + lda * <usize>(nr > 1 ? 1 : 0);
+  const a2 = a + lda * <usize>(nr > 2 ? 2 : nr - 1);
+  const a3 = a + lda * <usize>(nr > 3 ? 3 : nr - 1);
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let pb = b;
+  for (let k = 0; k < kn; k++) {
+    const off = <usize>k << 2;
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let x = v128.load32_splat(a0 + off);
+    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    x = v128.load32_splat(a1 + off);
+    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    x = v128.load32_splat(a2 + off);
+    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    x = v128.load32_splat(a3 + off);
+    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    pb += ldb;
+  }
+  const sv = f32x4.splat(scale);
+  if (scale != 1) {
+    c00 = f32x4.mul(c00, sv); c01 = f32x4.mul(c01, sv); c10 = f32x4.mul(c10, sv); c11 = f32x4.mul(c11, sv);
+    c20 = f32x4.mul(c20, sv); c21 = f32x4.mul(c21, sv); c30 = f32x4.mul(c30, sv); c31 = f32x4.mul(c31, sv);
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  if (nr > 1) { v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16); }
+  if (nr > 2) { v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16); }
+  if (nr > 3) { v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16); }
+}
+
+/** C (nr × ncols, ld ldc floats) = scale · A (nr × kn, rows lda bytes apart) · B (kn × ncols,
+ *  rows ldb floats); ncols a multiple of 8 */
+function product(a: usize, lda: usize, nr: i32, b: usize, ldb: i32, kn: i32, ncols: i32, c: usize, ldc: i32, scale: f32): void {
+  for (let r = 0; r < nr; r += 4) {
+    for (let j = 0; j < ncols; j += 8) {
+      mm4x8(a + <usize>r * lda, lda, min32(4, nr - r), at(b, j), <usize>ldb << 2, kn, at(c, r * ldc + j), <usize>ldc << 2, scale);
+    }
+  }
+}
+
+/** dst (D × L) = rows src_j (j < n, src + j·stride floats, D values each) transposed; columns ≥ n zero */
+function transposeRows(dst: usize, L: i32, src: usize, stride: i32, n: i32, D: i32): void {
+  for (let j = 0; j < n; j++) {
+    const s = at(src, j * stride);
+    for (let d = 0; d < D; d++) store<f32>(at(dst, d * L + j), load<f32>(at(s, d)));
+  }
+  for (let d = 0; d < D; d++) for (let j = n; j < L; j++) store<f32>(at(dst, d * L + j), 0);
+}
+
+/** dst (L × D8) = rows src_j (j < n) padded with zeros to D8 columns; rows ≥ n zero */
+function padRows(dst: usize, D8: i32, L: i32, src: usize, stride: i32, n: i32, D: i32): void {
+  for (let j = 0; j < n; j++) {
+    const o = at(dst, j * D8);
+    memory.copy(o, at(src, j * stride), <usize>D << 2);
+    if (D8 > D) memory.fill(at(o, D), 0, <usize>(D8 - D) << 2);
+  }
+  if (L > n) memory.fill(at(dst, n * D8), 0, <usize>((L - n) * D8) << 2);
 }
 
 /** index of the first key of batch b that may be attended to (T when none) */
@@ -69,44 +134,55 @@ export function att_forward(task: i32, tid: i32, out: usize, lse: usize, q: usiz
   const bh = task / nqb, qb = task - bh * nqb;
   const b = bh / H, h = bh - b * H;
   const kh = h / (H / KH);
-  const S = scratch + <usize>tid * <usize>stride;
-  const acc = at(S, T);
+  const t0 = qb * QB, t1 = min32(T, t0 + QB), nr = t1 - t0;
+  const L = roundUp8(t1), D8 = roundUp8(D);
+  const Kt = scratch + <usize>tid * <usize>stride;
+  const Vp = at(Kt, D * L);
+  const S = at(Vp, L * D8);
+  const O = at(S, QB * L);
   const first = firstKey(mask, b, T);
-  const t1 = min32(T, (qb + 1) * QB);
-  for (let t = qb * QB; t < t1; t++) {
-    const row = (b * T + t) * H + h;
-    const qr = at(q, row * D), orow = at(out, row * D);
+  const kv0 = (b * T * KH + kh) * D;
+  transposeRows(Kt, L, at(k, kv0), KH * D, t1, D);
+  padRows(Vp, D8, L, at(v, kv0), KH * D, t1, D);
+  const qrow = (b * T + t0) * H + h;
+  product(at(q, qrow * D), <usize>(H * D) << 2, nr, Kt, L, D, L, S, L, scale);
+  const ls = at(O, QB * D8); // per-row l, kept for the normalisation
+  for (let i = 0; i < nr; i++) {
+    const t = t0 + i;
+    const Si = at(S, i * L);
+    // mask: keys past t, padding keys
+    for (let s = 0; s < L; s++) if (s > t || !keyOk(mask, b, T, s)) store<f32>(at(Si, s), -Infinity);
     const lrow = at(lse, (b * H + h) * T + t);
-    if (t < first) { memory.fill(orow, 0, <usize>D << 2); store<f32>(lrow, emptyLse); continue; }
+    if (t < first) { memory.fill(Si, 0, <usize>L << 2); store<f32>(at(ls, i), 0); store<f32>(lrow, emptyLse); continue; }
     let mv = f32x4.splat(-Infinity);
-    let s = 0;
-    for (; s <= t; s++) {
-      const sc = keyOk(mask, b, T, s) ? scale * dot(qr, at(k, ((b * T + s) * KH + kh) * D), D) : -Infinity;
-      store<f32>(at(S, s), sc);
-    }
-    // max over S[0..t]
-    let i = 0;
-    for (; i + 4 <= t + 1; i += 4) mv = f32x4.max(mv, v128.load(at(S, i)));
-    let m = hmax(mv);
-    for (; i <= t; i++) m = max(m, load<f32>(at(S, i)));
-    const l = expInPlace(S, t + 1, m);
-    memory.fill(acc, 0, <usize>D << 2);
-    for (s = first; s <= t; s++) {
-      const p = load<f32>(at(S, s));
-      if (p != 0) axpyRow(acc, at(v, ((b * T + s) * KH + kh) * D), p, D);
-    }
-    scaleRow(orow, acc, <f32>1.0 / l, D);
+    for (let s = 0; s < L; s += 4) mv = f32x4.max(mv, v128.load(at(Si, s)));
+    const m = hmax(mv);
+    const l = expInPlace(Si, L, m);
+    store<f32>(at(ls, i), l);
     store<f32>(lrow, m + Mathf.log(l));
+  }
+  product(S, <usize>L << 2, nr, Vp, D8, L, D8, O, D8, 1);
+  for (let i = 0; i < nr; i++) {
+    const orow = at(out, (qrow + i * H) * D);
+    const l = load<f32>(at(ls, i));
+    if (l == 0) { memory.fill(orow, 0, <usize>D << 2); continue; }
+    const inv: f32 = 1.0 / l;
+    const Oi = at(O, i * D8);
+    for (let d = 0; d < D; d++) store<f32>(at(orow, d), load<f32>(at(Oi, d)) * inv);
   }
 }
 
+/** delta = Σ_d dout·out as ONE chain in d order — the same arithmetic as mm4x8 uses for
+ *  dP = dout·v, so that dP − delta is exactly 0 where out = v (a single attended key) */
 export function att_bwd_delta(task: i32, tid: i32, delta: usize, dout: usize, out: usize, B: i32, T: i32, H: i32, D: i32): void {
   const r1 = min32(B * T, (task + 1) * QB);
   for (let r = task * QB; r < r1; r++) {
     const b = r / T, t = r - b * T;
     for (let h = 0; h < H; h++) {
       const o = (r * H + h) * D;
-      store<f32>(at(delta, (b * H + h) * T + t), dot(at(dout, o), at(out, o), D));
+      let s: f32 = 0;
+      for (let d = 0; d < D; d++) s += load<f32>(at(dout, o + d)) * load<f32>(at(out, o + d));
+      store<f32>(at(delta, (b * H + h) * T + t), s);
     }
   }
 }
@@ -117,35 +193,36 @@ export function att_bwd_dq(task: i32, tid: i32, dq: usize, dout: usize, q: usize
   const bh = task / nqb, qb = task - bh * nqb;
   const b = bh / H, h = bh - b * H;
   const kh = h / (H / KH);
-  const P = scratch + <usize>tid * <usize>stride;
-  const dP = at(P, T);
-  const acc = at(dP, T);
+  const t0 = qb * QB, t1 = min32(T, t0 + QB), nr = t1 - t0;
+  const L = roundUp8(t1), D8 = roundUp8(D);
+  const Kt = scratch + <usize>tid * <usize>stride;
+  const Vt = at(Kt, D * L);
+  const Kp = at(Vt, D * L);
+  const P = at(Kp, L * D8);
+  const dP = at(P, QB * L);
+  const O = at(dP, QB * L);
   const first = firstKey(mask, b, T);
-  const t1 = min32(T, (qb + 1) * QB);
-  for (let t = qb * QB; t < t1; t++) {
-    const row = (b * T + t) * H + h;
-    const qr = at(q, row * D), dor = at(dout, row * D), dqr = at(dq, row * D);
-    if (t < first) { memory.fill(dqr, 0, <usize>D << 2); continue; }
+  const kv0 = (b * T * KH + kh) * D;
+  transposeRows(Kt, L, at(k, kv0), KH * D, t1, D);
+  transposeRows(Vt, L, at(v, kv0), KH * D, t1, D);
+  padRows(Kp, D8, L, at(k, kv0), KH * D, t1, D);
+  const qrow = (b * T + t0) * H + h;
+  product(at(q, qrow * D), <usize>(H * D) << 2, nr, Kt, L, D, L, P, L, scale);
+  product(at(dout, qrow * D), <usize>(H * D) << 2, nr, Vt, L, D, L, dP, L, 1);
+  for (let i = 0; i < nr; i++) {
+    const t = t0 + i;
+    const Pi = at(P, i * L), dPi = at(dP, i * L);
+    if (t < first) { memory.fill(Pi, 0, <usize>L << 2); continue; }
+    for (let s = 0; s < L; s++) if (s > t || !keyOk(mask, b, T, s)) store<f32>(at(Pi, s), -Infinity);
     const l = load<f32>(at(lse, (b * H + h) * T + t));
     const dl = load<f32>(at(delta, (b * H + h) * T + t));
-    for (let s = 0; s <= t; s++) {
-      if (keyOk(mask, b, T, s)) {
-        const kv = ((b * T + s) * KH + kh) * D;
-        store<f32>(at(P, s), scale * dot(qr, at(k, kv), D));
-        store<f32>(at(dP, s), dot(dor, at(v, kv), D));
-      } else {
-        store<f32>(at(P, s), -Infinity);
-        store<f32>(at(dP, s), 0);
-      }
-    }
-    expInPlace(P, t + 1, l);
-    memory.fill(acc, 0, <usize>D << 2);
-    for (let s = first; s <= t; s++) {
-      const p = load<f32>(at(P, s));
-      if (p != 0) axpyRow(acc, at(k, ((b * T + s) * KH + kh) * D), p * (load<f32>(at(dP, s)) - dl), D);
-    }
-    scaleRow(dqr, acc, scale, D);
+    expInPlace(Pi, L, l);
+    // dS = P (dP − delta), in place in P
+    const dv = f32x4.splat(dl);
+    for (let s = 0; s < L; s += 4) v128.store(at(Pi, s), f32x4.mul(v128.load(at(Pi, s)), f32x4.sub(v128.load(at(dPi, s)), dv)));
   }
+  product(P, <usize>L << 2, nr, Kp, D8, L, D8, O, D8, scale);
+  for (let i = 0; i < nr; i++) memory.copy(at(dq, (qrow + i * H) * D), at(O, i * D8), <usize>D << 2);
 }
 
 export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usize, q: usize, k: usize, v: usize, lse: usize, delta: usize, mask: usize,
@@ -154,49 +231,78 @@ export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usi
   const bk = task / nkb, kb = task - bk * nkb;
   const b = bk / KH, kh = bk - b * KH;
   const G = H / KH;
-  const P = scratch + <usize>tid * <usize>stride;
-  const dP = at(P, T);
-  const accK = at(dP, T);
-  const accV = at(accK, D);
-  const s1 = min32(T, (kb + 1) * QB);
-  for (let s = kb * QB; s < s1; s++) {
-    const kv = ((b * T + s) * KH + kh) * D;
-    const kr = at(k, kv), vr = at(v, kv);
-    if (!keyOk(mask, b, T, s)) {
-      memory.fill(at(dk, kv), 0, <usize>D << 2);
-      memory.fill(at(dv, kv), 0, <usize>D << 2);
-      continue;
-    }
-    memory.fill(accK, 0, <usize>D << 2);
-    memory.fill(accV, 0, <usize>D << 2);
-    const n = T - s; // queries t = s .. T-1, stored at index t - s
-    for (let g = 0; g < G; g++) {
-      const h = kh * G + g;
-      const lrow = at(lse, (b * H + h) * T), drow = at(delta, (b * H + h) * T);
-      for (let t = s; t < T; t++) {
-        const row = ((b * T + t) * H + h) * D;
-        store<f32>(at(P, t - s), scale * dot(at(q, row), kr, D) - load<f32>(at(lrow, t)));
-        store<f32>(at(dP, t - s), dot(at(dout, row), vr, D));
+  const s0 = kb * QB, s1 = min32(T, s0 + QB), nr = s1 - s0;
+  const nq = T - s0, Lq = roundUp8(nq), D8 = roundUp8(D);
+  const Qt = scratch + <usize>tid * <usize>stride;
+  const dOt = at(Qt, D * Lq);
+  const Qp = at(dOt, D * Lq);
+  const dOp = at(Qp, Lq * D8);
+  const P = at(dOp, Lq * D8);
+  const dP = at(P, QB * Lq);
+  const dK = at(dP, QB * Lq);
+  const dV = at(dK, QB * D8);
+  const O = at(dV, QB * D8);
+  memory.fill(dK, 0, <usize>(2 * QB * D8) << 2);
+  const kv0 = ((b * T + s0) * KH + kh) * D;
+  for (let g = 0; g < G; g++) {
+    const h = kh * G + g;
+    const qrow0 = (b * T + s0) * H + h;
+    transposeRows(Qt, Lq, at(q, qrow0 * D), H * D, nq, D);
+    transposeRows(dOt, Lq, at(dout, qrow0 * D), H * D, nq, D);
+    padRows(Qp, D8, Lq, at(q, qrow0 * D), H * D, nq, D);
+    padRows(dOp, D8, Lq, at(dout, qrow0 * D), H * D, nq, D);
+    product(at(k, kv0), <usize>(KH * D) << 2, nr, Qt, Lq, D, Lq, P, Lq, scale);
+    product(at(v, kv0), <usize>(KH * D) << 2, nr, dOt, Lq, D, Lq, dP, Lq, 1);
+    const lrow = at(lse, (b * H + h) * T + s0), drow = at(delta, (b * H + h) * T + s0);
+    for (let j = 0; j < nr; j++) {
+      const s = s0 + j;
+      const Pj = at(P, j * Lq), dPj = at(dP, j * Lq);
+      if (!keyOk(mask, b, T, s)) { memory.fill(Pj, 0, <usize>Lq << 2); memory.fill(dPj, 0, <usize>Lq << 2); continue; }
+      // column c is query t = s0 + c: valid when t ≥ s (a valid key s ≤ t: t is not empty)
+      for (let c = 0; c < Lq; c++) {
+        const p = c >= j && c < nq ? exp1(load<f32>(at(Pj, c)) - load<f32>(at(lrow, c))) : <f32>0;
+        store<f32>(at(Pj, c), p);
+        store<f32>(at(dPj, c), c < nq ? p * (load<f32>(at(dPj, c)) - load<f32>(at(drow, c))) : <f32>0);
       }
-      expInPlace(P, n, 0);
-      for (let t = s; t < T; t++) {
-        const p = load<f32>(at(P, t - s));
-        if (p == 0) continue;
-        const row = ((b * T + t) * H + h) * D;
-        axpyRow(accV, at(dout, row), p, D);
-        axpyRow(accK, at(q, row), p * (load<f32>(at(dP, t - s)) - load<f32>(at(drow, t))), D);
-      }
     }
-    scaleRow(at(dk, kv), accK, scale, D);
-    memory.copy(at(dv, kv), accV, <usize>D << 2);
+    // dV += Pᵀ·dO, dK += dSᵀ·Q (per head, then added in head order)
+    product(P, <usize>Lq << 2, nr, dOp, D8, Lq, D8, O, D8, 1);
+    for (let x = 0; x < QB * D8; x += 4) v128.store(at(dV, x), f32x4.add(v128.load(at(dV, x)), v128.load(at(O, x))));
+    product(dP, <usize>Lq << 2, nr, Qp, D8, Lq, D8, O, D8, 1);
+    for (let x = 0; x < QB * D8; x += 4) v128.store(at(dK, x), f32x4.add(v128.load(at(dK, x)), v128.load(at(O, x))));
   }
+  for (let j = 0; j < nr; j++) {
+    const o = kv0 + j * KH * D;
+    const dKj = at(dK, j * D8), dVj = at(dV, j * D8);
+    for (let d = 0; d < D; d++) store<f32>(at(dk, o + d), load<f32>(at(dKj, d)) * scale);
+    memory.copy(at(dv, o), dVj, <usize>D << 2);
+  }
+}
+
+/** acc[0..D) += a·x[0..D) */
+// @ts-ignore: decorator
+@inline function axpyRow(acc: usize, x: usize, a: f32, D: i32): void {
+  const av = f32x4.splat(a);
+  let i = 0;
+  for (; i + 4 <= D; i += 4) v128.store(at(acc, i), f32x4.add(v128.load(at(acc, i)), f32x4.mul(av, v128.load(at(x, i)))));
+  for (; i < D; i++) store<f32>(at(acc, i), load<f32>(at(acc, i)) + a * load<f32>(at(x, i)));
+}
+
+/** o[0..D) = a·x[0..D) */
+// @ts-ignore: decorator
+@inline function scaleRow(o: usize, x: usize, a: f32, D: i32): void {
+  const av = f32x4.splat(a);
+  let i = 0;
+  for (; i + 4 <= D; i += 4) v128.store(at(o, i), f32x4.mul(av, v128.load(at(x, i))));
+  for (; i < D; i++) store<f32>(at(o, i), a * load<f32>(at(x, i)));
 }
 
 // ---- inference over a KV cache (no lse, no backward) -------------------------------------
 //   att_cached  q, out (B,Tq,H,D): queries of slots [start, start+Tq); kc, vc (B,S,KH,D);
 //               mask (B,S) i32 or 0. Query i attends slots j ≤ start+i with mask[b,j] ≠ 0
-//               (none → zeros). Task → (b, h, QB query rows); the same exact softmax as
-//               att_forward. Scratch per thread: S + D floats (+16).
+//               (none → zeros). Task → (b, h, QB query rows); per query row a dot
+//               product per slot (decode has one query: copying K/V into blocks would
+//               cost as much as the products). Scratch per thread: S + D floats (+16).
 //   kv_write    cache (B,S,R)[b, start+t] = x (B,Tq,R)[b, t] for t < Tq. Task = b (one
 //               contiguous copy of Tq·R floats).
 export function att_cached(task: i32, tid: i32, out: usize, q: usize, kc: usize, vc: usize, mask: usize,

@@ -97,7 +97,25 @@ export class Tokenizer {
 
   /** Token ids of text as an Int32Array. */
   encodeIds(text: string, opts: EncodeOptions = {}): Int32Array {
+    const ids = this.encodeView(text, opts);
+    return ids.buffer === this.lastView ? ids.slice() : ids;
+  }
+
+  /** Token ids of text. */
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    const ids = this.encodeView(text, opts);
+    const out: number[] = new Array(ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = ids[i];
+    return out;
+  }
+
+  /** wasm memory behind the last view encodeView returned (views die at the next call) */
+  private lastView: ArrayBufferLike | null = null;
+
+  /** The ids, possibly as a view into wasm memory (then lastView is its buffer). */
+  private encodeView(text: string, opts: EncodeOptions): Int32Array {
     if (typeof text !== 'string') throw new TypeError(`encode expects a string, got ${text === null ? 'null' : typeof text}`);
+    this.lastView = null;
     const { pre, wrap, normalizer } = this.spec;
     const special = opts.special ?? false;
     const addSpecial = opts.addSpecial ?? false;
@@ -108,7 +126,10 @@ export class Tokenizer {
       // the common case: one wasm call
       const s = normalizer ? normalizer(text) : text;
       const ids = s.length ? this.engine.encode(s, pre.scan) : EMPTY;
-      if (prefix.length === 0 && suffix.length === 0) return ids.slice();
+      if (prefix.length === 0 && suffix.length === 0) {
+        this.lastView = ids.buffer;
+        return ids;
+      }
       const out = new Int32Array(prefix.length + ids.length + suffix.length);
       out.set(prefix);
       out.set(ids, prefix.length);
@@ -139,11 +160,6 @@ export class Tokenizer {
       else { out.set(p, w); w += p.length; }
     }
     return out;
-  }
-
-  /** Token ids of text. */
-  encode(text: string, opts: EncodeOptions = {}): number[] {
-    return Array.from(this.encodeIds(text, opts));
   }
 
   /** Text of token ids. */

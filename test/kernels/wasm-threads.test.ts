@@ -29,25 +29,26 @@ const matmulJob = (m: number, n: number, k: number, o: { transA?: boolean; trans
 });
 
 const jobs: Job[] = [
-  matmulJob(67, 131, 45),
-  matmulJob(130, 65, 33, { transA: true }),
+  matmulJob(67, 131, 75),
+  matmulJob(130, 65, 70, { transA: true }),
   matmulJob(33, 257, 70, { transB: true, bias: true, alpha: 0.7, accumulate: true }),
-  matmulJob(33, 48, 65, { batch: 4, broadcastB: true, transA: true, transB: true }),
-  matmulJob(3, 1000, 128, { transB: true }),
-  matmulJob(2, 1001, 150),
+  matmulJob(33, 48, 65, { batch: 6, broadcastB: true, transA: true, transB: true }),
+  matmulJob(3, 1000, 200, { transB: true }),
+  matmulJob(2, 1001, 300),
+  matmulJob(40, 70, 700, { transA: true, transB: true }),
   {
-    name: 'attention forward + backward B2 T37 H4/2 D16 masked',
+    name: 'attention forward + backward B2 T67 H4/2 D20 masked',
     inputs: (rng) => {
-      const B = 2, T = 37, H = 4, KH = 2, D = 16;
+      const B = 2, T = 67, H = 4, KH = 2, D = 20;
       const mask = new Int32Array(B * T).fill(1);
       for (let t = 0; t < 5; t++) mask[T + t] = 0;
       mask[10] = 0;
       return { q: rng.f32(B * T * H * D), k: rng.f32(B * T * KH * D), v: rng.f32(B * T * KH * D), dout: rng.f32(B * T * H * D), mask };
     },
     run: (be, x) => {
-      const o = { batch: 2, seq: 37, heads: 4, kvHeads: 2, headDim: 16, keyMask: f(be, x.mask) };
+      const o = { batch: 2, seq: 67, heads: 4, kvHeads: 2, headDim: 20, keyMask: f(be, x.mask) };
       const q = f(be, x.q), k = f(be, x.k), v = f(be, x.v);
-      const out = be.tensor([x.q.length]), lse = be.tensor([2 * 4 * 37]);
+      const out = be.tensor([x.q.length]), lse = be.tensor([2 * 4 * 67]);
       be.attention(out, lse, q, k, v, o);
       const dq = be.tensor([x.q.length]), dk = be.tensor([x.k.length]), dv = be.tensor([x.v.length]);
       be.attentionBackward(dq, dk, dv, f(be, x.dout), q, k, v, out, lse, o);

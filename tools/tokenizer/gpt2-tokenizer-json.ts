@@ -46,7 +46,7 @@ export function writeGpt2Tokenizer(dir: string): string {
   return path.join(dir, 'tokenizer.json');
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && path.basename(process.argv[1]).startsWith('gpt2-tokenizer-json')) {
   const out = process.argv[2];
   if (!out) {
     console.error('usage: node --import tsx tools/tokenizer/gpt2-tokenizer-json.ts OUT_DIR');

@@ -92,7 +92,7 @@ export function writeLlama2Tokenizer(dir: string): { json: string; bin: string }
   return { json, bin };
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && path.basename(process.argv[1]).startsWith('llama2-tokenizer')) {
   const out = process.argv[2];
   if (!out) {
     console.error('usage: node --import tsx tools/tokenizer/llama2-tokenizer.ts OUT_DIR');

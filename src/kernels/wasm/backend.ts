@@ -24,8 +24,10 @@ import * as emb from './ops/embedding.js';
 import * as opt from './ops/optim.js';
 import * as pref from './ops/preference.js';
 
-/** Work (roughly: elements touched, or flops / 8) below which an op runs on one thread. */
-export const PARALLEL_MIN_WORK = 1 << 16;
+/** Work below which an op runs on the calling thread alone. Ops estimate work in rough
+ *  nanoseconds of one thread (matmul: flops/8; elementwise: n/4); waking the workers and
+ *  waiting for them costs ~10–20 µs, so splitting pays from ~100 µs of work. */
+export const PARALLEL_MIN_WORK = 1 << 17;
 
 export interface WasmBackendInit {
   kernels: KernelModule;

@@ -70,8 +70,10 @@ export class ThreadPool {
 
   private async spawn(tid: number, init: Record<string, unknown>, shared: { module: WebAssembly.Module; bytes: Uint8Array }): Promise<void> {
     const g = globalThis as any;
-    const isNode = typeof g.process !== 'undefined' && g.process?.versions?.node && typeof g.Deno === 'undefined';
-    if (isNode) {
+    // Node, and Deno through its node:worker_threads (which, unlike Deno's Web Workers, can
+    // be unref'd so that idle workers never keep the process alive)
+    const hasWorkerThreads = typeof g.Deno !== 'undefined' || (typeof g.process !== 'undefined' && !!g.process?.versions?.node);
+    if (hasWorkerThreads) {
       const { Worker } = await import('node:worker_threads');
       // execArgv: [] — the worker is plain CommonJS and needs no loader (tsx) or flag such as
       // --input-type=module, which would make `eval` treat it as an ES module

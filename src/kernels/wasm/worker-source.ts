@@ -1,6 +1,7 @@
 // The worker's code, as a string: it must not depend on a file path that differs between
-// tsx (src/*.ts) and the esbuild bundle (dist/). Node runs it with `new Worker(code,
-// { eval: true })`; browsers and Deno from a Blob URL (module worker).
+// tsx (src/*.ts) and the esbuild bundle (dist/). Node and Deno run it through
+// node:worker_threads with `new Worker(code, { eval: true })` (Deno's Web Workers cannot be
+// unref'd); browsers from a Blob URL (module worker).
 //
 // A worker instantiates the kernels module on the shared memory, says {ready}, then loops:
 // sleep on ctl[GEN] (Atomics.wait), read the op and its arguments from the control block,
@@ -51,7 +52,7 @@ const inst = new WebAssembly.Instance(d.module, imports(d.memory));
 run(inst, d.ctl, d.names, d.tid, d.nargs, d.argsByte);
 `;
 
-/** Web Worker (browser, Deno): first message = { bytes, memory, ctl, names, tid, nargs, argsByte } */
+/** Web Worker (browser): first message = { bytes, memory, ctl, names, tid, nargs, argsByte } */
 export const webWorkerSource = `
 const post = (m) => self.postMessage(m);
 ${loop}

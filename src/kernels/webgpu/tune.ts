@@ -19,7 +19,7 @@ import type { GPUContext } from '../../gpu/device.js';
 
 export interface VariantChoice {
   variant: string;
-  /** measured ms per candidate (Infinity: failed or dropped early) */
+  /** measured ms per candidate (Infinity: it could not run here) */
   ms?: Record<string, number>;
   /** the shape that was timed */
   shape?: string;
@@ -114,6 +114,8 @@ const tuners = new Map<string, Tuner>();
 export class Tuner {
   private decided = new Map<string, VariantChoice>();
   private pending = new Map<string, Promise<string | undefined>>();
+  /** classes whose measurement failed: not measured again in this process */
+  private failed = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly file: string | null;
 
@@ -148,7 +150,7 @@ export class Tuner {
     const key = `${family} ${cls}`;
     const d = this.decided.get(key);
     if (d) return d.variant;
-    if (measure && tuningEnabled() && !this.pending.has(key)) this.queue(key, measure);
+    if (measure && tuningEnabled() && !this.pending.has(key) && !this.failed.has(key)) this.queue(key, measure);
     return undefined;
   }
 
@@ -173,13 +175,14 @@ export class Tuner {
         const m = await measure();
         let best: string | undefined;
         for (const [v, ms] of Object.entries(m.ms)) if (Number.isFinite(ms) && (best === undefined || ms < m.ms[best])) best = v;
-        if (best === undefined) return undefined;
+        if (best === undefined) { this.failed.add(key); return undefined; }
         const choice: VariantChoice = { variant: best, ms: m.ms, shape: m.shape, when: new Date().toISOString() };
         this.decided.set(key, choice);
         if (this.file) writeCacheEntry(this.file, this.adapter, key, choice);
         return best;
       } catch (e) {
         warnOnce(`sppo: measuring variants for ${key} failed (${(e as Error).message}); using the default`);
+        this.failed.add(key);
         return undefined;
       } finally {
         this.pending.delete(key);

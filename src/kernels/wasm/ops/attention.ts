@@ -29,9 +29,9 @@ export function attention(be: WasmBackend, out: Tensor, lse: Tensor, q: Tensor, 
   noAlias('attention', [['out', out], ['lse', lse]], [['q', q], ['k', k], ['v', v], ['keyMask', o.keyMask]]);
   const { B, T, H, KH, D, scale } = dims('attention', o);
   const QB = be.k('QB');
-  const stride = (T + D + 16) * 4;
+  const stride = be.exports.att_scratch_floats(T, D) * 4;
   const scratch = be.scratch(be.threads * stride, 2);
-  const work = B * H * T * T * D; // ≈ flops/2 of the causal half, ×2 products
+  const work = B * H * T * T * D / 5; // ≈ ns: 2·T²·D flops per head at ~10 GFLOP/s
   be.run('att_forward', B * H * Math.ceil(T / QB), work, [be.p(out), be.p(lse), be.p(q), be.p(k), be.p(v), be.p(o.keyMask), B, T, H, KH, D, scale, EMPTY_LSE, scratch, stride]);
 }
 
@@ -43,9 +43,9 @@ export function attentionBackward(be: WasmBackend, dq: Tensor, dk: Tensor, dv: T
   const QB = be.k('QB');
   const delta = be.scratch(B * H * T * 4, 0);
   be.run('att_bwd_delta', Math.ceil(B * T / QB), B * T * H * D, [delta, be.p(dout), be.p(out), B, T, H, D]);
-  const stride = (2 * T + 2 * D + 16) * 4;
+  const stride = be.exports.att_scratch_floats(T, D) * 4;
   const scratch = be.scratch(be.threads * stride, 2);
-  const work = B * H * T * T * D * 2;
+  const work = B * H * T * T * D / 2;
   const mask = be.p(o.keyMask);
   be.run('att_bwd_dq', B * H * Math.ceil(T / QB), work, [be.p(dq), be.p(dout), be.p(q), be.p(k), be.p(v), be.p(lse), delta, mask, B, T, H, KH, D, scale, scratch, stride]);
   be.run('att_bwd_dkv', B * KH * Math.ceil(T / QB), work, [be.p(dk), be.p(dv), be.p(dout), be.p(q), be.p(k), be.p(v), be.p(lse), delta, mask, B, T, H, KH, D, scale, scratch, stride]);

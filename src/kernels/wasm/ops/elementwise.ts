@@ -1,4 +1,5 @@
-// Elementwise ops (assembly/kernels/elementwise.ts): tasks of EW_CHUNK elements.
+// Elementwise ops (assembly/kernels/elementwise.ts): tasks of EW_CHUNK elements. They are
+// memory-bound and fast (~0.1 ns per element): work = n/4, so only ≥ 512K elements use threads.
 import { ShapeError, type Tensor } from '../../backend.js';
 import { sameSize } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
@@ -8,7 +9,7 @@ export function chunks(be: WasmBackend, n: number): number { return Math.ceil(n 
 export function fill(be: WasmBackend, t: Tensor, value: number): void {
   const p = be.p(t);
   if (t.dtype !== 'f32') throw new ShapeError(`fill: tensor${t.label ? ` "${t.label}"` : ''} must be f32, got ${t.dtype}; use write() for i32`);
-  be.run('ew_fill', chunks(be, t.size), t.size, [p, t.size, value]);
+  be.run('ew_fill', chunks(be, t.size), t.size / 4, [p, t.size, value]);
 }
 
 export function copy(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?: number; dstOffset?: number; count?: number } = {}): void {
@@ -24,25 +25,25 @@ export function copy(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?:
   // overlapping ranges of one tensor: one task, memmove semantics
   const overlap = dst === src && sp < dp + 4 * n && dp < sp + 4 * n;
   if (overlap) be.run('ew_copy', 1, 0, [dp, sp, n]);
-  else be.run('ew_copy', chunks(be, n), n, [dp, sp, n]);
+  else be.run('ew_copy', chunks(be, n), n / 4, [dp, sp, n]);
 }
 
 export function add(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor): void {
   const n = sameSize('add', ['out', out], ['a', a], ['b', b]);
-  be.run('ew_add', chunks(be, n), n, [be.p(out), be.p(a), be.p(b), n]);
+  be.run('ew_add', chunks(be, n), n / 4, [be.p(out), be.p(a), be.p(b), n]);
 }
 
 export function mul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor): void {
   const n = sameSize('mul', ['out', out], ['a', a], ['b', b]);
-  be.run('ew_mul', chunks(be, n), n, [be.p(out), be.p(a), be.p(b), n]);
+  be.run('ew_mul', chunks(be, n), n / 4, [be.p(out), be.p(a), be.p(b), n]);
 }
 
 export function scale(be: WasmBackend, out: Tensor, x: Tensor, s: number): void {
   const n = sameSize('scale', ['out', out], ['x', x]);
-  be.run('ew_scale', chunks(be, n), n, [be.p(out), be.p(x), n, s]);
+  be.run('ew_scale', chunks(be, n), n / 4, [be.p(out), be.p(x), n, s]);
 }
 
 export function axpy(be: WasmBackend, y: Tensor, x: Tensor, alpha: number): void {
   const n = sameSize('axpy', ['y', y], ['x', x]);
-  be.run('ew_axpy', chunks(be, n), n, [be.p(y), be.p(x), n, alpha]);
+  be.run('ew_axpy', chunks(be, n), n / 4, [be.p(y), be.p(x), n, alpha]);
 }

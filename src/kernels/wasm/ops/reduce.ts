@@ -14,7 +14,7 @@ export function sumSquares(be: WasmBackend, out: Tensor, x: Tensor, o: { accumul
   const nparts = Math.max(1, Math.ceil(n / be.k('RED_CHUNK')));
   const part = be.scratch(nparts * 8);
   if (n === 0) { be.f32.fill(0, part / 4, part / 4 + 2); }
-  else be.run('red_sumsq_partial', nparts, n, [part, be.p(x), n]);
+  else be.run('red_sumsq_partial', nparts, n / 2, [part, be.p(x), n]);
   be.run('red_sumsq_final', 1, 0, [be.p(out), part, nparts, o.accumulate ? 1 : 0]);
 }
 

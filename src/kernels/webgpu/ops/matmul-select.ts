@@ -115,36 +115,41 @@ export async function measureMatmul(ctx: WebGPUContext, real: MatmulDims, candid
   let best = Infinity;
   try {
     for (const v of order) {
-      const plan = planMatmul(v, d, ctx.maxWorkgroups);
-      const pipeline = await ctx.pipelineAsync(plan.shader, plan.entry, plan.defines);   // compiles off this thread
-      const tensors = plan.bind(out, a, b, bias);
-      const steps = plan.dispatches.map(({ params, groups }) => {
-        const bytes = params.bytes();
-        const ub = device.createBuffer({ size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-        raw.push(ub);
-        device.queue.writeBuffer(ub, 0, bytes);
-        const bindGroup = device.createBindGroup({
-          layout: pipeline.getBindGroupLayout(0),
-          entries: [{ binding: 0, resource: { buffer: ub } }, ...tensors.map((t, i) => ({ binding: i + 1, resource: { buffer: t.buffer } }))],
+      try {
+        const plan = planMatmul(v, d, ctx.maxWorkgroups);
+        const pipeline = await ctx.pipelineAsync(plan.shader, plan.entry, plan.defines);   // compiles off this thread
+        const tensors = plan.bind(out, a, b, bias);
+        const steps = plan.dispatches.map(({ params, groups }) => {
+          const bytes = params.bytes();
+          const ub = device.createBuffer({ size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+          raw.push(ub);
+          device.queue.writeBuffer(ub, 0, bytes);
+          const bindGroup = device.createBindGroup({
+            layout: pipeline.getBindGroupLayout(0),
+            entries: [{ binding: 0, resource: { buffer: ub } }, ...tensors.map((t, i) => ({ binding: i + 1, resource: { buffer: t.buffer } }))],
+          });
+          return { bindGroup, groups };
         });
-        return { bindGroup, groups };
-      });
-      let inner = 1;
-      const encode = (pass: GPUComputePassEncoder) => {
-        pass.setPipeline(pipeline);
-        for (let r = 0; r < inner; r++) {
-          for (const s of steps) { pass.setBindGroup(0, s.bindGroup); pass.dispatchWorkgroups(...s.groups); }
-        }
-      };
-      // warm-up, untimed: CPU emulations compile the kernel at its first dispatch (seconds)
-      await timePass(gpu, encode, 1, best);
-      let t = await timePass(gpu, encode, 1, best);
-      if (t > 3 * best) { ms[v] = t; continue; }   // clearly slower: one run settles it
-      // very short runs: repeat inside one pass so timer resolution and launch cost fade
-      if (t < 1) inner = Math.min(32, Math.ceil(2 / Math.max(t, 0.02)));
-      t = Math.min(inner === 1 ? t : Infinity, (await timePass(gpu, encode, 2, t * inner)) / inner);
-      ms[v] = t;
-      best = Math.min(best, t);
+        let inner = 1;
+        const encode = (pass: GPUComputePassEncoder) => {
+          pass.setPipeline(pipeline);
+          for (let r = 0; r < inner; r++) {
+            for (const s of steps) { pass.setBindGroup(0, s.bindGroup); pass.dispatchWorkgroups(...s.groups); }
+          }
+        };
+        // warm-up, untimed: CPU emulations compile the kernel at its first dispatch (seconds)
+        await timePass(gpu, encode, 1, best);
+        let t = await timePass(gpu, encode, 1, best);
+        if (t > 3 * best) { ms[v] = t; continue; }   // clearly slower: one run settles it
+        // very short runs: repeat inside one pass so timer resolution and launch cost fade
+        if (t < 1) inner = Math.min(32, Math.ceil(2 / Math.max(t, 0.02)));
+        t = Math.min(inner === 1 ? t : Infinity, (await timePass(gpu, encode, 2, t * inner)) / inner);
+        ms[v] = t;
+        best = Math.min(best, t);
+      } catch (e) {
+        ms[v] = Infinity;   // this candidate cannot run here: never chosen
+        console.error(`sppo: matmul variant ${v} failed while measuring (${(e as Error).message})`);
+      }
     }
   } finally {
     for (const buf of raw) buf.destroy();
