@@ -6,8 +6,8 @@
 //   (runtime flags: they only touch the epilogue, and fewer defines mean fewer pipelines).
 // Each invocation computes an RM×RN block of out (4×4, 8×8, 16×8 or 16×16: entry points
 // mm4x4, mm8x8, mm16x8, mm16x16) held in registers as 4×4 sub-blocks (mat4x4f), with vec4
-// loads of the operands and NO workgroup memory and NO barriers: the variant for CPU emulations
-// (SwiftShader, where barriers are very expensive) and a fair choice on many GPUs.
+// loads of the operands and NO workgroup memory and NO barriers: the variants for CPU
+// emulations (SwiftShader, where barriers are very expensive), and fair on many GPUs.
 // A 4×4 sub-block C += A·B is one mat4x4f product: with columns of `acc` holding rows of C,
 // acc += Bm * Am, where Am's column i is row i of the A block (over k) and Bm's column kk is
 // row kk of the B block (over n). Transposed operands are loaded along their contiguous
@@ -18,9 +18,10 @@
 // Defines: TA, TB (operand transposed), VA, VB (1 when the operand's contiguous dimension
 // is a multiple of 4, so vec4 loads are aligned).
 // Edges: rows/columns beyond M/N are loaded from clamped (valid) indices and never stored;
-// the last partial k-chunk (K % 4 ≠ 0) is loaded element by element with zeros past K.
+// the blocked kernels stop at K4 = K & ~3 and, when K % 4 ≠ 0, the entry point ktail adds
+// the last K % 4 steps of k in a second dispatch.
 // Bindings: a and b are each bound twice, as array<vec4f> (aligned vec4 loads) and as
-// array<f32> (scalar loads); every entry point uses all six.
+// array<f32> (scalar loads); every entry point uses all six (layout 'auto').
 
 struct Params {
   M: u32, N: u32, K: u32,
@@ -42,7 +43,7 @@ const WG: u32 = 8u;
 fn rowA(m: u32) -> u32 { return min(m, P.M - 1u); }
 fn colB(n: u32) -> u32 { return min(n, P.N - 1u); }
 
-// ---- operand loaders: k is a multiple of 4 with k + 3 < K -----------------------------------
+// ---- operand loaders: k is a multiple of 4 with k + 3 < K ------------------------------------
 // A block rows m..m+3, k..k+3 as a mat4x4f whose column i is A[m+i, k..k+3].
 fn loadA(base: u32, m: u32, k: u32) -> mat4x4f {
   if (TA == 0u) {            // a (M, K): A[m, k] = a[m·K + k], contiguous in k
@@ -87,34 +88,6 @@ fn loadB(base: u32, k: u32, n: u32) -> mat4x4f {
 fn b1x4(i: u32) -> vec4f { return vec4f(b1[i], b1[i + 1u], b1[i + 2u], b1[i + 3u]); }
 fn b1N(row: u32, n: u32) -> vec4f { return vec4f(b1[row + colB(n)], b1[row + colB(n + 1u)], b1[row + colB(n + 2u)], b1[row + colB(n + 3u)]); }
 
-// ---- the last partial k-chunk: element loads, zero past K (runs once per invocation) -----
-fn elemA(base: u32, m: u32, k: u32) -> f32 {
-  let kc = min(k, P.K - 1u);
-  var i = base + rowA(m) * P.K + kc;
-  if (TA == 1u) { i = base + kc * P.M + rowA(m); }
-  return select(0.0, a1[i], k < P.K);
-}
-fn elemB(base: u32, k: u32, n: u32) -> f32 {
-  let kc = min(k, P.K - 1u);
-  var i = base + kc * P.N + colB(n);
-  if (TB == 1u) { i = base + colB(n) * P.K + kc; }
-  return select(0.0, b1[i], k < P.K);
-}
-fn tailA(base: u32, m: u32, k: u32) -> mat4x4f {
-  var r: mat4x4f;
-  for (var i = 0u; i < 4u; i++) {
-    r[i] = vec4f(elemA(base, m + i, k), elemA(base, m + i, k + 1u), elemA(base, m + i, k + 2u), elemA(base, m + i, k + 3u));
-  }
-  return r;
-}
-fn tailB(base: u32, k: u32, n: u32) -> mat4x4f {
-  var r: mat4x4f;
-  for (var kk = 0u; kk < 4u; kk++) {
-    r[kk] = vec4f(elemB(base, k + kk, n), elemB(base, k + kk, n + 1u), elemB(base, k + kk, n + 2u), elemB(base, k + kk, n + 3u));
-  }
-  return r;
-}
-
 // ---- epilogue -------------------------------------------------------------------------------
 fn storeRow(cbase: u32, m: u32, n: u32, v: vec4f) {
   if (m >= P.M) { return; }
@@ -154,9 +127,6 @@ fn block(wid: vec3u, lid: vec3u, rm: u32, rn: u32) -> Block {
   for (var k = 0u; k < t.k4; k += 4u) {
     c0 += loadB(t.bbase, k, t.n) * loadA(t.abase, t.m, k);
   }
-  if (t.k4 < P.K) {
-    c0 += tailB(t.bbase, t.k4, t.n) * tailA(t.abase, t.m, t.k4);
-  }
   store(t.cbase, t.m, t.n, c0);
 }
 
@@ -168,12 +138,6 @@ fn block(wid: vec3u, lid: vec3u, rm: u32, rn: u32) -> Block {
     let rb0 = loadB(t.bbase, k, t.n); let rb1 = loadB(t.bbase, k, t.n + 4u);
     let ra0 = loadA(t.abase, t.m, k); c00 += rb0 * ra0; c01 += rb1 * ra0;
     let ra1 = loadA(t.abase, t.m + 4u, k); c10 += rb0 * ra1; c11 += rb1 * ra1;
-  }
-  if (t.k4 < P.K) {
-    let k = t.k4;
-    let rb0 = tailB(t.bbase, k, t.n); let rb1 = tailB(t.bbase, k, t.n + 4u);
-    let ra0 = tailA(t.abase, t.m, k); c00 += rb0 * ra0; c01 += rb1 * ra0;
-    let ra1 = tailA(t.abase, t.m + 4u, k); c10 += rb0 * ra1; c11 += rb1 * ra1;
   }
   store(t.cbase, t.m, t.n, c00); store(t.cbase, t.m, t.n + 4u, c01);
   store(t.cbase, t.m + 4u, t.n, c10); store(t.cbase, t.m + 4u, t.n + 4u, c11);
@@ -190,14 +154,6 @@ fn block(wid: vec3u, lid: vec3u, rm: u32, rn: u32) -> Block {
     let ra1 = loadA(t.abase, t.m + 4u, k); c10 += rb0 * ra1; c11 += rb1 * ra1;
     let ra2 = loadA(t.abase, t.m + 8u, k); c20 += rb0 * ra2; c21 += rb1 * ra2;
     let ra3 = loadA(t.abase, t.m + 12u, k); c30 += rb0 * ra3; c31 += rb1 * ra3;
-  }
-  if (t.k4 < P.K) {
-    let k = t.k4;
-    let rb0 = tailB(t.bbase, k, t.n); let rb1 = tailB(t.bbase, k, t.n + 4u);
-    let ra0 = tailA(t.abase, t.m, k); c00 += rb0 * ra0; c01 += rb1 * ra0;
-    let ra1 = tailA(t.abase, t.m + 4u, k); c10 += rb0 * ra1; c11 += rb1 * ra1;
-    let ra2 = tailA(t.abase, t.m + 8u, k); c20 += rb0 * ra2; c21 += rb1 * ra2;
-    let ra3 = tailA(t.abase, t.m + 12u, k); c30 += rb0 * ra3; c31 += rb1 * ra3;
   }
   store(t.cbase, t.m, t.n, c00); store(t.cbase, t.m, t.n + 4u, c01);
   store(t.cbase, t.m + 4u, t.n, c10); store(t.cbase, t.m + 4u, t.n + 4u, c11);
@@ -218,17 +174,31 @@ fn block(wid: vec3u, lid: vec3u, rm: u32, rn: u32) -> Block {
     let ra2 = loadA(t.abase, t.m + 8u, k); c20 += rb0 * ra2; c21 += rb1 * ra2; c22 += rb2 * ra2; c23 += rb3 * ra2;
     let ra3 = loadA(t.abase, t.m + 12u, k); c30 += rb0 * ra3; c31 += rb1 * ra3; c32 += rb2 * ra3; c33 += rb3 * ra3;
   }
-  if (t.k4 < P.K) {
-    let k = t.k4;
-    let rb0 = tailB(t.bbase, k, t.n); let rb1 = tailB(t.bbase, k, t.n + 4u);
-    let rb2 = tailB(t.bbase, k, t.n + 8u); let rb3 = tailB(t.bbase, k, t.n + 12u);
-    let ra0 = tailA(t.abase, t.m, k); c00 += rb0 * ra0; c01 += rb1 * ra0; c02 += rb2 * ra0; c03 += rb3 * ra0;
-    let ra1 = tailA(t.abase, t.m + 4u, k); c10 += rb0 * ra1; c11 += rb1 * ra1; c12 += rb2 * ra1; c13 += rb3 * ra1;
-    let ra2 = tailA(t.abase, t.m + 8u, k); c20 += rb0 * ra2; c21 += rb1 * ra2; c22 += rb2 * ra2; c23 += rb3 * ra2;
-    let ra3 = tailA(t.abase, t.m + 12u, k); c30 += rb0 * ra3; c31 += rb1 * ra3; c32 += rb2 * ra3; c33 += rb3 * ra3;
-  }
   store(t.cbase, t.m, t.n, c00); store(t.cbase, t.m, t.n + 4u, c01); store(t.cbase, t.m, t.n + 8u, c02); store(t.cbase, t.m, t.n + 12u, c03);
   store(t.cbase, t.m + 4u, t.n, c10); store(t.cbase, t.m + 4u, t.n + 4u, c11); store(t.cbase, t.m + 4u, t.n + 8u, c12); store(t.cbase, t.m + 4u, t.n + 12u, c13);
   store(t.cbase, t.m + 8u, t.n, c20); store(t.cbase, t.m + 8u, t.n + 4u, c21); store(t.cbase, t.m + 8u, t.n + 8u, c22); store(t.cbase, t.m + 8u, t.n + 12u, c23);
   store(t.cbase, t.m + 12u, t.n, c30); store(t.cbase, t.m + 12u, t.n + 4u, c31); store(t.cbase, t.m + 12u, t.n + 8u, c32); store(t.cbase, t.m + 12u, t.n + 12u, c33);
+}
+
+// ---- the last K % 4 steps of k ----------------------------------------------------------------
+// out += alpha · op(a)[:, K4..K) @ op(b)[K4..K, :] with K4 = K & ~3: one invocation per output
+// element, run after the blocked kernel when K % 4 ≠ 0 (same grid rules, 8×8 elements per
+// workgroup). Kept out of the blocked kernels: a peeled tail there doubles their code, and
+// SwiftShader's compile time grows with code size (seconds for the 16×16 block).
+fn elemA(base: u32, m: u32, k: u32) -> f32 {
+  if (TA == 1u) { return a1[base + k * P.M + m]; }
+  return a1[base + m * P.K + k];
+}
+fn elemB(base: u32, k: u32, n: u32) -> f32 {
+  if (TB == 1u) { return b1[base + n * P.K + k]; }
+  return b1[base + k * P.N + n];
+}
+@compute @workgroup_size(WG, WG) fn ktail(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  _ = a4[0]; _ = b4[0]; _ = bias[0];   // same bindings as the blocked kernels
+  let t = block(wid, lid, 1u, 1u);
+  if (t.m >= P.M || t.n >= P.N) { return; }
+  var s = 0.0;
+  for (var k = t.k4; k < P.K; k++) { s = fma(elemA(t.abase, t.m, k), elemB(t.bbase, k, t.n), s); }
+  let i = t.cbase + t.m * P.N + t.n;
+  out[i] += P.alpha * s;
 }

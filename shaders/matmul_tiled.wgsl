@@ -28,11 +28,12 @@ struct Params {
 
 const TS: u32 = 64u;   // tile side (rows of out, columns of out)
 const TK: u32 = 16u;   // k per step
-const T4: u32 = 16u;   // TS / 4: vec4s per tile row
+const RS: u32 = 17u;   // row stride in vec4s: one spare vec4 per row spreads the staging
+                       // stores of a k-column over memory banks
 
-// As[kk·T4 + mi/4][mi%4] = A[tile row mi, k0 + kk];  Bs[kk·T4 + nj/4][nj%4] = B[k0 + kk, tile col nj]
-var<workgroup> As: array<vec4f, 256>;
-var<workgroup> Bs: array<vec4f, 256>;
+// As[kk·RS + mi/4][mi%4] = A[tile row mi, k0 + kk];  Bs[kk·RS + nj/4][nj%4] = B[k0 + kk, tile col nj]
+var<workgroup> As: array<vec4f, 272>;
+var<workgroup> Bs: array<vec4f, 272>;
 
 fn elemA(base: u32, m: u32, k: u32) -> f32 {
   if (m >= P.M || k >= P.K) { return 0.0; }
@@ -74,15 +75,15 @@ fn storeRow(cbase: u32, m: u32, n: u32, v: vec4f) {
       let e = li + r * 256u;        // 0 .. 1023: one element of each staged slice
       var mi = e / TK; var ka = e % TK;
       if (TA == 1u) { ka = e / TS; mi = e % TS; }
-      As[ka * T4 + mi / 4u][mi % 4u] = elemA(abase, tm + mi, k0 + ka);
+      As[ka * RS + mi / 4u][mi % 4u] = elemA(abase, tm + mi, k0 + ka);
       var kb = e / TS; var nj = e % TS;
       if (TB == 1u) { nj = e / TK; kb = e % TK; }
-      Bs[kb * T4 + nj / 4u][nj % 4u] = elemB(bbase, k0 + kb, tn + nj);
+      Bs[kb * RS + nj / 4u][nj % 4u] = elemB(bbase, k0 + kb, tn + nj);
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
-      let av = As[kk * T4 + lid.y];
-      let bv = Bs[kk * T4 + lid.x];
+      let av = As[kk * RS + lid.y];
+      let bv = Bs[kk * RS + lid.x];
       acc += mat4x4f(bv * av.x, bv * av.y, bv * av.z, bv * av.w);
     }
     workgroupBarrier();

@@ -104,17 +104,20 @@ if (!noBundle) {
       }));
     },
   });
+  const deno = { platform: 'neutral', mainFields: ['module', 'main'], external: ['node:*'], plugins: [unavailable(/^webgpu$/, 'Deno (use --unstable-webgpu: navigator.gpu)')] };
   const builds = [
     { name: 'node', entryPoints: at({ index: 'src/index.ts', cli: 'src/cli/main.ts', ...workers }), platform: 'node',
       external: ['webgpu', 'commander', 'cli-progress', '@huggingface/jinja', 'comlink'] },
     { name: 'browser', entryPoints: at({ index: 'src/browser.ts', ...workers }), platform: 'browser',
       plugins: [unavailable(/^(node:.*|webgpu)$/, 'browsers')] },
-    { name: 'deno', entryPoints: at({ index: 'src/deno.ts', ...workers }), platform: 'neutral', mainFields: ['module', 'main'],
-      external: ['node:*'], plugins: [unavailable(/^webgpu$/, 'Deno (use --unstable-webgpu: navigator.gpu)')] },
+    { name: 'deno', entryPoints: at({ index: 'src/deno.ts', ...workers }), ...deno },
   ];
   for (const { name, ...opts } of builds) {
     await esbuild.build({ ...common, ...opts, outdir: path.join(root, 'dist', name), entryNames: '[name]' });
   }
+  // declarations beside the browser and Deno bundles, for TypeScript (bundler resolution) importing them by path
+  writeIfChanged(path.join(root, 'dist/browser/index.d.ts'), "export * from '../types/browser.js';\n");
+  writeIfChanged(path.join(root, 'dist/deno/index.d.ts'), "export * from '../types/deno.js';\n");
   log('bundled', builds.map((b) => `dist/${b.name}/{${Object.keys(b.entryPoints).join(',')}}.js`).join(', '));
 
   // .d.ts for the three entries (type errors elsewhere are reported by `npm run typecheck`)

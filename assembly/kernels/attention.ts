@@ -6,11 +6,11 @@
 //   and lse = emptyLse (given by the host), and no gradient.
 //
 // Every kernel works on a block of QB = 16 rows and does its products as small matrix
-// products with the 4×8 register-blocked mm4x8 (f32x4, no horizontal sums): the K/V (or Q/dO)
-// rows a block needs are first copied into the thread's scratch, transposed (D × L) where
-// they are the right operand of a scores product, or padded to D8 = D rounded up to 8 where
-// they are the right operand of a P·V-like product (L = the keys or queries involved, rounded
-// up to 8; padding is zero).
+// products with the 4×8 register-blocked mm4x8 (f32x4, no horizontal sums). The right
+// operand of a scores product (K or V of the keys involved) is first copied, transposed
+// (D × L, L = keys rounded up to 8, zero padding), into the thread's scratch; the right operand
+// of a P·V-like product is read in place when D is a multiple of 8, else copied with its rows
+// padded to D8 = D rounded up to 8.
 //   att_forward   task → (b, h, block of QB queries t0..t1−1, keys 0..t1−1):
 //                 S = scale·Q·Kᵀ; per row: mask (s > t, padding) → −inf, m = max,
 //                 P = exp(S − m) (exp4), l = ΣP; O = P·V; out = O/l, lse = m + log l.
@@ -19,8 +19,9 @@
 //   att_bwd_dq    task → (b, h, QB queries): P = exp(scale·Q·Kᵀ − lse), dP = dO·Vᵀ,
 //                 dS = P(dP − delta), dq = scale·dS·K.
 //   att_bwd_dkv   task → (b, kv head, QB keys s0..s1−1, queries s0..T−1): for each query head
-//                 of the group (ascending): Pᵀ = exp(scale·K·Qᵀ − lse) (0 where t < s or
-//                 padding), dPᵀ = V·dOᵀ, dSᵀ = Pᵀ(dPᵀ − delta); dv += Pᵀ·dO, dk += dSᵀ·Q;
+//                 of the group (ascending): S = scale·Q·Kᵀ (queries × the block's keys),
+//                 P = exp(S − lse) (0 where t < s or padding), dP = dO·Vᵀ, dS = P(dP − delta);
+//                 dv += Pᵀ·dO, dk += dSᵀ·Q (read straight from q and dout when D % 8 = 0);
 //                 finally dk ×= scale.
 // Each output row is written by exactly one task and every sum runs in a fixed order (k or
 // s ascending inside mm4x8; heads ascending): no atomics, results independent of threads.
@@ -32,19 +33,21 @@ export const QB = 16;
 // @ts-ignore: decorator
 @inline function roundUp8(n: i32): i32 { return (n + 7) & ~7; }
 
-/** floats of per-thread scratch any attention kernel needs for sequences of T, heads of D */
+/** floats of per-thread scratch any attention kernel needs for sequences of T, heads of D
+ *  (the largest of: forward Kt, S, O, l, Vp; dq Kt, Vt, P, dP, O, Kp; dkv Kt, Vt, S, dP,
+ *  dK, dV, O, Qp, dOp) */
 export function att_scratch_floats(T: i32, D: i32): i32 {
   const L = roundUp8(T), D8 = roundUp8(D);
-  // dkv: Qt, dOt (D×L) + Qp, dOp (L×D8) + P, dP (QB×L) + dK, dV, O (QB×D8); ≥ fwd and dq
-  return 2 * D * L + 2 * L * D8 + 2 * QB * L + 3 * QB * D8 + 64;
+  const LK = L > QB ? L : QB;
+  return 2 * D * LK + 2 * QB * L + 3 * QB * D8 + 2 * L * D8 + QB + 64;
 }
 
 /**
- * c[r][0..8) = scale · Σ_{k<kn} a_r[k] · b[k][0..8) for rows r < nr (a_r = a + r·lda bytes,
- * contiguous along k; b rows ldb bytes apart), stored to c + r·ldc. One chain per output, k
+ * c[r][0..8) = scale · Σ_{k<kn} a_r[k] · b[k][0..8) for rows r < nr, a_r[k] at a + r·lda +
+ * k·ka (bytes), b rows ldb bytes apart, stored to c + r·ldc. One chain per output, k
  * ascending. Rows ≥ nr re-read row nr−1 and are not stored.
  */
-function mm4x8(a: usize, lda: usize, nr: i32, b: usize, ldb: usize, kn: i32, c: usize, ldc: usize, scale: f32): void {
+function mm4x8(a: usize, lda: usize, ka: usize, nr: i32, b: usize, ldb: usize, kn: i32, c: usize, ldc: usize, scale: f32): void {
   const a0 = a;
   const a1 = a + lda * <usize>(nr > 1 ? 1 : 0);
   const a2 = a + lda * <usize>(nr > 2 ? 2 : nr - 1);
@@ -52,8 +55,8 @@ function mm4x8(a: usize, lda: usize, nr: i32, b: usize, ldb: usize, kn: i32, c: 
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   let pb = b;
+  let off: usize = 0;
   for (let k = 0; k < kn; k++) {
-    const off = <usize>k << 2;
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let x = v128.load32_splat(a0 + off);
     c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
@@ -64,6 +67,7 @@ function mm4x8(a: usize, lda: usize, nr: i32, b: usize, ldb: usize, kn: i32, c: 
     x = v128.load32_splat(a3 + off);
     c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
     pb += ldb;
+    off += ka;
   }
   const sv = f32x4.splat(scale);
   if (scale != 1) {
@@ -76,12 +80,12 @@ function mm4x8(a: usize, lda: usize, nr: i32, b: usize, ldb: usize, kn: i32, c: 
   if (nr > 3) { v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16); }
 }
 
-/** C (nr × ncols, ld ldc floats) = scale · A (nr × kn, rows lda bytes apart) · B (kn × ncols,
- *  rows ldb floats); ncols a multiple of 8 */
-function product(a: usize, lda: usize, nr: i32, b: usize, ldb: i32, kn: i32, ncols: i32, c: usize, ldc: i32, scale: f32): void {
+/** C (nr × ncols, rows ldc floats) = scale · A (nr × kn: a_r[k] at a + r·lda + k·ka bytes)
+ *  · B (kn × ncols, rows ldb floats apart); ncols a multiple of 8 */
+function product(a: usize, lda: usize, ka: usize, nr: i32, b: usize, ldb: i32, kn: i32, ncols: i32, c: usize, ldc: i32, scale: f32): void {
   for (let r = 0; r < nr; r += 4) {
     for (let j = 0; j < ncols; j += 8) {
-      mm4x8(a + <usize>r * lda, lda, min32(4, nr - r), at(b, j), <usize>ldb << 2, kn, at(c, r * ldc + j), <usize>ldc << 2, scale);
+      mm4x8(a + <usize>r * lda, lda, ka, min32(4, nr - r), at(b, j), <usize>ldb << 2, kn, at(c, r * ldc + j), <usize>ldc << 2, scale);
     }
   }
 }
@@ -137,23 +141,26 @@ export function att_forward(task: i32, tid: i32, out: usize, lse: usize, q: usiz
   const t0 = qb * QB, t1 = min32(T, t0 + QB), nr = t1 - t0;
   const L = roundUp8(t1), D8 = roundUp8(D);
   const Kt = scratch + <usize>tid * <usize>stride;
-  const Vp = at(Kt, D * L);
-  const S = at(Vp, L * D8);
+  const S = at(Kt, D * L);
   const O = at(S, QB * L);
+  const ls = at(O, QB * D8);
+  const Vp = at(ls, QB);
   const first = firstKey(mask, b, T);
   const kv0 = (b * T * KH + kh) * D;
   transposeRows(Kt, L, at(k, kv0), KH * D, t1, D);
-  padRows(Vp, D8, L, at(v, kv0), KH * D, t1, D);
+  // V rows are read in place when D is a multiple of 8, else copied padded
+  let Vb = at(v, kv0), ldv = KH * D;
+  if (D8 != D) { padRows(Vp, D8, t1, at(v, kv0), KH * D, t1, D); Vb = Vp; ldv = D8; }
   const qrow = (b * T + t0) * H + h;
-  product(at(q, qrow * D), <usize>(H * D) << 2, nr, Kt, L, D, L, S, L, scale);
-  const ls = at(O, QB * D8); // per-row l, kept for the normalisation
+  product(at(q, qrow * D), <usize>(H * D) << 2, 4, nr, Kt, L, D, L, S, L, scale);
   for (let i = 0; i < nr; i++) {
     const t = t0 + i;
     const Si = at(S, i * L);
-    // mask: keys past t, padding keys
-    for (let s = 0; s < L; s++) if (s > t || !keyOk(mask, b, T, s)) store<f32>(at(Si, s), -Infinity);
     const lrow = at(lse, (b * H + h) * T + t);
     if (t < first) { memory.fill(Si, 0, <usize>L << 2); store<f32>(at(ls, i), 0); store<f32>(lrow, emptyLse); continue; }
+    // mask: keys past t, padding keys
+    for (let s = t + 1; s < L; s++) store<f32>(at(Si, s), -Infinity);
+    if (mask) for (let s = 0; s <= t; s++) if (!keyOk(mask, b, T, s)) store<f32>(at(Si, s), -Infinity);
     let mv = f32x4.splat(-Infinity);
     for (let s = 0; s < L; s += 4) mv = f32x4.max(mv, v128.load(at(Si, s)));
     const m = hmax(mv);
@@ -161,7 +168,7 @@ export function att_forward(task: i32, tid: i32, out: usize, lse: usize, q: usiz
     store<f32>(at(ls, i), l);
     store<f32>(lrow, m + Mathf.log(l));
   }
-  product(S, <usize>L << 2, nr, Vp, D8, L, D8, O, D8, 1);
+  product(S, <usize>L << 2, 4, nr, Vb, ldv, t1, D8, O, D8, 1);
   for (let i = 0; i < nr; i++) {
     const orow = at(out, (qrow + i * H) * D);
     const l = load<f32>(at(ls, i));
@@ -197,23 +204,25 @@ export function att_bwd_dq(task: i32, tid: i32, dq: usize, dout: usize, q: usize
   const L = roundUp8(t1), D8 = roundUp8(D);
   const Kt = scratch + <usize>tid * <usize>stride;
   const Vt = at(Kt, D * L);
-  const Kp = at(Vt, D * L);
-  const P = at(Kp, L * D8);
+  const P = at(Vt, D * L);
   const dP = at(P, QB * L);
   const O = at(dP, QB * L);
+  const Kp = at(O, QB * D8);
   const first = firstKey(mask, b, T);
   const kv0 = (b * T * KH + kh) * D;
   transposeRows(Kt, L, at(k, kv0), KH * D, t1, D);
   transposeRows(Vt, L, at(v, kv0), KH * D, t1, D);
-  padRows(Kp, D8, L, at(k, kv0), KH * D, t1, D);
+  let Kb = at(k, kv0), ldk = KH * D;
+  if (D8 != D) { padRows(Kp, D8, t1, at(k, kv0), KH * D, t1, D); Kb = Kp; ldk = D8; }
   const qrow = (b * T + t0) * H + h;
-  product(at(q, qrow * D), <usize>(H * D) << 2, nr, Kt, L, D, L, P, L, scale);
-  product(at(dout, qrow * D), <usize>(H * D) << 2, nr, Vt, L, D, L, dP, L, 1);
+  product(at(q, qrow * D), <usize>(H * D) << 2, 4, nr, Kt, L, D, L, P, L, scale);
+  product(at(dout, qrow * D), <usize>(H * D) << 2, 4, nr, Vt, L, D, L, dP, L, 1);
   for (let i = 0; i < nr; i++) {
     const t = t0 + i;
     const Pi = at(P, i * L), dPi = at(dP, i * L);
     if (t < first) { memory.fill(Pi, 0, <usize>L << 2); continue; }
-    for (let s = 0; s < L; s++) if (s > t || !keyOk(mask, b, T, s)) store<f32>(at(Pi, s), -Infinity);
+    for (let s = t + 1; s < L; s++) store<f32>(at(Pi, s), -Infinity);
+    if (mask) for (let s = 0; s <= t; s++) if (!keyOk(mask, b, T, s)) store<f32>(at(Pi, s), -Infinity);
     const l = load<f32>(at(lse, (b * H + h) * T + t));
     const dl = load<f32>(at(delta, (b * H + h) * T + t));
     expInPlace(Pi, L, l);
@@ -221,7 +230,7 @@ export function att_bwd_dq(task: i32, tid: i32, dq: usize, dout: usize, q: usize
     const dv = f32x4.splat(dl);
     for (let s = 0; s < L; s += 4) v128.store(at(Pi, s), f32x4.mul(v128.load(at(Pi, s)), f32x4.sub(v128.load(at(dPi, s)), dv)));
   }
-  product(P, <usize>L << 2, nr, Kp, D8, L, D8, O, D8, scale);
+  product(P, <usize>L << 2, 4, nr, Kb, ldk, t1, D8, O, D8, scale);
   for (let i = 0; i < nr; i++) memory.copy(at(dq, (qrow + i * H) * D), at(O, i * D8), <usize>D << 2);
 }
 
@@ -232,43 +241,57 @@ export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usi
   const b = bk / KH, kh = bk - b * KH;
   const G = H / KH;
   const s0 = kb * QB, s1 = min32(T, s0 + QB), nr = s1 - s0;
-  const nq = T - s0, Lq = roundUp8(nq), D8 = roundUp8(D);
-  const Qt = scratch + <usize>tid * <usize>stride;
-  const dOt = at(Qt, D * Lq);
-  const Qp = at(dOt, D * Lq);
-  const dOp = at(Qp, Lq * D8);
-  const P = at(dOp, Lq * D8);
-  const dP = at(P, QB * Lq);
-  const dK = at(dP, QB * Lq);
+  const nq = T - s0, D8 = roundUp8(D);
+  // scratch: Kt, Vt (D × 16) | S, dP (nq × 16) | dK, dV, O (16 × D8) | Qp, dOp (nq × D8)
+  const Kt = scratch + <usize>tid * <usize>stride;
+  const Vt = at(Kt, D * QB);
+  const S = at(Vt, D * QB);
+  const dP = at(S, nq * QB);
+  const dK = at(dP, nq * QB);
   const dV = at(dK, QB * D8);
   const O = at(dV, QB * D8);
+  const Qp = at(O, QB * D8);
+  const dOp = at(Qp, nq * D8);
   memory.fill(dK, 0, <usize>(2 * QB * D8) << 2);
   const kv0 = ((b * T + s0) * KH + kh) * D;
+  transposeRows(Kt, QB, at(k, kv0), KH * D, nr, D);
+  transposeRows(Vt, QB, at(v, kv0), KH * D, nr, D);
+  // lanes j of the block: does key s0 + j exist and is it not padding (−1 / 0 flags)
+  const kvTab = O; // borrowed for 16 flags before O is first written
+  for (let j = 0; j < QB; j++) store<i32>(at(kvTab, j), j < nr && keyOk(mask, b, T, s0 + j) ? -1 : 0);
+  const kvalid0 = v128.load(kvTab), kvalid1 = v128.load(kvTab, 16), kvalid2 = v128.load(kvTab, 32), kvalid3 = v128.load(kvTab, 48);
+  const jv0 = i32x4(0, 1, 2, 3), jv1 = i32x4(4, 5, 6, 7), jv2 = i32x4(8, 9, 10, 11), jv3 = i32x4(12, 13, 14, 15);
   for (let g = 0; g < G; g++) {
     const h = kh * G + g;
     const qrow0 = (b * T + s0) * H + h;
-    transposeRows(Qt, Lq, at(q, qrow0 * D), H * D, nq, D);
-    transposeRows(dOt, Lq, at(dout, qrow0 * D), H * D, nq, D);
-    padRows(Qp, D8, Lq, at(q, qrow0 * D), H * D, nq, D);
-    padRows(dOp, D8, Lq, at(dout, qrow0 * D), H * D, nq, D);
-    product(at(k, kv0), <usize>(KH * D) << 2, nr, Qt, Lq, D, Lq, P, Lq, scale);
-    product(at(v, kv0), <usize>(KH * D) << 2, nr, dOt, Lq, D, Lq, dP, Lq, 1);
-    const lrow = at(lse, (b * H + h) * T + s0), drow = at(delta, (b * H + h) * T + s0);
-    for (let j = 0; j < nr; j++) {
-      const s = s0 + j;
-      const Pj = at(P, j * Lq), dPj = at(dP, j * Lq);
-      if (!keyOk(mask, b, T, s)) { memory.fill(Pj, 0, <usize>Lq << 2); memory.fill(dPj, 0, <usize>Lq << 2); continue; }
-      // column c is query t = s0 + c: valid when t ≥ s (a valid key s ≤ t: t is not empty)
-      for (let c = 0; c < Lq; c++) {
-        const p = c >= j && c < nq ? exp1(load<f32>(at(Pj, c)) - load<f32>(at(lrow, c))) : <f32>0;
-        store<f32>(at(Pj, c), p);
-        store<f32>(at(dPj, c), c < nq ? p * (load<f32>(at(dPj, c)) - load<f32>(at(drow, c))) : <f32>0);
-      }
+    let Qb = at(q, qrow0 * D), dOb = at(dout, qrow0 * D), ldq = H * D;
+    if (D8 != D) {
+      padRows(Qp, D8, nq, Qb, H * D, nq, D);
+      padRows(dOp, D8, nq, dOb, H * D, nq, D);
+      Qb = Qp; dOb = dOp; ldq = D8;
     }
-    // dV += Pᵀ·dO, dK += dSᵀ·Q (per head, then added in head order)
-    product(P, <usize>Lq << 2, nr, dOp, D8, Lq, D8, O, D8, 1);
+    // S = scale·Q·Kᵀ (queries × keys of the block), dP = dO·Vᵀ
+    product(at(q, qrow0 * D), <usize>(H * D) << 2, 4, nq, Kt, QB, D, QB, S, QB, scale);
+    product(at(dout, qrow0 * D), <usize>(H * D) << 2, 4, nq, Vt, QB, D, QB, dP, QB, 1);
+    // P = exp(S − lse[t]) where key s0+j ≤ t exists and is not padding, else 0; dS = P(dP − delta[t])
+    const lrow = at(lse, (b * H + h) * T + s0), drow = at(delta, (b * H + h) * T + s0);
+    for (let c = 0; c < nq; c++) {
+      const lv = f32x4.splat(load<f32>(at(lrow, c))), dl = f32x4.splat(load<f32>(at(drow, c)));
+      const cv = i32x4.splat(c);
+      const Sc = at(S, c * QB), dPc = at(dP, c * QB);
+      let p = v128.and(exp4(f32x4.sub(v128.load(Sc), lv)), v128.and(kvalid0, i32x4.le_s(jv0, cv)));
+      v128.store(Sc, p); v128.store(dPc, f32x4.mul(p, f32x4.sub(v128.load(dPc), dl)));
+      p = v128.and(exp4(f32x4.sub(v128.load(Sc, 16), lv)), v128.and(kvalid1, i32x4.le_s(jv1, cv)));
+      v128.store(Sc, p, 16); v128.store(dPc, f32x4.mul(p, f32x4.sub(v128.load(dPc, 16), dl)), 16);
+      p = v128.and(exp4(f32x4.sub(v128.load(Sc, 32), lv)), v128.and(kvalid2, i32x4.le_s(jv2, cv)));
+      v128.store(Sc, p, 32); v128.store(dPc, f32x4.mul(p, f32x4.sub(v128.load(dPc, 32), dl)), 32);
+      p = v128.and(exp4(f32x4.sub(v128.load(Sc, 48), lv)), v128.and(kvalid3, i32x4.le_s(jv3, cv)));
+      v128.store(Sc, p, 48); v128.store(dPc, f32x4.mul(p, f32x4.sub(v128.load(dPc, 48), dl)), 48);
+    }
+    // dV += Pᵀ·dO, dK += dSᵀ·Q (queries ascending; per head, then added in head order)
+    product(S, 4, QB << 2, nr, dOb, ldq, nq, D8, O, D8, 1);
     for (let x = 0; x < QB * D8; x += 4) v128.store(at(dV, x), f32x4.add(v128.load(at(dV, x)), v128.load(at(O, x))));
-    product(dP, <usize>Lq << 2, nr, Qp, D8, Lq, D8, O, D8, 1);
+    product(dP, 4, QB << 2, nr, Qb, ldq, nq, D8, O, D8, 1);
     for (let x = 0; x < QB * D8; x += 4) v128.store(at(dK, x), f32x4.add(v128.load(at(dK, x)), v128.load(at(O, x))));
   }
   for (let j = 0; j < nr; j++) {

@@ -168,17 +168,20 @@ function epilogue(out: usize, N: i32, tile: usize, h: i32, w: i32, alpha: f32, b
   }
 }
 
-/** floats of per-thread scratch mm_compute needs */
+/** floats of per-thread scratch mm_compute needs: the packed A block, then the parked
+ *  tiles (one tile when K fits one block: each is written out at once), then 16 spare */
 export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32): i32 {
-  return rowsPerTask * min32(K, KC) + rowsPerTask * panelsPerTask * NR + 16;
+  const tiles = K <= KC ? MR * NR : rowsPerTask * panelsPerTask * NR;
+  return rowsPerTask * min32(K, KC) + tiles + 16;
 }
 
 /**
  * Compute tasks. task → (bt, row block, column block) with rowBlocks = ceil(M / rowsPerTask)
  * (rowsPerTask a multiple of MR) and colBlocks = ceil(nPanels / panelsPerTask).
  * Per K block: pack the row block's slice of op(a) (micro-panels of MR×kc, in L2), then for
- * each panel (its kc×8 slice stays in L1), for each micro-panel, run the micro-kernel; after
- * the last K block, the epilogue writes each parked tile out.
+ * each panel (its kc×8 slice stays in L1), for each micro-panel, run the micro-kernel. With
+ * one K block each tile goes through the epilogue at once; with several, tiles stay parked
+ * until the last block, then the epilogue writes them all.
  * Scratch per thread (mm_scratch_floats): packed A block | parked tiles | 16 spare floats.
  */
 export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: usize, bias: usize,
@@ -200,6 +203,19 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
   const nMicro = (r1 - r0 + MR - 1) / MR;
   const p0 = cb * panelsPerTask, p1 = min32(nPanels, p0 + panelsPerTask);
   const np = p1 - p0;
+  if (K <= KC) {
+    for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * K), aB, M, K, transA, r0 + i * MR, 0, K);
+    for (let p = 0; p < np; p++) {
+      const c0 = (p0 + p) * NR;
+      const pb = pB + (<usize>(p0 + p) * <usize>K * NR << 2);
+      for (let i = 0; i < nMicro; i++) {
+        const r = r0 + i * MR;
+        micro5x8(at(sa, i * MR * K), pb, K, tiles, true);
+        epilogue(at(oB, r * N + c0), N, tiles, min32(MR, M - r), min32(NR, N - c0), alpha, bias, c0, accumulate);
+      }
+    }
+    return;
+  }
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min32(KC, K - k0);
     for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * kc), aB, M, K, transA, r0 + i * MR, k0, kc);

@@ -19,10 +19,11 @@ function clipScale(clip: usize, maxNorm: f32): f32 {
 }
 
 export function opt_adamw(task: i32, tid: i32, p: usize, g: usize, m: usize, v: usize, n: i32,
-  b1: f32, b2: f32, eps: f32, decay: f32, stepSize: f32, rbc2: f32, clip: usize, maxNorm: f32): void {
+  b1: f32, b2: f32, omb1: f32, omb2: f32, eps: f32, decay: f32, stepSize: f32, rbc2: f32, clip: usize, maxNorm: f32): void {
+  // omb1 = 1 − β1, omb2 = 1 − β2 come from the host in float64: 1 − f32(0.999) is off by ~1e-5
   const c = clipScale(clip, maxNorm);
   const cv = f32x4.splat(c), dv = f32x4.splat(decay), b1v = f32x4.splat(b1), b2v = f32x4.splat(b2);
-  const ob1 = f32x4.splat(1 - b1), ob2 = f32x4.splat(1 - b2), ev = f32x4.splat(eps);
+  const ob1 = f32x4.splat(omb1), ob2 = f32x4.splat(omb2), ev = f32x4.splat(eps);
   const ssv = f32x4.splat(stepSize), rv = f32x4.splat(rbc2);
   let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
   for (; i + 4 <= e; i += 4) {
@@ -37,8 +38,8 @@ export function opt_adamw(task: i32, tid: i32, p: usize, g: usize, m: usize, v: 
   }
   for (; i < e; i++) {
     const gi = load<f32>(at(g, i)) * c;
-    const mi = b1 * load<f32>(at(m, i)) + (1 - b1) * gi;
-    const vi = b2 * load<f32>(at(v, i)) + (1 - b2) * (gi * gi);
+    const mi = b1 * load<f32>(at(m, i)) + omb1 * gi;
+    const vi = b2 * load<f32>(at(v, i)) + omb2 * (gi * gi);
     const den = Mathf.sqrt(vi) * rbc2 + eps;
     store<f32>(at(p, i), load<f32>(at(p, i)) * decay - stepSize * (mi / den));
     store<f32>(at(m, i), mi);
@@ -47,10 +48,10 @@ export function opt_adamw(task: i32, tid: i32, p: usize, g: usize, m: usize, v: 
 }
 
 export function opt_rmsprop(task: i32, tid: i32, p: usize, g: usize, sq: usize, buf: usize, n: i32,
-  lr: f32, alpha: f32, eps: f32, wd: f32, momentum: f32, clip: usize, maxNorm: f32): void {
+  lr: f32, alpha: f32, oneMinusAlpha: f32, eps: f32, wd: f32, momentum: f32, clip: usize, maxNorm: f32): void {
   const c = clipScale(clip, maxNorm);
   let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
-  const cv = f32x4.splat(c), wdv = f32x4.splat(wd), av = f32x4.splat(alpha), oav = f32x4.splat(1 - alpha);
+  const cv = f32x4.splat(c), wdv = f32x4.splat(wd), av = f32x4.splat(alpha), oav = f32x4.splat(oneMinusAlpha);
   const ev = f32x4.splat(eps), lrv = f32x4.splat(lr), muv = f32x4.splat(momentum);
   for (; i + 4 <= e; i += 4) {
     const pi = v128.load(at(p, i));
@@ -69,7 +70,7 @@ export function opt_rmsprop(task: i32, tid: i32, p: usize, g: usize, sq: usize, 
   for (; i < e; i++) {
     const pi = load<f32>(at(p, i));
     const gi = load<f32>(at(g, i)) * c + wd * pi;
-    const si = alpha * load<f32>(at(sq, i)) + (1 - alpha) * (gi * gi);
+    const si = alpha * load<f32>(at(sq, i)) + oneMinusAlpha * (gi * gi);
     store<f32>(at(sq, i), si);
     const u = gi / (Mathf.sqrt(si) + eps);
     if (buf) {

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { timeCalls, type BenchEnv, type KernelImpl, type Timing } from './impl.js';
 import { randomData } from './impl-webgpu.js';
+import { warmUp } from './impl-wasm.js';
 
 export class TfjsWasmImpl implements KernelImpl {
   readonly name = 'tfjs-wasm';
@@ -40,6 +41,7 @@ export class TfjsWasmImpl implements KernelImpl {
       const a = tf.tensor2d(randomData(m * k), [m, k]), b = tf.tensor2d(randomData(k * n), [k, n]);
       const outs: any[] = [];
       try {
+        await warmUp(() => { const c = tf.matMul(a, b); c.dataSync(); c.dispose(); });
         return await timeCalls(() => { outs.push(tf.matMul(a, b)); }, async () => { await outs[outs.length - 1]?.data(); }, env, () => { for (const o of outs.splice(0)) o.dispose(); });
       } finally {
         for (const o of outs) o.dispose();

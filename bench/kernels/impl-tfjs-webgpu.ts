@@ -34,7 +34,7 @@ export class TfjsWebGPUImpl implements KernelImpl {
       this.backend.endComputePassEncoder();
       this.backend.submitQueue();
     }
-    if (expectMs > 2) await sleep(Math.min(expectMs * 0.9, 60_000));
+    if (expectMs > 2) await sleep(Math.min(expectMs, 60_000));
     await this.backend.device.queue.onSubmittedWorkDone();
   }
 

@@ -35,7 +35,7 @@ class WebGPUImpl implements KernelImpl {
 
   private async sync(expectMs: number): Promise<void> {
     this.be.flush();
-    if (expectMs > 2) await sleep(Math.min(expectMs * 0.9, 60_000));
+    if (expectMs > 2) await sleep(Math.min(expectMs, 60_000));
     await this.be.sync();
   }
 

@@ -45,21 +45,26 @@ export function repsFor(warmMs: number, env: BenchEnv): number {
 }
 
 /**
- * Warm up with one call, then time `reps` back-to-back calls closed by one sync.
- * `sync(expectMs)` submits and waits for the device; it should sleep most of expectMs before
- * waiting (dawn.node busy-polls a core while a promise waits on the GPU, which slows a CPU
- * emulation of the GPU).
+ * Time `call`: a first call (compiles: CPU emulations compile a kernel at its first
+ * dispatch), a second to estimate the steady time, then `reps` back-to-back calls closed by
+ * one sync. `sync(expectMs)` submits and waits for the device, sleeping expectMs first
+ * (dawn.node busy-polls a core while a promise waits on the GPU, which slows a CPU emulation
+ * of the GPU); the sleep is half the estimate, so it never outlasts the work.
  */
 export async function timeCalls(call: () => void, sync: (expectMs: number) => Promise<void>, env: BenchEnv, after?: () => void): Promise<{ ms: number; reps: number }> {
-  let t0 = performance.now();
-  call();
-  await sync(0);
-  after?.();
-  const warm = performance.now() - t0;
-  const reps = repsFor(warm, env);
-  t0 = performance.now();
+  const once = async (): Promise<number> => {
+    const t0 = performance.now();
+    call();
+    await sync(0);
+    after?.();
+    return performance.now() - t0;
+  };
+  await once();
+  const estimate = await once();
+  const reps = repsFor(estimate, env);
+  const t0 = performance.now();
   for (let i = 0; i < reps; i++) call();
-  await sync(warm * reps);
+  await sync(0.5 * estimate * reps);
   const ms = (performance.now() - t0) / reps;
   after?.();
   return { ms, reps };

@@ -40,10 +40,17 @@ export interface DemoOptions {
 
 /** The settings of the full demo and of --quick (everything else is the SPPO default). */
 export function demoConfig(o: DemoOptions): Partial<SPPOConfig> {
+  return { ...demoSettings(o), prompts: packageDataFile(DEMO_PROMPTS.train), evalPrompts: packageDataFile(DEMO_PROMPTS.eval) };
+}
+
+/** the demo's prompt sets, relative to the package's data/ folder */
+export const DEMO_PROMPTS = { train: 'demo/train-prompts.jsonl', eval: 'demo/eval-prompts.jsonl' };
+
+/** demoConfig without the prompt files' locations (a browser fetches data/demo/ by URL) */
+export function demoSettings(o: Omit<DemoOptions, 'out'> & { out?: string }): Partial<SPPOConfig> {
   const common: Partial<SPPOConfig> = {
     model: DEMO_MODEL, judge: DEMO_JUDGE,
-    prompts: packageDataFile('demo/train-prompts.jsonl'), evalPrompts: packageDataFile('demo/eval-prompts.jsonl'),
-    out: o.out, backend: o.backend ?? 'auto', iterations: o.iterations ?? 3,
+    ...(o.out !== undefined ? { out: o.out } : {}), backend: o.backend ?? 'auto', iterations: o.iterations ?? 3,
     loss: 'sppo', optimizer: 'rmsprop', lrSchedule: 'constant', epochs: 1,
     // answers are short: "81" or "81 (since 23+58=81)" plus EOS
     maxNewTokens: 24, maxPromptTokens: 16, temperature: 1, topP: 1, seed: 1,

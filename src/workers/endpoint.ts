@@ -3,7 +3,7 @@
 //   browser  a module Web Worker
 //   Deno     a module Web Worker (permissions inherited)
 // Each worker is its own bundle next to the library bundle (dist/<runtime>/<name>.js); from
-// the sources under tsx it is src/workers/<name>.ts (the worker inherits tsx's --import).
+// the sources under tsx (tests) it is src/workers/<name>.ts, with tsx registered in the worker.
 //
 // Node workers keep the process alive only while a call is in flight (hold/release), so a
 // script that forgets close() still exits; a worker that dies rejects every pending call.

@@ -57,7 +57,14 @@ async function run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<Run
         send('iteration', { summary: s, eval: ev });
       }).catch((err) => send('log', `cannot read eval of iteration ${s.iteration}: ${err}`));
     });
-    const summaries = await sppo.run(controller.signal);
+    const signal = controller.signal;
+    const summaries = await sppo.run(signal).catch((e) => {
+      if (!signal.aborted) throw e;
+      // a judge rejects with the signal's bare reason: one error shape for every abort
+      const err = new Error(`sppo: run aborted (${String(signal.reason)})`);
+      err.name = 'AbortError';
+      throw err;
+    });
     for (const s of summaries) {
       if (evals[s.iteration - 1] === undefined && await store.exists(`iter-${s.iteration}/eval.json`)) evals[s.iteration - 1] = JSON.parse(await store.readText(`iter-${s.iteration}/eval.json`));
     }

@@ -132,6 +132,13 @@ async function main(): Promise<void> {
     assert.is(t.lookup(sel.MATMUL_FAMILY, cls)?.variant, before);
     assert.is(t.choose(sel.MATMUL_FAMILY, cls, () => { throw new Error('must not measure'); }), before);
   });
+  tune('a decision that predates a candidate is measured again', () => {
+    const t = Tuner.for(be.gpu);
+    const choice = t.lookup(sel.MATMUL_FAMILY, cls)!;
+    const cands = sel.matmulCandidates(be.gpu);
+    assert.is(t.choose(sel.MATMUL_FAMILY, cls, undefined, cands), choice.variant);
+    assert.is(t.choose(sel.MATMUL_FAMILY, cls, undefined, [...cands, 'reg99x99']), undefined, 'stale: re-measure');
+  });
   tune('first use of a new class runs the default and measures in the background', async () => {
     const d = matmulDims({ m: 100, n: 259, k: 97, transB: true });   // NT v00: pipelines already built
     const c = sel.matmulSizeClass(d);

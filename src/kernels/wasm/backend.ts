@@ -24,9 +24,9 @@ import * as emb from './ops/embedding.js';
 import * as opt from './ops/optim.js';
 import * as pref from './ops/preference.js';
 
-/** Work below which an op runs on the calling thread alone. Ops estimate work in rough
- *  nanoseconds of one thread (matmul: flops/8; elementwise: n/4); waking the workers and
- *  waiting for them costs ~10–20 µs, so splitting pays from ~100 µs of work. */
+/** Work below which an op runs on the calling thread alone. Ops estimate their work in rough
+ *  units of single-thread time (matmul: flops/8; elementwise: n/4; ~ns). Waking the workers
+ *  and waiting for them costs ~10–20 µs, so splitting pays from ~100 µs of work. */
 export const PARALLEL_MIN_WORK = 1 << 17;
 
 export interface WasmBackendInit {
@@ -63,8 +63,17 @@ export class WasmBackend implements Backend {
   get description(): string {
     return `wasm (SIMD, ${this.pool.threads} thread${this.pool.threads === 1 ? '' : 's'}${this.pool.threads > 1 ? ', shared memory' : ''})`;
   }
+  private consts = new Map<string, number>();
   /** a kernel module constant (chunk sizes), e.g. k('EW_CHUNK') */
-  k(name: string): number { return (this.exports[name] as WebAssembly.Global).value as number; }
+  k(name: string): number {
+    let v = this.consts.get(name);
+    if (v === undefined) {
+      const g = this.exports[name] as WebAssembly.Global | undefined;
+      if (!g) throw new Error(`sppo wasm: the kernels module has no constant ${name} (rebuild: node tools/build.mjs)`);
+      this.consts.set(name, (v = g.value as number));
+    }
+    return v;
+  }
 
   private refresh(): void {
     const buf = this.memory.buffer;
@@ -86,7 +95,9 @@ export class WasmBackend implements Backend {
   }
 
   /** scratch memory of at least `bytes` in slot `slot` (0..3: independent buffers), valid
-   *  until the next use of that slot (ops are synchronous, so within one op) */
+   *  until the next use of that slot (ops are synchronous, so within one op). Slots: 0 an
+   *  op's partials (sum of squares, norm dw/db, attention delta), 1 column-sum partials,
+   *  2 per-thread scratch (threads × stride), 3 matmul's packed B. */
   scratch(bytes: number, slot = 0): number {
     const s = this.scratchSlots[slot];
     if (bytes > s.bytes) {

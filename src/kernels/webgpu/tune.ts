@@ -2,7 +2,8 @@
 // algorithm scheduler). A kernel family (e.g. "matmul@1") asks for the variant of a size
 // class (e.g. "NN m256 n1024 k256 b1 v11"):
 //   1. a forced variant (forceVariant(), or env SPPO_VARIANT_<FAMILY>=name) wins;
-//   2. else a decision already made for this adapter (memory, then the persisted cache);
+//   2. else a decision already made for this adapter (memory, then the persisted cache) —
+//      unless it predates a candidate the caller lists (then it is measured again);
 //   3. else the caller's default is used for now, and a measurement of the candidates on
 //      the class's shape is queued in the background (one at a time); later calls of that
 //      class get the fastest. `settle()` waits for queued measurements; `tune()` measures
@@ -140,26 +141,34 @@ export class Tuner {
 
   lookup(family: string, cls: string): VariantChoice | undefined { return this.decided.get(`${family} ${cls}`); }
 
+  /** A decision for (family, cls) that timed every one of `candidates` (when given): one made
+   *  before a candidate existed is stale and measured again. */
+  private current(key: string, candidates?: readonly string[]): VariantChoice | undefined {
+    const d = this.decided.get(key);
+    if (!d || !candidates) return d;
+    return candidates.every((c) => d.ms && c in d.ms) ? d : undefined;
+  }
+
   /**
    * The variant for (family, cls): forced, else decided, else undefined — then, when a
    * measure function is given and tuning is on, a background measurement is queued.
    */
-  choose(family: string, cls: string, measure?: () => Promise<Measurement>): string | undefined {
+  choose(family: string, cls: string, measure?: () => Promise<Measurement>, candidates?: readonly string[]): string | undefined {
     const f = forcedVariant(family);
     if (f) return f;
     const key = `${family} ${cls}`;
-    const d = this.decided.get(key);
+    const d = this.current(key, candidates);
     if (d) return d.variant;
     if (measure && tuningEnabled() && !this.pending.has(key) && !this.failed.has(key)) this.queue(key, measure);
     return undefined;
   }
 
   /** Measure now (or return the known decision). */
-  async tune(family: string, cls: string, measure: () => Promise<Measurement>): Promise<string | undefined> {
+  async tune(family: string, cls: string, measure: () => Promise<Measurement>, candidates?: readonly string[]): Promise<string | undefined> {
     const f = forcedVariant(family);
     if (f) return f;
     const key = `${family} ${cls}`;
-    const d = this.decided.get(key);
+    const d = this.current(key, candidates);
     if (d) return d.variant;
     return this.pending.get(key) ?? this.queue(key, measure);
   }
@@ -225,7 +234,7 @@ export async function timePass(gpu: GPUContext, encode: (pass: GPUComputePassEnc
       const t0 = performance.now();
       device.queue.submit([enc.finish()]);
       const hint = Number.isFinite(best) ? best : hintMs;
-      if (hint > 2) await sleep(Math.min(hint * 0.9, 2000));
+      if (hint > 2) await sleep(Math.min(hint * 0.5, 2000));   // half: never outlasts the work
       let ms: number;
       if (readback) {
         await readback.mapAsync(GPUMapMode.READ);

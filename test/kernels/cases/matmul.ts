@@ -84,6 +84,7 @@ export function matmulSpecs(): MatmulSpec[] {
     { m: 12, n: 17, k: 8, batch: 5, transA: true, accumulate: true },
     { m: 16, n: 16, k: 16, batch: 4, broadcastB: true, alpha: 2 },
     { m: 3, n: 64, k: 33, alpha: 0 },
+    { m: 3, n: 5, k: 777, transA: true },           // long sums
   );
   return specs;
 }

@@ -4,7 +4,7 @@
 // M < SMALL_M: mm_small, no packing. Block sizes only change which task computes an output,
 // never how: results are the same for any thread count.
 import { expectDtype, type MatmulOptions, type Tensor } from '../../backend.js';
-import { checkMatmul } from '../../validate.js';
+import { checkMatmul, noAlias } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
 
 const SMALL_M = 4;
@@ -13,6 +13,7 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   const { batch, bStride } = checkMatmul(out, a, b, o);
   for (const [name, t] of [['out', out], ['a', a], ['b', b]] as const) expectDtype('matmul', name, t, 'f32');
   if (o.bias) expectDtype('matmul', 'bias', o.bias, 'f32');
+  noAlias('matmul', [['out', out]], [['a', a], ['b', b], ['bias', o.bias]]);
   const { m: M, n: N, k: K } = o;
   const alpha = o.alpha ?? 1;
   const acc = o.accumulate ? 1 : 0;
@@ -32,16 +33,20 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   const groups = Math.ceil(nPanels / PPT);
   const packed = be.scratch(bBatches * nPanels * K * NR * 4, 3);
   be.run('mm_pack_b', bBatches * groups, K * N * bBatches, [packed, pB, K, N, transB, bStride, groups]);
-  // 2. compute. Row blocks of ≤ 60 rows (their packed K-slice, ≤ 60 KiB, stays in L2) and
-  //    column blocks of ≤ 128 columns; then split further until there are about 4 tasks per thread (dynamic
-  //    scheduling balances the rest).
+  // 2. compute. A task packs its rows of op(a) once per K block (≤ 60 rows × KC: stays in
+  //    L2) and runs them against every panel of its column block, each panel's K slice
+  //    staying in L1 while the task's micro-panels pass over it. So a task takes every
+  //    column (packing A is the overhead worth saving; B is only streamed) and tasks split
+  //    rows: first into blocks of 60, then smaller (down to 20) and only then columns, until
+  //    there are about 4 tasks per thread (dynamic scheduling balances the rest).
   const threads = be.threads;
   const target = threads > 1 ? threads * 4 : 1;
   let rowsPerTask = Math.min(Math.ceil(M / MR), 12) * MR;
-  let panelsPerTask = Math.min(nPanels, 16);
+  // with several K blocks a task parks a 5×8 tile per (micro-panel, panel): keep them ≤ 256 KiB
+  let panelsPerTask = K <= be.k('KC') ? nPanels : Math.max(4, Math.min(nPanels, Math.floor((256 * 1024) / (rowsPerTask * NR * 4))));
   const tasks = () => batch * Math.ceil(M / rowsPerTask) * Math.ceil(nPanels / panelsPerTask);
-  while (tasks() < target && panelsPerTask > 2) panelsPerTask = Math.ceil(panelsPerTask / 2);
-  while (tasks() < target && rowsPerTask > MR) rowsPerTask = Math.ceil(rowsPerTask / 2 / MR) * MR;
+  while (tasks() < target && rowsPerTask > 4 * MR) rowsPerTask = Math.ceil(rowsPerTask / 2 / MR) * MR;
+  while (tasks() < target && panelsPerTask > 4) panelsPerTask = Math.ceil(panelsPerTask / 2);
   const perThread = be.exports.mm_scratch_floats(K, rowsPerTask, panelsPerTask) * 4;
   const scratch = be.scratch(threads * perThread, 2);
   be.run('mm_compute', tasks(), flops / 8, [pOut, pA, packed, pBias, M, N, K, transA, o.broadcastB ? 1 : 0, alpha, acc, rowsPerTask, panelsPerTask, scratch]);

@@ -18,7 +18,7 @@ export function adamw(be: WasmBackend, param: Tensor, grad: Tensor, m: Tensor, v
   noAlias(op, [['param', param], ['m', m], ['v', v]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   const bc1 = 1 - o.beta1 ** o.step, bc2 = 1 - o.beta2 ** o.step;
   be.run('opt_adamw', chunks(be, n), n * 4, [be.p(param), be.p(grad), be.p(m), be.p(v), n,
-    o.beta1, o.beta2, o.eps, 1 - o.lr * o.weightDecay, o.lr / bc1, 1 / Math.sqrt(bc2), be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
+    o.beta1, o.beta2, 1 - o.beta1, 1 - o.beta2, o.eps, 1 - o.lr * o.weightDecay, o.lr / bc1, 1 / Math.sqrt(bc2), be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
 }
 
 export function rmsprop(be: WasmBackend, param: Tensor, grad: Tensor, sq: Tensor, buf: Tensor | null, o: RMSpropOptions): void {
@@ -30,7 +30,7 @@ export function rmsprop(be: WasmBackend, param: Tensor, grad: Tensor, sq: Tensor
   const useBuf = momentum > 0 ? buf : null;
   noAlias(op, [['param', param], ['sq', sq], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   be.run('opt_rmsprop', chunks(be, n), n * 4, [be.p(param), be.p(grad), be.p(sq), be.p(useBuf), n,
-    o.lr, o.alpha, o.eps, o.weightDecay, momentum, be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
+    o.lr, o.alpha, 1 - o.alpha, o.eps, o.weightDecay, momentum, be.p(o.clip?.normSq), o.clip?.maxNorm ?? 0]);
 }
 
 export function sgd(be: WasmBackend, param: Tensor, grad: Tensor, buf: Tensor | null, o: SGDOptions): void {

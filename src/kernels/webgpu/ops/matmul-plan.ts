@@ -47,38 +47,43 @@ export function vecAligned(d: MatmulDims): { va: boolean; vb: boolean } {
 }
 
 export interface MatmulPlan {
-  shader: string; entry: string; defines: Defines;
-  dispatches: { params: Params; groups: [number, number, number] }[];
+  shader: string; defines: Defines;
+  /** in order; register-blocked kernels add a `ktail` pass when K % 4 ≠ 0 */
+  dispatches: { entry: string; params: Params; groups: [number, number, number] }[];
   /** the tensors for @binding(1..) in order */
   bind(out: GPUTensor, a: GPUTensor, b: GPUTensor, bias: GPUTensor): GPUTensor[];
 }
 
-/** The dispatches of one matmul with `variant`; the grid is split into chunks of at most
+/** The dispatches of one matmul with `variant`; each grid is split into chunks of at most
  *  `maxGroups` workgroups per dimension (each chunk offsets its workgroup ids). */
 export function planMatmul(variant: MatmulVariant, d: MatmulDims, maxGroups: number): MatmulPlan {
   const spec = MATMUL_VARIANTS[variant];
   const { va, vb } = vecAligned(d);
   const defines: Defines = { TA: d.transA, TB: d.transB };
   if (spec.registerBlocked) { defines.VA = va; defines.VB = vb; }
-  const gx = Math.ceil(d.n / spec.cols), gy = Math.ceil(d.m / spec.rows), gz = d.batch;
   const dispatches: MatmulPlan['dispatches'] = [];
-  for (let z = 0; z < gz; z += maxGroups) {
-    for (let y = 0; y < gy; y += maxGroups) {
-      for (let x = 0; x < gx; x += maxGroups) {
-        const params = new Params()
-          .u(d.m).u(d.n).u(d.k)
-          .u(d.m * d.k).u(d.broadcastB ? 0 : d.k * d.n).u(d.m * d.n)
-          .u(x).u(y).u(z)
-          .f(d.alpha)
-          .u((d.bias ? 1 : 0) | (d.accumulate ? 2 : 0));
-        dispatches.push({ params, groups: [Math.min(maxGroups, gx - x), Math.min(maxGroups, gy - y), Math.min(maxGroups, gz - z)] });
+  const grid = (entry: string, rows: number, cols: number) => {
+    const gx = Math.ceil(d.n / cols), gy = Math.ceil(d.m / rows), gz = d.batch;
+    for (let z = 0; z < gz; z += maxGroups) {
+      for (let y = 0; y < gy; y += maxGroups) {
+        for (let x = 0; x < gx; x += maxGroups) {
+          const params = new Params()
+            .u(d.m).u(d.n).u(d.k)
+            .u(d.m * d.k).u(d.broadcastB ? 0 : d.k * d.n).u(d.m * d.n)
+            .u(x).u(y).u(z)
+            .f(d.alpha)
+            .u((d.bias ? 1 : 0) | (d.accumulate ? 2 : 0));
+          dispatches.push({ entry, params, groups: [Math.min(maxGroups, gx - x), Math.min(maxGroups, gy - y), Math.min(maxGroups, gz - z)] });
+        }
       }
     }
-  }
+  };
+  grid(spec.entry, spec.rows, spec.cols);
+  if (spec.registerBlocked && d.k % 4 !== 0) grid('ktail', 8, 8);
   const bind = spec.registerBlocked
     ? (out: GPUTensor, a: GPUTensor, b: GPUTensor, bias: GPUTensor) => [out, a, b, a, b, bias]
     : (out: GPUTensor, a: GPUTensor, b: GPUTensor, bias: GPUTensor) => [out, a, b, bias];
-  return { shader: spec.shader, entry: spec.entry, defines, dispatches, bind };
+  return { shader: spec.shader, defines, dispatches, bind };
 }
 
 // Kernels always declare a bias binding; without a bias a 1-element placeholder is bound

@@ -19,8 +19,8 @@ import { isMatmulVariant, MATMUL_VARIANTS, planMatmul, vecAligned, type MatmulDi
 export const MATMUL_FAMILY = 'matmul@1';
 /** below this many flops (2·M·N·K·batch) a product is not worth measuring */
 export const MIN_TUNE_FLOPS = 2 ** 22;
-/** largest product timed while tuning on a CPU emulation (≈10-20 ms per run there) */
-const SOFTWARE_BUDGET_FLOPS = 2 ** 24;
+/** largest product timed while tuning on a CPU emulation (256³: ≈20-60 ms per run there) */
+const SOFTWARE_BUDGET_FLOPS = 2 ** 25;
 const HARDWARE_BUDGET_FLOPS = 2 ** 32;
 
 const pow2 = (x: number) => 2 ** Math.ceil(Math.log2(x));
@@ -41,7 +41,7 @@ function workgroups(v: MatmulVariant, d: MatmulDims): number {
 export function matmulCandidates(gpu: GPUContext): MatmulVariant[] {
   const l = gpu.limits;
   const tiledFits = (l.maxComputeInvocationsPerWorkgroup ?? 256) >= 256 && (l.maxComputeWorkgroupSizeX ?? 256) >= 16
-    && (l.maxComputeWorkgroupSizeY ?? 256) >= 16 && (l.maxComputeWorkgroupStorageSize ?? 16384) >= 8192;
+    && (l.maxComputeWorkgroupSizeY ?? 256) >= 16 && (l.maxComputeWorkgroupStorageSize ?? 16384) >= 2 * 272 * 16;
   const all: MatmulVariant[] = ['reg4x4', 'reg8x8', 'reg16x8', 'reg16x16'];
   if (tiledFits) all.push('tiled');
   return all;
@@ -66,15 +66,16 @@ export function selectMatmulVariant(ctx: WebGPUContext, d: MatmulDims): MatmulVa
     return forced;
   }
   const measure = matmulFlops(d) >= MIN_TUNE_FLOPS ? () => measureMatmul(ctx, d) : undefined;
-  const v = Tuner.for(ctx.gpu).choose(MATMUL_FAMILY, matmulSizeClass(d), measure);
-  if (v !== undefined && isMatmulVariant(v) && matmulCandidates(ctx.gpu).includes(v)) return v;
+  const candidates = matmulCandidates(ctx.gpu);
+  const v = Tuner.for(ctx.gpu).choose(MATMUL_FAMILY, matmulSizeClass(d), measure, candidates);
+  if (v !== undefined && isMatmulVariant(v) && candidates.includes(v)) return v;
   return defaultMatmulVariant(ctx.gpu, d);
 }
 
 /** Measure now (awaitable) and return the variant this class will use from then on. */
 export async function tuneMatmul(ctx: WebGPUContext, d: MatmulDims): Promise<MatmulVariant> {
   if (matmulFlops(d) >= MIN_TUNE_FLOPS) {
-    await Tuner.for(ctx.gpu).tune(MATMUL_FAMILY, matmulSizeClass(d), () => measureMatmul(ctx, d));
+    await Tuner.for(ctx.gpu).tune(MATMUL_FAMILY, matmulSizeClass(d), () => measureMatmul(ctx, d), matmulCandidates(ctx.gpu));
   }
   return selectMatmulVariant(ctx, d);
 }
@@ -117,9 +118,10 @@ export async function measureMatmul(ctx: WebGPUContext, real: MatmulDims, candid
     for (const v of order) {
       try {
         const plan = planMatmul(v, d, ctx.maxWorkgroups);
-        const pipeline = await ctx.pipelineAsync(plan.shader, plan.entry, plan.defines);   // compiles off this thread
         const tensors = plan.bind(out, a, b, bias);
-        const steps = plan.dispatches.map(({ params, groups }) => {
+        const steps: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; groups: [number, number, number] }[] = [];
+        for (const { entry, params, groups } of plan.dispatches) {
+          const pipeline = await ctx.pipelineAsync(plan.shader, entry, plan.defines);   // compiles off this thread
           const bytes = params.bytes();
           const ub = device.createBuffer({ size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
           raw.push(ub);
@@ -128,13 +130,12 @@ export async function measureMatmul(ctx: WebGPUContext, real: MatmulDims, candid
             layout: pipeline.getBindGroupLayout(0),
             entries: [{ binding: 0, resource: { buffer: ub } }, ...tensors.map((t, i) => ({ binding: i + 1, resource: { buffer: t.buffer } }))],
           });
-          return { bindGroup, groups };
-        });
+          steps.push({ pipeline, bindGroup, groups });
+        }
         let inner = 1;
         const encode = (pass: GPUComputePassEncoder) => {
-          pass.setPipeline(pipeline);
           for (let r = 0; r < inner; r++) {
-            for (const s of steps) { pass.setBindGroup(0, s.bindGroup); pass.dispatchWorkgroups(...s.groups); }
+            for (const s of steps) { pass.setPipeline(s.pipeline); pass.setBindGroup(0, s.bindGroup); pass.dispatchWorkgroups(...s.groups); }
           }
         };
         // warm-up, untimed: CPU emulations compile the kernel at its first dispatch (seconds)

@@ -37,5 +37,5 @@ export function matmul(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: 
   lastMatmulVariant = variant;
   const plan = planMatmul(variant, d, be.ctx.maxWorkgroups);
   const tensors = plan.bind(to, ta, tb, tbias);
-  for (const { params, groups } of plan.dispatches) be.ctx.dispatch(plan.shader, plan.entry, plan.defines, params, tensors, groups);
+  for (const { entry, params, groups } of plan.dispatches) be.ctx.dispatch(plan.shader, entry, plan.defines, params, tensors, groups);
 }
