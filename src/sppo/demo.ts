@@ -36,6 +36,8 @@ export interface DemoOptions {
   backend?: 'webgpu' | 'wasm' | 'auto';
   /** SPPO iterations (default 3) */
   iterations?: number;
+  /** any other SPPO setting, over the demo's own (e.g. { loss: 'sppo_all', eta: 5 }) */
+  overrides?: Partial<SPPOConfig>;
 }
 
 /** The settings of the full demo and of --quick (everything else is the SPPO default). */
@@ -55,9 +57,10 @@ export function demoSettings(o: Omit<DemoOptions, 'out'> & { out?: string }): Pa
     // answers are short: "81" or "81 (since 23+58=81)" plus EOS
     maxNewTokens: 24, maxPromptTokens: 16, temperature: 1, topP: 1, seed: 1,
   };
-  return o.quick
-    ? { ...common, maxPrompts: 48, k: 4, eta: 10, lr: 1e-3, batchSize: 8, generateUnit: 48, trainUnit: 6, evalSize: 48 }
-    : { ...common, maxPrompts: 256, k: 4, eta: 10, lr: 1e-3, batchSize: 8, generateUnit: 64, trainUnit: 8, evalSize: 256 };
+  const size: Partial<SPPOConfig> = o.quick
+    ? { maxPrompts: 48, k: 4, eta: 10, lr: 1e-3, batchSize: 8, generateUnit: 48, trainUnit: 6, evalSize: 48 }
+    : { maxPrompts: 256, k: 4, eta: 10, lr: 1e-3, batchSize: 8, generateUnit: 64, trainUnit: 8, evalSize: 256 };
+  return { ...common, ...size, ...o.overrides };
 }
 
 /** Whether each response starts with the right answer to its prompt's "A op B =". */

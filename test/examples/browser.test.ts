@@ -3,8 +3,10 @@
 // The page runs the embedded demo model in its run worker, once on the WebGPU backend and once
 // on wasm (threads: the page must be cross-origin isolated), draws the charts and the
 // before/after table, and offers the aligned model for download; the test checks the numbers on
-// the page, downloads the model and checks it, and saves a screenshot of each run (path printed).
-// It also exercises the OPFS run store in the page.
+// the page (on wasm they must equal `sppo demo --quick --json` in Node), downloads the model and
+// checks it, and saves a screenshot of each run (path printed). It also exercises the OPFS run
+// store in the page.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,6 +107,23 @@ for (const be of backendNames()) {
       assert.ok(st.names().length > 0 && st.names().every((n) => st.readFloat32(n).every(Number.isFinite)));
       fs.rmSync(file); // the screenshot stays
       assert.equal(errors, [], 'no page errors');
+      if (be === 'wasm' && hasDemo) {
+        // the same numbers as `sppo demo --quick` in Node: same model, settings, seed and kernels
+        const out = path.join(shots, 'cli-demo');
+        const r = spawnSync(process.execPath, [path.join(root, 'bin/sppo.mjs'), 'demo', '--quick', '--backend', 'wasm', '--iterations', String(n), '--json', '--out', out],
+          { encoding: 'utf8', timeout: 120_000 });
+        assert.is(r.status, 0, r.stderr);
+        fs.rmSync(out, { recursive: true, force: true });
+        const cli = JSON.parse(r.stdout);
+        cli.iterations.forEach((c: any, i: number) => {
+          const p = result.iterations[i];
+          assert.ok(Math.abs(c.eval.winRate - p.winRate) < 1e-9, `iteration ${i + 1}: page win rate ${p.winRate}, CLI ${c.eval.winRate}`);
+          assert.ok(Math.abs(c.finalLoss - p.finalLoss) <= 1e-6 * Math.max(1, Math.abs(c.finalLoss)), `iteration ${i + 1}: page loss ${p.finalLoss}, CLI ${c.finalLoss}`);
+          assert.is(p.accuracy, cli.rows[i + 1].accuracy, `iteration ${i + 1} accuracy`);
+        });
+        assert.is(result.baseAccuracy, cli.rows[0].accuracy, 'base accuracy');
+        console.log('  [wasm] the page\'s numbers equal `sppo demo --quick --backend wasm --json`');
+      }
     } finally { await page.close(); }
   });
 }

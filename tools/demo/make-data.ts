@@ -1,12 +1,13 @@
 // Makes everything the embedded demo model is trained from — deterministic, same files every run:
-//   node --import tsx tools/demo/make-data.ts [--sft N] [--out DIR]
+//   node --import tsx tools/demo/make-data.ts [--passes 2] [--out DIR]
 //
 // The task: two-digit sums and differences, "23+58=" → "81" (prompts "A+B=" and "A-B=" with
 // 10 ≤ A, B ≤ 99, A ≥ B for differences; 8,100 + 4,095 = 12,195 distinct prompts).
 // The prompts are split three ways, disjoint:
 //   data/demo/eval-prompts.jsonl   held out from everything: the demo's evaluation
 //   data/demo/train-prompts.jsonl  SPPO's training prompts (never seen by SFT either)
-//   DIR/sft.jsonl                  the rest: supervised data, one response per prompt
+//   DIR/arith.jsonl                the rest, each with its right, short answer: stage 1 (the skill)
+//   DIR/sft.jsonl                  the rest again, twice, each time with a fresh mixed answer: stage 2
 // The SFT responses are a deliberately mixed bag, so the SFT model is a mediocre student:
 //   30% correct and short        "81"
 //   20% correct and verbose      "81 (since 23+58=81)"
@@ -26,7 +27,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const arg = (name: string, def: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : def; };
 const outDir = path.resolve(arg('--out', path.join(here, 'build')));
-const sftCount = Number(arg('--sft', '0')); // 0 = every remaining prompt once
+const sftPasses = Number(arg('--passes', '2')); // SFT examples: every remaining prompt this many times, a fresh answer each time
 const dataDir = path.join(root, 'data/demo');
 const EVAL_N = 256, TRAIN_N = 512;
 
@@ -85,7 +86,7 @@ const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n')
 fs.writeFileSync(path.join(dataDir, 'eval-prompts.jsonl'), jsonl(evalSet.map((p) => ({ prompt: promptOf(p) }))));
 fs.writeFileSync(path.join(dataDir, 'train-prompts.jsonl'), jsonl(trainSet.map((p) => ({ prompt: promptOf(p) }))));
 const sftRows: { prompt: string; response: string }[] = [];
-const n = sftCount > 0 ? sftCount : sftSet.length;
+const n = sftPasses * sftSet.length;
 for (let i = 0; i < n; i++) {
   if (i > 0 && i % sftSet.length === 0) shuffle(sftSet);
   const p = sftSet[i % sftSet.length];

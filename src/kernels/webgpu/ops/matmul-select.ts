@@ -4,8 +4,8 @@
 // - Forced (setMatmulVariant / SPPO_VARIANT_MATMUL) wins.
 // - Products under MIN_TUNE_FLOPS are launch-bound: a default by rule, never measured.
 // - Otherwise the first call of a class runs the default and queues a measurement: every
-//   candidate runs on the class's shape (shrunk to a budget on CPU emulations, so tuning
-//   stays cheap): an untimed warm-up (SwiftShader compiles a kernel at its first dispatch),
+//   candidate runs on the class's shape (shrunk to a budget on CPU emulations, K first, so
+//   tuning stays cheap): an untimed warm-up (SwiftShader compiles a kernel at its first dispatch),
 //   one timed run, then 2 more unless it was already 3× slower than the best so far; the
 //   fastest is kept, in memory and in the persisted cache.
 // Defaults by rule: CPU emulations get the largest register block that still gives every
@@ -19,8 +19,8 @@ import { isMatmulVariant, MATMUL_VARIANTS, planMatmul, vecAligned, type MatmulDi
 export const MATMUL_FAMILY = 'matmul@1';
 /** below this many flops (2·M·N·K·batch) a product is not worth measuring */
 export const MIN_TUNE_FLOPS = 2 ** 22;
-/** largest product timed while tuning on a CPU emulation (256³: ≈20-60 ms per run there) */
-const SOFTWARE_BUDGET_FLOPS = 2 ** 25;
+/** largest product timed while tuning on a CPU emulation (≈30-100 ms per run there) */
+const SOFTWARE_BUDGET_FLOPS = 2 ** 26;
 const HARDWARE_BUDGET_FLOPS = 2 ** 32;
 
 const pow2 = (x: number) => 2 ** Math.ceil(Math.log2(x));
@@ -80,15 +80,16 @@ export async function tuneMatmul(ctx: WebGPUContext, d: MatmulDims): Promise<Mat
   return selectMatmulVariant(ctx, d);
 }
 
-/** The shape timed for a class: the real one, shrunk to the budget (batch first, then the
- *  largest of M, N, K halved, keeping each dimension's remainder mod 4 so vec4 alignment
- *  is the same as the real product's). */
+/** The shape timed for a class: the real one, shrunk to the budget — batch first, then K
+ *  down to 128 (the grid of workgroups, which decides between block sizes, stays as it is),
+ *  then the larger of M and N — each halving keeping the dimension's remainder mod 4, so vec4
+ *  alignment and the k tail are those of the real product. */
 export function tuningShape(d: MatmulDims, budget: number): MatmulDims {
   const s = { ...d, bias: false, accumulate: false, alpha: 1 };
   const halve = (x: number) => { let h = Math.ceil(x / 2); h += (((x - h) % 4) + 4) % 4; return h < x ? h : x; };
   for (let guard = 0; matmulFlops(s) > budget && guard < 200; guard++) {
     if (s.batch > 1) { s.batch = Math.ceil(s.batch / 2); continue; }
-    const key = (['m', 'n', 'k'] as const).reduce((a, b) => (s[b] > s[a] ? b : a));
+    const key = s.k > 128 && halve(s.k) < s.k ? 'k' : s.m >= s.n ? 'm' : 'n';
     const h = halve(s[key]);
     if (h === s[key]) break;
     s[key] = h;
@@ -121,7 +122,9 @@ export async function measureMatmul(ctx: WebGPUContext, real: MatmulDims, candid
         const tensors = plan.bind(out, a, b, bias);
         const steps: { pipeline: GPUComputePipeline; bindGroup: GPUBindGroup; groups: [number, number, number] }[] = [];
         for (const { entry, params, groups } of plan.dispatches) {
-          const pipeline = await ctx.pipelineAsync(plan.shader, entry, plan.defines);   // compiles off this thread
+          // GPUs: compile off this thread. CPU emulations: compile here — dawn.node busy-polls
+          // a core while a promise waits, which doubled the CPU cost of an async compile.
+          const pipeline = gpu.software ? ctx.pipeline(plan.shader, entry, plan.defines) : await ctx.pipelineAsync(plan.shader, entry, plan.defines);
           const bytes = params.bytes();
           const ub = device.createBuffer({ size: bytes.byteLength, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
           raw.push(ub);
