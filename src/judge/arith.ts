@@ -68,3 +68,31 @@ export function arithJudge(opts: RawOptions = {}): Judge {
     },
   };
 }
+
+/**
+ * builtin:arith-strict — a held-out evaluation judge for the same prompts: correctness alone,
+ * hard (1 if only a is right, 0 if only b is, ½ otherwise); length does not matter. Used to
+ * evaluate policies trained under builtin:arith with a judge that was not used in training.
+ */
+export function arithStrictJudge(opts: RawOptions = {}): Judge {
+  const name = 'builtin:arith-strict';
+  checkKnown(opts, [], name);
+  return {
+    name,
+    describe: 'Arithmetic correctness alone: a response starting with the right number beats one that does not (P=1); otherwise a tie (0.5).',
+    orderSensitive: false,
+    info: { kind: 'builtin', builtin: 'arith-strict' },
+    async compare(pairs, o = {}) {
+      checkPairs(pairs, name);
+      throwIfAborted(o.signal);
+      const out = pairs.map((p) => {
+        const ans = arithAnswer(p.prompt);
+        if (ans === null) throw new JudgeError(name, `found no arithmetic expression in prompt ${preview(p.prompt)}: it needs prompts containing "A+B=", "A-B=" or "A*B="`);
+        const ca = arithCorrect(p.a, ans), cb = arithCorrect(p.b, ans);
+        return ca === cb ? 0.5 : ca ? 1 : 0;
+      });
+      o.onProgress?.(pairs.length, pairs.length);
+      return out;
+    },
+  };
+}

@@ -8,7 +8,7 @@
 //   arith      correctness on "A+B=" / "A*B=" prompts, then shorter wins (arith.ts)
 // To add one: registerBuiltin({ name, describe, make(options) → Judge }) — the registry is what
 // loadJudge's error lists when a name is unknown.
-import { arithJudge } from './arith.js';
+import { arithJudge, arithStrictJudge } from './arith.js';
 import { btJudge } from './bt.js';
 import { cyclic3Judge } from './cyclic3.js';
 import { sentimentScore } from './lexicon.js';
@@ -87,4 +87,9 @@ registerBuiltin({
   name: 'arith',
   describe: 'arithmetic correctness on "A+B=" / "A*B=" prompts (right number wins, P=0.95), then shorter wins (P=0.6)',
   make: arithJudge,
+});
+registerBuiltin({
+  name: 'arith-strict',
+  describe: 'arithmetic correctness alone, hard (1 / 0 / ½ for ties) — a held-out evaluation judge for builtin:arith runs',
+  make: arithStrictJudge,
 });

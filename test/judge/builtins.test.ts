@@ -143,6 +143,16 @@ arith('margins are options; a prompt without arithmetic is a clear error', async
   await rejects(j.compare([{ prompt: 'hello there', a: '1', b: '2' }]), /builtin:arith/, /no arithmetic expression/, /"hello there"/);
   await rejects(loadJudge('builtin:arith?correctMargin=0.7'), /correctMargin/, /≤ 0.5/);
 });
+arith('arith-strict: correctness alone, hard, length ignored', async () => {
+  const j = await loadJudge('builtin:arith-strict');
+  assert.equal(await j.compare([
+    { prompt: '23+58=', a: '81', b: '80' },
+    { prompt: '23+58=', a: '79', b: '81 (since 23+58=81)' },
+    { prompt: '23+58=', a: '81', b: '81 because I checked' },
+    { prompt: '23+58=', a: '7', b: '8' },
+  ]), [1, 0, 0.5, 0.5]);
+  await rejects(j.compare([{ prompt: 'no maths', a: '1', b: '2' }]), /arith-strict/, /no arithmetic expression/);
+});
 arith.run();
 
 const bt = suite('btJudge');

@@ -28,7 +28,7 @@ s('each kind of spec picks its kind of judge', async () => {
   assert.is(spaced.name, 'builtin:length');
 });
 s('unknown builtin: the error lists the builtins', async () => {
-  await rejects(loadJudge('builtin:lenght'), /judge builtin:lenght is not a built-in judge/, /builtin:arith, builtin:cyclic3, builtin:length, builtin:longer, builtin:sentiment/);
+  await rejects(loadJudge('builtin:lenght'), /judge builtin:lenght is not a built-in judge/, /builtin:arith, builtin:arith-strict, builtin:cyclic3, builtin:length, builtin:longer, builtin:sentiment/);
   await rejects(loadJudge('builtin:'), /not a built-in judge/);
 });
 s('missing files, plain files, directories and non-specs are clear errors', async () => {
