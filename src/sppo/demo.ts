@@ -53,13 +53,16 @@ export function demoSettings(o: Omit<DemoOptions, 'out'> & { out?: string }): Pa
   const common: Partial<SPPOConfig> = {
     model: DEMO_MODEL, judge: DEMO_JUDGE,
     ...(o.out !== undefined ? { out: o.out } : {}), backend: o.backend ?? 'auto', iterations: o.iterations ?? 3,
-    loss: 'sppo', optimizer: 'rmsprop', lrSchedule: 'constant', epochs: 1,
+    // the original's loss (best and worst of K); AdamW, as RMSprop's first steps jump too far for
+    // a model this small at any learning rate that still moves it within three iterations
+    loss: 'sppo', eta: 10, optimizer: 'adamw', lr: 1e-4, lrSchedule: 'linear',
     // answers are short: "81" or "81 (since 23+58=81)" plus EOS
     maxNewTokens: 24, maxPromptTokens: 16, temperature: 1, topP: 1, seed: 1,
   };
+  // measured on 2 CPU cores (wasm): full ~2 minutes unloaded, quick ~20 s (see models/demo/README.md)
   const size: Partial<SPPOConfig> = o.quick
-    ? { maxPrompts: 48, k: 4, eta: 10, lr: 1e-3, batchSize: 8, generateUnit: 48, trainUnit: 6, evalSize: 48 }
-    : { maxPrompts: 256, k: 4, eta: 10, lr: 1e-3, batchSize: 8, generateUnit: 64, trainUnit: 8, evalSize: 256 };
+    ? { maxPrompts: 128, k: 4, epochs: 2, batchSize: 8, generateUnit: 64, trainUnit: 8, evalSize: 64 }
+    : { maxPrompts: 512, k: 8, epochs: 4, batchSize: 16, generateUnit: 64, trainUnit: 16, evalSize: 256 };
   return { ...common, ...size, ...o.overrides };
 }
 
@@ -85,7 +88,7 @@ export interface DemoRow {
   accuracy: number;
   /** mean answer length in characters */
   avgLength: number;
-  /** one evaluation prompt (the same every iteration) with the base's answer and π_t's */
+  /** the first evaluation prompt the base answers wrong or chattily (the same every iteration): its answer from the base and from π_t */
   sample: { prompt: string; before: string; after: string };
   n: number;
 }
@@ -96,8 +99,12 @@ interface EvalFile { stats: EvalStats; samples: { prompt: string; response: stri
 export function rowsFromEval(iteration: number, ev: EvalFile): { base: DemoRow; row: DemoRow } {
   const s = ev.samples;
   if (!s.length) throw new Error(`demo: iteration ${iteration} evaluated no prompts`);
-  const sample = { prompt: s[0].prompt, before: s[0].baseline, after: s[0].response };
   const baseMarks = arithMarks(s.map((x) => ({ prompt: x.prompt, response: x.baseline })));
+  // the example: the first evaluation prompt whose base answer is wrong or chatty — chosen by the
+  // base's answers alone (the same prompt every iteration), never by how π_t did on it
+  let pick = s.findIndex((x, i) => !baseMarks[i] || chars(x.baseline.trim()) > String(arithAnswer(x.prompt)).length);
+  if (pick < 0) pick = 0;
+  const sample = { prompt: s[pick].prompt, before: s[pick].baseline, after: s[pick].response };
   const marks = arithMarks(s.map((x) => ({ prompt: x.prompt, response: x.response })));
   return {
     base: { iteration: 0, winRate: null, ci95: null, accuracy: mean(baseMarks.map(Number)), avgLength: mean(s.map((x) => chars(x.baseline))), sample: { ...sample, after: sample.before }, n: s.length },
@@ -152,5 +159,6 @@ export async function runDemo(o: DemoOptions, hooks: DemoHooks = {}, backend?: B
   sppo.addEventListener('iteration', (e) => addRow((e as CustomEvent<IterationSummary>).detail));
   const summaries = await sppo.run(signal);
   for (const s of summaries) addRow(s);
+  fs.writeFileSync(path.join(cfg.out, 'demo.json'), JSON.stringify({ rows }, null, 1) + '\n');
   return { config: cfg, rows, summaries, report: path.join(cfg.out, 'report.html'), params: demoModelParams(), seconds: (Date.now() - t0) / 1000 };
 }

@@ -29,7 +29,7 @@ const arg = (name: string, def: string) => { const i = process.argv.indexOf(name
 const outDir = path.resolve(arg('--out', path.join(here, 'build')));
 const sftPasses = Number(arg('--passes', '2')); // SFT examples: every remaining prompt this many times, a fresh answer each time
 const dataDir = path.join(root, 'data/demo');
-const EVAL_N = 256, TRAIN_N = 512;
+const EVAL_N = 256, TRAIN_N = 512, EXPLAIN_N = 3200;
 
 /** SplitMix32-style seeded PRNG: deterministic on every runtime */
 function rng(seed: number): () => number {
@@ -95,6 +95,8 @@ for (let i = 0; i < n; i++) {
 fs.writeFileSync(path.join(outDir, 'sft.jsonl'), jsonl(sftRows));
 // stage 1 of training: the same prompts with only right, short answers (the arithmetic itself)
 fs.writeFileSync(path.join(outDir, 'arith.jsonl'), jsonl(sftSet.map((p) => ({ prompt: promptOf(p), response: `${answer(p)}` }))));
+// stage 1b: right answers with their working, "81 (since 23+58=81)" — the chatty form, learnt clean
+fs.writeFileSync(path.join(outDir, 'explain.jsonl'), jsonl(sftSet.slice(0, EXPLAIN_N).map((p) => ({ prompt: promptOf(p), response: `${answer(p)} (since ${promptOf(p)}${answer(p)})` }))));
 
 // ---- the byte-level tokenizer (256 byte tokens, <s> = 256 as BOS, </s> = 257 as EOS) -------
 const vocab: Record<string, number> = {};
