@@ -30,7 +30,10 @@ for (const [name, temperature] of [['temperature 1', 1], ['greedy', 0]] as const
   const acc = marks.filter(Boolean).length / rows.length;
   const verbose = rows.filter((r) => r.response.includes('(')).length / rows.length;
   const len = rows.reduce((s, r) => s + [...r.response].length, 0) / rows.length;
-  console.log(`${name.padEnd(14)} accuracy ${(100 * acc).toFixed(1)}%  chatty ${(100 * verbose).toFixed(1)}%  mean length ${len.toFixed(2)} chars  (n=${rows.length})`);
+  // a chatty answer is coherent when its working restates the prompt and the same number: "81 (since 23+58=81)"
+  const chatty = rows.filter((r) => r.response.includes('('));
+  const coherent = chatty.filter((r) => { const m = /^(\d+) \(since (.*)=(\d+)\)$/.exec(r.response); return m !== null && m[2] + '=' === r.prompt && m[1] === m[3]; }).length;
+  console.log(`${name.padEnd(14)} accuracy ${(100 * acc).toFixed(1)}%  chatty ${(100 * verbose).toFixed(1)}% (${chatty.length ? ((100 * coherent) / chatty.length).toFixed(0) : '–'}% of them coherent)  mean length ${len.toFixed(2)} chars  (n=${rows.length})`);
   for (const r of rows.slice(0, 6)) console.log(`    ${r.prompt}${r.response}`);
 }
 model.dispose();

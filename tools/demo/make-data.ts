@@ -1,23 +1,26 @@
-// Makes everything the embedded demo model is trained from — deterministic, same files every run:
+// Makes everything the embedded demo model (models/demo) is trained from — deterministic, the
+// same files every run:
 //   node --import tsx tools/demo/make-data.ts [--passes 2] [--out DIR]
 //
 // The task: two-digit sums and differences, "23+58=" → "81" (prompts "A+B=" and "A-B=" with
-// 10 ≤ A, B ≤ 99, A ≥ B for differences; 8,100 + 4,095 = 12,195 distinct prompts).
-// The prompts are split three ways, disjoint:
-//   data/demo/eval-prompts.jsonl   held out from everything: the demo's evaluation
-//   data/demo/train-prompts.jsonl  SPPO's training prompts (never seen by SFT either)
-//   DIR/arith.jsonl                the rest, each with its right, short answer: stage 1 (the skill)
-//   DIR/sft.jsonl                  the rest again, twice, each time with a fresh mixed answer: stage 2
-// The SFT responses are a deliberately mixed bag, so the SFT model is a mediocre student:
-//   30% correct and short        "81"
-//   20% correct and verbose      "81 (since 23+58=81)"
-//   35% wrong and short          "82"  (off by 1–3, or by ten)
-//   15% wrong and verbose        "71 (since 23+58=71)"
-// so sampling it gives a right answer about half the time and a chatty one a third of the
-// time. builtin:arith (a right answer beats a wrong one, then the shorter wins) is a judge a
-// person reading the outputs agrees with; SPPO against it should raise accuracy and shorten.
-// DIR also receives the fresh model's config.json and the byte-level tokenizer files that
-// `sppo sft --init DIR/config.json --tokenizer DIR/tokenizer.json` needs (see train.sh).
+// 10 ≤ A, B ≤ 99, A ≥ B for differences: 8,100 + 4,095 = 12,195 distinct prompts), split three
+// ways, disjoint:
+//   data/demo/eval-prompts.jsonl   256, held out from everything: the demo's evaluation
+//   data/demo/train-prompts.jsonl  512, SPPO's training prompts (never seen by SFT either)
+//   the other 11,427               the SFT prompts, written to DIR (default tools/demo/build/):
+//     arith.jsonl    each with its right, short answer                 (stage 1: the skill)
+//     explain.jsonl  each with its right answer and working, "81 (since 23+58=81)"  (stage 1b)
+//     sft.jsonl      each --passes times, every time a fresh answer from a deliberately mixed
+//                    bag (stage 2: the habits SPPO is to correct):
+//                      30% right and short      "81"
+//                      20% right and chatty     "81 (since 23+58=81)"
+//                      35% wrong and short      "82"  (off by 1–3, or by ten)
+//                      15% wrong and chatty     "71 (since 23+58=71)"
+// so the model samples a right answer about half the time and a chatty one a third of the time,
+// though its greedy answer is nearly always right: the skill is there, the habits hide it.
+// builtin:arith (a right answer beats a wrong one; between equals the shorter wins) is a judge
+// a person reading the answers agrees with. DIR also receives the fresh model's config.json and
+// the byte-level tokenizer files `sppo sft --init` needs (tools/demo/train.sh runs it all).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +32,7 @@ const arg = (name: string, def: string) => { const i = process.argv.indexOf(name
 const outDir = path.resolve(arg('--out', path.join(here, 'build')));
 const sftPasses = Number(arg('--passes', '2')); // SFT examples: every remaining prompt this many times, a fresh answer each time
 const dataDir = path.join(root, 'data/demo');
-const EVAL_N = 256, TRAIN_N = 512, EXPLAIN_N = 3200;
+const EVAL_N = 256, TRAIN_N = 512;
 
 /** SplitMix32-style seeded PRNG: deterministic on every runtime */
 function rng(seed: number): () => number {
@@ -93,10 +96,10 @@ for (let i = 0; i < n; i++) {
   sftRows.push({ prompt: promptOf(p), response: response(p) });
 }
 fs.writeFileSync(path.join(outDir, 'sft.jsonl'), jsonl(sftRows));
-// stage 1 of training: the same prompts with only right, short answers (the arithmetic itself)
+// stage 1: the same prompts with only right, short answers (the arithmetic itself)
 fs.writeFileSync(path.join(outDir, 'arith.jsonl'), jsonl(sftSet.map((p) => ({ prompt: promptOf(p), response: `${answer(p)}` }))));
 // stage 1b: right answers with their working, "81 (since 23+58=81)" — the chatty form, learnt clean
-fs.writeFileSync(path.join(outDir, 'explain.jsonl'), jsonl(sftSet.slice(0, EXPLAIN_N).map((p) => ({ prompt: promptOf(p), response: `${answer(p)} (since ${promptOf(p)}${answer(p)})` }))));
+fs.writeFileSync(path.join(outDir, 'explain.jsonl'), jsonl(sftSet.map((p) => ({ prompt: promptOf(p), response: `${answer(p)} (since ${promptOf(p)}${answer(p)})` }))));
 
 // ---- the byte-level tokenizer (256 byte tokens, <s> = 256 as BOS, </s> = 257 as EOS) -------
 const vocab: Record<string, number> = {};
