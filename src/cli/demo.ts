@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { demoConfig, DEMO_JUDGE, DEMO_MODEL, demoModelParams, runDemo, type DemoRow } from '../sppo/demo.js';
 import type { ProgressEvent } from '../sppo/coordinator.js';
+import { resolveConfig } from '../sppo/config.js';
 import { BACKEND_HELP, backendFrom, int, progressBar } from './common.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -24,7 +25,7 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('SPPO end to end on the embedded model, prompts and judge (no download): a table per iteration and report.html')
-    .option('--quick', 'a small run of the same path (~1–2 minutes on 2 CPU cores)')
+    .option('--quick', 'a small run of the same path (~20 s on 2 CPU cores; the full demo ~2 minutes)')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
     .option('--out <dir>', 'run directory (an earlier demo run there with the same settings resumes)', 'sppo-demo')
     .option('--iterations <n>', 'SPPO iterations', '3')
@@ -37,11 +38,16 @@ export function register(program: Command): void {
         throw new Error(`sppo demo: ${out} is not empty and holds no sppo run: pass --out with a new directory`);
       }
       const opts = { out, quick: !!o.quick, backend: o.backend as 'auto', iterations };
-      const cfg = demoConfig(opts);
+      const cfg = resolveConfig(demoConfig(opts) as Record<string, unknown>, 'demo');
+      const old = path.join(out, 'config.json');
+      if (fs.existsSync(old) && fs.readFileSync(old, 'utf8') !== JSON.stringify(cfg, null, 2) + '\n') {
+        throw new Error(`sppo demo: ${out} holds a run with other settings (another --quick, --iterations or --backend, or not a demo): pass a new --out, or delete ${out} to start over`);
+      }
+      if (fs.existsSync(old)) process.stderr.write(`sppo demo: continuing the demo run in ${out} (finished iterations are not rerun; delete it to start over)\n`);
       const be = await backendFrom(o.backend);
       const print = (s: string) => { if (!o.json) process.stdout.write(s + '\n'); };
       print(`sppo demo${o.quick ? ' --quick' : ''}: Self-Play Preference Optimization on what the package ships, nothing downloaded`);
-      print(`  policy  ${DEMO_MODEL}: ${(demoModelParams() / 1e6).toFixed(2)}M-parameter Llama-style model taught two-digit sums by \`sppo sft\` from mixed answers (right or a little off, terse or chatty)`);
+      print(`  policy  ${DEMO_MODEL}: ${(demoModelParams() / 1e6).toFixed(2)}M-parameter Llama-style model that \`sppo sft\` taught two-digit sums, then sloppy habits (answers a little off, chatty ones)`);
       print(`  judge   ${DEMO_JUDGE}: a right answer beats a wrong one (P = 0.95); between equals the shorter wins (P = 0.6)`);
       print(`  run     ${iterations} iteration${iterations > 1 ? 's' : ''} × ${cfg.maxPrompts} training prompts × K = ${cfg.k} samples, on ${be.description}`);
       print(`  eval    ${cfg.evalSize} held-out prompts (in neither SFT nor SPPO training), one sample each from π_t and from the base model`);
@@ -65,7 +71,10 @@ export function register(program: Command): void {
       process.once('SIGINT', () => { process.stderr.write(`\nsppo demo: interrupted — run it again with the same --out to continue\n`); ac.abort('SIGINT'); });
       const res = await runDemo(opts, {
         onBase: showRow,
-        onRow: (r) => showRow(r),
+        onRow: (r, sum) => {
+          showRow(r);
+          if (sum.iteration < iterations) process.stderr.write(`sppo demo: iteration ${sum.iteration}/${iterations} took ${sum.seconds.toFixed(0)} s — about ${Math.round(sum.seconds * (iterations - sum.iteration))} s to go\n`);
+        },
         onProgress,
         onLog: (m) => process.stderr.write(`sppo: ${m}\n`),
       }, be, ac.signal);

@@ -1,9 +1,10 @@
 // The demo, library side: SPPO end to end on what the package ships — the embedded policy
-// `builtin:demo` (models/demo: a ~0.9M-parameter Llama-family model that `sppo sft` taught
-// two-digit sums and differences from deliberately mixed answers: right or off by a little,
-// terse or chatty), its prompt sets (data/demo: training prompts, and evaluation prompts held
-// out from SFT and from SPPO), and the judge `builtin:arith` (a right answer beats a wrong one;
-// between equals the shorter wins). Nothing is downloaded.
+// `builtin:demo` (models/demo: a 0.92M-parameter Llama-family model that `sppo sft` taught
+// two-digit sums and differences, then sloppy habits from deliberately mixed answers: right or
+// off by a little, terse or chatty — tools/demo/train.sh), its prompt sets (data/demo: training
+// prompts, and evaluation prompts held out from SFT and from SPPO), and the judge
+// `builtin:arith` (a right answer beats a wrong one; between equals the shorter wins). Nothing
+// is downloaded.
 //
 //   const result = await runDemo({ out: 'sppo-demo', quick: false }, hooks)
 //
@@ -31,7 +32,7 @@ export const DEMO_JUDGE = 'builtin:arith';
 export interface DemoOptions {
   /** run directory (report.html, every artifact); an existing run of the same config resumes */
   out: string;
-  /** a small run of the same path (~1–2 minutes on 2 CPU cores): for tests and a first look */
+  /** a small run of the same path (~20 s on 2 CPU cores): for tests and a first look */
   quick?: boolean;
   backend?: 'webgpu' | 'wasm' | 'auto';
   /** SPPO iterations (default 3) */
