@@ -74,17 +74,25 @@ for (const be of backendNames()) {
       const cfgFile = config(out, be);
       const rng = new Rng(SEED ^ 0xdead);
       let kills = 0, done = false;
-      // five attempts killed at random moments, then one left to finish
+      // five attempts killed at random moments — a random number of artifacts after the start
+      // (new files in the run directory), plus a random delay — then one left to finish
+      const count = (dir: string): number => {
+        let n = 0;
+        try { for (const e of fs.readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? count(path.join(dir, e.name)) : 1; } catch { /* not yet */ }
+        return n;
+      };
       for (let attempt = 0; attempt < 6 && !done; attempt++) {
         const args = [bin, 'train', '--config', cfgFile, ...(attempt > 0 ? ['--resume'] : [])];
         const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
         let err = '';
         child.stderr.on('data', (d) => { err += d; });
-        const wait = 800 + rng.next() * 3000 + attempt * 400;
-        const code = await new Promise<number | null>((resolve) => {
-          const timer = attempt < 5 ? setTimeout(() => { child.kill('SIGKILL'); }, wait) : undefined;
-          child.on('exit', (c) => { clearTimeout(timer); resolve(c); });
-        });
+        const before = count(out);
+        const wantNew = 1 + Math.floor(rng.next() * 4), delay = rng.next() * 60;
+        let killed = false;
+        const poll = attempt < 5 ? setInterval(() => {
+          if (!killed && count(out) - before >= wantNew) { killed = true; setTimeout(() => child.kill('SIGKILL'), delay); }
+        }, 5) : undefined;
+        const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => { if (poll) clearInterval(poll); resolve(c); }));
         if (code === 0) done = true;
         else if (code === null) kills++;
         else throw new Error(`resumed run failed (exit ${code}): ${err}`);
