@@ -1,7 +1,7 @@
 // Sampler: one row of logits → one token, Hugging Face `generate` order:
 //   penalties → temperature → top-k → top-p → min-p → draw (xoshiro128**), or greedy argmax.
 // Tensors live in this instance's linear memory; the TS binding (src/sampling/sampler.ts) lays
-// them out after heapBase() and grows memory itself (runtime stub: this module never allocates):
+// them out after heapBase() and grows memory itself (minimal no-GC runtime: this module never allocates):
 //   raw:   f32[Vp]  the row's logits as given (Vp = V rounded up to 4; pad lanes hold -Infinity)
 //   y:     f32[Vp]  processed logits: penalised, divided by temperature (at temperature 1
 //                    without penalties the row reads raw directly)

@@ -1,4 +1,4 @@
-// Raw memory helpers for the tokenizer module. Runtime "stub": heap.alloc is a bump allocator
+// Raw memory helpers for the tokenizer module. With the minimal no-GC runtime, heap.alloc is a bump allocator
 // that never reuses memory, so tables are allocated once and scratch buffers grow by doubling
 // (the old block is abandoned; waste stays under 2x the largest request).
 

@@ -1,5 +1,5 @@
 // First-fit allocator over one WebAssembly.Memory, managed from JavaScript (the kernels
-// module's runtime is "stub": it never allocates). Blocks are 64-byte aligned (a cache line;
+// module uses AssemblyScript's minimal no-GC runtime and never allocates). Blocks are 64-byte aligned (a cache line;
 // f32x4 loads never straddle one at a block start). Free blocks are kept sorted by address
 // and merged with their neighbours on free; when nothing fits, memory grows (by at least half
 // its size, so growth is rare) and the new pages join the free list.
