@@ -1,11 +1,11 @@
 // Activations, elementwise over n f32 values; tasks are chunks of EW_CHUNK (elementwise.ts).
-// sigmoid(x) = 1 / (1 + exp(−x)) with exp4 (common.ts); tanh(u) = 1 − 2 / (exp(2u) + 1).
+// sigmoid(x) = 1 / (1 + exp(−x)) with exp4 (common.ts).
 //   act_silu            out = x·σ(x)
 //   act_silu_backward   dx = dout·σ(x)·(1 + x·(1 − σ(x)))
 //   act_swiglu          out = silu(gate)·up
 //   act_swiglu_backward dgate = dout·up·σ(g)(1 + g(1 − σ(g))),  dup = dout·silu(g)
-//   act_gelu            out = ½x(1 + tanh(√(2/π)(x + 0.044715x³)))          (GPT-2 gelu_new)
-//   act_gelu_backward   dx = dout·(½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²))
+//   act_gelu            out = ½x(1 + tanh u) = x·σ(2u), u = √(2/π)(x + 0.044715x³)   (GPT-2 gelu_new)
+//   act_gelu_backward   dx = dout·(s + 2x·s(1 − s)·u'), s = σ(2u)
 import { at, exp4, min32 } from './common';
 import { EW_CHUNK } from './elementwise';
 
@@ -15,11 +15,6 @@ const GELU_C: f32 = 0.044715;
 // @ts-ignore: decorator
 @inline function sigmoid4(x: v128): v128 {
   return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), exp4(f32x4.neg(x))));
-}
-
-// @ts-ignore: decorator
-@inline function tanh4(u: v128): v128 {
-  return f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(exp4(f32x4.add(u, u)), f32x4.splat(1))));
 }
 
 /** Runs body4 over [task·EW_CHUNK, end): vectors of 4, then the tail through a zero-padded
@@ -42,20 +37,22 @@ const GELU_C: f32 = 0.044715;
   const s = sigmoid4(x);
   return f32x4.mul(s, f32x4.add(f32x4.splat(1), f32x4.mul(x, f32x4.sub(f32x4.splat(1), s))));
 }
+// GELU as x·σ(2u) (1 + tanh(u) = 2σ(2u)): the ½x(1 + tanh u) form cancels to 0 in f32 for
+// x < −5 (tanh u rounds to −1) while the true value is still ~1e-7; σ(2u) keeps it.
 // @ts-ignore: decorator
-@inline function gelu4(x: v128): v128 {
+@inline function geluS4(x: v128): v128 {
   const u = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_C), f32x4.mul(x, f32x4.mul(x, x)))));
-  return f32x4.mul(f32x4.mul(f32x4.splat(0.5), x), f32x4.add(f32x4.splat(1), tanh4(u)));
+  return sigmoid4(f32x4.add(u, u));
 }
 // @ts-ignore: decorator
+@inline function gelu4(x: v128): v128 { return f32x4.mul(x, geluS4(x)); }
+// dx/dout = s + 2·x·s·(1 − s)·u',  s = σ(2u),  u' = √(2/π)(1 + 3·0.044715x²)
+// @ts-ignore: decorator
 @inline function dgelu4(x: v128): v128 {
-  const x2 = f32x4.mul(x, x);
-  const u = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(x, f32x4.mul(f32x4.splat(GELU_C), f32x4.mul(x, x2))));
-  const t = tanh4(u);
-  const du = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_C), x2)));
-  const half = f32x4.splat(0.5);
-  return f32x4.add(f32x4.mul(half, f32x4.add(f32x4.splat(1), t)),
-    f32x4.mul(f32x4.mul(half, x), f32x4.mul(f32x4.sub(f32x4.splat(1), f32x4.mul(t, t)), du)));
+  const s = geluS4(x);
+  const du = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_C), f32x4.mul(x, x))));
+  const two_x = f32x4.add(x, x);
+  return f32x4.add(s, f32x4.mul(f32x4.mul(two_x, f32x4.mul(s, f32x4.sub(f32x4.splat(1), s))), du));
 }
 
 export function act_silu(task: i32, tid: i32, out: usize, x: usize, n: i32, scratch: usize): void {

@@ -1,5 +1,6 @@
 // Activations vs float64 references on awkward sizes, over a wide input range (x ~ N(0, 4²)
-// plus ±12 and ±15, where σ saturates and a tanh via sinh/cosh overflows). Values below FLOOR in magnitude are
+// plus ±12 and ±15, where σ saturates and a tanh via sinh/cosh overflows, and −5.5/−7.5 where
+// ½x(1 + tanh u) cancels). Values below FLOOR in magnitude are
 // judged absolutely: GELU of x < −9 is below 1e-38 and f32 flushes it to 0 (one-element
 // tensors would otherwise be judged against that vanishing value alone).
 import { AWKWARD, expectClose, type KernelCase } from '../harness.js';
@@ -14,6 +15,9 @@ export const cases: KernelCase[] = [
     async run({ be, rng, input, out, read }) {
       const x = rng.f32(n, { std: 4 });
       if (n >= 3) { x[0] = 12; x[1] = -12; x[2] = 0; }
+      // −5.5 and −7.5: GELU is −1e-7 and −1e-17 there, where ½x(1 + tanh u) cancels to 0 in f32
+      if (n >= 5) { x[3] = -5.5; x[4] = -7.5; }
+      else x[n - 1] = -5.5;
       const dout = rng.f32(n);
       const tx = input(x, [n]), td = input(dout, [n]);
       const s = out([n]), g = out([n]), ds = out([n]), dg = out([n]);
