@@ -26,9 +26,10 @@ export const RATIO_GROUPS: [string, string, string][] = [
   ['webgpu_vs_tfjs_webgpu', 'webgpu', 'tfjs-webgpu'],
   ['wasm_vs_tfjs_wasm', 'wasm', 'tfjs-wasm'],
   ['wasm_vs_webgpu', 'wasm', 'webgpu'],
+  ['wasm_fma_vs_plain', 'wasm', 'wasm-plain'],
 ];
 
-/** every implementation entry; others (wasm-1t, wasm, tfjs-wasm) join this list */
+/** every implementation entry; others (wasm-1t, wasm, wasm-plain, tfjs-wasm) join this list */
 export function allImpls(variants: boolean): KernelImpl[] {
   return [...webgpuImpls(variants), new TfjsWebGPUImpl(), ...wasmImpls(), new TfjsWasmImpl()];
 }

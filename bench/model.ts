@@ -1,4 +1,4 @@
-// `npm run bench -- model [--json] [--quick] [--backends wasm,webgpu]`: training tokens/s
+// `npm run bench -- model [--json] [--quick] [--backends wasm,wasm-plain,webgpu]`: training tokens/s
 // (forward + backward + AdamW on a B×T batch) and decode tokens/s (greedy, KV cache) for a fixed
 // Llama config on each backend, side by side with PyTorch on the CPU (Debian's python3-torch,
 // tools/bench_torch_model.py: the same config, batch and steps) in the same run; peak device
@@ -32,8 +32,11 @@ function setups(quick: boolean): Setup[] {
   ];
 }
 
-async function ours(kind: 'wasm' | 'webgpu', s: Setup, log: BenchArgs['log']): Promise<{ train: number; decode: number; peakBytes?: number }> {
-  const be = await createBackend(kind);
+type Kind = 'wasm' | 'wasm-plain' | 'webgpu';
+
+/** wasm-plain: the wasm backend's mul-then-add build, beside the fused multiply-add one */
+async function ours(kind: Kind, s: Setup, log: BenchArgs['log']): Promise<{ train: number; decode: number; peakBytes?: number }> {
+  const be = kind === 'wasm-plain' ? await createBackend('wasm', { fma: false }) : await createBackend(kind);
   const model = new Transformer(be, s.arch, uploadParams(be, s.arch, initParams(s.arch, 1)));
   const opt = new Optimizer(be, model.trainableParams(), { name: 'adamw', lr: 1e-4 });
   const V = s.arch.vocab;
@@ -82,7 +85,7 @@ function torchPeer(s: Setup, log: BenchArgs['log']): { train: number; decode: nu
 }
 
 export default async function run(args: BenchArgs): Promise<BenchReport> {
-  const backends = (flag(args.argv, 'backends') ?? 'wasm,webgpu').split(',').filter(Boolean) as ('wasm' | 'webgpu')[];
+  const backends = (flag(args.argv, 'backends') ?? 'wasm,wasm-plain,webgpu').split(',').filter(Boolean) as Kind[];
   const results: BenchResult[] = [];
   const ratios: Record<string, Record<string, number>> = {};
   const notes: string[] = ['train: forward + backward + AdamW per B×T batch (tokens = B·(T−1)); decode: greedy with KV cache, batch B, after a prompt'];
@@ -107,8 +110,8 @@ export default async function run(args: BenchArgs): Promise<BenchReport> {
 }
 
 export function printTable(r: BenchReport, write: (s: string) => void): void {
-  write('op      impl        tokens/s   shape\n');
-  for (const x of r.results) write(`${x.op.padEnd(7)} ${x.impl.padEnd(10)} ${x.note ? 'n/a'.padStart(9) : (x.tokensPerSecond as number).toFixed(0).padStart(9)}   ${x.shape}${x.note ? `  (${x.note})` : ''}\n`);
+  write('op      impl         tokens/s   shape\n');
+  for (const x of r.results) write(`${x.op.padEnd(7)} ${x.impl.padEnd(11)} ${x.note ? 'n/a'.padStart(9) : (x.tokensPerSecond as number).toFixed(0).padStart(9)}   ${x.shape}${x.note ? `  (${x.note})` : ''}\n`);
   write('\nratios (ours / PyTorch CPU):\n');
   for (const [k, v] of Object.entries(r.ratios)) write(`  ${k}: ${Object.entries(v).map(([s, x]) => `${s} ${x.toFixed(2)}×`).join(', ')}\n`);
 }

@@ -41,11 +41,11 @@ export async function doctorReport(): Promise<DoctorReport> {
   return { runtime, backends, chosen: choice.kind, reason: choice.reason };
 }
 
-/** Backends other than WebGPU add their section here (the wasm backend: threads, simd). */
+/** Backends other than WebGPU add their section here (the wasm backend: threads, simd, fma). */
 async function extraBackends(): Promise<Record<string, any>> {
   const { wasmCapabilities } = await import('./kernels/choose.js');
   const w = await wasmCapabilities();
-  const wasm: Record<string, any> = { available: w.available, threads: w.threads, simd: w.simd, sharedMemory: w.sharedMemory };
+  const wasm: Record<string, any> = { available: w.available, threads: w.threads, simd: w.simd, fma: w.fma, sharedMemory: w.sharedMemory };
   if (w.available) {
     // prove it computes: compile the kernels module and run one small product on one thread
     try {

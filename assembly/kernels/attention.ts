@@ -26,7 +26,7 @@
 // Each output row is written by exactly one task and every sum runs in a fixed order (k or
 // s ascending inside mm4x8; heads ascending): no atomics, results independent of threads.
 // Scratch per thread: att_scratch_floats(T, D) floats (the host allocates threads × that).
-import { at, dot, exp4, exp1, hmax, min32 } from './common';
+import { at, dot, exp4, exp1, hmax, madd1, madd4, min32 } from './common';
 
 export const QB = 16;
 
@@ -59,13 +59,13 @@ function mm4x8(a: usize, lda: usize, ka: usize, nr: i32, b: usize, ldb: usize, k
   for (let k = 0; k < kn; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let x = v128.load32_splat(a0 + off);
-    c00 = f32x4.add(c00, f32x4.mul(x, b0)); c01 = f32x4.add(c01, f32x4.mul(x, b1));
+    c00 = madd4(x, b0, c00); c01 = madd4(x, b1, c01);
     x = v128.load32_splat(a1 + off);
-    c10 = f32x4.add(c10, f32x4.mul(x, b0)); c11 = f32x4.add(c11, f32x4.mul(x, b1));
+    c10 = madd4(x, b0, c10); c11 = madd4(x, b1, c11);
     x = v128.load32_splat(a2 + off);
-    c20 = f32x4.add(c20, f32x4.mul(x, b0)); c21 = f32x4.add(c21, f32x4.mul(x, b1));
+    c20 = madd4(x, b0, c20); c21 = madd4(x, b1, c21);
     x = v128.load32_splat(a3 + off);
-    c30 = f32x4.add(c30, f32x4.mul(x, b0)); c31 = f32x4.add(c31, f32x4.mul(x, b1));
+    c30 = madd4(x, b0, c30); c31 = madd4(x, b1, c31);
     pb += ldb;
     off += ka;
   }
@@ -179,8 +179,8 @@ export function att_forward(task: i32, tid: i32, out: usize, lse: usize, q: usiz
   }
 }
 
-/** delta = Σ_d dout·out as ONE chain in d order — the same arithmetic as mm4x8 uses for
- *  dP = dout·v, so that dP − delta is exactly 0 where out = v (a single attended key) */
+/** delta = Σ_d dout·out as ONE chain in d order — the same arithmetic (madd1 = madd4's
+ *  fused or unfused multiply-add) as mm4x8 uses for dP = dout·v, so that dP − delta is exactly 0 where out = v (a single attended key) */
 export function att_bwd_delta(task: i32, tid: i32, delta: usize, dout: usize, out: usize, B: i32, T: i32, H: i32, D: i32): void {
   const r1 = min32(B * T, (task + 1) * QB);
   for (let r = task * QB; r < r1; r++) {
@@ -188,7 +188,7 @@ export function att_bwd_delta(task: i32, tid: i32, delta: usize, dout: usize, ou
     for (let h = 0; h < H; h++) {
       const o = (r * H + h) * D;
       let s: f32 = 0;
-      for (let d = 0; d < D; d++) s += load<f32>(at(dout, o + d)) * load<f32>(at(out, o + d));
+      for (let d = 0; d < D; d++) s = madd1(load<f32>(at(dout, o + d)), load<f32>(at(out, o + d)), s);
       store<f32>(at(delta, (b * H + h) * T + t), s);
     }
   }
@@ -307,8 +307,8 @@ export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usi
 @inline function axpyRow(acc: usize, x: usize, a: f32, D: i32): void {
   const av = f32x4.splat(a);
   let i = 0;
-  for (; i + 4 <= D; i += 4) v128.store(at(acc, i), f32x4.add(v128.load(at(acc, i)), f32x4.mul(av, v128.load(at(x, i)))));
-  for (; i < D; i++) store<f32>(at(acc, i), load<f32>(at(acc, i)) + a * load<f32>(at(x, i)));
+  for (; i + 4 <= D; i += 4) v128.store(at(acc, i), madd4(av, v128.load(at(x, i)), v128.load(at(acc, i))));
+  for (; i < D; i++) store<f32>(at(acc, i), madd1(a, load<f32>(at(x, i)), load<f32>(at(acc, i))));
 }
 
 /** o[0..D) = a·x[0..D) */

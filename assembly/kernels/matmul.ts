@@ -19,12 +19,14 @@
 //      (old + r when accumulate). Every output is thus the same sum in the same order
 //      whichever task, tile or thread computes it: results depend on neither the block
 //      sizes nor the thread count. (5×8 because 6×8 needs 15 vector registers and V8 keeps
-//      one of x64's 16 as scratch: it spilled.)
+//      one of x64's 16 as scratch: it spilled. In the FMA builds, madd4 is one
+//      fused multiply-add per accumulator update; a 6×8 block then fits, but it measured no
+//      faster here.)
 //   3. mm_small — for M < 4 (decode-time products): one task per (batch, 8-column strip),
 //      rows computed straight from a and b without packing: for transB=false the k loop reads
 //      b rows with f32x4 loads; for transB=true each output is a dot product along K (f32x4
 //      lanes over k). The path depends on M alone, never on the thread count.
-import { at, dot, min32 } from './common';
+import { at, dot, madd1, madd4, min32 } from './common';
 
 export const MR = 5;
 export const NR = 8;
@@ -124,15 +126,15 @@ function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void
   for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let a = v128.load32_splat(pa);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0)); c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd4(a, b0, c00); c01 = madd4(a, b1, c01);
     a = v128.load32_splat(pa, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0)); c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd4(a, b0, c10); c11 = madd4(a, b1, c11);
     a = v128.load32_splat(pa, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0)); c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd4(a, b0, c20); c21 = madd4(a, b1, c21);
     a = v128.load32_splat(pa, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0)); c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd4(a, b0, c30); c31 = madd4(a, b1, c31);
     a = v128.load32_splat(pa, 16);
-    c40 = f32x4.add(c40, f32x4.mul(a, b0)); c41 = f32x4.add(c41, f32x4.mul(a, b1));
+    c40 = madd4(a, b0, c40); c41 = madd4(a, b1, c41);
     pa += MR << 2;
     pb += NR << 2;
   }
@@ -258,8 +260,8 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
       for (let k = 0; k < K; k++) {
         const av = v128.load32_splat(at(aB, transA ? k * M + r : r * K + k));
         const row = at(bB, k * N + c0);
-        acc0 = f32x4.add(acc0, f32x4.mul(av, v128.load(row)));
-        acc1 = f32x4.add(acc1, f32x4.mul(av, v128.load(row, 16)));
+        acc0 = madd4(av, v128.load(row), acc0);
+        acc1 = madd4(av, v128.load(row, 16), acc1);
       }
       v128.store(tile, acc0);
       v128.store(tile, acc1, 16);
@@ -273,7 +275,7 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
           for (let k = 0; k < K; k++) {
             const av = load<f32>(at(aB, transA ? k * M + r : r * K + k));
             const bv = load<f32>(at(bB, transB ? (c0 + c) * K + k : k * N + c0 + c));
-            sum += av * bv;
+            sum = madd1(av, bv, sum);
           }
         }
         store<f32>(at(tile, c), sum);

@@ -1,5 +1,6 @@
 // Bench entries for our WebAssembly CPU backend: "wasm-1t" (one thread) and "wasm" (every
-// core: os.availableParallelism). Ops run synchronously, so a call's time is its wall time.
+// core: os.availableParallelism), both with the fused multiply-add build where the engine has
+// relaxed SIMD, and "wasm-plain" (every core, mul-then-add build) beside them. Ops run synchronously, so a call's time is its wall time.
 import { createWasmBackend } from '../../src/kernels/wasm/create.js';
 import type { WasmBackend } from '../../src/kernels/wasm/backend.js';
 import type { Tensor } from '../../src/kernels/backend.js';
@@ -21,10 +22,10 @@ export async function warmUp(call: () => void): Promise<void> {
 
 export class WasmImpl implements KernelImpl {
   private be!: WasmBackend;
-  constructor(readonly name: string, private readonly threads?: number) {}
+  constructor(readonly name: string, private readonly threads?: number, private readonly fma?: boolean) {}
 
   async init(env: BenchEnv): Promise<void> {
-    this.be = await createWasmBackend(this.threads ? { threads: this.threads } : {});
+    this.be = await createWasmBackend({ ...(this.threads ? { threads: this.threads } : {}), ...(this.fma === false ? { fma: false } : {}) });
     env.log(`${this.name}: ${this.be.description}`);
   }
 
@@ -72,5 +73,5 @@ export class WasmImpl implements KernelImpl {
 }
 
 export function wasmImpls(): KernelImpl[] {
-  return [new WasmImpl('wasm-1t', 1), new WasmImpl('wasm')];
+  return [new WasmImpl('wasm-1t', 1), new WasmImpl('wasm'), new WasmImpl('wasm-plain', undefined, false)];
 }

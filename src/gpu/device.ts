@@ -91,7 +91,9 @@ async function acquireFresh(opts: AcquireOptions): Promise<GPUContext> {
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
   // uncaptured errors are collected and thrown by the kernel context (src/kernels/webgpu/context.ts)
   device.addEventListener?.('uncapturederror', (ev: any) => {
-    if ((globalThis as any).process?.env?.SPPO_DEBUG) console.error(`sppo: WebGPU error: ${ev.error?.message ?? ev}`);
+    let debug = false;
+    try { debug = !!(globalThis as any).process?.env?.SPPO_DEBUG; } catch { /* Deno without --allow-env */ }
+    if (debug) console.error(`sppo: WebGPU error: ${ev.error?.message ?? ev}`);
   });
   const limits: Record<string, number> = {};
   for (const k in device.limits) {

@@ -5,24 +5,28 @@
 // starting workers.
 import type { BackendOptions } from './index.js';
 import { probeAdapter, summarizeAdapter } from '../gpu/device.js';
-import { sharedMemorySupported, simdSupported } from './wasm/module.js';
+import { sharedMemorySupported, simdSupported, wantFma } from './wasm/module.js';
 import { defaultThreads } from './wasm/create.js';
 
 export interface BackendChoice { kind: 'webgpu' | 'wasm'; reason: string }
 
-/** what the wasm backend would get here: SIMD (required), shared memory (threads), threads */
-export async function wasmCapabilities(opts: BackendOptions = {}): Promise<{ available: boolean; simd: boolean; sharedMemory: boolean; threads: number; error?: string }> {
+export interface WasmCapabilities { available: boolean; simd: boolean; fma: boolean; sharedMemory: boolean; threads: number; error?: string }
+
+/** what the wasm backend would get here: SIMD (required), fused multiply-add (relaxed SIMD),
+ *  shared memory (threads), threads */
+export async function wasmCapabilities(opts: BackendOptions = {}): Promise<WasmCapabilities> {
   const simd = simdSupported();
   const sharedMemory = sharedMemorySupported();
   const threads = sharedMemory ? opts.threads ?? await defaultThreads() : 1;
-  const r: { available: boolean; simd: boolean; sharedMemory: boolean; threads: number; error?: string } = { available: simd, simd, sharedMemory, threads };
+  const fma = simd && await wantFma(opts.fma).catch(() => false);
+  const r: WasmCapabilities = { available: simd, simd, fma, sharedMemory, threads };
   if (!simd) r.error = 'this JavaScript engine lacks WebAssembly SIMD';
   return r;
 }
 
 export async function chooseBackend(opts: BackendOptions = {}): Promise<BackendChoice> {
   const wasm = await wasmCapabilities(opts);
-  const cpu = `the wasm backend (SIMD, ${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})`;
+  const cpu = `the wasm backend (SIMD${wasm.fma ? ' with FMA' : ''}, ${wasm.threads} thread${wasm.threads === 1 ? '' : 's'})`;
   let adapterText = '';
   let software = false;
   let why = '';

@@ -9,6 +9,9 @@ export * from './backend.js';
 export interface BackendOptions extends AcquireOptions {
   /** wasm worker threads (default: all cores) */
   threads?: number;
+  /** wasm: use the fused multiply-add (relaxed SIMD) kernels; default: where the engine has
+   *  relaxed SIMD, unless SPPO_WASM_FMA=0. false reproduces the plain build's bits. */
+  fma?: boolean;
 }
 
 export async function createBackend(kind: BackendKind = 'auto', opts: BackendOptions = {}): Promise<Backend> {

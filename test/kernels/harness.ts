@@ -2,7 +2,9 @@
 // - fresh random inputs each run from a printed seed (SPPO_SEED=n reproduces a run);
 // - outputs are poisoned with NaN before the op, so a kernel that skips an element fails;
 // - results are compared with a float64 reference by relative error; NaN never passes.
-//   SPPO_TEST_BACKENDS=webgpu,wasm (default: both) picks the backends.
+//   SPPO_TEST_BACKENDS=webgpu,wasm (default: both) picks the backends; kernel tables also run on
+//   wasm-plain (the wasm build without relaxed SIMD's fused multiply-add, which `wasm` uses
+//   wherever the engine has it) unless SPPO_TEST_BACKENDS names the backends.
 import { suite } from 'uvu';
 import type { Backend, Tensor } from '../../src/kernels/backend.js';
 import { createBackend } from '../../src/kernels/index.js';
@@ -81,20 +83,27 @@ export function expectEqual(got: ArrayLike<number>, want: ArrayLike<number>, wha
   for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) throw new Error(`${what}: element ${i} is ${got[i]}, expected ${want[i]} (seed ${SEED})`);
 }
 
+export type TestBackend = 'webgpu' | 'wasm' | 'wasm-plain';
+
 export function backendNames(): ('webgpu' | 'wasm')[] {
-  return (process.env.SPPO_TEST_BACKENDS ?? 'webgpu,wasm').split(',').map((s) => s.trim()).filter(Boolean) as ('webgpu' | 'wasm')[];
+  return (process.env.SPPO_TEST_BACKENDS ?? 'webgpu,wasm').split(',').map((s) => s.trim()).filter((s) => s && s !== 'wasm-plain') as ('webgpu' | 'wasm')[];
+}
+
+/** the backends kernel tables run on: backendNames() plus wasm-plain by default */
+export function kernelBackendNames(): TestBackend[] {
+  return (process.env.SPPO_TEST_BACKENDS ?? 'webgpu,wasm,wasm-plain').split(',').map((s) => s.trim()).filter(Boolean) as TestBackend[];
 }
 
 const backendCache = new Map<string, Promise<Backend>>();
-export function getBackend(name: 'webgpu' | 'wasm'): Promise<Backend> {
+export function getBackend(name: TestBackend): Promise<Backend> {
   let p = backendCache.get(name);
-  if (!p) backendCache.set(name, (p = createBackend(name)));
+  if (!p) backendCache.set(name, (p = name === 'wasm-plain' ? createBackend('wasm', { fma: false }) : createBackend(name)));
   return p;
 }
 
 /** Register the cases as one uvu suite per backend and run them. */
 export function runCases(family: string, cases: KernelCase[]): void {
-  for (const name of backendNames()) {
+  for (const name of kernelBackendNames()) {
     const s = suite(`${family} [${name}]`);
     let be: Backend;
     let setupError: unknown = null;

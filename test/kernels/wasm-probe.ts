@@ -15,7 +15,7 @@ function data(n: number, seed: number): Float32Array {
   return a;
 }
 
-export interface ProbeResult { threads: number; workers: number; parallelRuns: number; shared: boolean; outputs: number[][] }
+export interface ProbeResult { threads: number; workers: number; parallelRuns: number; shared: boolean; fma: boolean; outputs: number[][] }
 
 export async function probe(threads = 2): Promise<ProbeResult> {
   const be = await createWasmBackend({ threads });
@@ -53,7 +53,7 @@ export async function probe(threads = 2): Promise<ProbeResult> {
     be.sumSquares(s, be.fromArray(data(400_000, 14), [400_000]));
     await read(s);
     return {
-      threads: be.threads, workers: be.pool.workerCount, parallelRuns: be.pool.parallelRuns,
+      threads: be.threads, workers: be.pool.workerCount, parallelRuns: be.pool.parallelRuns, fma: be.fma,
       shared: typeof SharedArrayBuffer !== 'undefined' && be.memory.buffer instanceof SharedArrayBuffer,
       outputs: outs.map((f) => Array.from(new Uint32Array(f.buffer, f.byteOffset, f.length))),
     };

@@ -3,6 +3,8 @@
 // crossOriginIsolated page (Web Workers from a Blob URL, shared memory) and on a plain page
 // (no SharedArrayBuffer: the single-thread build). The same workload (wasm-probe.ts) must give
 // the same bits everywhere, and the threaded runtimes must really have used their workers.
+// Every one of these runtimes has relaxed SIMD, so all run the fused multiply-add builds
+// (asserted: equal bits between an FMA and a plain build would be an accident).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -21,6 +23,7 @@ const node = await probe(2);
 const single = await probe(1);
 
 function same(got: ProbeResult, where: string): void {
+  assert.is(got.fma, true, `${where}: expected the fused multiply-add build`);
   assert.is(got.outputs.length, node.outputs.length, `${where}: number of outputs`);
   got.outputs.forEach((o, i) => {
     const want = node.outputs[i];
@@ -31,6 +34,7 @@ function same(got: ProbeResult, where: string): void {
 
 test('Node: two threads really used, same bits as one thread', () => {
   assert.is(node.workers, 1);
+  assert.is(node.fma, true, 'Node: expected the fused multiply-add build');
   assert.ok(node.parallelRuns >= 7, `only ${node.parallelRuns} ops ran on the workers`);
   assert.is(single.workers, 0);
   same(single, 'Node, 1 thread');

@@ -44,6 +44,8 @@ export class WasmBackend implements Backend {
   readonly alloc: Allocator;
   readonly exports: Record<string, any>;
   readonly simd = true;
+  /** whether the kernels are the fused multiply-add (relaxed SIMD) build */
+  readonly fma: boolean;
   private f32v!: Float32Array;
   private i32v!: Int32Array;
   private scratchSlots = [0, 1, 2, 3].map(() => ({ ptr: 0, bytes: 0 }));
@@ -54,6 +56,7 @@ export class WasmBackend implements Backend {
     this.memory = init.memory;
     this.pool = init.pool;
     this.exports = init.exports;
+    this.fma = init.kernels.fma;
     const heapBase = init.exports.heapBase() as number;
     this.alloc = new Allocator(this.memory, Math.max(heapBase, 65536), init.maxBytes, () => this.refresh());
     this.refresh();
@@ -61,7 +64,7 @@ export class WasmBackend implements Backend {
 
   get threads(): number { return this.pool.threads; }
   get description(): string {
-    return `wasm (SIMD, ${this.pool.threads} thread${this.pool.threads === 1 ? '' : 's'}${this.pool.threads > 1 ? ', shared memory' : ''})`;
+    return `wasm (SIMD${this.fma ? ' + FMA' : ''}, ${this.pool.threads} thread${this.pool.threads === 1 ? '' : 's'}${this.pool.threads > 1 ? ', shared memory' : ''})`;
   }
   private consts = new Map<string, number>();
   /** a kernel module constant (chunk sizes), e.g. k('EW_CHUNK') */

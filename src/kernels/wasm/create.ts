@@ -5,7 +5,7 @@
 import type { Backend } from '../backend.js';
 import type { BackendOptions } from '../index.js';
 import { WasmBackend } from './backend.js';
-import { loadKernelModule, sharedMemorySupported, simdSupported } from './module.js';
+import { loadKernelModule, sharedMemorySupported, simdSupported, wantFma } from './module.js';
 import { ThreadPool } from './pool.js';
 
 const PAGE = 65536;
@@ -32,7 +32,7 @@ export async function createWasmBackend(opts: BackendOptions = {}, internal: { n
   const shared = !internal.noSharedMemory && sharedMemorySupported();
   let threads = opts.threads ?? await defaultThreads();
   if (!shared) threads = 1;
-  const kernels = await loadKernelModule(shared);
+  const kernels = await loadKernelModule(shared, await wantFma(opts.fma));
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
   const imports = { env: { memory, abort() { throw new Error('sppo wasm: kernel abort'); } } };
   const instance = await WebAssembly.instantiate(kernels.module, imports);
