@@ -22,11 +22,12 @@
 //      one of x64's 16 as scratch: it spilled. In the FMA builds, madd4 is one
 //      fused multiply-add per accumulator update; a 6×8 block then fits, but it measured no
 //      faster here.)
-//   3. mm_small — for M < 4 (decode-time products): one task per (batch, 8-column strip),
+//   3. mm_small_tb — x·Wᵀ with small M (decode-time linear layers): see its comment.
+//   4. mm_small — other products with M < 4: one task per (batch, 8-column strip),
 //      rows computed straight from a and b without packing: for transB=false the k loop reads
 //      b rows with f32x4 loads; for transB=true each output is a dot product along K (f32x4
 //      lanes over k). The path depends on M alone, never on the thread count.
-import { at, dot, madd1, madd4, min32 } from './common';
+import { at, dot, hsum, madd1, madd4, min32 } from './common';
 
 export const MR = 5;
 export const NR = 8;
@@ -282,5 +283,59 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
       }
     }
     epilogue(at(oB, r * N + c0), N, tile, 1, w, alpha, bias, c0, accumulate);
+  }
+}
+
+/**
+ * Small M with transB — the decode-time x·Wᵀ of every linear layer: out (M,N) = alpha·a·bᵀ
+ * (+ bias) (+ out), a (M,K), b (N,K), no transA. task → (bt, strip of 8 columns), no packing.
+ * For each pair of rows and each group of 4 columns, 8 f32x4 accumulators run along K in steps
+ * of 4 (per step: 2 loads of a, 4 of b, 8 multiply-adds); the lanes are summed at the end and
+ * the K % 4 tail added after. The strip's 8 rows of b (8·K floats) stay in L1 while the row
+ * pairs pass over them, so b — the weights — is read from memory once per call, where packing
+ * it (mm_pack_b) would read and write it all first. Rows and columns past the edge re-read the
+ * last real one and are not stored. Each output is one task's fixed sequence of operations:
+ * results depend on M and K, never on the thread count.
+ */
+export function mm_small_tb(task: i32, tid: i32, out: usize, a: usize, b: usize, bias: usize,
+  M: i32, N: i32, K: i32, bStride: i32, alpha: f32, accumulate: i32, scratch: usize): void {
+  const strips = (N + NR - 1) / NR;
+  const bt = task / strips;
+  const s = task - bt * strips;
+  const c0 = s * NR;
+  const w = min32(NR, N - c0);
+  const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
+  const bB = b + (<usize>bt * <usize>bStride << 2);
+  const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
+  const tile = scratch + (<usize>tid * 16 << 2); // 2 rows × 8 sums
+  const K4 = K & ~3;
+  for (let r = 0; r < M; r += 2) {
+    const a0 = at(aB, r * K), a1 = at(aB, min32(r + 1, M - 1) * K);
+    for (let g = 0; g < NR; g += 4) {
+      const cg = c0 + g;
+      const b0 = at(bB, min32(cg, N - 1) * K), b1 = at(bB, min32(cg + 1, N - 1) * K);
+      const b2 = at(bB, min32(cg + 2, N - 1) * K), b3 = at(bB, min32(cg + 3, N - 1) * K);
+      let x00 = f32x4.splat(0), x01 = f32x4.splat(0), x02 = f32x4.splat(0), x03 = f32x4.splat(0);
+      let x10 = f32x4.splat(0), x11 = f32x4.splat(0), x12 = f32x4.splat(0), x13 = f32x4.splat(0);
+      for (let k = 0; k < K4; k += 4) {
+        const p = <usize>k << 2;
+        const u = v128.load(a0 + p), v = v128.load(a1 + p);
+        const w0 = v128.load(b0 + p), w1 = v128.load(b1 + p), w2 = v128.load(b2 + p), w3 = v128.load(b3 + p);
+        x00 = madd4(u, w0, x00); x01 = madd4(u, w1, x01); x02 = madd4(u, w2, x02); x03 = madd4(u, w3, x03);
+        x10 = madd4(v, w0, x10); x11 = madd4(v, w1, x11); x12 = madd4(v, w2, x12); x13 = madd4(v, w3, x13);
+      }
+      let s00 = hsum(x00), s01 = hsum(x01), s02 = hsum(x02), s03 = hsum(x03);
+      let s10 = hsum(x10), s11 = hsum(x11), s12 = hsum(x12), s13 = hsum(x13);
+      for (let k = K4; k < K; k++) {
+        const u = load<f32>(at(a0, k)), v = load<f32>(at(a1, k));
+        const w0 = load<f32>(at(b0, k)), w1 = load<f32>(at(b1, k)), w2 = load<f32>(at(b2, k)), w3 = load<f32>(at(b3, k));
+        s00 = madd1(u, w0, s00); s01 = madd1(u, w1, s01); s02 = madd1(u, w2, s02); s03 = madd1(u, w3, s03);
+        s10 = madd1(v, w0, s10); s11 = madd1(v, w1, s11); s12 = madd1(v, w2, s12); s13 = madd1(v, w3, s13);
+      }
+      const t0 = at(tile, g), t1 = at(tile, NR + g);
+      store<f32>(t0, s00); store<f32>(t0, s01, 4); store<f32>(t0, s02, 8); store<f32>(t0, s03, 12);
+      store<f32>(t1, s10); store<f32>(t1, s11, 4); store<f32>(t1, s12, 8); store<f32>(t1, s13, 12);
+    }
+    epilogue(at(oB, r * N + c0), N, tile, min32(2, M - r), w, alpha, bias, c0, accumulate);
   }
 }

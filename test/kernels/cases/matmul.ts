@@ -81,6 +81,9 @@ export function matmulSpecs(): MatmulSpec[] {
     { m: 9, n: 20, k: 13, transA: true, transB: true, accumulate: true, alpha: -1.5, bias: true },
     { m: 7, n: 5, k: 11, batch: 3 },
     { m: 7, n: 5, k: 11, batch: 3, broadcastB: true, transB: true, bias: true },
+    // the small-M x·Wᵀ path of the wasm backend (M < 48): odd M, N % 8 ≠ 0, K % 4 ≠ 0, every epilogue option
+    { m: 11, n: 19, k: 37, batch: 2, transB: true, accumulate: true, alpha: 0.8, bias: true },
+    { m: 47, n: 9, k: 130, transB: true },
     { m: 12, n: 17, k: 8, batch: 5, transA: true, accumulate: true },
     { m: 16, n: 16, k: 16, batch: 4, broadcastB: true, alpha: 2 },
     { m: 3, n: 64, k: 33, alpha: 0 },
