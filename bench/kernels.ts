@@ -27,9 +27,10 @@ export const RATIO_GROUPS: [string, string, string][] = [
   ['wasm_vs_tfjs_wasm', 'wasm', 'tfjs-wasm'],
   ['wasm_vs_webgpu', 'wasm', 'webgpu'],
   ['wasm_fma_vs_plain', 'wasm', 'wasm-plain'],
+  ['wasm_fma_vs_plain_1t', 'wasm-1t', 'wasm-plain-1t'],
 ];
 
-/** every implementation entry; others (wasm-1t, wasm, wasm-plain, tfjs-wasm) join this list */
+/** every implementation entry; others (wasm-1t, wasm, wasm-plain-1t, wasm-plain, tfjs-wasm) join this list */
 export function allImpls(variants: boolean): KernelImpl[] {
   return [...webgpuImpls(variants), new TfjsWebGPUImpl(), ...wasmImpls(), new TfjsWasmImpl()];
 }

@@ -27,8 +27,8 @@ function setups(quick: boolean): Setup[] {
   });
   if (quick) return [{ name: 'llama-0.2M', arch: llama(64, 2, 4, 176, 1024), batch: 4, seq: 64, steps: 2, promptLen: 8, newTokens: 16 }];
   return [
-    { name: 'llama-0.9M', arch: llama(128, 2, 4, 344, 2048), batch: 8, seq: 128, steps: 3, promptLen: 16, newTokens: 32 },
-    { name: 'llama-5.3M', arch: llama(256, 4, 8, 688, 4096), batch: 8, seq: 128, steps: 3, promptLen: 16, newTokens: 32 },
+    { name: 'llama-0.9M', arch: llama(128, 2, 4, 344, 2048), batch: 8, seq: 128, steps: 6, promptLen: 16, newTokens: 32 },
+    { name: 'llama-5.3M', arch: llama(256, 4, 8, 688, 4096), batch: 8, seq: 128, steps: 6, promptLen: 16, newTokens: 32 },
   ];
 }
 

@@ -1,6 +1,6 @@
 // Bench entries for our WebAssembly CPU backend: "wasm-1t" (one thread) and "wasm" (every
 // core: os.availableParallelism), both with the fused multiply-add build where the engine has
-// relaxed SIMD, and "wasm-plain" (every core, mul-then-add build) beside them. Ops run synchronously, so a call's time is its wall time.
+// relaxed SIMD, and "wasm-plain-1t" / "wasm-plain" (the mul-then-add build) beside them. Ops run synchronously, so a call's time is its wall time.
 import { createWasmBackend } from '../../src/kernels/wasm/create.js';
 import type { WasmBackend } from '../../src/kernels/wasm/backend.js';
 import type { Tensor } from '../../src/kernels/backend.js';
@@ -73,5 +73,5 @@ export class WasmImpl implements KernelImpl {
 }
 
 export function wasmImpls(): KernelImpl[] {
-  return [new WasmImpl('wasm-1t', 1), new WasmImpl('wasm'), new WasmImpl('wasm-plain', undefined, false)];
+  return [new WasmImpl('wasm-1t', 1), new WasmImpl('wasm'), new WasmImpl('wasm-plain-1t', 1, false), new WasmImpl('wasm-plain', undefined, false)];
 }
