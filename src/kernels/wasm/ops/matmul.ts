@@ -1,9 +1,10 @@
 // matmul (assembly/kernels/matmul.ts): out (M,N) = alpha·op(a)@op(b) (+ bias) (+ out).
 // M ≥ SMALL_M: pack B into 8-column panels (one task per PANELS_PER_TASK panels per batch
 // entry), then compute tasks over (batch, row block, column block) with the 5×8 micro-kernel.
-// M < SMALL_M: mm_small, no packing. x·Wᵀ (transB, no transA) with M < SMALL_M_TB — every
-// linear layer while decoding — takes mm_small_tb, which reads W once instead of packing it:
-// 3–5× the packed path's GFLOP/s at M = 4–16 and still ahead at 32 (one thread, K 256–2048).
+// M < SMALL_M: mm_small, no packing. x·Wᵀ (transB, no transA) with M < be.smallMTb (48) —
+// every linear layer while decoding — takes mm_small_tb, which reads W once instead of
+// packing it: 2–4× the packed path's GFLOP/s at M = 4–16, ahead at 32 except the widest W
+// (`npm run bench -- decode-matmul`).
 // Block sizes only change which task computes an output, never how: results are the same for
 // any thread count.
 import { expectDtype, type MatmulOptions, type Tensor } from '../../backend.js';
@@ -11,7 +12,6 @@ import { checkMatmul, noAlias } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
 
 const SMALL_M = 4;
-const SMALL_M_TB = 48;  // (one thread: packed reaches ~40 GFLOP/s only from M ≈ 64)
 
 export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void {
   const { batch, bStride } = checkMatmul(out, a, b, o);
@@ -26,7 +26,7 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   const flops = 2 * batch * M * N * K;
   const MR = be.k('MR'), NR = be.k('NR');
   const nPanels = Math.ceil(N / NR);
-  if (o.transB && !o.transA && M < SMALL_M_TB) {
+  if (o.transB && !o.transA && M < be.smallMTb) {
     const scratch = be.scratch(be.threads * 64, 2);
     be.run('mm_small_tb', batch * nPanels, flops / 8, [pOut, pA, pB, pBias, M, N, K, bStride, alpha, acc, scratch]);
     return;
