@@ -1,6 +1,6 @@
 // `npm run bench -- decode-matmul [--json] [--quick] [--threads N]`: the products of decoding,
 // x (M,K) · Wᵀ with W (N,K) and few rows M, on the wasm backend two ways in the same process:
-// "small-tb" (mm_small_tb: W streamed once, the default below 48 rows) and "packed" (W packed
+// "small-tb" (mm_small's x·Wᵀ strips: W streamed once, the default below 48 rows) and "packed" (W packed
 // into panels, then the 5×8 micro-kernel: what every M took before). One thread by default, so
 // the kernels, not the thread pool, are compared. Ratio group: small_tb_vs_packed.
 import { createWasmBackend } from '../src/kernels/wasm/create.js';

@@ -22,11 +22,12 @@
 //      one of x64's 16 as scratch: it spilled. In the FMA builds, madd4 is one
 //      fused multiply-add per accumulator update; a 6×8 block then fits, but it measured no
 //      faster here.)
-//   3. mm_small_tb — x·Wᵀ with small M (decode-time linear layers): see its comment.
-//   4. mm_small — other products with M < 4: one task per (batch, 8-column strip),
-//      rows computed straight from a and b without packing: for transB=false the k loop reads
-//      b rows with f32x4 loads; for transB=true each output is a dot product along K (f32x4
-//      lanes over k). The path depends on M alone, never on the thread count.
+//   3. mm_small — for M < 4, and x·Wᵀ (transB, no transA) with M < WasmBackend.smallMTb
+//      (decode-time linear layers): one task per (batch, 8-column strip), rows computed
+//      straight from a and b without packing. x·Wᵀ: stripTimesWt (see its comment); else for
+//      transB=false the k loop reads b rows with f32x4 loads; for transB=true each output is a
+//      dot product along K (f32x4 lanes over k). The path depends on M alone, never on the
+//      thread count.
 import { at, dot, hsum, madd1, madd4, min32 } from './common';
 
 export const MR = 5;
@@ -255,6 +256,7 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
   const bB = b + (<usize>bt * <usize>bStride << 2);
   const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
   const tile = scratch + (<usize>tid * 16 << 2);
+  if (transB && !transA) { stripTimesWt(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate); return; }
   for (let r = 0; r < M; r++) {
     if (!transB && w == NR) {
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
@@ -287,8 +289,9 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
 }
 
 /**
- * Small M with transB — the decode-time x·Wᵀ of every linear layer: out (M,N) = alpha·a·bᵀ
- * (+ bias) (+ out), a (M,K), b (N,K), no transA. task → (bt, strip of 8 columns), no packing.
+ * mm_small's x·Wᵀ case (transB, no transA) — the decode-time product of every linear layer,
+ * taken for M < WasmBackend.smallMTb: one strip of 8 columns of out (M,N) = alpha·a·bᵀ
+ * (+ bias) (+ out), a (M,K), b (N,K), no packing.
  * For each pair of rows and each group of 4 columns, 8 f32x4 accumulators run along K in steps
  * of 4 (per step: 2 loads of a, 4 of b, 8 multiply-adds); the lanes are summed at the end and
  * the K % 4 tail added after. The strip's 8 rows of b (8·K floats) stay in L1 while the row
@@ -297,17 +300,8 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
  * last real one and are not stored. Each output is one task's fixed sequence of operations:
  * results depend on M and K, never on the thread count.
  */
-export function mm_small_tb(task: i32, tid: i32, out: usize, a: usize, b: usize, bias: usize,
-  M: i32, N: i32, K: i32, bStride: i32, alpha: f32, accumulate: i32, scratch: usize): void {
-  const strips = (N + NR - 1) / NR;
-  const bt = task / strips;
-  const s = task - bt * strips;
-  const c0 = s * NR;
-  const w = min32(NR, N - c0);
-  const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
-  const bB = b + (<usize>bt * <usize>bStride << 2);
-  const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
-  const tile = scratch + (<usize>tid * 16 << 2); // 2 rows × 8 sums
+function stripTimesWt(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
+  alpha: f32, bias: usize, accumulate: i32): void {
   const K4 = K & ~3;
   for (let r = 0; r < M; r += 2) {
     const a0 = at(aB, r * K), a1 = at(aB, min32(r + 1, M - 1) * K);

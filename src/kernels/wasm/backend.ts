@@ -46,9 +46,10 @@ export class WasmBackend implements Backend {
   readonly simd = true;
   /** whether the kernels are the fused multiply-add (relaxed SIMD) build */
   readonly fma: boolean;
-  /** x·Wᵀ products (transB, no transA) with fewer rows than this take mm_small_tb, which
-   *  streams W once instead of packing it (ops/matmul.ts); 0 always packs. A tunable for
-   *  benchmarks: results differ in rounding only. */
+  /** x·Wᵀ products (transB, no transA) with fewer rows than this take mm_small's strip
+   *  kernel (stripTimesWt), which streams W once instead of packing it (ops/matmul.ts); below
+   *  4 rows they always do. A tunable for benchmarks (0: pack from 4 rows up); results differ
+   *  in rounding only. */
   smallMTb = 48;
   private f32v!: Float32Array;
   private i32v!: Int32Array;

@@ -2,7 +2,7 @@
 // M ≥ SMALL_M: pack B into 8-column panels (one task per PANELS_PER_TASK panels per batch
 // entry), then compute tasks over (batch, row block, column block) with the 5×8 micro-kernel.
 // M < SMALL_M: mm_small, no packing. x·Wᵀ (transB, no transA) with M < be.smallMTb (48) —
-// every linear layer while decoding — takes mm_small_tb, which reads W once instead of
+// every linear layer while decoding — takes mm_small's x·Wᵀ strip (stripTimesWt), which reads W once instead of
 // packing it: 2–4× the packed path's GFLOP/s at M = 4–16, ahead at 32 except the widest W
 // (`npm run bench -- decode-matmul`).
 // Block sizes only change which task computes an output, never how: results are the same for
@@ -26,12 +26,7 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   const flops = 2 * batch * M * N * K;
   const MR = be.k('MR'), NR = be.k('NR');
   const nPanels = Math.ceil(N / NR);
-  if (o.transB && !o.transA && M < be.smallMTb) {
-    const scratch = be.scratch(be.threads * 64, 2);
-    be.run('mm_small_tb', batch * nPanels, flops / 8, [pOut, pA, pB, pBias, M, N, K, bStride, alpha, acc, scratch]);
-    return;
-  }
-  if (M < SMALL_M) {
+  if (M < SMALL_M || (transB && !transA && M < be.smallMTb)) {
     const scratch = be.scratch(be.threads * 64, 2);
     be.run('mm_small', batch * nPanels, flops / 8, [pOut, pA, pB, pBias, M, N, K, transA, transB, bStride, alpha, acc, scratch]);
     return;
