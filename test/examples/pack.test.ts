@@ -66,6 +66,7 @@ s('npx sppo doctor', () => {
   assert.is(doc.runtime, 'node');
   assert.ok(['webgpu', 'wasm'].includes(doc.chosen), `auto chooses ${doc.chosen}`);
   assert.ok(doc.backends.wasm.available, 'the wasm backend works from the package');
+  assert.is(doc.backends.wasm.fma, true, 'the installed package finds relaxed SIMD (Node 20: V8 flag switched on) and reports it');
   assert.type(doc.reason, 'string');
 });
 
