@@ -1,4 +1,4 @@
-// `npm run bench -- model [--json] [--quick] [--backends wasm,wasm-plain,webgpu]`: training tokens/s
+// `npm run bench -- model [--json] [--quick] [--backends wasm,wasm-plain,webgpu] [--rounds 3]`: training tokens/s
 // (forward + backward + AdamW on a B×T batch) and decode tokens/s (greedy, KV cache) for a fixed
 // Llama config on each backend, side by side with PyTorch on the CPU (Debian's python3-torch,
 // tools/bench_torch_model.py: the same config, batch and steps) in the same run; peak device
@@ -33,9 +33,11 @@ function setups(quick: boolean): Setup[] {
 }
 
 type Kind = 'wasm' | 'wasm-plain' | 'webgpu';
+interface Runner { measure(): Promise<{ train: number; decode: number }>; peakBytes(): number | undefined; dispose(): void }
 
-/** wasm-plain: the wasm backend's mul-then-add build, beside the fused multiply-add one */
-async function ours(kind: Kind, s: Setup, log: BenchArgs['log']): Promise<{ train: number; decode: number; peakBytes?: number }> {
+/** Builds the model, optimizer and batch once; measure() then times `steps` training steps and
+ *  one greedy decode. wasm-plain: the wasm backend's mul-then-add build, beside the fused one. */
+async function ours(kind: Kind, s: Setup, log: BenchArgs['log']): Promise<Runner> {
   const be = kind === 'wasm-plain' ? await createBackend('wasm', { fma: false }) : await createBackend(kind);
   const model = new Transformer(be, s.arch, uploadParams(be, s.arch, initParams(s.arch, 1)));
   const opt = new Optimizer(be, model.trainableParams(), { name: 'adamw', lr: 1e-4 });
@@ -54,22 +56,27 @@ async function ours(kind: Kind, s: Setup, log: BenchArgs['log']): Promise<{ trai
     await be.sync();
   };
   const steps = kind === 'webgpu' ? 1 : s.steps;
-  await step(); // warm up (pipelines, variant selection, memory)
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) await step();
-  const train = (s.batch * (s.seq - 1) * steps) / ((performance.now() - t0) / 1000);
-  log(`${kind} ${s.name}: train ${train.toFixed(0)} tok/s`);
   const prompts = Array.from({ length: s.batch }, () => Array.from({ length: s.promptLen }, rnd));
   const newTokens = kind === 'webgpu' ? Math.min(8, s.newTokens) : s.newTokens;
+  await step(); // warm up (pipelines, variant selection, memory)
   await generate(model, prompts, { maxNewTokens: 2 });
-  const t1 = performance.now();
-  await generate(model, prompts, { maxNewTokens: newTokens });
-  const decode = (s.batch * newTokens) / ((performance.now() - t1) / 1000);
-  log(`${kind} ${s.name}: decode ${decode.toFixed(0)} tok/s`);
-  const peakBytes = (be as any).ctx?.peakBytes ?? (be as any).memoryBytes?.();
-  be.dispose(dT); opt.dispose(); model.dispose();
-  return { train, decode, peakBytes };
+  return {
+    async measure() {
+      const t0 = performance.now();
+      for (let i = 0; i < steps; i++) await step();
+      const train = (s.batch * (s.seq - 1) * steps) / ((performance.now() - t0) / 1000);
+      const t1 = performance.now();
+      await generate(model, prompts, { maxNewTokens: newTokens });
+      const decode = (s.batch * newTokens) / ((performance.now() - t1) / 1000);
+      log(`${kind} ${s.name}: train ${train.toFixed(0)} tok/s, decode ${decode.toFixed(0)} tok/s`);
+      return { train, decode };
+    },
+    peakBytes: () => (be as any).ctx?.peakBytes ?? (be as any).memoryBytes?.(),
+    dispose() { be.dispose(dT); opt.dispose(); model.dispose(); },
+  };
 }
+
+const median = (xs: number[]) => { const v = xs.filter(Number.isFinite).sort((p, q) => p - q); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN; };
 
 function torchPeer(s: Setup, log: BenchArgs['log']): { train: number; decode: number; note?: string; blas?: string } {
   const cfg = { vocab: s.arch.vocab, hidden: s.arch.hidden, layers: s.arch.layers, heads: s.arch.heads, kvHeads: s.arch.kvHeads, intermediate: s.arch.intermediate, batch: s.batch, seq: s.seq, steps: s.steps, promptLen: s.promptLen, newTokens: s.newTokens, threads: 2 };
@@ -86,32 +93,52 @@ function torchPeer(s: Setup, log: BenchArgs['log']): { train: number; decode: nu
 
 export default async function run(args: BenchArgs): Promise<BenchReport> {
   const backends = (flag(args.argv, 'backends') ?? 'wasm,wasm-plain,webgpu').split(',').filter(Boolean) as Kind[];
+  // Rounds interleave the peer and ours (peer, ours, peer, ours, ...), so drift in a shared
+  // machine's speed hits both; each round gives a ratio and the report keeps their median.
+  const rounds = Number(flag(args.argv, 'rounds') ?? (args.quick ? 1 : 3));
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench model: --rounds ${flag(args.argv, 'rounds')} must be a positive integer`);
   const results: BenchResult[] = [];
   const ratios: Record<string, Record<string, number>> = {};
-  const notes: string[] = ['train: forward + backward + AdamW per B×T batch (tokens = B·(T−1)); decode: greedy with KV cache, batch B, after a prompt'];
+  const perRound: Record<string, Record<string, number[]>> = {};
+  const notes: string[] = [`train: forward + backward + AdamW per B×T batch (tokens = B·(T−1)); decode: greedy with KV cache, batch B, after a prompt; ${rounds} interleaved round(s), tokens/s and ratios are medians over rounds`];
   for (const s of setups(args.quick)) {
     const shape = `${s.name} B${s.batch} T${s.seq} (${(paramCount(s.arch) / 1e6).toFixed(2)}M params)`;
-    const peer = torchPeer(s, args.log);
-    results.push({ op: 'train', shape, impl: 'torch-cpu', tokensPerSecond: peer.train, note: peer.note });
-    results.push({ op: 'decode', shape, impl: 'torch-cpu', tokensPerSecond: peer.decode, note: peer.note });
+    const runners = new Map<Kind, Runner>();
+    const failed = new Map<Kind, string>();
     for (const b of backends) {
-      try {
-        const r = await ours(b, s, args.log);
-        results.push({ op: 'train', shape, impl: b, tokensPerSecond: r.train, peakBytes: r.peakBytes });
-        results.push({ op: 'decode', shape, impl: b, tokensPerSecond: r.decode });
-        (ratios[`${b}_vs_torch_train`] ??= {})[s.name] = r.train / peer.train;
-        (ratios[`${b}_vs_torch_decode`] ??= {})[s.name] = r.decode / peer.decode;
-      } catch (e) {
-        results.push({ op: 'train', shape, impl: b, note: (e as Error).message });
+      try { runners.set(b, await ours(b, s, args.log)); } catch (e) { failed.set(b, (e as Error).message); }
+    }
+    const peer: { train: number[]; decode: number[]; note?: string } = { train: [], decode: [] };
+    const got = new Map<Kind, { train: number[]; decode: number[] }>([...runners.keys()].map((k) => [k, { train: [], decode: [] }]));
+    for (let r = 0; r < rounds; r++) {
+      const p = torchPeer(s, args.log);
+      peer.train.push(p.train); peer.decode.push(p.decode); peer.note ??= p.note;
+      for (const [b, runner] of runners) {
+        const m = await runner.measure();
+        got.get(b)!.train.push(m.train); got.get(b)!.decode.push(m.decode);
+        for (const what of ['train', 'decode'] as const) {
+          ((perRound[`${b}_vs_torch_${what}`] ??= {})[s.name] ??= []).push(m[what] / p[what]);
+        }
       }
     }
+    results.push({ op: 'train', shape, impl: 'torch-cpu', tokensPerSecond: median(peer.train), rounds: peer.train, note: peer.note });
+    results.push({ op: 'decode', shape, impl: 'torch-cpu', tokensPerSecond: median(peer.decode), rounds: peer.decode, note: peer.note });
+    for (const b of backends) {
+      const g = got.get(b);
+      if (!g) { results.push({ op: 'train', shape, impl: b, note: failed.get(b) }); continue; }
+      results.push({ op: 'train', shape, impl: b, tokensPerSecond: median(g.train), rounds: g.train, peakBytes: runners.get(b)!.peakBytes() });
+      results.push({ op: 'decode', shape, impl: b, tokensPerSecond: median(g.decode), rounds: g.decode });
+      for (const what of ['train', 'decode'] as const) (ratios[`${b}_vs_torch_${what}`] ??= {})[s.name] = median(perRound[`${b}_vs_torch_${what}`][s.name]);
+    }
+    for (const r of runners.values()) r.dispose();
   }
-  return { bench: 'model', results, ratios, notes };
+  return { bench: 'model', results, ratios, perRound, notes };
 }
 
 export function printTable(r: BenchReport, write: (s: string) => void): void {
   write('op      impl         tokens/s   shape\n');
   for (const x of r.results) write(`${x.op.padEnd(7)} ${x.impl.padEnd(11)} ${x.note ? 'n/a'.padStart(9) : (x.tokensPerSecond as number).toFixed(0).padStart(9)}   ${x.shape}${x.note ? `  (${x.note})` : ''}\n`);
-  write('\nratios (ours / PyTorch CPU):\n');
-  for (const [k, v] of Object.entries(r.ratios)) write(`  ${k}: ${Object.entries(v).map(([s, x]) => `${s} ${x.toFixed(2)}×`).join(', ')}\n`);
+  const per = (r.perRound ?? {}) as Record<string, Record<string, number[]>>;
+  write('\nratios (ours / PyTorch CPU), median over rounds [each round]:\n');
+  for (const [k, v] of Object.entries(r.ratios)) write(`  ${k}: ${Object.entries(v).map(([s, x]) => `${s} ${x.toFixed(2)}× [${(per[k]?.[s] ?? []).map((y) => y.toFixed(2)).join(' ')}]`).join(', ')}\n`);
 }
