@@ -47,7 +47,7 @@ test('relaxed SIMD is available on this Node and the default wasm backend uses t
   assert.is((await wasmCapabilities({ fma: false })).fma, false);
 });
 
-test('SPPO_WASM_FMA=0 selects the plain build, =1 the fused one', async () => {
+test('SPPO_WASM_FMA=0 selects the plain build, =1 the fused one, anything else is an error', async () => {
   const old = process.env.SPPO_WASM_FMA;
   try {
     process.env.SPPO_WASM_FMA = '0';
@@ -56,6 +56,9 @@ test('SPPO_WASM_FMA=0 selects the plain build, =1 the fused one', async () => {
     process.env.SPPO_WASM_FMA = '1';
     be = await createWasmBackend({ threads: 1 });
     assert.is(be.fma, true); be.destroy();
+    process.env.SPPO_WASM_FMA = 'yes';
+    const e = await createWasmBackend({ threads: 1 }).then(() => null, (err: Error) => err);
+    assert.ok(e && /SPPO_WASM_FMA="yes": use 0 \(plain build\), 1/.test(e.message), `bad SPPO_WASM_FMA: ${e?.message}`);
   } finally {
     if (old === undefined) delete process.env.SPPO_WASM_FMA; else process.env.SPPO_WASM_FMA = old;
   }

@@ -77,6 +77,7 @@ export async function wantFma(fma?: boolean): Promise<boolean> {
   let env: string | undefined;
   // Deno without --allow-env throws on any env read: treat that as unset
   try { env = (globalThis as any).process?.env?.SPPO_WASM_FMA; } catch { env = undefined; }
+  if (env !== undefined && env !== '' && env !== '0' && env !== '1') throw new Error(`sppo wasm: SPPO_WASM_FMA=${JSON.stringify(env)}: use 0 (plain build), 1 (fused multiply-add, error where unsupported) or leave it unset (FMA where supported)`);
   const asked = fma ?? (env === '0' ? false : env === '1' ? true : undefined);
   if (asked === false) return false;
   const ok = await relaxedSimdSupported();
