@@ -1,12 +1,12 @@
 // Kernels bench: matmul GFLOP/s per shape (M×K×N) and attention forward/backward time, for
 // every implementation entry (bench/kernels/impl-*.ts), side by side in one run.
 //   npm run bench -- kernels [--json] [--quick] [--shapes=256x256x256,512x512x512]
-//        [--impls=webgpu,tfjs-webgpu] [--no-variants] [--no-attention] [--reps=N]
+//        [--impls=webgpu,tfjs-webgpu] [--no-variants] [--no-attention] [--reps=N] [--rounds=N]
 // --quick: 256³ and 256×768×3072 only, one attention shape, shorter timing.
 // Ratio groups: webgpu_vs_tfjs_webgpu = our GFLOP/s ÷ tfjs-webgpu's on the same adapter.
 // wasm_vs_tfjs_wasm = our wasm backend on every core ÷ tfjs-backend-wasm (one thread in Node);
 // wasm_vs_webgpu = our wasm backend ÷ our WebGPU backend in the same run.
-import { flag, has, printTables, ratio, round, type BenchArgs, type BenchReport, type BenchResult } from './report.js';
+import { flag, has, median, printTables, ratio, round, type BenchArgs, type BenchReport, type BenchResult } from './report.js';
 import type { AttentionShape, BenchEnv, KernelImpl } from './kernels/impl.js';
 import { webgpuImpls } from './kernels/impl-webgpu.js';
 import { TfjsWebGPUImpl } from './kernels/impl-tfjs-webgpu.js';
@@ -64,20 +64,35 @@ export default async function kernels(args: BenchArgs): Promise<BenchReport> {
     }
   }
 
-  for (const shape of shapes) {
-    const [m, k, n] = parseShape(shape);
-    for (const impl of ready) {
-      if (!impl.matmul) continue;
-      try {
-        const t = await impl.matmul(m, k, n, env);
-        const gflops = (2 * m * n * k) / (t.ms * 1e6);
-        results.push({ op: 'matmul', shape, impl: impl.name, gflops: round(gflops), ms: round(t.ms, 4), reps: t.reps, ...(t.variant ? { variant: t.variant } : {}) });
-        log(`matmul ${shape} ${impl.name}: ${gflops.toFixed(3)} GFLOP/s (${t.ms.toFixed(1)} ms × ${t.reps}${t.variant ? `, ${t.variant}` : ''})`);
-      } catch (e) {
-        results.push({ op: 'matmul', shape, impl: impl.name, note: (e as Error).message });
-        log(`matmul ${shape} ${impl.name} failed: ${(e as Error).message}`);
+  // Rounds (--rounds N, default 1) repeat every shape × impl in turn, so a shared machine's drift
+  // spreads over all impls; a cell is the median over rounds and a ratio the median of the
+  // per-round ratios (every round's GFLOP/s stays in the JSON).
+  const rounds = Number(flag(argv, 'rounds') ?? 1);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench kernels: --rounds ${flag(argv, 'rounds')} must be a positive integer`);
+  const perRound = new Map<string, { gflops: number[]; last: BenchResult }>();
+  for (let rd = 0; rd < rounds; rd++) {
+    for (const shape of shapes) {
+      const [m, k, n] = parseShape(shape);
+      for (const impl of ready) {
+        if (!impl.matmul) continue;
+        const key = `${shape}|${impl.name}`;
+        try {
+          const t = await impl.matmul(m, k, n, env);
+          const gflops = (2 * m * n * k) / (t.ms * 1e6);
+          const cell = perRound.get(key) ?? { gflops: [], last: { op: 'matmul', shape, impl: impl.name } };
+          cell.gflops.push(gflops);
+          cell.last = { op: 'matmul', shape, impl: impl.name, ms: round(t.ms, 4), reps: t.reps, ...(t.variant ? { variant: t.variant } : {}) };
+          perRound.set(key, cell);
+          log(`matmul ${shape} ${impl.name}${rounds > 1 ? ` (round ${rd + 1}/${rounds})` : ''}: ${gflops.toFixed(3)} GFLOP/s (${t.ms.toFixed(1)} ms × ${t.reps}${t.variant ? `, ${t.variant}` : ''})`);
+        } catch (e) {
+          perRound.set(key, { gflops: [], last: { op: 'matmul', shape, impl: impl.name, note: (e as Error).message } });
+          log(`matmul ${shape} ${impl.name} failed: ${(e as Error).message}`);
+        }
       }
     }
+  }
+  for (const { gflops, last } of perRound.values()) {
+    results.push(gflops.length && !last.note ? { ...last, gflops: round(median(gflops)), ...(rounds > 1 ? { rounds: gflops.map((g) => round(g)) } : {}) } : last);
   }
 
   for (const s of attention) {
@@ -105,6 +120,11 @@ export default async function kernels(args: BenchArgs): Promise<BenchReport> {
   const ratios: Record<string, Record<string, number>> = {};
   for (const [name, a, b] of RATIO_GROUPS) {
     const r = ratio(results, 'matmul', a, b, 'gflops');
+    // with rounds: the median of the per-round ratios (each round's pair ran back to back)
+    for (const shape of Object.keys(r)) {
+      const ga = perRound.get(`${shape}|${a}`)?.gflops ?? [], gb = perRound.get(`${shape}|${b}`)?.gflops ?? [];
+      if (rounds > 1 && ga.length === rounds && gb.length === rounds) r[shape] = round(median(ga.map((x, i) => x / gb[i])));
+    }
     if (Object.keys(r).length) ratios[name] = r;
   }
   const adapterOf = ready.find((i) => i.name === 'webgpu') ?? ready.find((i) => i.adapter);

@@ -14,7 +14,7 @@ import { packBatch } from '../src/model/batch.js';
 import { generate } from '../src/model/generate.js';
 import { Optimizer } from '../src/train/optimizer.js';
 import { createBackend } from '../src/kernels/index.js';
-import { flag, type BenchArgs, type BenchReport, type BenchResult } from './report.js';
+import { flag, median, type BenchArgs, type BenchReport, type BenchResult } from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -75,8 +75,6 @@ async function ours(kind: Kind, s: Setup, log: BenchArgs['log']): Promise<Runner
     dispose() { be.dispose(dT); opt.dispose(); model.dispose(); },
   };
 }
-
-const median = (xs: number[]) => { const v = xs.filter(Number.isFinite).sort((p, q) => p - q); return v.length ? (v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2) : NaN; };
 
 function torchPeer(s: Setup, log: BenchArgs['log']): { train: number; decode: number; note?: string; blas?: string } {
   const cfg = { vocab: s.arch.vocab, hidden: s.arch.hidden, layers: s.arch.layers, heads: s.arch.heads, kvHeads: s.arch.kvHeads, intermediate: s.arch.intermediate, batch: s.batch, seq: s.seq, steps: s.steps, promptLen: s.promptLen, newTokens: s.newTokens, threads: 2 };

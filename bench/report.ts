@@ -49,6 +49,13 @@ export const has = (argv: string[], name: string) => argv.includes(`--${name}`);
 const round = (x: number, digits = 3) => Number(x.toPrecision(digits));
 
 /** ratio group a_vs_b over the shapes of `op` where both impls have `metric` */
+/** median of the finite values (NaN when there are none) */
+export function median(xs: number[]): number {
+  const v = xs.filter(Number.isFinite).sort((p, q) => p - q);
+  if (!v.length) return NaN;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+}
+
 export function ratio(results: BenchResult[], op: string, a: string, b: string, metric: 'gflops' | 'ms', higherIsBetter = true): Record<string, number> {
   const out: Record<string, number> = {};
   for (const ra of results) {
