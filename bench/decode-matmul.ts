@@ -6,6 +6,8 @@
 import { createWasmBackend } from '../src/kernels/wasm/create.js';
 import { flag, type BenchArgs, type BenchReport, type BenchResult } from './report.js';
 import { warmUp } from './kernels/impl-wasm.js';
+import { randomData } from './kernels/impl-webgpu.js';
+import { timeCalls } from './kernels/impl.js';
 
 const SHAPES: [number, number][] = [[256, 4096], [256, 768], [688, 256], [2048, 2048]]; // (K, N)
 const ROWS = [4, 8, 16, 32];
@@ -16,21 +18,16 @@ export default async function run(args: BenchArgs): Promise<BenchReport> {
   const results: BenchResult[] = [];
   const ratios: Record<string, Record<string, number>> = { small_tb_vs_packed: {} };
   const shapes = args.quick ? SHAPES.slice(0, 1) : SHAPES;
-  let seed = 7;
-  const rnd = (n: number) => new Float32Array(n).map(() => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed / 4294967296 - 0.5; });
   for (const [K, N] of shapes) {
     for (const M of args.quick ? [8] : ROWS) {
       const shape = `M${M} K${K} N${N}`;
-      const a = be.fromArray(rnd(M * K), [M, K]), w = be.fromArray(rnd(N * K), [N, K]), o = be.tensor([M, N]);
+      const a = be.fromArray(randomData(M * K), [M, K]), w = be.fromArray(randomData(N * K), [N, K]), o = be.tensor([M, N]);
       const gf: Record<string, number> = {};
       for (const [impl, limit] of [['small-tb', 48], ['packed', 0]] as const) {
         be.smallMTb = limit;
         const call = () => be.matmul(o, a, w, { m: M, n: N, k: K, transB: true });
         await warmUp(call);
-        const t0 = performance.now();
-        let reps = 0;
-        while (performance.now() - t0 < 300 || reps < 5) { call(); reps++; }
-        const ms = (performance.now() - t0) / reps;
+        const { ms, reps } = await timeCalls(call, async () => {}, { quick: args.quick, log: args.log });
         gf[impl] = (2 * M * N * K) / ms / 1e6;
         results.push({ op: 'matmul x·Wᵀ', shape, impl, gflops: Math.round(gf[impl] * 100) / 100, ms: Math.round(ms * 1e4) / 1e4, reps });
         args.log(`${shape} ${impl}: ${gf[impl].toFixed(1)} GFLOP/s`);

@@ -3,8 +3,7 @@
 // relaxed SIMD, and "wasm-plain-1t" / "wasm-plain" (the mul-then-add build) beside them. Ops run synchronously, so a call's time is its wall time.
 import { createWasmBackend } from '../../src/kernels/wasm/create.js';
 import type { WasmBackend } from '../../src/kernels/wasm/backend.js';
-import type { Tensor } from '../../src/kernels/backend.js';
-import { timeCalls, type AttentionShape, type BenchEnv, type KernelImpl, type Timing } from './impl.js';
+import { attentionTensors, timeCalls, type AttentionShape, type BenchEnv, type KernelImpl, type Timing } from './impl.js';
 import { randomData } from './impl-webgpu.js';
 
 const noSync = async () => {};
@@ -46,16 +45,7 @@ export class WasmImpl implements KernelImpl {
 
   async attention(s: AttentionShape, env: BenchEnv): Promise<{ forward: Timing; backward: Timing }> {
     const be = this.be;
-    const { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D } = s;
-    const live: Tensor[] = [];
-    const t = (shape: number[], scale?: number) => {
-      const x = scale === undefined ? be.tensor(shape) : be.fromArray(randomData(shape.reduce((p, q) => p * q, 1), scale), shape);
-      live.push(x);
-      return x;
-    };
-    const q = t([B, T, H, D], 1), k = t([B, T, KH, D], 1), v = t([B, T, KH, D], 1), dout = t([B, T, H, D], 1);
-    const out = t([B, T, H, D]), lse = t([B, H, T]), dq = t([B, T, H, D]), dk = t([B, T, KH, D]), dv = t([B, T, KH, D]);
-    const o = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D };
+    const { live, q, k, v, dout, out, lse, dq, dk, dv, o } = attentionTensors(be, s, randomData);
     try {
       const fwd = () => be.attention(out, lse, q, k, v, o);
       const bwd = () => be.attentionBackward(dq, dk, dv, dout, q, k, v, out, lse, o);

@@ -5,8 +5,7 @@ import { lastMatmulVariant, MATMUL_VARIANTS, setMatmulVariant, type MatmulVarian
 import { tuneMatmul } from '../../src/kernels/webgpu/ops/matmul-select.js';
 import { matmulDims } from '../../src/kernels/webgpu/ops/matmul-plan.js';
 import { Tuner } from '../../src/kernels/webgpu/tune.js';
-import type { Tensor } from '../../src/kernels/backend.js';
-import { sleep, timeCalls, type AttentionShape, type BenchEnv, type KernelImpl, type Timing } from './impl.js';
+import { attentionTensors, sleep, timeCalls, type AttentionShape, type BenchEnv, type KernelImpl, type Timing } from './impl.js';
 
 let shared: Promise<WebGPUBackend> | null = null;
 const backend = () => (shared ??= WebGPUBackend.create());
@@ -61,16 +60,7 @@ class WebGPUImpl implements KernelImpl {
   async attention(s: AttentionShape, env: BenchEnv): Promise<{ forward: Timing; backward: Timing }> {
     if (!this.withAttention) throw new Error('not run for forced matmul variants');
     const be = this.be;
-    const { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D } = s;
-    const live: Tensor[] = [];
-    const t = (shape: number[], scale?: number) => {
-      const x = scale === undefined ? be.tensor(shape) : be.fromArray(randomData(shape.reduce((p, q) => p * q, 1), scale), shape);
-      live.push(x);
-      return x;
-    };
-    const q = t([B, T, H, D], 1), k = t([B, T, KH, D], 1), v = t([B, T, KH, D], 1), dout = t([B, T, H, D], 1);
-    const out = t([B, T, H, D]), lse = t([B, H, T]), dq = t([B, T, H, D]), dk = t([B, T, KH, D]), dv = t([B, T, KH, D]);
-    const o = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D };
+    const { live, q, k, v, dout, out, lse, dq, dk, dv, o } = attentionTensors(be, s, randomData);
     try {
       const fwd = () => be.attention(out, lse, q, k, v, o);
       const bwd = () => be.attentionBackward(dq, dk, dv, dout, q, k, v, out, lse, o);

@@ -2,6 +2,7 @@
 // has on inputs it makes itself; bench/kernels.ts runs every entry on every shape and forms
 // the ratio groups. New entries (wasm-1t, wasm, tfjs-wasm, ...) implement KernelImpl and are
 // added to the list in bench/kernels.ts.
+import type { Backend, Tensor } from '../../src/kernels/backend.js';
 
 export interface AttentionShape { batch: number; seq: number; heads: number; kvHeads: number; headDim: number }
 
@@ -35,6 +36,24 @@ export interface KernelImpl {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The tensors of one causal attention forward + backward of shape s on a backend: inputs q, k,
+ *  v, dout filled by `fill` (n → data), outputs uninitialised; `live` lists them for disposal. */
+export function attentionTensors(be: Backend, s: AttentionShape, fill: (n: number) => Float32Array) {
+  const { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D } = s;
+  const live: Tensor[] = [];
+  const t = (shape: number[], input = false) => {
+    const x = input ? be.fromArray(fill(shape.reduce((p, q) => p * q, 1)), shape) : be.tensor(shape);
+    live.push(x);
+    return x;
+  };
+  return {
+    live,
+    q: t([B, T, H, D], true), k: t([B, T, KH, D], true), v: t([B, T, KH, D], true), dout: t([B, T, H, D], true),
+    out: t([B, T, H, D]), lse: t([B, H, T]), dq: t([B, T, H, D]), dk: t([B, T, KH, D]), dv: t([B, T, KH, D]),
+    o: { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D },
+  };
+}
 
 /** Reps for a target time: enough to average noise, few when one call takes seconds. */
 export function repsFor(warmMs: number, env: BenchEnv): number {

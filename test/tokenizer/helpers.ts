@@ -61,27 +61,22 @@ export function assertSameText(what: string, texts: string[], f: (s: string) => 
   if (bad.length) assert.unreachable(`${what}: ${bad.length} of ${texts.length} texts differ\n${bad.slice(0, 3).join('\n')}`);
 }
 
+/** The message of e, asserted to match every pattern. */
+function messageMatching(e: unknown, patterns: RegExp[]): string {
+  const msg = (e as Error).message;
+  for (const p of patterns) assert.match(msg, p);
+  return msg;
+}
+
 /** Expects fn to throw an error whose message matches every pattern. */
 export function throwsMatching(fn: () => unknown, ...patterns: RegExp[]): string {
-  try {
-    fn();
-  } catch (e) {
-    const msg = (e as Error).message;
-    for (const p of patterns) assert.match(msg, p);
-    return msg;
-  }
+  try { fn(); } catch (e) { return messageMatching(e, patterns); }
   assert.unreachable(`expected an error matching ${patterns.join(', ')}`);
   return '';
 }
 
 export async function rejectsMatching(fn: () => Promise<unknown>, ...patterns: RegExp[]): Promise<string> {
-  try {
-    await fn();
-  } catch (e) {
-    const msg = (e as Error).message;
-    for (const p of patterns) assert.match(msg, p);
-    return msg;
-  }
+  try { await fn(); } catch (e) { return messageMatching(e, patterns); }
   assert.unreachable(`expected an error matching ${patterns.join(', ')}`);
   return '';
 }
