@@ -72,3 +72,30 @@ export function connectionProblem(e: unknown, t: RedisTarget): string {
   if (/NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(clean)) return `Redis at ${t.shown} refused the password (${clean}): give the right one in the URL (redis://:PASSWORD@HOST:PORT) or SPPO_REDIS_PASSWORD`;
   return `Redis at ${t.shown}: ${clean}`;
 }
+
+const isAuthError = (e: Error) => /NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(e.message);
+
+/**
+ * Resolves when `r` is connected; rejects at once on a refused password, or after `ms` without
+ * a connection, with one message naming the server (never the password) and the fix.
+ */
+export function waitReady(r: Redis, t: RedisTarget, ms: number, what: string): Promise<void> {
+  if (r.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let last: Error | null = null;
+    const done = (e: Error | null) => {
+      clearTimeout(timer);
+      r.off('ready', onReady);
+      r.off('error', onError);
+      if (e) reject(e); else resolve();
+    };
+    const onReady = () => done(null);
+    const onError = (e: Error) => {
+      last = e;
+      if (isAuthError(e)) { r.disconnect(); done(new Error(`${what}: ${connectionProblem(e, t)}`)); }
+    };
+    const timer = setTimeout(() => done(new Error(`${what}: ${connectionProblem(last ?? new Error(`no connection within ${ms / 1000} s`), t)}: start the Redis server or check the URL`)), ms);
+    r.on('ready', onReady);
+    r.on('error', onError);
+  });
+}

@@ -16,7 +16,7 @@ import { configText, type SPPOConfig } from '../sppo/config.js';
 import { builtinModelDir } from '../sppo/package-root.js';
 import type { RunStore } from '../sppo/store.js';
 import type { GenerateUnit, JudgeUnit, UnitRunner } from '../sppo/units.js';
-import { connectionOptions, connectionProblem, redisClient, redisTarget, type RedisTarget } from './connection.js';
+import { connectionOptions, connectionProblem, redisClient, redisTarget, waitReady, type RedisTarget } from './connection.js';
 import { publishPolicy, unpublishPolicy } from './policy-store.js';
 import { BULL_PREFIX, dataPrefix, jobId, runId, type GenerateJob, type GenerateReturn, type JobName, type JudgeJob, type JudgeReturn } from './protocol.js';
 
@@ -62,7 +62,11 @@ class QueueRunner implements UnitRunner {
     this.run = runId(configText(cfg));
     const onError = (e: Error) => { this.noteDown(e); };
     this.redis = redisClient(t, 'sppo-coordinator', onError);
-    this.redis.on('ready', () => { this.downSince = null; });
+    this.redis.on('ready', () => {
+      // Redis came back: one without persistence lost the published policies — publish them again
+      if (this.downSince !== null) for (const loc of this.published.keys()) void publishPolicy(this.redis, dataPrefix(this.name), this.policyDir(loc)).catch(() => {});
+      this.downSince = null;
+    });
     this.redis.on('close', () => { this.noteDown(null); });
     this.queue = new Queue(name, { connection: connectionOptions(t, 'sppo-coordinator-queue'), prefix: BULL_PREFIX });
     this.queue.on('error', onError);
@@ -73,13 +77,8 @@ class QueueRunner implements UnitRunner {
   }
 
   async start(): Promise<void> {
-    const downMs = this.o.downMs ?? 60_000;
-    // a first connection that never comes is the same failure as one lost later
-    const ready = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`sppo queue: ${connectionProblem(this.lastError ?? new Error(`no connection within ${downMs / 1000} s`), this.t)}: start the Redis server (or check the URL), then run again`)), downMs);
-      this.redis.once('ready', () => { clearTimeout(t); resolve(); });
-    });
-    try { await ready; } catch (e) { await this.close(); throw e; }
+    // a first connection that never comes is the same failure as one lost later; a wrong password fails at once
+    try { await waitReady(this.redis, this.t, this.o.downMs ?? 60_000, 'sppo queue'); } catch (e) { await this.close(); throw e; }
     await this.queue.waitUntilReady();
     await this.events.waitUntilReady();
     this.env.log(`units go to ${this.where} (run ${this.run}); start workers with: sppo worker --redis URL --queue ${this.name}`);
@@ -162,11 +161,20 @@ class QueueRunner implements UnitRunner {
     if (this.failure) return Promise.reject(this.failure);
     const id = jobId(this.run, name, data.iteration, data.unit);
     return new Promise<T>((resolve, reject) => {
-      const p: Pending = { name, data, added: false, resolve: resolve as (v: unknown) => void, reject };
+      const onAbort = () => {
+        if (this.pending.get(id) !== p) return;
+        this.pending.delete(id);
+        reject(new Error(`sppo: run aborted${signal?.reason ? ` (${String(signal.reason)})` : ''}`));
+      };
+      const p: Pending = {
+        name, data, added: false,
+        resolve: (v) => { signal?.removeEventListener('abort', onAbort); resolve(v as T); },
+        reject: (e) => { signal?.removeEventListener('abort', onAbort); reject(e); },
+      };
       const old = this.pending.get(id);
-      if (old) { old.reject(new Error(`sppo queue: unit ${id} asked for twice`)); }
+      if (old) old.reject(new Error(`sppo queue: unit ${id} asked for twice`));
       this.pending.set(id, p);
-      signal?.addEventListener('abort', () => { if (this.pending.get(id) === p) { this.pending.delete(id); reject(new Error(`sppo: run aborted${signal.reason ? ` (${String(signal.reason)})` : ''}`)); } }, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.check(id).catch(() => { /* the sweep tries again */ });
     });
   }

@@ -1,7 +1,7 @@
 // `sppo queue status`: what a queue holds — units waiting, running, done, failed — the workers
 // connected to it and the policies published for them.
 import { Queue } from 'bullmq';
-import { connectionOptions, connectionProblem, redisClient, redisTarget } from './connection.js';
+import { connectionOptions, redisClient, redisTarget, waitReady } from './connection.js';
 import { BULL_PREFIX, dataPrefix } from './protocol.js';
 import type { RedisOptions } from 'ioredis';
 
@@ -21,17 +21,12 @@ export interface QueueStatus {
 export async function queueStatus(o: { redis: string | RedisOptions; queue?: string; timeoutMs?: number }): Promise<QueueStatus> {
   const t = redisTarget(o.redis);
   const name = o.queue ?? 'sppo';
-  let lastError: Error | null = null;
-  const redis = redisClient(t, 'sppo-status', (e) => { lastError = e; });
+  const redis = redisClient(t, 'sppo-status');
   const queue = new Queue(name, { connection: connectionOptions(t, 'sppo-status-queue'), prefix: BULL_PREFIX });
-  queue.on('error', (e) => { lastError = e; });
+  queue.on('error', () => { /* waitReady reports */ });
   try {
-    const timeoutMs = o.timeoutMs ?? 10_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      (async () => { await redis.ping(); await queue.waitUntilReady(); })(),
-      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`sppo queue status: ${connectionProblem(lastError ?? new Error(`no answer within ${timeoutMs / 1000} s`), t)}`)), timeoutMs); }),
-    ]).finally(() => clearTimeout(timer));
+    await waitReady(redis, t, o.timeoutMs ?? 10_000, 'sppo queue status');
+    await queue.waitUntilReady();
     const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
     const byKind: Record<string, number> = {};
     for (const j of await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'], 0, 9999)) if (j) byKind[j.name] = (byKind[j.name] ?? 0) + 1;

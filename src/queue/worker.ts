@@ -25,7 +25,7 @@ import type { Judge } from '../judge/types.js';
 import { loadModel } from '../model/load.js';
 import { Policy } from '../sppo/policy.js';
 import { loadPolicyText } from '../sppo/text.js';
-import { connectionOptions, connectionProblem, redisClient, redisTarget } from './connection.js';
+import { connectionOptions, connectionProblem, redisClient, redisTarget, waitReady } from './connection.js';
 import { fetchPolicy } from './policy-store.js';
 import { BULL_PREFIX, dataPrefix, type GenerateJob, type GenerateReturn, type JudgeJob, type JudgeReturn } from './protocol.js';
 
@@ -50,6 +50,8 @@ export interface StartWorkerOptions {
   name?: string;
   /** a unit's lock; a worker silent this long loses its unit to another (default 30000 ms) */
   lockMs?: number;
+  /** give up when Redis does not answer this long at the start (default 60000 ms) */
+  connectMs?: number;
   log?: (msg: string) => void;
 }
 
@@ -100,6 +102,10 @@ export async function startWorker(o: StartWorkerOptions): Promise<QueueWorker> {
   const ownBackend = !o.be;
   const be = o.be ?? await createBackend(o.backend ?? 'auto', o.threads ? { threads: o.threads } : {});
   const redis = redisClient(target, `sppo-worker-${name}`, (e) => log(`redis: ${connectionProblem(e, target)}`));
+  try { await waitReady(redis, target, o.connectMs ?? 60_000, `sppo worker ${name}`); } catch (e) {
+    if (ownBackend) be.destroy();
+    throw e;
+  }
   const engine = mutex();
   let loaded: { key: string; policy: Policy } | null = null;
   const judges = new Map<string, Promise<Judge>>();
@@ -175,6 +181,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<QueueWorker> {
     maxStalledCount: 20,
   });
   worker.on('error', (e) => log(`queue: ${connectionProblem(e, target)}`));
+  worker.on('active', (job) => log(`${job.name} unit ${job.data.unit} of iteration ${job.data.iteration} started`));
+  worker.on('stalled', (id) => log(`unit ${id} stalled (its worker stopped answering): back in the queue for another worker`));
   worker.on('failed', (job, e) => { if (job) log(`${job.name} unit ${job.data.unit} of iteration ${job.data.iteration} failed: ${e.message}`); });
   await worker.waitUntilReady();
   log(`worker ${name} on queue "${queue}" at ${target.shown}, backend ${be.description}`);
