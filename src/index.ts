@@ -32,3 +32,7 @@ export type { RunRequest, RunResult, RunEvent } from './workers/run-types.js';
 // model-based judges (Node: they read model directories)
 export { loadRewardModel, rewardModelJudge, type RewardModel } from './judge/reward-model.js';
 export { PairwiseModel, pairwiseJudge } from './judge/pairwise-model.js';
+// scale-out: generation and judging units as BullMQ jobs on Redis (importing registers the queue
+// with the coordinator: a config with "queue" distributes its units)
+export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
+export type { UnitRunner, GenerateUnit, JudgeUnit, GenerateResult } from './sppo/units.js';

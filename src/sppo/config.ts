@@ -65,6 +65,16 @@ export interface SPPOConfig {
   evalSize: number;
   /** judge used for evaluation ('' = the training judge) */
   evalJudge: string;
+  /** generation and judging units as jobs on a Redis queue (src/queue/), or null: in this process.
+   *  Not part of the run's identity: config.json of the run directory never holds it. */
+  queue: QueueConfig | null;
+}
+
+export interface QueueConfig {
+  /** redis://[user:password@]host:port[/db] or rediss:// (TLS) */
+  redis: string;
+  /** queue name (workers take units from the queue of this name) */
+  name: string;
 }
 
 export const DEFAULTS: SPPOConfig = {
@@ -77,6 +87,7 @@ export const DEFAULTS: SPPOConfig = {
   seed: 0, backend: 'auto', generateUnit: 16, trainUnit: 4,
   loraRank: 0, loraAlpha: 16, loraTargets: ['q', 'v'],
   evalPrompts: '', evalSize: 0, evalJudge: '',
+  queue: null,
 };
 
 /** one line per key, for --help and the README */
@@ -101,6 +112,7 @@ export const DOCS: Record<keyof SPPOConfig, string> = {
   loraAlpha: 'LoRA α (scale α/r)', loraTargets: 'LoRA target projections: q k v o gate up down (llama) or q k v o fc proj (gpt2)',
   evalPrompts: 'evaluation prompts file (default: the training prompts)', evalSize: 'evaluation prompts (0 = no evaluation)',
   evalJudge: 'evaluation judge (default: the training judge)',
+  queue: 'distribute generation and judging to `sppo worker`s: {"redis": "redis://HOST:PORT", "name": "sppo"} (null = this process)',
 };
 
 const ENUMS: Partial<Record<keyof SPPOConfig, readonly string[]>> = {
@@ -116,6 +128,7 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
     if (!(key in DEFAULTS)) {
       throw new Error(`${where}: unknown key "${key}" — known keys: ${Object.keys(DEFAULTS).join(', ')}`);
     }
+    if (key === 'queue') { out.queue = queueConfig(value, where); continue; }
     const def = (DEFAULTS as any)[key];
     const ok = def === null ? value === null || typeof value === 'number' : Array.isArray(def) ? Array.isArray(value) : typeof value === typeof def;
     if (!ok) throw new Error(`${where}: "${key}" must be ${Array.isArray(def) ? 'an array' : def === null ? 'a number or null' : `a ${typeof def}`}, got ${JSON.stringify(value)}`);
@@ -140,6 +153,24 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   if (!(c.temperature >= 0)) throw new Error(`${where}: "temperature" must be ≥ 0`);
   if (!(c.topP > 0 && c.topP <= 1)) throw new Error(`${where}: "topP" must be in (0, 1]`);
   return c;
+}
+
+function queueConfig(v: unknown, where: string): QueueConfig | null {
+  if (v === null) return null;
+  const o = typeof v === 'string' ? { redis: v } : v;
+  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${where}: "queue" must be {"redis": "redis://HOST:PORT", "name": "NAME"} or null`);
+  for (const k of Object.keys(o)) if (k !== 'redis' && k !== 'name') throw new Error(`${where}: "queue" has no key "${k}": its keys are redis, name`);
+  const { redis, name = 'sppo' } = o as { redis?: unknown; name?: unknown };
+  if (typeof redis !== 'string' || !/^rediss?:\/\//i.test(redis)) throw new Error(`${where}: "queue.redis" must be a redis:// or rediss:// URL`);
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new Error(`${where}: "queue.name" must be 1–64 letters, digits, _ . or -, got ${JSON.stringify(name)}`);
+  return { redis, name };
+}
+
+/** the config as the run directory keeps it (config.json): without "queue" — where units run is
+ *  not part of a run (a run may be resumed in one process or on workers), and a Redis URL may hold a password */
+export function configText(c: SPPOConfig): string {
+  const { queue: _queue, ...kept } = c;
+  return JSON.stringify(kept, null, 2) + '\n';
 }
 
 /** the loss hyper-parameter the device op takes: η for the SPPO family is 1/β → pass β */

@@ -18,12 +18,13 @@ import { judgeMatrices, winRates } from '../judge/matrix.js';
 import type { Transformer } from '../model/transformer.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
-import { lossBeta, resolveConfig, type SPPOConfig } from './config.js';
+import { configText, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
 import { evalStats, type EvalStats } from './winrate.js';
 import { renderReport } from './report.js';
+import { makeUnitRunner, type UnitRunner } from './units.js';
 
 /** What the coordinator needs from its environment (Node, Deno or a browser). */
 export interface SPPODeps {
@@ -46,10 +47,16 @@ export interface SPPODeps {
    * policy's backend (a reward model) must not run while the policy generates.
    */
   judgeAhead?: boolean;
+  /**
+   * Run generation and judging units elsewhere (src/queue/: BullMQ workers). Without it, and
+   * with config "queue" set, run() makes one through the registered factory (src/sppo/units.ts).
+   * All units of a stage are then in flight at once; each unit is judged as soon as it is generated.
+   */
+  units?: UnitRunner;
 }
 
 export type Stage = 'generate' | 'judge' | 'records' | 'train' | 'eval';
-export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string }
+export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string; /** the worker that ran the unit (remote units) */ worker?: string; ms?: number }
 export interface StepMetrics {
   iteration: number; step: number; lr: number; loss: number;
   chosenLogratio: number | null; rejectedLogratio: number | null; meanLogratio: number;
@@ -70,6 +77,8 @@ export class SPPO extends EventTarget {
   private depsGiven: SPPODeps | null;
   /** judge unit path → its matrices, started during generation when deps.judgeAhead */
   private judging = new Map<string, Promise<number[][][] | null>>();
+  /** where generation and judging units run when not here (deps.units or config "queue") */
+  private units: UnitRunner | null = null;
   /**
    * `new SPPO({model, prompts, judge, ...}).run(signal)`: the config is checked and completed with
    * the defaults (src/sppo/config.ts); without `deps`, run() sets up the Node environment (model
@@ -100,7 +109,7 @@ export class SPPO extends EventTarget {
     }
     const { cfg, deps } = this;
     const st = deps.store;
-    const cfgText = JSON.stringify(cfg, null, 2) + '\n';
+    const cfgText = configText(cfg);
     if (await st.exists('config.json')) {
       const old = await st.readText('config.json');
       if (old !== cfgText) throw new Error(`${st.where}/config.json holds a different config: resume with the same config, or choose a new "out" directory`);
@@ -112,42 +121,49 @@ export class SPPO extends EventTarget {
     // evaluation prompts: their own file when given (held out from training), else the training prompts
     const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? parsePrompts(await deps.readPrompts(cfg.evalPrompts), cfg.evalPrompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : usePrompts;
     const summaries: IterationSummary[] = [];
-    for (let t = 1; t <= cfg.iterations; t++) {
-      if (signal?.aborted) throw abortError(signal);
-      const done = `iter-${t}/summary.json`;
-      if (await st.exists(done)) {
-        summaries.push(JSON.parse(await st.readText(done)));
-        continue;
+    const ownUnits = !deps.units && cfg.queue ? await makeUnitRunner(cfg, { store: st, log: (m) => this.log(m) }) : null;
+    this.units = deps.units ?? ownUnits;
+    try {
+      for (let t = 1; t <= cfg.iterations; t++) {
+        if (signal?.aborted) throw abortError(signal);
+        const done = `iter-${t}/summary.json`;
+        if (await st.exists(done)) {
+          summaries.push(JSON.parse(await st.readText(done)));
+          continue;
+        }
+        const t0 = Date.now();
+        const location = t === 1 ? cfg.model : `run:iter-${t - 1}/model`;
+        const { model, text } = await deps.loadPolicy(deps.backend, location);
+        try {
+          const policy = new Policy(model, text);
+          const encoded = this.encodePrompts(usePrompts, text);
+          const samples = this.units ? await this.generateRemote(t, location, encoded, signal) : await this.stageGenerate(t, policy, encoded, signal);
+          const groups = await this.stageJudge(t, samples, text, signal);
+          const records = await this.stageRecords(t, model, groups, samples);
+          const metrics = await this.stageTrain(t, model, records, signal);
+          await deps.savePolicy(model, `iter-${t}/model`, st);
+          const summary: IterationSummary = {
+            iteration: t, prompts: samples.length, samples: samples.length * cfg.k,
+            meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
+            meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
+            meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
+            finalLoss: metrics.length ? metrics[metrics.length - 1].loss : NaN, steps: metrics.length, seconds: 0,
+          };
+          if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, evalPrompts, signal);
+          summary.seconds = (Date.now() - t0) / 1000;
+          await st.writeText(done, JSON.stringify(summary, null, 2) + '\n');
+          summaries.push(summary);
+          await st.writeText('summary.json', JSON.stringify({ iterations: summaries }, null, 2) + '\n');
+          await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t)));
+          this.emit('iteration', summary);
+        } finally {
+          this.judging.clear();
+          model.dispose();
+        }
       }
-      const t0 = Date.now();
-      const location = t === 1 ? cfg.model : `run:iter-${t - 1}/model`;
-      const { model, text } = await deps.loadPolicy(deps.backend, location);
-      try {
-        const policy = new Policy(model, text);
-        const encoded = this.encodePrompts(usePrompts, text);
-        const samples = await this.stageGenerate(t, policy, encoded, signal);
-        const groups = await this.stageJudge(t, samples, text, signal);
-        const records = await this.stageRecords(t, model, groups, samples);
-        const metrics = await this.stageTrain(t, model, records, signal);
-        await deps.savePolicy(model, `iter-${t}/model`, st);
-        const summary: IterationSummary = {
-          iteration: t, prompts: samples.length, samples: samples.length * cfg.k,
-          meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
-          meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
-          meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
-          finalLoss: metrics.length ? metrics[metrics.length - 1].loss : NaN, steps: metrics.length, seconds: 0,
-        };
-        if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, evalPrompts, signal);
-        summary.seconds = (Date.now() - t0) / 1000;
-        await st.writeText(done, JSON.stringify(summary, null, 2) + '\n');
-        summaries.push(summary);
-        await st.writeText('summary.json', JSON.stringify({ iterations: summaries }, null, 2) + '\n');
-        await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t)));
-        this.emit('iteration', summary);
-      } finally {
-        this.judging.clear();
-        model.dispose();
-      }
+    } finally {
+      this.units = null;
+      await ownUnits?.close();
     }
     return summaries;
   }
@@ -213,10 +229,52 @@ export class SPPO extends EventTarget {
     if (this.judging.has(path)) return;
     const p = (async () => {
       if (await st.exists(`iter-${t}/judgments.jsonl`) || await st.exists(path)) return null;
-      return judgeMatrices(this.deps.judge, rows.map((s) => ({ prompt: s.prompt, responses: s.texts })), { signal });
+      return this.judgeUnit(t, u, rows, signal);
     })();
     p.catch(() => { /* awaited (and thrown) by stageJudge */ });
     this.judging.set(path, p);
+  }
+
+  // ---- stage 1, remote: every missing unit in flight at once, each written as it comes back -----
+  private async generateRemote(t: number, location: string, prompts: { item: PromptItem; ids: number[] }[], signal?: AbortSignal) {
+    const { cfg } = this, st = this.deps.store, units = this.units!;
+    const final = `iter-${t}/samples.jsonl`;
+    type Row = { index: number; prompt: string; promptIds: number[]; responses: number[][]; texts: string[] };
+    if (await st.exists(final)) return fromJSONL<Row>(await st.readText(final), final);
+    const n = Math.ceil(prompts.length / cfg.generateUnit);
+    const rows: Row[][] = new Array(n);
+    let done = 0;
+    await Promise.all(Array.from({ length: n }, async (_, u) => {
+      const path = `iter-${t}/gen/unit-${pad(u)}.json`;
+      let origin: { worker: string; ms: number } | undefined;
+      if (await st.exists(path)) rows[u] = JSON.parse(await st.readText(path));
+      else {
+        if (signal?.aborted) throw abortError(signal);
+        const chunk = prompts.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit);
+        const res = await units.generate({
+          iteration: t, unit: u, policy: location, prompts: chunk, k: cfg.k, maxNewTokens: cfg.maxNewTokens,
+          seed: String(BigInt(cfg.seed) * 1000003n + BigInt(t)), sample: { temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK }, stop: cfg.stop,
+        }, signal);
+        if (res.responses.length !== chunk.length || res.texts.length !== chunk.length) throw new Error(`generation unit ${u} of iteration ${t} came back with ${res.responses.length} prompts instead of ${chunk.length}`);
+        rows[u] = chunk.map((p, i) => ({ index: p.item.index, prompt: p.item.text, promptIds: p.ids, responses: res.responses[i], texts: res.texts[i] }));
+        await st.writeText(path, JSON.stringify(rows[u]));
+        origin = res.origin;
+      }
+      this.judgeAheadOf(t, u, rows[u], signal);
+      this.progress({ iteration: t, stage: 'generate', done: ++done, total: n, unit: path, ...origin });
+    }));
+    const all = rows.flat();
+    await st.writeText(final, toJSONL(all));
+    await st.remove(`iter-${t}/gen`);
+    await units.generated?.(t, location);
+    return all;
+  }
+
+  /** K×K matrices of one judge unit: here, or where deps.units runs it */
+  private async judgeUnit(t: number, u: number, rows: { prompt: string; texts: string[] }[], signal?: AbortSignal): Promise<number[][][]> {
+    const items = rows.map((s) => ({ prompt: s.prompt, responses: s.texts }));
+    if (!this.units) return judgeMatrices(this.deps.judge, items, { signal });
+    return (await this.units.judge({ iteration: t, unit: u, items }, signal)).matrices;
   }
 
   // ---- stage 2: the judge's K×K matrices and the win rates P̂ -----------------------------
@@ -230,6 +288,8 @@ export class SPPO extends EventTarget {
     } else {
       rows = [];
       const units = Math.ceil(samples.length / cfg.generateUnit);
+      // remote units: every missing unit in flight at once (those judged ahead already are)
+      if (this.units) for (let u = 0; u < units; u++) this.judgeAheadOf(t, u, samples.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit), signal);
       for (let u = 0; u < units; u++) {
         const path = `iter-${t}/judge/unit-${pad(u)}.json`;
         let unitRows: Row[];
@@ -239,7 +299,7 @@ export class SPPO extends EventTarget {
           const chunk = samples.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit);
           const ahead = this.judging.get(path);
           this.judging.delete(path);
-          const mats = (ahead && await ahead) ?? await judgeMatrices(this.deps.judge, chunk.map((s) => ({ prompt: s.prompt, responses: s.texts })), { signal });
+          const mats = (ahead && await ahead) ?? await this.judgeUnit(t, u, chunk, signal);
           unitRows = chunk.map((s, i) => ({ index: s.index, matrix: mats[i], winrates: winRates(mats[i]) }));
           await st.writeText(path, JSON.stringify(unitRows));
         }
