@@ -14,6 +14,8 @@ export interface PolicyText {
   decode(ids: number[]): string;
   /** ids that end a response */
   eos: number[];
+  /** response text → ids (no special tokens); needed to train on offline data */
+  encodeResponse?(text: string): number[];
 }
 
 export interface SampleOptions {
