@@ -10,6 +10,9 @@ export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type Prog
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore, diskStore, type RunStore } from './sppo/store.js';
 export { Policy, type PolicyText } from './sppo/policy.js';
+export { sampleMixture, mixtureChoice, type MixtureMember } from './sppo/mixture.js';
+export { runIterates, mixtureMembers } from './sppo/mixture-dir.js';
+export { parseOffline, exportPreferences, type OfflineGroup } from './sppo/offline.js';
 export { evalStats, lengthControlled, type EvalStats } from './sppo/winrate.js';
 export * from './judge/index.js';
 export { Transformer, type Batch } from './model/transformer.js';

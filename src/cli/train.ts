@@ -30,7 +30,7 @@ export function register(program: Command): void {
       // relative paths in a config are relative to the config file
       const base = path.dirname(path.resolve(o.config));
       const r = raw as Record<string, unknown>;
-      for (const k of ['model', 'prompts', 'out', 'evalPrompts']) {
+      for (const k of ['model', 'prompts', 'out', 'evalPrompts', 'offline']) {
         if (typeof r[k] === 'string' && r[k] && !(r[k] as string).startsWith('builtin:') && !path.isAbsolute(r[k] as string)) r[k] = path.join(base, r[k] as string);
       }
       for (const k of ['judge', 'evalJudge']) {

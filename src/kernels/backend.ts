@@ -76,10 +76,15 @@ export interface PreferenceLossOptions {
   /** 'square': the SPPO family, loss_i = w_i·(r_i − target_i)²;
    *  'dpo' | 'ipo' | 'hinge': pairwise over records (2j, 2j+1) = (winner, loser), z = r_w − r_l:
    *   dpo −(1−ε)·log σ(βz) − ε·log σ(−βz); ipo (z − 1/(2β))²; hinge max(0, 1 − βz); weighted by w_{2j} */
-  kind: 'square' | 'dpo' | 'ipo' | 'hinge';
+  kind: 'square' | 'dpo' | 'ipo' | 'hinge' | 'magnetic';
   beta: number;
   /** DPO label smoothing ε (default 0) */
   labelSmoothing?: number;
+  /** 'magnetic' (magnetic SPPO): Σ log μ(y|x) per record (R) f32 of the magnet policy μ, and
+   *  c = ηα ≥ 0; r_i = logp_i − [refLogp_i + c·magnetLogp_i]/(1+c), then the square loss.
+   *  magnetLogp may be the refLogp tensor itself (μ = π_t: plain square loss). */
+  magnetLogp?: Tensor;
+  magnet?: number;
 }
 
 export interface RopeOptions {

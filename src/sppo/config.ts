@@ -31,6 +31,11 @@ export interface SPPOConfig {
   beta: number | null;
   labelSmoothing: number;
   perTokenAverage: boolean;
+  /** magnetic SPPO: magnet strength α (0 = plain SPPO) and refresh period M in iterations */
+  magnet: number;
+  magnetEvery: number;
+  /** train on prepared preference data (JSONL, src/sppo/offline.ts) instead of generating and judging ('' = off) */
+  offline: string;
   optimizer: 'adamw' | 'rmsprop' | 'sgd';
   lr: number;
   lrSchedule: 'constant' | 'linear' | 'cosine';
@@ -81,6 +86,7 @@ export const DEFAULTS: SPPOConfig = {
   model: '', prompts: '', promptField: 'prompt', messagesField: 'messages', maxPrompts: 0,
   maxPromptTokens: 512, truncation: 'left', chat: false,
   judge: '', out: 'sppo-run', iterations: 3, k: 5, loss: 'sppo', eta: 1000, beta: null, labelSmoothing: 0, perTokenAverage: false,
+  magnet: 0, magnetEvery: 1, offline: '',
   optimizer: 'rmsprop', lr: 5e-7, lrSchedule: 'linear', warmupSteps: 0, weightDecay: 0, maxGradNorm: 1,
   epochs: 1, batchSize: 8, gradAccum: 1,
   maxNewTokens: 64, temperature: 0.7, topP: 0.9, topK: 0, stop: [],
@@ -102,6 +108,9 @@ export const DOCS: Record<keyof SPPOConfig, string> = {
   iterations: 'SPPO iterations T', k: 'samples per prompt K (≥ 2)', loss: `loss: ${LOSSES.join(' | ')}`,
   eta: 'η = 1/β, the step size of the multiplicative-weights update', beta: 'β (overrides eta: η = 1/β)',
   labelSmoothing: 'DPO label smoothing ε', perTokenAverage: 'IPO: per-token-averaged log-probs',
+  magnet: 'magnetic SPPO: magnet strength α ≥ 0 toward μ (0 = plain SPPO; SPPO losses only)',
+  magnetEvery: 'magnetic SPPO: μ = the base model, then the policy every M iterations',
+  offline: 'prepared preference data (JSONL: the original\'s chosen/rejected/chosen_probs_win/chosen_probs_lose, or prompt/responses/winrates) to train on instead of generating and judging',
   optimizer: 'adamw | rmsprop (the original) | sgd', lr: 'learning rate', lrSchedule: 'constant | linear | cosine (per iteration)',
   warmupSteps: 'linear warmup steps', weightDecay: 'weight decay', maxGradNorm: 'global gradient-norm clip (0 = off)',
   epochs: 'passes over each iteration’s records', batchSize: 'prompts per optimizer step', gradAccum: 'micro-batches per optimizer step',
@@ -138,8 +147,8 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   }
   const c = out as SPPOConfig;
   if (!c.model) throw new Error(`${where}: "model" is required (a model directory or builtin:NAME)`);
-  if (!c.prompts) throw new Error(`${where}: "prompts" is required (a prompts file)`);
-  if (!c.judge) throw new Error(`${where}: "judge" is required (module path, URL, model directory or builtin:NAME)`);
+  if (!c.prompts && !c.offline) throw new Error(`${where}: "prompts" is required (a prompts file), or "offline" (prepared preference data)`);
+  if (!c.judge && !c.offline) throw new Error(`${where}: "judge" is required (module path, URL, model directory or builtin:NAME)`);
   const intMin = (k: keyof SPPOConfig, min: number) => {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v < min) throw new Error(`${where}: "${k}" must be an integer ≥ ${min}, got ${v}`);
@@ -147,6 +156,11 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   intMin('iterations', 1); intMin('k', 2); intMin('epochs', 1); intMin('batchSize', 1); intMin('gradAccum', 1);
   intMin('maxNewTokens', 1); intMin('generateUnit', 1); intMin('trainUnit', 1); intMin('maxPrompts', 0); intMin('evalSize', 0);
   intMin('maxPromptTokens', 1); intMin('loraRank', 0); intMin('topK', 0); intMin('warmupSteps', 0);
+  intMin('magnetEvery', 1);
+  if (!(c.magnet >= 0 && Number.isFinite(c.magnet))) throw new Error(`${where}: "magnet" must be a finite number ≥ 0, got ${c.magnet}`);
+  if (c.magnet > 0 && !c.loss.startsWith('sppo')) throw new Error(`${where}: "magnet" (magnetic SPPO) works with the SPPO losses, not "${c.loss}": set "magnet": 0 or an sppo loss`);
+  if (c.offline && c.evalSize > 0 && !(c.evalPrompts || c.prompts)) throw new Error(`${where}: evaluation ("evalSize" > 0) of an offline run needs "evalPrompts" (or "prompts")`);
+  if (c.offline && c.evalSize > 0 && !(c.evalJudge || c.judge)) throw new Error(`${where}: evaluation ("evalSize" > 0) of an offline run needs "evalJudge" (or "judge")`);
   if (c.beta !== null) { if (!(c.beta > 0)) throw new Error(`${where}: "beta" must be > 0`); c.eta = 1 / c.beta; }
   if (!(c.eta > 0)) throw new Error(`${where}: "eta" must be > 0`);
   if (!(c.lr >= 0)) throw new Error(`${where}: "lr" must be ≥ 0`);

@@ -6,7 +6,9 @@
 // OUT/config.json                the resolved config
 // OUT/iter-N/gen/unit-XXXX.json  samples of one unit of prompts     → samples.jsonl
 // OUT/iter-N/judge/unit-XXXX.json K×K matrices and P̂ of one unit    → judgments.jsonl
-// OUT/iter-N/records.jsonl       training records with reference log-probs (π_t, frozen)
+// OUT/iter-N/records.jsonl       training records with reference log-probs (π_t, frozen; with a
+//                                magnet also μ's: magnetLogp)
+// (offline runs: samples.jsonl and judgments.jsonl are written from the "offline" file)
 // OUT/iter-N/train/ckpt.*        parameters + optimizer state after the last finished unit
 // OUT/iter-N/metrics.jsonl       one line per optimizer step
 // OUT/iter-N/model/              π_{N}: the policy after iteration N (Hugging Face layout)
@@ -23,6 +25,7 @@ import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
 import { evalStats, type EvalStats } from './winrate.js';
+import { parseOffline } from './offline.js';
 import { renderReport } from './report.js';
 import { makeUnitRunner, type UnitRunner } from './units.js';
 
@@ -116,7 +119,8 @@ export class SPPO extends EventTarget {
     } else {
       await st.writeText('config.json', cfgText);
     }
-    const prompts = parsePrompts(await deps.readPrompts(cfg.prompts), cfg.prompts, { promptField: cfg.promptField, messagesField: cfg.messagesField });
+    // an offline run reads its judged samples from cfg.offline; it needs prompts only to evaluate
+    const prompts = cfg.prompts ? parsePrompts(await deps.readPrompts(cfg.prompts), cfg.prompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : [];
     const usePrompts = cfg.maxPrompts > 0 ? prompts.slice(0, cfg.maxPrompts) : prompts;
     // evaluation prompts: their own file when given (held out from training), else the training prompts
     const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? parsePrompts(await deps.readPrompts(cfg.evalPrompts), cfg.evalPrompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : usePrompts;
@@ -136,14 +140,15 @@ export class SPPO extends EventTarget {
         const { model, text } = await deps.loadPolicy(deps.backend, location);
         try {
           const policy = new Policy(model, text);
-          const encoded = this.encodePrompts(usePrompts, text);
-          const samples = this.units ? await this.generateRemote(t, location, encoded, signal) : await this.stageGenerate(t, policy, encoded, signal);
+          const samples = cfg.offline ? await this.stageOffline(t, text)
+            : this.units ? await this.generateRemote(t, location, this.encodePrompts(usePrompts, text), signal)
+            : await this.stageGenerate(t, policy, this.encodePrompts(usePrompts, text), signal);
           const groups = await this.stageJudge(t, samples, text, signal);
           const records = await this.stageRecords(t, model, groups, samples);
           const metrics = await this.stageTrain(t, model, records, signal);
           await deps.savePolicy(model, `iter-${t}/model`, st);
           const summary: IterationSummary = {
-            iteration: t, prompts: samples.length, samples: samples.length * cfg.k,
+            iteration: t, prompts: samples.length, samples: samples.reduce((n, s) => n + s.responses.length, 0),
             meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
             meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
             meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
@@ -314,7 +319,36 @@ export class SPPO extends EventTarget {
 
   private lossConfig(): LossConfig {
     const c = this.cfg;
-    return { loss: c.loss, beta: lossBeta(c), labelSmoothing: c.labelSmoothing, perTokenAverage: c.perTokenAverage };
+    return { loss: c.loss, beta: lossBeta(c), labelSmoothing: c.labelSmoothing, perTokenAverage: c.perTokenAverage, magnet: c.magnet };
+  }
+
+  // ---- stages 1–2 offline: the judged samples of the "offline" file ------------------------
+  // Written as samples.jsonl and judgments.jsonl, exactly as generated ones (the same file for
+  // every iteration; each iteration's reference is its own π_t).
+  private async stageOffline(t: number, text: PolicyText) {
+    const { cfg } = this, st = this.deps.store;
+    const final = `iter-${t}/samples.jsonl`, judged = `iter-${t}/judgments.jsonl`;
+    type Row = { index: number; prompt: string; promptIds: number[]; responses: number[][]; texts: string[] };
+    if (await st.exists(final) && await st.exists(judged)) return fromJSONL<Row>(await st.readText(final), final);
+    const groups = parseOffline(await this.deps.readPrompts(cfg.offline), cfg.offline);
+    if (!text.encodeResponse) throw new Error(`offline: this environment's policy text has no encodeResponse: it cannot tokenize the responses of ${cfg.offline}`);
+    const rows: Row[] = [], judgments: { index: number; matrix: number[][] | null; winrates: number[] }[] = [];
+    // a response ends with the policy's EOS, as a sampled one that stopped does (src/sppo/policy.ts)
+    const eos = text.eos.length ? [text.eos[0]] : [];
+    let dropped = 0;
+    for (const g of groups) {
+      const ids = truncatePrompt(text.encodePrompt(g.prompt), cfg.maxPromptTokens, cfg.truncation);
+      if (ids === null) { dropped++; continue; }
+      if (cfg.loss === 'sppo_single' && !g.matrix) throw new Error(`${cfg.offline}: prompt ${g.prompt.index + 1} has no "chosen_probs" (or "matrix"): the sppo_single loss needs P(chosen ≻ rejected)`);
+      rows.push({ index: g.prompt.index, prompt: g.prompt.text, promptIds: ids, responses: g.responses.map((r) => [...text.encodeResponse!(r), ...eos]), texts: g.responses });
+      judgments.push({ index: g.prompt.index, matrix: g.matrix, winrates: g.winrates });
+    }
+    if (dropped) this.log(`offline: dropped ${dropped} prompts longer than ${cfg.maxPromptTokens} tokens`);
+    if (!rows.length) throw new Error(`${cfg.offline}: no prompts left after truncation`);
+    await st.writeText(judged, toJSONL(judgments));
+    await st.writeText(final, toJSONL(rows));
+    this.progress({ iteration: t, stage: 'generate', done: 1, total: 1, unit: final });
+    return rows;
   }
 
   // ---- stage 3: training records with the frozen reference's log-probs --------------------
@@ -324,8 +358,21 @@ export class SPPO extends EventTarget {
     const recs = buildRecords(groups, this.lossConfig());
     // a response that is empty cannot be scored: it carries no tokens (r = 0 always); keep it,
     // its gradient is zero and its log-prob 0
-    const ref = await sequenceLogprobs(model, recs, Math.max(1, this.cfg.batchSize * 2), this.cfg.perTokenAverage);
+    const bs = Math.max(1, this.cfg.batchSize * 2);
+    const ref = await sequenceLogprobs(model, recs, bs, this.cfg.perTokenAverage);
     recs.forEach((r, i) => { r.refLogp = ref[i]; });
+    if (this.cfg.magnet > 0) {
+      // the magnet μ = π_m, m = M·⌊(t−1)/M⌋: the base model (m = 0) until the first refresh, then
+      // the policy at each refresh. When m = t − 1, μ is π_t itself: its log-probs are π_t's (no
+      // second model is loaded; the loss op then shares one tensor for both).
+      const m = this.cfg.magnetEvery * Math.floor((t - 1) / this.cfg.magnetEvery);
+      let mu = ref;
+      if (m !== t - 1) {
+        const loaded = await this.deps.loadPolicy(this.deps.backend, m === 0 ? this.cfg.model : `run:iter-${m}/model`);
+        try { mu = await sequenceLogprobs(loaded.model, recs, bs, this.cfg.perTokenAverage); } finally { loaded.model.dispose(); }
+      }
+      recs.forEach((r, i) => { r.magnetLogp = mu[i]; });
+    }
     await st.writeText(path, toJSONL(recs));
     this.progress({ iteration: t, stage: 'records', done: 1, total: 1, unit: path });
     return recs;
