@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
 import { nodeDeps } from '../sppo/node-deps.js';
+import { acquireRunLock, LOCK_NAME } from '../sppo/run-lock.js';
 import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
 
 export function register(program: Command): void {
@@ -35,7 +36,9 @@ export function register(program: Command): void {
       }
       const cfg = resolveConfig(r, o.config);
       if (o.backend) cfg.backend = o.backend as any;
-      if (fs.existsSync(cfg.out) && fs.readdirSync(cfg.out).length && !o.resume) {
+      // one writer per run directory: taken before the directory is looked at, held until exit
+      await acquireRunLock(cfg.out);
+      if (fs.readdirSync(cfg.out).filter((n) => !n.startsWith(LOCK_NAME)).length && !o.resume) {
         throw new Error(`sppo train: ${cfg.out} already holds a run: pass --resume to continue it, or choose another "out"`);
       }
       const be = await backendFrom(cfg.backend);

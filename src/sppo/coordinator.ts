@@ -98,6 +98,15 @@ export class SPPO extends EventTarget {
       const { nodeDeps } = await import('./node-deps.js');
       this.depsGiven = await nodeDeps(this.cfg, await createBackend(this.cfg.backend));
     }
+    const lock = await this.deps.store.lock?.();
+    try {
+      return await this.runLocked(signal);
+    } finally {
+      await lock?.release();
+    }
+  }
+
+  private async runLocked(signal?: AbortSignal): Promise<IterationSummary[]> {
     const { cfg, deps } = this;
     const st = deps.store;
     const cfgText = JSON.stringify(cfg, null, 2) + '\n';
