@@ -57,7 +57,7 @@ export function register(program: Command): void {
       sppo.addEventListener('log', (e) => process.stderr.write(`sppo: ${(e as CustomEvent<string>).detail}\n`));
       sppo.addEventListener('iteration', (e) => {
         const s = (e as CustomEvent<IterationSummary>).detail;
-        process.stderr.write(`sppo: iteration ${s.iteration} done in ${s.seconds.toFixed(1)} s — mean length ${s.meanResponseLength.toFixed(1)}, final loss ${s.finalLoss.toFixed(4)}${s.eval ? `, win rate vs base ${s.eval.winRate.toFixed(3)} [${s.eval.ci95.map((x) => x.toFixed(3)).join(', ')}]` : ''}\n`);
+        process.stderr.write(`sppo: iteration ${s.iteration} done in ${s.seconds.toFixed(1)} s — mean length ${s.meanResponseLength.toFixed(1)}, final loss ${s.finalLoss.toFixed(4)}${s.judgeFailedPairs ? `, judge failed on ${s.judgeFailedPairs} of ${s.judgePairs} pairs` : ''}${s.eval ? `, win rate vs base ${s.eval.winRate.toFixed(3)} [${s.eval.ci95.map((x) => x.toFixed(3)).join(', ')}]` : ''}\n`);
       });
       let lastStep: StepMetrics | null = null;
       sppo.addEventListener('step', (e) => { lastStep = (e as CustomEvent<StepMetrics>).detail; });
