@@ -70,6 +70,8 @@ export interface SPPOConfig {
   evalSize: number;
   /** judge used for evaluation ('' = the training judge) */
   evalJudge: string;
+  /** largest share of an iteration's judged pairs the judge may fail on (answered as ties) before the run stops */
+  judgeFailureLimit: number;
   /** generation and judging units as jobs on a Redis queue (src/queue/), or null: in this process.
    *  Not part of the run's identity: config.json of the run directory never holds it. */
   queue: QueueConfig | null;
@@ -92,7 +94,7 @@ export const DEFAULTS: SPPOConfig = {
   maxNewTokens: 64, temperature: 0.7, topP: 0.9, topK: 0, stop: [],
   seed: 0, backend: 'auto', generateUnit: 16, trainUnit: 4,
   loraRank: 0, loraAlpha: 16, loraTargets: ['q', 'v'],
-  evalPrompts: '', evalSize: 0, evalJudge: '',
+  evalPrompts: '', evalSize: 0, evalJudge: '', judgeFailureLimit: 0.01,
   queue: null,
 };
 
@@ -121,6 +123,7 @@ export const DOCS: Record<keyof SPPOConfig, string> = {
   loraAlpha: 'LoRA α (scale α/r)', loraTargets: 'LoRA target projections: q k v o gate up down (llama) or q k v o fc proj (gpt2)',
   evalPrompts: 'evaluation prompts file (default: the training prompts)', evalSize: 'evaluation prompts (0 = no evaluation)',
   evalJudge: 'evaluation judge (default: the training judge)',
+  judgeFailureLimit: 'largest share of an iteration’s pairs the judge may fail on (unparseable answers, counted as ties) before the run stops',
   queue: 'distribute generation and judging to `sppo worker`s: {"redis": "redis://HOST:PORT", "name": "sppo"} (null = this process)',
 };
 
@@ -166,6 +169,7 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   if (!(c.lr >= 0)) throw new Error(`${where}: "lr" must be ≥ 0`);
   if (!(c.temperature >= 0)) throw new Error(`${where}: "temperature" must be ≥ 0`);
   if (!(c.topP > 0 && c.topP <= 1)) throw new Error(`${where}: "topP" must be in (0, 1]`);
+  if (!(c.judgeFailureLimit >= 0 && c.judgeFailureLimit <= 1)) throw new Error(`${where}: "judgeFailureLimit" must be in [0, 1] (a share of the pairs, e.g. 0.01), got ${c.judgeFailureLimit}`);
   return c;
 }
 

@@ -15,8 +15,8 @@
 // OUT/iter-N/eval.json           win rate against the base model (when evalSize > 0)
 // OUT/summary.json, OUT/report.html
 import type { Backend } from '../kernels/backend.js';
-import type { Judge } from '../judge/types.js';
-import { judgeMatrices, winRates } from '../judge/matrix.js';
+import { JudgeError, type Judge } from '../judge/types.js';
+import { judgeMatrices, judgeMatricesCounted, winRates, type CountedMatrices } from '../judge/matrix.js';
 import type { Transformer } from '../model/transformer.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
@@ -71,6 +71,8 @@ export interface IterationSummary {
   iteration: number; prompts: number; samples: number; meanResponseLength: number;
   meanWinrateChosen: number | null; meanWinrateRejected: number | null;
   finalLoss: number; steps: number; eval?: EvalStats; seconds: number;
+  /** pairs the judge was asked this iteration, and those it failed on (answered as ties) */
+  judgePairs: number; judgeFailedPairs: number;
 }
 
 const pad = (n: number) => String(n).padStart(4, '0');
@@ -79,7 +81,7 @@ export class SPPO extends EventTarget {
   readonly cfg: SPPOConfig;
   private depsGiven: SPPODeps | null;
   /** judge unit path → its matrices, started during generation when deps.judgeAhead */
-  private judging = new Map<string, Promise<number[][][] | null>>();
+  private judging = new Map<string, Promise<CountedMatrices | null>>();
   /** where generation and judging units run when not here (deps.units or config "queue") */
   private units: UnitRunner | null = null;
   /**
@@ -110,6 +112,15 @@ export class SPPO extends EventTarget {
       const { nodeDeps } = await import('./node-deps.js');
       this.depsGiven = await nodeDeps(this.cfg, await createBackend(this.cfg.backend));
     }
+    const lock = await this.deps.store.lock?.();
+    try {
+      return await this.runLocked(signal);
+    } finally {
+      await lock?.release();
+    }
+  }
+
+  private async runLocked(signal?: AbortSignal): Promise<IterationSummary[]> {
     const { cfg, deps } = this;
     const st = deps.store;
     const cfgText = configText(cfg);
@@ -149,6 +160,7 @@ export class SPPO extends EventTarget {
           await deps.savePolicy(model, `iter-${t}/model`, st);
           const summary: IterationSummary = {
             iteration: t, prompts: samples.length, samples: samples.reduce((n, s) => n + s.responses.length, 0),
+            judgePairs: sum(groups.map((g) => g.pairs)), judgeFailedPairs: sum(groups.map((g) => g.failedPairs)),
             meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
             meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
             meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
@@ -276,17 +288,20 @@ export class SPPO extends EventTarget {
   }
 
   /** K×K matrices of one judge unit: here, or where deps.units runs it */
-  private async judgeUnit(t: number, u: number, rows: { prompt: string; texts: string[] }[], signal?: AbortSignal): Promise<number[][][]> {
+  private async judgeUnit(t: number, u: number, rows: { prompt: string; texts: string[] }[], signal?: AbortSignal): Promise<CountedMatrices> {
     const items = rows.map((s) => ({ prompt: s.prompt, responses: s.texts }));
-    if (!this.units) return judgeMatrices(this.deps.judge, items, { signal });
-    return (await this.units.judge({ iteration: t, unit: u, items }, signal)).matrices;
+    if (!this.units) return judgeMatricesCounted(this.deps.judge, items, { signal });
+    const r = await this.units.judge({ iteration: t, unit: u, items }, signal);
+    // a worker counts its own pairs and failures (src/queue/worker.ts)
+    return { matrices: r.matrices, pairs: r.pairs, failed: r.failed, lastFailure: r.lastFailure };
   }
 
   // ---- stage 2: the judge's K×K matrices and the win rates P̂ -----------------------------
-  private async stageJudge(t: number, samples: { index: number; prompt: string; texts: string[]; promptIds: number[]; responses: number[][] }[], _text: PolicyText, signal?: AbortSignal): Promise<JudgedGroup[]> {
+  private async stageJudge(t: number, samples: { index: number; prompt: string; texts: string[]; promptIds: number[]; responses: number[][] }[], _text: PolicyText, signal?: AbortSignal): Promise<(JudgedGroup & { pairs: number; failedPairs: number })[]> {
     const { cfg } = this, st = this.deps.store;
     const final = `iter-${t}/judgments.jsonl`;
-    type Row = { index: number; matrix: number[][]; winrates: number[] };
+    // pairs: asked of the judge; failedPairs: answered as ties because the judge failed on them
+    type Row = { index: number; matrix: number[][]; winrates: number[]; pairs?: number; failedPairs?: number };
     let rows: Row[];
     if (await st.exists(final)) {
       rows = fromJSONL<Row>(await st.readText(final), final);
@@ -295,6 +310,11 @@ export class SPPO extends EventTarget {
       const units = Math.ceil(samples.length / cfg.generateUnit);
       // remote units: every missing unit in flight at once (those judged ahead already are)
       if (this.units) for (let u = 0; u < units; u++) this.judgeAheadOf(t, u, samples.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit), signal);
+      // the most pairs this iteration can ask: stop as soon as the failures pass the limit of that
+      const bound = samples.reduce((n, s) => n + (s.texts.length * (s.texts.length - 1)) / 2, 0) * (this.deps.judge.orderSensitive ? 2 : 1);
+      let failed = 0, asked = 0;
+      let lastWhy: string | null = null;
+      const failedUnits: string[] = [];
       for (let u = 0; u < units; u++) {
         const path = `iter-${t}/judge/unit-${pad(u)}.json`;
         let unitRows: Row[];
@@ -304,17 +324,31 @@ export class SPPO extends EventTarget {
           const chunk = samples.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit);
           const ahead = this.judging.get(path);
           this.judging.delete(path);
-          const mats = (ahead && await ahead) ?? await this.judgeUnit(t, u, chunk, signal);
-          unitRows = chunk.map((s, i) => ({ index: s.index, matrix: mats[i], winrates: winRates(mats[i]) }));
+          const got = (ahead && await ahead) ?? await this.judgeUnit(t, u, chunk, signal);
+          lastWhy = got.lastFailure ?? lastWhy;
+          unitRows = chunk.map((s, i) => ({ index: s.index, matrix: got.matrices[i], winrates: winRates(got.matrices[i]), pairs: got.pairs[i], failedPairs: got.failed[i] }));
           await st.writeText(path, JSON.stringify(unitRows));
         }
+        const unitFailed = sum(unitRows.map((r) => r.failedPairs ?? 0));
+        if (unitFailed > 0) failedUnits.push(path);
+        failed += unitFailed;
+        asked += sum(unitRows.map((r) => r.pairs ?? 0));
         rows.push(...unitRows);
         this.progress({ iteration: t, stage: 'judge', done: u + 1, total: units, unit: path });
+        const last = u === units - 1;
+        if (failed > cfg.judgeFailureLimit * (last ? asked : bound)) {
+          // the units with failures go, so that --resume asks those pairs again
+          for (const p of failedUnits) await st.remove(p);
+          throw new JudgeError(this.deps.judge.name, `failed on ${failed} of ${last ? asked : `at most ${bound}`} pairs in iteration ${t}` +
+            ` (${(100 * failed / (last ? asked : bound)).toFixed(1)}%, over judgeFailureLimit ${cfg.judgeFailureLimit})${lastWhy ? ` — last: ${lastWhy}` : ''}:` +
+            ' such pairs would count as ties (P = 0.5) and train on noise; fix the judge (its model, prompt or server) and --resume (the failed units are asked again), or raise judgeFailureLimit');
+        }
       }
+      if (failed > 0) this.log(`iteration ${t}: the judge failed on ${failed} of ${asked} pairs (counted as ties; judgeFailureLimit ${cfg.judgeFailureLimit})`);
       await st.writeText(final, toJSONL(rows));
       await st.remove(`iter-${t}/judge`);
     }
-    return rows.map((r, i) => ({ promptIds: samples[i].promptIds, responses: samples[i].responses, winrates: r.winrates, matrix: r.matrix }));
+    return rows.map((r, i) => ({ promptIds: samples[i].promptIds, responses: samples[i].responses, winrates: r.winrates, matrix: r.matrix, pairs: r.pairs ?? 0, failedPairs: r.failedPairs ?? 0 }));
   }
 
   private lossConfig(): LossConfig {
@@ -491,6 +525,7 @@ function abortError(signal: AbortSignal): Error {
   return e;
 }
 
+export function sum(a: number[]): number { return a.reduce((x, y) => x + y, 0); }
 export function mean(a: number[]): number { return a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN; }
 function meanOrNull(a: number[]): number | null { return a.length ? mean(a) : null; }
 
