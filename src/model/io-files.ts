@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { isKnownBuffer, nameAliases, type ParamSpec } from './io-params.js';
+import { nonFiniteWarning } from './finite.js';
 import {
   decodeFloat32, decodeInt32, listSome, parseSafetensorsHeader, parseShardIndex, safetensorsDataStart,
   serializeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorToWrite,
@@ -226,5 +227,7 @@ export function loadTensors(target: string, expected: readonly ParamSpec[]): Loa
     dtypes[dt] = (dtypes[dt] ?? 0) + 1;
   }
   const unused = ck.names().filter((n) => !used.has(n) && !isKnownBuffer(n));
+  const warning = nonFiniteWarning(tensors, ck.source);
+  if (warning) console.warn(warning);
   return { tensors, unused, dtypes, source: ck.source };
 }
