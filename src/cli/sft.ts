@@ -84,7 +84,8 @@ export function register(program: Command): void {
         optimizer: { name: o.optimizer, lr: num(o.lr, '--lr'), weightDecay: num(o.weightDecay, '--weight-decay'), maxGradNorm: num(o.maxGradNorm, '--max-grad-norm') },
         batchSize: bs, gradAccum: int(o.gradAccum, '--grad-accum'), epochs: int(o.epochs, '--epochs'),
         schedule: o.schedule, warmupSteps: int(o.warmup, '--warmup'), maxLength: o.maxLength ? int(o.maxLength, '--max-length') : undefined,
-        seed: int(o.seed, '--seed'),
+        seed: int(o.seed, '--seed'), what: 'sppo sft',
+        onWarn: (m) => process.stderr.write(`\n${m}\n`),
         onStep: (s) => {
           bar.tick(1, `loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSecond)} tok/s`);
           if (process.env.SPPO_JSON_PROGRESS) process.stderr.write(JSON.stringify({ step: s.step, loss: s.loss }) + '\n');

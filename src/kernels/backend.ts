@@ -224,7 +224,8 @@ export interface Backend {
   geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void;
 
   // ---- embeddings ---------------------------------------------------------------------
-  /** table (V,C), ids (N) i32 → out (N,C); an id outside [0,V) throws on the host where
+  /** table (V,C), ids (N) i32 → out (N,C); id -1 (padding) yields a row of zeros on every
+   *  backend (and is skipped backward); another id outside [0,V) throws on the host where
    *  ids are known, and yields zeros on the device. The table may be 'bf16' or 'f16' (out f32). */
   embedding(out: Tensor, table: Tensor, ids: Tensor): void;
   /** dtable (V,C) += scatter of dout (N,C) at ids (deterministic order) */

@@ -19,6 +19,7 @@ import { JudgeError, type Judge } from '../judge/types.js';
 import { judgeMatrices, judgeMatricesCounted, winRates, type CountedMatrices } from '../judge/matrix.js';
 import type { Transformer } from '../model/transformer.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
+import { assertFiniteWeights, TrainingGuard } from '../train/guard.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
 import { configText, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
@@ -440,8 +441,16 @@ export class SPPO extends EventTarget {
         this.log(`iteration ${t}: resuming training at step ${step} of ${total}`);
       }
       const order = (epoch: number) => shuffle(groups.length, BigInt(cfg.seed) * 7919n + BigInt(t) * 104729n + BigInt(epoch));
+      // the numerical guard: a non-finite loss, gradient norm or weights stop the step before the
+      // update is applied (and before any checkpoint is written): the last good checkpoint stays
+      let goodStep = step;
+      const kept = () => (goodStep > 0 ? `${st.where}/${ckpt}.safetensors (step ${goodStep}) stays the checkpoint --resume starts from` : `no training checkpoint of iteration ${t} was written`);
+      const fix = () => `lower "lr" (now ${cfg.lr})${cfg.maxGradNorm > 0 ? '' : ' or set "maxGradNorm"'}${cfg.warmupSteps ? '' : ' or add "warmupSteps"'}; ${kept()}`;
+      const guard = new TrainingGuard({ what: 'sppo train', iteration: t, fix, warn: (m) => this.log(m) });
+      const units = Math.ceil(total / cfg.trainUnit);
       while (step < total) {
         const unitEnd = Math.min(total, step + cfg.trainUnit);
+        const unitName = `training unit ${Math.floor(step / cfg.trainUnit) + 1} of ${units}, steps ${step + 1}–${unitEnd}`;
         for (; step < unitEnd; step++) {
           if (signal?.aborted) throw abortError(signal);
           const epoch = Math.floor(step / stepsPerEpoch), s = step % stepsPerEpoch;
@@ -458,6 +467,8 @@ export class SPPO extends EventTarget {
             stepRecs.push(...recs); ratios.push(...res.logratios);
             tokens += recs.reduce((n, r) => n + r.promptIds.length + r.responseIds.length, 0);
           }
+          const { gradNorm, weightsNormSq } = await opt.norms(model.grads!);
+          guard.check(step + 1, loss, gradNorm, unitName, weightsNormSq);
           const lr = scheduleLR(cfg.lrSchedule, cfg.lr, step, total, cfg.warmupSteps);
           opt.update(model.grads!, lr);
           const secs = Math.max(1e-3, (Date.now() - t0) / 1000);
@@ -475,8 +486,12 @@ export class SPPO extends EventTarget {
         const params = new Map<string, Float32Array>();
         for (const [n, p] of model.params) params.set(n, (await be.read(p)) as Float32Array);
         const os = await opt.saveState();
+        const fin = { what: 'sppo train', step, iteration: t, unit: unitName, fix: fix() };
+        assertFiniteWeights(params, `checkpoint ${ckpt}`, fin);
+        assertFiniteWeights(os.tensors, `checkpoint ${ckpt} (optimizer state)`, fin);
         await deps.saveTrainState(ckpt, { params, opt: os.tensors, meta: { step, iteration: t } }, st);
         await st.writeText(metricsPath, toJSONL(metrics));
+        goodStep = step;
         this.progress({ iteration: t, stage: 'train', done: step, total, unit: ckpt });
       }
       if (!(await st.exists(metricsPath))) await st.writeText(metricsPath, toJSONL(metrics));
