@@ -27,6 +27,7 @@ export { modelFiles, modelFilesFromURL, modelFilesFromFileList, type ModelSource
 // judges that need no file system (module judges load by URL: loadJudgeAnywhere / urlModuleJudge)
 export { JudgeError, type Judge, type Pair, type CompareOptions } from './judge/types.js';
 export { checkProbabilities, checkPairs, sigmoid } from './judge/validate.js';
+export { judgeFromValue, isJudgeValue, judgeSpecName, type JudgeFunction, type JudgeObject, type JudgeValue, type JudgeSpec } from './judge/value.js';
 export { btJudge, type Scorer, type BTJudgeOptions } from './judge/bt.js';
 export { httpJudge, type HttpJudgeOptions } from './judge/http.js';
 export { builtinJudges, getBuiltin, registerBuiltin, type BuiltinJudge } from './judge/builtins.js';

@@ -6,6 +6,7 @@ export { doctorReport, type DoctorReport } from './doctor.js';
 export * from './sampling/index.js';
 export { ChatTemplate, ChatTemplateError, applyChatTemplate, chatTemplateNames, PLAIN_CHAT_TEMPLATE,
   type ChatMessage, type ChatTokenizerConfig, type ChatTemplateOptions, type ChatRenderOptions } from './tokenizer/chat.js';
+export { evaluate, type EvaluateOptions, type EvaluateResult } from './sppo/evaluate.js';
 export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type ProgressEvent } from './sppo/coordinator.js';
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore, diskStore, type RunStore } from './sppo/store.js';

@@ -6,13 +6,14 @@ import { loadModel } from '../model/load.js';
 import { Policy } from '../sppo/policy.js';
 import { parsePrompts } from '../sppo/prompts.js';
 import { loadPolicyText } from '../sppo/text.js';
-import { BACKEND_HELP, backendFrom, int, num, progressBar } from './common.js';
+import { BACKEND_HELP, backendFrom, checkSampleFlags, int, num, progressBar } from './common.js';
+import { modelDirOf } from '../sppo/evaluate.js';
 
 export function register(program: Command): void {
   program
     .command('generate')
     .description('sample responses to prompts (batched, KV cache, seeded)')
-    .requiredOption('--model <dir>', 'model directory (Hugging Face layout, with tokenizer files)')
+    .requiredOption('--model <dir>', 'model directory (Hugging Face layout, with tokenizer files) or builtin:NAME')
     .requiredOption('--prompts <file>', 'JSONL with "prompt" or "messages", a JSON array, or plain text lines')
     .option('--n <n>', 'responses per prompt', '1')
     .option('--temperature <t>', 'sampling temperature (0 = greedy)')
@@ -28,24 +29,26 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'rows per decode batch', '32')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
     .action(async (o: Record<string, any>) => {
+      // the model first (the bigger mistake), then the prompts
+      const dir = modelDirOf(o.model, '--model');
       let content: string;
-      try { content = fs.readFileSync(o.prompts, 'utf8'); } catch (e) { throw new Error(`sppo: cannot read ${o.prompts} (${(e as NodeJS.ErrnoException).code})`); }
+      try { content = fs.readFileSync(o.prompts, 'utf8'); } catch (e) { throw new Error(`sppo: cannot read --prompts ${o.prompts} (${(e as NodeJS.ErrnoException).code}): check the path`); }
       const prompts = parsePrompts(content, o.prompts);
       const be = await backendFrom(o.backend);
-      const { model, config, generation } = loadModel(be, o.model, { batch: int(o.batchSize, '--batch-size') });
-      const text = loadPolicyText(o.model, { chat: false, config });
+      const { model, config, generation } = loadModel(be, dir, { batch: int(o.batchSize, '--batch-size') });
+      const text = loadPolicyText(dir, { chat: false, config });
       const hasTemplate = typeof (text.tokenizer.config as any).chat_template === 'string' || Array.isArray((text.tokenizer.config as any).chat_template);
       const chat = o.chat === undefined ? hasTemplate : !!o.chat;
-      const codec = loadPolicyText(o.model, { chat, config });
+      const codec = loadPolicyText(dir, { chat, config });
       const g = generation ?? ({} as any);
       for (const e of g.eosTokenIds ?? []) if (!codec.eos.includes(e)) codec.eos.push(e);
-      const sample = {
+      const sample = checkSampleFlags({
         temperature: o.temperature !== undefined ? num(o.temperature, '--temperature') : g.doSample === false ? 0 : g.temperature ?? 1,
         topP: o.topP !== undefined ? num(o.topP, '--top-p') : g.topP ?? 1,
         topK: o.topK !== undefined ? int(o.topK, '--top-k') : g.topK ?? 0,
         minP: o.minP !== undefined ? num(o.minP, '--min-p') : 0,
         repetitionPenalty: o.repetitionPenalty !== undefined ? num(o.repetitionPenalty, '--repetition-penalty') : g.repetitionPenalty ?? 1,
-      };
+      });
       const maxNew = o.maxNewTokens !== undefined ? int(o.maxNewTokens, '--max-new-tokens') : g.maxNewTokens ?? 128;
       const n = int(o.n, '--n');
       const policy = new Policy(model, codec);

@@ -1,6 +1,7 @@
 // The SPPO run configuration: every key, its default and its meaning. Unknown keys are an
 // error (a typo must not silently fall back to a default).
 import { LOSSES, type LossName } from '../train/preference.js';
+import { isJudgeValue, judgeSpecName, type JudgeSpec } from '../judge/value.js';
 
 export interface SPPOConfig {
   /** model directory (Hugging Face layout) or `builtin:NAME` */
@@ -18,8 +19,11 @@ export interface SPPOConfig {
   truncation: 'left' | 'right' | 'drop';
   /** apply the tokenizer's chat template to prompts */
   chat: boolean;
-  /** judge spec: module path, http(s) URL, model directory or builtin:NAME */
-  judge: string;
+  /**
+   * judge spec: module path, http(s) URL, model directory or builtin:NAME — or, from code, a
+   * judge value: `async (pairs) => number[]` or an object with such a compare method
+   */
+  judge: JudgeSpec;
   /** run directory */
   out: string;
   iterations: number;
@@ -63,8 +67,8 @@ export interface SPPOConfig {
   evalPrompts: string;
   /** number of prompts used for evaluation (0 = skip evaluation) */
   evalSize: number;
-  /** judge used for evaluation ('' = the training judge) */
-  evalJudge: string;
+  /** judge used for evaluation ('' = the training judge); a spec string or a judge value */
+  evalJudge: JudgeSpec;
 }
 
 export const DEFAULTS: SPPOConfig = {
@@ -117,7 +121,9 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
       throw new Error(`${where}: unknown key "${key}" — known keys: ${Object.keys(DEFAULTS).join(', ')}`);
     }
     const def = (DEFAULTS as any)[key];
+    if ((key === 'judge' || key === 'evalJudge') && isJudgeValue(value)) { out[key] = value; continue; }
     const ok = def === null ? value === null || typeof value === 'number' : Array.isArray(def) ? Array.isArray(value) : typeof value === typeof def;
+    if (!ok && (key === 'judge' || key === 'evalJudge')) throw new Error(`${where}: "${key}" must be a judge spec string (builtin:NAME, a module path, an http(s) URL, a model directory) or, from code, a function async (pairs) => number[] or an object with such a compare method; got ${typeof value === 'object' ? JSON.stringify(value) : typeof value}`);
     if (!ok) throw new Error(`${where}: "${key}" must be ${Array.isArray(def) ? 'an array' : def === null ? 'a number or null' : `a ${typeof def}`}, got ${JSON.stringify(value)}`);
     const allowed = ENUMS[key as keyof SPPOConfig];
     if (allowed && !allowed.includes(value as string)) throw new Error(`${where}: "${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
@@ -140,6 +146,11 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   if (!(c.temperature >= 0)) throw new Error(`${where}: "temperature" must be ≥ 0`);
   if (!(c.topP > 0 && c.topP <= 1)) throw new Error(`${where}: "topP" must be in (0, 1]`);
   return c;
+}
+
+/** the config as config.json holds it: judge values are named ("function:NAME", "object:NAME") */
+export function configJSON(c: SPPOConfig): string {
+  return JSON.stringify({ ...c, judge: judgeSpecName(c.judge), evalJudge: judgeSpecName(c.evalJudge) }, null, 2) + '\n';
 }
 
 /** the loss hyper-parameter the device op takes: η for the SPPO family is 1/β → pass β */

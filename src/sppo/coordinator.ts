@@ -18,7 +18,7 @@ import { judgeMatrices, winRates } from '../judge/matrix.js';
 import type { Transformer } from '../model/transformer.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
-import { lossBeta, resolveConfig, type SPPOConfig } from './config.js';
+import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
@@ -100,7 +100,7 @@ export class SPPO extends EventTarget {
     }
     const { cfg, deps } = this;
     const st = deps.store;
-    const cfgText = JSON.stringify(cfg, null, 2) + '\n';
+    const cfgText = configJSON(cfg);
     if (await st.exists('config.json')) {
       const old = await st.readText('config.json');
       if (old !== cfgText) throw new Error(`${st.where}/config.json holds a different config: resume with the same config, or choose a new "out" directory`);

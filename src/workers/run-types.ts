@@ -10,7 +10,7 @@ export interface RunRequest {
   /** text file name → contents (prompts) */
   texts: Record<string, string>;
   /** judge spec loaded in the worker (default: config.judge): builtin:NAME, an absolute module URL, a module path (Node) */
-  judge?: string;
+  judge?: string | URL;
   /** judge in a worker of its own, judging ahead of generation (default true) */
   judgeWorker?: boolean;
   /** wasm backend threads (default: every core) */

@@ -15,6 +15,7 @@ import { modelFiles } from '../sppo/model-source.js';
 import { MemoryStore, type RunStore } from '../sppo/store.js';
 import type { ModelFiles } from '../model/memory-dir.js';
 import type { Judge } from '../judge/types.js';
+import type { JudgeSpec } from '../judge/value.js';
 import { loadJudgeAnywhere } from './judge-load.js';
 import { workerJudge } from './judge-client.js';
 
@@ -35,8 +36,8 @@ async function run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<Run
   const judges: Judge[] = [];
   try {
     const useWorker = req.judgeWorker !== false;
-    const load = (spec: string) => (useWorker ? workerJudge(spec) : loadJudgeAnywhere(spec));
-    const judge = await load(req.judge ?? cfg.judge);
+    const load = (spec: JudgeSpec) => (useWorker ? workerJudge(spec as string) : loadJudgeAnywhere(spec));
+    const judge = await load((req.judge as string | undefined) ?? cfg.judge);
     judges.push(judge);
     const evalJudge = cfg.evalJudge ? await load(cfg.evalJudge) : undefined;
     if (evalJudge) judges.push(evalJudge);
