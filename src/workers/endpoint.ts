@@ -57,9 +57,9 @@ export async function startWorker<T>(name: WorkerName): Promise<WorkerHandle<T>>
     if (ts) {
       // sources under tsx (tests): register tsx's hooks inside the worker, then import the .ts
       const api = import.meta.resolve('tsx/esm/api');
-      w = new Worker(`import(${JSON.stringify(api)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}));`, { eval: true, execArgv: [], env: SHARE_ENV });
+      w = new Worker(`import(${JSON.stringify(api)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}));`, { eval: true, execArgv: [], env: SHARE_ENV as any });
     } else {
-      w = new Worker(fileURLToPath(url), { execArgv: [], env: SHARE_ENV });
+      w = new Worker(fileURLToPath(url), { execArgv: [], env: SHARE_ENV as any });
     }
     let held = 0, ended = false;
     w.on('error', (e: Error) => fail(new Error(`sppo: worker ${name} failed: ${e.message}`)));
