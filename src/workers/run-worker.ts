@@ -25,8 +25,8 @@ async function run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<Run
   if (controller) throw new Error('sppo run worker: a run is already going; abort it or start another worker');
   controller = new AbortController();
   const t0 = Date.now();
-  const send = (type: RunEvent['type'], detail: unknown) => {
-    try { Promise.resolve(onEvent({ type, detail })).catch(() => { /* the page is gone */ }); } catch { /* the page is gone */ }
+  const send = <T extends RunEvent['type']>(type: T, detail: Extract<RunEvent, { type: T }>['detail']) => {
+    try { Promise.resolve(onEvent({ type, detail } as RunEvent)).catch(() => { /* the page is gone */ }); } catch { /* the page is gone */ }
   };
   const cfg = resolveConfig({ out: 'memory', ...req.config }, 'run request config');
   const models = new Map<string, ModelFiles>();
