@@ -1,6 +1,7 @@
 // The SPPO run configuration: every key, its default and its meaning. Unknown keys are an
 // error (a typo must not silently fall back to a default).
 import { LOSSES, type LossName } from '../train/preference.js';
+import { isJudgeValue, judgeSpecName, type JudgeSpec } from '../judge/value.js';
 
 export interface SPPOConfig {
   /** model directory (Hugging Face layout) or `builtin:NAME` */
@@ -18,8 +19,11 @@ export interface SPPOConfig {
   truncation: 'left' | 'right' | 'drop';
   /** apply the tokenizer's chat template to prompts */
   chat: boolean;
-  /** judge spec: module path, http(s) URL, model directory or builtin:NAME */
-  judge: string;
+  /**
+   * judge spec: module path, http(s) URL, model directory or builtin:NAME — or, from code, a
+   * judge value: `async (pairs) => number[]` or an object with such a compare method
+   */
+  judge: JudgeSpec;
   /** run directory */
   out: string;
   iterations: number;
@@ -68,8 +72,8 @@ export interface SPPOConfig {
   evalPrompts: string;
   /** number of prompts used for evaluation (0 = skip evaluation) */
   evalSize: number;
-  /** judge used for evaluation ('' = the training judge) */
-  evalJudge: string;
+  /** judge used for evaluation ('' = the training judge); a spec string or a judge value */
+  evalJudge: JudgeSpec;
   /** largest share of an iteration's judged pairs the judge may fail on (answered as ties) before the run stops */
   judgeFailureLimit: number;
   /** generation and judging units as jobs on a Redis queue (src/queue/), or null: in this process.
@@ -142,7 +146,9 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
     }
     if (key === 'queue') { out.queue = queueConfig(value, where); continue; }
     const def = (DEFAULTS as any)[key];
+    if ((key === 'judge' || key === 'evalJudge') && isJudgeValue(value)) { out[key] = value; continue; }
     const ok = def === null ? value === null || typeof value === 'number' : Array.isArray(def) ? Array.isArray(value) : typeof value === typeof def;
+    if (!ok && (key === 'judge' || key === 'evalJudge')) throw new Error(`${where}: "${key}" must be a judge spec string (builtin:NAME, a module path, an http(s) URL, a model directory) or, from code, a function async (pairs) => number[] or an object with such a compare method; got ${typeof value === 'object' ? JSON.stringify(value) : typeof value}`);
     if (!ok) throw new Error(`${where}: "${key}" must be ${Array.isArray(def) ? 'an array' : def === null ? 'a number or null' : `a ${typeof def}`}, got ${JSON.stringify(value)}`);
     const allowed = ENUMS[key as keyof SPPOConfig];
     if (allowed && !allowed.includes(value as string)) throw new Error(`${where}: "${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
@@ -184,11 +190,12 @@ function queueConfig(v: unknown, where: string): QueueConfig | null {
   return { redis, name };
 }
 
-/** the config as the run directory keeps it (config.json): without "queue" — where units run is
- *  not part of a run (a run may be resumed in one process or on workers), and a Redis URL may hold a password */
-export function configText(c: SPPOConfig): string {
+/** the config as the run directory keeps it (config.json): judge values are named
+ *  ("function:NAME", "object:NAME"), and "queue" is left out — where units run is not part of a
+ *  run (a run may be resumed in one process or on workers), and a Redis URL may hold a password */
+export function configJSON(c: SPPOConfig): string {
   const { queue: _queue, ...kept } = c;
-  return JSON.stringify(kept, null, 2) + '\n';
+  return JSON.stringify({ ...kept, judge: judgeSpecName(c.judge), evalJudge: judgeSpecName(c.evalJudge) }, null, 2) + '\n';
 }
 
 /** the loss hyper-parameter the device op takes: η for the SPPO family is 1/β → pass β */

@@ -21,7 +21,7 @@ import type { Transformer } from '../model/transformer.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
 import { assertFiniteWeights, TrainingGuard } from '../train/guard.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
-import { configText, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
+import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
@@ -76,9 +76,35 @@ export interface IterationSummary {
   judgePairs: number; judgeFailedPairs: number;
 }
 
+/**
+ * The events of a run and what `e.detail` holds:
+ *   progress   a stage advanced (generate / judge / records / train / eval units)
+ *   step       one optimizer step's metrics
+ *   iteration  an iteration finished (with its evaluation when evalSize > 0)
+ *   log        a message for the user
+ */
+export interface SPPOEventMap {
+  progress: CustomEvent<ProgressEvent>;
+  step: CustomEvent<StepMetrics>;
+  iteration: CustomEvent<IterationSummary>;
+  log: CustomEvent<string>;
+}
+/** 'progress' | 'step' | 'iteration' | 'log' */
+export type SPPOEventType = keyof SPPOEventMap;
+/** every event of a run as one union: narrow on `type` to get the typed detail */
+export type SPPOEvent = { [K in SPPOEventType]: SPPOEventMap[K] & { readonly type: K } }[SPPOEventType];
+
 const pad = (n: number) => String(n).padStart(4, '0');
 
 export class SPPO extends EventTarget {
+  // typed listeners: run.addEventListener('step', (e) => e.detail.loss)
+  addEventListener<K extends SPPOEventType>(type: K, listener: ((e: SPPOEventMap[K]) => void) | null, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: any, options?: boolean | AddEventListenerOptions): void { super.addEventListener(type, listener, options); }
+  removeEventListener<K extends SPPOEventType>(type: K, listener: ((e: SPPOEventMap[K]) => void) | null, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: any, options?: boolean | EventListenerOptions): void { super.removeEventListener(type, listener, options); }
+
   readonly cfg: SPPOConfig;
   private depsGiven: SPPODeps | null;
   /** judge unit path → its matrices, started during generation when deps.judgeAhead */
@@ -100,7 +126,7 @@ export class SPPO extends EventTarget {
     return this.depsGiven;
   }
 
-  private emit(type: string, detail: unknown): void {
+  private emit<K extends SPPOEventType>(type: K, detail: SPPOEventMap[K]['detail']): void {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
   private progress(p: ProgressEvent): void { this.emit('progress', p); }
@@ -124,7 +150,7 @@ export class SPPO extends EventTarget {
   private async runLocked(signal?: AbortSignal): Promise<IterationSummary[]> {
     const { cfg, deps } = this;
     const st = deps.store;
-    const cfgText = configText(cfg);
+    const cfgText = configJSON(cfg);
     if (await st.exists('config.json')) {
       const old = await st.readText('config.json');
       if (old !== cfgText) throw new Error(`${st.where}/config.json holds a different config: resume with the same config, or choose a new "out" directory`);
