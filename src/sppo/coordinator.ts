@@ -74,6 +74,8 @@ export interface IterationSummary {
   finalLoss: number; steps: number; eval?: EvalStats; seconds: number;
   /** pairs the judge was asked this iteration, and those it failed on (answered as ties) */
   judgePairs: number; judgeFailedPairs: number;
+  /** whether the judge was asked both orders of each pair (every judge not declared order-free) */
+  judgeBothOrders: boolean;
 }
 
 /**
@@ -188,6 +190,7 @@ export class SPPO extends EventTarget {
           const summary: IterationSummary = {
             iteration: t, prompts: samples.length, samples: samples.reduce((n, s) => n + s.responses.length, 0),
             judgePairs: sum(groups.map((g) => g.pairs)), judgeFailedPairs: sum(groups.map((g) => g.failedPairs)),
+            judgeBothOrders: cfg.offline ? false : deps.judge.orderSensitive,
             meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
             meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
             meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),

@@ -82,7 +82,9 @@ for (const be of backendNames()) {
   const s = suite(`orchestration [${be}]`);
 
   s('iteration t loads iteration t−1\'s trained weights (the spy compares weights, not names)', async () => {
-    const { cfg, loaded, saved } = await spiedRun(be, {});
+    const { cfg, loaded, saved, store } = await spiedRun(be, {});
+    const sum1 = JSON.parse(await store.readText('iter-1/summary.json'));
+    assert.is(sum1.judgeBothOrders, false, 'the summary says the order-free judge was asked one order');
     // the policy loads of each iteration (eval is off, so nothing else loads a policy)
     assert.is(loaded.length, cfg.iterations, `one policy load per iteration, got ${loaded.map((l) => l.location).join(', ')}`);
     assert.is(saved.size, cfg.iterations);
