@@ -43,6 +43,7 @@ export { startRunWorker, type RunWorker } from './workers/run-client.js';
 export type { RunRequest, RunResult, RunEvent, RunEventType, EvalRecord } from './workers/run-types.js';
 // the model layer on bytes
 export { Transformer, type Batch } from './model/transformer.js';
+export type { WeightsMode, WeightFileDType } from './model/weights-mode.js';
 export { loadModelFromFiles, modelToFiles, tensorsFromFiles, fileText, CARRIED_MODEL_FILES, type ModelFiles, type LoadedMemoryModel } from './model/memory-dir.js';
 export { SafetensorsBuffer, serializeSafetensors, parseSafetensorsHeader } from './model/safetensors.js';
 export { parseConfig, configToJson, type ModelConfig } from './model/config.js';

@@ -18,6 +18,7 @@ export { evalStats, lengthControlled, type EvalStats } from './sppo/winrate.js';
 export * from './judge/index.js';
 export { Transformer, type Batch } from './model/transformer.js';
 export { loadModel, saveModel } from './model/load.js';
+export type { WeightsMode, WeightFileDType, LoadModelOptions } from './model/weights-mode.js';
 export { generate, type GenerateOptions } from './model/generate.js';
 export { packBatch } from './model/batch.js';
 export { Optimizer, scheduleLR } from './train/optimizer.js';

@@ -15,7 +15,7 @@ import type { Arch } from './arch.js';
 import { configToJson, parseConfig, parseGenerationConfig, type GenerationConfig, type ModelConfig } from './config.js';
 import { archFromConfig, fromHF, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
-import { fileDType, keepsHalf, type WeightsMode } from './weights-mode.js';
+import { fileDType, keepsHalf, type WeightFileDType, type WeightsMode } from './weights-mode.js';
 import type { HalfArray } from '../kernels/half.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, isKnownBuffer, nameAliases } from './io-params.js';
@@ -136,22 +136,23 @@ export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training
 }
 
 /**
- * The model as a new in-memory directory: config.json, model.safetensors (F32; LoRA adapters
- * merged into their weights) and the carried files (tokenizer, ...) of `carryFrom`.
+ * The model as a new in-memory directory: config.json, model.safetensors (in `dtype`, by default
+ * the dtype it was loaded with — model.sourceDtype, F32 for a fresh model; LoRA adapters merged
+ * into their weights) and the carried files (tokenizer, ...) of `carryFrom`.
  */
-export async function modelToFiles(model: Transformer, config: ModelConfig, carryFrom?: ModelFiles): Promise<ModelFiles> {
+export async function modelToFiles(model: Transformer, config: ModelConfig, carryFrom?: ModelFiles, dtype: WeightFileDType = model.sourceDtype ?? 'F32'): Promise<ModelFiles> {
   const host = model.lora.size ? await model.mergedParams() : await downloadParams(model.be, new Map([...model.params].filter(([n]) => !n.includes('.lora_'))));
   const hf = toHF(model.arch, host);
   const tensors = hfParamList(config).map((p) => {
     const data = hf.get(p.name);
     if (!data) throw new Error(`modelToFiles: parameter "${p.name}" of the config is not in the model`);
-    return { name: p.name, shape: p.shape, data, dtype: 'F32' as const };
+    return { name: p.name, shape: p.shape, data, dtype };
   });
   const bad = nonFiniteTensors(tensors.map((t) => [t.name, t.data] as [string, Float32Array]));
   if (bad.length) throw new Error(`modelToFiles: not written: non-finite (NaN/Inf) weights in ${bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${b.size})`).join(', ')}: training diverged; lower the learning rate`);
   const out: ModelFiles = new Map();
   if (carryFrom) for (const f of CARRIED_MODEL_FILES) { const b = carryFrom.get(f); if (b) out.set(f, b); }
-  out.set('config.json', encoder.encode(JSON.stringify(configToJson(config, 'float32'), null, 2) + '\n'));
+  out.set('config.json', encoder.encode(JSON.stringify(configToJson(config, dtype === 'F16' ? 'float16' : dtype === 'BF16' ? 'bfloat16' : 'float32'), null, 2) + '\n'));
   out.set('model.safetensors', serializeSafetensors(tensors, {}, 'model.safetensors'));
   return out;
 }
