@@ -55,7 +55,7 @@ export default async function run(args: BenchArgs): Promise<BenchReport> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench lmhead: --rounds ${flag(args.argv, 'rounds')} must be a positive integer`);
   const results: BenchResult[] = [];
   const ratios: Record<string, Record<string, number>> = {};
-  const notes = [`forward: log-probs of N targets; train: forward + backward into dH (N,C) and dW (V,C); fused: chunks of chunkColumns(N, V) vocabulary columns (32 MiB of (N,Vc) logits); ms = median of ${rounds} interleaved round(s); peakMiB = most bytes the backend held above the inputs`];
+  const notes = [`forward: log-probs of N targets; train: forward + backward into dH (N,C) and dW (V,C); fused: chunks of chunkColumns(N, V, C) vocabulary columns (32 MiB of (N,Vc) logits); ms = median of ${rounds} interleaved round(s); peakMiB = most bytes the backend held above the inputs`];
   for (const kind of backends) {
     const be = await createBackend(kind);
     const m = meter(be);
@@ -103,7 +103,7 @@ export default async function run(args: BenchArgs): Promise<BenchReport> {
         (ratios.fused_vs_full_time ??= {})[`${s.name} [${kind}] ${what}`] = Number((tFull / tFused).toPrecision(3));
         (ratios.fused_vs_full_memory ??= {})[`${s.name} [${kind}] ${what}`] = Number((peaks[`full/${what}`] / peaks[`fused/${what}`]).toPrecision(3));
       }
-      args.log(`${kind} ${s.name} (fused: ${Math.ceil(V / chunkColumns(N, V))} chunks of ${chunkColumns(N, V)}): ${Object.entries(times).map(([k, v]) => `${k} ${median(v).toFixed(0)} ms / ${(peaks[k] / 2 ** 20).toFixed(0)} MiB`).join(', ')}`);
+      args.log(`${kind} ${s.name} (fused: ${Math.ceil(V / chunkColumns(N, V, C))} chunks of ${chunkColumns(N, V, C)}): ${Object.entries(times).map(([k, v]) => `${k} ${median(v).toFixed(0)} ms / ${(peaks[k] / 2 ** 20).toFixed(0)} MiB`).join(', ')}`);
       for (const t of [h, w, targets, logp, lse, train.dh, train.dw, train.dlogp]) be.dispose(t);
     }
     be.destroy();

@@ -4,7 +4,7 @@
 //
 // Shapes: H (N,C) the final normed hidden states, W (V,C) the head (or the tied embedding),
 // targets (N) i32 (< 0: ignored), logp, lse (N). Chunks are vocabulary rows [v0, v0+Vc) of W;
-// Vc = chunkColumns(N, V) (need not divide V: the last chunk is shorter).
+// Vc = chunkColumns(N, V, C) (need not divide V: the last chunk is shorter).
 //   forward:  per chunk   Wc = W[v0:v0+Vc]          (copied out; W itself when one chunk)
 //                         Lc (N,Vc) = H Wcᵀ          (matmul)
 //                         state ← merge(state, Lc)   (logitsChunkStats: running max, Σ exp, target logit)
@@ -13,30 +13,38 @@
 //                         dLc = dlogp·(onehot − exp(Lc − lse))   (logitsChunkBackward)
 //                         dH (N,C) += dLc Wc                       (written by the first chunk)
 //                         dW[v0:v0+Vc] += dLcᵀ H                   (when W trains; via a copy of the slice)
-// Memory: two (N,Vc) chunks plus two (Vc,C) slices, whatever V is. Compute: the backward does
-// the forward's H Wᵀ once more (1.5× the unfused head's matmul FLOPs).
+// Memory: two (N,Vc) chunks plus two (Vc,C) slices, whatever V is. Compute: with several chunks
+// the backward does the forward's H Wᵀ once more (4 products instead of the unfused head's 3);
+// when one chunk covers V (small N·V), backward reuses the forward's logits instead.
 import type { Backend, DType, Tensor } from '../kernels/backend.js';
 
-/** bytes of one (N, Vc) f32 chunk of logits by default */
-export const LM_HEAD_CHUNK_BYTES = 32 * 2 ** 20;
+/** the fused head's working set by default: its chunks of logits and weight slices, in bytes */
+export const LM_HEAD_CHUNK_BYTES = 64 * 2 ** 20;
 
-/** vocabulary columns per chunk for N rows: as many as fit `bytes` of f32 (N, Vc) logits, at least 1, at most V */
-export function chunkColumns(N: number, V: number, bytes = LM_HEAD_CHUNK_BYTES): number {
-  return Math.max(1, Math.min(V, Math.floor(bytes / (4 * Math.max(1, N)))));
+/**
+ * Vocabulary columns per chunk for N rows of C: the working set of a training step — two (N, Vc)
+ * chunks (logits, their gradient) and two (Vc, C) slices (W's rows, their gradient), f32 — fits
+ * `bytes`; at least 1, at most V (one chunk: no slices, and backward reuses forward's logits).
+ */
+export function chunkColumns(N: number, V: number, C: number, bytes = LM_HEAD_CHUNK_BYTES): number {
+  if (2 * N * V * 4 <= bytes) return V;
+  return Math.max(1, Math.min(V, Math.floor(bytes / (8 * (Math.max(1, N) + C)))));
 }
 
 /** bytes the fused head holds for N rows (chunks, slices, state): what a memory plan counts */
 export function lmHeadScratchBytes(N: number, V: number, C: number, training: boolean, bytes = LM_HEAD_CHUNK_BYTES): number {
-  const Vc = chunkColumns(N, V, bytes), many = Vc < V;
-  const chunks = N * Vc * (training ? 2 : 1);
-  const slices = many ? Vc * C * (training ? 2 : 1) : 0;
+  const Vc = chunkColumns(N, V, C, bytes), many = Vc < V;
+  // a shorter last chunk has its own tensors
+  const widths = many && V % Vc ? Vc + (V % Vc) : Vc;
+  const chunks = N * widths * (training ? 2 : 1);
+  const slices = many ? widths * C * (training ? 2 : 1) : 0;
   return 4 * (chunks + slices + 3 * N);
 }
 
 export interface LMHeadOptions {
-  /** vocabulary columns per chunk (tests use small ones); default: chunkColumns(N, V, chunkBytes) */
+  /** vocabulary columns per chunk (tests use small ones); default: chunkColumns(N, V, C, chunkBytes) */
   chunk?: number;
-  /** budget of one (N, Vc) chunk in bytes (default LM_HEAD_CHUNK_BYTES) */
+  /** the head's working-set budget in bytes (default LM_HEAD_CHUNK_BYTES) */
   chunkBytes?: number;
 }
 
@@ -49,7 +57,7 @@ export class FusedLMHead {
   private readonly bufs = new Map<number, { logits: Tensor; dlogits?: Tensor; w?: Tensor; dw?: Tensor }>();
 
   constructor(readonly be: Backend, readonly N: number, readonly V: number, readonly C: number, o: LMHeadOptions = {}) {
-    const Vc = o.chunk ?? chunkColumns(N, V, o.chunkBytes);
+    const Vc = o.chunk ?? chunkColumns(N, V, C, o.chunkBytes);
     if (!Number.isInteger(Vc) || Vc < 1) throw new Error(`lm head: chunk must be a positive integer, got ${o.chunk}`);
     this.Vc = Math.min(Vc, V);
     this.state = this.t([N, 3], 'lmhead-state');
@@ -82,9 +90,13 @@ export class FusedLMHead {
     return b.w;
   }
 
+  /** the single chunk's logits still hold H Wᵀ of the last forward, for these (h, w) */
+  private fresh: { h: Tensor; w: Tensor } | null = null;
+
   /** logp (N) = log softmax(H Wᵀ)[target], lse (N) = log Σ exp(H Wᵀ) (saved for backward) */
   forward(logp: Tensor, lse: Tensor, h: Tensor, w: Tensor, targets: Tensor): void {
     const be = this.be, { N, V, C } = this;
+    this.fresh = this.Vc === V ? { h, w } : null;
     this.chunks().forEach(([v0, vc], i) => {
       const L = this.buf(vc).logits;
       be.matmul(L, h, this.slice(w, v0, vc), { m: N, n: vc, k: C, transB: true });
@@ -95,15 +107,18 @@ export class FusedLMHead {
 
   /**
    * From dlogp (N): dh (N,C) written (null: not needed), dw (V,C) accumulated (null: W frozen).
-   * lse is the forward's; h, w, targets the same tensors as in forward.
+   * lse is the forward's; h, w, targets the same tensors, with the same contents, as in the
+   * forward just before (one chunk: its logits are reused, not recomputed).
    */
   backward(dh: Tensor | null, dw: Tensor | null, h: Tensor, w: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void {
     const be = this.be, { N, V, C } = this;
+    const reuse = this.fresh?.h === h && this.fresh.w === w;
+    this.fresh = null;
     this.chunks().forEach(([v0, vc], i) => {
       const b = this.buf(vc);
       b.dlogits ??= this.t([N, vc], 'lmhead-dlogits');
       const wc = this.slice(w, v0, vc);
-      be.matmul(b.logits, h, wc, { m: N, n: vc, k: C, transB: true });
+      if (!reuse) be.matmul(b.logits, h, wc, { m: N, n: vc, k: C, transB: true });
       be.logitsChunkBackward(b.dlogits, b.logits, targets, lse, dlogp, { v0, vocab: V });
       if (dh) be.matmul(dh, b.dlogits, wc, { m: N, n: C, k: vc, accumulate: i > 0 });
       if (!dw) return;

@@ -20,7 +20,7 @@ export function estimateMemory(a: Arch, o: { batch: number; seq: number; trainin
   const acts = 4 * (N * C * (a.layers + 1) + a.layers * perLayer + N * (4 * C + 2 * HD + 3 * I) + 2 * N) + lmHeadScratchBytes(N, a.vocab, C, o.training);
   const grads = o.training ? P : 0;
   const optimizer = o.training ? P * (o.optimizerSlots ?? 2) : 0;
-  const largestTensor = 4 * Math.max(N * chunkColumns(N, a.vocab), a.vocab * C, N * I);
+  const largestTensor = 4 * Math.max(N * chunkColumns(N, a.vocab, C), a.vocab * C, N * I);
   return { params: P, grads, optimizer, activations: acts, total: P + grads + optimizer + acts, largestTensor };
 }
 

@@ -60,7 +60,7 @@ for (const beName of backendNames()) {
       const rec = recording(base);
       const model = new Transformer(rec.be, arch, uploadParams(rec.be, arch, host));
       model.lmHeadMode = mode;
-      // 64 KiB chunks: (N, 128) logits, so a chunk is a small fraction of N×V
+      // a 64 KiB working set: chunks of (N, 56) logits, a small fraction of N×V
       model.lmHeadOptions = { chunkBytes: 64 * 1024 };
       model.zeroGrad();
       const dT = rec.be.fromArray(dl, [N]);
@@ -96,13 +96,15 @@ for (const beName of backendNames()) {
 }
 
 const unit = suite('fused LM head chunking');
-unit('chunkColumns: a chunk of (N, Vc) logits fits the budget; never more than V, never 0', () => {
-  // Qwen2.5-0.5B, 16 sequences of 128 tokens: 1.2 GB of logits unfused, 32 MiB per chunk fused
-  const Vc = chunkColumns(2048, 151936);
-  assert.is(Vc, 4096);
-  assert.ok(2048 * Vc * 4 <= LM_HEAD_CHUNK_BYTES);
-  assert.is(chunkColumns(16, 151936), 151936, '16 rows of 151936 logits fit one chunk');
-  assert.is(chunkColumns(4, 100), 100);
-  assert.is(chunkColumns(1 << 30, 100), 1);
+unit('chunkColumns: the working set (two (N,Vc) chunks, two (Vc,C) slices) fits the budget; 1 ≤ Vc ≤ V', () => {
+  // Qwen2.5-0.5B (C 896), 16 sequences of 128 tokens: 2.5 GB of logits and their gradient
+  // unfused; 64 MiB fused
+  const Vc = chunkColumns(2048, 151936, 896);
+  assert.ok(Vc >= 1024 && Vc < 151936, `Vc = ${Vc}`);
+  assert.ok(8 * Vc * (2048 + 896) <= LM_HEAD_CHUNK_BYTES);
+  assert.ok(8 * (Vc + 1) * (2048 + 896) > LM_HEAD_CHUNK_BYTES, 'as large as the budget allows');
+  assert.is(chunkColumns(16, 151936, 896), 151936, '16 rows of 151936 logits (and their gradient) fit one chunk');
+  assert.is(chunkColumns(4, 100, 8), 100);
+  assert.is(chunkColumns(1 << 30, 100, 8), 1);
 });
 unit.run();
