@@ -16,7 +16,6 @@ test('estimate: parameters, gradients, optimizer state, activations', () => {
   // the fused LM head holds (N, Vc) chunks of logits, not B·T·V: the embedding is the largest
   const bigVocab = estimateMemory({ ...arch, vocab: 10 * 32000 }, { batch: 4, seq: 512, training: true });
   assert.ok(bigVocab.activations - e.activations < 4 * 4 * 512 * 32000, 'ten times the vocabulary adds less than B·T·V floats of activations');
-  assert.ok(e.activations > 4 * 2 * 4 * 512 * 4096, 'two (N, 4096) chunks of logits and their gradient');
   assert.is(e.largestTensor, 4 * 32000 * 2048);
   const inf = estimateMemory(arch, { batch: 1, seq: 16, training: false });
   assert.is(inf.grads + inf.optimizer, 0);
