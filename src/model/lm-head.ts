@@ -12,33 +12,29 @@
 //   backward: per chunk   Lc = H Wcᵀ again (recomputed, never saved)
 //                         dLc = dlogp·(onehot − exp(Lc − lse))   (logitsChunkBackward)
 //                         dH (N,C) += dLc Wc                       (written by the first chunk)
-//                         dW[v0:v0+Vc] += dLcᵀ H                   (when W trains; via a copy of the slice)
-// Memory: two (N,Vc) chunks plus two (Vc,C) slices, whatever V is. Compute: with several chunks
+//                         dW[v0:v0+Vc] += dLcᵀ H                   (when W trains; via a copy of those rows)
+// Memory: two (N,Vc) chunks plus one (Vc,C) slice, whatever V is. Compute: with several chunks
 // the backward does the forward's H Wᵀ once more (4 products instead of the unfused head's 3);
 // when one chunk covers V (small N·V), backward reuses the forward's logits instead.
-import type { Backend, DType, Tensor } from '../kernels/backend.js';
+import type { Backend, Tensor } from '../kernels/backend.js';
 
 /** the fused head's working set by default: its chunks of logits and weight slices, in bytes */
 export const LM_HEAD_CHUNK_BYTES = 64 * 2 ** 20;
 
 /**
  * Vocabulary columns per chunk for N rows of C: the working set of a training step — two (N, Vc)
- * chunks (logits, their gradient) and two (Vc, C) slices (W's rows, their gradient), f32 — fits
- * `bytes`; at least 1, at most V (one chunk: no slices, and backward reuses forward's logits).
+ * chunks (logits, their gradient) and one (Vc, C) slice of W (reused for dW's rows), f32 — fits
+ * `bytes`; at least 1, at most V (one chunk: no slice, and backward reuses forward's logits).
  */
 export function chunkColumns(N: number, V: number, C: number, bytes = LM_HEAD_CHUNK_BYTES): number {
   if (2 * N * V * 4 <= bytes) return V;
-  return Math.max(1, Math.min(V, Math.floor(bytes / (8 * (Math.max(1, N) + C)))));
+  return Math.max(1, Math.min(V, Math.floor(bytes / (4 * (2 * Math.max(1, N) + C)))));
 }
 
-/** bytes the fused head holds for N rows (chunks, slices, state): what a memory plan counts */
+/** bytes the fused head holds at most for N rows (chunks, slice, state): what a memory plan counts */
 export function lmHeadScratchBytes(N: number, V: number, C: number, training: boolean, bytes = LM_HEAD_CHUNK_BYTES): number {
-  const Vc = chunkColumns(N, V, C, bytes), many = Vc < V;
-  // a shorter last chunk has its own tensors
-  const widths = many && V % Vc ? Vc + (V % Vc) : Vc;
-  const chunks = N * widths * (training ? 2 : 1);
-  const slices = many ? widths * C * (training ? 2 : 1) : 0;
-  return 4 * (chunks + slices + 3 * N);
+  const Vc = chunkColumns(N, V, C, bytes);
+  return 4 * (N * Vc * (training ? 2 : 1) + (Vc < V ? Vc * C : 0) + 3 * N);
 }
 
 export interface LMHeadOptions {
@@ -51,28 +47,30 @@ export interface LMHeadOptions {
 /** The chunk scratch for one (N, V, C), reused across calls; dispose() frees it. */
 export class FusedLMHead {
   readonly Vc: number;
-  private readonly all: Tensor[] = [];
   private readonly state: Tensor;
-  /** per chunk width (the full one and the shorter last one): logits, dlogits, W and dW slices */
-  private readonly bufs = new Map<number, { logits: Tensor; dlogits?: Tensor; w?: Tensor; dw?: Tensor }>();
+  /** the tensors of the current chunk width (only one width lives at a time, so a shorter last
+   *  chunk swaps them instead of adding a second set): logits, dlogits, W's slice, dW's slice */
+  private cur: { vc: number; logits: Tensor; dlogits?: Tensor; w?: Tensor; dw?: Tensor } | null = null;
 
   constructor(readonly be: Backend, readonly N: number, readonly V: number, readonly C: number, o: LMHeadOptions = {}) {
     const Vc = o.chunk ?? chunkColumns(N, V, C, o.chunkBytes);
     if (!Number.isInteger(Vc) || Vc < 1) throw new Error(`lm head: chunk must be a positive integer, got ${o.chunk}`);
     this.Vc = Math.min(Vc, V);
-    this.state = this.t([N, 3], 'lmhead-state');
-  }
-
-  private t(shape: number[], label: string, dtype: DType = 'f32'): Tensor {
-    const x = this.be.tensor(shape, dtype, label);
-    this.all.push(x);
-    return x;
+    this.state = be.tensor([N, 3], 'f32', 'lmhead-state');
   }
 
   private buf(vc: number) {
-    let b = this.bufs.get(vc);
-    if (!b) { b = { logits: this.t([this.N, vc], 'lmhead-logits') }; this.bufs.set(vc, b); }
-    return b;
+    if (this.cur?.vc !== vc) {
+      this.freeChunk();
+      this.cur = { vc, logits: this.be.tensor([this.N, vc], 'f32', 'lmhead-logits') };
+    }
+    return this.cur;
+  }
+
+  private freeChunk(): void {
+    if (!this.cur) return;
+    for (const t of [this.cur.logits, this.cur.dlogits, this.cur.w, this.cur.dw]) if (t) this.be.dispose(t);
+    this.cur = null;
   }
 
   private chunks(): [number, number][] {
@@ -81,11 +79,12 @@ export class FusedLMHead {
     return out;
   }
 
-  /** W's rows [v0, v0+vc) as a (vc, C) tensor: W itself when one chunk covers V */
+  /** W's rows [v0, v0+vc) as a (vc, C) tensor of W's dtype: W itself when one chunk covers V */
   private slice(w: Tensor, v0: number, vc: number): Tensor {
     if (vc === this.V) return w;
     const b = this.buf(vc);
-    b.w ??= this.t([vc, this.C], 'lmhead-w', w.dtype);
+    if (b.w && b.w.dtype !== w.dtype) { this.be.dispose(b.w); b.w = undefined; }
+    b.w ??= this.be.tensor([vc, this.C], w.dtype, 'lmhead-w');
     this.be.copy(b.w, w, { srcOffset: v0 * this.C, count: vc * this.C });
     return b.w;
   }
@@ -115,25 +114,25 @@ export class FusedLMHead {
     const reuse = this.fresh?.h === h && this.fresh.w === w;
     this.fresh = null;
     this.chunks().forEach(([v0, vc], i) => {
-      const b = this.buf(vc);
-      b.dlogits ??= this.t([N, vc], 'lmhead-dlogits');
       const wc = this.slice(w, v0, vc);
+      const b = this.buf(vc);
+      b.dlogits ??= be.tensor([N, vc], 'f32', 'lmhead-dlogits');
       if (!reuse) be.matmul(b.logits, h, wc, { m: N, n: vc, k: C, transB: true });
       be.logitsChunkBackward(b.dlogits, b.logits, targets, lse, dlogp, { v0, vocab: V });
       if (dh) be.matmul(dh, b.dlogits, wc, { m: N, n: C, k: vc, accumulate: i > 0 });
       if (!dw) return;
       if (vc === V) { be.matmul(dw, b.dlogits, h, { m: vc, n: C, k: N, transA: true, accumulate: true }); return; }
-      // dW[v0:v0+vc] += dLcᵀ H through a (vc, C) copy of the slice
-      b.dw ??= this.t([vc, C], 'lmhead-dw');
-      be.copy(b.dw, dw, { srcOffset: v0 * C, count: vc * C });
-      be.matmul(b.dw, b.dlogits, h, { m: vc, n: C, k: N, transA: true, accumulate: true });
-      be.copy(dw, b.dw, { dstOffset: v0 * C, count: vc * C });
+      // dW[v0:v0+vc] += dLcᵀ H through a (vc, C) copy of those rows: in W's slice, which dH no
+      // longer needs (an f32 W: the one that trains), else in a slice of its own
+      const ds = wc.dtype === 'f32' ? wc : (b.dw ??= be.tensor([vc, C], 'f32', 'lmhead-dw'));
+      be.copy(ds, dw, { srcOffset: v0 * C, count: vc * C });
+      be.matmul(ds, b.dlogits, h, { m: vc, n: C, k: N, transA: true, accumulate: true });
+      be.copy(dw, ds, { dstOffset: v0 * C, count: vc * C });
     });
   }
 
   dispose(): void {
-    for (const x of this.all) this.be.dispose(x);
-    this.all.length = 0;
-    this.bufs.clear();
+    this.freeChunk();
+    this.be.dispose(this.state);
   }
 }
