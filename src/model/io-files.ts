@@ -7,6 +7,7 @@ import path from 'node:path';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { isKnownBuffer, nameAliases, type ParamSpec } from './io-params.js';
 import type { HalfArray } from '../kernels/half.js';
+import { nonFiniteWarning } from './finite.js';
 import {
   decodeFloat32, decodeInt32, decodeWeights, listSome, parseSafetensorsHeader, parseShardIndex, safetensorsDataStart,
   serializeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorToWrite,
@@ -234,5 +235,7 @@ export function loadTensors(target: string, expected: readonly ParamSpec[], o: {
     dtypes[dt] = (dtypes[dt] ?? 0) + 1;
   }
   const unused = ck.names().filter((n) => !used.has(n) && !isKnownBuffer(n));
+  const warning = nonFiniteWarning(tensors, ck.source);
+  if (warning) console.warn(warning);
   return { tensors, unused, dtypes, source: ck.source };
 }

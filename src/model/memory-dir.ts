@@ -19,6 +19,7 @@ import { fileDType, keepsHalf, type WeightsMode } from './weights-mode.js';
 import type { HalfArray } from '../kernels/half.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, isKnownBuffer, nameAliases } from './io-params.js';
+import { nonFiniteTensors, nonFiniteWarning } from './finite.js';
 import { checkFits, estimateMemory } from './memory.js';
 import { listSome, parseShardIndex, SafetensorsBuffer, serializeSafetensors } from './safetensors.js';
 import { Transformer } from './transformer.js';
@@ -110,6 +111,8 @@ export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: str
     dtypes[dt] = (dtypes[dt] ?? 0) + 1;
   }
   const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
+  const warning = nonFiniteWarning(tensors, label);
+  if (warning) console.warn(warning);
   return { tensors, dtypes, unused };
 }
 
@@ -144,6 +147,8 @@ export async function modelToFiles(model: Transformer, config: ModelConfig, carr
     if (!data) throw new Error(`modelToFiles: parameter "${p.name}" of the config is not in the model`);
     return { name: p.name, shape: p.shape, data, dtype: 'F32' as const };
   });
+  const bad = nonFiniteTensors(tensors.map((t) => [t.name, t.data] as [string, Float32Array]));
+  if (bad.length) throw new Error(`modelToFiles: not written: non-finite (NaN/Inf) weights in ${bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${b.size})`).join(', ')}: training diverged; lower the learning rate`);
   const out: ModelFiles = new Map();
   if (carryFrom) for (const f of CARRIED_MODEL_FILES) { const b = carryFrom.get(f); if (b) out.set(f, b); }
   out.set('config.json', encoder.encode(JSON.stringify(configToJson(config, 'float32'), null, 2) + '\n'));

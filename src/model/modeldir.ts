@@ -16,6 +16,7 @@ import { INDEX_FILE, loadTensors, SINGLE_FILE, writeFileAtomic } from './io-file
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, type ParamSpec } from './io-params.js';
 import type { HalfArray } from '../kernels/half.js';
+import { nonFiniteTensors } from './finite.js';
 import { parseLlama2c, type Llama2cCheckpoint } from './llama2c.js';
 import { serializeSafetensors, shardFileName, type WriteDType } from './safetensors.js';
 
@@ -108,6 +109,11 @@ export function writeModelDir(dir: string, o: WriteModelOptions): void {
   const extra = names.filter((n) => !params.some((p) => p.name === n));
   if (extra.length) problems.push(`not parameters of this config: ${extra.slice(0, 6).join(', ')}${extra.length > 6 ? ', ...' : ''}`);
   if (problems.length) throw new Error(`writeModelDir(${dir}): tensors do not match the config: ${problems.slice(0, 10).join('; ')}`);
+  // no file ever holds NaN/Inf weights: checked before anything is written
+  const bad = nonFiniteTensors(params.map((p) => [p.name, get(p.name)!] as [string, Float32Array]));
+  if (bad.length) {
+    throw new Error(`writeModelDir(${dir}): not written: non-finite (NaN/Inf) weights in ${bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${b.size})`).join(', ')}${bad.length > 5 ? `, ... (${bad.length} tensors)` : ''}: training diverged; lower the learning rate`);
+  }
 
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });

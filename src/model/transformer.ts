@@ -366,6 +366,8 @@ export class Transformer {
     }
     for (let i = 0; i < N; i++) {
       const id = batch.ids[i];
+      // a padding slot (keyMask 0) may hold -1 (packBatch's PAD_ID): its embedding is zeros
+      if (id === -1 && !batch.keyMask[i]) continue;
       if (id < 0 || id >= a.vocab) throw new Error(`model: token id ${id} at position ${i} is outside the vocabulary (0..${a.vocab - 1})`);
       const tg = batch.targets[i];
       if (tg >= a.vocab) throw new Error(`model: target id ${tg} at position ${i} is outside the vocabulary`);
