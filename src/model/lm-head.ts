@@ -13,9 +13,10 @@
 //                         dLc = dlogp·(onehot − exp(Lc − lse))   (logitsChunkBackward)
 //                         dH (N,C) += dLc Wc                       (written by the first chunk)
 //                         dW[v0:v0+Vc] += dLcᵀ H                   (when W trains; via a copy of those rows)
-// Memory: two (N,Vc) chunks plus one (Vc,C) slice, whatever V is. Compute: with several chunks
-// the backward does the forward's H Wᵀ once more (4 products instead of the unfused head's 3);
-// when one chunk covers V (small N·V), backward reuses the forward's logits instead.
+// Memory: two (N,Vc) chunks plus one (Vc,C) slice, whatever V is. Compute: the backward does
+// the forward's H Wᵀ once more except for the forward's last chunk, whose logits are still in
+// their buffer (backward runs the chunks last to first): with k chunks, 3 + (k−1)/k products
+// against the unfused head's 3; one chunk (small N·V) costs nothing extra.
 import type { Backend, Tensor } from '../kernels/backend.js';
 
 /** the fused head's working set by default: its chunks of logits and weight slices, in bytes */
@@ -89,31 +90,34 @@ export class FusedLMHead {
     return b.w;
   }
 
-  /** the single chunk's logits still hold H Wᵀ of the last forward, for these (h, w) */
-  private fresh: { h: Tensor; w: Tensor } | null = null;
+  /** the chunk buffer still holds H Wᵀ of the forward's last chunk [v0, V), for these (h, w) */
+  private fresh: { h: Tensor; w: Tensor; v0: number } | null = null;
 
   /** logp (N) = log softmax(H Wᵀ)[target], lse (N) = log Σ exp(H Wᵀ) (saved for backward) */
   forward(logp: Tensor, lse: Tensor, h: Tensor, w: Tensor, targets: Tensor): void {
     const be = this.be, { N, V, C } = this;
-    this.fresh = this.Vc === V ? { h, w } : null;
-    this.chunks().forEach(([v0, vc], i) => {
+    const chunks = this.chunks();
+    chunks.forEach(([v0, vc], i) => {
       const L = this.buf(vc).logits;
       be.matmul(L, h, this.slice(w, v0, vc), { m: N, n: vc, k: C, transB: true });
       be.logitsChunkStats(this.state, L, targets, { v0, vocab: V, first: i === 0 });
     });
     be.logitsChunkFinish(logp, lse, this.state, targets, { vocab: V });
+    this.fresh = { h, w, v0: chunks[chunks.length - 1][0] };
   }
 
   /**
    * From dlogp (N): dh (N,C) written (null: not needed), dw (V,C) accumulated (null: W frozen).
    * lse is the forward's; h, w, targets the same tensors, with the same contents, as in the
-   * forward just before (one chunk: its logits are reused, not recomputed).
+   * forward just before. Chunks run last to first, so the forward's last chunk (with one
+   * chunk: all of V) reuses the logits still in its buffer instead of recomputing them.
    */
   backward(dh: Tensor | null, dw: Tensor | null, h: Tensor, w: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void {
     const be = this.be, { N, V, C } = this;
-    const reuse = this.fresh?.h === h && this.fresh.w === w;
+    const fresh = this.fresh?.h === h && this.fresh.w === w ? this.fresh : null;
     this.fresh = null;
-    this.chunks().forEach(([v0, vc], i) => {
+    this.chunks().reverse().forEach(([v0, vc], i) => {
+      const reuse = i === 0 && fresh?.v0 === v0 && this.cur?.vc === vc;
       const wc = this.slice(w, v0, vc);
       const b = this.buf(vc);
       b.dlogits ??= be.tensor([N, vc], 'f32', 'lmhead-dlogits');
