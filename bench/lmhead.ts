@@ -3,7 +3,8 @@
 // into dH and dW) — fused and vocab-chunked (src/model/lm-head.ts, the default) against the
 // full-logits path it replaced (matmul to (N,V) logits, tokenLogprobs, tokenLogprobsBackward,
 // two matmuls), same backend, same inputs, interleaved rounds. Also the peak bytes the backend
-// holds above the inputs during each (wasm: allocator peak; WebGPU: live buffers).
+// holds above the inputs during each, measured once on a fresh backend (wasm: allocator peak,
+// packing scratch included; WebGPU: live buffers).
 // Ratios: fused_vs_full_time.<shape>.<forward|train> = full ms ÷ fused ms (> 1: fused faster);
 // fused_vs_full_memory.<shape>.<forward|train> = full peak ÷ fused peak.
 import type { Backend, Tensor } from '../src/kernels/backend.js';
@@ -55,58 +56,74 @@ export default async function run(args: BenchArgs): Promise<BenchReport> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench lmhead: --rounds ${flag(args.argv, 'rounds')} must be a positive integer`);
   const results: BenchResult[] = [];
   const ratios: Record<string, Record<string, number>> = {};
-  const notes = [`forward: log-probs of N targets; train: forward + backward into dH (N,C) and dW (V,C); fused: chunks of chunkColumns(N, V, C) vocabulary columns (32 MiB of (N,Vc) logits); ms = median of ${rounds} interleaved round(s); peakMiB = most bytes the backend held above the inputs`];
+  const notes = [`forward: log-probs of N targets; train: forward + backward into dH (N,C) and dW (V,C); fused: chunks of chunkColumns(N, V, C) vocabulary columns (32 MiB of (N,Vc) logits); ms = median of ${rounds} interleaved round(s) after a warm-up; peakMiB = most bytes the backend held above the inputs during one call on a fresh backend (the wasm matmul's packing scratch included)`];
   for (const kind of backends) {
-    const be = await createBackend(kind);
-    const m = meter(be);
     for (const s of shapes(args.quick)) {
       const { N, C, V } = s;
-      let seed = 7;
-      const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 4294967296 - 0.5; };
-      const h = be.fromArray(Float32Array.from({ length: N * C }, rnd), [N, C]);
-      const w = be.fromArray(Float32Array.from({ length: V * C }, () => 0.1 * rnd()), [V, C]);
-      const targets = be.fromArray(Int32Array.from({ length: N }, (_, i) => (i % 17 === 16 ? -1 : Math.floor((rnd() + 0.5) * V) % V)), [N], 'i32');
-      const logp = be.tensor([N]), lse = be.tensor([N]);
-      const train = { dh: be.tensor([N, C]), dw: be.tensor([V, C]), dlogp: be.fromArray(new Float32Array(N).fill(-1 / N), [N]) };
-      // each call makes (and frees) its own scratch, so that both peaks include it
-      const impls = {
-        full: (t: boolean) => fullHead(be, s, h, w, targets, logp, lse, t ? train : null),
-        fused: (t: boolean) => {
-          const fused = new FusedLMHead(be, N, V, C);
-          fused.forward(logp, lse, h, w, targets);
-          if (t) fused.backward(train.dh, train.dw, h, w, targets, lse, train.dlogp);
-          fused.dispose();
-        },
+      /** inputs on a backend, and the two impls over them (each call makes and frees its own scratch) */
+      const setup = (be: Backend) => {
+        let seed = 7;
+        const rnd = () => { seed = (seed * 1103515245 + 12345) >>> 0; return seed / 4294967296 - 0.5; };
+        const h = be.fromArray(Float32Array.from({ length: N * C }, rnd), [N, C]);
+        const w = be.fromArray(Float32Array.from({ length: V * C }, () => 0.1 * rnd()), [V, C]);
+        const targets = be.fromArray(Int32Array.from({ length: N }, (_, i) => (i % 17 === 16 ? -1 : Math.floor((rnd() + 0.5) * V) % V)), [N], 'i32');
+        const logp = be.tensor([N]), lse = be.tensor([N]);
+        const train = { dh: be.tensor([N, C]), dw: be.tensor([V, C]), dlogp: be.fromArray(new Float32Array(N).fill(-1 / N), [N]) };
+        be.fill(train.dw, 0);
+        const impls = {
+          full: (t: boolean) => fullHead(be, s, h, w, targets, logp, lse, t ? train : null),
+          fused: (t: boolean) => {
+            const fused = new FusedLMHead(be, N, V, C);
+            fused.forward(logp, lse, h, w, targets);
+            if (t) fused.backward(train.dh, train.dw, h, w, targets, lse, train.dlogp);
+            fused.dispose();
+          },
+        };
+        return { impls, logp, dispose: () => { for (const t of [h, w, targets, logp, lse, train.dh, train.dw, train.dlogp]) be.dispose(t); } };
       };
-      const times: Record<string, number[]> = {}, peaks: Record<string, number> = {};
-      const once = async (impl: 'full' | 'fused', t: boolean) => {
+      const key = (impl: string, t: boolean) => `${impl}/${t ? 'train' : 'forward'}`;
+      // peaks: each (impl, forward|train) once on a fresh backend, so that what it grows (the
+      // wasm matmul's packing scratch included) counts for it alone
+      const peaks: Record<string, number> = {};
+      for (const impl of ['full', 'fused'] as const) for (const t of [false, true]) {
+        const be = await createBackend(kind);
+        const st = setup(be);
+        const m = meter(be);
         await be.sync();
         const before = m.reset();
-        const t0 = performance.now();
-        impls[impl](t);
-        await be.read(logp, 0, 1);
+        st.impls[impl](t);
+        await be.read(st.logp, 0, 1);
         await be.sync();
-        const ms = performance.now() - t0;
-        const key = `${impl}/${t ? 'train' : 'forward'}`;
-        (times[key] ??= []).push(ms);
-        peaks[key] = Math.max(peaks[key] ?? 0, m.peak() - before);
+        peaks[key(impl, t)] = m.peak() - before;
+        st.dispose();
+        be.destroy();
+      }
+      // times: interleaved rounds on one backend, after one warm-up call of each
+      const be = await createBackend(kind);
+      const st = setup(be);
+      const times: Record<string, number[]> = {};
+      const once = async (impl: 'full' | 'fused', t: boolean, record: boolean) => {
+        await be.sync();
+        const t0 = performance.now();
+        st.impls[impl](t);
+        await be.read(st.logp, 0, 1);
+        await be.sync();
+        if (record) (times[key(impl, t)] ??= []).push(performance.now() - t0);
       };
-      for (const impl of ['full', 'fused'] as const) for (const t of [false, true]) await once(impl, t); // warm up
-      for (const k of Object.keys(times)) times[k].length = 0;
-      for (let r = 0; r < rounds; r++) for (const impl of ['full', 'fused'] as const) for (const t of [false, true]) await once(impl, t);
+      for (const impl of ['full', 'fused'] as const) for (const t of [false, true]) await once(impl, t, false);
+      for (let r = 0; r < rounds; r++) for (const impl of ['full', 'fused'] as const) for (const t of [false, true]) await once(impl, t, true);
       for (const what of ['forward', 'train'] as const) {
         for (const impl of ['full', 'fused'] as const) {
-          const key = `${impl}/${what}`;
-          results.push({ op: `lm head ${what}`, shape: `${s.name} [${kind}]`, impl, ms: Number(median(times[key]).toPrecision(4)), peakMiB: Number((peaks[key] / 2 ** 20).toFixed(1)) });
+          const k = `${impl}/${what}`;
+          results.push({ op: `lm head ${what}`, shape: `${s.name} [${kind}]`, impl, ms: Number(median(times[k]).toPrecision(4)), peakMiB: Number((peaks[k] / 2 ** 20).toFixed(1)) });
         }
-        const tFull = median(times[`full/${what}`]), tFused = median(times[`fused/${what}`]);
-        (ratios.fused_vs_full_time ??= {})[`${s.name} [${kind}] ${what}`] = Number((tFull / tFused).toPrecision(3));
+        (ratios.fused_vs_full_time ??= {})[`${s.name} [${kind}] ${what}`] = Number((median(times[`full/${what}`]) / median(times[`fused/${what}`])).toPrecision(3));
         (ratios.fused_vs_full_memory ??= {})[`${s.name} [${kind}] ${what}`] = Number((peaks[`full/${what}`] / peaks[`fused/${what}`]).toPrecision(3));
       }
       args.log(`${kind} ${s.name} (fused: ${Math.ceil(V / chunkColumns(N, V, C))} chunks of ${chunkColumns(N, V, C)}): ${Object.entries(times).map(([k, v]) => `${k} ${median(v).toFixed(0)} ms / ${(peaks[k] / 2 ** 20).toFixed(0)} MiB`).join(', ')}`);
-      for (const t of [h, w, targets, logp, lse, train.dh, train.dw, train.dlogp]) be.dispose(t);
+      st.dispose();
+      be.destroy();
     }
-    be.destroy();
   }
   return { bench: 'lmhead', results, ratios, notes };
 }
