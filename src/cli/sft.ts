@@ -47,7 +47,7 @@ export function register(program: Command): void {
       const be = await backendFrom(o.backend);
       let model: Transformer, config, tokDir: string;
       if (o.model) {
-        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size') });
+        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size'), lora: int(o.loraRank, '--lora-rank') > 0 });
         model = lm.model; config = lm.config; tokDir = o.model;
       } else {
         if (!o.tokenizer) throw new Error('sppo sft: --init needs --tokenizer FILE (tokenizer.json)');

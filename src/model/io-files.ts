@@ -188,6 +188,17 @@ export interface LoadedTensors {
  * carry buffers such as rotary inv_freq, and tied heads).
  */
 export function loadTensors(target: string, expected: readonly ParamSpec[]): LoadedTensors {
+  const tensors = new Map<string, Float32Array>();
+  const r = streamTensors(target, expected, (name, data) => { tensors.set(name, data); });
+  return { tensors, ...r };
+}
+
+/**
+ * Like loadTensors, but hands each tensor to `take` as soon as it is read (in expected order)
+ * and keeps none: a loader uploads it and drops the host copy, so a checkpoint is never held
+ * whole in JavaScript. Every check (names, shapes) runs before the first tensor is read.
+ */
+export function streamTensors(target: string, expected: readonly ParamSpec[], take: (name: string, data: Float32Array, dtype: string) => void): Omit<LoadedTensors, 'tensors'> {
   const ck = Checkpoint.open(target);
   const problems: string[] = [];
   const missing: string[] = [];
@@ -216,15 +227,14 @@ export function loadTensors(target: string, expected: readonly ParamSpec[]): Loa
     throw new ModelFileError(ck.source, `does not match the model: ${shown}`,
       `check that config.json belongs to these weights (model_type, hidden_size, num_hidden_layers, num_key_value_heads, intermediate_size, vocab_size, tie_word_embeddings); the checkpoint holds ${ck.names().length} tensors: ${listSome(ck.names(), 6)}`);
   }
-  const tensors = new Map<string, Float32Array>();
   const dtypes: Record<string, number> = {};
   for (const [spec, found] of chosen) {
     const data = ck.readFloat32(found);
     if (data.length !== numel(spec.shape)) throw new Error(`loadTensors: ${found}: ${data.length} values for ${shapeText(spec.shape)}`);
-    tensors.set(spec.name, data);
     const dt = ck.info(found)!.dtype;
     dtypes[dt] = (dtypes[dt] ?? 0) + 1;
+    take(spec.name, data, dt);
   }
   const unused = ck.names().filter((n) => !used.has(n) && !isKnownBuffer(n));
-  return { tensors, unused, dtypes, source: ck.source };
+  return { unused, dtypes, source: ck.source };
 }

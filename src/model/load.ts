@@ -1,11 +1,13 @@
 // Loading a model directory onto a backend and saving a model back (Node side).
-import type { Backend } from '../kernels/backend.js';
-import { paramCount, type Arch } from './arch.js';
+import type { Backend, Tensor } from '../kernels/backend.js';
+import { paramCount, paramSpecs, type Arch } from './arch.js';
 import type { ModelConfig, GenerationConfig } from './config.js';
 import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
-import { estimateMemory, checkFits } from './memory.js';
-import { readModelDir, writeModelDir } from './modeldir.js';
+import { checkModelFits } from './plan.js';
+import { readModelDir, readModelMeta, writeModelDir } from './modeldir.js';
+import { streamTensors } from './io-files.js';
+import { hfParamList } from './io-params.js';
 import { Transformer } from './transformer.js';
 
 export interface LoadedModel {
@@ -16,12 +18,35 @@ export interface LoadedModel {
   dir: string;
 }
 
-export function loadModel(be: Backend, dir: string, o: { training?: boolean; batch?: number; seq?: number } = {}): LoadedModel {
-  const md = readModelDir(dir);
-  const arch = archFromConfig(md.config, `${dir}/config.json`);
-  checkFits(be, estimateMemory(arch, { batch: o.batch ?? 1, seq: o.seq ?? Math.min(arch.maxPositions, 256), training: !!o.training }), dir);
-  const model = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, md.tensors)));
-  return { model, config: md.config, arch, generation: md.generation, dir };
+/**
+ * Loads a model directory onto a backend. The budget is checked first (weights, training state
+ * unless `lora`, one sequence of `seq` tokens: see plan.ts), then Llama-family weights stream
+ * tensor by tensor from the safetensors file(s) to the device, each host copy dropped once it
+ * is uploaded (the whole model is never held twice). `batch` is accepted for callers that pass
+ * it; rows per pass are planned later (planPass).
+ */
+export function loadModel(be: Backend, dir: string, o: { training?: boolean; batch?: number; seq?: number; lora?: boolean } = {}): LoadedModel {
+  const { config, generation } = readModelMeta(dir);
+  const arch = archFromConfig(config, `${dir}/config.json`);
+  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? Math.min(arch.maxPositions, 256), what: `model ${dir}` });
+  let params: Map<string, Tensor>;
+  if (arch.family === 'llama') {
+    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
+    params = new Map();
+    try {
+      streamTensors(dir, hfParamList(config), (hfName, data) => {
+        const s = byHF.get(hfName);
+        if (s) params.set(s.name, be.fromArray(data, s.shape, 'f32', s.name));
+      });
+    } catch (e) {
+      for (const t of params.values()) be.dispose(t);
+      throw e;
+    }
+  } else {
+    params = uploadParams(be, arch, fromHF(arch, readModelDir(dir).tensors));
+  }
+  const model = new Transformer(be, arch, params);
+  return { model, config, arch, generation, dir };
 }
 
 /**

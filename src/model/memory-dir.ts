@@ -10,14 +10,14 @@
 //   modelToFiles(model, config, from)    → a new ModelFiles: config.json + model.safetensors
 //                                          (merged LoRA) + the tokenizer files carried over
 // The Node directory code (modeldir.ts, io-files.ts) does the same on disk.
-import type { Backend } from '../kernels/backend.js';
-import type { Arch } from './arch.js';
+import type { Backend, Tensor } from '../kernels/backend.js';
+import { paramSpecs, type Arch } from './arch.js';
 import { configToJson, parseConfig, parseGenerationConfig, type GenerationConfig, type ModelConfig } from './config.js';
-import { archFromConfig, fromHF, toHF } from './hf-names.js';
+import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, isKnownBuffer, nameAliases } from './io-params.js';
-import { checkFits, estimateMemory } from './memory.js';
+import { checkModelFits } from './plan.js';
 import { listSome, parseShardIndex, SafetensorsBuffer, serializeSafetensors } from './safetensors.js';
 import { Transformer } from './transformer.js';
 
@@ -52,6 +52,13 @@ export interface LoadedMemoryModel {
 
 /** Reads the expected HF parameters out of the safetensors files in `files` (single or sharded). */
 export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string): { tensors: Map<string, Float32Array>; dtypes: Record<string, number>; unused: string[] } {
+  const tensors = new Map<string, Float32Array>();
+  return { tensors, ...streamTensorsFromFiles(files, cfg, label, (name, data) => { tensors.set(name, data); }) };
+}
+
+/** Like tensorsFromFiles, handing each tensor to `take` as it is decoded and keeping none
+ *  (every name and shape is checked before the first is decoded). */
+export function streamTensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string, take: (name: string, data: Float32Array) => void): { dtypes: Record<string, number>; unused: string[] } {
   // where each tensor lives
   const where = new Map<string, SafetensorsBuffer>();
   const single = files.get('model.safetensors');
@@ -95,22 +102,21 @@ export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: str
     throw new ModelFileError(label, `weights do not match config.json: ${problems.slice(0, 8).join('; ')}`,
       `check that config.json belongs to these weights; the checkpoint holds ${where.size} tensors: ${listSome([...where.keys()], 6)}`);
   }
-  const tensors = new Map<string, Float32Array>();
   const dtypes: Record<string, number> = {};
   for (const [name, found, shape] of chosen) {
     const f = where.get(found)!;
     const data = f.readFloat32(found);
     if (data.length !== numel(shape)) throw new Error(`${label}: ${found}: ${data.length} values for ${shapeText(shape)}`);
-    tensors.set(name, data);
     const dt = f.info(found).dtype;
     dtypes[dt] = (dtypes[dt] ?? 0) + 1;
+    take(name, data);
   }
   const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
-  return { tensors, dtypes, unused };
+  return { dtypes, unused };
 }
 
 /** Loads a model held in memory onto a backend (like loadModel does for a directory on disk). */
-export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training?: boolean; batch?: number; seq?: number; label?: string } = {}): LoadedMemoryModel {
+export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training?: boolean; batch?: number; seq?: number; label?: string; lora?: boolean } = {}): LoadedMemoryModel {
   const label = o.label ?? 'model';
   const cfgText = fileText(files, 'config.json');
   if (cfgText === null) throw new ModelFileError(label, 'has no config.json', 'give a Hugging Face model directory (config.json, model.safetensors, tokenizer.json)');
@@ -118,9 +124,27 @@ export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training
   const genText = fileText(files, 'generation_config.json');
   const generation = genText !== null ? parseGenerationConfig(genText, `${label}/generation_config.json`) : null;
   const arch = archFromConfig(config, `${label}/config.json`);
-  checkFits(be, estimateMemory(arch, { batch: o.batch ?? 1, seq: o.seq ?? Math.min(arch.maxPositions, 256), training: !!o.training }), label);
-  const { tensors, dtypes, unused } = tensorsFromFiles(files, config, label);
-  const model = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, tensors)));
+  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? Math.min(arch.maxPositions, 256), what: `model ${label}` });
+  let params: Map<string, Tensor>, dtypes: Record<string, number>, unused: string[];
+  if (arch.family === 'llama') {
+    // stream: each tensor is decoded, uploaded and dropped (the bytes given stay the only whole copy)
+    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
+    params = new Map();
+    try {
+      ({ dtypes, unused } = streamTensorsFromFiles(files, config, label, (hfName, data) => {
+        const s = byHF.get(hfName);
+        if (s) params.set(s.name, be.fromArray(data, s.shape, 'f32', s.name));
+      }));
+    } catch (e) {
+      for (const t of params.values()) be.dispose(t);
+      throw e;
+    }
+  } else {
+    const r = tensorsFromFiles(files, config, label);
+    ({ dtypes, unused } = r);
+    params = uploadParams(be, arch, fromHF(arch, r.tensors));
+  }
+  const model = new Transformer(be, arch, params);
   return { model, config, arch, generation, dtypes, unused };
 }
 

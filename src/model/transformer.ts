@@ -262,6 +262,26 @@ export class Transformer {
     be.matmul(dx, dxa, l.a, { m: N, n: inF, k: l.rank, accumulate: true });
   }
 
+  /** columns of the LM head's logits buffer per row (the whole vocabulary here) — the memory planner reads it */
+  get headCols(): number { return this.arch.vocab; }
+
+  /** bytes of what the next pass re-sizes (workspace, LoRA's saved products): the planner counts them as free */
+  workspaceBytes(): number {
+    let n = 0;
+    for (const t of this.ws?.all ?? []) n += 4 * t.size;
+    for (const t of this.loraActs.values()) n += 4 * t.size;
+    if (this.dxa) n += 4 * this.dxa.size;
+    return n;
+  }
+
+  /** frees the activations of the last shape (the next forward allocates them anew) */
+  releaseWorkspace(): void {
+    this.ws?.dispose(); this.ws = null; this.last = null;
+    for (const t of this.loraActs.values()) this.be.dispose(t);
+    this.loraActs.clear(); this.loraShape = '';
+    if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
+  }
+
   private workspace(B: number, T: number): Workspace {
     if (!this.ws || this.ws.B !== B || this.ws.T !== T || this.ws.layers.length !== (this.recompute ? 1 : this.arch.layers)) {
       this.ws?.dispose();
