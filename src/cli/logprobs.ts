@@ -45,7 +45,6 @@ export function register(program: Command): void {
       const plan = planPass(model, { mode: 'score', rows: Math.max(1, int(o.batchSize, '--batch-size')), seq: maxLen, what: 'sppo logprobs' });
       model.recompute = plan.recompute;
       const bs = plan.rows;
-      if (process.env.SPPO_PLAN_LOG) process.stderr.write(`sppo logprobs: ${bs} sequence(s) per pass${plan.recompute ? ', one block of activations at a time' : ''} (${JSON.stringify({ rows: bs, recompute: plan.recompute, passBytes: plan.passBytes, budget: plan.budget.total })})\n`);
       const bar = progressBar('logprobs', seqs.length);
       for (let i = 0; i < seqs.length; i += bs) {
         const chunk = seqs.slice(i, i + bs);

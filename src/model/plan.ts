@@ -206,7 +206,16 @@ export function planPass(model: Transformer, req: PlanRequest): Plan {
       + ` ${fmt(need + held + (req.mode === 'train' ? pendingTraining(model) : 0))} in all, over the ${budget.backend} budget of ${fmt(budget.total)} (${budget.source})`
       + `${big ? `; a tensor would also exceed one WebGPU binding (${fmt(budget.maxTensor!)})` : ''} — ${tip}`, need + held, budget.total);
   }
-  return { rows, recompute, passBytes: bytes(rows, recompute), freeBytes: free, budget };
+  const plan = { rows, recompute, passBytes: bytes(rows, recompute), freeBytes: free, budget };
+  if (envFlag('SPPO_PLAN_LOG')) {
+    const what = req.what ?? `${req.mode} pass`;
+    (globalThis as any).process?.stderr?.write?.(`sppo plan: ${what}: ${rows} of ${req.rows} rows × ${req.seq} tokens per pass${recompute ? ', recomputing activations' : ''} (${fmt(plan.passBytes)} of ${fmt(free)} free, budget ${fmt(budget.total)})\n`);
+  }
+  return plan;
+}
+
+function envFlag(name: string): boolean {
+  try { return !!(globalThis as any).process?.env?.[name]; } catch { return false; }
 }
 
 function fixes(model: Transformer, req: PlanRequest): string {
