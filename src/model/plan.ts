@@ -17,6 +17,7 @@
 import type { Backend } from '../kernels/backend.js';
 import { paramCount, type Arch } from './arch.js';
 import type { Transformer } from './transformer.js';
+import { chunkColumns, lmHeadScratchBytes } from './lm-head.js';
 
 const GiB = 2 ** 30, MiB = 2 ** 20;
 /** the default total for WebGPU, which exposes no device-memory figure */
@@ -87,14 +88,17 @@ export interface PassShape {
   recompute: boolean;
   /** LoRA: adapted linears per layer and the rank (0 = none) */
   loraPerLayer?: number; loraRank?: number;
-  /** columns of the LM head's logits buffer per row (default the vocabulary) */
-  headCols?: number;
+  /** the LM head: 'fused' (vocab-chunked, src/model/lm-head.ts: two (N, Vc) chunks) or 'full' ((N, V) logits) */
+  head?: 'fused' | 'full';
+  /** the fused head's byte budget per chunk (default LM_HEAD_CHUNK_BYTES) */
+  chunkBytes?: number;
 }
 
 /** bytes of one pass's activations and scratch (what a Workspace or KV decoder allocates) */
 export function passBytes(a: Arch, mode: PassMode, s: PassShape): number {
   const C = a.hidden, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim, I = a.intermediate, H = a.heads, L = a.layers;
-  const V = s.headCols ?? a.vocab, gpt2 = a.family === 'gpt2';
+  const V = a.vocab, gpt2 = a.family === 'gpt2';
+  const fused = (s.head ?? 'fused') === 'fused';
   const NR = 8;
   const pack = (n: number, k: number) => Math.ceil(n / NR) * NR * k;
   if (mode === 'decode') {
@@ -112,22 +116,26 @@ export function passBytes(a: Arch, mode: PassMode, s: PassShape): number {
   f += (s.recompute ? 1 : L) * perLayer;
   f += N * C + N * (gpt2 ? 2 : 1) + (gpt2 ? N * C : 0);
   f += 3 * N * C + 2 * N * HD + 2 * N * KD + 3 * N * I + N * HD + N * KD; // backward scratch (allocated for every pass)
-  f += N * V + 2 * N + (train ? N * V : 0);                                   // logits, lse, logp (+ dlogits)
+  // the LM head: fused, its chunks and W slices (lm-head.ts); full, (N,V) logits (+ dlogits)
+  f += fused ? lmHeadScratchBytes(N, V, C, train, s.chunkBytes) / 4 + 2 * N : N * V + 2 * N + (train ? N * V : 0);
+  const headRows = fused ? Math.min(V, chunkColumns(N, V, s.chunkBytes)) : V;
   const r = s.loraRank ?? 0;
   if (r > 0) f += ((s.loraPerLayer ?? 0) * L + 1) * N * r;
   // wasm matmul scratch: the packed B of the widest product (the LM head's weight; in training
   // also dWᵀ products whose B is an activation), the attention delta, per-pass masks
-  f += Math.max(pack(V, C), pack(I, C), train ? pack(Math.max(C, I), N) : 0);
+  f += Math.max(pack(headRows, C), pack(I, C), train ? pack(Math.max(C, I), N) : 0);
   f += B * H * T + 4 * N;
   return 4 * f + MiB;
 }
 
 /** the largest single tensor of a pass (bytes): a WebGPU storage binding must hold it */
-export function largestTensor(a: Arch, mode: PassMode, s: PassShape, weightBytes = 4): number {
-  const V = s.headCols ?? a.vocab;
+export function largestTensor(a: Arch, mode: PassMode, s: PassShape): number {
   const N = mode === 'decode' ? s.rows : s.rows * s.seq;
   const kv = mode === 'decode' ? s.rows * s.seq * a.kvHeads * a.headDim : 0;
-  return Math.max(4 * N * V, 4 * N * a.intermediate, weightBytes * a.vocab * a.hidden, 4 * kv);
+  // the head's logits: (B, V) when decoding, (N, V) on the full head, a (N, Vc) chunk when fused
+  const logits = mode === 'decode' || s.head === 'full' ? N * a.vocab : N * Math.min(a.vocab, chunkColumns(N, a.vocab, s.chunkBytes));
+  // weights are checked apart (checkModelFits): a pass adds activations only
+  return 4 * Math.max(logits, N * a.intermediate, kv, N * a.heads * a.headDim);
 }
 
 export interface Plan {
@@ -178,9 +186,9 @@ export function planPass(model: Transformer, req: PlanRequest): Plan {
   const reusable = model.workspaceBytes() + ((be as any).scratchBytes ?? 0);
   const free = budget.total - budget.inUse + reusable - (req.mode === 'train' ? pendingTraining(model) : 0);
   const lora = loraShape(model);
-  const bytes = (rows: number, recompute: boolean) => passBytes(a, req.mode, { rows, seq: req.seq, prefill: req.prefill, recompute, ...lora, headCols: model.headCols });
+  const bytes = (rows: number, recompute: boolean) => passBytes(a, req.mode, { rows, seq: req.seq, prefill: req.prefill, recompute, ...lora, head: model.lmHeadMode, chunkBytes: model.lmHeadOptions.chunkBytes });
   const fits = (rows: number, recompute: boolean) => bytes(rows, recompute) <= free
-    && (budget.maxTensor === null || largestTensor(a, req.mode, { rows, seq: req.seq, recompute, headCols: model.headCols }, 4) <= budget.maxTensor);
+    && (budget.maxTensor === null || largestTensor(a, req.mode, { rows, seq: req.seq, recompute, head: model.lmHeadMode, chunkBytes: model.lmHeadOptions.chunkBytes }) <= budget.maxTensor);
   const most = (recompute: boolean) => {
     let lo = 0, hi = Math.max(1, req.rows);
     if (fits(hi, recompute)) return hi;
@@ -200,7 +208,7 @@ export function planPass(model: Transformer, req: PlanRequest): Plan {
     const held = budget.inUse - reusable;
     const tip = fixes(model, req);
     const what = req.what ?? `${req.mode} pass`;
-    const big = budget.maxTensor !== null && largestTensor(a, req.mode, { rows: 1, seq: req.seq, recompute: true, headCols: model.headCols }) > budget.maxTensor;
+    const big = budget.maxTensor !== null && largestTensor(a, req.mode, { rows: 1, seq: req.seq, recompute: true, head: model.lmHeadMode, chunkBytes: model.lmHeadOptions.chunkBytes }) > budget.maxTensor;
     throw new MemoryPlanError(`sppo: ${what} does not fit in memory: one sequence of ${req.seq} tokens needs ${fmt(need)} of activations`
       + `${req.mode === 'train' ? ` (+ ${fmt(pendingTraining(model))} of gradients)` : ''} on top of ${fmt(held)} already held (weights${model.grads ? ', gradients, optimizer state' : ''}),`
       + ` ${fmt(need + held + (req.mode === 'train' ? pendingTraining(model) : 0))} in all, over the ${budget.backend} budget of ${fmt(budget.total)} (${budget.source})`
