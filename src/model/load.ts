@@ -28,7 +28,7 @@ export interface LoadedModel {
 export function loadModel(be: Backend, dir: string, o: { training?: boolean; batch?: number; seq?: number; lora?: boolean } = {}): LoadedModel {
   const { config, generation } = readModelMeta(dir);
   const arch = archFromConfig(config, `${dir}/config.json`);
-  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? Math.min(arch.maxPositions, 256), what: `model ${dir}` });
+  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? 16, what: `model ${dir}` });
   let params: Map<string, Tensor>;
   if (arch.family === 'llama') {
     const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));

@@ -124,7 +124,7 @@ export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training
   const genText = fileText(files, 'generation_config.json');
   const generation = genText !== null ? parseGenerationConfig(genText, `${label}/generation_config.json`) : null;
   const arch = archFromConfig(config, `${label}/config.json`);
-  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? Math.min(arch.maxPositions, 256), what: `model ${label}` });
+  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? 16, what: `model ${label}` });
   let params: Map<string, Tensor>, dtypes: Record<string, number>, unused: string[];
   if (arch.family === 'llama') {
     // stream: each tensor is decoded, uploaded and dropped (the bytes given stay the only whole copy)

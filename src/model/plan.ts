@@ -244,7 +244,9 @@ export function checkModelFits(be: Backend, a: Arch, o: { training: boolean; seq
   const P = paramCount(a);
   const weights = P * (o.weightBytes ?? 4);
   const trainState = o.training && !o.lora ? P * 4 * (1 + (o.optimizerSlots ?? 2)) : 0;
-  const act = passBytes(a, o.training ? 'train' : 'score', { rows: 1, seq: o.seq, recompute: true });
+  // the smallest pass the model will run: one row (training: a training pass; else scoring or decoding)
+  const act = o.training ? passBytes(a, 'train', { rows: 1, seq: o.seq, recompute: true })
+    : Math.min(passBytes(a, 'score', { rows: 1, seq: o.seq, recompute: true }), passBytes(a, 'decode', { rows: 1, seq: o.seq, prefill: o.seq, recompute: false }));
   const need = budget.inUse + weights + trainState + act;
   const problems: string[] = [];
   if (need > budget.total) problems.push(`needs about ${fmt(need)} (weights ${fmt(weights)}${trainState ? `, gradients + optimizer state ${fmt(trainState)}` : ''}, one ${o.seq}-token sequence's activations ${fmt(act)}${budget.inUse ? `, already held ${fmt(budget.inUse)}` : ''}), over the ${budget.backend} budget of ${fmt(budget.total)} (${budget.source})`);
