@@ -71,14 +71,18 @@ export default async function run(args: BenchArgs): Promise<BenchReport> {
       for (const m of measures) {
         const B = m === 'logprobs' ? scoreBatch : m === 'decode' ? decodeBatch : trainBatch;
         const c = { measure: m, batch: B, seq, steps, promptLen: 16, newTokens: 32, loraRank: 8, loraTargets: ['q', 'v'] };
-        args.log(`${shape} ${m}: ours...`);
+        args.log(`${shape} ${m}: ours... (load average ${os.loadavg()[0].toFixed(1)})`);
+        const load0 = os.loadavg()[0];
         const ours = child(process.execPath, ['--import', 'tsx', path.join(here, 'scale/ours.ts'), JSON.stringify({ ...c, dir })], process.env, args.log);
         args.log(`${shape} ${m}: ours ${ours.error ? 'error: ' + ours.error : `${ours.tok_s.toFixed(1)} tok/s, peak RSS ${(ours.peak_rss / 2 ** 30).toFixed(2)} GiB, wasm ${(ours.peak_wasm / 2 ** 30).toFixed(2)} GiB`}; torch...`);
         const peer = child('/usr/bin/python3', [path.join(here, '../tools/bench_torch_scale.py'), JSON.stringify({ ...c, arch, loraTargets: ['q', 'v'] }), ''], torchEnv(), args.log);
         args.log(`${shape} ${m}: torch ${peer.error ? 'error: ' + peer.error : `${peer.tok_s.toFixed(1)} tok/s, peak RSS ${(peer.peak_rss / 2 ** 30).toFixed(2)} GiB (${peer.blas})`}`);
         const shp = `${label} B${B} T${m === 'decode' ? '16+32' : seq}`;
-        results.push({ op: m, shape: shp, impl: 'wasm', tokensPerSecond: ours.tok_s, peakRss: ours.peak_rss, peakWasm: ours.peak_wasm, plan: ours.plan, loadSeconds: ours.load_s, note: ours.error });
-        results.push({ op: m, shape: shp, impl: 'torch-cpu', tokensPerSecond: peer.tok_s, peakRss: peer.peak_rss, blas: peer.blas, note: peer.error });
+        // the machine's 1-minute load average before ours and after the peer: a shared 2-core box
+        // swings, so each row says how busy it was
+        const load = [Number(load0.toFixed(1)), Number(os.loadavg()[0].toFixed(1))];
+        results.push({ op: m, shape: shp, impl: 'wasm', tokensPerSecond: ours.tok_s, peakRss: ours.peak_rss, peakWasm: ours.peak_wasm, plan: ours.plan, loadSeconds: ours.load_s, loadAverage: load, note: ours.error });
+        results.push({ op: m, shape: shp, impl: 'torch-cpu', tokensPerSecond: peer.tok_s, peakRss: peer.peak_rss, blas: peer.blas, loadAverage: load, note: peer.error });
         if (!ours.error && !peer.error) {
           (scale[shape] ??= {})[m] = ours.tok_s / peer.tok_s;
           scale[shape][`${m}_rss`] = ours.peak_rss / peer.peak_rss;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { demoConfig, DEMO_JUDGE, DEMO_MODEL, demoModelParams, runDemo, type DemoRow } from '../sppo/demo.js';
 import type { ProgressEvent } from '../sppo/coordinator.js';
-import { resolveConfig } from '../sppo/config.js';
+import { configText, resolveConfig } from '../sppo/config.js';
 import { BACKEND_HELP, backendFrom, int, progressBar } from './common.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -40,7 +40,7 @@ export function register(program: Command): void {
       const opts = { out, quick: !!o.quick, backend: o.backend as 'auto', iterations };
       const cfg = resolveConfig(demoConfig(opts) as Record<string, unknown>, 'demo');
       const old = path.join(out, 'config.json');
-      if (fs.existsSync(old) && fs.readFileSync(old, 'utf8') !== JSON.stringify(cfg, null, 2) + '\n') {
+      if (fs.existsSync(old) && fs.readFileSync(old, 'utf8') !== configText(cfg)) {
         throw new Error(`sppo demo: ${out} holds a run with other settings (another --quick, --iterations or --backend, or not a demo): pass a new --out, or delete ${out} to start over`);
       }
       if (fs.existsSync(old)) process.stderr.write(`sppo demo: continuing the demo run in ${out} (finished iterations are not rerun; delete it to start over)\n`);

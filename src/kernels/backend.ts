@@ -76,10 +76,15 @@ export interface PreferenceLossOptions {
   /** 'square': the SPPO family, loss_i = w_i·(r_i − target_i)²;
    *  'dpo' | 'ipo' | 'hinge': pairwise over records (2j, 2j+1) = (winner, loser), z = r_w − r_l:
    *   dpo −(1−ε)·log σ(βz) − ε·log σ(−βz); ipo (z − 1/(2β))²; hinge max(0, 1 − βz); weighted by w_{2j} */
-  kind: 'square' | 'dpo' | 'ipo' | 'hinge';
+  kind: 'square' | 'dpo' | 'ipo' | 'hinge' | 'magnetic';
   beta: number;
   /** DPO label smoothing ε (default 0) */
   labelSmoothing?: number;
+  /** 'magnetic' (magnetic SPPO): Σ log μ(y|x) per record (R) f32 of the magnet policy μ, and
+   *  c = ηα ≥ 0; r_i = logp_i − [refLogp_i + c·magnetLogp_i]/(1+c), then the square loss.
+   *  magnetLogp may be the refLogp tensor itself (μ = π_t: plain square loss). */
+  magnetLogp?: Tensor;
+  magnet?: number;
 }
 
 export interface LogitsChunkOptions {
@@ -241,7 +246,8 @@ export interface Backend {
   geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void;
 
   // ---- embeddings ---------------------------------------------------------------------
-  /** table (V,C), ids (N) i32 → out (N,C); an id outside [0,V) throws on the host where
+  /** table (V,C), ids (N) i32 → out (N,C); id -1 (padding) yields a row of zeros on every
+   *  backend (and is skipped backward); another id outside [0,V) throws on the host where
    *  ids are known, and yields zeros on the device. The table may be 'bf16' or 'f16' (out f32). */
   embedding(out: Tensor, table: Tensor, ids: Tensor): void;
   /** dtable (V,C) += scatter of dout (N,C) at ids (deterministic order) */

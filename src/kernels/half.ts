@@ -105,3 +105,12 @@ export function fromHalfBits(h: Uint16Array, dtype: HalfDType, out: Float32Array
 export function roundToHalf(x: ArrayLike<number>, dtype: HalfDType): Float32Array {
   return fromHalfBits(toHalfBits(x, dtype), dtype);
 }
+
+/** A host-side 16-bit tensor: raw patterns and their dtype (what a bf16/f16 checkpoint tensor
+ *  is read as when it will stay 16-bit on the device: no f32 copy is made). */
+export class HalfArray {
+  constructor(readonly bits: Uint16Array, readonly dtype: HalfDType) {}
+  get length(): number { return this.bits.length; }
+  /** the values as f32 (exact) */
+  toFloat32(): Float32Array { return fromHalfBits(this.bits, this.dtype); }
+}

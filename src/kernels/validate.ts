@@ -159,11 +159,16 @@ export function checkOptim(op: string, tensors: [string, Tensor | null][], hyper
   return n;
 }
 
-export function checkPreference(loss: Tensor, dlogp: Tensor, logp: Tensor, refLogp: Tensor, target: Tensor, weight: Tensor, kind: string, beta: number): number {
+export function checkPreference(loss: Tensor, dlogp: Tensor, logp: Tensor, refLogp: Tensor, target: Tensor, weight: Tensor, kind: string, beta: number, magnetLogp?: Tensor, magnet?: number): number {
   const R = sameSize('preferenceLoss', ['loss', loss], ['dlogp', dlogp], ['logp', logp], ['refLogp', refLogp], ['target', target], ['weight', weight]);
-  if (!['square', 'dpo', 'ipo', 'hinge'].includes(kind)) throw new ShapeError(`preferenceLoss: unknown kind "${kind}"`);
-  if (kind !== 'square' && R % 2 !== 0) throw new ShapeError(`preferenceLoss: ${kind} needs (winner, loser) pairs, got ${R} records`);
-  if (!(beta > 0) && kind !== 'square') throw new ShapeError(`preferenceLoss: beta must be > 0, got ${beta}`);
+  if (!['square', 'dpo', 'ipo', 'hinge', 'magnetic'].includes(kind)) throw new ShapeError(`preferenceLoss: unknown kind "${kind}"`);
+  if (kind === 'magnetic') {
+    if (!magnetLogp) throw new ShapeError('preferenceLoss: magnetic needs magnetLogp (Σ log μ per record)');
+    sameSize('preferenceLoss', ['logp', logp], ['magnetLogp', magnetLogp]);
+    if (!(Number.isFinite(magnet) && magnet! >= 0)) throw new ShapeError(`preferenceLoss: magnet=${magnet} must be a finite number ≥ 0 (c = ηα)`);
+  }
+  if (kind !== 'square' && kind !== 'magnetic' && R % 2 !== 0) throw new ShapeError(`preferenceLoss: ${kind} needs (winner, loser) pairs, got ${R} records`);
+  if (!(beta > 0) && kind !== 'square' && kind !== 'magnetic') throw new ShapeError(`preferenceLoss: beta must be > 0, got ${beta}`);
   return R;
 }
 

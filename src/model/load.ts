@@ -1,14 +1,16 @@
 // Loading a model directory onto a backend and saving a model back (Node side).
 import type { Backend, Tensor } from '../kernels/backend.js';
+import { HalfArray } from '../kernels/half.js';
 import { paramCount, paramSpecs, type Arch } from './arch.js';
 import type { ModelConfig, GenerationConfig } from './config.js';
 import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
 import { checkModelFits } from './plan.js';
 import { readModelDir, readModelMeta, writeModelDir } from './modeldir.js';
-import { streamTensors } from './io-files.js';
+import { checkpointDTypes, streamTensors } from './io-files.js';
 import { hfParamList } from './io-params.js';
 import { Transformer } from './transformer.js';
+import { fileDType, keepsHalf, type LoadModelOptions, type WeightFileDType, type WeightsMode } from './weights-mode.js';
 
 export interface LoadedModel {
   model: Transformer;
@@ -16,48 +18,67 @@ export interface LoadedModel {
   arch: Arch;
   generation: GenerationConfig | null;
   dir: string;
+  /** the checkpoint's weight dtype (the most common float dtype of its tensors); saveModel
+   *  writes it again unless told otherwise (also on model.sourceDtype) */
+  dtype: WeightFileDType;
 }
 
+export type { WeightFileDType, WeightsMode, LoadModelOptions } from './weights-mode.js';
+
 /**
- * Loads a model directory onto a backend. The budget is checked first (weights, training state
- * unless `lora`, one sequence of `seq` tokens: see plan.ts), then Llama-family weights stream
- * tensor by tensor from the safetensors file(s) to the device, each host copy dropped once it
- * is uploaded (the whole model is never held twice). `batch` is accepted for callers that pass
- * it; rows per pass are planned later (planPass).
+ * Loads a model directory onto a backend. The memory budget is checked first (weights as they
+ * will sit on the device, training state unless `lora`, one pass: see plan.ts), then Llama-family
+ * weights stream tensor by tensor from the safetensors file(s) to the device (16-bit matrices
+ * stay 16-bit under 'keep'), each host copy dropped once uploaded: the model is never held whole
+ * in JavaScript. Rows per pass are planned later (planPass).
  */
-export function loadModel(be: Backend, dir: string, o: { training?: boolean; batch?: number; seq?: number; lora?: boolean } = {}): LoadedModel {
+export function loadModel(be: Backend, dir: string, o: LoadModelOptions = {}): LoadedModel {
+  const mode: WeightsMode = o.weights ?? (o.training ? 'f32' : 'keep');
+  if (mode !== 'keep' && mode !== 'f32') throw new Error(`loadModel: weights must be 'keep' or 'f32', got ${JSON.stringify(o.weights)}`);
   const { config, generation } = readModelMeta(dir);
   const arch = archFromConfig(config, `${dir}/config.json`);
-  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? 16, what: `model ${dir}` });
-  let params: Map<string, Tensor>;
+  const fileType = fileDType(checkpointDTypes(dir));
+  const half = mode === 'keep' && arch.family !== 'gpt2' && fileType !== 'F32';
+  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? 16, weightBytes: half ? 2 : 4, what: `model ${dir}` });
+  let params: Map<string, Tensor>, dtypes: Record<string, number>;
+  const keepHalf = (spec: { shape: readonly number[] }) => keepsHalf(mode, config.arch, spec.shape);
   if (arch.family === 'llama') {
     const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
     params = new Map();
     try {
-      streamTensors(dir, hfParamList(config), (hfName, data) => {
+      ({ dtypes } = streamTensors(dir, hfParamList(config), (hfName, data) => {
         const s = byHF.get(hfName);
-        if (s) params.set(s.name, be.fromArray(data, s.shape, 'f32', s.name));
-      });
+        if (s) params.set(s.name, data instanceof HalfArray ? be.fromArray(data.bits, s.shape, data.dtype, s.name) : be.fromArray(data, s.shape, 'f32', s.name));
+      }, { keepHalf }));
     } catch (e) {
       for (const t of params.values()) be.dispose(t);
       throw e;
     }
   } else {
-    params = uploadParams(be, arch, fromHF(arch, readModelDir(dir).tensors));
+    const md = readModelDir(dir, undefined, { keepHalf: (spec, cfg) => keepsHalf(mode, cfg.arch, spec.shape) });
+    dtypes = md.dtypes;
+    params = uploadParams(be, arch, fromHF(arch, md.tensors));
   }
   const model = new Transformer(be, arch, params);
-  return { model, config, arch, generation, dir };
+  const dtype = fileDType(dtypes);
+  model.sourceDtype = dtype;
+  return { model, config, arch, generation, dir, dtype };
 }
 
 /**
- * Save parameters in HF layout (config, weights, tokenizer files carried from copyFrom). A model
+ * Save parameters in HF layout (config, weights, tokenizer files carried from copyFrom). Weights
+ * are written in `dtype`, by default the dtype the model was loaded with (model.sourceDtype; F32
+ * for a fresh model); BF16/F16 round to nearest even. A model
  * with LoRA adapters is saved merged (W + (α/r)·B A) unless `adapters: 'separate'`, which writes the
  * base weights unchanged plus a PEFT adapter (adapter_model.safetensors + adapter_config.json).
  */
-export async function saveModel(model: Transformer, config: ModelConfig, dir: string, o: { copyFrom?: string; dtype?: 'F32' | 'F16'; generation?: GenerationConfig; overwrite?: boolean; adapters?: 'merge' | 'separate' } = {}): Promise<void> {
+export async function saveModel(model: Transformer, config: ModelConfig, dir: string, o: { copyFrom?: string; dtype?: WeightFileDType; generation?: GenerationConfig; overwrite?: boolean; adapters?: 'merge' | 'separate' } = {}): Promise<void> {
   const separate = o.adapters === 'separate' && model.lora.size > 0;
   const host = model.lora.size && !separate ? await model.mergedParams() : await downloadParams(model.be, new Map([...model.params].filter(([n]) => !n.includes('.lora_'))));
-  writeModelDir(dir, { config, tensors: toHF(model.arch, host), dtype: o.dtype, copyFrom: o.copyFrom, generation: o.generation, overwrite: o.overwrite ?? true });
+  // the dtype it was loaded with unless told otherwise (16-bit weights read back widened and
+  // written again round to the same bits: RNE of an exact value)
+  const dtype = o.dtype ?? model.sourceDtype ?? 'F32';
+  writeModelDir(dir, { config, tensors: toHF(model.arch, host), dtype, copyFrom: o.copyFrom, generation: o.generation, overwrite: o.overwrite ?? true });
   if (separate) await writePeftAdapter(model, dir);
 }
 

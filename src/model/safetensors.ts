@@ -15,7 +15,7 @@
 // and `{"format":"pt"}` is put in __metadata__ unless the caller sets "format" — Hugging Face
 // transformers refuses a safetensors file whose metadata lacks it.
 import { ModelFileError, numel, shapeText } from './io-errors.js';
-import { f16BitsToFloat, floatToBf16Bits, floatToF16Bits, fromHalfBits } from '../kernels/half.js';
+import { f16BitsToFloat, floatToBf16Bits, floatToF16Bits, fromHalfBits, HalfArray } from '../kernels/half.js';
 
 /** every dtype the format defines, with its size in bytes (sub-byte types have no size here) */
 const DTYPE_BYTES: Record<string, number> = {
@@ -177,6 +177,16 @@ export function decodeFloat32(info: TensorInfo, raw: Uint8Array, source: string)
     'convert the checkpoint to F32, F16 or BF16 (e.g. in torch: model.float(), then save_pretrained)');
 }
 
+/** A weight tensor: BF16/F16 bytes kept as 16-bit patterns when `keepHalf` (no f32 copy),
+ *  anything else decoded to f32 (decodeFloat32). */
+export function decodeWeights(info: TensorInfo, raw: Uint8Array, source: string, keepHalf: boolean): Float32Array | HalfArray {
+  if (keepHalf && (info.dtype === 'BF16' || info.dtype === 'F16')) {
+    if (raw.length !== info.end - info.begin) throw new Error(`decodeWeights: ${info.name}: got ${raw.length} bytes, expected ${info.end - info.begin}`);
+    return new HalfArray(new Uint16Array(own(raw)), info.dtype === 'BF16' ? 'bf16' : 'f16');
+  }
+  return decodeFloat32(info, raw, source);
+}
+
 /** Decodes an integer tensor to i32; a value outside the i32 range is an error. */
 export function decodeInt32(info: TensorInfo, raw: Uint8Array, source: string): Int32Array {
   const n = numel(info.shape);
@@ -229,6 +239,8 @@ export class SafetensorsBuffer {
     return this.bytes.subarray(this.header.dataStart + t.begin, this.header.dataStart + t.end);
   }
   readFloat32(name: string): Float32Array { const t = this.info(name); return decodeFloat32(t, this.raw(t), this.source); }
+  /** BF16/F16 kept 16-bit when keepHalf (see decodeWeights), else f32 */
+  readWeights(name: string, keepHalf: boolean): Float32Array | HalfArray { const t = this.info(name); return decodeWeights(t, this.raw(t), this.source, keepHalf); }
   readInt32(name: string): Int32Array { const t = this.info(name); return decodeInt32(t, this.raw(t), this.source); }
 }
 

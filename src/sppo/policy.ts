@@ -15,6 +15,8 @@ export interface PolicyText {
   decode(ids: number[]): string;
   /** ids that end a response */
   eos: number[];
+  /** response text → ids (no special tokens); needed to train on offline data */
+  encodeResponse?(text: string): number[];
 }
 
 export interface SampleOptions {
@@ -28,6 +30,9 @@ export interface SampleOptions {
   maxBatch?: number;
   signal?: AbortSignal;
   onStep?: () => void;
+  /** sample only the (prompt position, k) rows this accepts (others stay undefined in the
+   *  result); each row keeps its own stream, so a row samples the same tokens either way */
+  only?: (prompt: number, k: number) => boolean;
 }
 
 export class Policy {
@@ -42,7 +47,7 @@ export class Policy {
     const V = this.model.arch.vocab;
     const rows: { p: number; k: number; ids: number[]; rng: SamplerRng }[] = [];
     prompts.forEach((pr, p) => {
-      for (let k = 0; k < o.k; k++) rows.push({ p, k, ids: pr.ids, rng: SamplerRng.fromSeed(o.seed, BigInt(pr.item.index) * 1024n + BigInt(k)) });
+      for (let k = 0; k < o.k; k++) if (!o.only || o.only(p, k)) rows.push({ p, k, ids: pr.ids, rng: SamplerRng.fromSeed(o.seed, BigInt(pr.item.index) * 1024n + BigInt(k)) });
     });
     // rows per decode batch within the memory budget (plan.ts): KV cache, prefill activations,
     // logits; a training workspace still held is freed first (the planner counts it as free)

@@ -4,6 +4,7 @@ import type { Transformer } from '../model/transformer.js';
 import { packBatch, type Sequence } from '../model/batch.js';
 import { planPass } from '../model/plan.js';
 import { Optimizer, scheduleLR, type OptimizerConfig } from './optimizer.js';
+import { TrainingGuard } from './guard.js';
 
 export interface SFTOptions {
   optimizer: OptimizerConfig;
@@ -19,9 +20,16 @@ export interface SFTOptions {
   seed?: number;
   signal?: AbortSignal;
   onStep?: (s: { step: number; total: number; loss: number; lr: number; tokensPerSecond: number; gradNorm?: number }) => void;
+  /** warnings (a loss growing by orders of magnitude), e.g. to stderr */
+  onWarn?: (message: string) => void;
+  /** names the loop in messages (default 'sft') */
+  what?: string;
 }
 
-/** Mean cross-entropy (nats/token) over the response tokens of one micro-batch; gradients scaled by `scale` accumulate. */
+/**
+ * Mean cross-entropy (nats/token) over the response tokens of one micro-batch; gradients scaled
+ * by `scale` accumulate. A non-finite loss is returned as it is: the caller's guard stops the step.
+ */
 export async function sftBackward(model: Transformer, seqs: Sequence[], scale: number, o: { recompute?: boolean } = {}): Promise<{ loss: number; tokens: number }> {
   // rows per pass within the memory budget (plan.ts); the loss is a mean over the micro-batch's
   // response tokens, so each pass weighs its tokens by 1/(tokens of the whole micro-batch)
@@ -56,7 +64,6 @@ async function sftPass(model: Transformer, seqs: Sequence[], scale: number, tota
   let loss = 0;
   for (let i = 0; i < lp.length; i++) if (batch.scoreMask[i]) loss -= lp[i];
   loss /= count;
-  if (!Number.isFinite(loss)) throw new Error(`sft: the loss is ${loss} (NaN/Inf): lower the learning rate`);
   return { loss, tokens: count };
 }
 
@@ -73,6 +80,10 @@ export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptio
   const opt = new Optimizer(model.be, model.trainableParams(), o.optimizer);
   // recomputation the caller asked for stays on; otherwise the planner decides per pass
   const forceRecompute = model.recompute;
+  const guard = new TrainingGuard({
+    what: o.what ?? 'sft', warn: o.onWarn,
+    fix: `lower the learning rate (now ${o.optimizer.lr})${o.optimizer.maxGradNorm ? '' : ' or clip the gradient norm'}; nothing was written`,
+  });
   const stepsPerEpoch = Math.ceil(seqs.length / o.batchSize);
   const total = stepsPerEpoch * o.epochs;
   const losses: number[] = [];
@@ -96,12 +107,16 @@ export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptio
           loss += r.loss * (part.length / idx.length);
           tokens += r.tokens;
         }
+        const { gradNorm, weightsNormSq } = await opt.norms(model.grads!);
+        guard.check(step + 1, loss, gradNorm, `epoch ${e + 1} of ${o.epochs}`, weightsNormSq);
         const lr = scheduleLR(o.schedule ?? 'constant', o.optimizer.lr, step, total, o.warmupSteps ?? 0);
         opt.update(model.grads!, lr);
         losses.push(loss);
-        o.onStep?.({ step: step + 1, total, loss, lr, tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - t0) / 1000) });
+        o.onStep?.({ step: step + 1, total, loss, lr, tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - t0) / 1000), gradNorm });
       }
     }
+    // the last update has no next step to catch it
+    guard.checkWeights(step, await opt.weightsNormSq(), `epoch ${o.epochs} of ${o.epochs}`);
   } finally {
     opt.dispose();
   }

@@ -39,11 +39,12 @@ export async function workerJudge(spec: string, options: LoadJudgeOptions = {}):
       if (closed) throw new Error(`judge ${info.name}: the worker was closed`);
       co.signal?.throwIfAborted();
       const aborted = co.signal ? new Promise<never>((_, rej) => co.signal!.addEventListener('abort', () => rej(co.signal!.reason), { once: true })) : null;
-      const call = guarded(h, () => h.api.compare(pairs));
+      const call = guarded(h, () => h.api.compareCounted(pairs));
       const out = await (aborted ? Promise.race([call, aborted]) : call);
       calls++;
+      for (const [i, why] of out.failures) co.onFailure?.(i, why);
       co.onProgress?.(pairs.length, pairs.length);
-      return out;
+      return out.ps;
     },
     async close() {
       if (closed) return;

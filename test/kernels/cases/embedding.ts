@@ -57,6 +57,28 @@ export const cases: KernelCase[] = shapes.map(([V, C, N]): KernelCase => ({
     } finally { be.dispose(ti); }
   },
 }, {
+  name: 'embedding id -1 (padding): zeros forward, skipped backward, on every backend, even beside NaN/Inf rows',
+  async run({ be, rng, input, out, read }) {
+    const V = 5, C = 19, N = 7;
+    const table = rng.f32(V * C), dout = rng.f32(N * C);
+    table.fill(NaN, 0, C); table.fill(Infinity, (V - 1) * C, V * C); // rows 0 and V-1: never read
+    const ids = Int32Array.from([2, -1, 1, -1, -1, 3, 2]);
+    const ti = be.fromArray(ids, [N], 'i32');
+    try {
+      const o = out([N, C]);
+      const dtable = input(new Float32Array(V * C), [V, C]);
+      be.embedding(o, input(table, [V, C]), ti);
+      be.embeddingBackward(dtable, input(dout, [N, C]), ti);
+      const want = new Float64Array(N * C), wantD = new Float64Array(V * C);
+      for (let n = 0; n < N; n++) {
+        if (ids[n] < 0) continue;
+        for (let c = 0; c < C; c++) { want[n * C + c] = table[ids[n] * C + c]; wantD[ids[n] * C + c] += dout[n * C + c]; }
+      }
+      expectClose(await read(o), want, 0, 'embedding with padding ids');
+      expectClose(await read(dtable), wantD, 1e-6, 'embeddingBackward with padding ids');
+    } finally { be.dispose(ti); }
+  },
+}, {
   name: 'embeddingBackward is deterministic (bitwise equal over two runs)',
   async run({ be, rng, input, read }) {
     const V = 7, C = 33, N = 500;
