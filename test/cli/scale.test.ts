@@ -138,4 +138,18 @@ s('train: one SPPO iteration with LoRA (K = 2) completes', () => {
   assert.ok(r.plans.some((p) => /preference-training pass/.test(p)), 'the training passes were planned');
 });
 
+s('doctor says which memory limit is in force and the WebGPU binding limit', () => {
+  const j = sppo(['doctor', '--json']);
+  assert.is(j.status, 0, j.stderr);
+  const m = JSON.parse(j.stdout).memory;
+  assert.is(m.wasmLimit, 'wasm32');
+  assert.is(m.wasmMaxBytes, 4 * 2 ** 30);
+  // Node 20 has no wasm memory64; Node ≥ 24 does (reported, not used yet)
+  assert.is(m.memory64Available, Number(process.versions.node.split('.')[0]) >= 24);
+  const text = sppo(['doctor'], { SPPO_MEMORY_BUDGET: '3GiB' });
+  assert.match(text.stdout, /memory: wasm limit in force wasm32 \(4\.00 GiB\)/);
+  assert.match(text.stdout, /webgpu: one storage binding ≤ /);
+  assert.match(text.stdout, /SPPO_MEMORY_BUDGET: 3\.00 GiB/);
+});
+
 s.run();
