@@ -41,3 +41,4 @@ export { PairwiseModel, pairwiseJudge } from './judge/pairwise-model.js';
 // with the coordinator: a config with "queue" distributes its units)
 export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
 export type { UnitRunner, GenerateUnit, JudgeUnit, GenerateResult } from './sppo/units.js';
+export { planPass, memoryBudget, setMemoryBudget, checkModelFits, passBytes, memoryLimits, MemoryPlanError, type Plan, type MemoryBudget } from './model/plan.js';
