@@ -10,7 +10,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng, SEED } from '../kernels/harness.js';
-import { ARTIFACTS, bin, kill, killAll, listFiles, root, sleep, start, startRedis, until, worker, type Proc, type RedisServer } from './procs.js';
+import { ARTIFACTS, bin, kill, killAll, listFiles, root, selfSignedCert, start, startRedis, until, worker, type Proc, type RedisServer } from './procs.js';
 
 const s = suite('scale-out through BullMQ on Redis');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-queue-'));
@@ -174,24 +174,33 @@ s('a unit whose judge fails fails the run with that unit\'s error, tried once', 
   }
 });
 
-s('a password-protected Redis: the password is in nothing written', async () => {
+s('a password-protected Redis over TLS (rediss://): the password is in nothing written', async () => {
   const password = `pw-${(SEED >>> 0).toString(16)}-${Math.random().toString(36).slice(2)}`;
-  const secure = await startRedis({ password });
-  const w = worker(`redis://127.0.0.1:${secure.port}`, 'p0', ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-pw')], { SPPO_REDIS_PASSWORD: password });
+  const tls = selfSignedCert(tmp);
+  assert.ok(tls, 'openssl makes a certificate');
+  const secure = await startRedis({ password, tls: tls! });
+  const ca = { NODE_EXTRA_CA_CERTS: tls!.cert };
+  // the worker takes the password from the environment, the coordinator from the URL
+  const w = worker(`rediss://127.0.0.1:${secure.port}`, 'p0', ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-pw')], { SPPO_REDIS_PASSWORD: password, ...ca });
   try {
     await until(() => / ready\n/.test(w.err()) || w.child.exitCode !== null, 20_000, 'worker ready');
     const c = config('password');
-    const run = train(c.file, secure.url);
+    const run = train(c.file, secure.url, ca);
     await finished(run, 'the run on a password-protected Redis');
     sameAsLocal(c.out, 'password-protected Redis');
-    assert.ok(run.err().includes(`redis://:***@127.0.0.1:${secure.port}`), 'logs show the URL without its password');
+    assert.ok(run.err().includes(`rediss://:***@127.0.0.1:${secure.port}`), 'logs show the URL without its password');
     const written = [run.out(), run.err(), w.err(), ...listFiles(c.out).map((f) => fs.readFileSync(path.join(c.out, f), 'latin1'))];
     for (const text of written) assert.not.ok(text.includes(password), 'the password leaked');
     // a wrong password: one clear error at once, naming the server, not the password
-    const bad = start(process.execPath, [bin, 'queue', 'status', '--redis', `redis://:wrong-${password}@127.0.0.1:${secure.port}`]);
+    const bad = start(process.execPath, [bin, 'queue', 'status', '--redis', `rediss://:wrong-${password}@127.0.0.1:${secure.port}`], ca);
     const r = await bad.exited;
     assert.is(r.code, 1);
-    assert.match(bad.err(), new RegExp(`Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${secure.port} refused the password`));
+    assert.match(bad.err(), new RegExp(`Redis at rediss://:\\*\\*\\*@127\\.0\\.0\\.1:${secure.port} refused the password`));
+    // a certificate Node does not trust: one clear error at once
+    const untrusted = start(process.execPath, [bin, 'queue', 'status', '--redis', secure.url]);
+    assert.is((await untrusted.exited).code, 1);
+    assert.match(untrusted.err(), /TLS certificate is not trusted .*NODE_EXTRA_CA_CERTS/);
+    assert.not.ok(untrusted.err().includes(password));
     assert.not.ok(bad.err().includes(password));
   } finally {
     await kill(w);
