@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
 import { nodeDeps } from '../sppo/node-deps.js';
+import { acquireRunLock, LOCK_NAME } from '../sppo/run-lock.js';
 import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
 import { REDIS_HELP } from './worker.js';
 import '../queue/index.js'; // registers the queue: a config with "queue" (or --redis) distributes its units
@@ -30,7 +31,7 @@ export function register(program: Command): void {
       // relative paths in a config are relative to the config file
       const base = path.dirname(path.resolve(o.config));
       const r = raw as Record<string, unknown>;
-      for (const k of ['model', 'prompts', 'out', 'evalPrompts']) {
+      for (const k of ['model', 'prompts', 'out', 'evalPrompts', 'offline']) {
         if (typeof r[k] === 'string' && r[k] && !(r[k] as string).startsWith('builtin:') && !path.isAbsolute(r[k] as string)) r[k] = path.join(base, r[k] as string);
       }
       for (const k of ['judge', 'evalJudge']) {
@@ -43,7 +44,9 @@ export function register(program: Command): void {
       }
       const cfg = resolveConfig(r, o.config);
       if (o.backend) cfg.backend = o.backend as any;
-      if (fs.existsSync(cfg.out) && fs.readdirSync(cfg.out).length && !o.resume) {
+      // one writer per run directory: taken before the directory is looked at, held until exit
+      await acquireRunLock(cfg.out);
+      if (fs.readdirSync(cfg.out).filter((n) => !n.startsWith(LOCK_NAME)).length && !o.resume) {
         throw new Error(`sppo train: ${cfg.out} already holds a run: pass --resume to continue it, or choose another "out"`);
       }
       const be = await backendFrom(cfg.backend);
@@ -62,7 +65,7 @@ export function register(program: Command): void {
       sppo.addEventListener('log', (e) => process.stderr.write(`sppo: ${(e as CustomEvent<string>).detail}\n`));
       sppo.addEventListener('iteration', (e) => {
         const s = (e as CustomEvent<IterationSummary>).detail;
-        process.stderr.write(`sppo: iteration ${s.iteration} done in ${s.seconds.toFixed(1)} s — mean length ${s.meanResponseLength.toFixed(1)}, final loss ${s.finalLoss.toFixed(4)}${s.eval ? `, win rate vs base ${s.eval.winRate.toFixed(3)} [${s.eval.ci95.map((x) => x.toFixed(3)).join(', ')}]` : ''}\n`);
+        process.stderr.write(`sppo: iteration ${s.iteration} done in ${s.seconds.toFixed(1)} s — mean length ${s.meanResponseLength.toFixed(1)}, final loss ${s.finalLoss.toFixed(4)}${s.judgeFailedPairs ? `, judge failed on ${s.judgeFailedPairs} of ${s.judgePairs} pairs` : ''}${s.eval ? `, win rate vs base ${s.eval.winRate.toFixed(3)} [${s.eval.ci95.map((x) => x.toFixed(3)).join(', ')}]` : ''}\n`);
       });
       let lastStep: StepMetrics | null = null;
       sppo.addEventListener('step', (e) => { lastStep = (e as CustomEvent<StepMetrics>).detail; });

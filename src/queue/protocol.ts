@@ -1,6 +1,7 @@
 // What travels through the queue: job names, ids and data. Plain JSON only — never code: a
 // judge is named by its spec and a worker runs it only from a location it allows.
 import crypto from 'node:crypto';
+import type { CountedMatrices } from '../judge/matrix.js';
 import type { SampleConfig } from '../sampling/index.js';
 import type { PromptItem } from '../sppo/prompts.js';
 import type { UnitOrigin } from '../sppo/units.js';
@@ -32,7 +33,8 @@ export interface JudgeJob {
   items: { prompt: string; responses: string[] }[];
 }
 export interface GenerateReturn { responses: number[][][]; texts: string[][]; origin: UnitOrigin }
-export interface JudgeReturn { matrices: number[][][]; origin: UnitOrigin }
+/** matrices with the pairs asked and the pairs the judge failed on (counted toward judgeFailureLimit) */
+export interface JudgeReturn extends CountedMatrices { origin: UnitOrigin }
 
 export type JobName = 'generate' | 'judge';
 

@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { configText, type SPPOConfig } from '../sppo/config.js';
+import { configJSON, type SPPOConfig } from '../sppo/config.js';
 import { builtinModelDir } from '../sppo/package-root.js';
 import type { RunStore } from '../sppo/store.js';
 import type { GenerateUnit, JudgeUnit, UnitRunner } from '../sppo/units.js';
@@ -59,7 +59,7 @@ class QueueRunner implements UnitRunner {
 
   constructor(private t: RedisTarget, private name: string, private cfg: SPPOConfig, private env: { store: RunStore; log(msg: string): void }, private o: QueueRunnerOptions) {
     this.where = `queue "${name}" on ${t.shown}`;
-    this.run = runId(configText(cfg));
+    this.run = runId(configJSON(cfg));
     const onError = (e: Error) => { this.noteDown(e); };
     this.redis = redisClient(t, 'sppo-coordinator', onError);
     this.redis.on('ready', () => {
@@ -211,7 +211,11 @@ class QueueRunner implements UnitRunner {
   }
 
   async judge(u: JudgeUnit, signal?: AbortSignal) {
-    return this.submit<JudgeReturn>('judge', { run: this.run, iteration: u.iteration, unit: u.unit, judge: judgeSpec(this.cfg.judge), items: u.items }, signal);
+    const spec = this.cfg.judge;
+    if (typeof spec !== 'string') {
+      throw new Error('sppo queue: the judge is a JavaScript value (a function or object), which cannot travel to workers on other machines: name a judge module file, a builtin:NAME, an http(s):// endpoint or a model directory in "judge"');
+    }
+    return this.submit<JudgeReturn>('judge', { run: this.run, iteration: u.iteration, unit: u.unit, judge: judgeSpec(spec), items: u.items }, signal);
   }
 
   async generated(iteration: number, location: string): Promise<void> {

@@ -20,7 +20,7 @@ import type { RedisOptions } from 'ioredis';
 import { createBackend, type BackendKind } from '../kernels/index.js';
 import type { Backend } from '../kernels/backend.js';
 import { loadJudge } from '../judge/load.js';
-import { judgeMatrices } from '../judge/matrix.js';
+import { judgeMatricesCounted } from '../judge/matrix.js';
 import type { Judge } from '../judge/types.js';
 import { loadModel } from '../model/load.js';
 import { Policy } from '../sppo/policy.js';
@@ -153,8 +153,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<QueueWorker> {
     try {
       const judge = await jp;
       const local = !/^https?:\/\//i.test(d.judge) && !d.judge.startsWith('builtin:') && !/\.(m?js|cjs|ts)$/.test(d.judge);
-      const run = () => judgeMatrices(judge, d.items);
-      return { matrices: await (local ? engine(run) : run()) };
+      const run = () => judgeMatricesCounted(judge, d.items);
+      return await (local ? engine(run) : run());
     } catch (e) {
       throw new UnrecoverableError(`worker ${name}: ${(e as Error).message}`);
     }

@@ -3,6 +3,7 @@
 // policy's location, the seed of its random streams — so wherever it runs it returns the same
 // bytes; the coordinator still writes every artifact itself, atomically, keyed by unit.
 // The coordinator (layer 5) cannot import src/queue/ (layer 6): the queue registers a factory.
+import type { CountedMatrices } from '../judge/matrix.js';
 import type { SampleConfig } from '../sampling/index.js';
 import type { SPPOConfig } from './config.js';
 import type { PromptItem } from './prompts.js';
@@ -39,7 +40,7 @@ export interface UnitRunner {
   /** a short description for logs (no secrets: a Redis URL is shown without its password) */
   readonly where: string;
   generate(u: GenerateUnit, signal?: AbortSignal): Promise<GenerateResult & { origin?: UnitOrigin }>;
-  judge(u: JudgeUnit, signal?: AbortSignal): Promise<{ matrices: number[][][]; origin?: UnitOrigin }>;
+  judge(u: JudgeUnit, signal?: AbortSignal): Promise<CountedMatrices & { origin?: UnitOrigin }>;
   /** an iteration's generation is done: what was published for it may go */
   generated?(iteration: number, policy: string): Promise<void>;
   close(): Promise<void>;
