@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { redactURL, redisTarget } from '../../src/queue/connection.js';
 import { fetchPolicy, policyHash, publishPolicy, unpublishPolicy } from '../../src/queue/policy-store.js';
 import { judgeRefusal } from '../../src/queue/worker.js';
-import { configText, resolveConfig } from '../../src/sppo/config.js';
+import { configJSON, resolveConfig } from '../../src/sppo/config.js';
 import { Rng, SEED } from '../kernels/harness.js';
 import { killAll, root, startRedis, type RedisServer } from './procs.js';
 
@@ -48,9 +48,9 @@ s('config "queue": checked, shorthand, never written to config.json', () => {
   assert.throws(() => resolveConfig({ ...base, queue: { redis: 'h:1' } }), /"queue.redis" must be a redis:\/\/ or rediss:\/\/ URL/);
   assert.throws(() => resolveConfig({ ...base, queue: { redis: 'redis://h', host: 'x' } }), /"queue" has no key "host"/);
   assert.throws(() => resolveConfig({ ...base, queue: { redis: 'redis://h', name: 'a:b' } }), /"queue.name"/);
-  const text = configText(resolveConfig({ ...base, queue: 'redis://:pw@h:1' }));
+  const text = configJSON(resolveConfig({ ...base, queue: 'redis://:pw@h:1' }));
   assert.not.ok(text.includes('pw') || 'queue' in JSON.parse(text));
-  assert.is(text, configText(resolveConfig(base)), 'where units run is not part of a run');
+  assert.is(text, configJSON(resolveConfig(base)), 'where units run is not part of a run');
 });
 
 s('judges a worker allows: builtins, paths under --allow-judge, URLs by prefix; nothing else', () => {
