@@ -10,7 +10,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng, SEED } from '../kernels/harness.js';
-import { ARTIFACTS, bin, kill, killAll, listFiles, root, selfSignedCert, start, startRedis, until, worker, type Proc, type RedisServer } from './procs.js';
+import { ARTIFACTS, bin, kill, killAll, listFiles, root, selfSignedCert, sleep, start, startRedis, until, worker, type Proc, type RedisServer } from './procs.js';
 
 const s = suite('scale-out through BullMQ on Redis');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-queue-'));
@@ -153,6 +153,27 @@ s('Redis restarted mid-iteration: the coordinator adds the lost units again; sam
     sameAsLocal(c.out, 'Redis restart');
   } finally {
     for (const w of ws) await kill(w);
+  }
+});
+
+s('the coordinator SIGKILLed mid-iteration and resumed: units done meanwhile are taken; same bytes', async () => {
+  const w = worker(redis!.url, 'c0', ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-coord')]);
+  try {
+    await until(() => / ready\n/.test(w.err()), 20_000, 'worker ready');
+    const c = config('coordinator-killed');
+    const first = train(c.file, redis!.url);
+    await until(() => fs.existsSync(path.join(c.out, 'iter-1/samples.jsonl')) || first.child.exitCode !== null, 30_000, 'iteration 1 samples');
+    await kill(first);
+    const judgedBefore = (w.err().match(/judge unit \d+ of iteration 1 in /g) ?? []).length;
+    await sleep(300); // the worker goes on with the units already queued
+    const resumed = start(process.execPath, [bin, 'train', '--config', c.file, '--redis', redis!.url, '--resume']);
+    await finished(resumed, 'the resumed run');
+    sameAsLocal(c.out, 'coordinator killed and resumed');
+    assert.ok(judgedBefore < 6, 'the kill landed before judging was done');
+    // each judge unit of iteration 1 ran once: the resumed coordinator took the results of the units done while it was gone
+    for (let u = 0; u < 6; u++) assert.is((w.err().match(new RegExp(`judge unit ${u} of iteration 1 in `, 'g')) ?? []).length, 1, `judge unit ${u} run once`);
+  } finally {
+    await kill(w);
   }
 });
 
