@@ -4,6 +4,9 @@
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import net from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
+import { redactURL, type RedisConnection } from './url.js';
+
+export { redactURL, type RedisConnection };
 
 export interface RedisTarget {
   /** ioredis options (host, port, db, username, password, tls) */
@@ -13,9 +16,9 @@ export interface RedisTarget {
 }
 
 /** a Redis target from a URL, or options given directly (library use) */
-export function redisTarget(redis: string | RedisOptions): RedisTarget {
+export function redisTarget(redis: string | RedisConnection): RedisTarget {
   if (typeof redis !== 'string') {
-    const o = { ...redis };
+    const o: RedisOptions = { ...redis, tls: redis.tls === true ? {} : redis.tls || undefined };
     return { options: o, shown: `redis${o.tls ? 's' : ''}://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${o.db ? '/' + o.db : ''}` };
   }
   let u: URL;
@@ -35,14 +38,6 @@ export function redisTarget(redis: string | RedisOptions): RedisTarget {
     tls: u.protocol === 'rediss:' ? (net.isIP(u.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: u.hostname }) : undefined,
   };
   return { options, shown: redactURL(redis) };
-}
-
-/** the URL with any password replaced by *** (also for strings that are not valid URLs) */
-export function redactURL(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) => {
-    const i = auth.indexOf(':');
-    return `${scheme}${i < 0 ? '' : auth.slice(0, i)}${i < 0 ? '***' : ':***'}@`;
-  });
 }
 
 /**
