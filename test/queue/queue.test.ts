@@ -139,7 +139,7 @@ s('workers SIGKILLed at random moments: no unit lost or counted twice, same byte
   }
 });
 
-s('Redis restarted mid-iteration: the coordinator adds the lost units again; same bytes', async () => {
+s('Redis restarted mid-iteration: the coordinator adds the lost units again; gone too long: one message, --resume; same bytes', async () => {
   const ws = [0, 1].map((i) => worker(redis!.url, `r${i}`, ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-restart')]));
   try {
     await until(() => ws.every((w) => / ready\n/.test(w.err())), 20_000, 'workers ready');
@@ -151,6 +151,21 @@ s('Redis restarted mid-iteration: the coordinator adds the lost units again; sam
     await redis!.restart();
     await finished(run, 'the run across a Redis restart');
     sameAsLocal(c.out, 'Redis restart');
+
+    // Redis gone for longer than the coordinator waits (SPPO_REDIS_WAIT_S): one clear message; --resume once it is back
+    const g = config('redis-gone');
+    const gone = train(g.file, redis!.url, { SPPO_REDIS_WAIT_S: '2' });
+    await until(() => fs.existsSync(path.join(g.out, 'iter-1/samples.jsonl')) || gone.child.exitCode !== null, 30_000, 'iteration 1 samples');
+    await redis!.stop();
+    const t = setTimeout(() => gone.child.kill('SIGKILL'), 30_000);
+    const r = await gone.exited;
+    clearTimeout(t);
+    assert.is(r.code, 1, `the coordinator stops by itself:\n${gone.err().slice(-1500)}`);
+    assert.match(gone.err(), new RegExp(`Redis at redis://127\\.0\\.0\\.1:${redis!.port} unreachable for \\d+ s.*start it again, then continue with \`sppo train --config FILE --resume\``));
+    await redis!.restart();
+    const resumed = start(process.execPath, [bin, 'train', '--config', g.file, '--redis', redis!.url, '--resume']);
+    await finished(resumed, 'the run resumed after Redis came back');
+    sameAsLocal(g.out, 'Redis gone, then --resume');
   } finally {
     for (const w of ws) await kill(w);
   }
