@@ -76,10 +76,12 @@ async function inProcess(policy: Policy, judge: Awaited<ReturnType<typeof loadJu
 }
 
 /** every unit in flight at once through the queue; each judged as soon as it is generated (as the coordinator does) */
+const unitsBy = new Map<string, number>();
 async function throughQueue(runner: UnitRunner, units: GenerateUnit[]): Promise<number> {
   const t0 = performance.now();
   await Promise.all(units.map(async (u) => {
     const res = await runner.generate(u);
+    if (res.origin) unitsBy.set(res.origin.worker, (unitsBy.get(res.origin.worker) ?? 0) + 1);
     await runner.judge({ iteration: u.iteration, unit: u.unit, items: u.prompts.map((p, i) => ({ prompt: p.item.text, responses: res.texts[i] })) });
   }));
   return performance.now() - t0;
@@ -126,7 +128,7 @@ export default async function scaleOut(args: BenchArgs): Promise<BenchReport> {
       times[mode].push(await throughQueue(run, units));
       await run.close();
     }
-    args.log(`round ${r + 1}/${rounds}: ${Object.entries(times).map(([m, t]) => `${m} ${t[t.length - 1].toFixed(0)} ms`).join(', ')}`);
+    args.log(`round ${r + 1}/${rounds}: ${Object.entries(times).map(([m, t]) => `${m} ${t[t.length - 1].toFixed(0)} ms`).join(', ')}; generation units so far by worker: ${[...unitsBy].map(([w, n]) => `${w} ${n}`).join(', ')}`);
   }
   for (const [mode, t] of Object.entries(times)) results.push({ op: 'generate+judge', shape, impl: mode, ms: median(t), reps: t.length, allMs: t.map((x) => Math.round(x)) });
   const ms = (impl: string) => results.find((x) => x.impl === impl)!.ms!;
@@ -170,6 +172,8 @@ export default async function scaleOut(args: BenchArgs): Promise<BenchReport> {
     results,
     ratios: {
       workers2_vs_workers1: { [shape]: Number((ms('1 worker') / ms('2 workers')).toFixed(3)) },
+      // the same ratio within each round (the modes of a round run back to back), then the median
+      workers2_vs_workers1_per_round: { [shape]: Number(median(times['1 worker'].map((x, i) => x / times['2 workers'][i])).toFixed(3)) },
       worker1_vs_inprocess: { [shape]: Number((ms('in-process') / ms('1 worker')).toFixed(3)) },
     },
     perJobOverheadMs: Number(perUnit.toFixed(3)),
