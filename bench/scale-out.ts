@@ -87,6 +87,21 @@ async function throughQueue(runner: UnitRunner, units: GenerateUnit[]): Promise<
   return performance.now() - t0;
 }
 
+/** the machine's peer: wall ms of a fixed CPU-bound loop in 1 and in 2 concurrent plain node processes */
+const SPIN = 'let x = 0; for (let i = 0; i < 1.5e8; i++) x += i % 7; if (x < 0) console.log(x);';
+function spin(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['-e', SPIN], { stdio: 'ignore' });
+    children.push(c);
+    c.on('exit', (code) => (code === 0 ? resolve(0) : reject(new Error(`spin exited ${code}`))));
+  });
+}
+async function spinWall(n: number): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: n }, spin));
+  return performance.now() - t0;
+}
+
 let runs = 0;
 async function runner(url: string, queue: string, model: string, judge: string): Promise<UnitRunner> {
   // a fresh run id each time (the config's "out"), so no unit is found done from an earlier round
@@ -117,6 +132,8 @@ export default async function scaleOut(args: BenchArgs): Promise<BenchReport> {
   const shape = `${nPrompts} prompts × K=${K}, ${tokens} tokens, ${units.length} units`;
   const results: BenchResult[] = [];
   const times: Record<string, number[]> = { 'in-process': [], '1 worker': [], '2 workers': [] };
+  // what 2 processes can get from this machine right now: 2 × (1 process's time) ÷ (2 processes' time) — 2 on 2 idle cores
+  const capacity: number[] = [];
 
   // warm-up: workers fetch and load the policy, this process tiers up
   for (const q of ['one', 'two']) { const r = await runner(url, q, demo, judgeSpec); await throughQueue(r, units.slice(0, 2)); await r.close(); }
@@ -128,7 +145,9 @@ export default async function scaleOut(args: BenchArgs): Promise<BenchReport> {
       times[mode].push(await throughQueue(run, units));
       await run.close();
     }
-    args.log(`round ${r + 1}/${rounds}: ${Object.entries(times).map(([m, t]) => `${m} ${t[t.length - 1].toFixed(0)} ms`).join(', ')}; generation units so far by worker: ${[...unitsBy].map(([w, n]) => `${w} ${n}`).join(', ')}`);
+    const one = await spinWall(1), two = await spinWall(2);
+    capacity.push((2 * one) / two);
+    args.log(`round ${r + 1}/${rounds}: ${Object.entries(times).map(([m, t]) => `${m} ${t[t.length - 1].toFixed(0)} ms`).join(', ')}; 2 plain processes get ${capacity[r].toFixed(2)}× one's throughput; generation units so far by worker: ${[...unitsBy].map(([w, n]) => `${w} ${n}`).join(', ')}`);
   }
   for (const [mode, t] of Object.entries(times)) results.push({ op: 'generate+judge', shape, impl: mode, ms: median(t), reps: t.length, allMs: t.map((x) => Math.round(x)) });
   const ms = (impl: string) => results.find((x) => x.impl === impl)!.ms!;
@@ -175,10 +194,13 @@ export default async function scaleOut(args: BenchArgs): Promise<BenchReport> {
       // the same ratio within each round (the modes of a round run back to back), then the median
       workers2_vs_workers1_per_round: { [shape]: Number(median(times['1 worker'].map((x, i) => x / times['2 workers'][i])).toFixed(3)) },
       worker1_vs_inprocess: { [shape]: Number((ms('in-process') / ms('1 worker')).toFixed(3)) },
+      // the peer: two plain CPU-bound node processes vs one, in the same rounds (2.0 = two idle cores)
+      machine_2procs_vs_1: { 'fixed loop, 1 vs 2 concurrent node processes': Number(median(capacity).toFixed(3)) },
     },
     perJobOverheadMs: Number(perUnit.toFixed(3)),
     notes: [
       'workers: `sppo worker --backend wasm --threads 1`, separate processes; the coordinator side runs in the bench process',
+      'machine_2procs_vs_1: the most any 2 processes could gain here during the run (a plain loop in 1 and in 2 concurrent node processes); workers2_vs_workers1 is to be read against it',
       'queue overhead: (1-worker wall − in-process wall) ÷ jobs, with every unit in flight at once; round trip: one unit alone, generate + judge jobs',
       `1-minute load average at the end: ${load.toFixed(2)} on ${os.cpus().length} cores (other jobs on the machine slow the 2-worker run most)`,
     ],
