@@ -291,7 +291,10 @@ export class SPPO extends EventTarget {
     const { cfg } = this, st = this.deps.store, units = this.units!;
     const final = `iter-${t}/samples.jsonl`;
     type Row = { index: number; prompt: string; promptIds: number[]; responses: number[][]; texts: string[] };
-    if (await st.exists(final)) return fromJSONL<Row>(await st.readText(final), final);
+    if (await st.exists(final)) {
+      await st.remove(`iter-${t}/gen`); // a stop between samples.jsonl and this removal left it
+      return fromJSONL<Row>(await st.readText(final), final);
+    }
     const n = Math.ceil(prompts.length / cfg.generateUnit);
     const rows: Row[][] = new Array(n);
     let done = 0;
