@@ -1,6 +1,7 @@
 // The SPPO run configuration: every key, its default and its meaning. Unknown keys are an
 // error (a typo must not silently fall back to a default).
 import { LOSSES, type LossName } from '../train/preference.js';
+import { isJudgeValue, judgeSpecName, type JudgeSpec } from '../judge/value.js';
 
 export interface SPPOConfig {
   /** model directory (Hugging Face layout) or `builtin:NAME` */
@@ -18,8 +19,11 @@ export interface SPPOConfig {
   truncation: 'left' | 'right' | 'drop';
   /** apply the tokenizer's chat template to prompts */
   chat: boolean;
-  /** judge spec: module path, http(s) URL, model directory or builtin:NAME */
-  judge: string;
+  /**
+   * judge spec: module path, http(s) URL, model directory or builtin:NAME — or, from code, a
+   * judge value: `async (pairs) => number[]` or an object with such a compare method
+   */
+  judge: JudgeSpec;
   /** run directory */
   out: string;
   iterations: number;
@@ -68,8 +72,20 @@ export interface SPPOConfig {
   evalPrompts: string;
   /** number of prompts used for evaluation (0 = skip evaluation) */
   evalSize: number;
-  /** judge used for evaluation ('' = the training judge) */
-  evalJudge: string;
+  /** judge used for evaluation ('' = the training judge); a spec string or a judge value */
+  evalJudge: JudgeSpec;
+  /** largest share of an iteration's judged pairs the judge may fail on (answered as ties) before the run stops */
+  judgeFailureLimit: number;
+  /** generation and judging units as jobs on a Redis queue (src/queue/), or null: in this process.
+   *  Not part of the run's identity: config.json of the run directory never holds it. */
+  queue: QueueConfig | null;
+}
+
+export interface QueueConfig {
+  /** redis://[user:password@]host:port[/db] or rediss:// (TLS) */
+  redis: string;
+  /** queue name (workers take units from the queue of this name) */
+  name: string;
 }
 
 export const DEFAULTS: SPPOConfig = {
@@ -82,7 +98,8 @@ export const DEFAULTS: SPPOConfig = {
   maxNewTokens: 64, temperature: 0.7, topP: 0.9, topK: 0, stop: [],
   seed: 0, backend: 'auto', generateUnit: 16, trainUnit: 4,
   loraRank: 0, loraAlpha: 16, loraTargets: ['q', 'v'],
-  evalPrompts: '', evalSize: 0, evalJudge: '',
+  evalPrompts: '', evalSize: 0, evalJudge: '', judgeFailureLimit: 0.01,
+  queue: null,
 };
 
 /** one line per key, for --help and the README */
@@ -110,6 +127,8 @@ export const DOCS: Record<keyof SPPOConfig, string> = {
   loraAlpha: 'LoRA α (scale α/r)', loraTargets: 'LoRA target projections: q k v o gate up down (llama) or q k v o fc proj (gpt2)',
   evalPrompts: 'evaluation prompts file (default: the training prompts)', evalSize: 'evaluation prompts (0 = no evaluation)',
   evalJudge: 'evaluation judge (default: the training judge)',
+  judgeFailureLimit: 'largest share of an iteration’s pairs the judge may fail on (unparseable answers, counted as ties) before the run stops',
+  queue: 'distribute generation and judging to `sppo worker`s: {"redis": "redis://HOST:PORT", "name": "sppo"} (null = this process)',
 };
 
 const ENUMS: Partial<Record<keyof SPPOConfig, readonly string[]>> = {
@@ -125,8 +144,11 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
     if (!(key in DEFAULTS)) {
       throw new Error(`${where}: unknown key "${key}" — known keys: ${Object.keys(DEFAULTS).join(', ')}`);
     }
+    if (key === 'queue') { out.queue = queueConfig(value, where); continue; }
     const def = (DEFAULTS as any)[key];
+    if ((key === 'judge' || key === 'evalJudge') && isJudgeValue(value)) { out[key] = value; continue; }
     const ok = def === null ? value === null || typeof value === 'number' : Array.isArray(def) ? Array.isArray(value) : typeof value === typeof def;
+    if (!ok && (key === 'judge' || key === 'evalJudge')) throw new Error(`${where}: "${key}" must be a judge spec string (builtin:NAME, a module path, an http(s) URL, a model directory) or, from code, a function async (pairs) => number[] or an object with such a compare method; got ${typeof value === 'object' ? JSON.stringify(value) : typeof value}`);
     if (!ok) throw new Error(`${where}: "${key}" must be ${Array.isArray(def) ? 'an array' : def === null ? 'a number or null' : `a ${typeof def}`}, got ${JSON.stringify(value)}`);
     const allowed = ENUMS[key as keyof SPPOConfig];
     if (allowed && !allowed.includes(value as string)) throw new Error(`${where}: "${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
@@ -153,7 +175,27 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   if (!(c.lr >= 0)) throw new Error(`${where}: "lr" must be ≥ 0`);
   if (!(c.temperature >= 0)) throw new Error(`${where}: "temperature" must be ≥ 0`);
   if (!(c.topP > 0 && c.topP <= 1)) throw new Error(`${where}: "topP" must be in (0, 1]`);
+  if (!(c.judgeFailureLimit >= 0 && c.judgeFailureLimit <= 1)) throw new Error(`${where}: "judgeFailureLimit" must be in [0, 1] (a share of the pairs, e.g. 0.01), got ${c.judgeFailureLimit}`);
   return c;
+}
+
+function queueConfig(v: unknown, where: string): QueueConfig | null {
+  if (v === null) return null;
+  const o = typeof v === 'string' ? { redis: v } : v;
+  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${where}: "queue" must be {"redis": "redis://HOST:PORT", "name": "NAME"} or null`);
+  for (const k of Object.keys(o)) if (k !== 'redis' && k !== 'name') throw new Error(`${where}: "queue" has no key "${k}": its keys are redis, name`);
+  const { redis, name = 'sppo' } = o as { redis?: unknown; name?: unknown };
+  if (typeof redis !== 'string' || !/^rediss?:\/\//i.test(redis)) throw new Error(`${where}: "queue.redis" must be a redis:// or rediss:// URL`);
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new Error(`${where}: "queue.name" must be 1–64 letters, digits, _ . or -, got ${JSON.stringify(name)}`);
+  return { redis, name };
+}
+
+/** the config as the run directory keeps it (config.json): judge values are named
+ *  ("function:NAME", "object:NAME"), and "queue" is left out — where units run is not part of a
+ *  run (a run may be resumed in one process or on workers), and a Redis URL may hold a password */
+export function configJSON(c: SPPOConfig): string {
+  const { queue: _queue, ...kept } = c;
+  return JSON.stringify({ ...kept, judge: judgeSpecName(c.judge), evalJudge: judgeSpecName(c.evalJudge) }, null, 2) + '\n';
 }
 
 /** the loss hyper-parameter the device op takes: η for the SPPO family is 1/β → pass β */

@@ -177,6 +177,7 @@ export interface StepStats {
  * Forward + loss + backward for one micro-batch of records (gradients ACCUMULATE into the
  * model's grads, scaled by `scale`, e.g. 1/accumulation steps). Pairwise losses need winner and
  * loser adjacent. The loss of each group is weighted by 1/groups in the micro-batch (a mean).
+ * A NaN/Inf loss is returned, not thrown: check it (src/train/guard.ts) before any update.
  */
 export async function preferenceBackward(model: Transformer, recs: TrainRecord[], cfg: LossConfig, scale = 1): Promise<StepStats> {
   const be: Backend = model.be;
@@ -213,7 +214,7 @@ export async function preferenceBackward(model: Transformer, recs: TrainRecord[]
   for (const t of tensors) be.dispose(t);
   let total = 0;
   for (const v of lossV) total += v;
-  if (!Number.isFinite(total)) throw new Error(`loss: the ${cfg.loss} loss is ${total} (NaN/Inf) — lower the learning rate or check the data (a reference log-prob of −Infinity?)`);
+  // a non-finite loss is returned as it is: the training loop's guard stops the step (naming it)
   // logratios stay log π_θ − log π_t (the metrics' KL estimate), with or without a magnet
   return { loss: total / scale, logratios: Array.from(seqV, (v, i) => v - recs[i].refLogp!) };
 }

@@ -47,7 +47,7 @@ s('a 3-iteration run: each mixture response is the one its iterate samples (wasm
   const prompts = Array.from({ length: 7 }, (_, i) => ({ item: { index: i, text: `prompt ${i}` }, ids: text.encodePrompt({ index: i, text: `prompt ${i}` }) }));
   const o = { k: 3, maxNewTokens: 6, sample: { temperature: 1 }, seed: BigInt(SEED) };
   const mix = await sampleMixture(mixtureMembers(be, run, text), prompts, o);
-  const each = [];
+  const each: Awaited<ReturnType<Policy['sample']>>[] = [];
   for (const d of dirs) {
     const lm = loadModel(be, d);
     each.push(await new Policy(lm.model, text).sample(prompts, o));
