@@ -141,9 +141,18 @@ export function strftime(d: Date, format: string): string {
   });
 }
 
-function pyRange(start: number, stop?: number, step = 1): number[] {
+/** range() items one render may make: a template from a model repository must not exhaust memory or time */
+export const MAX_RANGE_ITEMS = 1_000_000;
+
+/** Python's range(); `budget.left` items at most over one render. */
+function pyRange(budget: { left: number; name: string }, start: number, stop?: number, step = 1): number[] {
   if (stop === undefined) { stop = start; start = 0; }
-  if (step === 0) throw new ChatTemplateError('range() step must not be zero');
+  if (step === 0) throw new ChatTemplateError(`chat template "${budget.name}" called range() with step 0: the step must not be zero`);
+  const count = Math.max(0, Math.ceil((Number(stop) - Number(start)) / Number(step)));
+  if (count > budget.left || !(count >= 0)) {
+    throw new ChatTemplateError(`chat template "${budget.name}" asked for range(${start}, ${stop}, ${step}): more than ${MAX_RANGE_ITEMS} range items in one render — the template is damaged or hostile`);
+  }
+  budget.left -= count;
   const out: number[] = [];
   if (step > 0) for (let i = start; i < stop; i += step) out.push(i);
   else for (let i = start; i > stop; i += step) out.push(i);
@@ -241,9 +250,10 @@ export class ChatTemplate {
     const now = opts.now ?? new Date();
 
     const env = new Environment();
+    const rangeBudget = { left: MAX_RANGE_ITEMS, name };
     const globals: Record<string, unknown> = {
       true: true, false: false, none: null, True: true, False: false, None: null,
-      range: pyRange,
+      range: (...a: [number, number?, number?]) => pyRange(rangeBudget, ...a),
       raise_exception: (msg: unknown) => { throw new ChatTemplateError(`chat template "${name}" refused the conversation: ${String(msg)}`); },
       strftime_now: (fmt: unknown) => strftime(now, String(fmt)),
     };
