@@ -37,26 +37,27 @@ export interface Bad { target: string; i: number; caseSeed: number; problem: str
 const STALL_MS = 60_000;
 
 /**
- * Runs target's cases in a worker; resolves with the defects found (at most a few per kind) and
- * the number of cases run.
+ * Runs the targets' cases, one after the other, in one child process (one start-up per test
+ * file); resolves with each target's defects (at most a few per kind) and the cases it ran.
  */
-export function runTarget(target: string, defaultCases: number): Promise<{ bad: Bad[]; cases: number }> {
-  const cases = process.env.SPPO_FUZZ_CASES ? Number(process.env.SPPO_FUZZ_CASES) : defaultCases;
+export function runTargets(list: [target: string, defaultCases: number][]): Promise<Map<string, { bad: Bad[]; cases: number }>> {
+  const envCases = process.env.SPPO_FUZZ_CASES ? Number(process.env.SPPO_FUZZ_CASES) : null;
   const only = process.env.SPPO_FUZZ_CASE !== undefined ? Number(process.env.SPPO_FUZZ_CASE) : null;
+  const jobs = list.map(([target, n]) => ({ target, cases: envCases ?? n }));
+  const results = new Map(jobs.map((j) => [j.target, { bad: [] as Bad[], cases: 0 }]));
   return new Promise((resolve) => {
     const child = fork(fileURLToPath(new URL('./worker.ts', import.meta.url)), [], {
-      execArgv: ['--import', 'tsx', '--max-old-space-size=1024', '--stack-size=984'],
-      env: { ...process.env, SPPO_FUZZ_JOB: JSON.stringify({ target, seed: SEED, cases, only }) },
+      execArgv: ['--import', 'tsx', '--max-old-space-size=1024'],
+      env: { ...process.env, SPPO_FUZZ_JOB: JSON.stringify({ jobs, seed: SEED, only }) },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
     let stderr = '';
     child.stderr!.on('data', (d) => { stderr = (stderr + d).slice(-2000); });
-    const bad: Bad[] = [];
-    let current = -1, ran = 0, finished = false;
+    let target = jobs[0]?.target ?? '', current = -1, finished = false;
     let timer = setTimeout(stall, STALL_MS);
-    const at = () => ({ target, i: current, caseSeed: caseSeed(SEED, target, current), input: '' });
+    const fail = (problem: string) => results.get(target)?.bad.push({ target, i: current, caseSeed: caseSeed(SEED, target, current), input: '', problem });
     function stall() {
-      bad.push({ ...at(), problem: `no answer within ${STALL_MS / 1000} s: a hang` });
+      fail(`no answer within ${STALL_MS / 1000} s: a hang`);
       finish();
     }
     function finish() {
@@ -64,22 +65,27 @@ export function runTarget(target: string, defaultCases: number): Promise<{ bad: 
       finished = true;
       clearTimeout(timer);
       child.kill('SIGKILL');
-      resolve({ bad, cases: ran });
+      resolve(results);
     }
-    child.on('message', (m: { type: string; i?: number; bad?: Bad }) => {
+    child.on('message', (m: { type: string; target?: string; i?: number; bad?: Bad }) => {
       clearTimeout(timer);
       timer = setTimeout(stall, STALL_MS);
-      if (m.type === 'start') { current = m.i!; ran++; }
-      else if (m.type === 'bad') bad.push(m.bad!);
+      if (m.type === 'start') { target = m.target!; current = m.i!; results.get(target)!.cases++; }
+      else if (m.type === 'bad') results.get(m.bad!.target)!.bad.push(m.bad!);
       else if (m.type === 'done') finish();
     });
     child.on('exit', (code, signal) => {
       if (finished) return;
       const oom = /heap out of memory|Allocation failed/.test(stderr);
-      bad.push({ ...at(), problem: `the fuzz process died (exit ${code}, signal ${signal})${oom ? ': out of memory — a size from the input was trusted' : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}` });
+      fail(`the fuzz process died (exit ${code}, signal ${signal})${oom ? ': out of memory — a size from the input was trusted' : ''}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
       finish();
     });
   });
+}
+
+/** One target alone. */
+export async function runTarget(target: string, defaultCases: number): Promise<{ bad: Bad[]; cases: number }> {
+  return (await runTargets([[target, defaultCases]])).get(target)!;
 }
 
 /** One readable report line per defect, with how to replay it. */
