@@ -8,10 +8,10 @@
 // Types: Split {pattern, behavior, invert}, ByteLevel {add_prefix_space, use_regex}, Metaspace
 // {replacement, prepend_scheme | add_prefix_space, split}, Digits {individual_digits},
 // Whitespace, WhitespaceSplit, Punctuation {behavior}, BertPreTokenizer, Sequence.
-import { Field } from './errors';
-import { compilePattern } from './pattern-matcher';
-import { scannerFor, GPT2_PATTERN, MODE_WHOLE, MODE_GPT2, type ScanMode } from './patterns';
-import { compileOniguruma } from './oniguruma';
+import { Field } from './errors.js';
+import { compilePattern } from './pattern-matcher.js';
+import { scannerFor, GPT2_PATTERN, MODE_WHOLE, MODE_GPT2, type ScanMode } from './patterns.js';
+import { compileOniguruma } from './oniguruma.js';
 
 export const PRE_TOKENIZER_TYPES = ['Split', 'ByteLevel', 'Metaspace', 'Digits', 'Whitespace', 'WhitespaceSplit', 'Punctuation', 'BertPreTokenizer', 'Sequence'] as const;
 const BEHAVIORS = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'] as const;
