@@ -111,6 +111,15 @@ export function hfSpec(json: string | object, config: string | object | null = n
     }
   }
 
+  // the id tables below are as long as the largest id: refuse ids that would make them mostly
+  // holes (a damaged or hostile file claiming id 2^31 would otherwise exhaust the memory)
+  const entries = vocab.size + addedTokens.length;
+  if (size > 4 * entries + 65_536) {
+    const big = addedTokens.find((t) => t.id + 1 === size);
+    (big ? addedField.at(addedTokens.indexOf(big)).get('id') : vocabField).fail(
+      `the largest token id is ${size - 1}, but the file holds only ${entries} tokens — the id tables would be ${size} entries long and mostly empty; the ids are damaged (use the tokenizer.json the model was published with)`);
+  }
+
   // ---- pipeline ----
   const normalizer = buildNormalizer(root.get('normalizer'));
   const pre = buildPreTokenizer(root.get('pre_tokenizer'), opts.useScanner ?? true);
