@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
 import { nodeDeps } from '../sppo/node-deps.js';
+import { checkOutDir } from '../sppo/out-dir.js';
 import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
 
 export function register(program: Command): void {
@@ -35,6 +36,7 @@ export function register(program: Command): void {
       }
       const cfg = resolveConfig(r, o.config);
       if (o.backend) cfg.backend = o.backend as any;
+      checkOutDir(cfg.out, `${o.config}: "out"`);
       if (fs.existsSync(cfg.out) && fs.readdirSync(cfg.out).length && !o.resume) {
         throw new Error(`sppo train: ${cfg.out} already holds a run: pass --resume to continue it, or choose another "out"`);
       }

@@ -12,6 +12,7 @@ import { type Arch } from '../model/arch.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { archFromConfig, fromHF } from '../model/hf-names.js';
 import { uploadParams } from '../model/init.js';
+import { checkAllUsed } from '../model/io-strict.js';
 import { loadTensors } from '../model/io-files.js';
 import { hfParamList, type ParamSpec } from '../model/io-params.js';
 import { checkFits, estimateMemory } from '../model/memory.js';
@@ -137,7 +138,10 @@ export function loadTrunk(be: Backend, dir: string, cfg: ModelConfig, extra: Par
   const file = path.join(dir, 'config.json');
   const arch = trunkArch(cfg, file);
   checkFits(be, estimateMemory(arch, { batch: o.batch, seq: o.seq, training: !!o.training }), dir);
-  const { tensors } = loadTensors(dir, [...trunkParamList(cfg), ...extra]);
+  const { tensors, unused, source } = loadTensors(dir, [...trunkParamList(cfg), ...extra]);
+  // a causal LM's head is not the judge's: it may stay unused; anything else must be used
+  const rest = unused.filter((n) => n !== 'lm_head.weight');
+  if (rest.length) checkAllUsed({ ...cfg, tieWordEmbeddings: false }, rest, tensors, () => new Float32Array(0), source, file);
   const ex = new Map<string, Float32Array>();
   for (const s of extra) { ex.set(s.name, tensors.get(s.name)!); tensors.delete(s.name); }
   const trunk = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, tensors)));

@@ -18,6 +18,7 @@ import { downloadParams, uploadParams } from './init.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, isKnownBuffer, nameAliases } from './io-params.js';
 import { nonFiniteTensors, nonFiniteWarning } from './finite.js';
+import { checkAllUsed } from './io-strict.js';
 import { checkFits, estimateMemory } from './memory.js';
 import { listSome, parseShardIndex, SafetensorsBuffer, serializeSafetensors } from './safetensors.js';
 import { Transformer } from './transformer.js';
@@ -109,6 +110,7 @@ export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: str
   const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
   const warning = nonFiniteWarning(tensors, label);
   if (warning) console.warn(warning);
+  checkAllUsed(cfg, unused, tensors, (n) => where.get(n)!.readFloat32(n), label, `${label}/config.json`);
   return { tensors, dtypes, unused };
 }
 

@@ -12,7 +12,8 @@ import {
   configToJson, generationConfigToJson, parseConfig, parseGenerationConfig,
   type GenerationConfig, type ModelConfig, type TorchDtype,
 } from './config.js';
-import { INDEX_FILE, loadTensors, SINGLE_FILE, writeFileAtomic } from './io-files.js';
+import { Checkpoint, INDEX_FILE, loadTensors, SINGLE_FILE, writeFileAtomic } from './io-files.js';
+import { checkAllUsed } from './io-strict.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, type ParamSpec } from './io-params.js';
 import { nonFiniteTensors } from './finite.js';
@@ -63,7 +64,9 @@ export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => Param
   const config = readConfigFile(dir);
   const genFile = path.join(dir, 'generation_config.json');
   const generation = fs.existsSync(genFile) ? parseGenerationConfig(readJson(genFile), genFile) : null;
-  const { tensors, unused, dtypes } = loadTensors(dir, (expected ?? hfParamList)(config));
+  const { tensors, unused, dtypes, source } = loadTensors(dir, (expected ?? hfParamList)(config));
+  // every tensor of the checkpoint is used, or ONE error names the extra ones
+  checkAllUsed(config, unused, tensors, (n) => Checkpoint.open(dir).readFloat32(n), source, path.join(dir, 'config.json'));
   const carried = CARRIED_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
   return { dir, config, generation, tensors, dtypes, unused, carried };
 }

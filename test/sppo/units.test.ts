@@ -15,7 +15,7 @@ test('config: defaults, eta/beta, unknown keys, bad types and ranges', () => {
   assert.is(c.loss, DEFAULTS.loss);
   assert.is(resolveConfig({ ...base, beta: 0.1 }).eta, 10);
   assert.throws(() => resolveConfig({ ...base, lerning_rate: 1 }), /unknown key "lerning_rate"/);
-  assert.throws(() => resolveConfig({ ...base, k: 1 }), /"k" must be an integer ≥ 2/);
+  assert.throws(() => resolveConfig({ ...base, k: 1 }), /"k" must be an integer in \[2, 1024\]/);
   assert.throws(() => resolveConfig({ ...base, loss: 'kto' }), /"loss" must be one of/);
   assert.throws(() => resolveConfig({ ...base, lr: '1e-3' }), /"lr" must be a number/);
   assert.throws(() => resolveConfig({ prompts: 'p', judge: 'j' }), /"model" is required/);
