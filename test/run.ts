@@ -1,8 +1,10 @@
 // Test runner: runs every test/**/*.test.ts in its own Node process (a crash in one file —
 // e.g. a native WebGPU abort — cannot take the others down), echoes its output, reads uvu's
 // "Total / Passed / Skipped" block, and prints the closing line `N passed, N failed`.
+// Every run first brings src/generated/ and dist/ up to date (tools/build.mjs skips what is
+// unchanged by content hash), so a subset never tests stale shaders, wasm or bundles.
 //   node --import tsx test/run.ts [filter ...]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +50,12 @@ function runFile(file: string): Promise<{ passed: number; failed: number; skippe
       resolve({ passed, failed, skipped, ms });
     });
   });
+}
+
+const build = spawnSync(process.execPath, [path.join(here, '../tools/build.mjs'), '--quiet'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.log(`\nthe build failed (tools/build.mjs exited ${build.status ?? build.signal}): no test ran\n0 passed, 1 failed`);
+  process.exit(1);
 }
 
 const files = findTests(here).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));

@@ -11,17 +11,19 @@ import { packBatch } from '../model/batch.js';
 import { loadTokenizerSync } from '../tokenizer/node.js';
 import { makeTextCodec, promptIds } from '../sppo/text.js';
 import { BACKEND_HELP, backendFrom, int, progressBar, readJSONL } from './common.js';
+import { modelDirOf } from '../sppo/evaluate.js';
 
 export function register(program: Command): void {
   program
     .command('logprobs')
     .description('log-probabilities of responses given prompts under a model')
-    .requiredOption('--model <dir>', 'model directory (Hugging Face layout)')
+    .requiredOption('--model <dir>', 'model directory (Hugging Face layout) or builtin:NAME')
     .requiredOption('--data <file>', 'JSONL with {"prompt_ids","response_ids"} or {"prompt","response"} per line')
     .option('--chat', 'apply the chat template to text prompts')
     .option('--batch-size <n>', 'sequences per forward pass', '8')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
     .action(async (o: { model: string; data: string; chat?: boolean; batchSize: string; backend: string }) => {
+      o.model = modelDirOf(o.model, '--model'); // the model first (the bigger mistake), then the data
       const rows = readJSONL(o.data);
       // the model's config first (cheap): ids and lengths are checked against it, line by line,
       // before any weights are read

@@ -1,5 +1,6 @@
 // `sppo sft --data FILE.jsonl --out DIR (--model DIR | --init CONFIG.json --tokenizer FILE)`:
-// supervised fine-tuning with the loss on response tokens; writes a Hugging Face model dir.
+// supervised fine-tuning with the loss on response tokens; writes a Hugging Face model dir and
+// prints one JSON summary line on stdout (progress on stderr).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -16,6 +17,7 @@ import { loadTokenizerSync } from '../tokenizer/node.js';
 import { makeTextCodec, promptIds } from '../sppo/text.js';
 import { checkOutDir } from '../sppo/out-dir.js';
 import { BACKEND_HELP, backendFrom, int, num, progressBar, readJSONL } from './common.js';
+import { modelDirOf } from '../sppo/evaluate.js';
 
 export function register(program: Command): void {
   program
@@ -38,7 +40,7 @@ export function register(program: Command): void {
     .option('--max-length <n>', 'longest sequence in tokens')
     .option('--chat', 'apply the chat template to prompts')
     .option('--seed <n>', 'seed of initialisation and shuffling', '0')
-    .option('--dtype <d>', 'weights on disk: F32 | F16', 'F32')
+    .option('--dtype <d>', 'weights on disk: F32 | F16 | BF16 (default: the input model\'s dtype; F32 for a fresh model)')
     .option('--recompute', 'activation recomputation: less memory, ~1/3 more compute')
     .option('--lora-rank <r>', 'train LoRA adapters of this rank instead of all weights (0 = off)', '0')
     .option('--lora-alpha <a>', 'LoRA α', '16')
@@ -46,12 +48,15 @@ export function register(program: Command): void {
     .option('--lora-save <how>', 'merge | separate (PEFT adapter beside the base weights)', 'merge')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
     .action(async (o: Record<string, any>) => {
-      if (!o.model === !o.init) throw new Error('sppo sft: give --model DIR (fine-tune) or --init CONFIG.json (fresh model), not both');
+      if (!o.model && !o.init) throw new Error('sppo sft: give --model DIR (fine-tune a model) or --init CONFIG.json --tokenizer FILE (train a fresh one)');
+      if (o.model && o.init) throw new Error('sppo sft: give --model DIR (fine-tune) or --init CONFIG.json (fresh model), not both');
+      if (o.model) o.model = modelDirOf(o.model, '--model');
       checkOutDir(o.out, 'sppo sft: --out');
       const be = await backendFrom(o.backend);
       let model: Transformer, config, tokDir: string;
       if (o.model) {
-        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size') });
+        // LoRA trains adapters on a frozen base: a 16-bit checkpoint's matrices stay 16-bit
+        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size'), weights: int(o.loraRank, '--lora-rank') > 0 ? 'keep' : 'f32' });
         model = lm.model; config = lm.config; tokDir = o.model;
       } else {
         if (!o.tokenizer) throw new Error('sppo sft: --init needs --tokenizer FILE (tokenizer.json)');
@@ -90,6 +95,8 @@ export function register(program: Command): void {
       const bs = int(o.batchSize, '--batch-size');
       const total = Math.ceil(data.length / bs) * int(o.epochs, '--epochs');
       const bar = progressBar('sft', total);
+      const t0 = Date.now();
+      let first: number | null = null, last: number | null = null, steps = 0, tokens = 0;
       await trainSFT(model, data, {
         optimizer: { name: o.optimizer, lr: num(o.lr, '--lr'), weightDecay: num(o.weightDecay, '--weight-decay'), maxGradNorm: num(o.maxGradNorm, '--max-grad-norm') },
         batchSize: bs, gradAccum: int(o.gradAccum, '--grad-accum'), epochs: int(o.epochs, '--epochs'),
@@ -97,13 +104,26 @@ export function register(program: Command): void {
         seed: int(o.seed, '--seed'), what: 'sppo sft',
         onWarn: (m) => process.stderr.write(`\n${m}\n`),
         onStep: (s) => {
+          first ??= s.loss; last = s.loss; steps = s.step;
           bar.tick(1, `loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSecond)} tok/s`);
           if (process.env.SPPO_JSON_PROGRESS) process.stderr.write(JSON.stringify({ step: s.step, loss: s.loss }) + '\n');
         },
       });
       bar.stop();
-      await saveModel(model, config, o.out, { copyFrom: tokDir, dtype: o.dtype === 'F16' ? 'F16' : 'F32', adapters: o.loraSave === 'separate' ? 'separate' : 'merge' });
+      await saveModel(model, config, o.out, { copyFrom: tokDir, dtype: o.dtype === undefined ? undefined : dtypeOption(o.dtype), adapters: o.loraSave === 'separate' ? 'separate' : 'merge' });
       process.stderr.write(`sppo sft: wrote ${o.out}\n`);
+      tokens = data.reduce((n, d) => n + d.response.length, 0);
+      // one JSON document on stdout, as train-judge prints (losses: mean NLL per response token, nats)
+      process.stdout.write(JSON.stringify({
+        out: o.out, examples: data.length, response_tokens: tokens, epochs: int(o.epochs, '--epochs'), steps,
+        first_loss: first, final_loss: last, seconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
+      }) + '\n');
       process.exit(0);
     });
+}
+
+function dtypeOption(d: string): 'F32' | 'F16' | 'BF16' {
+  const u = String(d).toUpperCase();
+  if (u !== 'F32' && u !== 'F16' && u !== 'BF16') throw new Error(`--dtype must be F32, F16 or BF16, got ${d}`);
+  return u;
 }

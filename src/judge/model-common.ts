@@ -141,7 +141,7 @@ export function loadTrunk(be: Backend, dir: string, cfg: ModelConfig, extra: Par
   const { tensors, unused, source } = loadTensors(dir, [...trunkParamList(cfg), ...extra]);
   // a causal LM's head is not the judge's: it may stay unused; anything else must be used
   const rest = unused.filter((n) => n !== 'lm_head.weight');
-  if (rest.length) checkAllUsed({ ...cfg, tieWordEmbeddings: false }, rest, tensors, () => new Float32Array(0), source, file);
+  if (rest.length) checkAllUsed({ ...cfg, tieWordEmbeddings: false }, rest, () => new Float32Array(0), source, file);
   const ex = new Map<string, Float32Array>();
   for (const s of extra) { ex.set(s.name, tensors.get(s.name)!); tensors.delete(s.name); }
   const trunk = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, tensors)));

@@ -18,18 +18,30 @@ export function countNonFinite(a: ArrayLike<number>): number {
 
 export interface NonFinite { name: string; count: number; size: number }
 
+/** 16-bit weights kept as raw bits (src/kernels/half.ts HalfArray) */
+interface HalfBits { bits: Uint16Array; dtype: 'bf16' | 'f16'; length: number }
+const isHalf = (a: ArrayLike<number> | HalfBits): a is HalfBits => (a as HalfBits).bits instanceof Uint16Array;
+
+/** number of NaN/±Inf values among 16-bit floats: the exponent field all ones */
+export function countNonFiniteHalf(h: HalfBits): number {
+  const mask = h.dtype === 'bf16' ? 0x7f80 : 0x7c00;
+  let n = 0;
+  for (let i = 0; i < h.bits.length; i++) if ((h.bits[i] & mask) === mask) n++;
+  return n;
+}
+
 /** the tensors holding NaN/±Inf, with how many values */
-export function nonFiniteTensors(tensors: Iterable<[string, ArrayLike<number>]>): NonFinite[] {
+export function nonFiniteTensors(tensors: Iterable<[string, ArrayLike<number> | HalfBits]>): NonFinite[] {
   const out: NonFinite[] = [];
   for (const [name, a] of tensors) {
-    const count = countNonFinite(a);
+    const count = isHalf(a) ? countNonFiniteHalf(a) : countNonFinite(a);
     if (count) out.push({ name, count, size: a.length });
   }
   return out;
 }
 
 /** one warning line for weights read with NaN/±Inf (null when all are finite) */
-export function nonFiniteWarning(tensors: Iterable<[string, ArrayLike<number>]>, source: string): string | null {
+export function nonFiniteWarning(tensors: Iterable<[string, ArrayLike<number> | HalfBits]>, source: string): string | null {
   const bad = nonFiniteTensors(tensors);
   if (!bad.length) return null;
   const list = bad.slice(0, 5).map((b) => `"${b.name}" (${b.count} of ${b.size} values)`).join(', ') + (bad.length > 5 ? `, ... (${bad.length} tensors in all)` : '');

@@ -9,16 +9,17 @@ import { listSome } from './safetensors.js';
 
 /**
  * Throws when `unused` (checkpoint tensors no parameter took, known buffers excluded) is not
- * empty. `readTensor` reads a checkpoint tensor as f32 (for a tied head); `tensors` holds the
- * parameters read, by HF name; `source` names the checkpoint, `configFile` the config.json.
+ * empty. `readTensor` reads a checkpoint tensor by HF name (or its alias) as f32, for a tied
+ * head; `source` names the checkpoint, `configFile` the config.json.
  */
-export function checkAllUsed(cfg: ModelConfig, unused: readonly string[], tensors: Map<string, Float32Array>, readTensor: (name: string) => Float32Array, source: string, configFile: string): void {
+export function checkAllUsed(cfg: ModelConfig, unused: readonly string[], readTensor: (name: string) => Float32Array, source: string, configFile: string): void {
   let rest = [...unused];
   const head = rest.find((n) => n === 'lm_head.weight');
   if (head && cfg.tieWordEmbeddings) {
-    const emb = tensors.get(cfg.arch === 'gpt2' ? 'transformer.wte.weight' : 'model.embed_tokens.weight');
+    // both read the same way from the file (a 16-bit pair compares bit for bit as f32 too)
+    const emb = readTensor(cfg.arch === 'gpt2' ? 'transformer.wte.weight' : 'model.embed_tokens.weight');
     const h = readTensor(head);
-    if (!emb || !sameBits(h, emb)) {
+    if (!sameBits(h, emb)) {
       throw new ModelFileError(configFile, '"tie_word_embeddings" is true, but the checkpoint holds its own lm_head.weight, which differs from the token embedding',
         `set "tie_word_embeddings": false in ${configFile} (the model has a separate head), or remove lm_head.weight from ${source}`);
     }

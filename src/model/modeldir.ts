@@ -15,7 +15,8 @@ import {
 import { Checkpoint, INDEX_FILE, loadTensors, SINGLE_FILE, writeFileAtomic } from './io-files.js';
 import { checkAllUsed } from './io-strict.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
-import { hfParamList, type ParamSpec } from './io-params.js';
+import { hfParamList, nameAliases, type ParamSpec } from './io-params.js';
+import type { HalfArray } from '../kernels/half.js';
 import { nonFiniteTensors } from './finite.js';
 import { parseLlama2c, type Llama2cCheckpoint } from './llama2c.js';
 import { serializeSafetensors, shardFileName, type WriteDType } from './safetensors.js';
@@ -26,12 +27,12 @@ export const CARRIED_FILES = [
   'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'generation_config.json',
 ];
 
-export interface ModelDir {
+export interface ModelDir<T extends Float32Array | HalfArray = Float32Array> {
   dir: string;
   config: ModelConfig;
   generation: GenerationConfig | null;
-  /** HF parameter name → f32 values, in hfParamList order */
-  tensors: Map<string, Float32Array>;
+  /** HF parameter name → f32 values (or 16-bit ones where o.keepHalf said so), in hfParamList order */
+  tensors: Map<string, T>;
   /** dtype counts of the weights read, e.g. {BF16: 201} */
   dtypes: Record<string, number>;
   /** checkpoint tensors no parameter used */
@@ -57,18 +58,26 @@ export function readConfigFile(dir: string): ModelConfig {
  * Reads a model directory. `expected` defaults to the HF parameter list of its config; a model
  * with extra parameters (e.g. LoRA) passes its own list.
  */
-export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[]): ModelDir {
+export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[]): ModelDir;
+export function readModelDir(dir: string, expected: ((cfg: ModelConfig) => ParamSpec[]) | undefined, o: { keepHalf: (spec: ParamSpec, cfg: ModelConfig) => boolean }): ModelDir<Float32Array | HalfArray>;
+export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[], o: { keepHalf?: (spec: ParamSpec, cfg: ModelConfig) => boolean } = {}): ModelDir<Float32Array | HalfArray> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new ModelFileError(dir, 'is not a directory', 'pass a Hugging Face model directory (config.json + model.safetensors)');
   }
   const config = readConfigFile(dir);
   const genFile = path.join(dir, 'generation_config.json');
   const generation = fs.existsSync(genFile) ? parseGenerationConfig(readJson(genFile), genFile) : null;
-  const { tensors, unused, dtypes, source } = loadTensors(dir, (expected ?? hfParamList)(config));
+  const keep = o.keepHalf;
+  const { tensors, unused, dtypes, source } = loadTensors(dir, (expected ?? hfParamList)(config), { keepHalf: (spec) => keep?.(spec, config) ?? false });
   // every tensor of the checkpoint is used, or ONE error names the extra ones
-  checkAllUsed(config, unused, tensors, (n) => Checkpoint.open(dir).readFloat32(n), source, path.join(dir, 'config.json'));
+  checkAllUsed(config, unused, (n) => readAliased(Checkpoint.open(dir), n), source, path.join(dir, 'config.json'));
   const carried = CARRIED_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
   return { dir, config, generation, tensors, dtypes, unused, carried };
+}
+
+/** a checkpoint tensor by HF name or its alias (GPT-2's unprefixed names), as f32 */
+function readAliased(ck: Checkpoint, name: string): Float32Array {
+  return ck.readFloat32([name, ...nameAliases(name)].find((n) => ck.has(n)) ?? name);
 }
 
 export interface WriteModelOptions {

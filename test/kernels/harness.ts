@@ -85,13 +85,38 @@ export function expectEqual(got: ArrayLike<number>, want: ArrayLike<number>, wha
 
 export type TestBackend = 'webgpu' | 'wasm' | 'wasm-plain';
 
+const KNOWN: readonly TestBackend[] = ['webgpu', 'wasm', 'wasm-plain'];
+
+/** SPPO_TEST_BACKENDS parsed; an unknown name or an empty selection is an error, so that a
+ *  file can never pass by running nothing */
+function selected(fallback: string): TestBackend[] {
+  const names = (process.env.SPPO_TEST_BACKENDS ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!KNOWN.includes(n as TestBackend)) throw new Error(`SPPO_TEST_BACKENDS: unknown backend "${n}" (known: ${KNOWN.join(', ')})`);
+  return names as TestBackend[];
+}
+
+/** the backends model-level tests run on (wasm-plain is a kernel-table variant only) */
 export function backendNames(): ('webgpu' | 'wasm')[] {
-  return (process.env.SPPO_TEST_BACKENDS ?? 'webgpu,wasm').split(',').map((s) => s.trim()).filter((s) => s && s !== 'wasm-plain') as ('webgpu' | 'wasm')[];
+  const names = selected('webgpu,wasm').map((n) => (n === 'wasm-plain' ? 'wasm' : n));
+  return [...new Set(names)] as ('webgpu' | 'wasm')[];
 }
 
 /** the backends kernel tables run on: backendNames() plus wasm-plain by default */
 export function kernelBackendNames(): TestBackend[] {
-  return (process.env.SPPO_TEST_BACKENDS ?? 'webgpu,wasm,wasm-plain').split(',').map((s) => s.trim()).filter(Boolean) as TestBackend[];
+  return selected('webgpu,wasm,wasm-plain');
+}
+
+/** For files that test WebGPU alone: when SPPO_TEST_BACKENDS leaves webgpu out, the file
+ *  registers one failing test that says so instead of passing with nothing run. Returns
+ *  whether webgpu is selected. */
+export function requireWebGPU(file: string): boolean {
+  if (backendNames().includes('webgpu')) return true;
+  const s = suite(file);
+  s('webgpu selected', () => {
+    throw new Error(`${file} tests WebGPU only, and SPPO_TEST_BACKENDS=${process.env.SPPO_TEST_BACKENDS} leaves it out: run this file with webgpu selected`);
+  });
+  s.run();
+  return false;
 }
 
 const backendCache = new Map<string, Promise<Backend>>();
@@ -101,10 +126,27 @@ export function getBackend(name: TestBackend): Promise<Backend> {
   return p;
 }
 
-/** Register the cases as one uvu suite per backend and run them. */
+/** Kernel families whose WebGPU kernels come in row variants ('serial', 'workgroup':
+ *  src/kernels/webgpu/ops/variants.ts). The adapter picks one by default; the tables run every
+ *  variant, so that a defect in the one this adapter does not pick still fails its family's test. */
+const ROW_VARIANT_FAMILIES = new Set(['softmax', 'norm', 'reduce', 'activation', 'embedding', 'optim']);
+const ROW_VARIANTS = ['serial', 'workgroup'] as const;
+
+/** Register the cases as one uvu suite per backend (and per WebGPU row variant) and run them. */
 export function runCases(family: string, cases: KernelCase[]): void {
   for (const name of kernelBackendNames()) {
-    const s = suite(`${family} [${name}]`);
+    if (name === 'webgpu' && ROW_VARIANT_FAMILIES.has(family)) {
+      for (const v of ROW_VARIANTS) runOn(`${family} [webgpu ${v}]`, name, cases, v);
+    } else {
+      runOn(`${family} [${name}]`, name, cases, null);
+    }
+  }
+}
+
+function runOn(title: string, name: TestBackend, cases: KernelCase[], variant: 'serial' | 'workgroup' | null): void {
+  const family = title.split(' [')[0];
+  {
+    const s = suite(title);
     let be: Backend;
     let setupError: unknown = null;
     const live: Tensor[] = [];
@@ -127,7 +169,11 @@ export function runCases(family: string, cases: KernelCase[]): void {
           input(data, shape) { const t = be.fromArray(data, shape); live.push(t); return t; },
           async read(t) { return Float64Array.from(await be.read(t)); },
         };
-        await c.run(ctx);
+        if (!variant) { await c.run(ctx); return; }
+        const { setRowVariant } = await import('../../src/kernels/webgpu/ops/variants.js');
+        const wbe = be as unknown as import('../../src/kernels/webgpu/backend.js').WebGPUBackend;
+        setRowVariant(wbe, variant);
+        try { await c.run(ctx); } finally { setRowVariant(wbe, null); }
       });
     }
     s.run();

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { backendNames, Rng, SEED, type CaseContext, type Tensor } from './harness.js';
+import { requireWebGPU, Rng, SEED, type CaseContext, type Tensor } from './harness.js';
 import { checkMatmulCase, describe, type MatmulSpec } from './cases/matmul.js';
 import { WebGPUBackend } from '../../src/kernels/webgpu/backend.js';
 import * as mm from '../../src/kernels/webgpu/ops/matmul.js';
@@ -24,13 +24,7 @@ process.env.SPPO_VARIANT_CACHE = cacheFile;
 delete process.env.SPPO_VARIANT_MATMUL;
 delete process.env.SPPO_TUNE;
 
-if (!backendNames().includes('webgpu')) {
-  const s = suite('webgpu matmul variants');
-  s('webgpu is not among SPPO_TEST_BACKENDS: nothing here to run', () => {});
-  s.run();
-} else {
-  await main();
-}
+if (requireWebGPU('webgpu-matmul-variants.test.ts')) await main();
 
 async function main(): Promise<void> {
   const be = await WebGPUBackend.create();

@@ -1,10 +1,9 @@
 // The WebGPU kernels of the softmax, norm, reduce, activation, embedding and optim families
 // again, under each row-kernel variant forced in turn ('workgroup' and 'serial': see
-// src/kernels/webgpu/ops/variants.ts; the family test files run the adapter's default), and
-// with 1-D grids folded into 2-D after 2 workgroups, so that the folding code runs on small
+// src/kernels/webgpu/ops/variants.ts; the family test files run both too) with 1-D grids
+// folded into 2-D after 2 workgroups, so that the folding code of each variant runs on small
 // inputs.
-import { suite } from 'uvu';
-import { backendNames, runCases, type KernelCase } from './harness.js';
+import { requireWebGPU, runCases, type KernelCase } from './harness.js';
 import type { WebGPUBackend } from '../../src/kernels/webgpu/backend.js';
 import { setGridLimit, setRowVariant, type RowVariant } from '../../src/kernels/webgpu/ops/variants.js';
 import { cases as softmax } from './cases/softmax.js';
@@ -29,14 +28,10 @@ function under(variant: RowVariant, cases: KernelCase[]): KernelCase[] {
   }));
 }
 
-if (backendNames().includes('webgpu')) {
+if (requireWebGPU('webgpu-variants.test.ts')) {
   process.env.SPPO_TEST_BACKENDS = 'webgpu';
   const families: [string, KernelCase[]][] = [['softmax', softmax], ['norm', norm], ['reduce', reduce], ['activation', activation], ['embedding', embedding], ['optim', optim]];
   for (const variant of ['serial', 'workgroup'] as const) {
     for (const [family, cases] of families) runCases(`${family} (${variant}, grids folded at ${GRID_LIMIT})`, under(variant, cases));
   }
-} else {
-  const s = suite('webgpu variants');
-  s('webgpu is not among SPPO_TEST_BACKENDS: nothing here to run', () => {});
-  s.run();
 }

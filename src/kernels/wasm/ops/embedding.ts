@@ -19,6 +19,10 @@ export function embedding(be: WasmBackend, out: Tensor, table: Tensor, ids: Tens
   noAlias('embedding', [['out', out]], [['table', table], ['ids', ids]]);
   checkIds(be, 'embedding', ids, V);
   const rows = Math.max(1, Math.floor(16384 / Math.max(C, 1)));
+  if (table.dtype !== 'f32') {
+    be.run('emb_forward_half', Math.ceil(N / rows), N * C, [be.p(out), be.ph(table), be.p(ids), N, V, C, rows, table.dtype === 'bf16' ? 1 : 2]);
+    return;
+  }
   be.run('emb_forward', Math.ceil(N / rows), N * C, [be.p(out), be.p(table), be.p(ids), N, V, C, rows]);
 }
 
