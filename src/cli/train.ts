@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
 import { nodeDeps } from '../sppo/node-deps.js';
+import { checkOutDir } from '../sppo/out-dir.js';
 import { acquireRunLock, LOCK_NAME } from '../sppo/run-lock.js';
 import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
 import { REDIS_HELP } from './worker.js';
@@ -47,6 +48,8 @@ export function register(program: Command): void {
       }
       const cfg = resolveConfig(r, o.config);
       if (o.backend) cfg.backend = o.backend as any;
+      // a file or an unwritable place gets one message before anything (the lock) is written
+      checkOutDir(cfg.out, `${o.config}: "out"`);
       // one writer per run directory: taken before the directory is looked at, held until exit
       await acquireRunLock(cfg.out);
       if (fs.readdirSync(cfg.out).filter((n) => !n.startsWith(LOCK_NAME)).length && !o.resume) {
