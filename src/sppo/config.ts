@@ -6,8 +6,8 @@ import { isJudgeValue, judgeSpecName, type JudgeSpec } from '../judge/value.js';
 export interface SPPOConfig {
   /** model directory (Hugging Face layout) or `builtin:NAME` */
   model: string;
-  /** prompts file: JSONL ({"prompt"} or {"messages"}), a JSON array, or plain text (one per line) */
-  prompts: string;
+  /** prompts file: JSONL ({"prompt"} or {"messages"}), a JSON array, or plain text (one per line) — or the prompts themselves */
+  prompts: string | string[];
   /** field holding the prompt text in JSON prompts */
   promptField: string;
   /** field holding chat messages in JSON prompts */
@@ -63,8 +63,8 @@ export interface SPPOConfig {
   loraRank: number;
   loraAlpha: number;
   loraTargets: string[];
-  /** evaluate each iterate against the base model on these prompts ('' = the training prompts) */
-  evalPrompts: string;
+  /** evaluate each iterate against the base model on these prompts ('' = the training prompts): a file or the prompts */
+  evalPrompts: string | string[];
   /** number of prompts used for evaluation (0 = skip evaluation) */
   evalSize: number;
   /** judge used for evaluation ('' = the training judge); a spec string or a judge value */
@@ -122,6 +122,16 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
     }
     const def = (DEFAULTS as any)[key];
     if ((key === 'judge' || key === 'evalJudge') && isJudgeValue(value)) { out[key] = value; continue; }
+    if (key === 'prompts' || key === 'evalPrompts') {
+      if (Array.isArray(value)) {
+        const bad = value.findIndex((p) => typeof p !== 'string');
+        if (bad >= 0) throw new Error(`${where}: "${key}" as a list must hold strings (the prompts); item ${bad} is ${JSON.stringify(value[bad])}`);
+        if (key === 'prompts' && !value.length) throw new Error(`${where}: "prompts" is an empty list: give at least one prompt`);
+        out[key] = value;
+        continue;
+      }
+      if (typeof value !== 'string') throw new Error(`${where}: "${key}" must be a prompts file path or a list of prompt strings, got ${JSON.stringify(value)}`);
+    }
     const ok = def === null ? value === null || typeof value === 'number' : Array.isArray(def) ? Array.isArray(value) : typeof value === typeof def;
     if (!ok && (key === 'judge' || key === 'evalJudge')) throw new Error(`${where}: "${key}" must be a judge spec string (builtin:NAME, a module path, an http(s) URL, a model directory) or, from code, a function async (pairs) => number[] or an object with such a compare method; got ${typeof value === 'object' ? JSON.stringify(value) : typeof value}`);
     if (!ok) throw new Error(`${where}: "${key}" must be ${Array.isArray(def) ? 'an array' : def === null ? 'a number or null' : `a ${typeof def}`}, got ${JSON.stringify(value)}`);
@@ -131,7 +141,7 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   }
   const c = out as SPPOConfig;
   if (!c.model) throw new Error(`${where}: "model" is required (a model directory or builtin:NAME)`);
-  if (!c.prompts) throw new Error(`${where}: "prompts" is required (a prompts file)`);
+  if (!c.prompts || (Array.isArray(c.prompts) && !c.prompts.length)) throw new Error(`${where}: "prompts" is required (a prompts file, or a list of prompts from code)`);
   if (!c.judge) throw new Error(`${where}: "judge" is required (module path, URL, model directory or builtin:NAME)`);
   const intMin = (k: keyof SPPOConfig, min: number) => {
     const v = c[k] as number;

@@ -52,6 +52,8 @@ export type Stage = 'generate' | 'judge' | 'records' | 'train' | 'eval';
 export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string }
 export interface StepMetrics {
   iteration: number; step: number; lr: number; loss: number;
+  /** SPPO square losses: loss / η², the scale-free square loss (comparable across η); null for dpo/ipo/hinge */
+  lossScaled?: number | null;
   chosenLogratio: number | null; rejectedLogratio: number | null; meanLogratio: number;
   chosenWinrate: number | null; rejectedWinrate: number | null;
   /** KL(π_t ‖ π_θ) estimated as −mean r over the step's records (samples of π_t) */
@@ -61,6 +63,13 @@ export interface IterationSummary {
   iteration: number; prompts: number; samples: number; meanResponseLength: number;
   meanWinrateChosen: number | null; meanWinrateRejected: number | null;
   finalLoss: number; steps: number; eval?: EvalStats; seconds: number;
+  /** finalLoss / η² for the SPPO square losses (null for dpo/ipo/hinge) */
+  finalLossScaled?: number | null;
+}
+
+/** loss / η² for the SPPO family (square losses around targets η(P̂ − ½)); null for the others */
+export function scaledLoss(cfg: SPPOConfig, loss: number): number | null {
+  return cfg.loss.startsWith('sppo') ? loss / (cfg.eta * cfg.eta) : null;
 }
 
 /**
@@ -133,10 +142,10 @@ export class SPPO extends EventTarget {
     } else {
       await st.writeText('config.json', cfgText);
     }
-    const prompts = parsePrompts(await deps.readPrompts(cfg.prompts), cfg.prompts, { promptField: cfg.promptField, messagesField: cfg.messagesField });
+    const prompts = await this.promptSet(cfg.prompts);
     const usePrompts = cfg.maxPrompts > 0 ? prompts.slice(0, cfg.maxPrompts) : prompts;
     // evaluation prompts: their own file when given (held out from training), else the training prompts
-    const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? parsePrompts(await deps.readPrompts(cfg.evalPrompts), cfg.evalPrompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : usePrompts;
+    const evalPrompts = cfg.evalPrompts.length && cfg.evalSize > 0 ? await this.promptSet(cfg.evalPrompts) : usePrompts;
     const summaries: IterationSummary[] = [];
     for (let t = 1; t <= cfg.iterations; t++) {
       if (signal?.aborted) throw abortError(signal);
@@ -162,6 +171,7 @@ export class SPPO extends EventTarget {
           meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
           meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
           finalLoss: metrics.length ? metrics[metrics.length - 1].loss : NaN, steps: metrics.length, seconds: 0,
+          finalLossScaled: metrics.length ? scaledLoss(cfg, metrics[metrics.length - 1].loss) : null,
         };
         if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, evalPrompts, signal);
         summary.seconds = (Date.now() - t0) / 1000;
@@ -176,6 +186,12 @@ export class SPPO extends EventTarget {
       }
     }
     return summaries;
+  }
+
+  /** a prompts file (read through deps) or the prompts themselves (a list from code) */
+  private async promptSet(spec: string | string[]): Promise<PromptItem[]> {
+    if (Array.isArray(spec)) return spec.map((text, index) => ({ index, text }));
+    return parsePrompts(await this.deps.readPrompts(spec), spec, { promptField: this.cfg.promptField, messagesField: this.cfg.messagesField });
   }
 
   private async allMetrics(upTo: number): Promise<StepMetrics[]> {
@@ -349,7 +365,7 @@ export class SPPO extends EventTarget {
           const pick = (role: string) => meanOrNull(ratios.filter((_, i) => stepRecs[i].role === role));
           const wr = (role: string) => meanOrNull(stepRecs.filter((r) => r.role === role).map((r) => r.winrate));
           metrics.push({
-            iteration: t, step: step + 1, lr, loss,
+            iteration: t, step: step + 1, lr, loss, lossScaled: scaledLoss(cfg, loss),
             chosenLogratio: pick('chosen'), rejectedLogratio: pick('rejected'), meanLogratio: mean(ratios),
             chosenWinrate: wr('chosen'), rejectedWinrate: wr('rejected'),
             klEstimate: -mean(ratios), responseLength: mean(stepRecs.map((r) => r.responseIds.length)), tokensPerSecond: tokens / secs,
