@@ -23,7 +23,7 @@ import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
 import { evalStats, type EvalStats } from './winrate.js';
-import { renderReport } from './report.js';
+import { renderReport, type EvalFile } from './report.js';
 
 /** What the coordinator needs from its environment (Node, Deno or a browser). */
 export interface SPPODeps {
@@ -178,7 +178,7 @@ export class SPPO extends EventTarget {
         await st.writeText(done, JSON.stringify(summary, null, 2) + '\n');
         summaries.push(summary);
         await st.writeText('summary.json', JSON.stringify({ iterations: summaries }, null, 2) + '\n');
-        await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t)));
+        await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t), await this.allEvals(t)));
         this.emit('iteration', summary);
       } finally {
         this.judging.clear();
@@ -186,6 +186,15 @@ export class SPPO extends EventTarget {
       }
     }
     return summaries;
+  }
+
+  private async allEvals(upTo: number): Promise<(EvalFile | null)[]> {
+    const out: (EvalFile | null)[] = [];
+    for (let t = 1; t <= upTo; t++) {
+      const p = `iter-${t}/eval.json`;
+      out.push(await this.deps.store.exists(p) ? JSON.parse(await this.deps.store.readText(p)) : null);
+    }
+    return out;
   }
 
   /** a prompts file (read through deps) or the prompts themselves (a list from code) */
@@ -414,10 +423,20 @@ export class SPPO extends EventTarget {
     const mats = await judgeMatrices(judge, evalSet.map((p, i) => ({ prompt: p.text, responses: [texts[i], base.texts[i]] })), { signal });
     const probs = mats.map((m) => m[0][1]);
     const stats = evalStats(probs, ids.map((r) => r.length), base.lengths);
-    await st.writeText(path, JSON.stringify({ stats, samples: evalSet.map((p, i) => ({ prompt: p.text, response: texts[i], baseline: base.texts[i], p: probs[i] })) }, null, 1));
+    // task metrics the evaluation judge reports (e.g. accuracy), for π_t and for the base model
+    const metrics = await taskMetrics(judge, evalSet.map((p, i) => ({ prompt: p.text, response: texts[i] })), evalSet.map((p, i) => ({ prompt: p.text, response: base.texts[i] })));
+    await st.writeText(path, JSON.stringify({ stats, samples: evalSet.map((p, i) => ({ prompt: p.text, response: texts[i], baseline: base.texts[i], p: probs[i] })), ...(metrics ? { metrics } : {}) }, null, 1));
     this.progress({ iteration: t, stage: 'eval', done: 1, total: 1, unit: path });
     return stats;
   }
+}
+
+/** Judge.metrics of the model's and the base's answers; null when the judge has none (or reports nothing) */
+async function taskMetrics(judge: Judge, model: { prompt: string; response: string }[], base: { prompt: string; response: string }[]): Promise<EvalFile['metrics'] | null> {
+  if (typeof judge.metrics !== 'function') return null;
+  const clean = (m: Record<string, number>) => Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+  const [a, b] = [clean(await judge.metrics(model)), clean(await judge.metrics(base))];
+  return Object.keys(a).length ? { model: a, base: b } : null;
 }
 
 function abortError(signal: AbortSignal): Error {
