@@ -3,6 +3,8 @@
 // "small-tb" (mm_small's x·Wᵀ strips: W streamed once, the default below 48 rows) and "packed" (W packed
 // into panels, then the 5×8 micro-kernel: what every M took before). One thread by default, so
 // the kernels, not the thread pool, are compared. Ratio group: small_tb_vs_packed.
+// Beside each f32 row, W as a 16-bit weight (bf16, f16: read 16-bit, widened in registers, f32
+// accumulation) on the default path: ratio groups bf16_vs_f32 and f16_vs_f32 (small-tb rows).
 import { createWasmBackend } from '../src/kernels/wasm/create.js';
 import { flag, type BenchArgs, type BenchReport, type BenchResult } from './report.js';
 import { warmUp } from './kernels/impl-wasm.js';
@@ -16,7 +18,7 @@ export default async function run(args: BenchArgs): Promise<BenchReport> {
   const threads = Number(flag(args.argv, 'threads') ?? 1);
   const be = await createWasmBackend({ threads });
   const results: BenchResult[] = [];
-  const ratios: Record<string, Record<string, number>> = { small_tb_vs_packed: {} };
+  const ratios: Record<string, Record<string, number>> = { small_tb_vs_packed: {}, bf16_vs_f32: {}, f16_vs_f32: {} };
   const shapes = args.quick ? SHAPES.slice(0, 1) : SHAPES;
   for (const [K, N] of shapes) {
     for (const M of args.quick ? [8] : ROWS) {
@@ -33,6 +35,18 @@ export default async function run(args: BenchArgs): Promise<BenchReport> {
         args.log(`${shape} ${impl}: ${gf[impl].toFixed(1)} GFLOP/s`);
       }
       ratios.small_tb_vs_packed[shape] = Math.round((gf['small-tb'] / gf.packed) * 100) / 100;
+      be.smallMTb = 48;
+      for (const dt of ['bf16', 'f16'] as const) {
+        const wh = be.fromArray(randomData(N * K), [N, K], dt);
+        const call = () => be.matmul(o, a, wh, { m: M, n: N, k: K, transB: true });
+        await warmUp(call);
+        const { ms, reps } = await timeCalls(call, async () => {}, { quick: args.quick, log: args.log });
+        const g = (2 * M * N * K) / ms / 1e6;
+        results.push({ op: 'matmul x·Wᵀ', shape, impl: `small-tb ${dt} W`, gflops: Math.round(g * 100) / 100, ms: Math.round(ms * 1e4) / 1e4, reps });
+        args.log(`${shape} small-tb ${dt} W: ${g.toFixed(1)} GFLOP/s`);
+        ratios[`${dt}_vs_f32`][shape] = Math.round((g / gf['small-tb']) * 100) / 100;
+        be.dispose(wh);
+      }
       for (const t of [a, w, o]) be.dispose(t);
     }
   }

@@ -6,6 +6,8 @@
 // Ratio groups: webgpu_vs_tfjs_webgpu = our GFLOP/s ÷ tfjs-webgpu's on the same adapter.
 // wasm_vs_tfjs_wasm = our wasm backend on every core ÷ tfjs-backend-wasm (one thread in Node);
 // wasm_vs_webgpu = our wasm backend ÷ our WebGPU backend in the same run.
+// wasm_bf16_vs_f32, wasm_f16_vs_f32, webgpu_bf16_vs_f32, webgpu_f16_vs_f32 = the same product
+// with b a 16-bit weight ÷ with b f32 (entries wasm:bf16, wasm:f16, webgpu:bf16, webgpu:f16).
 import { flag, has, median, printTables, ratio, round, type BenchArgs, type BenchReport, type BenchResult } from './report.js';
 import type { AttentionShape, BenchEnv, KernelImpl } from './kernels/impl.js';
 import { webgpuImpls } from './kernels/impl-webgpu.js';
@@ -28,6 +30,11 @@ export const RATIO_GROUPS: [string, string, string][] = [
   ['wasm_vs_webgpu', 'wasm', 'webgpu'],
   ['wasm_fma_vs_plain', 'wasm', 'wasm-plain'],
   ['wasm_fma_vs_plain_1t', 'wasm-1t', 'wasm-plain-1t'],
+  // 16-bit weight b (read 16-bit, f32 accumulation) ÷ f32 b, same layout and backend
+  ['wasm_bf16_vs_f32', 'wasm:bf16', 'wasm'],
+  ['wasm_f16_vs_f32', 'wasm:f16', 'wasm'],
+  ['webgpu_bf16_vs_f32', 'webgpu:bf16', 'webgpu'],
+  ['webgpu_f16_vs_f32', 'webgpu:f16', 'webgpu'],
 ];
 
 /** every implementation entry; others (wasm-1t, wasm, wasm-plain-1t, wasm-plain, tfjs-wasm) join this list */

@@ -9,7 +9,7 @@
 //                        directly (ACC: +=). Grid: (ceil(C/WG), K); one thread per column.
 //   col_sum_final:       part (K,C) → out (C) = Σ_k part[k,c] in k order (ACC: +=).
 //                        Grid: ceil(C/WG) workgroups.
-//   seq_sum:             x, mask (B,T) → out (B) = Σ_t x[b,t]·mask[b,t].
+//   seq_sum:             x, mask (B,T) → out (B) = Σ_{t: mask≠0} x[b,t]·mask[b,t] (masked x never read into the sum).
 //                        Grid: one workgroup per row b, folded 2-D (b = wid.x + wid.y·nwg.x).
 //   seq_sum_backward:    dx (B,T) = dout[b]·mask[b,t]. Grid: 1-D over B·T, folded 2-D.
 //
@@ -110,7 +110,8 @@ fn wg_sum(lid: u32, v: f32) -> f32 {
   if (b >= P.n) { return; }
   let base = b * P.cols;
   var acc = 0.0;
-  for (var t = lid; t < P.cols; t += WG) { acc += sq_x[base + t] * sq_mask[base + t]; }
+  // select, not multiply: a masked position's x (padding: NaN/Inf allowed) never reaches the sum
+  for (var t = lid; t < P.cols; t += WG) { let m = sq_mask[base + t]; acc += select(0.0, sq_x[base + t] * m, m != 0.0); }
   let s = wg_sum(lid, acc);
   if (lid == 0u) { sq_out[b] = s; }
 }

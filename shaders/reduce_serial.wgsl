@@ -3,7 +3,7 @@
 //   sum_squares_partial: x (n) → part (K): thread k sums x[k·L .. min(n,(k+1)·L)) squared,
 //                        L = P.rows_per_chunk; FINAL == 1 (K == 1): out (1) = the sum (ACC: +=).
 //   sum_squares_final:   part (K = P.n) → out (1) = Σ part in order, one thread (ACC: +=).
-//   seq_sum:             out (B) = Σ_t x[b,t]·mask[b,t], one thread per sequence.
+//   seq_sum:             out (B) = Σ_{t: mask≠0} x[b,t]·mask[b,t], one thread per sequence (masked x, even NaN, skipped).
 // Grid: 1-D over threads, WG per workgroup, folded 2-D (index = gid.x + gid.y·nwg.x·WG).
 // Defines: FINAL, ACC.
 const WG: u32 = 16u;
@@ -57,7 +57,7 @@ fn index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
   var acc = 0.0;
   for (var t0 = 0u; t0 < P.cols; t0 += BLK) {
     var part = 0.0;
-    for (var t = t0; t < min(P.cols, t0 + BLK); t++) { part += x[base + t] * mask[base + t]; }
+    for (var t = t0; t < min(P.cols, t0 + BLK); t++) { let m = mask[base + t]; part += select(0.0, x[base + t] * m, m != 0.0); }
     acc += part;
   }
   out[b] = acc;

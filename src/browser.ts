@@ -18,6 +18,8 @@ export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type Prog
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore, type RunStore } from './sppo/store.js';
 export { Policy, type PolicyText } from './sppo/policy.js';
+export { sampleMixture, mixtureChoice, type MixtureMember } from './sppo/mixture.js';
+export { parseOffline, exportPreferences, type OfflineGroup } from './sppo/offline.js';
 export { makeTextCodec } from './sppo/text.js';
 export { evalStats, lengthControlled, type EvalStats } from './sppo/winrate.js';
 export { renderReport } from './sppo/report.js';

@@ -11,6 +11,9 @@ export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type Prog
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore, diskStore, type RunStore } from './sppo/store.js';
 export { Policy, type PolicyText } from './sppo/policy.js';
+export { sampleMixture, mixtureChoice, type MixtureMember } from './sppo/mixture.js';
+export { runIterates, mixtureMembers } from './sppo/mixture-dir.js';
+export { parseOffline, exportPreferences, type OfflineGroup } from './sppo/offline.js';
 export { evalStats, lengthControlled, type EvalStats } from './sppo/winrate.js';
 export * from './judge/index.js';
 export { Transformer, type Batch } from './model/transformer.js';
@@ -33,3 +36,7 @@ export type { RunRequest, RunResult, RunEvent, RunEventType, EvalRecord } from '
 // model-based judges (Node: they read model directories)
 export { loadRewardModel, rewardModelJudge, type RewardModel } from './judge/reward-model.js';
 export { PairwiseModel, pairwiseJudge } from './judge/pairwise-model.js';
+// scale-out: generation and judging units as BullMQ jobs on Redis (importing registers the queue
+// with the coordinator: a config with "queue" distributes its units)
+export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
+export type { UnitRunner, GenerateUnit, JudgeUnit, GenerateResult } from './sppo/units.js';

@@ -129,7 +129,7 @@ if (!noBundle && failures.length === 0 && fresh('bundles', bundleHash, bundleOut
   const deno = { platform: 'neutral', mainFields: ['module', 'main'], external: ['node:*'], plugins: [unavailable(/^webgpu$/, 'Deno (use --unstable-webgpu: navigator.gpu)')] };
   const builds = [
     { name: 'node', entryPoints: at({ index: 'src/index.ts', cli: 'src/cli/main.ts', ...workers }), platform: 'node',
-      external: ['webgpu', 'commander', 'cli-progress', '@huggingface/jinja', 'comlink'] },
+      external: ['webgpu', 'commander', 'cli-progress', '@huggingface/jinja', 'comlink', 'bullmq', 'ioredis'] },
     { name: 'browser', entryPoints: at({ index: 'src/browser.ts', ...workers }), platform: 'browser',
       plugins: [unavailable(/^(node:.*|webgpu)$/, 'browsers')] },
     { name: 'deno', entryPoints: at({ index: 'src/deno.ts', ...workers }), ...deno },

@@ -104,3 +104,60 @@ const EXP_HI: f32 = 88.72283935546875;
 /** scalar exp with the same arithmetic as exp4 (lane 0), so tails match vector bodies */
 // @ts-ignore: decorator
 @inline export function exp1(x: f32): f32 { return f32x4.extract_lane(exp4(f32x4.splat(x)), 0); }
+
+// ---- 16-bit weights ----------------------------------------------------------------------
+// A "kind" names how an operand is stored: 0 f32, 1 bfloat16, 2 IEEE half (src/kernels/half.ts).
+// Half operands are widened to f32 in registers as they are loaded; the arithmetic is f32.
+// Kernels pass `kind` as a literal to an @inline body, so each compiled variant holds one form.
+export const KIND_F32: i32 = 0;
+export const KIND_BF16: i32 = 1;
+export const KIND_F16: i32 = 2;
+
+/** address of element i of an array of `kind` at p */
+// @ts-ignore: decorator
+@inline export function atK(p: usize, i: i32, kind: i32): usize { return p + (<usize>i << (kind ? 1 : 2)); }
+
+/** four IEEE halves, zero-extended in the i32 lanes of x → f32x4 (exact, incl. subnormals, ±Inf, NaN):
+ *  the 15 magnitude bits shifted into an f32's exponent/mantissa give 2^-112 × the value, so one
+ *  multiply by 2^112 rebiases (and normalises subnormals); Inf/NaN get the all-ones exponent. */
+// @ts-ignore: decorator
+@inline export function f16x4(x: v128): v128 {
+  const e = v128.and(x, i32x4.splat(0x7fff));
+  const sh = i32x4.shl(e, 13);
+  const f = f32x4.mul(sh, f32x4.splat(reinterpret<f32>(<i32>0x77800000)));
+  const special = i32x4.gt_s(e, i32x4.splat(0x7bff));
+  const r = v128.bitselect(v128.or(sh, i32x4.splat(0x7f800000)), f, special);
+  return v128.or(r, i32x4.shl(v128.and(x, i32x4.splat(0x8000)), 16));
+}
+
+/** the low four 16-bit lanes of v (kind 1 or 2) → f32x4 */
+// @ts-ignore: decorator
+@inline export function widenLo(v: v128, kind: i32): v128 {
+  if (kind == KIND_BF16) return v128.shuffle<i16>(i32x4.splat(0), v, 0, 8, 1, 9, 2, 10, 3, 11);
+  return f16x4(i32x4.extend_low_i16x8_u(v));
+}
+/** the high four 16-bit lanes of v → f32x4 */
+// @ts-ignore: decorator
+@inline export function widenHi(v: v128, kind: i32): v128 {
+  if (kind == KIND_BF16) return v128.shuffle<i16>(i32x4.splat(0), v, 4, 12, 5, 13, 6, 14, 7, 15);
+  return f16x4(i32x4.extend_high_i16x8_u(v));
+}
+
+/** four values of `kind` from byte address p → f32x4 */
+// @ts-ignore: decorator
+@inline export function load4(p: usize, kind: i32): v128 {
+  if (kind == KIND_F32) return v128.load(p);
+  return widenLo(v128.load64_zero(p), kind);
+}
+
+/** one value of `kind` from byte address p → f32 */
+// @ts-ignore: decorator
+@inline export function load1(p: usize, kind: i32): f32 {
+  if (kind == KIND_F32) return load<f32>(p);
+  const h = <u32>load<u16>(p);
+  if (kind == KIND_BF16) return reinterpret<f32>(h << 16);
+  const e = h & 0x7fff, sh = e << 13;
+  let f = reinterpret<f32>(sh) * reinterpret<f32>(<i32>0x77800000);
+  if (e > 0x7bff) f = reinterpret<f32>(sh | 0x7f800000);
+  return reinterpret<f32>(reinterpret<u32>(f) | ((h & 0x8000) << 16));
+}

@@ -4,7 +4,9 @@
 //   emb_backward  dtable[ids[n], c] += dout[n, c], n ascending. Task = a block of COL_BLOCK
 //                 columns (reduce.ts) across all n: each dtable element is updated by one task,
 //                 in n order, so repeated ids add up the same way whatever the threads.
-import { at, min32 } from './common';
+//   emb_forward_half  the same from a 16-bit table (kind 1 bfloat16, 2 IEEE half), rows widened
+//                 to f32 four at a time.
+import { at, atK, KIND_BF16, KIND_F16, load1, load4, min32 } from './common';
 import { COL_BLOCK } from './reduce';
 
 export function emb_forward(task: i32, tid: i32, out: usize, table: usize, ids: usize, N: i32, V: i32, C: i32, rows: i32): void {
@@ -14,6 +16,25 @@ export function emb_forward(task: i32, tid: i32, out: usize, table: usize, ids: 
     const o = at(out, r * C);
     if (id >= 0 && id < V) memory.copy(o, at(table, id * C), <usize>C << 2);
     else memory.fill(o, 0, <usize>C << 2);
+  }
+}
+
+export function emb_forward_half(task: i32, tid: i32, out: usize, table: usize, ids: usize, N: i32, V: i32, C: i32, rows: i32, kind: i32): void {
+  if (kind == KIND_BF16) gatherHalf(task, out, table, ids, N, V, C, rows, KIND_BF16);
+  else gatherHalf(task, out, table, ids, N, V, C, rows, KIND_F16);
+}
+
+// @ts-ignore: decorator
+@inline function gatherHalf(task: i32, out: usize, table: usize, ids: usize, N: i32, V: i32, C: i32, rows: i32, kind: i32): void {
+  const r1 = min32(N, (task + 1) * rows);
+  for (let r = task * rows; r < r1; r++) {
+    const id = load<i32>(at(ids, r));
+    const o = at(out, r * C);
+    if (id < 0 || id >= V) { memory.fill(o, 0, <usize>C << 2); continue; }
+    const src = atK(table, id * C, kind);
+    let c = 0;
+    for (; c + 4 <= C; c += 4) v128.store(at(o, c), load4(atK(src, c, kind), kind));
+    for (; c < C; c++) store<f32>(at(o, c), load1(atK(src, c, kind), kind));
   }
 }
 

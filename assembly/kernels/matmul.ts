@@ -28,47 +28,66 @@
 //      transB=false the k loop reads b rows with f32x4 loads; for transB=true each output is a
 //      dot product along K (f32x4 lanes over k). The path depends on M alone, never on the
 //      thread count.
-import { at, dot, hsum, madd1, madd4, min32 } from './common';
+//
+// 16-bit b (bKind 1 = bfloat16, 2 = IEEE half; 0 = f32): a frozen weight kept half in memory.
+// mm_pack_b then packs 16-bit panels (8 halves = 16 bytes per k: one v128 load) and the
+// micro-kernel widens them to two f32x4 in registers (micro5x8bf / micro5x8hf); mm_small and
+// the x·Wᵀ strip read 4 halves per v128.load64_zero and widen them the same way. No f32 copy of
+// the weight is ever made; a, out, bias and all arithmetic stay f32.
+import { at, atK, hsum, KIND_BF16, KIND_F16, KIND_F32, load1, load4, madd1, madd4, min32, widenHi, widenLo } from './common';
 
 export const MR = 5;
 export const NR = 8;
 export const PANELS_PER_TASK = 4;
 export const KC = 256;
 
-/** Pack B (see header). nPanels = ceil(N/8); task → (bb, group of PANELS_PER_TASK panels). */
-export function mm_pack_b(task: i32, tid: i32, packed: usize, b: usize, K: i32, N: i32, transB: i32, bStride: i32, groupsPerBatch: i32): void {
+/** Pack B (see header). nPanels = ceil(N/8); task → (bb, group of PANELS_PER_TASK panels).
+ *  bKind 1/2: b and the panels hold 16-bit values (copied as bits, widened by the micro-kernel). */
+export function mm_pack_b(task: i32, tid: i32, packed: usize, b: usize, K: i32, N: i32, transB: i32, bStride: i32, groupsPerBatch: i32, bKind: i32): void {
+  if (bKind == KIND_F32) packPanels(task, packed, b, K, N, transB, bStride, groupsPerBatch, KIND_F32);
+  else packPanels(task, packed, b, K, N, transB, bStride, groupsPerBatch, KIND_BF16);
+}
+
+// @ts-ignore: decorator
+@inline function packPanels(task: i32, packed: usize, b: usize, K: i32, N: i32, transB: i32, bStride: i32, groupsPerBatch: i32, kind: i32): void {
   const bb = task / groupsPerBatch;
   const g = task - bb * groupsPerBatch;
   const nPanels = (N + NR - 1) / NR;
-  const src = b + (<usize>bb * <usize>bStride << 2);
+  const src = atK(b, bb * bStride, kind);
   const p0 = g * PANELS_PER_TASK, p1 = min32(p0 + PANELS_PER_TASK, nPanels);
+  const rowBytes: usize = kind ? NR << 1 : NR << 2;
   for (let p = p0; p < p1; p++) {
-    let dst = packed + ((<usize>bb * <usize>nPanels + <usize>p) * <usize>K * NR << 2);
+    let dst = packed + (<usize>bb * <usize>nPanels + <usize>p) * <usize>K * rowBytes;
     const c0 = p * NR;
     const w = min32(NR, N - c0);
     if (!transB) {
       if (w == NR) {
         for (let k = 0; k < K; k++) {
-          const row = at(src, k * N + c0);
+          const row = atK(src, k * N + c0, kind);
           v128.store(dst, v128.load(row));
-          v128.store(dst + 16, v128.load(row + 16));
-          dst += NR << 2;
+          if (!kind) v128.store(dst + 16, v128.load(row + 16));
+          dst += rowBytes;
         }
       } else {
         for (let k = 0; k < K; k++) {
-          const row = at(src, k * N + c0);
-          for (let c = 0; c < NR; c++) store<f32>(at(dst, c), c < w ? load<f32>(at(row, c)) : 0);
-          dst += NR << 2;
+          const row = atK(src, k * N + c0, kind);
+          for (let c = 0; c < NR; c++) {
+            if (kind) store<u16>(atK(dst, c, kind), c < w ? load<u16>(atK(row, c, kind)) : 0);
+            else store<f32>(at(dst, c), c < w ? load<f32>(at(row, c)) : 0);
+          }
+          dst += rowBytes;
         }
       }
     } else {
       // b is (N,K): column c of the panel is row c0+c of b, contiguous along k
       for (let c = 0; c < NR; c++) {
         if (c < w) {
-          const row = at(src, (c0 + c) * K);
-          for (let k = 0; k < K; k++) store<f32>(at(dst, k * NR + c), load<f32>(at(row, k)));
+          const row = atK(src, (c0 + c) * K, kind);
+          if (kind) for (let k = 0; k < K; k++) store<u16>(atK(dst, k * NR + c, kind), load<u16>(atK(row, k, kind)));
+          else for (let k = 0; k < K; k++) store<f32>(at(dst, k * NR + c), load<f32>(at(row, k)));
         } else {
-          for (let k = 0; k < K; k++) store<f32>(at(dst, k * NR + c), 0);
+          if (kind) for (let k = 0; k < K; k++) store<u16>(atK(dst, k * NR + c, kind), 0);
+          else for (let k = 0; k < K; k++) store<f32>(at(dst, k * NR + c), 0);
         }
       }
     }
@@ -112,7 +131,14 @@ function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32, k0: i
  * registers (x64 has 16, V8 keeps one as scratch); a 6×8 block, reading A in place through
  * five row pointers, or inlining into mm_compute made it spill.
  */
-function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void {
+function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void { microBody(pa, pb, kc, park, first, KIND_F32); }
+/** micro5x8 over a bfloat16 B panel (per k: 8 halves, widened in registers) */
+function micro5x8bf(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void { microBody(pa, pb, kc, park, first, KIND_BF16); }
+/** micro5x8 over an IEEE-half B panel */
+function micro5x8hf(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void { microBody(pa, pb, kc, park, first, KIND_F16); }
+
+// @ts-ignore: decorator
+@inline function microBody(pa: usize, pb: usize, kc: i32, park: usize, first: bool, kind: i32): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -126,7 +152,9 @@ function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void
     c40 = v128.load(park, 128); c41 = v128.load(park, 144);
   }
   for (let k = 0; k < kc; k++) {
-    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let b0: v128, b1: v128;
+    if (kind == KIND_F32) { b0 = v128.load(pb); b1 = v128.load(pb, 16); }
+    else { const h = v128.load(pb); b0 = widenLo(h, kind); b1 = widenHi(h, kind); }
     let a = v128.load32_splat(pa);
     c00 = madd4(a, b0, c00); c01 = madd4(a, b1, c01);
     a = v128.load32_splat(pa, 4);
@@ -138,13 +166,22 @@ function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void
     a = v128.load32_splat(pa, 16);
     c40 = madd4(a, b0, c40); c41 = madd4(a, b1, c41);
     pa += MR << 2;
-    pb += NR << 2;
+    pb += kind ? NR << 1 : NR << 2;
   }
   v128.store(park, c00, 0); v128.store(park, c01, 16);
   v128.store(park, c10, 32); v128.store(park, c11, 48);
   v128.store(park, c20, 64); v128.store(park, c21, 80);
   v128.store(park, c30, 96); v128.store(park, c31, 112);
   v128.store(park, c40, 128); v128.store(park, c41, 144);
+}
+
+/** the micro-kernel for B's kind (expanded at each call site, so every kernel keeps several
+ *  call sites and stays a function of its own) */
+// @ts-ignore: decorator
+@inline function micro(kind: i32, pa: usize, pb: usize, kc: i32, park: usize, first: bool): void {
+  if (kind == KIND_F32) micro5x8(pa, pb, kc, park, first);
+  else if (kind == KIND_BF16) micro5x8bf(pa, pb, kc, park, first);
+  else micro5x8hf(pa, pb, kc, park, first);
 }
 
 /** out rows r < h, columns c < w from a row-major tile with rows of NR: alpha·acc (+ bias)
@@ -190,7 +227,7 @@ export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32):
  */
 export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: usize, bias: usize,
   M: i32, N: i32, K: i32, transA: i32, bPacked1: i32, alpha: f32, accumulate: i32,
-  rowsPerTask: i32, panelsPerTask: i32, scratch: usize): void {
+  rowsPerTask: i32, panelsPerTask: i32, scratch: usize, bKind: i32): void {
   const nPanels = (N + NR - 1) / NR;
   const rowBlocks = (M + rowsPerTask - 1) / rowsPerTask;
   const colBlocks = (nPanels + panelsPerTask - 1) / panelsPerTask;
@@ -202,7 +239,8 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
   const tiles = at(sa, rowsPerTask * min32(K, KC));
   const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
   const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
-  const pB = packed + ((bPacked1 ? 0 : <usize>bt) * <usize>nPanels * <usize>K * NR << 2);
+  const eb: usize = bKind ? 1 : 2; // log2 of the packed element's bytes
+  const pB = packed + ((bPacked1 ? 0 : <usize>bt) * <usize>nPanels * <usize>K * NR << eb);
   const r0 = rb * rowsPerTask, r1 = min32(M, r0 + rowsPerTask);
   const nMicro = (r1 - r0 + MR - 1) / MR;
   const p0 = cb * panelsPerTask, p1 = min32(nPanels, p0 + panelsPerTask);
@@ -211,10 +249,10 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
     for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * K), aB, M, K, transA, r0 + i * MR, 0, K);
     for (let p = 0; p < np; p++) {
       const c0 = (p0 + p) * NR;
-      const pb = pB + (<usize>(p0 + p) * <usize>K * NR << 2);
+      const pb = pB + (<usize>(p0 + p) * <usize>K * NR << eb);
       for (let i = 0; i < nMicro; i++) {
         const r = r0 + i * MR;
-        micro5x8(at(sa, i * MR * K), pb, K, tiles, true);
+        micro(bKind, at(sa, i * MR * K), pb, K, tiles, true);
         epilogue(at(oB, r * N + c0), N, tiles, min32(MR, M - r), min32(NR, N - c0), alpha, bias, c0, accumulate);
       }
     }
@@ -224,12 +262,12 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
     const kc = min32(KC, K - k0);
     for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * kc), aB, M, K, transA, r0 + i * MR, k0, kc);
     for (let p = 0; p < np; p++) {
-      const pb = pB + ((<usize>(p0 + p) * <usize>K + <usize>k0) * NR << 2);
+      const pb = pB + ((<usize>(p0 + p) * <usize>K + <usize>k0) * NR << eb);
       // two call sites (first K block or not) keep Binaryen from inlining the micro-kernel:
       // compiled on its own, TurboFan keeps every accumulator in a register (inlined here,
       // it spilled three of them to the stack)
-      if (k0 == 0) for (let i = 0; i < nMicro; i++) micro5x8(at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), true);
-      else for (let i = 0; i < nMicro; i++) micro5x8(at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), false);
+      if (k0 == 0) for (let i = 0; i < nMicro; i++) micro(bKind, at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), true);
+      else for (let i = 0; i < nMicro; i++) micro(bKind, at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), false);
     }
   }
   for (let i = 0; i < nMicro; i++) {
@@ -243,41 +281,59 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
 
 /**
  * Small M (M < 4): task → (bt, strip of 8 columns). No packing. The row's 8 sums go through a
- * staging tile (scratch: 16 floats per thread) into the same epilogue.
+ * staging tile (scratch: 16 floats per thread) into the same epilogue. bKind: b's storage.
  */
 export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bias: usize,
-  M: i32, N: i32, K: i32, transA: i32, transB: i32, bStride: i32, alpha: f32, accumulate: i32, scratch: usize): void {
+  M: i32, N: i32, K: i32, transA: i32, transB: i32, bStride: i32, alpha: f32, accumulate: i32, scratch: usize, bKind: i32): void {
   const strips = (N + NR - 1) / NR;
   const bt = task / strips;
   const s = task - bt * strips;
   const c0 = s * NR;
   const w = min32(NR, N - c0);
   const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
-  const bB = b + (<usize>bt * <usize>bStride << 2);
+  const bB = atK(b, bt * bStride, bKind);
   const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
   const tile = scratch + (<usize>tid * 16 << 2);
-  if (transB && !transA) { stripTimesWt(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate); return; }
+  if (transB && !transA) {
+    if (bKind == KIND_F32) stripTimesWt(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
+    else if (bKind == KIND_BF16) stripTimesWtBf(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
+    else stripTimesWtHf(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
+    return;
+  }
+  if (bKind == KIND_F32) smallRows(aB, bB, oB, tile, M, N, K, c0, w, transA, transB, alpha, bias, accumulate, KIND_F32);
+  else if (bKind == KIND_BF16) smallRows(aB, bB, oB, tile, M, N, K, c0, w, transA, transB, alpha, bias, accumulate, KIND_BF16);
+  else smallRows(aB, bB, oB, tile, M, N, K, c0, w, transA, transB, alpha, bias, accumulate, KIND_F16);
+}
+
+/** mm_small's rows when not x·Wᵀ: for transB=false the k loop reads 8 values of a b row
+ *  (two f32x4, or one v128 of halves widened); else one output at a time along K */
+// @ts-ignore: decorator
+@inline function smallRows(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
+  transA: i32, transB: i32, alpha: f32, bias: usize, accumulate: i32, kind: i32): void {
   for (let r = 0; r < M; r++) {
     if (!transB && w == NR) {
       let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0);
       for (let k = 0; k < K; k++) {
         const av = v128.load32_splat(at(aB, transA ? k * M + r : r * K + k));
-        const row = at(bB, k * N + c0);
-        acc0 = madd4(av, v128.load(row), acc0);
-        acc1 = madd4(av, v128.load(row, 16), acc1);
+        const row = atK(bB, k * N + c0, kind);
+        if (kind == KIND_F32) {
+          acc0 = madd4(av, v128.load(row), acc0);
+          acc1 = madd4(av, v128.load(row, 16), acc1);
+        } else {
+          const h = v128.load(row);
+          acc0 = madd4(av, widenLo(h, kind), acc0);
+          acc1 = madd4(av, widenHi(h, kind), acc1);
+        }
       }
       v128.store(tile, acc0);
       v128.store(tile, acc1, 16);
     } else {
-      // one output at a time: a dot product along K (SIMD when both rows are contiguous)
       for (let c = 0; c < NR; c++) {
         let sum: f32 = 0;
-        if (c < w && transB && !transA) {
-          sum = dot(at(aB, r * K), at(bB, (c0 + c) * K), K);
-        } else if (c < w) {
+        if (c < w) {
           for (let k = 0; k < K; k++) {
             const av = load<f32>(at(aB, transA ? k * M + r : r * K + k));
-            const bv = load<f32>(at(bB, transB ? (c0 + c) * K + k : k * N + c0 + c));
+            const bv = load1(atK(bB, transB ? (c0 + c) * K + k : k * N + c0 + c, kind), kind);
             sum = madd1(av, bv, sum);
           }
         }
@@ -298,23 +354,32 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
  * pairs pass over them, so b — the weights — is read from memory once per call, where packing
  * it (mm_pack_b) would read and write it all first. Rows and columns past the edge re-read the
  * last real one and are not stored. Each output is one task's fixed sequence of operations:
- * results depend on M and K, never on the thread count.
+ * results depend on M and K, never on the thread count. With 16-bit b (the Bf/Hf forms) each
+ * load of b takes 4 halves (8 bytes) and widens them in registers.
  */
 function stripTimesWt(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
-  alpha: f32, bias: usize, accumulate: i32): void {
+  alpha: f32, bias: usize, accumulate: i32): void { stripBody(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate, KIND_F32); }
+function stripTimesWtBf(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
+  alpha: f32, bias: usize, accumulate: i32): void { stripBody(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate, KIND_BF16); }
+function stripTimesWtHf(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
+  alpha: f32, bias: usize, accumulate: i32): void { stripBody(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate, KIND_F16); }
+
+// @ts-ignore: decorator
+@inline function stripBody(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
+  alpha: f32, bias: usize, accumulate: i32, kind: i32): void {
   const K4 = K & ~3;
   for (let r = 0; r < M; r += 2) {
     const a0 = at(aB, r * K), a1 = at(aB, min32(r + 1, M - 1) * K);
     for (let g = 0; g < NR; g += 4) {
       const cg = c0 + g;
-      const b0 = at(bB, min32(cg, N - 1) * K), b1 = at(bB, min32(cg + 1, N - 1) * K);
-      const b2 = at(bB, min32(cg + 2, N - 1) * K), b3 = at(bB, min32(cg + 3, N - 1) * K);
+      const b0 = atK(bB, min32(cg, N - 1) * K, kind), b1 = atK(bB, min32(cg + 1, N - 1) * K, kind);
+      const b2 = atK(bB, min32(cg + 2, N - 1) * K, kind), b3 = atK(bB, min32(cg + 3, N - 1) * K, kind);
       let x00 = f32x4.splat(0), x01 = f32x4.splat(0), x02 = f32x4.splat(0), x03 = f32x4.splat(0);
       let x10 = f32x4.splat(0), x11 = f32x4.splat(0), x12 = f32x4.splat(0), x13 = f32x4.splat(0);
       for (let k = 0; k < K4; k += 4) {
-        const p = <usize>k << 2;
+        const p = <usize>k << 2, q = atK(0, k, kind);
         const u = v128.load(a0 + p), v = v128.load(a1 + p);
-        const w0 = v128.load(b0 + p), w1 = v128.load(b1 + p), w2 = v128.load(b2 + p), w3 = v128.load(b3 + p);
+        const w0 = load4(b0 + q, kind), w1 = load4(b1 + q, kind), w2 = load4(b2 + q, kind), w3 = load4(b3 + q, kind);
         x00 = madd4(u, w0, x00); x01 = madd4(u, w1, x01); x02 = madd4(u, w2, x02); x03 = madd4(u, w3, x03);
         x10 = madd4(v, w0, x10); x11 = madd4(v, w1, x11); x12 = madd4(v, w2, x12); x13 = madd4(v, w3, x13);
       }
@@ -322,7 +387,8 @@ function stripTimesWt(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i
       let s10 = hsum(x10), s11 = hsum(x11), s12 = hsum(x12), s13 = hsum(x13);
       for (let k = K4; k < K; k++) {
         const u = load<f32>(at(a0, k)), v = load<f32>(at(a1, k));
-        const w0 = load<f32>(at(b0, k)), w1 = load<f32>(at(b1, k)), w2 = load<f32>(at(b2, k)), w3 = load<f32>(at(b3, k));
+        const w0 = load1(atK(b0, k, kind), kind), w1 = load1(atK(b1, k, kind), kind);
+        const w2 = load1(atK(b2, k, kind), kind), w3 = load1(atK(b3, k, kind), kind);
         s00 = madd1(u, w0, s00); s01 = madd1(u, w1, s01); s02 = madd1(u, w2, s02); s03 = madd1(u, w3, s03);
         s10 = madd1(v, w0, s10); s11 = madd1(v, w1, s11); s12 = madd1(v, w2, s12); s13 = madd1(v, w3, s13);
       }

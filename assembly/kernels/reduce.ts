@@ -11,7 +11,7 @@
 //                      chunk: red_colsum_chunks), phase 2 over the (nchunks, C) partials.
 //   red_colsum_chunks  x (N,C) → part (ceil(N/ROW_CHUNK), C): part[t,c] = Σ rows of chunk t.
 //                      Task t = chunk t.
-//   red_seqsum         x, mask (B,T) → out (B) = Σ_t x·mask, accumulated in f64 in t order.
+//   red_seqsum         x, mask (B,T) → out (B) = Σ_{t: mask≠0} x·mask, accumulated in f64 in t order.
 //                      Task = SEQ_ROWS rows.
 //   red_seqsum_backward dx (B,T) = dout[b]·mask[b,t]. Task = SEQ_ROWS rows.
 import { at, min32 } from './common';
@@ -85,7 +85,11 @@ export function red_seqsum(task: i32, tid: i32, out: usize, x: usize, mask: usiz
   for (let b = task * SEQ_ROWS; b < b1; b++) {
     let s: f64 = 0;
     const xr = at(x, b * T), mr = at(mask, b * T);
-    for (let t = 0; t < T; t++) s += <f64>(load<f32>(at(xr, t)) * load<f32>(at(mr, t)));
+    for (let t = 0; t < T; t++) {
+      // skip, not multiply: a masked position's x (padding: NaN/Inf allowed) never reaches the sum
+      const m = load<f32>(at(mr, t));
+      if (m != 0) s += <f64>(load<f32>(at(xr, t)) * m);
+    }
     store<f32>(at(out, b), <f32>s);
   }
 }

@@ -1,6 +1,8 @@
 // Bench entries for our WebAssembly CPU backend: "wasm-1t" (one thread) and "wasm" (every
 // core: os.availableParallelism), both with the fused multiply-add build where the engine has
 // relaxed SIMD, and "wasm-plain-1t" / "wasm-plain" (the mul-then-add build) beside them. Ops run synchronously, so a call's time is its wall time.
+// "wasm:bf16" and "wasm:f16": the "wasm" entry with b a 16-bit weight (read 16-bit, f32
+// accumulation), in the same layout — ratio groups wasm_bf16_vs_f32, wasm_f16_vs_f32.
 import { createWasmBackend } from '../../src/kernels/wasm/create.js';
 import type { WasmBackend } from '../../src/kernels/wasm/backend.js';
 import { attentionTensors, timeCalls, type AttentionShape, type BenchEnv, type KernelImpl, type Timing } from './impl.js';
@@ -21,7 +23,7 @@ export async function warmUp(call: () => void): Promise<void> {
 
 export class WasmImpl implements KernelImpl {
   private be!: WasmBackend;
-  constructor(readonly name: string, private readonly threads?: number, private readonly fma?: boolean) {}
+  constructor(readonly name: string, private readonly threads?: number, private readonly fma?: boolean, private readonly bDtype: 'f32' | 'bf16' | 'f16' = 'f32') {}
 
   async init(env: BenchEnv): Promise<void> {
     this.be = await createWasmBackend({ ...(this.threads ? { threads: this.threads } : {}), ...(this.fma === false ? { fma: false } : {}) });
@@ -32,7 +34,7 @@ export class WasmImpl implements KernelImpl {
 
   async matmul(m: number, k: number, n: number, env: BenchEnv): Promise<Timing> {
     const be = this.be;
-    const a = be.fromArray(randomData(m * k), [m, k]), b = be.fromArray(randomData(k * n), [k, n]);
+    const a = be.fromArray(randomData(m * k), [m, k]), b = be.fromArray(randomData(k * n), [k, n], this.bDtype);
     const out = be.tensor([m, n]);
     try {
       const call = () => be.matmul(out, a, b, { m, n, k });
@@ -44,6 +46,7 @@ export class WasmImpl implements KernelImpl {
   }
 
   async attention(s: AttentionShape, env: BenchEnv): Promise<{ forward: Timing; backward: Timing }> {
+    if (this.bDtype !== 'f32') throw new Error('not run for 16-bit weight entries');
     const be = this.be;
     const { live, q, k, v, dout, out, lse, dq, dk, dv, o } = attentionTensors(be, s, randomData);
     try {
@@ -63,5 +66,6 @@ export class WasmImpl implements KernelImpl {
 }
 
 export function wasmImpls(): KernelImpl[] {
-  return [new WasmImpl('wasm-1t', 1), new WasmImpl('wasm'), new WasmImpl('wasm-plain-1t', 1, false), new WasmImpl('wasm-plain', undefined, false)];
+  return [new WasmImpl('wasm-1t', 1), new WasmImpl('wasm'), new WasmImpl('wasm-plain-1t', 1, false), new WasmImpl('wasm-plain', undefined, false),
+    new WasmImpl('wasm:bf16', undefined, undefined, 'bf16'), new WasmImpl('wasm:f16', undefined, undefined, 'f16')];
 }

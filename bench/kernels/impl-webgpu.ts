@@ -1,5 +1,6 @@
 // Bench entries for our WebGPU backend: "webgpu" (the variant chosen by measurement, tuned
-// before timing) and "webgpu:<variant>" (each matmul variant forced).
+// before timing) and "webgpu:<variant>" (each matmul variant forced); "webgpu:bf16" and
+// "webgpu:f16" time b as a 16-bit weight (shaders/matmul_half.wgsl) in the same layout.
 import { WebGPUBackend } from '../../src/kernels/webgpu/backend.js';
 import { lastMatmulVariant, MATMUL_VARIANTS, setMatmulVariant, type MatmulVariant } from '../../src/kernels/webgpu/ops/matmul.js';
 import { tuneMatmul } from '../../src/kernels/webgpu/ops/matmul-select.js';
@@ -23,7 +24,7 @@ export function randomData(n: number, scale = 1): Float32Array {
 
 class WebGPUImpl implements KernelImpl {
   private be!: WebGPUBackend;
-  constructor(readonly name: string, private readonly variant: MatmulVariant | null, private readonly withAttention: boolean) {}
+  constructor(readonly name: string, private readonly variant: MatmulVariant | null, private readonly withAttention: boolean, private readonly bDtype: 'f32' | 'bf16' | 'f16' = 'f32') {}
 
   async init(): Promise<void> { this.be = await backend(); }
 
@@ -40,11 +41,15 @@ class WebGPUImpl implements KernelImpl {
 
   async matmul(m: number, k: number, n: number, env: BenchEnv): Promise<Timing> {
     const be = this.be;
-    const a = be.fromArray(randomData(m * k), [m, k]), b = be.fromArray(randomData(k * n), [k, n]);
+    const a = be.fromArray(randomData(m * k), [m, k]), b = be.fromArray(randomData(k * n), [k, n], this.bDtype);
     const out = be.tensor([m, n]);
     const o = { m, n, k };
     try {
       setMatmulVariant(this.variant);
+      if (this.bDtype !== 'f32') {
+        const t = await timeCalls(() => be.matmul(out, a, b, o), (e) => this.sync(e), env);
+        return { ...t, variant: 'matmul_half' };
+      }
       if (!this.variant) {
         const v = await tuneMatmul(be.ctx, matmulDims(o));
         env.log(`${this.name} ${m}x${k}x${n}: measured choice ${v}`);
@@ -82,5 +87,6 @@ class WebGPUImpl implements KernelImpl {
 export function webgpuImpls(variants: boolean): KernelImpl[] {
   const list: KernelImpl[] = [new WebGPUImpl('webgpu', null, true)];
   if (variants) for (const v of Object.keys(MATMUL_VARIANTS) as MatmulVariant[]) list.push(new WebGPUImpl(`webgpu:${v}`, v, false));
+  list.push(new WebGPUImpl('webgpu:bf16', null, false, 'bf16'), new WebGPUImpl('webgpu:f16', null, false, 'f16'));
   return list;
 }

@@ -5,6 +5,8 @@
 // SPPO, and with iterative DPO and IPO at the same budget (same samples, judge calls, steps and
 // learning rate). Per iteration we report, for the last iterate and for the average of the
 // iterates, the exploitability max_y P(y ≻ π) − ½ and the distance to the equilibrium.
+// Magnetic SPPO is SPPO's loss with a magnet α toward μ (the initial policy, then the policy at
+// every magnetEvery-th iteration): its last iterate is meant to converge, not to cycle.
 import type { Backend } from '../../src/kernels/backend.js';
 import type { Arch } from '../../src/model/arch.js';
 import { initParams, uploadParams } from '../../src/model/init.js';
@@ -45,6 +47,9 @@ export const l1 = (a: number[], b: number[]) => a.reduce((t, x, i) => t + Math.a
 
 export interface Row { method: string; iteration: number; pi: number[]; avg: number[]; exploitLast: number; exploitAvg: number; distLast: number; distAvg: number }
 
+/** a training method: the loss, and for magnetic SPPO the magnet α and its refresh period */
+export interface Method { name: string; loss: LossName; magnet?: number; magnetEvery?: number }
+
 export interface ExperimentOptions {
   be: Backend;
   iterations: number;
@@ -54,7 +59,7 @@ export interface ExperimentOptions {
   /** η for SPPO (= 1/β); β for DPO/IPO */
   eta: number; beta: number;
   seed: number;
-  methods?: { name: string; loss: LossName }[];
+  methods?: Method[];
   onRow?: (r: Row) => void;
 }
 
@@ -70,7 +75,7 @@ async function classProbs(model: Transformer): Promise<number[]> {
 }
 
 export async function runExperiment(o: ExperimentOptions): Promise<Row[]> {
-  const methods = o.methods ?? [{ name: 'SPPO', loss: 'sppo' as LossName }, { name: 'DPO', loss: 'dpo' as LossName }, { name: 'IPO', loss: 'ipo' as LossName }];
+  const methods: Method[] = o.methods ?? [{ name: 'SPPO', loss: 'sppo' }, { name: 'DPO', loss: 'dpo' }, { name: 'IPO', loss: 'ipo' }];
   const judge = cyclic3Judge({ classes: CLASSES });
   const ne = nashEquilibrium();
   const rows: Row[] = [];
@@ -80,7 +85,16 @@ export async function runExperiment(o: ExperimentOptions): Promise<Row[]> {
     const policy = new Policy(model, { encodePrompt: () => PROMPT, decode: (ids) => ids.map((i) => CLASSES[i] ?? '').join(''), eos: [] });
     const sum = [0, 0, 0];
     let pi = await classProbs(model);
+    const magnet = m.magnet ?? 0, every = m.magnetEvery ?? 1;
+    // the magnet μ: a frozen copy of the policy, taken at iterations 1, 1 + M, 1 + 2M, ... (π_0 first)
+    let mu: Transformer | null = null;
     for (let t = 1; t <= o.iterations; t++) {
+      if (magnet > 0 && (t - 1) % every === 0) {
+        mu?.dispose();
+        const host = new Map<string, Float32Array>();
+        for (const [n, p] of model.params) host.set(n, (await o.be.read(p)) as Float32Array);
+        mu = new Transformer(o.be, arch, uploadParams(o.be, arch, host));
+      }
       // 1. K samples for each copy of the prompt from π_t (one token each)
       const items = Array.from({ length: o.prompts }, (_, i) => ({ item: { index: i, text: 'play' }, ids: PROMPT }));
       const ids = await policy.sample(items, { k: o.k, maxNewTokens: 1, sample: { temperature: 1 }, seed: BigInt(o.seed * 1000 + t) });
@@ -89,13 +103,19 @@ export async function runExperiment(o: ExperimentOptions): Promise<Row[]> {
       const groups: JudgedGroup[] = ids.map((rs, i) => ({ promptIds: PROMPT, responses: rs, matrix: mats[i], winrates: winRates(mats[i]) }));
       // 3. records against the frozen π_t, then the update
       const beta = m.loss.startsWith('sppo') ? 1 / o.eta : o.beta;
-      const recs = buildRecords(groups, { loss: m.loss, beta });
+      const recs = buildRecords(groups, { loss: m.loss, beta, magnet });
       const ref = await sequenceLogprobs(model, recs, 64);
       recs.forEach((r, i) => { r.refLogp = ref[i]; });
+      if (mu) {
+        // μ = π_t right after a refresh: the same weights, so the same log-probs (no second pass)
+        const fresh = (t - 1) % every === 0;
+        const lm = fresh ? ref : await sequenceLogprobs(mu, recs, 64);
+        recs.forEach((r, i) => { r.magnetLogp = lm[i]; });
+      }
       const opt = new Optimizer(o.be, model.trainableParams(), { name: 'adamw', lr: o.lr });
       for (let e = 0; e < o.epochs; e++) {
         model.zeroGrad();
-        await preferenceBackward(model, recs, { loss: m.loss, beta });
+        await preferenceBackward(model, recs, { loss: m.loss, beta, magnet });
         opt.update(model.grads!);
       }
       opt.dispose();
@@ -107,6 +127,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<Row[]> {
       o.onRow?.(row);
     }
     model.dispose();
+    mu?.dispose();
   }
   return rows;
 }

@@ -1,7 +1,8 @@
 // `sppo eval --model A --baseline B --prompts F --judge J`: the win rate of A against B with a
 // 95% interval, a length-controlled win rate (logistic fit of the per-prompt win probability on
 // tanh(length difference / its s.d.), read at zero difference) and average lengths. Prints and
-// writes (--out) one JSON document.
+// writes (--out) one JSON document. A model or baseline `mixture:RUN_DIR` is the run's average
+// policy (each response from an iterate drawn uniformly per prompt: src/sppo/mixture.ts).
 import type { Command } from 'commander';
 import { evaluate, modelDirOf } from '../sppo/evaluate.js';
 import { BACKEND_HELP, backendFrom, int, num, progressBar, topPOption } from './common.js';
@@ -11,8 +12,8 @@ export function register(program: Command): void {
   program
     .command('eval')
     .description('win rate of a model against a baseline under a judge')
-    .requiredOption('--model <dir>', 'the model to evaluate (a directory or builtin:NAME)')
-    .requiredOption('--baseline <dir>', 'the baseline model (a directory or builtin:NAME)')
+    .requiredOption('--model <dir>', 'the model to evaluate (a directory, builtin:NAME, or mixture:RUN_DIR = the average of a run\'s iterates)')
+    .requiredOption('--baseline <dir>', 'the baseline model (a directory, builtin:NAME or mixture:RUN_DIR)')
     .requiredOption('--prompts <file>', 'prompts file')
     .requiredOption('--judge <spec>', 'module path, http(s) URL, model directory or builtin:NAME')
     .option('--n <n>', 'use the first n prompts (0 = all)', '0')

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--max-length <n>', 'longest sequence in tokens')
     .option('--chat', 'apply the chat template to prompts')
     .option('--seed <n>', 'seed of initialisation and shuffling', '0')
-    .option('--dtype <d>', 'weights on disk: F32 | F16', 'F32')
+    .option('--dtype <d>', 'weights on disk: F32 | F16 | BF16 (default: the input model\'s dtype; F32 for a fresh model)')
     .option('--recompute', 'activation recomputation: less memory, ~1/3 more compute')
     .option('--lora-rank <r>', 'train LoRA adapters of this rank instead of all weights (0 = off)', '0')
     .option('--lora-alpha <a>', 'LoRA α', '16')
@@ -51,7 +51,8 @@ export function register(program: Command): void {
       const be = await backendFrom(o.backend);
       let model: Transformer, config, tokDir: string;
       if (o.model) {
-        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size') });
+        // LoRA trains adapters on a frozen base: a 16-bit checkpoint's matrices stay 16-bit
+        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size'), weights: int(o.loraRank, '--lora-rank') > 0 ? 'keep' : 'f32' });
         model = lm.model; config = lm.config; tokDir = o.model;
       } else {
         if (!o.tokenizer) throw new Error('sppo sft: --init needs --tokenizer FILE (tokenizer.json)');
@@ -89,7 +90,8 @@ export function register(program: Command): void {
         optimizer: { name: o.optimizer, lr: num(o.lr, '--lr'), weightDecay: num(o.weightDecay, '--weight-decay'), maxGradNorm: num(o.maxGradNorm, '--max-grad-norm') },
         batchSize: bs, gradAccum: int(o.gradAccum, '--grad-accum'), epochs: int(o.epochs, '--epochs'),
         schedule: o.schedule, warmupSteps: int(o.warmup, '--warmup'), maxLength: o.maxLength ? int(o.maxLength, '--max-length') : undefined,
-        seed: int(o.seed, '--seed'),
+        seed: int(o.seed, '--seed'), what: 'sppo sft',
+        onWarn: (m) => process.stderr.write(`\n${m}\n`),
         onStep: (s) => {
           first ??= s.loss; last = s.loss; steps = s.step;
           bar.tick(1, `loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSecond)} tok/s`);
@@ -97,7 +99,7 @@ export function register(program: Command): void {
         },
       });
       bar.stop();
-      await saveModel(model, config, o.out, { copyFrom: tokDir, dtype: o.dtype === 'F16' ? 'F16' : 'F32', adapters: o.loraSave === 'separate' ? 'separate' : 'merge' });
+      await saveModel(model, config, o.out, { copyFrom: tokDir, dtype: o.dtype === undefined ? undefined : dtypeOption(o.dtype), adapters: o.loraSave === 'separate' ? 'separate' : 'merge' });
       process.stderr.write(`sppo sft: wrote ${o.out}\n`);
       tokens = data.reduce((n, d) => n + d.response.length, 0);
       // one JSON document on stdout, as train-judge prints (losses: mean NLL per response token, nats)
@@ -107,4 +109,10 @@ export function register(program: Command): void {
       }) + '\n');
       process.exit(0);
     });
+}
+
+function dtypeOption(d: string): 'F32' | 'F16' | 'BF16' {
+  const u = String(d).toUpperCase();
+  if (u !== 'F32' && u !== 'F16' && u !== 'BF16') throw new Error(`--dtype must be F32, F16 or BF16, got ${d}`);
+  return u;
 }

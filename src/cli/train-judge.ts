@@ -63,6 +63,7 @@ export function register(program: Command): void {
       const r = await trainPairwise(model, pairs, {
         optimizer: { name: o.optimizer, lr: num(o.lr, '--lr'), weightDecay: num(o.weightDecay, '--weight-decay'), maxGradNorm: num(o.maxGradNorm, '--max-grad-norm') },
         batchSize, epochs, schedule, warmupSteps: int(o.warmup, '--warmup'), seed: int(o.seed, '--seed'),
+        onWarn: (m) => process.stderr.write(`\n${m}\n`),
         onStep: (s) => bar.tick(1, `loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${s.pairsPerSecond.toFixed(1)} pairs/s`),
         onEpoch: (e) => process.stderr.write(`sppo train-judge: epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, running accuracy ${(100 * e.accuracy).toFixed(1)}%\n`),
       });

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
 import { nodeDeps } from '../sppo/node-deps.js';
+import { acquireRunLock, LOCK_NAME } from '../sppo/run-lock.js';
 import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
 import { readConfigFile } from '../model/modeldir.js';
 import { archFromConfig } from '../model/hf-names.js';
@@ -43,6 +44,8 @@ function scaleNote(cfg: SPPOConfig, given: Record<string, unknown>): string | nu
   }
   return null;
 }
+import { REDIS_HELP } from './worker.js';
+import '../queue/index.js'; // registers the queue: a config with "queue" (or --redis) distributes its units
 
 export function register(program: Command): void {
   const keys = Object.keys(DEFAULTS).map((k) => `  ${k.padEnd(16)} ${DOCS[k as keyof typeof DOCS]} (default ${JSON.stringify((DEFAULTS as any)[k])})`).join('\n');
@@ -52,8 +55,10 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'JSON config (keys below)')
     .option('--resume', 'continue the run in the config\'s "out" directory')
     .option('--backend <kind>', `${BACKEND_HELP} (overrides the config)`)
+    .option('--redis <url>', `distribute generation and judging to \`sppo worker\`s through this Redis: ${REDIS_HELP}`)
+    .option('--queue <name>', 'queue name for --redis (default: the config\'s, else "sppo")')
     .addHelpText('after', `\nConfig keys:\n${keys}`)
-    .action(async (o: { config: string; resume?: boolean; backend?: string }) => {
+    .action(async (o: { config: string; resume?: boolean; backend?: string; redis?: string; queue?: string }) => {
       let raw: unknown;
       try { raw = JSON.parse(fs.readFileSync(o.config, 'utf8')); } catch (e) {
         throw new Error(`sppo train: ${o.config}: ${(e as NodeJS.ErrnoException).code ? `cannot read (${(e as NodeJS.ErrnoException).code})` : `not valid JSON (${(e as Error).message})`}`);
@@ -62,18 +67,24 @@ export function register(program: Command): void {
       // relative paths in a config are relative to the config file
       const base = path.dirname(path.resolve(o.config));
       const r = raw as Record<string, unknown>;
-      for (const k of ['model', 'prompts', 'out', 'evalPrompts']) {
+      for (const k of ['model', 'prompts', 'out', 'evalPrompts', 'offline']) {
         if (typeof r[k] === 'string' && r[k] && !(r[k] as string).startsWith('builtin:') && !path.isAbsolute(r[k] as string)) r[k] = path.join(base, r[k] as string);
       }
       for (const k of ['judge', 'evalJudge']) {
         const v = r[k];
         if (typeof v === 'string' && (v.startsWith('./') || v.startsWith('../'))) r[k] = path.join(base, v);
       }
+      if (o.redis || o.queue) {
+        const q = (r.queue && typeof r.queue === 'object' ? r.queue : {}) as Record<string, unknown>;
+        r.queue = { ...q, ...(o.redis ? { redis: o.redis } : {}), ...(o.queue ? { name: o.queue } : {}) };
+      }
       const cfg = resolveConfig(r, o.config);
       if (o.backend) cfg.backend = o.backend as any;
       const note = scaleNote(cfg, r);
       if (note) process.stderr.write(`sppo train: ${note}\n`);
-      if (fs.existsSync(cfg.out) && fs.readdirSync(cfg.out).length && !o.resume) {
+      // one writer per run directory: taken before the directory is looked at, held until exit
+      await acquireRunLock(cfg.out);
+      if (fs.readdirSync(cfg.out).filter((n) => !n.startsWith(LOCK_NAME)).length && !o.resume) {
         throw new Error(`sppo train: ${cfg.out} already holds a run: pass --resume to continue it, or choose another "out"`);
       }
       const be = await backendFrom(cfg.backend);
@@ -85,14 +96,14 @@ export function register(program: Command): void {
         const p = (e as CustomEvent<ProgressEvent>).detail;
         const key = `iter ${p.iteration} ${p.stage}`;
         if (!bars.has(key)) { bars.set(key, progressBar(key.padEnd(16), p.total)); seen.set(key, 0); }
-        bars.get(key)!.tick(p.done - seen.get(key)!);
+        bars.get(key)!.tick(p.done - seen.get(key)!, p.worker ? `unit by ${p.worker} in ${((p.ms ?? 0) / 1000).toFixed(1)} s` : '');
         seen.set(key, p.done);
         if (p.done >= p.total) bars.get(key)!.stop();
       });
       sppo.addEventListener('log', (e) => process.stderr.write(`sppo: ${(e as CustomEvent<string>).detail}\n`));
       sppo.addEventListener('iteration', (e) => {
         const s = (e as CustomEvent<IterationSummary>).detail;
-        process.stderr.write(`sppo: iteration ${s.iteration} done in ${s.seconds.toFixed(1)} s — mean length ${s.meanResponseLength.toFixed(1)}, final loss ${s.finalLoss.toFixed(4)}${s.finalLossScaled != null ? ` (loss/η² ${s.finalLossScaled.toPrecision(3)})` : ''}${s.eval ? `, win rate vs base ${s.eval.winRate.toFixed(3)} [${s.eval.ci95.map((x) => x.toFixed(3)).join(', ')}]` : ''}\n`);
+        process.stderr.write(`sppo: iteration ${s.iteration} done in ${s.seconds.toFixed(1)} s — mean length ${s.meanResponseLength.toFixed(1)}, final loss ${s.finalLoss.toFixed(4)}${s.finalLossScaled != null ? ` (loss/η² ${s.finalLossScaled.toPrecision(3)})` : ''}${s.judgeFailedPairs ? `, judge failed on ${s.judgeFailedPairs} of ${s.judgePairs} pairs` : ''}${s.eval ? `, win rate vs base ${s.eval.winRate.toFixed(3)} [${s.eval.ci95.map((x) => x.toFixed(3)).join(', ')}]` : ''}\n`);
       });
       let lastStep: StepMetrics | null = null;
       sppo.addEventListener('step', (e) => { lastStep = (e as CustomEvent<StepMetrics>).detail; });

@@ -3,7 +3,8 @@
 // at most `concurrency` in flight, each with its own timeout, retried with exponential backoff
 // and jitter on 408/429/5xx, network errors, timeouts, invalid bodies and unparseable answers.
 //   P(a ≻ b) = soft probability from the answer token's logprobs, else the hard answer 1/0,
-//   else (still unparseable after the retries) 0.5 with a warning.
+//   else (still unparseable after the retries) 0.5 with a warning, reported through
+//   compare()'s onFailure so the coordinator can count such pairs (judgeFailureLimit).
 // Order-sensitive (LLM judges favour a position): the coordinator asks both orders.
 // The API key is read from an environment variable (default OPENAI_API_KEY) once, kept in a
 // closure, sent only in the Authorization header, and scrubbed from every message this file
@@ -208,7 +209,7 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
     }
   }
 
-  async function askOne(pair: Pair, signal: AbortSignal): Promise<number> {
+  async function askOne(pair: Pair, signal: AbortSignal, onFailure?: (why: string) => void): Promise<number> {
     let last: Failure | undefined;
     for (let attempt = 0; attempt < tries; attempt++) {
       const r = await tryOnce(pair, signal);
@@ -224,7 +225,9 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
       }
     }
     if (last?.kind === 'unparseable') {
-      log(`[judge ${base}] warning: answer ${preview(scrub(last.content), 120)} is neither A nor B after ${tries} tries; counting the pair as a tie (0.5)`);
+      const why = `answer ${preview(scrub(last.content), 120)} is neither A nor B after ${tries} tries`;
+      log(`[judge ${base}] warning: ${why}; counting the pair as a tie (0.5)`);
+      onFailure?.(why);
       return 0.5;
     }
     throw finalError(last!);
@@ -253,7 +256,7 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
         while (next < pairs.length && !stop.signal.aborted) {
           const i = next++;
           try {
-            out[i] = await askOne(pairs[i], stop.signal);
+            out[i] = await askOne(pairs[i], stop.signal, o.onFailure ? (why) => o.onFailure!(i, why) : undefined);
           } catch (e) {
             if (firstError === undefined) { firstError = e; stop.abort(e); }
             return;

@@ -23,6 +23,21 @@ export interface MatrixOptions extends CompareOptions {
 
 /** K×K matrices, one per item, from as few compare() calls as maxPairsPerCall allows */
 export async function judgeMatrices(judge: Judge, items: MatrixItem[], o: MatrixOptions = {}): Promise<number[][][]> {
+  return (await judgeMatricesCounted(judge, items, o)).matrices;
+}
+
+export interface CountedMatrices {
+  matrices: number[][][];
+  /** per item: pairs asked (both orders count twice) */
+  pairs: number[];
+  /** per item: pairs the judge could not judge (answered as ties, see CompareOptions.onFailure) */
+  failed: number[];
+  /** the last failure's reason, for messages */
+  lastFailure: string | null;
+}
+
+/** judgeMatrices with the count of pairs asked and of pairs the judge failed on, per item */
+export async function judgeMatricesCounted(judge: Judge, items: MatrixItem[], o: MatrixOptions = {}): Promise<CountedMatrices> {
   const bothOrders = o.bothOrders ?? judge.orderSensitive;
   const maxPerCall = o.maxPairsPerCall ?? Infinity;
   if (!(maxPerCall >= 1) || (maxPerCall !== Infinity && !Number.isInteger(maxPerCall))) {
@@ -54,6 +69,10 @@ export async function judgeMatrices(judge: Judge, items: MatrixItem[], o: Matrix
   });
 
   const answers = new Array<number>(pairs.length);
+  const asked = items.map(() => 0), failed = items.map(() => 0);
+  for (const [n] of where) asked[n]++;
+  const seenFailure = new Set<number>();
+  let lastFailure: string | null = null;
   const total = pairs.length;
   for (let start = 0, end = 0; start < total; start = end) {
     end = Math.min(total, start + maxPerCall);
@@ -61,6 +80,14 @@ export async function judgeMatrices(judge: Judge, items: MatrixItem[], o: Matrix
     const got = await judge.compare(chunk, {
       signal: o.signal,
       onProgress: o.onProgress ? (d) => o.onProgress!(start + d, total) : undefined,
+      onFailure: (k, why) => {
+        const w = Number.isInteger(k) ? where[start + k] : undefined;
+        if (!w || seenFailure.has(start + k)) return;
+        seenFailure.add(start + k);
+        failed[w[0]]++;
+        lastFailure = why;
+        o.onFailure?.(start + k, why);
+      },
     });
     const ps = checkProbabilities(got, chunk.length, judge.name);
     for (let k = 0; k < ps.length; k++) answers[start + k] = ps[k];
@@ -74,7 +101,7 @@ export async function judgeMatrices(judge: Judge, items: MatrixItem[], o: Matrix
     mats[n][i][j] = p;
     mats[n][j][i] = 1 - p;
   }
-  return mats;
+  return { matrices: mats, pairs: asked, failed, lastFailure };
 }
 
 /** the K×K matrix for one prompt */

@@ -170,7 +170,7 @@ export function packRows(seqs: readonly (readonly number[])[], pool?: (ids: read
   }
   const T = Math.ceil(maxLen / 8) * 8;
   const N = B * T;
-  const ids = new Int32Array(N), positions = new Int32Array(N), keyMask = new Int32Array(N);
+  const ids = new Int32Array(N).fill(-1), positions = new Int32Array(N), keyMask = new Int32Array(N);
   const targets = new Int32Array(N).fill(-1);
   const last = new Int32Array(B);
   seqs.forEach((s, b) => {

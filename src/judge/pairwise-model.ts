@@ -199,7 +199,8 @@ export class PairwiseModel {
   /**
    * Forward + backward of one batch of labelled sequences; gradients ACCUMULATE (call
    * zeroGrad() first). loss = scale · Σ BCE(z_i, y_i) (default scale 1/M: the mean).
-   * Returns the loss and the logits (before the update).
+   * Returns the loss and the logits (before the update); a non-finite logit gives loss NaN and
+   * no gradient.
    */
   async accumulate(examples: readonly { ids: readonly number[]; label: number }[], scale = 1 / examples.length): Promise<{ loss: number; logits: Float32Array }> {
     const { batch, last } = packRows(examples.map((e) => e.ids));
@@ -209,7 +210,8 @@ export class PairwiseModel {
     let loss = 0;
     for (let i = 0; i < z.length; i++) {
       const y = examples[i].label;
-      if (!Number.isFinite(z[i])) throw new Error(`pairwise judge: the logit of example ${i} is ${z[i]} (the training diverged): lower the learning rate`);
+      // a non-finite logit: the loss says so and no gradient is made (the loop's guard stops the step)
+      if (!Number.isFinite(z[i])) return { loss: NaN, logits: z };
       loss += scale * bceWithLogit(z[i], y);
       dz[i] = scale * (sigmoid(z[i]) - y);
     }

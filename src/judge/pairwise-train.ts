@@ -6,6 +6,7 @@
 //   Pairs are shuffled each epoch (seeded). The step's logits (before its update) give a running
 //   accuracy: the pair counts as right when ½(σ(z_ab) + 1 − σ(z_ba)) is on the side of p.
 import { Optimizer, scheduleLR, type OptimizerConfig } from '../train/optimizer.js';
+import { TrainingGuard } from '../train/guard.js';
 import type { PairwiseModel } from './pairwise-model.js';
 import type { PreferencePair } from './preference-data.js';
 import { sigmoid } from './validate.js';
@@ -21,6 +22,8 @@ export interface PairwiseTrainOptions {
   signal?: AbortSignal;
   onStep?: (s: { step: number; total: number; epoch: number; loss: number; accuracy: number; lr: number; pairsPerSecond: number }) => void;
   onEpoch?: (e: { epoch: number; loss: number; accuracy: number }) => void;
+  /** warnings (a loss growing by orders of magnitude) */
+  onWarn?: (message: string) => void;
 }
 
 export interface PairwiseTrainResult {
@@ -49,6 +52,10 @@ export async function trainPairwise(model: PairwiseModel, pairs: readonly Prefer
   }));
   const params = model.params();
   const opt = new Optimizer(model.be, params, o.optimizer);
+  const guard = new TrainingGuard({
+    what: 'train-judge', warn: o.onWarn,
+    fix: `lower the learning rate (now ${o.optimizer.lr})${o.optimizer.maxGradNorm ? '' : ' or clip the gradient norm'}; nothing was written`,
+  });
   const stepsPerEpoch = Math.ceil(enc.length / o.batchSize);
   const total = stepsPerEpoch * o.epochs;
   const losses: number[] = [];
@@ -75,6 +82,8 @@ export async function trainPairwise(model: PairwiseModel, pairs: readonly Prefer
           if (a !== null) { stepCounted++; if (a) stepRight++; }
         });
         right += stepRight; counted += stepCounted;
+        const { gradNorm, weightsNormSq } = await opt.norms(grads);
+        guard.check(step + 1, loss, gradNorm, `epoch ${e + 1} of ${o.epochs}`, weightsNormSq);
         const lr = scheduleLR(o.schedule ?? 'constant', o.optimizer.lr, step, total, o.warmupSteps ?? 0);
         opt.update(grads, lr);
         losses.push(loss);
@@ -89,6 +98,8 @@ export async function trainPairwise(model: PairwiseModel, pairs: readonly Prefer
       epochs.push(ep);
       o.onEpoch?.({ epoch: e + 1, ...ep });
     }
+    // the last update has no next step to catch it
+    guard.checkWeights(step, await opt.weightsNormSq(), `epoch ${o.epochs} of ${o.epochs}`);
   } finally {
     opt.dispose();
   }

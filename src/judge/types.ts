@@ -18,6 +18,12 @@ export interface CompareOptions {
   signal?: AbortSignal;
   /** called after each answered pair: done of total */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * called for pair `index` when the judge could not judge it and answers P = 0.5 instead (an
+   * HTTP judge whose answer stays unparseable after its retries): the coordinator counts these
+   * and stops a run past judgeFailureLimit
+   */
+  onFailure?: (index: number, why: string) => void;
 }
 
 export interface Judge {

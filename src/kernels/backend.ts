@@ -12,7 +12,11 @@
 // - Sizes are taken from the tensors where unambiguous; the option objects give the rest.
 //   Mismatched sizes throw a ShapeError naming the op and the tensors.
 
-export type DType = 'f32' | 'i32';
+/** Element types. 'bf16' and 'f16' are 16-bit floats (src/kernels/half.ts) for weights that do
+ *  not train (a frozen base, the reference policy, judges): stored 16-bit on the device and
+ *  widened to f32 by the ops that accept them — matmul's `b` and embedding's `table` — which
+ *  compute in f32. Every other op operand must be f32 (or i32 where it says so). */
+export type DType = 'f32' | 'i32' | 'bf16' | 'f16';
 export type TypedArrayFor<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
 
 export interface Tensor {
@@ -31,7 +35,8 @@ export class ShapeError extends Error {
 }
 
 export interface MatmulOptions {
-  /** out (M,N) = op(a) @ op(b); a is (M,K), or (K,M) when transA; b is (K,N), or (N,K) when transB */
+  /** out (M,N) = op(a) @ op(b); a is (M,K), or (K,M) when transA; b is (K,N), or (N,K) when transB.
+   *  b may be 'bf16' or 'f16' (a frozen weight: read 16-bit, accumulated in f32); a, out, bias f32 */
   m: number; n: number; k: number;
   transA?: boolean; transB?: boolean;
   /** bias (N), added to every row */
@@ -71,10 +76,15 @@ export interface PreferenceLossOptions {
   /** 'square': the SPPO family, loss_i = w_i·(r_i − target_i)²;
    *  'dpo' | 'ipo' | 'hinge': pairwise over records (2j, 2j+1) = (winner, loser), z = r_w − r_l:
    *   dpo −(1−ε)·log σ(βz) − ε·log σ(−βz); ipo (z − 1/(2β))²; hinge max(0, 1 − βz); weighted by w_{2j} */
-  kind: 'square' | 'dpo' | 'ipo' | 'hinge';
+  kind: 'square' | 'dpo' | 'ipo' | 'hinge' | 'magnetic';
   beta: number;
   /** DPO label smoothing ε (default 0) */
   labelSmoothing?: number;
+  /** 'magnetic' (magnetic SPPO): Σ log μ(y|x) per record (R) f32 of the magnet policy μ, and
+   *  c = ηα ≥ 0; r_i = logp_i − [refLogp_i + c·magnetLogp_i]/(1+c), then the square loss.
+   *  magnetLogp may be the refLogp tensor itself (μ = π_t: plain square loss). */
+  magnetLogp?: Tensor;
+  magnet?: number;
 }
 
 export interface RopeOptions {
@@ -122,11 +132,15 @@ export interface Backend {
   // ---- memory ------------------------------------------------------------------------
   /** a new tensor; contents unspecified until written */
   tensor(shape: readonly number[], dtype?: DType, label?: string): Tensor;
-  /** a new tensor holding data (length must equal the shape's size) */
-  fromArray(data: Float32Array | Int32Array | number[], shape: readonly number[], dtype?: DType, label?: string): Tensor;
-  /** overwrite t[offset .. offset+data.length) (elements) */
-  write(t: Tensor, data: Float32Array | Int32Array, offset?: number): void;
-  /** flush queued work and copy t (or a range of elements) back to the host */
+  /** a new tensor holding data (length must equal the shape's size). For 'bf16'/'f16': a
+   *  Uint16Array is taken as raw 16-bit patterns, a Float32Array or number[] is rounded to
+   *  nearest even (src/kernels/half.ts); a Uint16Array needs dtype 'bf16' or 'f16'. */
+  fromArray(data: Float32Array | Int32Array | Uint16Array | number[], shape: readonly number[], dtype?: DType, label?: string): Tensor;
+  /** overwrite t[offset .. offset+data.length) (elements). Half tensors take a Uint16Array (bits)
+   *  or a Float32Array (rounded to nearest even); on WebGPU a half write starts at an even offset. */
+  write(t: Tensor, data: Float32Array | Int32Array | Uint16Array, offset?: number): void;
+  /** flush queued work and copy t (or a range of elements) back to the host. A half tensor
+   *  comes back widened to a Float32Array (exact: every 16-bit value is an f32). */
   read(t: Tensor, offset?: number, count?: number): Promise<Float32Array | Int32Array>;
   dispose(t: Tensor): void;
   /** submit queued work (WebGPU); no-op where work runs eagerly */
@@ -135,6 +149,9 @@ export interface Backend {
   sync(): Promise<void>;
   /** release everything the backend holds */
   destroy(): void;
+  /** bytes of tensor memory the backend holds now and at most since it was made (wasm: the
+   *  allocator's live blocks; WebGPU: live tensor buffers) */
+  memoryStats(): { bytesInUse: number; peakBytes: number };
 
   // ---- elementwise (all f32; sizes must match) -----------------------------------------
   fill(t: Tensor, value: number): void;
@@ -207,8 +224,9 @@ export interface Backend {
   geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void;
 
   // ---- embeddings ---------------------------------------------------------------------
-  /** table (V,C), ids (N) i32 → out (N,C); an id outside [0,V) throws on the host where
-   *  ids are known, and yields zeros on the device */
+  /** table (V,C), ids (N) i32 → out (N,C); id -1 (padding) yields a row of zeros on every
+   *  backend (and is skipped backward); another id outside [0,V) throws on the host where
+   *  ids are known, and yields zeros on the device. The table may be 'bf16' or 'f16' (out f32). */
   embedding(out: Tensor, table: Tensor, ids: Tensor): void;
   /** dtable (V,C) += scatter of dout (N,C) at ids (deterministic order) */
   embeddingBackward(dtable: Tensor, dout: Tensor, ids: Tensor): void;
@@ -245,6 +263,10 @@ export function expectSize(op: string, name: string, t: Tensor, want: number): v
   }
 }
 
-export function expectDtype(op: string, name: string, t: Tensor, dtype: DType): void {
-  if (t.dtype !== dtype) throw new ShapeError(`${op}: ${name} must be ${dtype}, got ${t.dtype}`);
+export function expectDtype(op: string, name: string, t: Tensor, dtype: DType | readonly DType[]): void {
+  const ok = typeof dtype === 'string' ? t.dtype === dtype : dtype.includes(t.dtype);
+  if (!ok) throw new ShapeError(`${op}: ${name}${t.label ? ` "${t.label}"` : ''} must be ${typeof dtype === 'string' ? dtype : dtype.join(' or ')}, got ${t.dtype}`);
 }
+
+/** the dtypes an op operand that is a frozen weight may have */
+export const WEIGHT_DTYPES: readonly DType[] = ['f32', 'bf16', 'f16'];

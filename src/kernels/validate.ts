@@ -1,7 +1,7 @@
 // Shape checks shared by every backend: each returns the dimensions the kernels need, or
 // throws a ShapeError that names the op and the tensor. Backends call these first, so both
 // reject the same inputs with the same messages.
-import { expectDtype, expectSize, ShapeError, type AttentionOptions, type CachedAttentionOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
+import { expectDtype, expectSize, ShapeError, WEIGHT_DTYPES, type AttentionOptions, type CachedAttentionOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
 
 export function sameSize(op: string, ...ts: [string, Tensor][]): number {
   const n = ts[0][1].size;
@@ -18,7 +18,8 @@ export function checkMatmul(out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions)
   const batch = o.batch ?? 1;
   if (!Number.isInteger(batch) || batch < 1) throw new ShapeError(`matmul: batch=${o.batch} must be a positive integer`);
   if (o.alpha !== undefined && !Number.isFinite(o.alpha)) throw new ShapeError(`matmul: alpha=${o.alpha} must be a finite number`);
-  for (const [name, t] of [['out', out], ['a', a], ['b', b], ['bias', o.bias]] as const) if (t) expectDtype('matmul', name, t, 'f32');
+  for (const [name, t] of [['out', out], ['a', a], ['bias', o.bias]] as const) if (t) expectDtype('matmul', name, t, 'f32');
+  expectDtype('matmul', 'b', b, WEIGHT_DTYPES);
   if (out === a || out === b || out === o.bias) throw new ShapeError('matmul: out is also an input (a, b or bias); write the product into a separate tensor');
   expectSize('matmul', 'a', a, batch * m * k);
   const bStride = o.broadcastB ? 0 : k * n;
@@ -118,7 +119,8 @@ export function checkLogprobs(op: string, logits: Tensor, targets: Tensor, perRo
 export function checkEmbedding(op: string, table: Tensor, ids: Tensor, rows: Tensor, tableName = 'table', rowsName = 'out'): { vocab: number; cols: number; n: number } {
   if (table.shape.length !== 2) throw new ShapeError(`${op}: ${tableName} must be 2-D (V, C), got [${table.shape.join(', ')}]`);
   const [vocab, cols] = table.shape;
-  expectDtype(op, tableName, table, 'f32');
+  // forward reads a frozen table that may be 16-bit; backward's dtable is a gradient (f32)
+  expectDtype(op, tableName, table, op === 'embedding' ? WEIGHT_DTYPES : 'f32');
   expectDtype(op, 'ids', ids, 'i32');
   expectDtype(op, rowsName, rows, 'f32');
   expectSize(op, rowsName, rows, ids.size * cols);
@@ -157,11 +159,16 @@ export function checkOptim(op: string, tensors: [string, Tensor | null][], hyper
   return n;
 }
 
-export function checkPreference(loss: Tensor, dlogp: Tensor, logp: Tensor, refLogp: Tensor, target: Tensor, weight: Tensor, kind: string, beta: number): number {
+export function checkPreference(loss: Tensor, dlogp: Tensor, logp: Tensor, refLogp: Tensor, target: Tensor, weight: Tensor, kind: string, beta: number, magnetLogp?: Tensor, magnet?: number): number {
   const R = sameSize('preferenceLoss', ['loss', loss], ['dlogp', dlogp], ['logp', logp], ['refLogp', refLogp], ['target', target], ['weight', weight]);
-  if (!['square', 'dpo', 'ipo', 'hinge'].includes(kind)) throw new ShapeError(`preferenceLoss: unknown kind "${kind}"`);
-  if (kind !== 'square' && R % 2 !== 0) throw new ShapeError(`preferenceLoss: ${kind} needs (winner, loser) pairs, got ${R} records`);
-  if (!(beta > 0) && kind !== 'square') throw new ShapeError(`preferenceLoss: beta must be > 0, got ${beta}`);
+  if (!['square', 'dpo', 'ipo', 'hinge', 'magnetic'].includes(kind)) throw new ShapeError(`preferenceLoss: unknown kind "${kind}"`);
+  if (kind === 'magnetic') {
+    if (!magnetLogp) throw new ShapeError('preferenceLoss: magnetic needs magnetLogp (Σ log μ per record)');
+    sameSize('preferenceLoss', ['logp', logp], ['magnetLogp', magnetLogp]);
+    if (!(Number.isFinite(magnet) && magnet! >= 0)) throw new ShapeError(`preferenceLoss: magnet=${magnet} must be a finite number ≥ 0 (c = ηα)`);
+  }
+  if (kind !== 'square' && kind !== 'magnetic' && R % 2 !== 0) throw new ShapeError(`preferenceLoss: ${kind} needs (winner, loser) pairs, got ${R} records`);
+  if (!(beta > 0) && kind !== 'square' && kind !== 'magnetic') throw new ShapeError(`preferenceLoss: beta must be > 0, got ${beta}`);
   return R;
 }
 

@@ -3,6 +3,9 @@
 //  - left padding (generation): real tokens end at T-1, positions still start at 0.
 // targets[b,t] = ids[b,t+1] where position t+1 is a scored token (a response token), else -1;
 // scoreMask[b,t] = 1 where targets[b,t] >= 0 (the f32 mask seqSum needs).
+// Padding slots hold id -1 (PAD_ID) unless padId is given: the embedding kernels give an id
+// outside [0, V) a row of zeros, so no row of the table (a pad token's row may hold NaN or Inf
+// in a checkpoint) is read for a slot that no sequence owns.
 import type { Batch } from './transformer.js';
 
 export interface Sequence {
@@ -19,6 +22,9 @@ export interface PackedBatch extends Batch {
   lengths: number[];
 }
 
+/** the id of padding slots: outside every vocabulary (its embedding is a row of zeros) */
+export const PAD_ID = -1;
+
 export function packBatch(seqs: Sequence[], o: { padSide?: 'left' | 'right'; T?: number; padId?: number } = {}): PackedBatch {
   const B = seqs.length;
   if (B === 0) throw new Error('packBatch: no sequences');
@@ -26,7 +32,7 @@ export function packBatch(seqs: Sequence[], o: { padSide?: 'left' | 'right'; T?:
   const T = o.T ?? Math.max(...lengths);
   if (Math.max(...lengths) > T) throw new Error(`packBatch: a sequence of ${Math.max(...lengths)} tokens does not fit T=${T}`);
   const N = B * T;
-  const ids = new Int32Array(N).fill(o.padId ?? 0);
+  const ids = new Int32Array(N).fill(o.padId ?? PAD_ID);
   const positions = new Int32Array(N);
   const keyMask = new Int32Array(N);
   const targets = new Int32Array(N).fill(-1);

@@ -67,7 +67,9 @@ export class KVDecoder {
     const P = Math.max(...prompts.map((p) => p.length));
     if (P < 1) throw new Error('generate: every prompt needs at least one token (e.g. BOS)');
     if (P >= this.S) throw new Error(`generate: a prompt of ${P} tokens leaves no room in a cache of ${this.S}`);
-    const ids = new Int32Array(this.B * P), pos = new Int32Array(this.B * P);
+    for (const p of prompts) for (let j = 0; j < p.length; j++) this.checkId(p[j]);
+    // padding slots hold -1: the embedding gives it zeros, no table row is read for them
+    const ids = new Int32Array(this.B * P).fill(-1), pos = new Int32Array(this.B * P);
     this.mask.fill(0);
     prompts.forEach((p, b) => {
       const pad = P - p.length;
@@ -90,13 +92,17 @@ export class KVDecoder {
       pos[b] = this.slot - this.padLeft[b];
       this.mask[b * this.S + this.slot] = 1;
     }
+    for (let b = 0; b < this.B; b++) this.checkId(tokens[b]);
     return this.run(tokens, pos, 1);
+  }
+
+  private checkId(id: number): void {
+    if (!Number.isInteger(id) || id < 0 || id >= this.model.arch.vocab) throw new Error(`generate: token id ${id} is outside the vocabulary (0..${this.model.arch.vocab - 1})`);
   }
 
   private async run(ids: Int32Array, pos: Int32Array, Tq: number): Promise<Float32Array> {
     const m = this.model, a = m.arch, be: Backend = m.be;
     const B = this.B, S = this.S, N = B * Tq, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
-    for (let i = 0; i < N; i++) if (ids[i] < 0 || ids[i] >= a.vocab) throw new Error(`generate: token id ${ids[i]} is outside the vocabulary (0..${a.vocab - 1})`);
     const s = this.scratch(Tq);
     const gpt2 = a.family === 'gpt2';
     // LoRA scratch x·Aᵀ (N, r), made on first use

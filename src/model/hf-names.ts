@@ -3,6 +3,7 @@
 //  - GPT-2: Conv1D weights are (in, out) → transposed; the fused c_attn (C, 3C) + bias (3C)
 //    is split into q, k, v (each (C, C) after transposing) and fused back on save.
 import type { Arch } from './arch.js';
+import { HalfArray } from '../kernels/half.js';
 import { paramSpecs } from './arch.js';
 import type { ModelConfig } from './config.js';
 
@@ -36,13 +37,25 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
-/** HF tensors (by HF name) → internal parameters (by internal name). */
-export function fromHF(a: Arch, hf: Map<string, Float32Array>): Map<string, Float32Array> {
-  const get = (n: string) => {
+/** HF tensors (by HF name) → internal parameters (by internal name). The Llama family maps
+ *  names one to one, so 16-bit tensors (HalfArray) pass through; GPT-2 re-lays its weights out
+ *  and takes f32 only. */
+export function fromHF<T extends Float32Array | HalfArray>(a: Arch, hf: Map<string, T>): Map<string, T> {
+  const any = (n: string) => {
     const t = hf.get(n);
     if (!t) throw new Error(`model: checkpoint tensor ${n} is missing`);
     return t;
   };
+  const get = (n: string): Float32Array => {
+    const t = any(n);
+    if (t instanceof HalfArray) throw new Error(`model: GPT-2 tensor ${n} is ${t.dtype}: GPT-2 weights load as f32 (load with weights: 'f32')`);
+    return t;
+  };
+  if (a.family !== 'gpt2') {
+    const out = new Map<string, T>();
+    for (const s of paramSpecs(a)) out.set(s.name, any(llamaName(s.name)));
+    return out;
+  }
   const out = new Map<string, Float32Array>();
   const C = a.hidden, I = a.intermediate;
   if (a.family === 'gpt2') {
@@ -65,10 +78,9 @@ export function fromHF(a: Arch, hf: Map<string, Float32Array>): Map<string, Floa
     }
     out.set('norm.w', get('transformer.ln_f.weight')); out.set('norm.b', get('transformer.ln_f.bias'));
     if (!a.tied) out.set('lm_head.w', get('lm_head.weight'));
-    return out;
+    return out as Map<string, T>;
   }
-  for (const s of paramSpecs(a)) out.set(s.name, get(llamaName(s.name)));
-  return out;
+  return out as Map<string, T>;
 }
 
 /** internal parameter name → HF name (Llama family) */

@@ -1,6 +1,7 @@
 // Fresh parameters for a config (seeded, deterministic across runtimes) and host copies of
 // a model's parameters.
 import type { Backend, Tensor } from '../kernels/backend.js';
+import { HalfArray } from '../kernels/half.js';
 import { paramSpecs, type Arch } from './arch.js';
 
 /** xoshiro128** — the project's seeded PRNG for initialisation (same stream everywhere). */
@@ -34,13 +35,14 @@ export function initParams(arch: Arch, seed = 0): Map<string, Float32Array> {
   return out;
 }
 
-/** Upload host parameters to a backend. */
-export function uploadParams(be: Backend, arch: Arch, host: Map<string, Float32Array>): Map<string, Tensor> {
+/** Upload host parameters to a backend; a HalfArray becomes a bf16/f16 tensor (its bits
+ *  copied as they are). */
+export function uploadParams(be: Backend, arch: Arch, host: Map<string, Float32Array | HalfArray>): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const s of paramSpecs(arch)) {
     const data = host.get(s.name);
     if (!data) throw new Error(`model: parameter ${s.name} is missing`);
-    out.set(s.name, be.fromArray(data, s.shape, 'f32', s.name));
+    out.set(s.name, data instanceof HalfArray ? be.fromArray(data.bits, s.shape, data.dtype, s.name) : be.fromArray(data, s.shape, 'f32', s.name));
   }
   return out;
 }

@@ -6,8 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { isKnownBuffer, nameAliases, type ParamSpec } from './io-params.js';
+import type { HalfArray } from '../kernels/half.js';
+import { nonFiniteWarning } from './finite.js';
 import {
-  decodeFloat32, decodeInt32, listSome, parseSafetensorsHeader, parseShardIndex, safetensorsDataStart,
+  decodeFloat32, decodeInt32, decodeWeights, listSome, parseSafetensorsHeader, parseShardIndex, safetensorsDataStart,
   serializeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorToWrite,
 } from './safetensors.js';
 
@@ -64,6 +66,8 @@ export class SafetensorsFile {
     return t;
   }
   readFloat32(name: string): Float32Array { const t = this.need(name); return decodeFloat32(t, this.raw(t), this.path); }
+  /** BF16/F16 kept 16-bit when keepHalf (one read of the bytes, no f32 copy), else f32 */
+  readWeights(name: string, keepHalf: boolean): Float32Array | HalfArray { const t = this.need(name); return decodeWeights(t, this.raw(t), this.path, keepHalf); }
   readInt32(name: string): Int32Array { const t = this.need(name); return decodeInt32(t, this.raw(t), this.path); }
 }
 
@@ -163,16 +167,19 @@ export class Checkpoint {
   has(name: string): boolean { return this.where.has(name); }
   info(name: string): TensorInfo | undefined { return this.where.get(name)?.info(name); }
   fileOf(name: string): string | undefined { return this.where.get(name)?.path; }
-  readFloat32(name: string): Float32Array {
+  readFloat32(name: string): Float32Array { return this.file(name).readFloat32(name); }
+  readWeights(name: string, keepHalf: boolean): Float32Array | HalfArray { return this.file(name).readWeights(name, keepHalf); }
+  private file(name: string): SafetensorsFile {
     const f = this.where.get(name);
     if (!f) throw new ModelFileError(this.source, `no tensor "${name}"`, 'check the tensor name, or that this is the right checkpoint');
-    return f.readFloat32(name);
+    return f;
   }
 }
 
-export interface LoadedTensors {
-  /** expected name → values (f32, whatever the file's float dtype), in expected order */
-  tensors: Map<string, Float32Array>;
+export interface LoadedTensors<T extends Float32Array | HalfArray = Float32Array> {
+  /** expected name → values (f32, whatever the file's float dtype; a BF16/F16 tensor stays
+   *  16-bit (HalfArray) where the keepHalf option says so), in expected order */
+  tensors: Map<string, T>;
   /** tensors in the checkpoint that were not expected (known non-parameter buffers excluded) */
   unused: string[];
   /** dtype → count of the tensors read (e.g. {F16: 24}) */
@@ -187,7 +194,9 @@ export interface LoadedTensors {
  * naming every problem; extra tensors are returned in `unused` (not an error: checkpoints
  * carry buffers such as rotary inv_freq, and tied heads).
  */
-export function loadTensors(target: string, expected: readonly ParamSpec[]): LoadedTensors {
+export function loadTensors(target: string, expected: readonly ParamSpec[]): LoadedTensors;
+export function loadTensors(target: string, expected: readonly ParamSpec[], o: { keepHalf: (spec: ParamSpec) => boolean }): LoadedTensors<Float32Array | HalfArray>;
+export function loadTensors(target: string, expected: readonly ParamSpec[], o: { keepHalf?: (spec: ParamSpec) => boolean } = {}): LoadedTensors<Float32Array | HalfArray> {
   const ck = Checkpoint.open(target);
   const problems: string[] = [];
   const missing: string[] = [];
@@ -216,15 +225,17 @@ export function loadTensors(target: string, expected: readonly ParamSpec[]): Loa
     throw new ModelFileError(ck.source, `does not match the model: ${shown}`,
       `check that config.json belongs to these weights (model_type, hidden_size, num_hidden_layers, num_key_value_heads, intermediate_size, vocab_size, tie_word_embeddings); the checkpoint holds ${ck.names().length} tensors: ${listSome(ck.names(), 6)}`);
   }
-  const tensors = new Map<string, Float32Array>();
+  const tensors = new Map<string, Float32Array | HalfArray>();
   const dtypes: Record<string, number> = {};
   for (const [spec, found] of chosen) {
-    const data = ck.readFloat32(found);
+    const data = ck.readWeights(found, o.keepHalf?.(spec) ?? false);
     if (data.length !== numel(spec.shape)) throw new Error(`loadTensors: ${found}: ${data.length} values for ${shapeText(spec.shape)}`);
     tensors.set(spec.name, data);
     const dt = ck.info(found)!.dtype;
     dtypes[dt] = (dtypes[dt] ?? 0) + 1;
   }
   const unused = ck.names().filter((n) => !used.has(n) && !isKnownBuffer(n));
+  const warning = nonFiniteWarning(tensors, ck.source);
+  if (warning) console.warn(warning);
   return { tensors, unused, dtypes, source: ck.source };
 }

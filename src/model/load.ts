@@ -7,6 +7,7 @@ import { downloadParams, uploadParams } from './init.js';
 import { estimateMemory, checkFits } from './memory.js';
 import { readModelDir, writeModelDir } from './modeldir.js';
 import { Transformer } from './transformer.js';
+import { fileDType, keepsHalf, type LoadModelOptions, type WeightFileDType, type WeightsMode } from './weights-mode.js';
 
 export interface LoadedModel {
   model: Transformer;
@@ -14,25 +15,40 @@ export interface LoadedModel {
   arch: Arch;
   generation: GenerationConfig | null;
   dir: string;
+  /** the checkpoint's weight dtype (the most common float dtype of its tensors); saveModel
+   *  writes it again unless told otherwise (also on model.sourceDtype) */
+  dtype: WeightFileDType;
 }
 
-export function loadModel(be: Backend, dir: string, o: { training?: boolean; batch?: number; seq?: number } = {}): LoadedModel {
-  const md = readModelDir(dir);
+export type { WeightFileDType, WeightsMode, LoadModelOptions } from './weights-mode.js';
+
+export function loadModel(be: Backend, dir: string, o: LoadModelOptions = {}): LoadedModel {
+  const mode: WeightsMode = o.weights ?? (o.training ? 'f32' : 'keep');
+  if (mode !== 'keep' && mode !== 'f32') throw new Error(`loadModel: weights must be 'keep' or 'f32', got ${JSON.stringify(o.weights)}`);
+  const md = readModelDir(dir, undefined, { keepHalf: (spec, cfg) => keepsHalf(mode, cfg.arch, spec.shape) });
   const arch = archFromConfig(md.config, `${dir}/config.json`);
-  checkFits(be, estimateMemory(arch, { batch: o.batch ?? 1, seq: o.seq ?? Math.min(arch.maxPositions, 256), training: !!o.training }), dir);
+  const dtype = fileDType(md.dtypes);
+  const half = mode === 'keep' && arch.family !== 'gpt2' && dtype !== 'F32';
+  checkFits(be, estimateMemory(arch, { batch: o.batch ?? 1, seq: o.seq ?? Math.min(arch.maxPositions, 256), training: !!o.training, paramBytes: half ? 2 : 4 }), dir);
   const model = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, md.tensors)));
-  return { model, config: md.config, arch, generation: md.generation, dir };
+  model.sourceDtype = dtype;
+  return { model, config: md.config, arch, generation: md.generation, dir, dtype };
 }
 
 /**
- * Save parameters in HF layout (config, weights, tokenizer files carried from copyFrom). A model
+ * Save parameters in HF layout (config, weights, tokenizer files carried from copyFrom). Weights
+ * are written in `dtype`, by default the dtype the model was loaded with (model.sourceDtype; F32
+ * for a fresh model); BF16/F16 round to nearest even. A model
  * with LoRA adapters is saved merged (W + (α/r)·B A) unless `adapters: 'separate'`, which writes the
  * base weights unchanged plus a PEFT adapter (adapter_model.safetensors + adapter_config.json).
  */
-export async function saveModel(model: Transformer, config: ModelConfig, dir: string, o: { copyFrom?: string; dtype?: 'F32' | 'F16'; generation?: GenerationConfig; overwrite?: boolean; adapters?: 'merge' | 'separate' } = {}): Promise<void> {
+export async function saveModel(model: Transformer, config: ModelConfig, dir: string, o: { copyFrom?: string; dtype?: WeightFileDType; generation?: GenerationConfig; overwrite?: boolean; adapters?: 'merge' | 'separate' } = {}): Promise<void> {
   const separate = o.adapters === 'separate' && model.lora.size > 0;
   const host = model.lora.size && !separate ? await model.mergedParams() : await downloadParams(model.be, new Map([...model.params].filter(([n]) => !n.includes('.lora_'))));
-  writeModelDir(dir, { config, tensors: toHF(model.arch, host), dtype: o.dtype, copyFrom: o.copyFrom, generation: o.generation, overwrite: o.overwrite ?? true });
+  // the dtype it was loaded with unless told otherwise (16-bit weights read back widened and
+  // written again round to the same bits: RNE of an exact value)
+  const dtype = o.dtype ?? model.sourceDtype ?? 'F32';
+  writeModelDir(dir, { config, tensors: toHF(model.arch, host), dtype, copyFrom: o.copyFrom, generation: o.generation, overwrite: o.overwrite ?? true });
   if (separate) await writePeftAdapter(model, dir);
 }
 

@@ -15,8 +15,11 @@ import type { Arch } from './arch.js';
 import { configToJson, parseConfig, parseGenerationConfig, type GenerationConfig, type ModelConfig } from './config.js';
 import { archFromConfig, fromHF, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
+import { fileDType, keepsHalf, type WeightsMode } from './weights-mode.js';
+import type { HalfArray } from '../kernels/half.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, isKnownBuffer, nameAliases } from './io-params.js';
+import { nonFiniteTensors, nonFiniteWarning } from './finite.js';
 import { checkFits, estimateMemory } from './memory.js';
 import { listSome, parseShardIndex, SafetensorsBuffer, serializeSafetensors } from './safetensors.js';
 import { Transformer } from './transformer.js';
@@ -51,7 +54,9 @@ export interface LoadedMemoryModel {
 }
 
 /** Reads the expected HF parameters out of the safetensors files in `files` (single or sharded). */
-export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string): { tensors: Map<string, Float32Array>; dtypes: Record<string, number>; unused: string[] } {
+export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string): { tensors: Map<string, Float32Array>; dtypes: Record<string, number>; unused: string[] };
+export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string, keepHalf: (shape: readonly number[]) => boolean): { tensors: Map<string, Float32Array | HalfArray>; dtypes: Record<string, number>; unused: string[] };
+export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string, keepHalf: (shape: readonly number[]) => boolean = () => false): { tensors: Map<string, Float32Array | HalfArray>; dtypes: Record<string, number>; unused: string[] } {
   // where each tensor lives
   const where = new Map<string, SafetensorsBuffer>();
   const single = files.get('model.safetensors');
@@ -95,22 +100,24 @@ export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: str
     throw new ModelFileError(label, `weights do not match config.json: ${problems.slice(0, 8).join('; ')}`,
       `check that config.json belongs to these weights; the checkpoint holds ${where.size} tensors: ${listSome([...where.keys()], 6)}`);
   }
-  const tensors = new Map<string, Float32Array>();
+  const tensors = new Map<string, Float32Array | HalfArray>();
   const dtypes: Record<string, number> = {};
   for (const [name, found, shape] of chosen) {
     const f = where.get(found)!;
-    const data = f.readFloat32(found);
+    const data = f.readWeights(found, keepHalf(shape));
     if (data.length !== numel(shape)) throw new Error(`${label}: ${found}: ${data.length} values for ${shapeText(shape)}`);
     tensors.set(name, data);
     const dt = f.info(found).dtype;
     dtypes[dt] = (dtypes[dt] ?? 0) + 1;
   }
   const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
+  const warning = nonFiniteWarning(tensors, label);
+  if (warning) console.warn(warning);
   return { tensors, dtypes, unused };
 }
 
 /** Loads a model held in memory onto a backend (like loadModel does for a directory on disk). */
-export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training?: boolean; batch?: number; seq?: number; label?: string } = {}): LoadedMemoryModel {
+export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training?: boolean; batch?: number; seq?: number; label?: string; weights?: WeightsMode } = {}): LoadedMemoryModel {
   const label = o.label ?? 'model';
   const cfgText = fileText(files, 'config.json');
   if (cfgText === null) throw new ModelFileError(label, 'has no config.json', 'give a Hugging Face model directory (config.json, model.safetensors, tokenizer.json)');
@@ -118,9 +125,13 @@ export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training
   const genText = fileText(files, 'generation_config.json');
   const generation = genText !== null ? parseGenerationConfig(genText, `${label}/generation_config.json`) : null;
   const arch = archFromConfig(config, `${label}/config.json`);
-  checkFits(be, estimateMemory(arch, { batch: o.batch ?? 1, seq: o.seq ?? Math.min(arch.maxPositions, 256), training: !!o.training }), label);
-  const { tensors, dtypes, unused } = tensorsFromFiles(files, config, label);
+  // weights: as loadModel ('keep' 16-bit matrices for frozen models; default 'f32' when training)
+  const mode: WeightsMode = o.weights ?? (o.training ? 'f32' : 'keep');
+  const { tensors, dtypes, unused } = tensorsFromFiles(files, config, label, (shape) => keepsHalf(mode, arch.family, shape));
+  const half = mode === 'keep' && arch.family !== 'gpt2' && fileDType(dtypes) !== 'F32';
+  checkFits(be, estimateMemory(arch, { batch: o.batch ?? 1, seq: o.seq ?? Math.min(arch.maxPositions, 256), training: !!o.training, paramBytes: half ? 2 : 4 }), label);
   const model = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, tensors)));
+  model.sourceDtype = fileDType(dtypes);
   return { model, config, arch, generation, dtypes, unused };
 }
 
@@ -136,6 +147,8 @@ export async function modelToFiles(model: Transformer, config: ModelConfig, carr
     if (!data) throw new Error(`modelToFiles: parameter "${p.name}" of the config is not in the model`);
     return { name: p.name, shape: p.shape, data, dtype: 'F32' as const };
   });
+  const bad = nonFiniteTensors(tensors.map((t) => [t.name, t.data] as [string, Float32Array]));
+  if (bad.length) throw new Error(`modelToFiles: not written: non-finite (NaN/Inf) weights in ${bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${b.size})`).join(', ')}: training diverged; lower the learning rate`);
   const out: ModelFiles = new Map();
   if (carryFrom) for (const f of CARRIED_MODEL_FILES) { const b = carryFrom.get(f); if (b) out.set(f, b); }
   out.set('config.json', encoder.encode(JSON.stringify(configToJson(config, 'float32'), null, 2) + '\n'));

@@ -10,14 +10,18 @@ export interface MemoryEstimate {
   largestTensor: number;
 }
 
-export function estimateMemory(a: Arch, o: { batch: number; seq: number; training: boolean; optimizerSlots?: number }): MemoryEstimate {
-  const P = paramCount(a) * 4;
+export function estimateMemory(a: Arch, o: { batch: number; seq: number; training: boolean; optimizerSlots?: number; paramBytes?: number }): MemoryEstimate {
+  // paramBytes 2: weights kept 16-bit (frozen); gradients and optimizer state are f32 regardless
+  const P = paramCount(a) * (o.paramBytes ?? 4);
+  const P32 = paramCount(a) * 4;
   const N = o.batch * o.seq, C = a.hidden, I = a.intermediate, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim;
   // per layer saved: ln1, mid, ln2 (C each), q/att (HD), k/v (KD), g/u/act (I), stats, lse
   const perLayer = N * (3 * C + 2 * HD + 2 * KD + 3 * I + 4) + o.batch * a.heads * o.seq;
   const acts = 4 * (N * C * (a.layers + 1) + a.layers * perLayer + 2 * N * a.vocab + N * (4 * C + 2 * HD + 3 * I));
-  const grads = o.training ? P : 0;
-  const optimizer = o.training ? P * (o.optimizerSlots ?? 2) : 0;
+  // 16-bit weights do not train (LoRA adapters on them are small): no full-size grads/state
+  const trainsAll = o.training && (o.paramBytes ?? 4) === 4;
+  const grads = trainsAll ? P32 : 0;
+  const optimizer = trainsAll ? P32 * (o.optimizerSlots ?? 2) : 0;
   const largestTensor = 4 * Math.max(N * a.vocab, a.vocab * C, N * I);
   return { params: P, grads, optimizer, activations: acts, total: P + grads + optimizer + acts, largestTensor };
 }

@@ -15,6 +15,8 @@ import {
 import { INDEX_FILE, loadTensors, SINGLE_FILE, writeFileAtomic } from './io-files.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, type ParamSpec } from './io-params.js';
+import type { HalfArray } from '../kernels/half.js';
+import { nonFiniteTensors } from './finite.js';
 import { parseLlama2c, type Llama2cCheckpoint } from './llama2c.js';
 import { serializeSafetensors, shardFileName, type WriteDType } from './safetensors.js';
 
@@ -24,12 +26,12 @@ export const CARRIED_FILES = [
   'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'generation_config.json',
 ];
 
-export interface ModelDir {
+export interface ModelDir<T extends Float32Array | HalfArray = Float32Array> {
   dir: string;
   config: ModelConfig;
   generation: GenerationConfig | null;
-  /** HF parameter name → f32 values, in hfParamList order */
-  tensors: Map<string, Float32Array>;
+  /** HF parameter name → f32 values (or 16-bit ones where o.keepHalf said so), in hfParamList order */
+  tensors: Map<string, T>;
   /** dtype counts of the weights read, e.g. {BF16: 201} */
   dtypes: Record<string, number>;
   /** checkpoint tensors no parameter used */
@@ -55,14 +57,17 @@ export function readConfigFile(dir: string): ModelConfig {
  * Reads a model directory. `expected` defaults to the HF parameter list of its config; a model
  * with extra parameters (e.g. LoRA) passes its own list.
  */
-export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[]): ModelDir {
+export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[]): ModelDir;
+export function readModelDir(dir: string, expected: ((cfg: ModelConfig) => ParamSpec[]) | undefined, o: { keepHalf: (spec: ParamSpec, cfg: ModelConfig) => boolean }): ModelDir<Float32Array | HalfArray>;
+export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[], o: { keepHalf?: (spec: ParamSpec, cfg: ModelConfig) => boolean } = {}): ModelDir<Float32Array | HalfArray> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new ModelFileError(dir, 'is not a directory', 'pass a Hugging Face model directory (config.json + model.safetensors)');
   }
   const config = readConfigFile(dir);
   const genFile = path.join(dir, 'generation_config.json');
   const generation = fs.existsSync(genFile) ? parseGenerationConfig(readJson(genFile), genFile) : null;
-  const { tensors, unused, dtypes } = loadTensors(dir, (expected ?? hfParamList)(config));
+  const keep = o.keepHalf;
+  const { tensors, unused, dtypes } = loadTensors(dir, (expected ?? hfParamList)(config), { keepHalf: (spec) => keep?.(spec, config) ?? false });
   const carried = CARRIED_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
   return { dir, config, generation, tensors, dtypes, unused, carried };
 }
@@ -104,6 +109,11 @@ export function writeModelDir(dir: string, o: WriteModelOptions): void {
   const extra = names.filter((n) => !params.some((p) => p.name === n));
   if (extra.length) problems.push(`not parameters of this config: ${extra.slice(0, 6).join(', ')}${extra.length > 6 ? ', ...' : ''}`);
   if (problems.length) throw new Error(`writeModelDir(${dir}): tensors do not match the config: ${problems.slice(0, 10).join('; ')}`);
+  // no file ever holds NaN/Inf weights: checked before anything is written
+  const bad = nonFiniteTensors(params.map((p) => [p.name, get(p.name)!] as [string, Float32Array]));
+  if (bad.length) {
+    throw new Error(`writeModelDir(${dir}): not written: non-finite (NaN/Inf) weights in ${bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${b.size})`).join(', ')}${bad.length > 5 ? `, ... (${bad.length} tensors)` : ''}: training diverged; lower the learning rate`);
+  }
 
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });

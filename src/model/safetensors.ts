@@ -15,6 +15,7 @@
 // and `{"format":"pt"}` is put in __metadata__ unless the caller sets "format" — Hugging Face
 // transformers refuses a safetensors file whose metadata lacks it.
 import { ModelFileError, numel, shapeText } from './io-errors.js';
+import { f16BitsToFloat, floatToBf16Bits, floatToF16Bits, fromHalfBits, HalfArray } from '../kernels/half.js';
 
 /** every dtype the format defines, with its size in bytes (sub-byte types have no size here) */
 const DTYPE_BYTES: Record<string, number> = {
@@ -148,55 +149,8 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileSize: number, sour
 
 // ---- decoding --------------------------------------------------------------------------
 
-let f16Table: Float32Array | null = null;
-/** all 65536 half-precision values, built on first use */
-function halfTable(): Float32Array {
-  if (f16Table) return f16Table;
-  const t = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const s = h & 0x8000 ? -1 : 1, e = (h >>> 10) & 0x1f, m = h & 0x3ff;
-    t[h] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
-  }
-  return (f16Table = t);
-}
-
-/** half-precision bits → value */
-export function f16BitsToFloat(h: number): number { return halfTable()[h & 0xffff]; }
-
-const cvtF32 = new Float32Array(1);
-const cvtU32 = new Uint32Array(cvtF32.buffer);
-/** value → half-precision bits, round to nearest even; overflow gives ±Inf bits (0x7c00) */
-export function floatToF16Bits(x: number): number {
-  cvtF32[0] = x;
-  const b = cvtU32[0];
-  const sign = (b >>> 16) & 0x8000;
-  const exp = (b >>> 23) & 0xff;
-  let mant = b & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 112; // rebias 127 → 15
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) { // half subnormal (or zero): value = half * 2^-24
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1), halfway = 1 << (shift - 1);
-    if (rem > halfway || (rem === halfway && (h & 1))) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++; // a carry into the exponent is right (up to Inf)
-  return sign | h;
-}
-
-/** value → bfloat16 bits, round to nearest even */
-export function floatToBf16Bits(x: number): number {
-  cvtF32[0] = x;
-  const b = cvtU32[0];
-  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff)) return (b >>> 16) | 0x40; // NaN stays NaN
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
-}
+// the 16-bit conversions live with the kernels (tensors of those dtypes use them too)
+export { f16BitsToFloat, floatToBf16Bits, floatToF16Bits };
 
 /** a copy of bytes [begin, end) as an ArrayBuffer of its own (aligned for typed arrays) */
 function own(raw: Uint8Array): ArrayBuffer {
@@ -212,16 +166,8 @@ export function decodeFloat32(info: TensorInfo, raw: Uint8Array, source: string)
   switch (info.dtype) {
     case 'F32': return new Float32Array(own(raw));
     case 'F64': return Float32Array.from(new Float64Array(own(raw)));
-    case 'F16': {
-      const h = new Uint16Array(own(raw)), t = halfTable(), out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = t[h[i]];
-      return out;
-    }
-    case 'BF16': {
-      const h = new Uint16Array(own(raw)), out = new Float32Array(n), u = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) u[i] = h[i] << 16;
-      return out;
-    }
+    case 'F16': return fromHalfBits(new Uint16Array(own(raw)), 'f16');
+    case 'BF16': return fromHalfBits(new Uint16Array(own(raw)), 'bf16');
   }
   if (INT_DTYPES.has(info.dtype)) {
     throw new ModelFileError(source, `tensor "${info.name}" is ${info.dtype}, an integer tensor, where floating-point weights were expected`,
@@ -229,6 +175,16 @@ export function decodeFloat32(info: TensorInfo, raw: Uint8Array, source: string)
   }
   throw new ModelFileError(source, `tensor "${info.name}" has dtype ${info.dtype}, which sppo cannot read as weights (F32, F16, BF16, F64 only)`,
     'convert the checkpoint to F32, F16 or BF16 (e.g. in torch: model.float(), then save_pretrained)');
+}
+
+/** A weight tensor: BF16/F16 bytes kept as 16-bit patterns when `keepHalf` (no f32 copy),
+ *  anything else decoded to f32 (decodeFloat32). */
+export function decodeWeights(info: TensorInfo, raw: Uint8Array, source: string, keepHalf: boolean): Float32Array | HalfArray {
+  if (keepHalf && (info.dtype === 'BF16' || info.dtype === 'F16')) {
+    if (raw.length !== info.end - info.begin) throw new Error(`decodeWeights: ${info.name}: got ${raw.length} bytes, expected ${info.end - info.begin}`);
+    return new HalfArray(new Uint16Array(own(raw)), info.dtype === 'BF16' ? 'bf16' : 'f16');
+  }
+  return decodeFloat32(info, raw, source);
 }
 
 /** Decodes an integer tensor to i32; a value outside the i32 range is an error. */
@@ -283,6 +239,8 @@ export class SafetensorsBuffer {
     return this.bytes.subarray(this.header.dataStart + t.begin, this.header.dataStart + t.end);
   }
   readFloat32(name: string): Float32Array { const t = this.info(name); return decodeFloat32(t, this.raw(t), this.source); }
+  /** BF16/F16 kept 16-bit when keepHalf (see decodeWeights), else f32 */
+  readWeights(name: string, keepHalf: boolean): Float32Array | HalfArray { const t = this.info(name); return decodeWeights(t, this.raw(t), this.source, keepHalf); }
   readInt32(name: string): Int32Array { const t = this.info(name); return decodeInt32(t, this.raw(t), this.source); }
 }
 

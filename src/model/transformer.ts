@@ -97,6 +97,8 @@ class Workspace {
 
 export class Transformer {
   readonly params = new Map<string, Tensor>();
+  /** the dtype of the checkpoint it was loaded from (saveModel writes it again by default) */
+  sourceDtype?: 'F32' | 'F16' | 'BF16';
   grads: Map<string, Tensor> | null = null;
   private ws: Workspace | null = null;
   /** the batch of the last forward (backward uses its device copies) */
@@ -145,9 +147,31 @@ export class Transformer {
     return new Map([...this.params].filter(([n]) => this.trainable(n)));
   }
 
+  /** parameters held 16-bit on the device (frozen weights loaded with weights: 'keep') */
+  halfParams(): string[] { return [...this.params].filter(([, t]) => t.dtype === 'bf16' || t.dtype === 'f16').map(([n]) => n); }
+
+  /**
+   * Widen 16-bit parameters to f32 on the device (all, or those `which` selects): the f32
+   * master copy full fine-tuning trains. Exact (every 16-bit value is an f32).
+   */
+  async widenParams(which: (name: string) => boolean = () => true): Promise<void> {
+    if (this.grads) throw new Error('model: widen parameters before the first zeroGrad()');
+    for (const name of this.halfParams()) {
+      if (!which(name)) continue;
+      const t = this.params.get(name)!;
+      const f = this.be.fromArray((await this.be.read(t)) as Float32Array, t.shape, 'f32', name);
+      this.params.set(name, f);
+      this.be.dispose(t);
+    }
+  }
+
   /** Allocate (once) and zero the gradients of the trainable parameters. */
   zeroGrad(): void {
     if (!this.grads) {
+      const half = this.halfParams().filter((n) => this.trainable(n));
+      if (half.length) {
+        throw new Error(`model: ${half.length} parameter${half.length > 1 ? 's' : ''} to train ${half.length > 1 ? 'are' : 'is'} 16-bit (${half.slice(0, 3).join(', ')}${half.length > 3 ? ', ...' : ''}): trained weights need an f32 master copy — await model.widenParams() first, load with weights: 'f32', or train LoRA adapters on the frozen 16-bit base`);
+      }
       this.grads = new Map();
       for (const [name, p] of this.params) if (this.trainable(name)) this.grads.set(name, this.be.tensor(p.shape, 'f32', 'grad.' + name));
     }
@@ -297,6 +321,8 @@ export class Transformer {
     }
     for (let i = 0; i < N; i++) {
       const id = batch.ids[i];
+      // a padding slot (keyMask 0) may hold -1 (packBatch's PAD_ID): its embedding is zeros
+      if (id === -1 && !batch.keyMask[i]) continue;
       if (id < 0 || id >= a.vocab) throw new Error(`model: token id ${id} at position ${i} is outside the vocabulary (0..${a.vocab - 1})`);
       const tg = batch.targets[i];
       if (tg >= a.vocab) throw new Error(`model: target id ${tg} at position ${i} is outside the vocabulary`);

@@ -35,6 +35,11 @@ export interface SPPOConfig {
   beta: number | null;
   labelSmoothing: number;
   perTokenAverage: boolean;
+  /** magnetic SPPO: magnet strength α (0 = plain SPPO) and refresh period M in iterations */
+  magnet: number;
+  magnetEvery: number;
+  /** train on prepared preference data (JSONL, src/sppo/offline.ts) instead of generating and judging ('' = off) */
+  offline: string;
   optimizer: 'adamw' | 'rmsprop' | 'sgd';
   lr: number;
   lrSchedule: 'constant' | 'linear' | 'cosine';
@@ -69,18 +74,32 @@ export interface SPPOConfig {
   evalSize: number;
   /** judge used for evaluation ('' = the training judge); a spec string or a judge value */
   evalJudge: JudgeSpec;
+  /** largest share of an iteration's judged pairs the judge may fail on (answered as ties) before the run stops */
+  judgeFailureLimit: number;
+  /** generation and judging units as jobs on a Redis queue (src/queue/), or null: in this process.
+   *  Not part of the run's identity: config.json of the run directory never holds it. */
+  queue: QueueConfig | null;
+}
+
+export interface QueueConfig {
+  /** redis://[user:password@]host:port[/db] or rediss:// (TLS) */
+  redis: string;
+  /** queue name (workers take units from the queue of this name) */
+  name: string;
 }
 
 export const DEFAULTS: SPPOConfig = {
   model: '', prompts: '', promptField: 'prompt', messagesField: 'messages', maxPrompts: 0,
   maxPromptTokens: 512, truncation: 'left', chat: false,
   judge: '', out: 'sppo-run', iterations: 3, k: 5, loss: 'sppo', eta: 1000, beta: null, labelSmoothing: 0, perTokenAverage: false,
+  magnet: 0, magnetEvery: 1, offline: '',
   optimizer: 'rmsprop', lr: 5e-7, lrSchedule: 'linear', warmupSteps: 0, weightDecay: 0, maxGradNorm: 1,
   epochs: 1, batchSize: 8, gradAccum: 1,
   maxNewTokens: 64, temperature: 0.7, topP: 0.9, topK: 0, stop: [],
   seed: 0, backend: 'auto', generateUnit: 16, trainUnit: 4,
   loraRank: 0, loraAlpha: 16, loraTargets: ['q', 'v'],
-  evalPrompts: '', evalSize: 0, evalJudge: '',
+  evalPrompts: '', evalSize: 0, evalJudge: '', judgeFailureLimit: 0.01,
+  queue: null,
 };
 
 /** one line per key, for --help and the README */
@@ -95,6 +114,9 @@ export const DOCS: Record<keyof SPPOConfig, string> = {
   iterations: 'SPPO iterations T', k: 'samples per prompt K (≥ 2)', loss: `loss: ${LOSSES.join(' | ')}`,
   eta: 'η = 1/β, the step size of the multiplicative-weights update', beta: 'β (overrides eta: η = 1/β)',
   labelSmoothing: 'DPO label smoothing ε', perTokenAverage: 'IPO: per-token-averaged log-probs',
+  magnet: 'magnetic SPPO: magnet strength α ≥ 0 toward μ (0 = plain SPPO; SPPO losses only)',
+  magnetEvery: 'magnetic SPPO: μ = the base model, then the policy every M iterations',
+  offline: 'prepared preference data (JSONL: the original\'s chosen/rejected/chosen_probs_win/chosen_probs_lose, or prompt/responses/winrates) to train on instead of generating and judging',
   optimizer: 'adamw | rmsprop (the original) | sgd', lr: 'learning rate', lrSchedule: 'constant | linear | cosine (per iteration)',
   warmupSteps: 'linear warmup steps', weightDecay: 'weight decay', maxGradNorm: 'global gradient-norm clip (0 = off)',
   epochs: 'passes over each iteration’s records', batchSize: 'prompts per optimizer step', gradAccum: 'micro-batches per optimizer step',
@@ -105,6 +127,8 @@ export const DOCS: Record<keyof SPPOConfig, string> = {
   loraAlpha: 'LoRA α (scale α/r)', loraTargets: 'LoRA target projections: q k v o gate up down (llama) or q k v o fc proj (gpt2)',
   evalPrompts: 'evaluation prompts file (default: the training prompts)', evalSize: 'evaluation prompts (0 = no evaluation)',
   evalJudge: 'evaluation judge (default: the training judge)',
+  judgeFailureLimit: 'largest share of an iteration’s pairs the judge may fail on (unparseable answers, counted as ties) before the run stops',
+  queue: 'distribute generation and judging to `sppo worker`s: {"redis": "redis://HOST:PORT", "name": "sppo"} (null = this process)',
 };
 
 const ENUMS: Partial<Record<keyof SPPOConfig, readonly string[]>> = {
@@ -120,6 +144,7 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
     if (!(key in DEFAULTS)) {
       throw new Error(`${where}: unknown key "${key}" — known keys: ${Object.keys(DEFAULTS).join(', ')}`);
     }
+    if (key === 'queue') { out.queue = queueConfig(value, where); continue; }
     const def = (DEFAULTS as any)[key];
     if ((key === 'judge' || key === 'evalJudge') && isJudgeValue(value)) { out[key] = value; continue; }
     if (key === 'prompts' || key === 'evalPrompts') {
@@ -141,8 +166,8 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   }
   const c = out as SPPOConfig;
   if (!c.model) throw new Error(`${where}: "model" is required (a model directory or builtin:NAME)`);
-  if (!c.prompts || (Array.isArray(c.prompts) && !c.prompts.length)) throw new Error(`${where}: "prompts" is required (a prompts file, or a list of prompts from code)`);
-  if (!c.judge) throw new Error(`${where}: "judge" is required (module path, URL, model directory or builtin:NAME)`);
+  if ((!c.prompts || (Array.isArray(c.prompts) && !c.prompts.length)) && !c.offline) throw new Error(`${where}: "prompts" is required (a prompts file, or a list of prompts from code), or "offline" (prepared preference data)`);
+  if (!c.judge && !c.offline) throw new Error(`${where}: "judge" is required (module path, URL, model directory or builtin:NAME)`);
   const intMin = (k: keyof SPPOConfig, min: number) => {
     const v = c[k] as number;
     if (!Number.isInteger(v) || v < min) throw new Error(`${where}: "${k}" must be an integer ≥ ${min}, got ${v}`);
@@ -150,17 +175,37 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
   intMin('iterations', 1); intMin('k', 2); intMin('epochs', 1); intMin('batchSize', 1); intMin('gradAccum', 1);
   intMin('maxNewTokens', 1); intMin('generateUnit', 1); intMin('trainUnit', 1); intMin('maxPrompts', 0); intMin('evalSize', 0);
   intMin('maxPromptTokens', 1); intMin('loraRank', 0); intMin('topK', 0); intMin('warmupSteps', 0);
+  intMin('magnetEvery', 1);
+  if (!(c.magnet >= 0 && Number.isFinite(c.magnet))) throw new Error(`${where}: "magnet" must be a finite number ≥ 0, got ${c.magnet}`);
+  if (c.magnet > 0 && !c.loss.startsWith('sppo')) throw new Error(`${where}: "magnet" (magnetic SPPO) works with the SPPO losses, not "${c.loss}": set "magnet": 0 or an sppo loss`);
+  if (c.offline && c.evalSize > 0 && !(c.evalPrompts || c.prompts)) throw new Error(`${where}: evaluation ("evalSize" > 0) of an offline run needs "evalPrompts" (or "prompts")`);
+  if (c.offline && c.evalSize > 0 && !(c.evalJudge || c.judge)) throw new Error(`${where}: evaluation ("evalSize" > 0) of an offline run needs "evalJudge" (or "judge")`);
   if (c.beta !== null) { if (!(c.beta > 0)) throw new Error(`${where}: "beta" must be > 0`); c.eta = 1 / c.beta; }
   if (!(c.eta > 0)) throw new Error(`${where}: "eta" must be > 0`);
   if (!(c.lr >= 0)) throw new Error(`${where}: "lr" must be ≥ 0`);
   if (!(c.temperature >= 0)) throw new Error(`${where}: "temperature" must be ≥ 0`);
   if (!(c.topP > 0 && c.topP <= 1)) throw new Error(`${where}: "topP" must be in (0, 1]`);
+  if (!(c.judgeFailureLimit >= 0 && c.judgeFailureLimit <= 1)) throw new Error(`${where}: "judgeFailureLimit" must be in [0, 1] (a share of the pairs, e.g. 0.01), got ${c.judgeFailureLimit}`);
   return c;
 }
 
-/** the config as config.json holds it: judge values are named ("function:NAME", "object:NAME") */
+function queueConfig(v: unknown, where: string): QueueConfig | null {
+  if (v === null) return null;
+  const o = typeof v === 'string' ? { redis: v } : v;
+  if (!o || typeof o !== 'object' || Array.isArray(o)) throw new Error(`${where}: "queue" must be {"redis": "redis://HOST:PORT", "name": "NAME"} or null`);
+  for (const k of Object.keys(o)) if (k !== 'redis' && k !== 'name') throw new Error(`${where}: "queue" has no key "${k}": its keys are redis, name`);
+  const { redis, name = 'sppo' } = o as { redis?: unknown; name?: unknown };
+  if (typeof redis !== 'string' || !/^rediss?:\/\//i.test(redis)) throw new Error(`${where}: "queue.redis" must be a redis:// or rediss:// URL`);
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new Error(`${where}: "queue.name" must be 1–64 letters, digits, _ . or -, got ${JSON.stringify(name)}`);
+  return { redis, name };
+}
+
+/** the config as the run directory keeps it (config.json): judge values are named
+ *  ("function:NAME", "object:NAME"), and "queue" is left out — where units run is not part of a
+ *  run (a run may be resumed in one process or on workers), and a Redis URL may hold a password */
 export function configJSON(c: SPPOConfig): string {
-  return JSON.stringify({ ...c, judge: judgeSpecName(c.judge), evalJudge: judgeSpecName(c.evalJudge) }, null, 2) + '\n';
+  const { queue: _queue, ...kept } = c;
+  return JSON.stringify({ ...kept, judge: judgeSpecName(c.judge), evalJudge: judgeSpecName(c.evalJudge) }, null, 2) + '\n';
 }
 
 /** the loss hyper-parameter the device op takes: η for the SPPO family is 1/β → pass β */

@@ -6,24 +6,29 @@
 // OUT/config.json                the resolved config
 // OUT/iter-N/gen/unit-XXXX.json  samples of one unit of prompts     → samples.jsonl
 // OUT/iter-N/judge/unit-XXXX.json K×K matrices and P̂ of one unit    → judgments.jsonl
-// OUT/iter-N/records.jsonl       training records with reference log-probs (π_t, frozen)
+// OUT/iter-N/records.jsonl       training records with reference log-probs (π_t, frozen; with a
+//                                magnet also μ's: magnetLogp)
+// (offline runs: samples.jsonl and judgments.jsonl are written from the "offline" file)
 // OUT/iter-N/train/ckpt.*        parameters + optimizer state after the last finished unit
 // OUT/iter-N/metrics.jsonl       one line per optimizer step
 // OUT/iter-N/model/              π_{N}: the policy after iteration N (Hugging Face layout)
 // OUT/iter-N/eval.json           win rate against the base model (when evalSize > 0)
 // OUT/summary.json, OUT/report.html
 import type { Backend } from '../kernels/backend.js';
-import type { Judge } from '../judge/types.js';
-import { judgeMatrices, winRates } from '../judge/matrix.js';
+import { JudgeError, type Judge } from '../judge/types.js';
+import { judgeMatrices, judgeMatricesCounted, winRates, type CountedMatrices } from '../judge/matrix.js';
 import type { Transformer } from '../model/transformer.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
+import { assertFiniteWeights, TrainingGuard } from '../train/guard.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
 import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
 import { evalStats, type EvalStats } from './winrate.js';
+import { parseOffline } from './offline.js';
 import { renderReport, type EvalFile } from './report.js';
+import { makeUnitRunner, type UnitRunner } from './units.js';
 
 /** What the coordinator needs from its environment (Node, Deno or a browser). */
 export interface SPPODeps {
@@ -46,10 +51,16 @@ export interface SPPODeps {
    * policy's backend (a reward model) must not run while the policy generates.
    */
   judgeAhead?: boolean;
+  /**
+   * Run generation and judging units elsewhere (src/queue/: BullMQ workers). Without it, and
+   * with config "queue" set, run() makes one through the registered factory (src/sppo/units.ts).
+   * All units of a stage are then in flight at once; each unit is judged as soon as it is generated.
+   */
+  units?: UnitRunner;
 }
 
 export type Stage = 'generate' | 'judge' | 'records' | 'train' | 'eval';
-export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string }
+export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string; /** the worker that ran the unit (remote units) */ worker?: string; ms?: number }
 export interface StepMetrics {
   iteration: number; step: number; lr: number; loss: number;
   /** SPPO square losses: loss / η², the scale-free square loss (comparable across η); null for dpo/ipo/hinge */
@@ -63,6 +74,8 @@ export interface IterationSummary {
   iteration: number; prompts: number; samples: number; meanResponseLength: number;
   meanWinrateChosen: number | null; meanWinrateRejected: number | null;
   finalLoss: number; steps: number; eval?: EvalStats; seconds: number;
+  /** pairs the judge was asked this iteration, and those it failed on (answered as ties) */
+  judgePairs: number; judgeFailedPairs: number;
   /** finalLoss / η² for the SPPO square losses (null for dpo/ipo/hinge) */
   finalLossScaled?: number | null;
 }
@@ -104,7 +117,9 @@ export class SPPO extends EventTarget {
   readonly cfg: SPPOConfig;
   private depsGiven: SPPODeps | null;
   /** judge unit path → its matrices, started during generation when deps.judgeAhead */
-  private judging = new Map<string, Promise<number[][][] | null>>();
+  private judging = new Map<string, Promise<CountedMatrices | null>>();
+  /** where generation and judging units run when not here (deps.units or config "queue") */
+  private units: UnitRunner | null = null;
   /**
    * `new SPPO({model, prompts, judge, ...}).run(signal)`: the config is checked and completed with
    * the defaults (src/sppo/config.ts); without `deps`, run() sets up the Node environment (model
@@ -133,6 +148,15 @@ export class SPPO extends EventTarget {
       const { nodeDeps } = await import('./node-deps.js');
       this.depsGiven = await nodeDeps(this.cfg, await createBackend(this.cfg.backend));
     }
+    const lock = await this.deps.store.lock?.();
+    try {
+      return await this.runLocked(signal);
+    } finally {
+      await lock?.release();
+    }
+  }
+
+  private async runLocked(signal?: AbortSignal): Promise<IterationSummary[]> {
     const { cfg, deps } = this;
     const st = deps.store;
     const cfgText = configJSON(cfg);
@@ -142,48 +166,58 @@ export class SPPO extends EventTarget {
     } else {
       await st.writeText('config.json', cfgText);
     }
-    const prompts = await this.promptSet(cfg.prompts);
+    // an offline run reads its judged samples from cfg.offline; it needs prompts only to evaluate
+    const prompts = cfg.prompts.length ? await this.promptSet(cfg.prompts) : [];
     const usePrompts = cfg.maxPrompts > 0 ? prompts.slice(0, cfg.maxPrompts) : prompts;
     // evaluation prompts: their own file when given (held out from training), else the training prompts
     const evalPrompts = cfg.evalPrompts.length && cfg.evalSize > 0 ? await this.promptSet(cfg.evalPrompts) : usePrompts;
     const summaries: IterationSummary[] = [];
-    for (let t = 1; t <= cfg.iterations; t++) {
-      if (signal?.aborted) throw abortError(signal);
-      const done = `iter-${t}/summary.json`;
-      if (await st.exists(done)) {
-        summaries.push(JSON.parse(await st.readText(done)));
-        continue;
+    const ownUnits = !deps.units && cfg.queue ? await makeUnitRunner(cfg, { store: st, log: (m) => this.log(m) }) : null;
+    this.units = deps.units ?? ownUnits;
+    try {
+      for (let t = 1; t <= cfg.iterations; t++) {
+        if (signal?.aborted) throw abortError(signal);
+        const done = `iter-${t}/summary.json`;
+        if (await st.exists(done)) {
+          summaries.push(JSON.parse(await st.readText(done)));
+          continue;
+        }
+        const t0 = Date.now();
+        const location = t === 1 ? cfg.model : `run:iter-${t - 1}/model`;
+        const { model, text } = await deps.loadPolicy(deps.backend, location);
+        try {
+          const policy = new Policy(model, text);
+          const samples = cfg.offline ? await this.stageOffline(t, text)
+            : this.units ? await this.generateRemote(t, location, this.encodePrompts(usePrompts, text), signal)
+            : await this.stageGenerate(t, policy, this.encodePrompts(usePrompts, text), signal);
+          const groups = await this.stageJudge(t, samples, text, signal);
+          const records = await this.stageRecords(t, model, groups, samples);
+          const metrics = await this.stageTrain(t, model, records, signal);
+          await deps.savePolicy(model, `iter-${t}/model`, st);
+          const summary: IterationSummary = {
+            iteration: t, prompts: samples.length, samples: samples.reduce((n, s) => n + s.responses.length, 0),
+            judgePairs: sum(groups.map((g) => g.pairs)), judgeFailedPairs: sum(groups.map((g) => g.failedPairs)),
+            meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
+            meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
+            meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
+            finalLoss: metrics.length ? metrics[metrics.length - 1].loss : NaN, steps: metrics.length, seconds: 0,
+            finalLossScaled: metrics.length ? scaledLoss(cfg, metrics[metrics.length - 1].loss) : null,
+          };
+          if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, evalPrompts, signal);
+          summary.seconds = (Date.now() - t0) / 1000;
+          await st.writeText(done, JSON.stringify(summary, null, 2) + '\n');
+          summaries.push(summary);
+          await st.writeText('summary.json', JSON.stringify({ iterations: summaries }, null, 2) + '\n');
+          await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t), await this.allEvals(t)));
+          this.emit('iteration', summary);
+        } finally {
+          this.judging.clear();
+          model.dispose();
+        }
       }
-      const t0 = Date.now();
-      const location = t === 1 ? cfg.model : `run:iter-${t - 1}/model`;
-      const { model, text } = await deps.loadPolicy(deps.backend, location);
-      try {
-        const policy = new Policy(model, text);
-        const encoded = this.encodePrompts(usePrompts, text);
-        const samples = await this.stageGenerate(t, policy, encoded, signal);
-        const groups = await this.stageJudge(t, samples, text, signal);
-        const records = await this.stageRecords(t, model, groups, samples);
-        const metrics = await this.stageTrain(t, model, records, signal);
-        await deps.savePolicy(model, `iter-${t}/model`, st);
-        const summary: IterationSummary = {
-          iteration: t, prompts: samples.length, samples: samples.length * cfg.k,
-          meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
-          meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
-          meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
-          finalLoss: metrics.length ? metrics[metrics.length - 1].loss : NaN, steps: metrics.length, seconds: 0,
-          finalLossScaled: metrics.length ? scaledLoss(cfg, metrics[metrics.length - 1].loss) : null,
-        };
-        if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, evalPrompts, signal);
-        summary.seconds = (Date.now() - t0) / 1000;
-        await st.writeText(done, JSON.stringify(summary, null, 2) + '\n');
-        summaries.push(summary);
-        await st.writeText('summary.json', JSON.stringify({ iterations: summaries }, null, 2) + '\n');
-        await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t), await this.allEvals(t)));
-        this.emit('iteration', summary);
-      } finally {
-        this.judging.clear();
-        model.dispose();
-      }
+    } finally {
+      this.units = null;
+      await ownUnits?.close();
     }
     return summaries;
   }
@@ -264,23 +298,75 @@ export class SPPO extends EventTarget {
     if (this.judging.has(path)) return;
     const p = (async () => {
       if (await st.exists(`iter-${t}/judgments.jsonl`) || await st.exists(path)) return null;
-      return judgeMatrices(this.deps.judge, rows.map((s) => ({ prompt: s.prompt, responses: s.texts })), { signal });
+      return this.judgeUnit(t, u, rows, signal);
     })();
     p.catch(() => { /* awaited (and thrown) by stageJudge */ });
     this.judging.set(path, p);
   }
 
+  // ---- stage 1, remote: every missing unit in flight at once, each written as it comes back -----
+  private async generateRemote(t: number, location: string, prompts: { item: PromptItem; ids: number[] }[], signal?: AbortSignal) {
+    const { cfg } = this, st = this.deps.store, units = this.units!;
+    const final = `iter-${t}/samples.jsonl`;
+    type Row = { index: number; prompt: string; promptIds: number[]; responses: number[][]; texts: string[] };
+    if (await st.exists(final)) return fromJSONL<Row>(await st.readText(final), final);
+    const n = Math.ceil(prompts.length / cfg.generateUnit);
+    const rows: Row[][] = new Array(n);
+    let done = 0;
+    await Promise.all(Array.from({ length: n }, async (_, u) => {
+      const path = `iter-${t}/gen/unit-${pad(u)}.json`;
+      let origin: { worker: string; ms: number } | undefined;
+      if (await st.exists(path)) rows[u] = JSON.parse(await st.readText(path));
+      else {
+        if (signal?.aborted) throw abortError(signal);
+        const chunk = prompts.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit);
+        const res = await units.generate({
+          iteration: t, unit: u, policy: location, prompts: chunk, k: cfg.k, maxNewTokens: cfg.maxNewTokens,
+          seed: String(BigInt(cfg.seed) * 1000003n + BigInt(t)), sample: { temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK }, stop: cfg.stop,
+        }, signal);
+        if (res.responses.length !== chunk.length || res.texts.length !== chunk.length) throw new Error(`generation unit ${u} of iteration ${t} came back with ${res.responses.length} prompts instead of ${chunk.length}`);
+        rows[u] = chunk.map((p, i) => ({ index: p.item.index, prompt: p.item.text, promptIds: p.ids, responses: res.responses[i], texts: res.texts[i] }));
+        await st.writeText(path, JSON.stringify(rows[u]));
+        origin = res.origin;
+      }
+      this.judgeAheadOf(t, u, rows[u], signal);
+      this.progress({ iteration: t, stage: 'generate', done: ++done, total: n, unit: path, ...origin });
+    }));
+    const all = rows.flat();
+    await st.writeText(final, toJSONL(all));
+    await st.remove(`iter-${t}/gen`);
+    await units.generated?.(t, location);
+    return all;
+  }
+
+  /** K×K matrices of one judge unit: here, or where deps.units runs it */
+  private async judgeUnit(t: number, u: number, rows: { prompt: string; texts: string[] }[], signal?: AbortSignal): Promise<CountedMatrices> {
+    const items = rows.map((s) => ({ prompt: s.prompt, responses: s.texts }));
+    if (!this.units) return judgeMatricesCounted(this.deps.judge, items, { signal });
+    const r = await this.units.judge({ iteration: t, unit: u, items }, signal);
+    // a worker counts its own pairs and failures (src/queue/worker.ts)
+    return { matrices: r.matrices, pairs: r.pairs, failed: r.failed, lastFailure: r.lastFailure };
+  }
+
   // ---- stage 2: the judge's K×K matrices and the win rates P̂ -----------------------------
-  private async stageJudge(t: number, samples: { index: number; prompt: string; texts: string[]; promptIds: number[]; responses: number[][] }[], _text: PolicyText, signal?: AbortSignal): Promise<JudgedGroup[]> {
+  private async stageJudge(t: number, samples: { index: number; prompt: string; texts: string[]; promptIds: number[]; responses: number[][] }[], _text: PolicyText, signal?: AbortSignal): Promise<(JudgedGroup & { pairs: number; failedPairs: number })[]> {
     const { cfg } = this, st = this.deps.store;
     const final = `iter-${t}/judgments.jsonl`;
-    type Row = { index: number; matrix: number[][]; winrates: number[] };
+    // pairs: asked of the judge; failedPairs: answered as ties because the judge failed on them
+    type Row = { index: number; matrix: number[][]; winrates: number[]; pairs?: number; failedPairs?: number };
     let rows: Row[];
     if (await st.exists(final)) {
       rows = fromJSONL<Row>(await st.readText(final), final);
     } else {
       rows = [];
       const units = Math.ceil(samples.length / cfg.generateUnit);
+      // remote units: every missing unit in flight at once (those judged ahead already are)
+      if (this.units) for (let u = 0; u < units; u++) this.judgeAheadOf(t, u, samples.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit), signal);
+      // the most pairs this iteration can ask: stop as soon as the failures pass the limit of that
+      const bound = samples.reduce((n, s) => n + (s.texts.length * (s.texts.length - 1)) / 2, 0) * (this.deps.judge.orderSensitive ? 2 : 1);
+      let failed = 0, asked = 0;
+      let lastWhy: string | null = null;
+      const failedUnits: string[] = [];
       for (let u = 0; u < units; u++) {
         const path = `iter-${t}/judge/unit-${pad(u)}.json`;
         let unitRows: Row[];
@@ -290,22 +376,65 @@ export class SPPO extends EventTarget {
           const chunk = samples.slice(u * cfg.generateUnit, (u + 1) * cfg.generateUnit);
           const ahead = this.judging.get(path);
           this.judging.delete(path);
-          const mats = (ahead && await ahead) ?? await judgeMatrices(this.deps.judge, chunk.map((s) => ({ prompt: s.prompt, responses: s.texts })), { signal });
-          unitRows = chunk.map((s, i) => ({ index: s.index, matrix: mats[i], winrates: winRates(mats[i]) }));
+          const got = (ahead && await ahead) ?? await this.judgeUnit(t, u, chunk, signal);
+          lastWhy = got.lastFailure ?? lastWhy;
+          unitRows = chunk.map((s, i) => ({ index: s.index, matrix: got.matrices[i], winrates: winRates(got.matrices[i]), pairs: got.pairs[i], failedPairs: got.failed[i] }));
           await st.writeText(path, JSON.stringify(unitRows));
         }
+        const unitFailed = sum(unitRows.map((r) => r.failedPairs ?? 0));
+        if (unitFailed > 0) failedUnits.push(path);
+        failed += unitFailed;
+        asked += sum(unitRows.map((r) => r.pairs ?? 0));
         rows.push(...unitRows);
         this.progress({ iteration: t, stage: 'judge', done: u + 1, total: units, unit: path });
+        const last = u === units - 1;
+        if (failed > cfg.judgeFailureLimit * (last ? asked : bound)) {
+          // the units with failures go, so that --resume asks those pairs again
+          for (const p of failedUnits) await st.remove(p);
+          throw new JudgeError(this.deps.judge.name, `failed on ${failed} of ${last ? asked : `at most ${bound}`} pairs in iteration ${t}` +
+            ` (${(100 * failed / (last ? asked : bound)).toFixed(1)}%, over judgeFailureLimit ${cfg.judgeFailureLimit})${lastWhy ? ` — last: ${lastWhy}` : ''}:` +
+            ' such pairs would count as ties (P = 0.5) and train on noise; fix the judge (its model, prompt or server) and --resume (the failed units are asked again), or raise judgeFailureLimit');
+        }
       }
+      if (failed > 0) this.log(`iteration ${t}: the judge failed on ${failed} of ${asked} pairs (counted as ties; judgeFailureLimit ${cfg.judgeFailureLimit})`);
       await st.writeText(final, toJSONL(rows));
       await st.remove(`iter-${t}/judge`);
     }
-    return rows.map((r, i) => ({ promptIds: samples[i].promptIds, responses: samples[i].responses, winrates: r.winrates, matrix: r.matrix }));
+    return rows.map((r, i) => ({ promptIds: samples[i].promptIds, responses: samples[i].responses, winrates: r.winrates, matrix: r.matrix, pairs: r.pairs ?? 0, failedPairs: r.failedPairs ?? 0 }));
   }
 
   private lossConfig(): LossConfig {
     const c = this.cfg;
-    return { loss: c.loss, beta: lossBeta(c), labelSmoothing: c.labelSmoothing, perTokenAverage: c.perTokenAverage };
+    return { loss: c.loss, beta: lossBeta(c), labelSmoothing: c.labelSmoothing, perTokenAverage: c.perTokenAverage, magnet: c.magnet };
+  }
+
+  // ---- stages 1–2 offline: the judged samples of the "offline" file ------------------------
+  // Written as samples.jsonl and judgments.jsonl, exactly as generated ones (the same file for
+  // every iteration; each iteration's reference is its own π_t).
+  private async stageOffline(t: number, text: PolicyText) {
+    const { cfg } = this, st = this.deps.store;
+    const final = `iter-${t}/samples.jsonl`, judged = `iter-${t}/judgments.jsonl`;
+    type Row = { index: number; prompt: string; promptIds: number[]; responses: number[][]; texts: string[] };
+    if (await st.exists(final) && await st.exists(judged)) return fromJSONL<Row>(await st.readText(final), final);
+    const groups = parseOffline(await this.deps.readPrompts(cfg.offline), cfg.offline);
+    if (!text.encodeResponse) throw new Error(`offline: this environment's policy text has no encodeResponse: it cannot tokenize the responses of ${cfg.offline}`);
+    const rows: Row[] = [], judgments: { index: number; matrix: number[][] | null; winrates: number[] }[] = [];
+    // a response ends with the policy's EOS, as a sampled one that stopped does (src/sppo/policy.ts)
+    const eos = text.eos.length ? [text.eos[0]] : [];
+    let dropped = 0;
+    for (const g of groups) {
+      const ids = truncatePrompt(text.encodePrompt(g.prompt), cfg.maxPromptTokens, cfg.truncation);
+      if (ids === null) { dropped++; continue; }
+      if (cfg.loss === 'sppo_single' && !g.matrix) throw new Error(`${cfg.offline}: prompt ${g.prompt.index + 1} has no "chosen_probs" (or "matrix"): the sppo_single loss needs P(chosen ≻ rejected)`);
+      rows.push({ index: g.prompt.index, prompt: g.prompt.text, promptIds: ids, responses: g.responses.map((r) => [...text.encodeResponse!(r), ...eos]), texts: g.responses });
+      judgments.push({ index: g.prompt.index, matrix: g.matrix, winrates: g.winrates });
+    }
+    if (dropped) this.log(`offline: dropped ${dropped} prompts longer than ${cfg.maxPromptTokens} tokens`);
+    if (!rows.length) throw new Error(`${cfg.offline}: no prompts left after truncation`);
+    await st.writeText(judged, toJSONL(judgments));
+    await st.writeText(final, toJSONL(rows));
+    this.progress({ iteration: t, stage: 'generate', done: 1, total: 1, unit: final });
+    return rows;
   }
 
   // ---- stage 3: training records with the frozen reference's log-probs --------------------
@@ -315,8 +444,21 @@ export class SPPO extends EventTarget {
     const recs = buildRecords(groups, this.lossConfig());
     // a response that is empty cannot be scored: it carries no tokens (r = 0 always); keep it,
     // its gradient is zero and its log-prob 0
-    const ref = await sequenceLogprobs(model, recs, Math.max(1, this.cfg.batchSize * 2), this.cfg.perTokenAverage);
+    const bs = Math.max(1, this.cfg.batchSize * 2);
+    const ref = await sequenceLogprobs(model, recs, bs, this.cfg.perTokenAverage);
     recs.forEach((r, i) => { r.refLogp = ref[i]; });
+    if (this.cfg.magnet > 0) {
+      // the magnet μ = π_m, m = M·⌊(t−1)/M⌋: the base model (m = 0) until the first refresh, then
+      // the policy at each refresh. When m = t − 1, μ is π_t itself: its log-probs are π_t's (no
+      // second model is loaded; the loss op then shares one tensor for both).
+      const m = this.cfg.magnetEvery * Math.floor((t - 1) / this.cfg.magnetEvery);
+      let mu = ref;
+      if (m !== t - 1) {
+        const loaded = await this.deps.loadPolicy(this.deps.backend, m === 0 ? this.cfg.model : `run:iter-${m}/model`);
+        try { mu = await sequenceLogprobs(loaded.model, recs, bs, this.cfg.perTokenAverage); } finally { loaded.model.dispose(); }
+      }
+      recs.forEach((r, i) => { r.magnetLogp = mu[i]; });
+    }
     await st.writeText(path, toJSONL(recs));
     this.progress({ iteration: t, stage: 'records', done: 1, total: 1, unit: path });
     return recs;
@@ -350,8 +492,16 @@ export class SPPO extends EventTarget {
         this.log(`iteration ${t}: resuming training at step ${step} of ${total}`);
       }
       const order = (epoch: number) => shuffle(groups.length, BigInt(cfg.seed) * 7919n + BigInt(t) * 104729n + BigInt(epoch));
+      // the numerical guard: a non-finite loss, gradient norm or weights stop the step before the
+      // update is applied (and before any checkpoint is written): the last good checkpoint stays
+      let goodStep = step;
+      const kept = () => (goodStep > 0 ? `${st.where}/${ckpt}.safetensors (step ${goodStep}) stays the checkpoint --resume starts from` : `no training checkpoint of iteration ${t} was written`);
+      const fix = () => `lower "lr" (now ${cfg.lr})${cfg.maxGradNorm > 0 ? '' : ' or set "maxGradNorm"'}${cfg.warmupSteps ? '' : ' or add "warmupSteps"'}; ${kept()}`;
+      const guard = new TrainingGuard({ what: 'sppo train', iteration: t, fix, warn: (m) => this.log(m) });
+      const units = Math.ceil(total / cfg.trainUnit);
       while (step < total) {
         const unitEnd = Math.min(total, step + cfg.trainUnit);
+        const unitName = `training unit ${Math.floor(step / cfg.trainUnit) + 1} of ${units}, steps ${step + 1}–${unitEnd}`;
         for (; step < unitEnd; step++) {
           if (signal?.aborted) throw abortError(signal);
           const epoch = Math.floor(step / stepsPerEpoch), s = step % stepsPerEpoch;
@@ -368,6 +518,8 @@ export class SPPO extends EventTarget {
             stepRecs.push(...recs); ratios.push(...res.logratios);
             tokens += recs.reduce((n, r) => n + r.promptIds.length + r.responseIds.length, 0);
           }
+          const { gradNorm, weightsNormSq } = await opt.norms(model.grads!);
+          guard.check(step + 1, loss, gradNorm, unitName, weightsNormSq);
           const lr = scheduleLR(cfg.lrSchedule, cfg.lr, step, total, cfg.warmupSteps);
           opt.update(model.grads!, lr);
           const secs = Math.max(1e-3, (Date.now() - t0) / 1000);
@@ -385,8 +537,12 @@ export class SPPO extends EventTarget {
         const params = new Map<string, Float32Array>();
         for (const [n, p] of model.params) params.set(n, (await be.read(p)) as Float32Array);
         const os = await opt.saveState();
+        const fin = { what: 'sppo train', step, iteration: t, unit: unitName, fix: fix() };
+        assertFiniteWeights(params, `checkpoint ${ckpt}`, fin);
+        assertFiniteWeights(os.tensors, `checkpoint ${ckpt} (optimizer state)`, fin);
         await deps.saveTrainState(ckpt, { params, opt: os.tensors, meta: { step, iteration: t } }, st);
         await st.writeText(metricsPath, toJSONL(metrics));
+        goodStep = step;
         this.progress({ iteration: t, stage: 'train', done: step, total, unit: ckpt });
       }
       if (!(await st.exists(metricsPath))) await st.writeText(metricsPath, toJSONL(metrics));
@@ -445,6 +601,7 @@ function abortError(signal: AbortSignal): Error {
   return e;
 }
 
+export function sum(a: number[]): number { return a.reduce((x, y) => x + y, 0); }
 export function mean(a: number[]): number { return a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN; }
 function meanOrNull(a: number[]): number | null { return a.length ? mean(a) : null; }
 

@@ -6,6 +6,8 @@
 //     prompts: ['What is 2+3?'], judge: async (pairs) => pairs.map(() => 0.5) });
 // The judge is a spec string or a value (a function, an object with compare: judge/value.ts).
 // Lengths are in tokens. Progress: onProgress({stage: 'generate' | 'judge', done, total}).
+// A model or baseline `mixture:RUN_DIR` is a run's average policy: each response comes from an
+// iterate drawn uniformly per prompt (src/sppo/mixture.ts).
 import fs from 'node:fs';
 import type { Backend } from '../kernels/backend.js';
 import { loadJudge } from '../judge/load.js';
@@ -14,6 +16,8 @@ import type { JudgeSpec } from '../judge/value.js';
 import { loadModel } from '../model/load.js';
 import { readConfigFile } from '../model/modeldir.js';
 import { builtinModelDir } from './package-root.js';
+import { sampleMixture } from './mixture.js';
+import { mixtureMembers, runIterates } from './mixture-dir.js';
 import { Policy } from './policy.js';
 import { parsePrompts, type PromptItem } from './prompts.js';
 import { loadPolicyText } from './text.js';
@@ -51,6 +55,8 @@ export interface EvaluateResult extends EvalStats {
 /** a model location → its directory, checked (config.json readable) before anything else is read */
 export function modelDirOf(spec: string, what = 'model'): string {
   if (typeof spec !== 'string' || !spec) throw new Error(`sppo: ${what} is missing: give a model directory or builtin:NAME`);
+  // a mixture's first iterate stands for it (its tokenizer and config are the run's)
+  if (spec.startsWith('mixture:')) return runIterates(spec.slice('mixture:'.length))[0];
   const dir = spec.startsWith('builtin:') ? builtinModelDir(spec) : spec;
   if (!fs.existsSync(dir)) throw new Error(`sppo: ${what} ${spec} does not exist: give a model directory (config.json + model.safetensors + tokenizer.json) or builtin:NAME`);
   if (!fs.statSync(dir).isDirectory()) throw new Error(`sppo: ${what} ${spec} is a file, not a model directory: give the folder that holds config.json`);
@@ -59,7 +65,7 @@ export function modelDirOf(spec: string, what = 'model'): string {
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
-  const modelDir = modelDirOf(o.model, 'model'), baseDir = modelDirOf(o.baseline, 'baseline');
+  modelDirOf(o.model, 'model'); modelDirOf(o.baseline, 'baseline');
   let prompts: PromptItem[];
   if (Array.isArray(o.prompts)) prompts = o.prompts.map((text, index) => ({ index, text: String(text) }));
   else {
@@ -82,24 +88,29 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     const sampleOpts = { k: 1, maxNewTokens: o.maxNewTokens ?? 64, seed: BigInt(o.seed ?? 0), sample: { temperature: o.temperature ?? 0, topP: o.topP ?? 1 }, signal: o.signal };
     const total = 2 * prompts.length;
     let done = 0;
-    const answer = async (dir: string) => {
+    const answer = async (spec: string) => {
+      const mixture = spec.startsWith('mixture:') ? spec.slice('mixture:'.length) : null;
+      const dir = modelDirOf(spec);
       const lm = loadModel(be, dir);
       const text = loadPolicyText(dir, { chat: !!o.chat, config: lm.config });
+      // a mixture loads each drawn iterate itself; the first one only lent its tokenizer files
+      if (mixture) lm.model.dispose();
       try {
-        const policy = new Policy(lm.model, text);
+        const members = mixture ? mixtureMembers(be, mixture, text) : [];
+        const policy = mixture ? null : new Policy(lm.model, text);
         const texts: string[] = [], lengths: number[] = [];
         const per = 32;
         for (let i = 0; i < prompts.length; i += per) {
           const enc = prompts.slice(i, i + per).map((item) => ({ item, ids: text.encodePrompt(item) }));
-          const ids = (await policy.sample(enc, sampleOpts)).map((r) => r[0]);
+          const ids = (policy ? await policy.sample(enc, sampleOpts) : (await sampleMixture(members, enc, sampleOpts)).ids).map((r) => r[0]);
           for (const r of ids) { texts.push(text.decode(r)); lengths.push(r.length); }
           done += enc.length;
           o.onProgress?.({ stage: 'generate', done, total });
         }
         return { texts, lengths };
-      } finally { lm.model.dispose(); }
+      } finally { if (!mixture) lm.model.dispose(); }
     };
-    const a = await answer(modelDir), b = await answer(baseDir);
+    const a = await answer(o.model), b = await answer(o.baseline);
     const items = prompts.map((p, i) => ({ prompt: p.text, responses: [a.texts[i], b.texts[i]] }));
     const probs: number[] = [];
     const per = 64;

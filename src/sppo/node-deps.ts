@@ -20,7 +20,8 @@ const origin = new WeakMap<Transformer, { config: ModelConfig; dir: string }>();
 
 export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> {
   const store = await diskStore(cfg.out);
-  const judge = await loadJudge(cfg.judge);
+  // an offline run without a judge: judging is never asked for (its samples come judged)
+  const judge = cfg.judge ? await loadJudge(cfg.judge) : noJudge(cfg.offline);
   const evalJudge = cfg.evalJudge ? await loadJudge(cfg.evalJudge) : undefined;
   // run:PATH is a checkpoint of this run; builtin:NAME a model the package ships (models/NAME)
   const resolve = (location: string) => (location.startsWith('run:') ? store.localPath(location.slice(4))! : location.startsWith('builtin:') ? builtinModelDir(location) : location);
@@ -33,7 +34,7 @@ export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> 
     },
     async loadPolicy(be2, location) {
       const dir = resolve(location);
-      const lm = loadModel(be2, dir, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens });
+      const lm = loadModel(be2, dir, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens, weights: cfg.loraRank > 0 ? 'keep' : 'f32' });
       const text: PolicyText = loadPolicyText(dir, { chat: cfg.chat, config: lm.config });
       origin.set(lm.model, { config: lm.config, dir });
       if (cfg.loraRank > 0) lm.model.enableLoRA({ rank: cfg.loraRank, alpha: cfg.loraAlpha, targets: cfg.loraTargets, seed: cfg.seed });
@@ -67,5 +68,13 @@ export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> 
       const meta = JSON.parse(f.metadata?.meta ?? '{}');
       return { params, opt, meta };
     },
+  };
+}
+
+/** the judge of an offline run that names none: asking it is one clear error */
+function noJudge(offline: string): import('../judge/types.js').Judge {
+  return {
+    name: 'none (offline)', orderSensitive: false,
+    async compare() { throw new Error(`sppo: this run trains on the offline file ${offline} and has no "judge": set "judge" (or "evalJudge") to judge anything`); },
   };
 }

@@ -70,5 +70,41 @@ export async function opfsStore(root: string): Promise<ByteStore> {
       try { await d.removeEntry(name, { recursive: true }); } catch { /* absent */ }
     },
     localPath() { return null; },
+    lock: () => opfsLock(root),
+  };
+}
+
+/**
+ * One writer per OPFS run directory across the tabs and workers of an origin: an exclusive Web
+ * Lock named after the directory, held until release() (ifAvailable: a second run stops at once).
+ * The holder's description sits in `.sppo.lock` for the message. Without the Web Locks API (old
+ * runtimes) the run goes on unlocked.
+ */
+async function opfsLock(root: string): Promise<{ release(): Promise<void> }> {
+  const locks = (globalThis as any).navigator?.locks;
+  if (!locks?.request) return { async release() {} };
+  const name = `sppo-run:opfs:${parts(root).join('/')}`;
+  const store = await opfsStore(root);
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  const got = await new Promise<boolean>((resolve, reject) => {
+    locks.request(name, { mode: 'exclusive', ifAvailable: true }, async (lock: unknown) => {
+      if (!lock) { resolve(false); return; }
+      resolve(true);
+      await held; // the lock lasts as long as this callback's promise
+    }).catch(reject);
+  });
+  if (!got) {
+    let holder = 'another tab or worker of this site';
+    try { holder = JSON.parse(await store.readText('.sppo.lock')).holder ?? holder; } catch { /* no description */ }
+    throw new Error(`opfs:${root} is in use by another sppo run (${holder}). One run directory takes one writer: wait for it to finish, stop it, or choose another directory`);
+  }
+  const where = (globalThis as any).location?.href ?? 'a worker';
+  await store.writeText('.sppo.lock', JSON.stringify({ holder: `a run started ${new Date().toISOString()} from ${where}` }) + '\n');
+  return {
+    async release() {
+      await store.remove('.sppo.lock');
+      release();
+    },
   };
 }

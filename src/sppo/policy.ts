@@ -14,6 +14,8 @@ export interface PolicyText {
   decode(ids: number[]): string;
   /** ids that end a response */
   eos: number[];
+  /** response text → ids (no special tokens); needed to train on offline data */
+  encodeResponse?(text: string): number[];
 }
 
 export interface SampleOptions {
@@ -27,6 +29,9 @@ export interface SampleOptions {
   maxBatch?: number;
   signal?: AbortSignal;
   onStep?: () => void;
+  /** sample only the (prompt position, k) rows this accepts (others stay undefined in the
+   *  result); each row keeps its own stream, so a row samples the same tokens either way */
+  only?: (prompt: number, k: number) => boolean;
 }
 
 export class Policy {
@@ -41,7 +46,7 @@ export class Policy {
     const V = this.model.arch.vocab;
     const rows: { p: number; k: number; ids: number[]; rng: SamplerRng }[] = [];
     prompts.forEach((pr, p) => {
-      for (let k = 0; k < o.k; k++) rows.push({ p, k, ids: pr.ids, rng: SamplerRng.fromSeed(o.seed, BigInt(pr.item.index) * 1024n + BigInt(k)) });
+      for (let k = 0; k < o.k; k++) if (!o.only || o.only(p, k)) rows.push({ p, k, ids: pr.ids, rng: SamplerRng.fromSeed(o.seed, BigInt(pr.item.index) * 1024n + BigInt(k)) });
     });
     const maxBatch = o.maxBatch ?? 64;
     if (!this.sampler || this.sampler.maxBatch < maxBatch) this.sampler = await Sampler.create(V, maxBatch);

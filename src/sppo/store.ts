@@ -13,6 +13,12 @@ export interface RunStore {
   remove(path: string): Promise<void>;
   /** a real directory path for artifacts written by other code (model checkpoints), or null */
   localPath(path: string): string | null;
+  /**
+   * Takes the store's one-writer lock (a lock file on disk, a Web Lock in browsers), or throws an
+   * error naming the holder; the coordinator holds it for the whole run. Absent: no other writer
+   * can reach the store (memory).
+   */
+  lock?(): Promise<{ release(): void | Promise<void> }>;
 }
 
 export class MemoryStore implements RunStore {
@@ -55,9 +61,10 @@ export async function diskStore(root: string): Promise<RunStore> {
       try { fs.writeSync(fd, text); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
       fs.renameSync(tmp, file);
     },
-    async list(p) { try { return fs.readdirSync(abs(p)).filter((n) => !n.includes('.tmp-')).sort(); } catch { return []; } },
+    async list(p) { try { return fs.readdirSync(abs(p)).filter((n) => !n.includes('.tmp-') && !n.startsWith('.sppo.lock')).sort(); } catch { return []; } },
     async remove(p) { fs.rmSync(abs(p), { recursive: true, force: true }); },
     localPath(p) { return abs(p); },
+    async lock() { return (await import('./run-lock.js')).acquireRunLock(root); },
   };
 }
 

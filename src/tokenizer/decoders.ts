@@ -17,7 +17,7 @@
 // wasm decode table, runs of byte tokens checked there, the Strips applied to the joined text.
 // Every other chain runs the generic JavaScript version below.
 import { Field } from './errors.js';
-import { patternRegExp } from './normalizers.js';
+import { compilePattern, replaceAll } from './pattern-matcher.js';
 import { tokenToBytes } from './byte-level.js';
 
 export const DECODER_TYPES = ['ByteLevel', 'Metaspace', 'ByteFallback', 'Fuse', 'Strip', 'Replace', 'BPEDecoder', 'Sequence'] as const;
@@ -93,9 +93,9 @@ function build(f: Field): DecodeChain {
       return (tokens) => tokens.map((t) => stripChars(t, content, start, stop));
     }
     case 'Replace': {
-      const re = patternRegExp(f.get('pattern'));
+      const m = compilePattern(f.get('pattern'));
       const content = f.get('content').string();
-      return (tokens) => tokens.map((t) => t.replace(re, () => content));
+      return (tokens) => tokens.map((t) => replaceAll(m, t, content));
     }
     case 'BPEDecoder': {
       const suffix = f.get('suffix').string('</w>');

@@ -6,26 +6,11 @@
 //   Replace {pattern: {String}|{Regex}, content}
 //   Strip {strip_left, strip_right}, StripAccents (drops combining marks), Sequence {normalizers}
 import { Field } from './errors.js';
-import { compileOniguruma, escapeRegExp, RegexTranslationError } from './oniguruma.js';
+import { compilePattern, replaceAll } from './pattern-matcher.js';
 
 export type Normalizer = (s: string) => string;
 
 export const NORMALIZER_TYPES = ['NFC', 'NFD', 'NFKC', 'NFKD', 'Lowercase', 'Prepend', 'Replace', 'Strip', 'StripAccents', 'Sequence'] as const;
-
-/** A pattern {String: "..."} or {Regex: "..."} as a global JavaScript RegExp. */
-export function patternRegExp(f: Field): RegExp {
-  const obj = f.object();
-  if (typeof obj.String === 'string') return new RegExp(escapeRegExp(obj.String), 'gu');
-  if (typeof obj.Regex === 'string') {
-    try {
-      return compileOniguruma(obj.Regex);
-    } catch (e) {
-      if (e instanceof RegexTranslationError) f.get('Regex').fail(`${e.message} — this tokenizer's pattern cannot be run here`);
-      throw e;
-    }
-  }
-  return f.fail('expected {"String": "..."} or {"Regex": "..."}');
-}
 
 export function buildNormalizer(f: Field): Normalizer | null {
   if (!f.present) return null;
@@ -40,9 +25,9 @@ export function buildNormalizer(f: Field): Normalizer | null {
       return (s) => (s.length > 0 ? p + s : s);
     }
     case 'Replace': {
-      const re = patternRegExp(f.get('pattern'));
+      const m = compilePattern(f.get('pattern'));
       const content = f.get('content').string();
-      return (s) => s.replace(re, () => content);
+      return (s) => replaceAll(m, s, content);
     }
     case 'Strip': {
       const left = f.get('strip_left').bool(false), right = f.get('strip_right').bool(false);

@@ -14,11 +14,13 @@
 
 export class RegexTranslationError extends Error {}
 
-const WORD = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+const WORD_JS = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\p{Join_Control}';
+// RE2 has no Join_Control property: its two code points spelled out
+const WORD_RE2 = '\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}';
 const POSIX: Record<string, string> = {
   alpha: '\\p{Alphabetic}', digit: '\\p{Nd}', alnum: '\\p{Alphabetic}\\p{Nd}', upper: '\\p{Uppercase}',
   lower: '\\p{Lowercase}', space: '\\p{White_Space}', blank: '\\p{Zs}\\t', punct: '\\p{P}\\p{S}', cntrl: '\\p{Cc}',
-  xdigit: '0-9A-Fa-f', word: WORD, graph: '\\P{White_Space}', print: '\\P{Cc}',
+  xdigit: '0-9A-Fa-f', word: WORD_JS, graph: '\\P{White_Space}', print: '\\P{Cc}',
 };
 const SYNTAX = '^$\\.*+?()[]{}|/';
 
@@ -38,12 +40,19 @@ function isAsciiLetter(c: string): boolean {
 function swapCase(c: string): string {
   return c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase();
 }
-function hex4(cp: number): string {
+function hex4(cp: number, re2: boolean): string {
+  if (re2) return `\\x{${cp.toString(16)}}`;
   return cp > 0xffff ? `\\u{${cp.toString(16)}}` : `\\u${cp.toString(16).padStart(4, '0')}`;
 }
 
-/** Translates one Oniguruma pattern to a JavaScript `u`-mode source. */
-export function onigurumaToJs(src: string): string {
+/**
+ * Translates one Oniguruma pattern to a JavaScript `u`-mode source, or with `re2` to RE2 syntax
+ * (re2js with its LOOKBEHINDS flag): the same constructs, spelled as RE2 spells them — ^ $ as
+ * (?m:^) (?m:$), \A \z kept, \x{...} for \u, scripts without "Script=". A construct RE2 lacks
+ * (lookahead, backreferences, Unicode \b) is still emitted and makes re2js refuse the pattern.
+ */
+export function onigurumaToJs(src: string, re2 = false): string {
+  const WORD = re2 ? WORD_RE2 : WORD_JS;
   let i = 0;
   let out = '';
   const ciStack: boolean[] = [false]; // case-insensitivity of each open group
@@ -64,7 +73,8 @@ export function onigurumaToJs(src: string): string {
         if (!m) return fail(`\\${c} without {Name}`);
         i += m[0].length;
         const negated = (c === 'P') !== m[0].startsWith('{^');
-        return `\\${negated ? 'P' : 'p'}{${propertyName(m[1])}}`;
+        const prop = propertyName(m[1]);
+        return `\\${negated ? 'P' : 'p'}{${re2 ? prop.replace(/^Script=/, '') : prop}}`;
       }
       case 'd': return '\\p{Nd}';
       case 'D': return inClass ? fail('\\D inside a class') : '\\P{Nd}';
@@ -79,13 +89,13 @@ export function onigurumaToJs(src: string): string {
       case 'e': return '\\x1b';
       case 'b': return inClass ? '\\x08' : `(?:(?<![${WORD}])(?=[${WORD}])|(?<=[${WORD}])(?![${WORD}]))`;
       case 'B': return inClass ? fail('\\B inside a class') : `(?:(?<![${WORD}])(?![${WORD}])|(?<=[${WORD}])(?=[${WORD}]))`;
-      case 'A': return inClass ? fail('\\A inside a class') : '^';
-      case 'z': return inClass ? fail('\\z inside a class') : '$';
+      case 'A': return inClass ? fail('\\A inside a class') : re2 ? '\\A' : '^';
+      case 'z': return inClass ? fail('\\z inside a class') : re2 ? '\\z' : '$';
       case 'Z': return inClass ? fail('\\Z inside a class') : '(?=\\n?$)';
-      case 'R': return inClass ? fail('\\R inside a class') : '(?:\\r\\n|[\\n\\v\\f\\r\\x85\\u2028\\u2029])';
+      case 'R': return inClass ? fail('\\R inside a class') : re2 ? '(?:\\r\\n|[\\n\\v\\f\\r\\x85\\x{2028}\\x{2029}])' : '(?:\\r\\n|[\\n\\v\\f\\r\\x85\\u2028\\u2029])';
       case 'x': {
         const braced = /^\{([0-9A-Fa-f]{1,8})\}/.exec(src.slice(i));
-        if (braced) { i += braced[0].length; return hex4(parseInt(braced[1], 16)); }
+        if (braced) { i += braced[0].length; return hex4(parseInt(braced[1], 16), re2); }
         const two = /^[0-9A-Fa-f]{2}/.exec(src.slice(i));
         if (!two) return fail('\\x without hex digits');
         i += 2;
@@ -95,7 +105,7 @@ export function onigurumaToJs(src: string): string {
         const four = /^[0-9A-Fa-f]{4}/.exec(src.slice(i));
         if (!four) return fail('\\u without 4 hex digits');
         i += 4;
-        return `\\u${four[0]}`;
+        return re2 ? `\\x{${four[0]}}` : `\\u${four[0]}`;
       }
       case 'G': case 'K': case 'X': case 'y': case 'Y': case 'O': case 'N':
         return fail(`\\${c}`);
@@ -173,9 +183,11 @@ export function onigurumaToJs(src: string): string {
           const raw = src.slice(before, i);
           if (!/^\\[^A-Za-z0-9]$/.test(raw)) {
             // \xHH or \uHHHH end points: decode them
-            const m = /^\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|u\{([0-9A-Fa-f]+)\})$/.exec(esc);
+            const m = /^\\(?:x([0-9A-Fa-f]{2})|u([0-9A-Fa-f]{4})|[ux]\{([0-9A-Fa-f]+)\})$/.exec(esc);
             if (!m) fail('a class range with a set as its end');
-            hiChar = String.fromCodePoint(parseInt(m[1] ?? m[2] ?? m[3], 16));
+            const hi = parseInt(m[1] ?? m[2] ?? m[3], 16);
+            if (hi > 0x10ffff) fail('a code point beyond U+10FFFF');
+            hiChar = String.fromCodePoint(hi);
           } else hiChar = raw[1];
         } else {
           const cp = src.codePointAt(i)!;
@@ -274,8 +286,8 @@ export function onigurumaToJs(src: string): string {
     }
     if (c === '}') { out += '\\}'; i++; continue; }
     if (c === '.') { out += '[^\\n]'; i++; continue; }
-    if (c === '^') { out += '(?:^|(?<=\\n))'; i++; continue; }
-    if (c === '$') { out += '(?=\\n|$)'; i++; continue; }
+    if (c === '^') { out += re2 ? '(?m:^)' : '(?:^|(?<=\\n))'; i++; continue; }
+    if (c === '$') { out += re2 ? '(?m:$)' : '(?=\\n|$)'; i++; continue; }
     if (c === '|') { out += '|'; i++; continue; }
     const cp = src.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);

@@ -9,7 +9,7 @@
 // {replacement, prepend_scheme | add_prefix_space, split}, Digits {individual_digits},
 // Whitespace, WhitespaceSplit, Punctuation {behavior}, BertPreTokenizer, Sequence.
 import { Field } from './errors.js';
-import { patternRegExp } from './normalizers.js';
+import { compilePattern } from './pattern-matcher.js';
 import { scannerFor, GPT2_PATTERN, MODE_WHOLE, MODE_GPT2, type ScanMode } from './patterns.js';
 import { compileOniguruma } from './oniguruma.js';
 
@@ -131,7 +131,7 @@ function buildStep(f: Field, out: Step[]): void {
       return;
     case 'Split': {
       const pf = f.get('pattern');
-      const re = patternRegExp(pf);
+      const matcher = compilePattern(pf);
       const bf = f.get('behavior');
       const behavior = bf.string() as Behavior;
       if (!BEHAVIORS.includes(behavior)) bf.fail(`unknown split behavior "${behavior}" — supported: ${BEHAVIORS.join(', ')}`);
@@ -139,7 +139,7 @@ function buildStep(f: Field, out: Step[]): void {
       const raw = pf.object();
       out.push({
         kind: type,
-        stage: flatMap((s) => splitWith(s, regexSpans(re, s), behavior, invert)),
+        stage: flatMap((s) => splitWith(s, matcher.spans(s), behavior, invert)),
         split: typeof raw.Regex === 'string' ? { pattern: raw.Regex, behavior, invert } : undefined,
       });
       return;

@@ -23,6 +23,10 @@ export interface OptimizerConfig {
 export class Optimizer {
   private state = new Map<string, Tensor[]>();
   private normSq: Tensor;
+  /** Σw² over the parameters after the last update (the guard's check that it left them finite) */
+  private weightSq: Tensor;
+  /** normSq already holds this step's Σg² (gradNorm() ran): update() reuses it */
+  private normReady = false;
   /** 1-based count of steps taken */
   step = 0;
 
@@ -30,6 +34,8 @@ export class Optimizer {
     if (!(cfg.lr >= 0)) throw new Error(`optimizer: lr must be ≥ 0, got ${cfg.lr}`);
     if (!['adamw', 'rmsprop', 'sgd'].includes(cfg.name)) throw new Error(`optimizer: unknown optimizer "${cfg.name}": use adamw, rmsprop or sgd`);
     this.normSq = be.tensor([1], 'f32', 'grad-norm-sq');
+    this.weightSq = be.tensor([1], 'f32', 'weight-norm-sq');
+    be.fill(this.weightSq, 0);
     for (const [name, p] of params) {
       const st: Tensor[] = [];
       const nState = cfg.name === 'adamw' ? 2 : cfg.name === 'rmsprop' ? (cfg.momentum ? 2 : 1) : cfg.momentum ? 1 : 0;
@@ -45,11 +51,29 @@ export class Optimizer {
     return this.normSq;
   }
 
+  /**
+   * The guard's two scalars, read together: ‖g‖ of this step's gradients (kept for the clipping
+   * of the update that follows) and Σw² of the weights as the previous update left them.
+   */
+  async norms(grads: Map<string, Tensor>): Promise<{ gradNorm: number; weightsNormSq: number }> {
+    this.gradNormSq(grads);
+    this.normReady = true;
+    const [g, w] = await Promise.all([this.be.read(this.normSq), this.be.read(this.weightSq)]);
+    return { gradNorm: Math.sqrt(g[0]), weightsNormSq: w[0] };
+  }
+
+  /** Σw² of the weights as the last update left them (one scalar read) */
+  async weightsNormSq(): Promise<number> {
+    return (await this.be.read(this.weightSq))[0];
+  }
+
   /** One update with learning rate lr (from the schedule). */
   update(grads: Map<string, Tensor>, lr = this.cfg.lr): void {
     const c = this.cfg, be = this.be;
     this.step++;
-    const clip = c.maxGradNorm && c.maxGradNorm > 0 ? { normSq: this.gradNormSq(grads), maxNorm: c.maxGradNorm } : undefined;
+    const ready = this.normReady;
+    this.normReady = false;
+    const clip = c.maxGradNorm && c.maxGradNorm > 0 ? { normSq: ready ? this.normSq : this.gradNormSq(grads), maxNorm: c.maxGradNorm } : undefined;
     for (const [name, p] of this.params) {
       const g = grads.get(name);
       if (!g) continue;
@@ -62,6 +86,9 @@ export class Optimizer {
         be.sgd(p, g, st[0] ?? null, { lr, momentum: c.momentum ?? 0, weightDecay: c.weightDecay ?? 0, nesterov: c.nesterov, step: this.step, clip });
       }
     }
+    // Σw² on the device, read with the next step's gradient norm (no round trip of its own)
+    let first = true;
+    for (const p of this.params.values()) { be.sumSquares(this.weightSq, p, { accumulate: !first }); first = false; }
   }
 
   /** Optimizer state for checkpoints (host copies). */
@@ -83,6 +110,7 @@ export class Optimizer {
   dispose(): void {
     for (const st of this.state.values()) for (const t of st) this.be.dispose(t);
     this.be.dispose(this.normSq);
+    this.be.dispose(this.weightSq);
   }
 }
 

@@ -13,6 +13,18 @@
 //   hinge       max(0, 1 − β(r_w − r_l))
 // The SPPO family is "square" (r − target)² with per-record targets and weights, computed here on
 // the host; the pairwise family sends (winner, loser) adjacent. The device op does the rest.
+//
+// Magnetic SPPO (magnet α > 0; Wang et al. 2024, after magnetic mirror descent): each step is
+// regularised toward a magnet policy μ (the base model, then the policy at each refresh):
+//   π_{t+1} = argmax_π  E_{y∼π} P̂(y ≻ π_t) − α KL(π ‖ μ) − (1/η) KL(π ‖ π_t)   (per prompt)
+// Stationarity on the simplex (multiplier λ for Σπ = 1), for each y:
+//   P̂(y) − α(log π(y) − log μ(y) + 1) − (1/η)(log π(y) − log π_t(y) + 1) − λ = 0
+//   ⇒ (1 + ηα) log π(y) = log π_t(y) + ηα log μ(y) + η P̂(y) + C(x)
+//   ⇒ log π(y) − [log π_t(y) + ηα log μ(y)]/(1 + ηα) = η(P̂(y) − ½)/(1 + ηα) + C'(x)
+// (½ moves into the per-prompt constant, which SPPO fixes as the original does). So the square
+// loss keeps its form with r = log π_θ − [log π_t + c·log μ]/(1 + c), c = ηα, and every SPPO-family
+// target divided by (1 + c); ∂/∂log π_θ of w(r − t)² is 2w(r − t) as before (μ and π_t are
+// frozen). α = 0 is plain SPPO; μ = π_t is SPPO with the shorter step η/(1 + ηα).
 import type { Backend, Tensor } from '../kernels/backend.js';
 import { packBatch } from '../model/batch.js';
 import type { Transformer } from '../model/transformer.js';
@@ -46,6 +58,8 @@ export interface TrainRecord {
   winrate: number;
   /** Σ log π_t(response) — filled in once per record before training */
   refLogp?: number;
+  /** magnetic SPPO: Σ log μ(response) under the magnet μ (absent when magnet = 0) */
+  magnetLogp?: number;
 }
 
 export interface LossConfig {
@@ -55,6 +69,16 @@ export interface LossConfig {
   labelSmoothing?: number;
   /** ipo: average log-probs over response tokens instead of summing */
   perTokenAverage?: boolean;
+  /** magnetic SPPO: magnet strength α ≥ 0 (SPPO family only; 0 = plain SPPO) */
+  magnet?: number;
+}
+
+/** c = ηα of magnetic SPPO (0 without a magnet); throws for a magnet on a pairwise loss */
+export function magnetC(cfg: LossConfig): number {
+  const a = cfg.magnet ?? 0;
+  if (!(a >= 0 && Number.isFinite(a))) throw new Error(`loss: magnet must be a finite number ≥ 0, got ${a}`);
+  if (a > 0 && deviceKind(cfg.loss) !== 'square') throw new Error(`loss: magnet (magnetic SPPO) applies to the SPPO losses (sppo, sppo_all, sppo_single, sppo_hard), not ${cfg.loss}: set magnet to 0`);
+  return a / cfg.beta;
 }
 
 /** index of the best and of the worst sample (distinct; ties → the lowest index) */
@@ -69,7 +93,8 @@ export function bestWorst(winrates: number[]): { w: number; l: number } {
 /** Training records of one iteration, in group order (pairwise losses: winner then loser). */
 export function buildRecords(groups: JudgedGroup[], cfg: LossConfig): TrainRecord[] {
   if (!(cfg.beta > 0)) throw new Error(`loss: beta must be > 0, got ${cfg.beta}`);
-  const eta = 1 / cfg.beta;
+  // magnetic SPPO divides every SPPO-family target by 1 + ηα (see the derivation above)
+  const eta = 1 / cfg.beta / (1 + magnetC(cfg));
   const out: TrainRecord[] = [];
   groups.forEach((g, gi) => {
     const K = g.responses.length;
@@ -152,10 +177,13 @@ export interface StepStats {
  * Forward + loss + backward for one micro-batch of records (gradients ACCUMULATE into the
  * model's grads, scaled by `scale`, e.g. 1/accumulation steps). Pairwise losses need winner and
  * loser adjacent. The loss of each group is weighted by 1/groups in the micro-batch (a mean).
+ * A NaN/Inf loss is returned, not thrown: check it (src/train/guard.ts) before any update.
  */
 export async function preferenceBackward(model: Transformer, recs: TrainRecord[], cfg: LossConfig, scale = 1): Promise<StepStats> {
   const be: Backend = model.be;
   const kind = deviceKind(cfg.loss);
+  const c = magnetC(cfg);
+  if (c > 0) for (const r of recs) if (r.magnetLogp === undefined || !Number.isFinite(r.magnetLogp)) throw new Error(`loss: magnetic SPPO: record of group ${r.group} has no finite magnet log-prob (magnetLogp)`);
   if (kind !== 'square' && recs.length % 2 !== 0) throw new Error('loss: pairwise losses need (chosen, rejected) pairs');
   for (const r of recs) if (r.refLogp === undefined || !Number.isFinite(r.refLogp)) throw new Error(`loss: record of group ${r.group} has no finite reference log-prob`);
   const groups = new Set(recs.map((r) => r.group)).size;
@@ -170,8 +198,15 @@ export async function preferenceBackward(model: Transformer, recs: TrainRecord[]
   const seq = empty([R]), loss = empty([R]), dseq = empty([R]), dtok = empty([batch.B * batch.T]);
   be.seqSum(seq, logp, maskT);
   const w = Float32Array.from(recs, (r) => (r.weight * scale) / groups);
-  be.preferenceLoss(loss, dseq, seq, mk(Float32Array.from(recs, (r) => r.refLogp!), [R]), mk(Float32Array.from(recs, (r) => r.target), [R]), mk(w, [R]), {
-    kind, beta: cfg.beta, labelSmoothing: cfg.labelSmoothing,
+  const refT = mk(Float32Array.from(recs, (r) => r.refLogp!), [R]);
+  // a magnet that is π_t itself (before the first refresh of a run that starts at μ = π_0, or
+  // right after a refresh) shares π_t's tensor: the op then is exactly the square loss
+  const magnetic = c > 0 ? {
+    kind: 'magnetic' as const, magnet: c,
+    magnetLogp: recs.every((r) => r.magnetLogp === r.refLogp) ? refT : mk(Float32Array.from(recs, (r) => r.magnetLogp!), [R]),
+  } : { kind };
+  be.preferenceLoss(loss, dseq, seq, refT, mk(Float32Array.from(recs, (r) => r.target), [R]), mk(w, [R]), {
+    beta: cfg.beta, labelSmoothing: cfg.labelSmoothing, ...magnetic,
   });
   be.seqSumBackward(dtok, dseq, maskT);
   model.backward(dtok);
@@ -179,6 +214,7 @@ export async function preferenceBackward(model: Transformer, recs: TrainRecord[]
   for (const t of tensors) be.dispose(t);
   let total = 0;
   for (const v of lossV) total += v;
-  if (!Number.isFinite(total)) throw new Error(`loss: the ${cfg.loss} loss is ${total} (NaN/Inf) — lower the learning rate or check the data (a reference log-prob of −Infinity?)`);
+  // a non-finite loss is returned as it is: the training loop's guard stops the step (naming it)
+  // logratios stay log π_θ − log π_t (the metrics' KL estimate), with or without a magnet
   return { loss: total / scale, logratios: Array.from(seqV, (v, i) => v - recs[i].refLogp!) };
 }

@@ -3,6 +3,7 @@
 import type { Transformer } from '../model/transformer.js';
 import { packBatch, type Sequence } from '../model/batch.js';
 import { Optimizer, scheduleLR, type OptimizerConfig } from './optimizer.js';
+import { TrainingGuard } from './guard.js';
 
 export interface SFTOptions {
   optimizer: OptimizerConfig;
@@ -18,9 +19,16 @@ export interface SFTOptions {
   seed?: number;
   signal?: AbortSignal;
   onStep?: (s: { step: number; total: number; loss: number; lr: number; tokensPerSecond: number; gradNorm?: number }) => void;
+  /** warnings (a loss growing by orders of magnitude), e.g. to stderr */
+  onWarn?: (message: string) => void;
+  /** names the loop in messages (default 'sft') */
+  what?: string;
 }
 
-/** Mean cross-entropy (nats/token) over the response tokens of one micro-batch; gradients scaled by `scale` accumulate. */
+/**
+ * Mean cross-entropy (nats/token) over the response tokens of one micro-batch; gradients scaled
+ * by `scale` accumulate. A non-finite loss is returned as it is: the caller's guard stops the step.
+ */
 export async function sftBackward(model: Transformer, seqs: Sequence[], scale: number): Promise<{ loss: number; tokens: number }> {
   const be = model.be;
   const batch = packBatch(seqs);
@@ -37,7 +45,6 @@ export async function sftBackward(model: Transformer, seqs: Sequence[], scale: n
   let loss = 0;
   for (let i = 0; i < lp.length; i++) if (batch.scoreMask[i]) loss -= lp[i];
   loss /= count;
-  if (!Number.isFinite(loss)) throw new Error(`sft: the loss is ${loss} (NaN/Inf): lower the learning rate`);
   return { loss, tokens: count };
 }
 
@@ -52,6 +59,10 @@ export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptio
     return { prompt: Array.from(s.prompt).slice(0, maxLen), response: Array.from(s.response).slice(0, keepResp) };
   });
   const opt = new Optimizer(model.be, model.trainableParams(), o.optimizer);
+  const guard = new TrainingGuard({
+    what: o.what ?? 'sft', warn: o.onWarn,
+    fix: `lower the learning rate (now ${o.optimizer.lr})${o.optimizer.maxGradNorm ? '' : ' or clip the gradient norm'}; nothing was written`,
+  });
   const stepsPerEpoch = Math.ceil(seqs.length / o.batchSize);
   const total = stepsPerEpoch * o.epochs;
   const losses: number[] = [];
@@ -75,12 +86,16 @@ export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptio
           loss += r.loss * (part.length / idx.length);
           tokens += r.tokens;
         }
+        const { gradNorm, weightsNormSq } = await opt.norms(model.grads!);
+        guard.check(step + 1, loss, gradNorm, `epoch ${e + 1} of ${o.epochs}`, weightsNormSq);
         const lr = scheduleLR(o.schedule ?? 'constant', o.optimizer.lr, step, total, o.warmupSteps ?? 0);
         opt.update(model.grads!, lr);
         losses.push(loss);
-        o.onStep?.({ step: step + 1, total, loss, lr, tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - t0) / 1000) });
+        o.onStep?.({ step: step + 1, total, loss, lr, tokensPerSecond: tokens / Math.max(1e-3, (Date.now() - t0) / 1000), gradNorm });
       }
     }
+    // the last update has no next step to catch it
+    guard.checkWeights(step, await opt.weightsNormSq(), `epoch ${o.epochs} of ${o.epochs}`);
   } finally {
     opt.dispose();
   }

@@ -47,9 +47,9 @@ export async function workerJudge(spec: string | URL, options: LoadJudgeOptions 
     async compare(pairs, co = {}) {
       if (closed) throw new Error(`judge ${info.name}: the worker was closed`);
       co.signal?.throwIfAborted();
-      const call = guarded(h, () => h.api.compare(pairs));
+      const call = guarded(h, () => h.api.compareCounted(pairs));
       // stop waiting on abort; the listener is removed when the call settles (no leak per call)
-      let out: number[];
+      let out: Awaited<typeof call>;
       if (co.signal) {
         const signal = co.signal;
         let onAbort!: () => void;
@@ -60,8 +60,9 @@ export async function workerJudge(spec: string | URL, options: LoadJudgeOptions 
         out = await call;
       }
       calls++;
+      for (const [i, why] of out.failures) co.onFailure?.(i, why);
       co.onProgress?.(pairs.length, pairs.length);
-      return out;
+      return out.ps;
     },
     async close() {
       if (closed) return;

@@ -14,6 +14,8 @@ export interface JudgeWorkerAPI {
   /** loads the judge; options must be structured-clonable (no functions) */
   init(spec: string, options?: LoadJudgeOptions): Promise<JudgeInfo>;
   compare(pairs: Pair[]): Promise<number[]>;
+  /** compare() with the pairs the judge failed on ([index, why], CompareOptions.onFailure) */
+  compareCounted(pairs: Pair[]): Promise<{ ps: number[]; failures: [number, string][] }>;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,12 @@ const api: JudgeWorkerAPI = {
   async compare(pairs) {
     if (!judge) throw new Error('sppo judge worker: init() first');
     return judge.compare(pairs);
+  },
+  async compareCounted(pairs) {
+    if (!judge) throw new Error('sppo judge worker: init() first');
+    const failures: [number, string][] = [];
+    const ps = await judge.compare(pairs, { onFailure: (i, why) => failures.push([i, why]) });
+    return { ps, failures };
   },
   async close() { await judge?.close?.(); judge = null; },
 };

@@ -1,6 +1,10 @@
 // The intransitive-preference experiment (examples/intransitive/): the exact equilibrium of
 // the cyclic game, the exploitability measure, and a short run in which SPPO's averaged policy
 // gets less exploitable while iterative DPO's does not approach the equilibrium.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { exploitability, nashEquilibrium, payoff, runExperiment } from '../../examples/intransitive/experiment.js';
@@ -26,6 +30,31 @@ test('short run: SPPO average less exploitable after 6 iterations; DPO collapses
   console.log(`    SPPO avg exploitability ${sppo[0].exploitAvg.toFixed(3)} → ${sppo[5].exploitAvg.toFixed(3)}; DPO last iterate ${dpo[5].exploitLast.toFixed(3)} (seed ${SEED})`);
   assert.ok(sppo[5].exploitAvg < sppo[0].exploitAvg * 0.8, 'SPPO averaged policy got less exploitable');
   assert.ok(dpo[5].exploitLast > sppo[5].exploitAvg, 'DPO ends more exploitable than SPPO’s average');
+});
+
+test('magnetic SPPO (run.ts --json, seeded, wasm): last iterate ≤ 0.03 at iteration 30 and from 20 on; average no worse than SPPO’s', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-intransitive-'));
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'examples/intransitive/run.ts', '--json', '--methods', 'sppo,magnetic', '--backend', 'wasm', '--out', out], { encoding: 'utf8' });
+    assert.is(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { methods: Record<string, { last: number[]; average: number[] }> };
+    assert.equal(Object.keys(doc.methods), ['SPPO', 'Magnetic SPPO (α = 0.15, M = 10)']);
+    for (const m of Object.values(doc.methods)) {
+      assert.is(m.last.length, 30); assert.is(m.average.length, 30);
+      for (const e of [...m.last, ...m.average]) assert.ok(Number.isFinite(e) && e >= 0 && e <= 0.41, `exploitability ${e}`);
+    }
+    const sppo = doc.methods.SPPO, mag = doc.methods['Magnetic SPPO (α = 0.15, M = 10)'];
+    const f = (a: number[]) => a.map((x) => x.toFixed(3)).join(' ');
+    console.log(`    last iterate, SPPO: ${f(sppo.last.slice(19))}\n    last iterate, magnetic: ${f(mag.last.slice(19))}\n    average at 30: SPPO ${sppo.average[29].toFixed(3)}, magnetic ${mag.average[29].toFixed(3)}`);
+    // plain SPPO's last iterate cycles away from the equilibrium (what the magnet is for)
+    assert.ok(sppo.last[29] > 0.1, `SPPO last iterate ${sppo.last[29]}`);
+    assert.ok(mag.last[29] <= 0.03, `magnetic SPPO last iterate at 30: ${mag.last[29]}`);
+    for (let t = 20; t <= 30; t++) assert.ok(mag.last[t - 1] <= 0.03, `magnetic SPPO last iterate at ${t}: ${mag.last[t - 1]} > 0.03`);
+    assert.ok(mag.average[29] <= sppo.average[29], `magnetic average ${mag.average[29]} worse than SPPO's ${sppo.average[29]}`);
+    assert.ok(fs.existsSync(path.join(out, 'chart.html')) && fs.existsSync(path.join(out, 'results.json')));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 });
 
 test.run();

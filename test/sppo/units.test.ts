@@ -60,6 +60,13 @@ test('records: best/worst, targets and weights of every loss (η = 1/β)', () =>
   assert.equal(hard.map((r) => r.target), [eta / 2, -eta / 2]);
   for (const l of ['dpo', 'ipo', 'hinge'] as const) assert.equal(buildRecords(g, { loss: l, beta: 0.1 }).map((r) => r.role), ['chosen', 'rejected']);
   assert.throws(() => buildRecords([group([0.5])], { loss: 'sppo', beta: 1 }), /K ≥ 2/);
+  // magnetic SPPO: every SPPO-family target divided by 1 + ηα; pairwise losses refuse a magnet
+  const alpha = 0.3;
+  for (const l of ['sppo', 'sppo_all', 'sppo_single', 'sppo_hard'] as const) {
+    const plain = buildRecords(g, { loss: l, beta: 1 / eta }), mag = buildRecords(g, { loss: l, beta: 1 / eta, magnet: alpha });
+    mag.forEach((r, i) => assert.ok(Math.abs(r.target - plain[i].target / (1 + eta * alpha)) < 1e-12 && r.weight === plain[i].weight, `${l} record ${i}`));
+  }
+  assert.throws(() => buildRecords(g, { loss: 'dpo', beta: 0.1, magnet: 0.1 }), /magnet .* SPPO losses/);
 });
 
 test('eval statistics: mean, t-interval, length-controlled win rate', () => {

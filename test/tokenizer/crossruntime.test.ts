@@ -1,6 +1,7 @@
 // The tokenizer in Node, Deno (npm `deno`, on the TypeScript sources) and headless Chromium
 // (esbuild bundle, system /usr/bin/chromium via playwright-core): the same tokenizer.json gives
-// the same ids, decoded text and streamed text everywhere.
+// the same ids, decoded text and streamed text everywhere. Deno resolves npm imports (re2js) from
+// the package's node_modules (--node-modules-dir=manual, package.json at the root).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -34,7 +35,7 @@ test('Deno gives the same ids and text as Node', () => {
 const json = await Deno.readTextFile(${JSON.stringify(jsonFile)});
 const config = await Deno.readTextFile(${JSON.stringify(configFile)});
 console.log(JSON.stringify(await run(json, config)));\n`);
-    const out = execFileSync(path.join(ROOT, 'node_modules/.bin/deno'), ['run', '--quiet', '--sloppy-imports', '--no-config', '--no-lock', '--allow-read', main], {
+    const out = execFileSync(path.join(ROOT, 'node_modules/.bin/deno'), ['run', '--quiet', '--sloppy-imports', '--node-modules-dir=manual', '--no-lock', '--allow-read', main], {
       encoding: 'utf8', env: { ...process.env, DENO_DIR: path.join(dir, 'cache'), NO_COLOR: '1' }, timeout: 120_000, maxBuffer: 1 << 26,
     });
     assert.equal(JSON.parse(out), node);

@@ -12,6 +12,7 @@ export class Allocator {
   private free: { at: number; size: number }[] = [];
   private used = new Map<number, number>();
   private usedBytes = 0;
+  private peakBytes = 0;
 
   constructor(readonly memory: WebAssembly.Memory, readonly base: number, readonly maxBytes: number,
     /** called after memory.grow so the owner can refresh its views */ private onGrow: () => void = () => {}) {
@@ -22,6 +23,8 @@ export class Allocator {
 
   /** bytes handed out and not yet freed */
   get inUse(): number { return this.usedBytes; }
+  /** the most bytes handed out at once */
+  get peak(): number { return this.peakBytes; }
   /** total bytes of the memory */
   get capacity(): number { return this.memory.buffer.byteLength; }
   /** number of free blocks (for tests) */
@@ -37,6 +40,7 @@ export class Allocator {
     else { b.at += size; b.size -= size; }
     this.used.set(at, size);
     this.usedBytes += size;
+    if (this.usedBytes > this.peakBytes) this.peakBytes = this.usedBytes;
     return at;
   }
 

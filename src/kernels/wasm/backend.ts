@@ -8,6 +8,7 @@
 // Each op family lives in ops/<family>.ts, forward and backward side by side.
 import type { AdamWOptions, AttentionOptions, Backend, CachedAttentionOptions, DType, MatmulOptions, PreferenceLossOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
 import { ShapeError, sizeOf } from '../backend.js';
+import { bytesPerElement, fromHalfBits, isHalf, toHalfBits } from '../half.js';
 import { Allocator } from './allocator.js';
 import { ThreadPool } from './pool.js';
 import { WasmTensor } from './tensor.js';
@@ -53,6 +54,7 @@ export class WasmBackend implements Backend {
   smallMTb = 48;
   private f32v!: Float32Array;
   private i32v!: Int32Array;
+  private u16v!: Uint16Array;
   private scratchSlots = [0, 1, 2, 3].map(() => ({ ptr: 0, bytes: 0 }));
   private live = new Set<WasmTensor>();
   private destroyed = false;
@@ -88,14 +90,21 @@ export class WasmBackend implements Backend {
     if (!this.f32v || this.f32v.buffer !== buf || this.f32v.length * 4 !== buf.byteLength) {
       this.f32v = new Float32Array(buf);
       this.i32v = new Int32Array(buf);
+      this.u16v = new Uint16Array(buf);
     }
   }
   /** Float32Array view of the whole memory (refreshed after growth) */
   get f32(): Float32Array { if (this.f32v.length * 4 !== this.memory.buffer.byteLength) this.refresh(); return this.f32v; }
   get i32(): Int32Array { if (this.i32v.length * 4 !== this.memory.buffer.byteLength) this.refresh(); return this.i32v; }
+  get u16(): Uint16Array { if (this.u16v.length * 2 !== this.memory.buffer.byteLength) this.refresh(); return this.u16v; }
 
-  /** the byte address of a live tensor of this backend */
+  /** the byte address of a live f32/i32 tensor of this backend (16-bit tensors: ph) */
   p(t: Tensor | null | undefined): number {
+    if (t && isHalf(t.dtype)) throw new ShapeError(`wasm: tensor${t.label ? ` "${t.label}"` : ''} is ${t.dtype}; only matmul's b and embedding's table may be 16-bit: pass an f32 tensor`);
+    return this.ph(t);
+  }
+  /** the byte address of a live tensor of any dtype (16-bit ones included) */
+  ph(t: Tensor | null | undefined): number {
     if (!t) return 0;
     if (!(t instanceof WasmTensor) || t.owner !== this) throw new ShapeError(`wasm: tensor${t.label ? ` "${t.label}"` : ''} belongs to backend "${t.backend}"${t instanceof WasmTensor ? ' (another wasm backend)' : ''}; create it with this backend`);
     if (t.disposed) throw new ShapeError(`wasm: tensor${t.label ? ` "${t.label}"` : ''} [${t.shape.join(', ')}] was disposed`);
@@ -126,25 +135,37 @@ export class WasmBackend implements Backend {
   // ---- memory ------------------------------------------------------------------------
   tensor(shape: readonly number[], dtype: DType = 'f32', label?: string): Tensor {
     if (this.destroyed) throw new Error('sppo wasm: the backend was destroyed');
-    if (dtype !== 'f32' && dtype !== 'i32') throw new ShapeError(`wasm: dtype ${dtype} is not supported (f32, i32)`);
+    if (dtype !== 'f32' && dtype !== 'i32' && !isHalf(dtype)) throw new ShapeError(`wasm: dtype ${dtype} is not supported (f32, i32, bf16, f16)`);
     const size = sizeOf(shape);
-    const t = new WasmTensor([...shape], dtype, size, this.alloc.alloc(size * 4), this, label);
+    const t = new WasmTensor([...shape], dtype, size, this.alloc.alloc(size * bytesPerElement(dtype)), this, label);
     this.live.add(t);
     return t;
   }
-  fromArray(data: Float32Array | Int32Array | number[], shape: readonly number[], dtype?: DType, label?: string): Tensor {
+  fromArray(data: Float32Array | Int32Array | Uint16Array | number[], shape: readonly number[], dtype?: DType, label?: string): Tensor {
     const dt: DType = dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
+    if (data instanceof Uint16Array && !isHalf(dt)) throw new ShapeError(`fromArray: a Uint16Array holds 16-bit float bits: pass dtype 'bf16' or 'f16' (got ${dt})`);
     const arr = Array.isArray(data) ? (dt === 'i32' ? Int32Array.from(data) : Float32Array.from(data)) : data;
     if (arr.length !== sizeOf(shape)) throw new ShapeError(`fromArray: ${arr.length} values for shape [${shape.join(', ')}]`);
     const t = this.tensor(shape, dt, label);
     this.write(t, arr);
     return t;
   }
-  write(t: Tensor, data: Float32Array | Int32Array, offset = 0): void {
-    const p = this.p(t);
+  write(t: Tensor, data: Float32Array | Int32Array | Uint16Array, offset = 0): void {
+    const p = this.ph(t);
     if (!Number.isInteger(offset) || offset < 0 || offset + data.length > t.size) {
       throw new ShapeError(`write: ${data.length} elements at offset ${offset} do not fit tensor${t.label ? ` "${t.label}"` : ''} of ${t.size}`);
     }
+    if (isHalf(t.dtype)) {
+      if (data instanceof Int32Array) throw new ShapeError(`write: tensor${t.label ? ` "${t.label}"` : ''} is ${t.dtype}: pass a Uint16Array (bits) or a Float32Array (values)`);
+      // a Float32Array is rounded chunk by chunk straight into wasm memory (no whole-tensor temporary)
+      if (data instanceof Uint16Array) this.u16.set(data, p / 2 + offset);
+      else for (let i = 0; i < data.length; i += 1 << 16) {
+        const part = data.subarray(i, Math.min(data.length, i + (1 << 16)));
+        toHalfBits(part, t.dtype, this.u16.subarray(p / 2 + offset + i, p / 2 + offset + i + part.length));
+      }
+      return;
+    }
+    if (data instanceof Uint16Array) throw new ShapeError(`write: a Uint16Array can only go into a bf16/f16 tensor, not ${t.dtype}`);
     // bit copy: an Int32Array into an f32 tensor (or the reverse) keeps its bits, as on WebGPU
     if (data instanceof Int32Array) this.i32.set(data, p / 4 + offset);
     else this.f32.set(data, p / 4 + offset);
@@ -156,17 +177,18 @@ export class WasmBackend implements Backend {
   }
   /** synchronous read (a copy) — the wasm backend computes eagerly */
   readSync(t: Tensor, offset = 0, count?: number): Float32Array | Int32Array {
-    const p = this.p(t);
+    const p = this.ph(t);
     const n = count ?? t.size - offset;
     if (!Number.isInteger(offset) || offset < 0 || n < 0 || offset + n > t.size) {
       throw new ShapeError(`read: ${n} elements at offset ${offset} are outside tensor${t.label ? ` "${t.label}"` : ''} of ${t.size}`);
     }
+    if (isHalf(t.dtype)) return fromHalfBits(this.u16.subarray(p / 2 + offset, p / 2 + offset + n), t.dtype);
     const start = p / 4 + offset;
     return t.dtype === 'i32' ? this.i32.slice(start, start + n) : this.f32.slice(start, start + n);
   }
   dispose(t: Tensor): void {
     const w = t as WasmTensor;
-    this.p(t);
+    this.ph(t);
     w.disposed = true;
     this.live.delete(w);
     this.alloc.release(w.ptr);
@@ -180,6 +202,7 @@ export class WasmBackend implements Backend {
     this.live.clear();
     this.pool.destroy();
   }
+  memoryStats(): { bytesInUse: number; peakBytes: number } { return { bytesInUse: this.alloc.inUse, peakBytes: this.alloc.peak }; }
   /** number of live tensors (for tests and leak checks) */
   get liveTensors(): number { return this.live.size; }
 

@@ -2,6 +2,7 @@
 // file under ops/ (forward and backward side by side) with its WGSL in shaders/.
 import type { AdamWOptions, AttentionOptions, CachedAttentionOptions, PreferenceLossOptions, Backend, DType, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
 import { ShapeError, sizeOf } from '../backend.js';
+import { isHalf } from '../half.js';
 import { acquireGPU, type AcquireOptions, type GPUContext } from '../../gpu/device.js';
 import { GPUTensor, WebGPUContext } from './context.js';
 import * as ew from './ops/elementwise.js';
@@ -31,24 +32,34 @@ export class WebGPUBackend implements Backend {
     return `webgpu on ${i.description || i.architecture || i.vendor}${this.gpu.software ? ' (software emulation)' : ''}`;
   }
 
-  /** cast with an ownership check */
+  /** cast with an ownership check; 16-bit tensors only through th() (the operands that take them) */
   t(x: Tensor): GPUTensor {
+    if (isHalf(x.dtype)) throw new ShapeError(`webgpu: tensor${x.label ? ` "${x.label}"` : ''} is ${x.dtype}; only matmul's b and embedding's table may be 16-bit: pass an f32 tensor`);
+    return this.th(x);
+  }
+  /** cast with an ownership check, any dtype */
+  th(x: Tensor): GPUTensor {
     if (!(x instanceof GPUTensor)) throw new ShapeError(`webgpu: tensor${x.label ? ` "${x.label}"` : ''} belongs to backend "${x.backend}"`);
     return x;
   }
 
-  tensor(shape: readonly number[], dtype: DType = 'f32', label?: string): Tensor { return this.ctx.createTensor(shape, dtype, label); }
-  fromArray(data: Float32Array | Int32Array | number[], shape: readonly number[], dtype?: DType, label?: string): Tensor {
+  tensor(shape: readonly number[], dtype: DType = 'f32', label?: string): Tensor {
+    if (dtype !== 'f32' && dtype !== 'i32' && !isHalf(dtype)) throw new ShapeError(`webgpu: dtype ${dtype} is not supported (f32, i32, bf16, f16)`);
+    return this.ctx.createTensor(shape, dtype, label);
+  }
+  fromArray(data: Float32Array | Int32Array | Uint16Array | number[], shape: readonly number[], dtype?: DType, label?: string): Tensor {
     const dt: DType = dtype ?? (data instanceof Int32Array ? 'i32' : 'f32');
+    if (data instanceof Uint16Array && !isHalf(dt)) throw new ShapeError(`fromArray: a Uint16Array holds 16-bit float bits: pass dtype 'bf16' or 'f16' (got ${dt})`);
     const arr = Array.isArray(data) ? (dt === 'i32' ? Int32Array.from(data) : Float32Array.from(data)) : data;
     if (arr.length !== sizeOf(shape)) throw new ShapeError(`fromArray: ${arr.length} values for shape [${shape.join(', ')}]`);
-    const t = this.ctx.createTensor(shape, dt, label);
+    const t = this.tensor(shape, dt, label) as GPUTensor;
     this.ctx.upload(t, arr);
     return t;
   }
-  write(t: Tensor, data: Float32Array | Int32Array, offset = 0): void { this.ctx.upload(this.t(t), data, offset); }
-  read(t: Tensor, offset?: number, count?: number): Promise<Float32Array | Int32Array> { return this.ctx.download(this.t(t), offset, count); }
-  dispose(t: Tensor): void { this.ctx.release(this.t(t)); }
+  write(t: Tensor, data: Float32Array | Int32Array | Uint16Array, offset = 0): void { this.ctx.upload(this.th(t), data, offset); }
+  read(t: Tensor, offset?: number, count?: number): Promise<Float32Array | Int32Array> { return this.ctx.download(this.th(t), offset, count); }
+  dispose(t: Tensor): void { this.ctx.release(this.th(t)); }
+  memoryStats(): { bytesInUse: number; peakBytes: number } { return { bytesInUse: this.ctx.liveBytes, peakBytes: this.ctx.peakBytes }; }
   flush(): void { this.ctx.flush(); }
   sync(): Promise<void> { return this.ctx.sync(); }
   destroy(): void { this.ctx.destroy(); }

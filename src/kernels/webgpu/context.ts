@@ -10,6 +10,7 @@
 // {f32: v}) prepended to the source, so a variant is a different set of defines.
 import shaders from '../../generated/shaders.js';
 import { ShapeError, sizeOf, type DType, type Tensor } from '../backend.js';
+import { bytesPerElement, fromHalfBits, isHalf, toHalfBits } from '../half.js';
 import type { GPUContext } from '../../gpu/device.js';
 
 export class GPUTensor implements Tensor {
@@ -19,7 +20,8 @@ export class GPUTensor implements Tensor {
   constructor(readonly shape: readonly number[], readonly dtype: DType, readonly buffer: GPUBuffer, public label?: string) {
     this.size = sizeOf(shape);
   }
-  get byteLength(): number { return this.size * 4; }
+  /** bytes of data: 4 per element, or 2 for bf16/f16 (packed two per u32 word, padded to a word) */
+  get byteLength(): number { return Math.ceil((this.size * bytesPerElement(this.dtype)) / 4) * 4; }
 }
 
 export type Define = number | boolean | { f32: number };
@@ -87,7 +89,7 @@ export class WebGPUContext {
   // ---- tensors ------------------------------------------------------------------------
   createTensor(shape: readonly number[], dtype: DType, label?: string): GPUTensor {
     const size = sizeOf(shape);
-    const bytes = Math.max(16, Math.ceil((size * 4) / 16) * 16);
+    const bytes = Math.max(16, Math.ceil((size * bytesPerElement(dtype)) / 16) * 16);
     if (bytes > this.maxBinding) {
       throw new ShapeError(`tensor${label ? ` "${label}"` : ''} [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize of ${this.maxBinding}: use a smaller batch, sequence or model`);
     }
@@ -108,16 +110,44 @@ export class WebGPUContext {
     list.push(t.buffer);
   }
 
-  upload(t: GPUTensor, data: Float32Array | Int32Array, offset = 0): void {
-    if (offset < 0 || offset + data.length > t.size) throw new ShapeError(`write: ${data.length} elements at offset ${offset} do not fit tensor of ${t.size}`);
+  upload(t: GPUTensor, data: Float32Array | Int32Array | Uint16Array, offset = 0): void {
+    if (!Number.isInteger(offset) || offset < 0 || offset + data.length > t.size) throw new ShapeError(`write: ${data.length} elements at offset ${offset} do not fit tensor of ${t.size}`);
     // queue.writeBuffer is ordered before the next submit: recorded work that should see the
     // old contents must be flushed first.
     this.flush();
+    if (isHalf(t.dtype)) {
+      // whole u32 words only: an even start, and an even length unless the write reaches the end
+      // (the pad half of the last word is unused)
+      if (data instanceof Int32Array) throw new ShapeError(`write: tensor${t.label ? ` "${t.label}"` : ''} is ${t.dtype}: pass a Uint16Array (bits) or a Float32Array (values)`);
+      if (offset % 2 !== 0 || (data.length % 2 !== 0 && offset + data.length !== t.size)) {
+        throw new ShapeError(`write: a ${t.dtype} tensor on WebGPU is written in pairs of elements: start at an even offset (got ${offset}) and write an even count (got ${data.length}) unless the write reaches the end`);
+      }
+      const n = data.length + (data.length % 2);
+      let bits: Uint16Array;
+      if (data instanceof Uint16Array) { bits = n === data.length ? data : new Uint16Array(n); if (bits !== data) bits.set(data); }
+      else bits = toHalfBits(data, t.dtype, new Uint16Array(n));
+      this.device.queue.writeBuffer(t.buffer, offset * 2, bits.buffer, bits.byteOffset, n * 2);
+      return;
+    }
+    if (data instanceof Uint16Array) throw new ShapeError(`write: a Uint16Array can only go into a bf16/f16 tensor, not ${t.dtype}`);
     this.device.queue.writeBuffer(t.buffer, offset * 4, data.buffer, data.byteOffset, data.byteLength);
   }
 
   async download(t: GPUTensor, offset = 0, count = t.size - offset): Promise<Float32Array | Int32Array> {
     if (offset < 0 || count < 0 || offset + count > t.size) throw new ShapeError(`read: range [${offset}, ${offset + count}) outside tensor of ${t.size}`);
+    if (isHalf(t.dtype)) {
+      // the u32 words that hold the range, widened on the host (exact)
+      const w0 = offset >> 1, w1 = (offset + count + 1) >> 1;
+      const words = new Uint16Array(await this.downloadBytes(t, w0 * 4, (w1 - w0) * 4));
+      return fromHalfBits(words.subarray(offset - 2 * w0, offset - 2 * w0 + count), t.dtype);
+    }
+    const copy = await this.downloadBytes(t, offset * 4, count * 4);
+    return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
+  }
+
+  /** bytes [byteOffset, byteOffset + byteCount) of t's buffer (both multiples of 4) */
+  private async downloadBytes(t: GPUTensor, byteOffset: number, byteCount: number): Promise<ArrayBuffer> {
+    const count = byteCount / 4, offset = byteOffset / 4;
     const bytes = Math.max(4, count * 4);
     const padded = Math.ceil(bytes / 4) * 4;
     const staging = this.takeStaging(padded);
@@ -130,7 +160,7 @@ export class WebGPUContext {
     staging.unmap();
     this.readStaging.push(staging);
     this.checkErrors();
-    return t.dtype === 'i32' ? new Int32Array(copy) : new Float32Array(copy);
+    return copy;
   }
 
   private takeStaging(bytes: number): GPUBuffer {

@@ -2,7 +2,8 @@
 // (the same row gathered and accumulated many times), a pre-filled dtable (accumulate), and
 // ids outside [0,V): the contract lets a backend that sees the ids throw; one that does not
 // (WebGPU: ids live on the device) gives zero rows forward and skips them backward.
-import { expectClose, type KernelCase } from '../harness.js';
+import { expectClose, SEED, type KernelCase } from '../harness.js';
+import { fromHalfBits, toHalfBits } from '../../../src/kernels/half.js';
 
 // (V, C, N)
 const shapes: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [17, 3, 63], [65, 63, 17], [63, 65, 65], [1000, 257, 3], [5, 64, 300], [300, 17, 1000]];
@@ -56,6 +57,28 @@ export const cases: KernelCase[] = shapes.map(([V, C, N]): KernelCase => ({
     } finally { be.dispose(ti); }
   },
 }, {
+  name: 'embedding id -1 (padding): zeros forward, skipped backward, on every backend, even beside NaN/Inf rows',
+  async run({ be, rng, input, out, read }) {
+    const V = 5, C = 19, N = 7;
+    const table = rng.f32(V * C), dout = rng.f32(N * C);
+    table.fill(NaN, 0, C); table.fill(Infinity, (V - 1) * C, V * C); // rows 0 and V-1: never read
+    const ids = Int32Array.from([2, -1, 1, -1, -1, 3, 2]);
+    const ti = be.fromArray(ids, [N], 'i32');
+    try {
+      const o = out([N, C]);
+      const dtable = input(new Float32Array(V * C), [V, C]);
+      be.embedding(o, input(table, [V, C]), ti);
+      be.embeddingBackward(dtable, input(dout, [N, C]), ti);
+      const want = new Float64Array(N * C), wantD = new Float64Array(V * C);
+      for (let n = 0; n < N; n++) {
+        if (ids[n] < 0) continue;
+        for (let c = 0; c < C; c++) { want[n * C + c] = table[ids[n] * C + c]; wantD[ids[n] * C + c] += dout[n * C + c]; }
+      }
+      expectClose(await read(o), want, 0, 'embedding with padding ids');
+      expectClose(await read(dtable), wantD, 1e-6, 'embeddingBackward with padding ids');
+    } finally { be.dispose(ti); }
+  },
+}, {
   name: 'embeddingBackward is deterministic (bitwise equal over two runs)',
   async run({ be, rng, input, read }) {
     const V = 7, C = 33, N = 500;
@@ -86,4 +109,39 @@ export const cases: KernelCase[] = shapes.map(([V, C, N]): KernelCase => ({
       }
     } finally { be.dispose(ids); }
   },
-}]);
+}, ...(['bf16', 'f16'] as const).flatMap((dt): KernelCase[] => [{
+  // a frozen 16-bit table (the embedding of a half-weight model): rows widened exactly
+  name: `embedding from a ${dt} table, awkward shapes`,
+  async run({ be, rng, out, read }) {
+    for (const [V, C, N] of [[1, 1, 1], [3, 17, 5], [65, 63, 17], [300, 5, 64], [17, 130, 3]]) {
+      const bits = toHalfBits(rng.f32(V * C), dt), table = fromHalfBits(bits, dt);
+      const ids = rng.i32(N, 0, V);
+      const tt = be.fromArray(bits, [V, C], dt), ti = be.fromArray(ids, [N], 'i32');
+      try {
+        const o = out([N, C]);
+        be.embedding(o, tt, ti);
+        const want = new Float64Array(N * C);
+        for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) want[n * C + c] = table[ids[n] * C + c];
+        expectClose(await read(o), want, 0, `embedding ${dt} V=${V} C=${C} N=${N}`);
+      } finally { be.dispose(tt); be.dispose(ti); }
+    }
+  },
+}, {
+  name: `embedding widens all 65536 ${dt} bit patterns exactly (NaN stays NaN, ±Inf, subnormals)`,
+  async run({ be, rng, out, read }) {
+    const C = 16, V = 65536 / C, N = V;
+    const bits = Uint16Array.from({ length: 65536 }, (_, i) => i);
+    const ids = Int32Array.from({ length: N }, (_, i) => i);
+    for (let i = N - 1; i > 0; i--) { const j = rng.int(0, i + 1); [ids[i], ids[j]] = [ids[j], ids[i]]; }
+    const tt = be.fromArray(bits, [V, C], dt), ti = be.fromArray(ids, [N], 'i32');
+    try {
+      const o = out([N, C]);
+      be.embedding(o, tt, ti);
+      const got = await read(o), ref = fromHalfBits(bits, dt);
+      for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) {
+        const g = got[n * C + c], w = ref[ids[n] * C + c];
+        if (Number.isNaN(w) ? !Number.isNaN(g) : !Object.is(g, w)) throw new Error(`${dt} bits 0x${(ids[n] * C + c).toString(16)}: got ${g}, expected ${w} (seed ${SEED})`);
+      }
+    } finally { be.dispose(tt); be.dispose(ti); }
+  },
+}])]);

@@ -47,8 +47,10 @@ export const cases: KernelCase[] = [
       const x = rng.f32(B * T);
       const mask = Float32Array.from({ length: B * T }, () => (rng.next() < 0.6 ? 1 : 0));
       if (B > 1) mask.fill(0, T, 2 * T); // a sequence with nothing unmasked
+      // masked positions hold NaN/±Inf (padding may): they must never reach the sum
+      for (let i = 0; i < B * T; i++) if (!mask[i]) x[i] = [NaN, Infinity, -Infinity][i % 3];
       const want = new Float64Array(B);
-      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) want[b] += x[b * T + t] * mask[b * T + t];
+      for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) if (mask[b * T + t]) want[b] += x[b * T + t] * mask[b * T + t];
       const tx = input(x, [B, T]), tm = input(mask, [B, T]);
       const o = out([B]);
       be.seqSum(o, tx, tm);

@@ -1,6 +1,6 @@
 // Embedding lookup and scatter-add backward (assembly/kernels/embedding.ts). Ids live in wasm
 // memory, so the host checks them: an id outside [0, V) throws (the interface's rule where
-// ids are known on the host).
+// ids are known on the host), except -1, the padding id, which gives zeros and is skipped.
 import { ShapeError, type Tensor } from '../../backend.js';
 import { checkEmbedding, noAlias } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
@@ -10,7 +10,7 @@ function checkIds(be: WasmBackend, op: string, ids: Tensor, V: number): void {
   const a = be.i32;
   for (let i = 0; i < ids.size; i++) {
     const id = a[p + i];
-    if (id < 0 || id >= V) throw new ShapeError(`${op}: ids[${i}] = ${id} is outside the table's rows [0, ${V}); check the tokenizer's vocabulary size against the model's`);
+    if ((id < 0 && id !== -1) || id >= V) throw new ShapeError(`${op}: ids[${i}] = ${id} is outside the table's rows [0, ${V}); check the tokenizer's vocabulary size against the model's`);
   }
 }
 
@@ -19,6 +19,10 @@ export function embedding(be: WasmBackend, out: Tensor, table: Tensor, ids: Tens
   noAlias('embedding', [['out', out]], [['table', table], ['ids', ids]]);
   checkIds(be, 'embedding', ids, V);
   const rows = Math.max(1, Math.floor(16384 / Math.max(C, 1)));
+  if (table.dtype !== 'f32') {
+    be.run('emb_forward_half', Math.ceil(N / rows), N * C, [be.p(out), be.ph(table), be.p(ids), N, V, C, rows, table.dtype === 'bf16' ? 1 : 2]);
+    return;
+  }
   be.run('emb_forward', Math.ceil(N / rows), N * C, [be.p(out), be.p(table), be.p(ids), N, V, C, rows]);
 }
 

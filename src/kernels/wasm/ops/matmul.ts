@@ -7,36 +7,37 @@
 // (`npm run bench -- decode-matmul`).
 // Block sizes only change which task computes an output, never how: results are the same for
 // any thread count.
-import { expectDtype, type MatmulOptions, type Tensor } from '../../backend.js';
+import type { MatmulOptions, Tensor } from '../../backend.js';
 import { checkMatmul, noAlias } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
 
 const SMALL_M = 4;
 
 export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void {
+  // dtypes: out, a, bias f32; b f32, bf16 or f16 (checkMatmul)
   const { batch, bStride } = checkMatmul(out, a, b, o);
-  for (const [name, t] of [['out', out], ['a', a], ['b', b]] as const) expectDtype('matmul', name, t, 'f32');
-  if (o.bias) expectDtype('matmul', 'bias', o.bias, 'f32');
   noAlias('matmul', [['out', out]], [['a', a], ['b', b], ['bias', o.bias]]);
   const { m: M, n: N, k: K } = o;
   const alpha = o.alpha ?? 1;
   const acc = o.accumulate ? 1 : 0;
   const transA = o.transA ? 1 : 0, transB = o.transB ? 1 : 0;
-  const pOut = be.p(out), pA = be.p(a), pB = be.p(b), pBias = be.p(o.bias);
+  const pOut = be.p(out), pA = be.p(a), pB = be.ph(b), pBias = be.p(o.bias);
+  const bKind = b.dtype === 'bf16' ? 1 : b.dtype === 'f16' ? 2 : 0;
   const flops = 2 * batch * M * N * K;
   const MR = be.k('MR'), NR = be.k('NR');
   const nPanels = Math.ceil(N / NR);
   if (M < SMALL_M || (transB && !transA && M < be.smallMTb)) {
     const scratch = be.scratch(be.threads * 64, 2);
-    be.run('mm_small', batch * nPanels, flops / 8, [pOut, pA, pB, pBias, M, N, K, transA, transB, bStride, alpha, acc, scratch]);
+    be.run('mm_small', batch * nPanels, flops / 8, [pOut, pA, pB, pBias, M, N, K, transA, transB, bStride, alpha, acc, scratch, bKind]);
     return;
   }
   // 1. pack B
   const bBatches = o.broadcastB ? 1 : batch;
   const PPT = be.k('PANELS_PER_TASK');
   const groups = Math.ceil(nPanels / PPT);
-  const packed = be.scratch(bBatches * nPanels * K * NR * 4, 3);
-  be.run('mm_pack_b', bBatches * groups, K * N * bBatches, [packed, pB, K, N, transB, bStride, groups]);
+  // 16-bit b packs into 16-bit panels: the micro-kernel widens them in registers
+  const packed = be.scratch(bBatches * nPanels * K * NR * (bKind ? 2 : 4), 3);
+  be.run('mm_pack_b', bBatches * groups, K * N * bBatches, [packed, pB, K, N, transB, bStride, groups, bKind]);
   // 2. compute. A task packs its rows of op(a) once per K block (≤ 60 rows × KC: stays in
   //    L2) and runs them against every panel of its column block, each panel's K slice
   //    staying in L1 while the task's micro-panels pass over it. So a task takes every
@@ -53,5 +54,5 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   while (tasks() < target && panelsPerTask > 4) panelsPerTask = Math.ceil(panelsPerTask / 2);
   const perThread = be.exports.mm_scratch_floats(K, rowsPerTask, panelsPerTask) * 4;
   const scratch = be.scratch(threads * perThread, 2);
-  be.run('mm_compute', tasks(), flops / 8, [pOut, pA, packed, pBias, M, N, K, transA, o.broadcastB ? 1 : 0, alpha, acc, rowsPerTask, panelsPerTask, scratch]);
+  be.run('mm_compute', tasks(), flops / 8, [pOut, pA, packed, pBias, M, N, K, transA, o.broadcastB ? 1 : 0, alpha, acc, rowsPerTask, panelsPerTask, scratch, bKind]);
 }

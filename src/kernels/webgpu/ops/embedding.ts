@@ -16,6 +16,10 @@ export function embedding(be: WebGPUBackend, out: Tensor, table: Tensor, ids: Te
   const { vocab, cols, n } = checkEmbedding('embedding', table, ids, out);
   noAlias('embedding', [['out', out]], [['table', table]]);
   const total = n * cols;
+  if (table.dtype !== 'f32') {
+    be.ctx.dispatch('embedding_half', 'embedding_half', { HALF: table.dtype === 'bf16' ? 1 : 2 }, new Params().u(total).u(cols).u(vocab).u(1), [be.t(out), be.th(table), be.t(ids)], grid1d(total, WG, gridLimit(be)));
+    return;
+  }
   be.ctx.dispatch('embedding', 'embedding', {}, new Params().u(total).u(cols).u(vocab).u(1), [be.t(out), be.t(table), be.t(ids)], grid1d(total, WG, gridLimit(be)));
 }
 

@@ -30,6 +30,7 @@ export let lastMatmulVariant: MatmulVariant | null = null;
 // ---- the op --------------------------------------------------------------------------------------
 export function matmul(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void {
   checkMatmul(out, a, b, o);
+  if (b.dtype !== 'f32') { matmulHalfB(be, out, a, b, o); return; }
   const to = be.t(out), ta = be.t(a), tb = be.t(b);
   const tbias = o.bias ? be.t(o.bias) : placeholderBias(be.ctx);
   const d = matmulDims(o);
@@ -38,4 +39,15 @@ export function matmul(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: 
   const plan = planMatmul(variant, d, be.ctx.maxWorkgroups);
   const tensors = plan.bind(to, ta, tb, tbias);
   for (const { entry, params, groups } of plan.dispatches) be.ctx.dispatch(plan.shader, entry, plan.defines, params, tensors, groups);
+}
+
+/** b bf16/f16 (shaders/matmul_half.wgsl): one kernel, a 4×4 block per invocation over all of K
+ *  (the grid of reg4x4, whose Params layout it shares; no ktail pass). */
+function matmulHalfB(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void {
+  const tbias = o.bias ? be.t(o.bias) : placeholderBias(be.ctx);
+  const d = matmulDims(o);
+  const plan = planMatmul('reg4x4', d, be.ctx.maxWorkgroups);
+  const defines = { TA: d.transA, TB: d.transB, HALF: b.dtype === 'bf16' ? 1 : 2 };
+  const tensors = [be.t(out), be.t(a), be.th(b), tbias];
+  for (const { entry, params, groups } of plan.dispatches) if (entry !== 'ktail') be.ctx.dispatch('matmul_half', 'mm4x4h', defines, params, tensors, groups);
 }

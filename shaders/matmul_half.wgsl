@@ -1,0 +1,85 @@
+// Matmul with a 16-bit weight: out = alpha · op(a) @ op(b) (+ bias) (+ out), b bf16 or f16,
+// everything else f32, accumulation in f32 — a frozen weight (LoRA base, reference policy,
+// judge) read at half the bytes.
+//   a: (batch, M, K) row-major, or (batch, K, M) when TA      — op(a) is (M, K)
+//   b: (batch, K, N) row-major, or (batch, N, K) when TB      — op(b) is (K, N); P.bStride = 0
+//      when one matrix serves every batch entry. b is packed two per u32 word (element i in the
+//      low 16 bits of word i/2 when i is even, the high 16 bits when odd); without shader-f16
+//      it is unpacked here: bf16 by a shift into the top of an f32, f16 by unpack2x16float.
+//   bias: (N) added to every row when P.flags bit 0; out += result when bit 1.
+// Each invocation computes a 4×4 block of out (rows m..m+3, columns n..n+3) over all of K with
+// no workgroup memory and no barriers (SwiftShader-friendly, like matmul.wgsl's mm4x4); the
+// K % 4 tail needs no second pass. Rows/columns past M/N are loaded clamped and never stored.
+// Grid: workgroups of 8×8 invocations: x over ceil(N / 32), y over ceil(M / 32), z over batch;
+// P.wg0 offsets a chunk of the grid (matmul-plan.ts splits grids beyond the adapter's limit).
+// Defines: TA, TB (operand transposed), HALF (1 bf16, 2 f16).
+// Variants: this one only. A shader-f16 form (array<f16> bindings) is not written: nothing here
+// can run it (SwiftShader lacks the feature), and an untested kernel is not shipped.
+
+struct Params {
+  M: u32, N: u32, K: u32,
+  aStride: u32, bStride: u32, cStride: u32,  // elements per batch entry (bStride 0: broadcast b)
+  wg0x: u32, wg0y: u32, wg0z: u32,
+  alpha: f32,
+  flags: u32,                                // bit 0: add bias, bit 1: accumulate into out
+}
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read> a: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<u32>;
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+
+const WG: u32 = 8u;
+
+/** element i of the 16-bit array w, widened to f32 (exact) */
+fn half(i: u32) -> f32 {
+  let word = w[i >> 1u];
+  let bits = select(word & 0xffffu, word >> 16u, (i & 1u) == 1u);
+  if (HALF == 1u) { return bitcast<f32>(bits << 16u); }
+  return unpack2x16float(bits).x;
+}
+
+fn elemA(base: u32, m: u32, k: u32) -> f32 {
+  let mm = min(m, P.M - 1u);
+  if (TA == 1u) { return a[base + k * P.M + mm]; }
+  return a[base + mm * P.K + k];
+}
+fn elemB(base: u32, k: u32, n: u32) -> f32 {
+  let nn = min(n, P.N - 1u);
+  if (TB == 1u) { return half(base + nn * P.K + k); }
+  return half(base + k * P.N + nn);
+}
+
+fn storeRow(cbase: u32, m: u32, n: u32, v: vec4f) {
+  if (m >= P.M) { return; }
+  for (var j = 0u; j < 4u; j++) {
+    let col = n + j;
+    if (col < P.N) {
+      let i = cbase + m * P.N + col;
+      var r = P.alpha * v[j];
+      if ((P.flags & 1u) != 0u) { r += bias[col]; }
+      if ((P.flags & 2u) != 0u) { r += out[i]; }
+      out[i] = r;
+    }
+  }
+}
+
+@compute @workgroup_size(WG, WG) fn mm4x4h(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let g = wid + vec3u(P.wg0x, P.wg0y, P.wg0z);
+  let n = (g.x * WG + lid.x) * 4u;
+  let m = (g.y * WG + lid.y) * 4u;
+  if (m >= P.M || n >= P.N) { return; }
+  let abase = g.z * P.aStride;
+  let bbase = g.z * P.bStride;
+  var c0 = vec4f(); var c1 = vec4f(); var c2 = vec4f(); var c3 = vec4f();
+  for (var k = 0u; k < P.K; k++) {
+    let bv = vec4f(elemB(bbase, k, n), elemB(bbase, k, n + 1u), elemB(bbase, k, n + 2u), elemB(bbase, k, n + 3u));
+    c0 = fma(vec4f(elemA(abase, m, k)), bv, c0);
+    c1 = fma(vec4f(elemA(abase, m + 1u, k)), bv, c1);
+    c2 = fma(vec4f(elemA(abase, m + 2u, k)), bv, c2);
+    c3 = fma(vec4f(elemA(abase, m + 3u, k)), bv, c3);
+  }
+  let cbase = g.z * P.cStride;
+  storeRow(cbase, m, n, c0); storeRow(cbase, m + 1u, n, c1);
+  storeRow(cbase, m + 2u, n, c2); storeRow(cbase, m + 3u, n, c3);
+}

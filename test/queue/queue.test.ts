@@ -1,0 +1,202 @@
+// Scale-out against a real redis-server on a free loopback port and real `sppo worker` and
+// `sppo train` processes: runs with 1, 2 and 3 workers write byte-identical samples,
+// judgments, records and weights to the single-process run; so do runs where workers are
+// SIGKILLed at random moments (seeded: SPPO_SEED) and a run across a Redis restart; a unit whose
+// judge fails fails the run with that unit's error, tried once; a password-protected Redis
+// works and its password appears in nothing written. Every process is killed at the end.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Rng, SEED } from '../kernels/harness.js';
+import { ARTIFACTS, bin, kill, killAll, listFiles, root, sleep, start, startRedis, until, worker, type Proc, type RedisServer } from './procs.js';
+
+const s = suite('scale-out through BullMQ on Redis');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-queue-'));
+const example = path.join(root, 'examples/tiny');
+const ITERS = 2;
+
+// the tiny example's judge, a little slow (so that kills and restarts land while units run),
+// and one that fails on one prompt
+fs.writeFileSync(path.join(tmp, 'slow-judge.mjs'), `
+const score = (s) => (s.match(/[A-Za-z ]/g) ?? []).length;
+export default async function judge(pairs) {
+  await new Promise((r) => setTimeout(r, 60));
+  return pairs.map(({ a, b }) => 1 / (1 + Math.exp(-(score(a) - score(b)) / 2)));
+}
+`);
+const prompts = fs.readFileSync(path.join(example, 'prompts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).prompt as string);
+const badPrompt = prompts[3];
+fs.writeFileSync(path.join(tmp, 'failing-judge.mjs'), `
+export default async function judge(pairs) {
+  if (pairs.some((p) => p.prompt === ${JSON.stringify(badPrompt)})) throw new Error('this judge cannot score prompt number four');
+  return pairs.map(() => 0.5);
+}
+`);
+
+function config(name: string, judge = 'slow-judge.mjs'): { file: string; out: string } {
+  const out = path.join(tmp, name);
+  const cfg = {
+    model: path.join(example, 'model'), prompts: path.join(example, 'prompts.jsonl'), judge: path.join(tmp, judge), out,
+    iterations: ITERS, k: 3, loss: 'sppo', eta: 10, optimizer: 'rmsprop', lr: 0.001, lrSchedule: 'constant', batchSize: 2,
+    maxNewTokens: 8, temperature: 1, topP: 1, seed: 7, backend: 'wasm', generateUnit: 1, trainUnit: 1, evalSize: 0,
+  };
+  const file = path.join(tmp, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify(cfg));
+  return { file, out };
+}
+
+const train = (cfgFile: string, url?: string, env: NodeJS.ProcessEnv = {}): Proc =>
+  start(process.execPath, [bin, 'train', '--config', cfgFile, ...(url ? ['--redis', url] : [])], env);
+
+async function finished(p: Proc, what: string, ms = 40_000): Promise<void> {
+  const t = setTimeout(() => p.child.kill('SIGKILL'), ms);
+  const r = await p.exited;
+  clearTimeout(t);
+  assert.is(r.code, 0, `${what} failed (${r.signal ?? r.code}; seed ${SEED}):\n${p.err().slice(-3000)}`);
+}
+
+/** the distributed run dir holds the same bytes as the single-process one */
+function sameAsLocal(out: string, what: string): void {
+  for (const f of ARTIFACTS(ITERS)) {
+    const a = fs.readFileSync(path.join(ref, f)), b = fs.readFileSync(path.join(out, f));
+    assert.ok(a.equals(b), `${what}: ${f} differs from the single-process run (seed ${SEED})`);
+  }
+  assert.not.ok('queue' in JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')), 'config.json never holds the queue');
+  assert.not.ok(fs.existsSync(path.join(out, 'iter-1/gen')) || fs.existsSync(path.join(out, 'iter-1/judge')), 'unit folders are gone once a stage is whole');
+}
+
+let ref = '';
+let redis: RedisServer | null = null;
+
+s.before(async () => {
+  const c = config('local');
+  await finished(train(c.file), 'the single-process run');
+  ref = c.out;
+  redis = await startRedis();
+});
+
+s.after(async () => {
+  killAll();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+s('1, 2 and 3 workers write the bytes of the single-process run; queue status sees them', async () => {
+  const ws: Proc[] = [];
+  try {
+    for (const n of [1, 2, 3]) {
+      ws.push(worker(redis!.url, `w${n}`, ['--allow-judge', tmp, '--cache', path.join(tmp, `cache-w${n}`)]));
+      await until(() => ws.every((w) => / ready\n/.test(w.err())), 20_000, 'workers ready');
+      const c = config(`workers-${n}`);
+      const run = train(c.file, redis!.url);
+      await finished(run, `the run with ${n} worker(s)`);
+      sameAsLocal(c.out, `${n} worker(s)`);
+      assert.ok(run.err().includes(`units go to queue "sppo" on ${redis!.url}`), 'the coordinator says where units go');
+    }
+    const st = start(process.execPath, [bin, 'queue', 'status', '--redis', redis!.url, '--json']);
+    await finished(st, 'sppo queue status');
+    const doc = JSON.parse(st.out());
+    assert.equal(doc.workers.map((w: { name: string }) => w.name).sort(), ['w1', 'w2', 'w3']);
+    assert.is(doc.counts.failed, 0);
+    assert.is(doc.counts.waiting + doc.counts.active, 0, 'nothing left to do');
+    assert.equal(doc.policies, [], 'an iteration\'s policy is deleted once its generation is done');
+    // every worker fetched a policy into its own cache, by hash
+    const cached = ws.map((_, i) => fs.readdirSync(path.join(tmp, `cache-w${i + 1}`)).filter((n) => /^[0-9a-f]{64}$/.test(n)));
+    assert.ok(cached.some((c) => c.length > 0), 'policies cached by hash');
+  } finally {
+    for (const w of ws) await kill(w);
+  }
+});
+
+s('workers SIGKILLed at random moments: no unit lost or counted twice, same bytes', async () => {
+  const rng = new Rng((SEED ^ 0x5eed) >>> 0);
+  for (let r = 0; r < 2; r++) {
+    const ws = [0, 1].map((i) => worker(redis!.url, `k${r}-${i}`, ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-kill')]));
+    try {
+      await until(() => ws.every((w) => / ready\n/.test(w.err())), 20_000, 'workers ready');
+      const c = config(`killed-${r}`);
+      const run = train(c.file, redis!.url);
+      // kill a random worker the moment it has started its n-th unit (random n; judge units take ≥ 60 ms, so
+      // the kill lands mid-unit), then start another
+      const n = rng.int(1, 5), victim = ws[rng.int(0, 2)];
+      const started = () => (victim.err().match(/ unit \d+ of iteration \d+ started/g) ?? []).length;
+      await until(() => (started() >= n && /started\n$/.test(victim.err())) || run.child.exitCode !== null, 30_000, `the victim's unit ${n}`);
+      const inFlight = /(\w+ unit \d+ of iteration \d+) started\n$/.exec(victim.err())?.[1];
+      await kill(victim);
+      ws.push(worker(redis!.url, `k${r}-2`, ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-kill')]));
+      await finished(run, `run ${r} with a worker killed in its unit ${n}`);
+      sameAsLocal(c.out, `killed run ${r}`);
+      assert.ok(inFlight, `the kill landed while the victim held a unit (seed ${SEED})`);
+      {
+        // the unit it held was given to another worker by BullMQ's stalled-job check
+        assert.ok(ws.some((w) => w !== victim && / stalled \(its worker stopped answering\)/.test(w.err())), `a stalled unit was detected (${inFlight}; seed ${SEED})`);
+        assert.ok(ws.some((w) => w !== victim && w.err().includes(`${inFlight} in `)), `${inFlight} was finished by another worker (seed ${SEED})`);
+      }
+    } finally {
+      for (const w of ws) await kill(w);
+    }
+  }
+});
+
+s('Redis restarted mid-iteration: the coordinator adds the lost units again; same bytes', async () => {
+  const ws = [0, 1].map((i) => worker(redis!.url, `r${i}`, ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-restart')]));
+  try {
+    await until(() => ws.every((w) => / ready\n/.test(w.err())), 20_000, 'workers ready');
+    const c = config('restart');
+    const run = train(c.file, redis!.url);
+    // while iteration 1 is judged (its samples are whole, its judgments are not)
+    await until(() => fs.existsSync(path.join(c.out, 'iter-1/samples.jsonl')) || run.child.exitCode !== null, 30_000, 'iteration 1 samples');
+    assert.not.ok(fs.existsSync(path.join(c.out, 'iter-1/judgments.jsonl')), 'restart lands mid-iteration');
+    await redis!.restart();
+    await finished(run, 'the run across a Redis restart');
+    sameAsLocal(c.out, 'Redis restart');
+  } finally {
+    for (const w of ws) await kill(w);
+  }
+});
+
+s('a unit whose judge fails fails the run with that unit\'s error, tried once', async () => {
+  const w = worker(redis!.url, 'f0', ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-fail')]);
+  try {
+    await until(() => / ready\n/.test(w.err()), 20_000, 'worker ready');
+    const c = config('failing', 'failing-judge.mjs');
+    const run = train(c.file, redis!.url);
+    const t = setTimeout(() => run.child.kill('SIGKILL'), 40_000);
+    const r = await run.exited;
+    clearTimeout(t);
+    assert.is(r.code, 1, `the run must fail, not hang or retry forever:\n${run.err().slice(-2000)}`);
+    assert.match(run.err(), /judging unit 3 of iteration 1 failed on a worker: worker f0: .*this judge cannot score prompt number four/);
+    assert.is((w.err().match(/judge unit 3 of iteration 1 failed/g) ?? []).length, 1, 'a deterministic failure is not retried');
+    assert.not.ok(fs.existsSync(path.join(c.out, 'iter-1/judgments.jsonl')));
+  } finally {
+    await kill(w);
+  }
+});
+
+s('a password-protected Redis: the password is in nothing written', async () => {
+  const password = `pw-${(SEED >>> 0).toString(16)}-${Math.random().toString(36).slice(2)}`;
+  const secure = await startRedis({ password });
+  const w = worker(`redis://127.0.0.1:${secure.port}`, 'p0', ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-pw')], { SPPO_REDIS_PASSWORD: password });
+  try {
+    await until(() => / ready\n/.test(w.err()) || w.child.exitCode !== null, 20_000, 'worker ready');
+    const c = config('password');
+    const run = train(c.file, secure.url);
+    await finished(run, 'the run on a password-protected Redis');
+    sameAsLocal(c.out, 'password-protected Redis');
+    assert.ok(run.err().includes(`redis://:***@127.0.0.1:${secure.port}`), 'logs show the URL without its password');
+    const written = [run.out(), run.err(), w.err(), ...listFiles(c.out).map((f) => fs.readFileSync(path.join(c.out, f), 'latin1'))];
+    for (const text of written) assert.not.ok(text.includes(password), 'the password leaked');
+    // a wrong password: one clear error at once, naming the server, not the password
+    const bad = start(process.execPath, [bin, 'queue', 'status', '--redis', `redis://:wrong-${password}@127.0.0.1:${secure.port}`]);
+    const r = await bad.exited;
+    assert.is(r.code, 1);
+    assert.match(bad.err(), new RegExp(`Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${secure.port} refused the password`));
+    assert.not.ok(bad.err().includes(password));
+  } finally {
+    await kill(w);
+    await secure.stop();
+  }
+});
+
+s.run();

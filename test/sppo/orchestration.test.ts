@@ -1,0 +1,159 @@
+// What the coordinator does between the stages, pinned from outside the code that does it:
+// - iteration t samples from, takes its reference from, and trains iteration t−1's policy
+//   (a spy on loadPolicy/savePolicy compares weights, not location strings);
+// - every training record's target is η(P̂ − ½) of the win rate the judging stage wrote (or
+//   the loss's own formula), checked against judgments.jsonl for each loss;
+// - P̂ of a hand-computed preference matrix (numbers written out, not the code's formula).
+import fs from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { backendNames, getBackend } from '../kernels/harness.js';
+import { resolveConfig, type SPPOConfig } from '../../src/sppo/config.js';
+import { SPPO } from '../../src/sppo/coordinator.js';
+import { memoryDeps } from '../../src/sppo/memory-deps.js';
+import { modelFiles } from '../../src/sppo/model-source.js';
+import { MemoryStore } from '../../src/sppo/store.js';
+import { judgeMatrix, winRates } from '../../src/judge/matrix.js';
+import type { Judge, Pair } from '../../src/judge/types.js';
+import type { Transformer } from '../../src/model/transformer.js';
+import { root } from '../examples/built.js';
+
+const tinyDir = path.join(root, 'examples/tiny/model');
+const prompts = fs.readFileSync(path.join(root, 'examples/tiny/prompts.jsonl'), 'utf8');
+
+/** a judge whose preferences are far from ties, so win rates spread and training moves weights */
+const lettersJudge: Judge = {
+  name: 'letters', orderSensitive: false,
+  async compare(pairs: Pair[]) {
+    const score = (s: string) => (s.match(/[a-z ]/g) ?? []).length;
+    return pairs.map((p) => 1 / (1 + Math.exp(-(score(p.a) - score(p.b)))));
+  },
+};
+
+async function snapshot(model: Transformer): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [n, t] of model.params) out.set(n, Float32Array.from(await model.be.read(t)));
+  return out;
+}
+function sameWeights(a: Map<string, Float32Array>, b: Map<string, Float32Array>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [n, x] of a) {
+    const y = b.get(n);
+    if (!y || y.length !== x.length) return false;
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
+  }
+  return true;
+}
+
+function config(extra: Partial<SPPOConfig>): SPPOConfig {
+  return resolveConfig({
+    model: 'tiny', prompts: 'prompts.jsonl', judge: 'builtin:length', out: 'memory',
+    iterations: 3, k: 3, loss: 'sppo', eta: 10, optimizer: 'adamw', lr: 0.02, lrSchedule: 'constant',
+    epochs: 1, batchSize: 2, maxNewTokens: 6, temperature: 1, topP: 1, seed: 3, generateUnit: 3, trainUnit: 2,
+    maxPrompts: 4, evalSize: 0, ...extra,
+  } as Record<string, unknown>);
+}
+
+async function spiedRun(be: 'webgpu' | 'wasm', extra: Partial<SPPOConfig>) {
+  const backend = await getBackend(be);
+  const cfg = config(extra);
+  const store = new MemoryStore();
+  const deps = await memoryDeps(cfg, { backend, judge: lettersJudge, store, models: { tiny: await modelFiles(tinyDir) }, texts: { 'prompts.jsonl': prompts } });
+  const loaded: { location: string; weights: Map<string, Float32Array> }[] = [];
+  const saved = new Map<string, Map<string, Float32Array>>();
+  const load = deps.loadPolicy.bind(deps), save = deps.savePolicy.bind(deps);
+  deps.loadPolicy = async (b, location) => {
+    const r = await load(b, location);
+    loaded.push({ location, weights: await snapshot(r.model) });
+    return r;
+  };
+  deps.savePolicy = async (model, dir, st) => {
+    saved.set(dir, await snapshot(model));
+    return save(model, dir, st);
+  };
+  await new SPPO(cfg, deps).run();
+  return { cfg, store, loaded, saved };
+}
+
+const jsonl = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l));
+
+for (const be of backendNames()) {
+  const s = suite(`orchestration [${be}]`);
+
+  s('iteration t loads iteration t−1\'s trained weights (the spy compares weights, not names)', async () => {
+    const { cfg, loaded, saved } = await spiedRun(be, {});
+    // the policy loads of each iteration (eval is off, so nothing else loads a policy)
+    assert.is(loaded.length, cfg.iterations, `one policy load per iteration, got ${loaded.map((l) => l.location).join(', ')}`);
+    assert.is(saved.size, cfg.iterations);
+    const base = loaded[0].weights;
+    for (let t = 2; t <= cfg.iterations; t++) {
+      const prev = saved.get(`iter-${t - 1}/model`)!;
+      assert.ok(prev, `iter-${t - 1}/model was saved`);
+      assert.not.ok(sameWeights(prev, base), `iteration ${t - 1} changed the weights (else this test proves nothing)`);
+      assert.ok(sameWeights(loaded[t - 1].weights, prev), `iteration ${t} starts from iteration ${t - 1}'s weights`);
+      assert.not.ok(sameWeights(loaded[t - 1].weights, base), `iteration ${t} does not start from the base model`);
+    }
+  });
+
+  s('records: targets are η(P̂ − ½) of the judged win rates, for every loss that has one', async () => {
+    for (const loss of ['sppo', 'sppo_all', 'sppo_single'] as const) {
+      const eta = 7;
+      const { store } = await spiedRun(be, { loss, eta, iterations: 1 });
+      const judged = jsonl(await store.readText('iter-1/judgments.jsonl'));
+      const records = jsonl(await store.readText('iter-1/records.jsonl'));
+      assert.ok(records.length > 0, `${loss}: records written`);
+      for (const r of records) {
+        const j = judged[r.group];
+        assert.ok(j, `${loss}: record of group ${r.group} has its judgment`);
+        const P = j.winrates as number[];
+        const M = j.matrix as number[][];
+        // the judged win rate is the mean of the row of the stored matrix, self term ½
+        const row = M[r.sample].reduce((a: number, b: number) => a + b, 0) / M.length;
+        assert.ok(Math.abs(P[r.sample] - row) < 1e-12, `${loss}: P̂ is the row mean of the stored matrix`);
+        let want: number;
+        if (loss === 'sppo_single') {
+          // sppo_single: chosen vs rejected, target ±η(P(w ≻ l) − ½)
+          const other = records.find((x) => x.group === r.group && x.sample !== r.sample)!;
+          const pwl = M[r.sample][other.sample];
+          want = eta * (pwl - 0.5);
+        } else {
+          want = eta * (P[r.sample] - 0.5);
+        }
+        assert.ok(Math.abs(r.target - want) < 1e-9, `${loss}: record (group ${r.group}, sample ${r.sample}) target ${r.target}, want η(P̂ − ½) = ${want}`);
+      }
+      if (loss === 'sppo') {
+        // best and worst of K
+        for (const g of new Set(records.map((r) => r.group))) {
+          const P = judged[g].winrates as number[];
+          const rs = records.filter((r) => r.group === g);
+          const chosen = rs.find((r) => r.role === 'chosen'), rejected = rs.find((r) => r.role === 'rejected');
+          if (!chosen || !rejected) continue;
+          assert.is(P[chosen.sample], Math.max(...P), 'chosen is the best of K');
+          assert.is(P[rejected.sample], Math.min(...P.filter((_, k) => k !== chosen.sample)), 'rejected is the worst of K');
+        }
+      }
+    }
+  });
+
+  s.run();
+}
+
+const m = suite('win rates from a hand-computed matrix');
+m('P̂ = row means with the self term ½: numbers written out by hand', async () => {
+  // responses a, b, c; P(a ≻ b) = 0.9, P(a ≻ c) = 0.2, P(b ≻ c) = 0.6 (intransitive: a > b > c > a)
+  const P: Record<string, number> = { 'a|b': 0.9, 'a|c': 0.2, 'b|c': 0.6 };
+  const judge: Judge = {
+    name: 'table', orderSensitive: false,
+    async compare(pairs) { return pairs.map((p) => (p.a < p.b ? P[`${p.a}|${p.b}`] : 1 - P[`${p.b}|${p.a}`])); },
+  };
+  const M = await judgeMatrix(judge, 'x', ['a', 'b', 'c']);
+  assert.equal(M, [[0.5, 0.9, 0.2], [0.09999999999999998, 0.5, 0.6], [0.8, 0.4, 0.5]]);
+  const w = winRates(M);
+  // (0.5 + 0.9 + 0.2)/3 = 0.5333…, (0.1 + 0.5 + 0.6)/3 = 0.4, (0.8 + 0.4 + 0.5)/3 = 0.5666…
+  const want = [1.6 / 3, 1.2 / 3, 1.7 / 3];
+  for (let i = 0; i < 3; i++) assert.ok(Math.abs(w[i] - want[i]) < 1e-12, `P̂[${i}] = ${w[i]}, by hand ${want[i]}`);
+  // win rates of a constant-sum game average ½
+  assert.ok(Math.abs((w[0] + w[1] + w[2]) / 3 - 0.5) < 1e-12);
+});
+m.run();
