@@ -1,7 +1,8 @@
 // `sppo init [DIR]`: a starter SPPO project that runs from an installed package — no checkout,
 // nothing downloaded. DIR (default sppo-starter) receives
-//   sppo.config.json   the run: builtin:tiny (models/tiny, the demo's recipe at 0.14M
-//                      parameters), 2 iterations, evaluated on held-out prompts
+//   sppo.config.json   the run: builtin:demo (models/demo: a 0.92M-parameter model that
+//                      `sppo sft` taught arithmetic with sloppy habits), 2 iterations of 128
+//                      prompts, evaluated on 64 held-out prompts
 //   prompts.jsonl      training prompts ("23+58=", from the package's data/demo)
 //   eval-prompts.jsonl held-out evaluation prompts
 //   judge.mjs          the judge, in plain JavaScript: a right answer beats a wrong one, the
@@ -15,7 +16,7 @@ import { writeFileAtomic } from '../model/io-files.js';
 
 export const STARTER_CONFIG = {
   '//': 'An SPPO run made by `sppo init`: every key and its default is in `sppo train --help`. Paths are relative to this file.',
-  model: 'builtin:tiny',
+  model: 'builtin:demo',
   prompts: 'prompts.jsonl',
   evalPrompts: 'eval-prompts.jsonl',
   judge: './judge.mjs',
@@ -25,7 +26,7 @@ export const STARTER_CONFIG = {
   loss: 'sppo',
   eta: 10,
   optimizer: 'adamw',
-  lr: 1e-3,
+  lr: 1e-4,
   lrSchedule: 'linear',
   epochs: 2,
   batchSize: 8,
