@@ -7,12 +7,15 @@ Run with Debian's interpreter (python3-torch 1.13 + numpy), not the python3 firs
     /usr/bin/python3 tools/make_model_fixtures.py --check DIR [DIR ...]
 
 No transformers here (not installable): the reference models below follow Hugging Face's
-modeling_llama / modeling_qwen2 / modeling_gpt2 math step by step:
+modeling_llama / modeling_qwen2 / modeling_qwen3 / modeling_gpt2 math step by step:
   Llama: x = embed[ids]; per layer: h = x + o_proj(attn(rmsnorm(x))); x = h + down(silu(gate(n)) * up(n))
          with n = rmsnorm(h); rmsnorm(x) = w * x * rsqrt(mean(x^2) + eps); rotary in rotate_half
          layout with inv_freq = 1 / theta^(arange(0, D, 2) / D) and cos/sin of position_ids;
          grouped-query attention (repeat_kv: query head h reads kv head h // (Hq / Hkv)),
          scores / sqrt(D), causal + padding mask; logits = lm_head(rmsnorm(x)) (or embed^T, tied).
+  Qwen3: Llama with attention_bias on q, k, v and o, and a per-head RMSNorm on q and k (q_norm, k_norm,
+         weight (head_dim), eps rms_norm_eps) over each head's head_dim values, after the projection
+         and before rotary; head_dim from the config (need not be hidden / heads).
   GPT-2: x = wte[ids] + wpe[position_ids]; per layer: x += c_proj(attn(ln_1(x))), x += mlp(ln_2(x))
          with Conv1D y = x W + b (W is (in, out)), c_attn columns q | k | v, gelu_new (tanh form),
          LayerNorm with biased variance; logits = ln_f(x) wte^T.
@@ -137,7 +140,7 @@ def llama_params(c):
     C, V, I, L = c['hidden_size'], c['vocab_size'], c['intermediate_size'], c['num_hidden_layers']
     H, Hkv = c['num_attention_heads'], c.get('num_key_value_heads') or c['num_attention_heads']
     D = c.get('head_dim') or C // H
-    qwen2 = c['model_type'] == 'qwen2'
+    qwen2, qwen3 = c['model_type'] == 'qwen2', c['model_type'] == 'qwen3'
     qkv_bias = qwen2 or c.get('attention_bias', False)
     o_bias = (not qwen2) and c.get('attention_bias', False)
     mlp_bias = c['model_type'] == 'llama' and c.get('mlp_bias', False)
@@ -149,6 +152,8 @@ def llama_params(c):
             ps.append((f'{p}.self_attn.{proj}_proj.weight', (rows, C)))
             if qkv_bias:
                 ps.append((f'{p}.self_attn.{proj}_proj.bias', (rows,)))
+            if qwen3 and proj in ('q', 'k'):
+                ps.append((f'{p}.self_attn.{proj}_norm.weight', (D,)))
         ps.append((f'{p}.self_attn.o_proj.weight', (C, H * D)))
         if o_bias:
             ps.append((f'{p}.self_attn.o_proj.bias', (C,)))
@@ -245,8 +250,12 @@ def llama_forward(c, P, ids, mask, pos):
     for li in range(c['num_hidden_layers']):
         p = f'model.layers.{li}'
         n = rms_norm(x, P[f'{p}.input_layernorm.weight'], eps)
-        q = lin(n, f'{p}.self_attn.q_proj').view(B, T, H, D).transpose(1, 2)
-        k = lin(n, f'{p}.self_attn.k_proj').view(B, T, Hkv, D).transpose(1, 2)
+        q = lin(n, f'{p}.self_attn.q_proj').view(B, T, H, D)
+        k = lin(n, f'{p}.self_attn.k_proj').view(B, T, Hkv, D)
+        if c['model_type'] == 'qwen3':  # Qwen3Attention: q_norm / k_norm over head_dim, before rotary
+            q = rms_norm(q, P[f'{p}.self_attn.q_norm.weight'], eps)
+            k = rms_norm(k, P[f'{p}.self_attn.k_norm.weight'], eps)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
         v = lin(n, f'{p}.self_attn.v_proj').view(B, T, Hkv, D).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
@@ -520,7 +529,8 @@ def load_dir_strict(d):
     with open(os.path.join(d, 'config.json')) as f:
         c = json.load(f)
     mt = c.get('model_type')
-    arch = {'llama': 'LlamaForCausalLM', 'mistral': 'MistralForCausalLM', 'qwen2': 'Qwen2ForCausalLM', 'gpt2': 'GPT2LMHeadModel'}
+    arch = {'llama': 'LlamaForCausalLM', 'mistral': 'MistralForCausalLM', 'qwen2': 'Qwen2ForCausalLM', 'qwen3': 'Qwen3ForCausalLM',
+            'gpt2': 'GPT2LMHeadModel'}
     if mt not in arch:
         raise SystemExit(f'{d}: model_type {mt!r} unknown')
     if c.get('architectures') != [arch[mt]]:
@@ -583,9 +593,16 @@ def check(dirs):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--check', nargs='+', metavar='DIR', help='print logits of model directories sppo wrote')
+    ap.add_argument('--only', nargs='+', metavar='NAME', help='write only these fixtures (e.g. qwen3-gqa qwen3-tied)')
     a = ap.parse_args()
     if a.check:
         check(a.check)
+        return
+    if a.only:
+        for name in a.only:
+            if name not in QWEN3:
+                raise SystemExit(f'--only: no fixture {name!r} here (the others are written by a full run)')
+            make_fixture(name, QWEN3[name][0], seed=QWEN3[name][1], emb_std=QWEN3[name][2])
         return
     # (a) Llama, grouped-query attention, untied head
     make_fixture('llama-gqa', {
@@ -606,7 +623,29 @@ def main():
         'n_head': 4, 'n_positions': 64, 'n_ctx': 64, 'n_inner': None, 'activation_function': 'gelu_new',
         'layer_norm_epsilon': 1e-5, 'bos_token_id': 96, 'eos_token_id': 96, 'tie_word_embeddings': True,
         'torch_dtype': 'float32'}, seed=3, emb_std=0.2)
+    for name, (config, seed, emb_std) in QWEN3.items():
+        make_fixture(name, config, seed=seed, emb_std=emb_std)
     make_llama2c_fixture()
+
+
+# Qwen3 (q/k norms): (d) GQA, head_dim 14 ≠ hidden/heads = 10, untied head; (e) tied, head_dim 6 with
+# hidden 20 / 3 heads (not even a whole number), no GQA, attention_bias (q, k, v and o biases)
+QWEN3 = {
+    'qwen3-gqa': ({
+        'architectures': ['Qwen3ForCausalLM'], 'model_type': 'qwen3', 'vocab_size': 83, 'hidden_size': 40,
+        'intermediate_size': 56, 'num_hidden_layers': 2, 'num_attention_heads': 4, 'num_key_value_heads': 2,
+        'head_dim': 14, 'max_position_embeddings': 64, 'rms_norm_eps': 1e-6, 'rope_theta': 1000000.0,
+        'tie_word_embeddings': False, 'attention_bias': False, 'use_sliding_window': False, 'sliding_window': None,
+        'max_window_layers': 2, 'hidden_act': 'silu', 'bos_token_id': 80, 'eos_token_id': 81, 'torch_dtype': 'float32'},
+        4, 1.0),
+    'qwen3-tied': ({
+        'architectures': ['Qwen3ForCausalLM'], 'model_type': 'qwen3', 'vocab_size': 67, 'hidden_size': 20,
+        'intermediate_size': 34, 'num_hidden_layers': 3, 'num_attention_heads': 3, 'num_key_value_heads': 3,
+        'head_dim': 6, 'max_position_embeddings': 64, 'rms_norm_eps': 1e-5, 'rope_theta': 10000.0,
+        'tie_word_embeddings': True, 'attention_bias': True, 'use_sliding_window': False, 'sliding_window': 64,
+        'max_window_layers': 3, 'hidden_act': 'silu', 'bos_token_id': None, 'eos_token_id': [65, 66], 'torch_dtype': 'float32'},
+        5, 0.5),
+}
 
 
 if __name__ == '__main__':

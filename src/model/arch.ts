@@ -24,6 +24,8 @@ export interface Arch {
   /** llama: o_proj and MLP projections carry biases (attention_bias / mlp_bias); GPT-2 always has them */
   oBias?: boolean;
   mlpBias?: boolean;
+  /** Qwen3: per-head RMSNorm (weight (headDim)) on q and k after the projection, before rotary */
+  qkNorm?: boolean;
   /** GPT-2: learned position table size; llama: the context it was trained for */
   maxPositions: number;
 }
@@ -50,8 +52,10 @@ export function paramSpecs(a: Arch): ParamSpec[] {
     if (gpt2) ps.push({ name: l + 'ln1.b', shape: [C], init: { value: 0 } });
     ps.push({ name: l + 'q.w', shape: [H * D, C], init: { std } });
     if (a.qkvBias) ps.push({ name: l + 'q.b', shape: [H * D], init: { value: 0 } });
+    if (a.qkNorm) ps.push({ name: l + 'qn.w', shape: [D], init: { value: 1 } });
     ps.push({ name: l + 'k.w', shape: [KH * D, C], init: { std } });
     if (a.qkvBias) ps.push({ name: l + 'k.b', shape: [KH * D], init: { value: 0 } });
+    if (a.qkNorm) ps.push({ name: l + 'kn.w', shape: [D], init: { value: 1 } });
     ps.push({ name: l + 'v.w', shape: [KH * D, C], init: { std } });
     if (a.qkvBias) ps.push({ name: l + 'v.b', shape: [KH * D], init: { value: 0 } });
     ps.push({ name: l + 'o.w', shape: [C, H * D], init: { std: projStd } });
@@ -90,6 +94,7 @@ export function validateArch(a: Arch, where = 'config'): void {
   };
   for (const k of ['vocab', 'hidden', 'layers', 'heads', 'kvHeads', 'headDim', 'intermediate', 'maxPositions'] as const) pos(k);
   if (a.heads % a.kvHeads !== 0) throw new Error(`${where}: num_attention_heads (${a.heads}) must be a multiple of num_key_value_heads (${a.kvHeads})`);
+  if (a.qkNorm && a.family !== 'llama') throw new Error(`${where}: q/k norms (Qwen3) need the llama family`);
   if (a.family === 'llama' && a.headDim % 2 !== 0) throw new Error(`${where}: head_dim (${a.headDim}) must be even for rotary embeddings`);
   if (!(a.normEps > 0)) throw new Error(`${where}: the norm epsilon must be > 0, got ${a.normEps}`);
 }

@@ -2,8 +2,9 @@
 // No node: imports (the Node directory code is in modeldir.ts).
 //
 // Families:
-//   arch 'llama' — model_type llama (also SmolLM, TinyLlama), mistral, qwen2. Pre-norm RMSNorm,
-//     rotary (HF rotate_half layout), grouped-query attention, SwiGLU MLP.
+//   arch 'llama' — model_type llama (also SmolLM, TinyLlama), mistral, qwen2, qwen3. Pre-norm RMSNorm,
+//     rotary (HF rotate_half layout), grouped-query attention, SwiGLU MLP. qwen3 adds a per-head
+//     RMSNorm on q and k (q_norm, k_norm: weight (head_dim)) between the projection and rotary.
 //   arch 'gpt2'  — model_type gpt2. Pre-norm LayerNorm, learned positions, gelu_new MLP,
 //     Conv1D weights stored (in, out), head tied to wte.
 //
@@ -12,12 +13,12 @@
 //   intermediateSize ← intermediate_size / n_inner (null → 4·n_embd)
 //   numLayers ← num_hidden_layers / n_layer          numHeads ← num_attention_heads / n_head
 //   numKvHeads ← num_key_value_heads (default numHeads) / = n_head
-//   headDim ← head_dim (default hidden/heads)        maxPositions ← max_position_embeddings / n_positions
+//   headDim ← head_dim (default hidden/heads; qwen3: 128, Qwen3Config's)        maxPositions ← max_position_embeddings / n_positions
 //   normEps ← rms_norm_eps (HF default 1e-6) / layer_norm_epsilon (default 1e-5)
 //   ropeTheta ← rope_theta (default 10000)           ropeScaling ← rope_scaling (only null)
-//   qkvBias, oBias ← attention_bias (llama, mistral: all four projections) / qwen2: q,k,v only
+//   qkvBias, oBias ← attention_bias (llama, mistral, qwen3: all four projections) / qwen2: q,k,v only
 //   mlpBias ← mlp_bias (llama)                       slidingWindow ← sliding_window (mistral;
-//   qwen2 only when use_sliding_window)              tieWordEmbeddings ← tie_word_embeddings
+//   qwen2, qwen3 only when use_sliding_window)              tieWordEmbeddings ← tie_word_embeddings
 //   bosTokenId, eosTokenIds (a list: eos_token_id may be one id or several), padTokenId
 // Every error names the file and the field.
 import { ModelFileError } from './io-errors.js';
@@ -26,7 +27,7 @@ export type Arch = 'llama' | 'gpt2';
 
 interface ConfigCommon {
   arch: Arch;
-  /** HF model_type: 'llama' | 'mistral' | 'qwen2' | 'gpt2' */
+  /** HF model_type: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' */
   modelType: string;
   vocabSize: number;
   hiddenSize: number;
@@ -50,7 +51,7 @@ interface ConfigCommon {
 
 export interface LlamaConfig extends ConfigCommon {
   arch: 'llama';
-  modelType: 'llama' | 'mistral' | 'qwen2';
+  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3';
   ropeTheta: number;
   /** only plain rotary is supported: other kinds are refused when parsing */
   ropeScaling: null;
@@ -74,15 +75,16 @@ export interface Gpt2Config extends ConfigCommon {
 export type ModelConfig = LlamaConfig | Gpt2Config;
 
 const LLAMA_TYPES: Record<string, { arch: string; normEps: number; maxPositions: number; bos: number | null; eos: number | null }> = {
-  // class defaults of transformers' LlamaConfig, MistralConfig, Qwen2Config
+  // class defaults of transformers' LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config
   llama: { arch: 'LlamaForCausalLM', normEps: 1e-6, maxPositions: 2048, bos: 1, eos: 2 },
   mistral: { arch: 'MistralForCausalLM', normEps: 1e-6, maxPositions: 4096 * 32, bos: 1, eos: 2 },
   qwen2: { arch: 'Qwen2ForCausalLM', normEps: 1e-6, maxPositions: 32768, bos: null, eos: null },
+  qwen3: { arch: 'Qwen3ForCausalLM', normEps: 1e-6, maxPositions: 32768, bos: null, eos: null },
 };
 const ARCH_TO_TYPE: Record<string, string> = {
-  LlamaForCausalLM: 'llama', MistralForCausalLM: 'mistral', Qwen2ForCausalLM: 'qwen2', GPT2LMHeadModel: 'gpt2',
+  LlamaForCausalLM: 'llama', MistralForCausalLM: 'mistral', Qwen2ForCausalLM: 'qwen2', Qwen3ForCausalLM: 'qwen3', GPT2LMHeadModel: 'gpt2',
 };
-const SUPPORTED = 'llama (also SmolLM, TinyLlama), mistral, qwen2, gpt2';
+const SUPPORTED = 'llama (also SmolLM, TinyLlama), mistral, qwen2, qwen3, gpt2';
 
 /** own keys only: "constructor", "__proto__" or "toString" are not model types */
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -187,10 +189,12 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
   const numHeads = f.int('num_attention_heads', undefined, 1, LIMITS.num_attention_heads);
   const numKvHeads = f.int('num_key_value_heads', numHeads, 1, LIMITS.num_attention_heads);
   if (numHeads % numKvHeads !== 0) f.fail('num_key_value_heads', `(${numKvHeads}) does not divide num_attention_heads (${numHeads})`);
-  if (!f.has('head_dim') && hiddenSize % numHeads !== 0) {
+  // Qwen3Config's head_dim defaults to 128 (whatever hidden/heads is); the others derive it
+  const defHeadDim = modelType === 'qwen3' ? 128 : hiddenSize / numHeads;
+  if (modelType !== 'qwen3' && !f.has('head_dim') && hiddenSize % numHeads !== 0) {
     f.fail('hidden_size', `(${hiddenSize}) is not a multiple of num_attention_heads (${numHeads})`, `set "head_dim" explicitly in ${f.file}, or fix the sizes`);
   }
-  const headDim = f.int('head_dim', hiddenSize / numHeads, 1, LIMITS.head_dim);
+  const headDim = f.int('head_dim', defHeadDim, 1, LIMITS.head_dim);
   if (headDim % 2 !== 0) f.fail('head_dim', `(${headDim}) is odd; rotary embeddings need an even head dimension`);
   const act = f.str('hidden_act', 'silu');
   if (act !== 'silu' && act !== 'swish') f.fail('hidden_act', `is "${act}"; the Llama family here uses SwiGLU with "silu"`, 'use a model with hidden_act "silu"');
@@ -204,7 +208,7 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
   }
   let slidingWindow: number | null = null;
   if (modelType === 'mistral') slidingWindow = f.has('sliding_window') ? f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings) : null;
-  if (modelType === 'qwen2' && f.bool('use_sliding_window', false)) slidingWindow = f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings);
+  if ((modelType === 'qwen2' || modelType === 'qwen3') && f.bool('use_sliding_window', false)) slidingWindow = f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings);
   const attentionBias = modelType === 'qwen2' ? true : f.bool('attention_bias', false);
   const vocabSize = f.int('vocab_size', undefined, 1, LIMITS.vocab_size);
   const intermediateSize = f.int('intermediate_size', undefined, 1, LIMITS.intermediate_size);
@@ -275,7 +279,7 @@ export type TorchDtype = 'float32' | 'float16' | 'bfloat16';
 
 /**
  * The inverse: a config.json object Hugging Face transformers loads (AutoConfig →
- * LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM / GPT2LMHeadModel). Fields of the
+ * LlamaForCausalLM / MistralForCausalLM / Qwen2ForCausalLM / Qwen3ForCausalLM / GPT2LMHeadModel). Fields of the
  * source config.json that sppo does not interpret are kept.
  */
 export function configToJson(cfg: ModelConfig, torchDtype: TorchDtype = 'float32'): Record<string, unknown> {
@@ -311,7 +315,13 @@ export function configToJson(cfg: ModelConfig, torchDtype: TorchDtype = 'float32
     bos_token_id: cfg.bosTokenId, eos_token_id: eos, ...(cfg.padTokenId !== null ? { pad_token_id: cfg.padTokenId } : {}),
     torch_dtype: torchDtype, use_cache: true,
   };
-  if (cfg.modelType === 'qwen2') {
+  if (cfg.modelType === 'qwen3') {
+    // Qwen3: one attention_bias for q, k, v and o; no MLP bias; sliding window as Qwen2
+    if (cfg.qkvBias !== cfg.oBias || cfg.mlpBias) throw new Error('configToJson: a qwen3 config has one attention_bias for q, k, v and o, and no mlp bias');
+    out.attention_bias = cfg.qkvBias;
+    out.use_sliding_window = cfg.slidingWindow !== null;
+    out.sliding_window = cfg.slidingWindow ?? base.sliding_window ?? null;
+  } else if (cfg.modelType === 'qwen2') {
     // Qwen2 always has q/k/v bias and no o_proj bias: nothing else can be expressed
     if (!cfg.qkvBias || cfg.oBias || cfg.mlpBias) throw new Error('configToJson: a qwen2 config must have qkvBias true, oBias false, mlpBias false');
     out.use_sliding_window = cfg.slidingWindow !== null;

@@ -54,6 +54,10 @@ export class KVDecoder {
       qpre: mk([N, HD]), kpre: mk([N, KD]), q: mk([N, HD]), k: mk([N, KD]), v: mk([N, KD]), att: mk([N, HD]),
       o: mk([N, C]), g: mk([N, I]), u: mk([N, I]), act: mk([N, I]), pe: mk([N, C]),
     };
+    if (a.qkNorm) {
+      // Qwen3's per-head q/k norms: normed q, k and their (unused) rstd per (row, head)
+      Object.assign(this.bufs, { qn: mk([N, HD]), kn: mk([N, KD]), rq: mk([N * a.heads]), rk: mk([N * a.kvHeads]) });
+    }
     this.chunk = Tq;
     return this.bufs;
   }
@@ -124,8 +128,12 @@ export class KVDecoder {
         m.project(l + 'q', s.qpre, s.h, N, C, H * D, xa);
         m.project(l + 'k', s.kpre, s.h, N, C, KH * D, xa);
         const ro = (heads: number) => ({ batch: B, seq: Tq, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const });
-        be.rope(s.q, s.qpre, s.pos, ro(H));
-        be.rope(s.k, s.kpre, s.pos, ro(KH));
+        if (a.qkNorm) {
+          be.rmsnorm(s.qn, s.rq, s.qpre, m.p(l + 'qn.w'), a.normEps);
+          be.rmsnorm(s.kn, s.rk, s.kpre, m.p(l + 'kn.w'), a.normEps);
+        }
+        be.rope(s.q, a.qkNorm ? s.qn : s.qpre, s.pos, ro(H));
+        be.rope(s.k, a.qkNorm ? s.kn : s.kpre, s.pos, ro(KH));
       }
       m.project(l + 'v', s.v, s.h, N, C, KH * D, xa);
       const kvo = { batch: B, queries: Tq, slots: S, start, rowSize: KH * D };

@@ -1,5 +1,6 @@
 // Hugging Face checkpoints ↔ our internal parameter layout (src/model/arch.ts).
-//  - Llama family: names map one to one; every linear weight is already (out, in).
+//  - Llama family: names map one to one; every linear weight is already (out, in). Qwen3's
+//    per-head q/k norms: l{i}.qn.w ↔ self_attn.q_norm.weight, l{i}.kn.w ↔ self_attn.k_norm.weight (D).
 //  - GPT-2: Conv1D weights are (in, out) → transposed; the fused c_attn (C, 3C) + bias (3C)
 //    is split into q, k, v (each (C, C) after transposing) and fused back on save.
 import type { Arch } from './arch.js';
@@ -27,6 +28,7 @@ export function archFromConfig(cfg: ModelConfig, file = 'config.json'): Arch {
     qkvBias: llama ? cfg.qkvBias : true,
     oBias: llama ? cfg.oBias : true,
     mlpBias: llama ? cfg.mlpBias : true,
+    qkNorm: llama && cfg.modelType === 'qwen3',
     maxPositions: cfg.maxPositions,
   };
 }
@@ -94,7 +96,7 @@ export function llamaName(n: string): string {
   const suffix = wb === 'w' ? 'weight' : 'bias';
   const map: Record<string, string> = {
     ln1: 'input_layernorm', ln2: 'post_attention_layernorm', q: 'self_attn.q_proj', k: 'self_attn.k_proj',
-    v: 'self_attn.v_proj', o: 'self_attn.o_proj', gate: 'mlp.gate_proj', up: 'mlp.up_proj', down: 'mlp.down_proj',
+    v: 'self_attn.v_proj', o: 'self_attn.o_proj', qn: 'self_attn.q_norm', kn: 'self_attn.k_norm', gate: 'mlp.gate_proj', up: 'mlp.up_proj', down: 'mlp.down_proj',
   };
   if (!map[part]) throw new Error(`model: no Hugging Face name for parameter ${n}`);
   return `model.layers.${i}.${map[part]}.${suffix}`;

@@ -1,13 +1,14 @@
 // The parameter list of each family exactly as Hugging Face transformers names and shapes
 // it in a checkpoint (what loadTensors checks a file against, and what writeModelDir writes).
 //
-// Llama family (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM); nn.Linear weights are
+// Llama family (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM); nn.Linear weights are
 // (out, in), y = x Wᵀ + b:
 //   model.embed_tokens.weight                    (V, C)
 //   model.layers.{i}.input_layernorm.weight      (C)
 //   model.layers.{i}.self_attn.q_proj.weight     (Hq·D, C)   [+ .bias (Hq·D) when qkvBias]
 //   model.layers.{i}.self_attn.k_proj.weight     (Hkv·D, C)  [+ .bias (Hkv·D)]
 //   model.layers.{i}.self_attn.v_proj.weight     (Hkv·D, C)  [+ .bias (Hkv·D)]
+//   model.layers.{i}.self_attn.q_norm.weight, k_norm.weight (D)   Qwen3 only
 //   model.layers.{i}.self_attn.o_proj.weight     (C, Hq·D)   [+ .bias (C) when oBias]
 //   model.layers.{i}.post_attention_layernorm.weight (C)
 //   model.layers.{i}.mlp.gate_proj.weight        (I, C)      [+ .bias (I) when mlpBias]
@@ -57,12 +58,15 @@ export function hfParamList(cfg: ModelConfig): ParamSpec[] {
     return out;
   }
   const Q = cfg.numHeads * cfg.headDim, KV = cfg.numKvHeads * cfg.headDim;
+  const qkNorm = cfg.modelType === 'qwen3';
   p('model.embed_tokens.weight', V, C);
   for (let i = 0; i < L; i++) {
     const l = `model.layers.${i}`;
     p(`${l}.input_layernorm.weight`, C);
     p(`${l}.self_attn.q_proj.weight`, Q, C); if (cfg.qkvBias) p(`${l}.self_attn.q_proj.bias`, Q);
+    if (qkNorm) p(`${l}.self_attn.q_norm.weight`, cfg.headDim);
     p(`${l}.self_attn.k_proj.weight`, KV, C); if (cfg.qkvBias) p(`${l}.self_attn.k_proj.bias`, KV);
+    if (qkNorm) p(`${l}.self_attn.k_norm.weight`, cfg.headDim);
     p(`${l}.self_attn.v_proj.weight`, KV, C); if (cfg.qkvBias) p(`${l}.self_attn.v_proj.bias`, KV);
     p(`${l}.self_attn.o_proj.weight`, C, Q); if (cfg.oBias) p(`${l}.self_attn.o_proj.bias`, C);
     p(`${l}.post_attention_layernorm.weight`, C);

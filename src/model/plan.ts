@@ -105,6 +105,7 @@ export function passBytes(a: Arch, mode: PassMode, s: PassShape): number {
     const B = s.rows, S = s.seq, P = s.prefill ?? s.seq, N = B * P;
     let f = 2 * L * B * S * KD + B * S + B * C + B * V;
     f += N * (6 * C + 3 * HD + 3 * KD + 3 * I + 4);
+    if (a.qkNorm) f += N * (HD + KD + H + a.kvHeads); // Qwen3's normed q, k and their rstd
     // the prefill packs the widest weight (M = B·P rows ≥ 4); decode steps stream it
     f += N >= 4 ? Math.max(pack(I, C), pack(C, I), pack(HD, C)) : 0;
     return 4 * f + MiB;
@@ -112,7 +113,9 @@ export function passBytes(a: Arch, mode: PassMode, s: PassShape): number {
   const B = s.rows, T = s.seq, N = B * T;
   const train = mode === 'train';
   let f = 4 * N + (L + 1) * N * C;
-  const perLayer = N * (3 * C + 2 * HD + 2 * KD + (gpt2 ? 2 : 3) * I + (gpt2 ? 4 : 2)) + B * H * T;
+  // Qwen3's per-head q/k norms keep the raw projections and their rstd per layer
+  const perLayer = N * (3 * C + 2 * HD + 2 * KD + (gpt2 ? 2 : 3) * I + (gpt2 ? 4 : 2)) + B * H * T
+    + (a.qkNorm ? N * (HD + KD + H + a.kvHeads) : 0);
   f += (s.recompute ? 1 : L) * perLayer;
   f += N * C + N * (gpt2 ? 2 : 1) + (gpt2 ? N * C : 0);
   f += 3 * N * C + 2 * N * HD + 2 * N * KD + 3 * N * I + N * HD + N * KD; // backward scratch (allocated for every pass)

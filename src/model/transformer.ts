@@ -6,6 +6,8 @@
 //   residual r_i (N,C); q (N,H·D); k, v (N,KH·D) — i.e. (B,T,H,D) row-major; logits (N,V).
 // Llama block:  h = rmsnorm(r); q,k,v = h Wᵀ (+b); rope(q,k); a = attn(q,k,v); r += a Woᵀ;
 //               h = rmsnorm(r); r += (silu(h Wgᵀ) ⊙ h Wuᵀ) Wdᵀ
+//   Qwen3 (qkNorm): q, k = rmsnorm over each head's D values (weight (D)) of h Wᵀ, then rope —
+//               the norm runs on the (N·H, D) view of q (N, H·D), so the row ops serve as they are
 // GPT-2 block:  h = layernorm(r); q,k,v = h Wᵀ + b; a = attn; r += a Woᵀ + bo;
 //               h = layernorm(r); r += gelu(h Wfcᵀ + bfc) Wprojᵀ + bproj
 import type { Backend, Tensor } from '../kernels/backend.js';
@@ -30,6 +32,8 @@ export interface Batch {
 interface LayerActs {
   ln1: Tensor; mean1?: Tensor; rstd1: Tensor;
   q: Tensor; k: Tensor; v: Tensor; att: Tensor; lse: Tensor;
+  /** qkNorm: the projections before the per-head norm, (N, H·D) / (N, KH·D), and its rstd (N·H) / (N·KH) */
+  qraw?: Tensor; kraw?: Tensor; rq?: Tensor; rk?: Tensor;
   /** r + attn: the input of the second norm */
   mid: Tensor;
   ln2: Tensor; mean2?: Tensor; rstd2: Tensor;
@@ -89,7 +93,7 @@ class Workspace {
   constructor(private be: Backend, a: Arch, readonly B: number, readonly T: number, recompute = false) {
     const N = B * T, C = a.hidden, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim, I = a.intermediate;
     const t = (shape: number[], dtype: 'f32' | 'i32' = 'f32', label?: string) => { const x = be.tensor(shape, dtype, label); this.all.push(x); return x; };
-    const gpt2 = a.family === 'gpt2';
+    const gpt2 = a.family === 'gpt2', qkn = !!a.qkNorm;
     this.ids = t([N], 'i32', 'ids'); this.positions = t([N], 'i32', 'positions');
     this.keyMask = t([N], 'i32', 'keyMask'); this.targets = t([N], 'i32', 'targets');
     for (let i = 0; i <= a.layers; i++) this.res.push(t([N, C], 'f32', `res${i}`));
@@ -99,6 +103,8 @@ class Workspace {
         q: t([N, HD]), k: t([N, KD]), v: t([N, KD]), att: t([N, HD]), lse: t([B * a.heads * T]),
         mid: t([N, C]), ln2: t([N, C]), mean2: gpt2 ? t([N]) : undefined, rstd2: t([N]),
         g: t([N, I]), u: gpt2 ? undefined : t([N, I]), act: t([N, I]),
+        qraw: qkn ? t([N, HD]) : undefined, kraw: qkn ? t([N, KD]) : undefined,
+        rq: qkn ? t([N * a.heads]) : undefined, rk: qkn ? t([N * a.kvHeads]) : undefined,
       });
     }
     this.lnf = t([N, C]); this.meanf = gpt2 ? t([N]) : undefined; this.rstdf = t([N]);
@@ -430,6 +436,14 @@ export class Transformer {
     if (gpt2) {
       this.linF(l + 'q', L.q, L.ln1, N, C, H * D);
       this.linF(l + 'k', L.k, L.ln1, N, C, KH * D);
+    } else if (a.qkNorm) {
+      // Qwen3: project, RMSNorm each head's D values ((N·H, D) rows), then rope
+      this.linF(l + 'q', L.qraw!, L.ln1, N, C, H * D);
+      this.linF(l + 'k', L.kraw!, L.ln1, N, C, KH * D);
+      be.rmsnorm(ws.qpre, L.rq!, L.qraw!, this.p(l + 'qn.w'), a.normEps);
+      be.rmsnorm(ws.kpre, L.rk!, L.kraw!, this.p(l + 'kn.w'), a.normEps);
+      be.rope(L.q, ws.qpre, ws.positions, ropeOpts(H));
+      be.rope(L.k, ws.kpre, ws.positions, ropeOpts(KH));
     } else {
       this.linF(l + 'q', ws.qpre, L.ln1, N, C, H * D);
       this.linF(l + 'k', ws.kpre, L.ln1, N, C, KH * D);
@@ -527,6 +541,12 @@ export class Transformer {
         be.rope(ws.qpre, ws.dq, ws.positions, ropeInv(H));
         be.rope(ws.kpre, ws.dk, ws.positions, ropeInv(KH));
         dqIn = ws.qpre; dkIn = ws.kpre;
+        if (a.qkNorm) {
+          // through the per-head norms: d(raw projection) into dq/dk (free once rope is undone)
+          be.rmsnormBackward(ws.dq, this.grs(l + 'qn.w'), ws.qpre, L.qraw!, this.p(l + 'qn.w'), L.rq!);
+          be.rmsnormBackward(ws.dk, this.grs(l + 'kn.w'), ws.kpre, L.kraw!, this.p(l + 'kn.w'), L.rk!);
+          dqIn = ws.dq; dkIn = ws.dk;
+        }
       }
       this.linB(l + 'q', ws.dln, dqIn, L.ln1, N, C, H * D);
       this.linB(l + 'k', ws.dln, dkIn, L.ln1, N, C, KH * D, true);

@@ -1,6 +1,7 @@
 // The transformer against PyTorch: fixtures written by tools/make_model_fixtures.py (float64
 // reference models following Hugging Face's modeling code) for Llama with GQA, Qwen2-style
-// tied embeddings with q/k/v bias, and GPT-2. Logits, token and sequence log-probs, the mean
+// tied embeddings with q/k/v bias, GPT-2, and Qwen3 (per-head q/k RMSNorm; head_dim ≠ hidden/heads,
+// GQA + untied head, and tied with attention bias). Logits, token and sequence log-probs, the mean
 // cross-entropy loss, and the gradient of EVERY parameter, on every backend, with the largest
 // relative error printed. Log-probs and gradients go through the fused, vocab-chunked LM head.
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ import { backendNames, expectClose, getBackend } from '../kernels/harness.js';
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/models');
 
 for (const beName of backendNames()) {
-  for (const name of ['llama-gqa', 'qwen2-tied', 'gpt2']) {
+  for (const name of ['llama-gqa', 'qwen2-tied', 'gpt2', 'qwen3-gqa', 'qwen3-tied']) {
     const s = suite(`pytorch fixture ${name} [${beName}]`);
     s('logits, log-probs, loss and every gradient match PyTorch', async () => {
       const be = await getBackend(beName);
@@ -37,7 +38,7 @@ for (const beName of backendNames()) {
       // the full logits, on their own path (the only one that forms (N,V))
       rel(await be.read(model.forwardLogits(batch)), exp.readFloat32('logits'), 1e-4, 'logits');
       // log-probs, loss and gradients through the default fused head, logits-free, in chunks of
-      // 13 vocabulary columns (the fixtures' V = 89, 97, 101 are not multiples of 13)
+      // 13 vocabulary columns (the fixtures' V = 67, 83, 89, 97, 101 are not multiples of 13)
       assert.is(model.lmHeadMode, 'fused');
       model.lmHeadOptions = { chunk: 13 };
       const { logp } = model.forward(batch);

@@ -1,5 +1,5 @@
 // Greedy decoding with the KV cache equals argmax over a full recomputation at every step,
-// for batched prompts of different lengths (left padding), on every backend.
+// for batched prompts of different lengths (left padding), on every backend (Llama, Qwen3, GPT-2).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Arch } from '../../src/model/arch.js';
@@ -12,6 +12,8 @@ import { refLogits } from './ref-model.js';
 
 const archs: Record<string, Arch> = {
   llama: { family: 'llama', vocab: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 4, intermediate: 24, normEps: 1e-5, ropeTheta: 10000, tied: false, qkvBias: true, maxPositions: 64 },
+  // Qwen3: per-head q/k norms, head_dim 6 ≠ hidden/heads
+  qwen3: { family: 'llama', vocab: 21, hidden: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 6, intermediate: 24, normEps: 1e-6, ropeTheta: 10000, tied: true, qkvBias: false, qkNorm: true, maxPositions: 64 },
   gpt2: { family: 'gpt2', vocab: 19, hidden: 16, layers: 2, heads: 2, kvHeads: 2, headDim: 8, intermediate: 32, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: true, maxPositions: 32 },
 };
 
@@ -23,7 +25,9 @@ for (const beName of backendNames()) {
       const rng = new Rng(SEED ^ 0x99);
       const host = initParams(arch, rng.int(0, 1 << 30));
       // sharpen the model so argmax is decisive (no near-ties that f32 could flip)
-      for (const [k, a] of host) if (k.endsWith('.w') && !/ln|norm/.test(k)) for (let i = 0; i < a.length; i++) a[i] *= 20;
+      for (const [k, a] of host) if (k.endsWith('.w') && !/ln|norm|qn|kn/.test(k)) for (let i = 0; i < a.length; i++) a[i] *= 20;
+      // Qwen3's q/k norm weights start at 1: make them differ per dimension so they are exercised
+      for (const [k, a] of host) if (/\.(qn|kn)\.w$/.test(k)) for (let i = 0; i < a.length; i++) a[i] = rng.uniform(0.5, 3);
       const model = new Transformer(be, arch, uploadParams(be, arch, host));
       const prompts = [rng.i32(5, 0, arch.vocab), rng.i32(2, 0, arch.vocab), rng.i32(1, 0, arch.vocab)].map((a) => Array.from(a));
       const steps = 6;

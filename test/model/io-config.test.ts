@@ -7,6 +7,8 @@ import {
 } from '../../src/model/config.js';
 import { ModelFileError } from '../../src/model/io-errors.js';
 import { hfParamList } from '../../src/model/io-params.js';
+import { paramCount, paramSpecs } from '../../src/model/arch.js';
+import { archFromConfig, llamaName } from '../../src/model/hf-names.js';
 import { errorOf } from './io-helpers.js';
 
 const strip = ({ source: _s, ...rest }: ModelConfig) => rest;
@@ -95,6 +97,49 @@ test('qwen2 (q/k/v bias, no o bias, sliding window only when used) and mistral (
   assert.equal(shapes['lm_head.weight'], [32768, 4096]);
 });
 
+// Qwen/Qwen3-0.6B's config.json: head_dim 128 ≠ hidden/heads = 64, tied, no attention bias
+const qwen3 = {
+  architectures: ['Qwen3ForCausalLM'], attention_bias: false, attention_dropout: 0.0, bos_token_id: 151643, eos_token_id: 151645,
+  head_dim: 128, hidden_act: 'silu', hidden_size: 1024, initializer_range: 0.02, intermediate_size: 3072,
+  max_position_embeddings: 40960, max_window_layers: 28, model_type: 'qwen3', num_attention_heads: 16, num_hidden_layers: 28,
+  num_key_value_heads: 8, rms_norm_eps: 1e-6, rope_scaling: null, rope_theta: 1000000, sliding_window: null,
+  tie_word_embeddings: true, torch_dtype: 'bfloat16', transformers_version: '4.51.0', use_cache: true, use_sliding_window: false, vocab_size: 151936,
+};
+
+test('qwen3 (per-head q/k norms, head_dim from the config, one attention_bias, sliding window only when used)', () => {
+  const q = parseConfig(qwen3);
+  assert.ok(q.arch === 'llama');
+  if (q.arch !== 'llama') return;
+  assert.equal([q.modelType, q.qkvBias, q.oBias, q.mlpBias, q.slidingWindow, q.tieWordEmbeddings, q.ropeTheta, q.headDim, q.numKvHeads, q.eosTokenIds, q.bosTokenId],
+    ['qwen3', false, false, false, null, true, 1e6, 128, 8, [151645], 151643]);
+  const a = archFromConfig(q);
+  assert.equal([a.qkNorm, a.headDim, a.qkvBias, a.oBias], [true, 128, false, false]);
+  // parameters: 0.6B with the tied head (per layer q/k/v/o, MLP, two C norms and two D norms)
+  const C = 1024, D = 128, layer = 16 * D * C + 2 * 8 * D * C + C * 16 * D + 3 * 3072 * C + 2 * C + 2 * D;
+  assert.is(paramCount(a), 151936 * C + 28 * layer + C);
+  assert.is(paramCount(a), 596049920);
+  const shapes = Object.fromEntries(hfParamList({ ...q, numLayers: 1 }).map((p) => [p.name, p.shape]));
+  assert.equal(shapes['model.layers.0.self_attn.q_norm.weight'], [128]);
+  assert.equal(shapes['model.layers.0.self_attn.k_norm.weight'], [128]);
+  assert.equal(shapes['model.layers.0.self_attn.q_proj.weight'], [16 * 128, 1024]);
+  assert.equal(shapes['model.layers.0.self_attn.o_proj.weight'], [1024, 16 * 128]);
+  assert.ok(!('lm_head.weight' in shapes) && !('model.layers.0.self_attn.q_proj.bias' in shapes));
+  // the HF names of our parameters are exactly the checkpoint's
+  assert.equal(paramSpecs({ ...a, layers: 1 }).map((s) => llamaName(s.name)).sort(), Object.keys(shapes).sort());
+  // attention_bias: all four projections (Qwen3Attention), unlike qwen2
+  const b = parseConfig({ ...qwen3, attention_bias: true });
+  assert.equal([b.arch === 'llama' && b.qkvBias, b.arch === 'llama' && b.oBias], [true, true]);
+  // Qwen3Config's head_dim default is 128, not hidden/heads
+  const { head_dim: _h, ...noHead } = qwen3;
+  assert.is(parseConfig({ ...noHead, hidden_size: 100, num_attention_heads: 3, num_key_value_heads: 3 }).headDim, 128);
+  const sw = parseConfig({ ...qwen3, use_sliding_window: true, sliding_window: 4096 });
+  assert.is(sw.arch === 'llama' && sw.slidingWindow, 4096);
+  assert.throws(() => archFromConfig(sw), /sliding-window/);
+  assert.is(parseConfig({ ...qwen3, model_type: undefined }).modelType, 'qwen3'); // from architectures
+  expectConfigError({ ...qwen3, head_dim: 63 }, /field "head_dim" \(63\) is odd/);
+  expectConfigError({ ...qwen3, attention_bias: 'no' }, /field "attention_bias" is "no"/);
+});
+
 test('gpt2: fields and defaults (n_inner = 4·n_embd, n_positions, epsilon, tied head)', () => {
   const g = parseConfig(gpt2);
   assert.equal(strip(g), {
@@ -125,7 +170,7 @@ test('missing or bad fields: one error naming the file and the field', () => {
   }
   expectConfigError('{"model_type": "llama",', /invalid JSON/);
   expectConfigError('[1]', /is not a JSON object/);
-  expectConfigError({ ...base, model_type: 'qwen3' }, /field "model_type" is "qwen3", which sppo does not support/);
+  expectConfigError({ ...base, model_type: 'falcon' }, /field "model_type" is "falcon", which sppo does not support/);
   expectConfigError({ ...base, model_type: undefined }, /field "model_type" is missing/);
   expectConfigError({ ...base, hidden_size: 48.5 }, /field "hidden_size" is 48.5, not an integer >= 1/);
   expectConfigError({ ...base, num_attention_heads: '6' }, /field "num_attention_heads" is "6"/);
@@ -144,7 +189,7 @@ test('missing or bad fields: one error naming the file and the field', () => {
 });
 
 test('configToJson: what we write parses back to the same config, with transformers fields', () => {
-  for (const src of [tinyllama, smollm, qwen2, mistral, gpt2, { ...tinyllama, attention_bias: true, mlp_bias: true, eos_token_id: [5, 6], pad_token_id: 0 }]) {
+  for (const src of [tinyllama, smollm, qwen2, qwen3, { ...qwen3, attention_bias: true, tie_word_embeddings: false, use_sliding_window: true, sliding_window: 512 }, mistral, gpt2, { ...tinyllama, attention_bias: true, mlp_bias: true, eos_token_id: [5, 6], pad_token_id: 0 }]) {
     const cfg = parseConfig(src as Record<string, unknown>);
     for (const dtype of ['float32', 'float16'] as const) {
       const json = configToJson(cfg, dtype);
@@ -162,6 +207,13 @@ test('configToJson: what we write parses back to the same config, with transform
   const { source: _s, ...bare } = parseConfig(qwen2);
   const q = configToJson(bare as ModelConfig);
   assert.equal([q.architectures, q.use_sliding_window, q.attention_bias, q.num_key_value_heads], [['Qwen2ForCausalLM'], false, undefined, 2]);
+  const { source: _s3, ...bare3 } = parseConfig(qwen3);
+  const q3 = configToJson(bare3 as ModelConfig);
+  assert.equal([q3.architectures, q3.model_type, q3.head_dim, q3.attention_bias, q3.use_sliding_window, q3.sliding_window, q3.mlp_bias],
+    [['Qwen3ForCausalLM'], 'qwen3', 128, false, false, null, undefined]);
+  // Qwen/Qwen3-0.6B's own config.json comes back with every field it had, unchanged
+  const full3 = configToJson(parseConfig(qwen3), 'bfloat16');
+  for (const [k, v] of Object.entries(qwen3)) assert.equal(full3[k], v, `qwen3 field ${k}`);
   const g = configToJson({ ...parseConfig(gpt2), source: undefined });
   assert.equal([g.architectures, g.n_inner, g.activation_function, g.n_positions], [['GPT2LMHeadModel'], null, 'gelu_new', 1024]);
   // inexpressible combinations are refused

@@ -105,8 +105,10 @@ export function refLogits(a: Arch, p: P, batch: Batch): Float64Array {
     const L = `l${l}.`;
     const h = gpt2 ? layernorm(x, N, C, p(L + 'ln1.w'), p(L + 'ln1.b'), a.normEps) : rmsnorm(x, N, C, p(L + 'ln1.w'), a.normEps);
     const bias = (n: string) => (a.qkvBias ? p(L + n) : undefined);
-    const q = linear(h, N, C, p(L + 'q.w'), H * D, bias('q.b'));
-    const k = linear(h, N, C, p(L + 'k.w'), KH * D, bias('k.b'));
+    let q = linear(h, N, C, p(L + 'q.w'), H * D, bias('q.b'));
+    let k = linear(h, N, C, p(L + 'k.w'), KH * D, bias('k.b'));
+    // Qwen3: RMSNorm over each head's D values, before rotary
+    if (a.qkNorm) { q = rmsnorm(q, N * H, D, p(L + 'qn.w'), a.normEps); k = rmsnorm(k, N * KH, D, p(L + 'kn.w'), a.normEps); }
     const v = linear(h, N, C, p(L + 'v.w'), KH * D, bias('v.b'));
     if (!gpt2) { rope(q, B, T, H, D, batch.positions, a.ropeTheta); rope(k, B, T, KH, D, batch.positions, a.ropeTheta); }
     const att = attention(q, k, v, B, T, H, KH, D, batch.keyMask);

@@ -14,6 +14,8 @@ import { refLogits, refTokenLogprobs } from './ref-model.js';
 const archs: Record<string, Arch> = {
   'llama-gqa': { family: 'llama', vocab: 37, hidden: 24, layers: 2, heads: 6, kvHeads: 2, headDim: 4, intermediate: 40, normEps: 1e-5, ropeTheta: 10000, tied: false, qkvBias: false, maxPositions: 64 },
   'llama-tied-bias': { family: 'llama', vocab: 29, hidden: 16, layers: 2, heads: 2, kvHeads: 1, headDim: 8, intermediate: 24, normEps: 1e-6, ropeTheta: 500, tied: true, qkvBias: true, oBias: true, mlpBias: true, maxPositions: 64 },
+  // Qwen3: per-head q/k RMSNorm, head_dim 10 ≠ hidden/heads, 3 query heads on 1 kv head
+  'qwen3': { family: 'llama', vocab: 33, hidden: 20, layers: 2, heads: 3, kvHeads: 1, headDim: 10, intermediate: 28, normEps: 1e-6, ropeTheta: 10000, tied: false, qkvBias: false, qkNorm: true, maxPositions: 64 },
   'gpt2': { family: 'gpt2', vocab: 31, hidden: 16, layers: 2, heads: 4, kvHeads: 4, headDim: 4, intermediate: 64, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: true, maxPositions: 32 },
 };
 
@@ -29,11 +31,11 @@ function randomSeqs(rng: Rng, V: number) {
 /** Perturb init so norms/biases are not trivially 1/0 (their gradients must be checked too). */
 function randomize(host: Map<string, Float32Array>, rng: Rng): void {
   for (const [name, a] of host) {
-    const isNorm = /ln\d\.w|norm\.w/.test(name);
+    const isNorm = /ln\d\.w|norm\.w|(qn|kn)\.w/.test(name);
     for (let i = 0; i < a.length; i++) a[i] = isNorm ? 1 + 0.2 * rng.normal() : a[i] + 0.05 * rng.normal() + (name.endsWith('.b') ? 0.1 * rng.normal() : 0);
   }
   // larger weights so the function is not nearly linear
-  for (const [name, a] of host) if (name.endsWith('.w') && !/ln\d|norm/.test(name)) for (let i = 0; i < a.length; i++) a[i] *= 8;
+  for (const [name, a] of host) if (name.endsWith('.w') && !/ln\d|norm|qn|kn/.test(name)) for (let i = 0; i < a.length; i++) a[i] *= 8;
 }
 
 for (const beName of backendNames()) {
