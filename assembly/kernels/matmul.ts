@@ -35,7 +35,8 @@
 // Exact IEEE-half widening costs ~10 vector ops per 4 values, more than the micro-kernel's FMAs
 // can hide, so for f16 mm_compute widens each panel's K slice (≤ KC×8 values, 8 KiB) once into
 // per-thread scratch, where it stays in L1 while every micro-panel of the task reads it.
-// mm_small and the x·Wᵀ strip read 4 halves per v128.load64_zero and widen them in registers.
+// mm_small and the bf16 x·Wᵀ strip read 4 halves per v128.load64_zero and widen them in
+// registers; the f16 x·Wᵀ strip widens its 8 rows of W (8·K values) once into scratch.
 // No f32 copy of the weight is ever made; a, out, bias and all arithmetic stay f32.
 import { at, atK, hsum, KIND_BF16, KIND_F16, KIND_F32, load1, load4, madd1, madd4, min32, widenHi, widenLo } from './common';
 
@@ -296,6 +297,21 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
   }
 }
 
+/** floats of per-thread scratch mm_small needs: a 16-float tile, and for f16 x·Wᵀ the strip's
+ *  8 rows of W widened (8·K) */
+export function mm_small_scratch_floats(K: i32, bKind: i32): i32 { return bKind == KIND_F16 ? 16 + NR * K : 16; }
+
+/** K IEEE halves at src → f32 at dst */
+function widenRowF16(dst: usize, src: usize, K: i32): void {
+  let k = 0;
+  for (; k + 8 <= K; k += 8) {
+    const h = v128.load(atK(src, k, KIND_F16));
+    v128.store(at(dst, k), widenLo(h, KIND_F16));
+    v128.store(at(dst, k + 4), widenHi(h, KIND_F16));
+  }
+  for (; k < K; k++) store<f32>(at(dst, k), load1(atK(src, k, KIND_F16), KIND_F16));
+}
+
 /**
  * Small M (M < 4): task → (bt, strip of 8 columns). No packing. The row's 8 sums go through a
  * staging tile (scratch: 16 floats per thread) into the same epilogue. bKind: b's storage.
@@ -310,11 +326,18 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
   const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
   const bB = atK(b, bt * bStride, bKind);
   const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
-  const tile = scratch + (<usize>tid * 16 << 2);
+  const tile = scratch + (<usize>tid * <usize>mm_small_scratch_floats(K, bKind) << 2);
   if (transB && !transA) {
     if (bKind == KIND_F32) stripTimesWt(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
     else if (bKind == KIND_BF16) stripTimesWtBf(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
-    else stripTimesWtHf(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
+    else {
+      // f16: the strip's 8 rows of W widened once (8·K floats after the tile) for every row
+      // pair, as exact widening costs more than the strip's multiply-adds; row cg of W is then
+      // at wide + (cg − c0)·K floats (the base below wraps modulo 2^32, as the arithmetic does)
+      const wide = at(tile, 16);
+      for (let c = 0; c < NR; c++) widenRowF16(at(wide, c * K), atK(bB, min32(c0 + c, N - 1) * K, KIND_F16), K);
+      stripTimesWt(aB, wide - (<usize>c0 * <usize>K << 2), oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
+    }
     return;
   }
   if (bKind == KIND_F32) smallRows(aB, bB, oB, tile, M, N, K, c0, w, transA, transB, alpha, bias, accumulate, KIND_F32);
@@ -371,15 +394,14 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
  * pairs pass over them, so b — the weights — is read from memory once per call, where packing
  * it (mm_pack_b) would read and write it all first. Rows and columns past the edge re-read the
  * last real one and are not stored. Each output is one task's fixed sequence of operations:
- * results depend on M and K, never on the thread count. With 16-bit b (the Bf/Hf forms) each
- * load of b takes 4 halves (8 bytes) and widens them in registers.
+ * results depend on M and K, never on the thread count. With bf16 b (stripTimesWtBf) each load
+ * of b takes 4 halves (8 bytes) and widens them in registers; f16 b is widened row by row into
+ * scratch first (mm_small).
  */
 function stripTimesWt(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
   alpha: f32, bias: usize, accumulate: i32): void { stripBody(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate, KIND_F32); }
 function stripTimesWtBf(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
   alpha: f32, bias: usize, accumulate: i32): void { stripBody(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate, KIND_BF16); }
-function stripTimesWtHf(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
-  alpha: f32, bias: usize, accumulate: i32): void { stripBody(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate, KIND_F16); }
 
 // @ts-ignore: decorator
 @inline function stripBody(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
