@@ -54,3 +54,4 @@ export { trainSFT } from './train/sft.js';
 export { buildRecords, preferenceBackward, sequenceLogprobs, LOSSES, type LossName } from './train/preference.js';
 // the embedded demo's settings (the page fetches models/demo/ and data/demo/ by URL)
 export { demoSettings, DEMO_PROMPTS, DEMO_MODEL, DEMO_JUDGE, arithMarks, rowsFromEval, type DemoRow } from './sppo/demo.js';
+export { planPass, memoryBudget, setMemoryBudget, checkModelFits, passBytes, memoryLimits, MemoryPlanError, type Plan, type MemoryBudget } from './model/plan.js';
