@@ -221,10 +221,10 @@ function epilogue(out: usize, N: i32, tile: usize, h: i32, w: i32, alpha: f32, b
 
 /** floats of per-thread scratch mm_compute needs: the packed A block, then the parked
  *  tiles (one tile when K fits one block: each is written out at once), then 16 spare, then
- *  one widened f16 panel slice (KC×8) */
-export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32): i32 {
+ *  for an f16 b one widened panel slice (KC×8) */
+export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32, bKind: i32): i32 {
   const tiles = K <= KC ? MR * NR : rowsPerTask * panelsPerTask * NR;
-  return rowsPerTask * min32(K, KC) + tiles + 16 + KC * NR;
+  return rowsPerTask * min32(K, KC) + tiles + 16 + (bKind == KIND_F16 ? KC * NR : 0);
 }
 
 /**
@@ -248,7 +248,7 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
   const bt = task / perBatch;
   const rem = task - bt * perBatch;
   const rb = rem / colBlocks, cb = rem - rb * colBlocks;
-  const sa = scratch + (<usize>tid * <usize>mm_scratch_floats(K, rowsPerTask, panelsPerTask) << 2);
+  const sa = scratch + (<usize>tid * <usize>mm_scratch_floats(K, rowsPerTask, panelsPerTask, bKind) << 2);
   const tiles = at(sa, rowsPerTask * min32(K, KC));
   const wide = at(tiles, (K <= KC ? MR * NR : rowsPerTask * panelsPerTask * NR) + 16);
   const f16 = bKind == KIND_F16;

@@ -53,7 +53,7 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   const tasks = () => batch * Math.ceil(M / rowsPerTask) * Math.ceil(nPanels / panelsPerTask);
   while (tasks() < target && rowsPerTask > 4 * MR) rowsPerTask = Math.ceil(rowsPerTask / 2 / MR) * MR;
   while (tasks() < target && panelsPerTask > 4) panelsPerTask = Math.ceil(panelsPerTask / 2);
-  const perThread = be.exports.mm_scratch_floats(K, rowsPerTask, panelsPerTask) * 4;
+  const perThread = be.exports.mm_scratch_floats(K, rowsPerTask, panelsPerTask, bKind) * 4;
   const scratch = be.scratch(threads * perThread, 2);
   be.run('mm_compute', tasks(), flops / 8, [pOut, pA, packed, pBias, M, N, K, transA, o.broadcastB ? 1 : 0, alpha, acc, rowsPerTask, panelsPerTask, scratch, bKind]);
 }
