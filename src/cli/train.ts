@@ -1,5 +1,6 @@
 // `sppo train --config FILE [--resume]`: the SPPO iterations. Progress bars on stderr; the
 // per-iteration summary as one JSON document on stdout at the end.
+import { mapPromptFiles, promptsSpec } from '../sppo/prompt-sets.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -34,6 +35,8 @@ export function register(program: Command): void {
       for (const k of ['model', 'prompts', 'out', 'evalPrompts', 'offline']) {
         if (typeof r[k] === 'string' && r[k] && !(r[k] as string).startsWith('builtin:') && !path.isAbsolute(r[k] as string)) r[k] = path.join(base, r[k] as string);
       }
+      // prompts as a list of files or {file, split}: each file relative to the config too
+      if (r.prompts && typeof r.prompts === 'object') r.prompts = mapPromptFiles(promptsSpec(r.prompts, o.config), (f) => (path.isAbsolute(f) ? f : path.join(base, f)));
       for (const k of ['judge', 'evalJudge']) {
         const v = r[k];
         if (typeof v === 'string' && (v.startsWith('./') || v.startsWith('../'))) r[k] = path.join(base, v);

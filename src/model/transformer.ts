@@ -11,7 +11,7 @@
 import type { Backend, Tensor } from '../kernels/backend.js';
 import { paramSpecs, validateArch, type Arch } from './arch.js';
 import { linearBackward, linearForward } from './layers.js';
-import { chunkColumns, FusedLMHead, type LMHeadOptions } from './lm-head.js';
+import { chunkColumns, FusedLMHead, lmHeadScratchBytes, type LMHeadOptions } from './lm-head.js';
 
 /** A padded batch of token sequences, ready for the device. */
 export interface Batch {
@@ -110,6 +110,13 @@ class Workspace {
     this.qpre = t([N, HD]); this.kpre = t([N, KD]);
   }
   dispose(): void { for (const x of this.all) this.be.dispose(x); this.all.length = 0; this.fused?.dispose(); this.fused = null; }
+  /** bytes held (activations, scratch, the fused head's chunks) — what the memory planner counts as reusable */
+  bytes(C: number): number {
+    let n = 0;
+    for (const x of this.all) n += 4 * x.size;
+    if (this.fused) n += lmHeadScratchBytes(this.B * this.T, this.vocab, C, true);
+    return n;
+  }
 }
 
 export class Transformer {
@@ -312,6 +319,23 @@ export class Transformer {
     be.matmul(dxa, dy, l.b, { m: N, n: l.rank, k: outF, alpha: l.scale });
     if (gA) be.matmul(gA, dxa, x, { m: l.rank, n: inF, k: N, transA: true, accumulate: true });
     be.matmul(dx, dxa, l.a, { m: N, n: inF, k: l.rank, accumulate: true });
+  }
+
+  /** bytes of what the next pass re-sizes (workspace, LoRA's saved products): the planner counts them as free */
+  workspaceBytes(): number {
+    let n = 0;
+    if (this.ws) n += this.ws.bytes(this.arch.hidden);
+    for (const t of this.loraActs.values()) n += 4 * t.size;
+    if (this.dxa) n += 4 * this.dxa.size;
+    return n;
+  }
+
+  /** frees the activations of the last shape (the next forward allocates them anew) */
+  releaseWorkspace(): void {
+    this.ws?.dispose(); this.ws = null; this.last = null;
+    for (const t of this.loraActs.values()) this.be.dispose(t);
+    this.loraActs.clear(); this.loraShape = '';
+    if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
   }
 
   private workspace(B: number, T: number): Workspace {

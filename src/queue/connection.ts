@@ -3,6 +3,9 @@
 // never printed: redactURL() is what logs, errors and `sppo queue status` show.
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { redactURL, type RedisConnectionOptions } from './options.js';
+
+export { redactURL };
 
 export interface RedisTarget {
   /** ioredis options (host, port, db, username, password, tls) */
@@ -12,9 +15,9 @@ export interface RedisTarget {
 }
 
 /** a Redis target from a URL, or options given directly (library use) */
-export function redisTarget(redis: string | RedisOptions): RedisTarget {
+export function redisTarget(redis: string | RedisConnectionOptions): RedisTarget {
   if (typeof redis !== 'string') {
-    const o = { ...redis };
+    const o = { ...redis } as RedisOptions;
     return { options: o, shown: `redis${o.tls ? 's' : ''}://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${o.db ? '/' + o.db : ''}` };
   }
   let u: URL;
@@ -35,13 +38,6 @@ export function redisTarget(redis: string | RedisOptions): RedisTarget {
   return { options, shown: redactURL(redis) };
 }
 
-/** the URL with any password replaced by *** (also for strings that are not valid URLs) */
-export function redactURL(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) => {
-    const i = auth.indexOf(':');
-    return `${scheme}${i < 0 ? '' : auth.slice(0, i)}${i < 0 ? '***' : ':***'}@`;
-  });
-}
 
 /**
  * Connection options for BullMQ and our own clients: commands wait for a reconnect instead of

@@ -24,6 +24,7 @@ import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, t
 import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
+import { iterationPrompts, promptFiles } from './prompt-sets.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
 import { evalStats, type EvalStats } from './winrate.js';
 import { parseOffline } from './offline.js';
@@ -74,6 +75,8 @@ export interface IterationSummary {
   finalLoss: number; steps: number; eval?: EvalStats; seconds: number;
   /** pairs the judge was asked this iteration, and those it failed on (answered as ties) */
   judgePairs: number; judgeFailedPairs: number;
+  /** whether the judge was asked both orders of each pair (every judge not declared order-free) */
+  judgeBothOrders: boolean;
 }
 
 /**
@@ -158,10 +161,13 @@ export class SPPO extends EventTarget {
       await st.writeText('config.json', cfgText);
     }
     // an offline run reads its judged samples from cfg.offline; it needs prompts only to evaluate
-    const prompts = cfg.prompts ? parsePrompts(await deps.readPrompts(cfg.prompts), cfg.prompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : [];
-    const usePrompts = cfg.maxPrompts > 0 ? prompts.slice(0, cfg.maxPrompts) : prompts;
-    // evaluation prompts: their own file when given (held out from training), else the training prompts
-    const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? parsePrompts(await deps.readPrompts(cfg.evalPrompts), cfg.evalPrompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : usePrompts;
+    // every prompts file once; iteration t's set from them (a file, a list, or one file split: prompt-sets.ts)
+    const promptSets = new Map<string, PromptItem[]>();
+    for (const f of promptFiles(cfg.prompts)) promptSets.set(f, parsePrompts(await deps.readPrompts(f), f, { promptField: cfg.promptField, messagesField: cfg.messagesField }));
+    const promptsOf = (t: number) => iterationPrompts(cfg.prompts, t, cfg.iterations, promptSets, (n) => shuffle(n, BigInt(cfg.seed) ^ 0x5eed5917n), cfg.maxPrompts);
+    for (let t = 1; t <= cfg.iterations; t++) promptsOf(t); // a split too small for the iterations fails before any work
+    // evaluation prompts: their own file when given (held out from training), else iteration 1's training prompts
+    const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? parsePrompts(await deps.readPrompts(cfg.evalPrompts), cfg.evalPrompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : promptsOf(1);
     const summaries: IterationSummary[] = [];
     const ownUnits = !deps.units && cfg.queue ? await makeUnitRunner(cfg, { store: st, log: (m) => this.log(m) }) : null;
     this.units = deps.units ?? ownUnits;
@@ -179,8 +185,8 @@ export class SPPO extends EventTarget {
         try {
           const policy = new Policy(model, text);
           const samples = cfg.offline ? await this.stageOffline(t, text)
-            : this.units ? await this.generateRemote(t, location, this.encodePrompts(usePrompts, text), signal)
-            : await this.stageGenerate(t, policy, this.encodePrompts(usePrompts, text), signal);
+            : this.units ? await this.generateRemote(t, location, this.encodePrompts(promptsOf(t), text), signal)
+            : await this.stageGenerate(t, policy, this.encodePrompts(promptsOf(t), text), signal);
           const groups = await this.stageJudge(t, samples, text, signal);
           const records = await this.stageRecords(t, model, groups, samples);
           const metrics = await this.stageTrain(t, model, records, signal);
@@ -188,6 +194,7 @@ export class SPPO extends EventTarget {
           const summary: IterationSummary = {
             iteration: t, prompts: samples.length, samples: samples.reduce((n, s) => n + s.responses.length, 0),
             judgePairs: sum(groups.map((g) => g.pairs)), judgeFailedPairs: sum(groups.map((g) => g.failedPairs)),
+            judgeBothOrders: cfg.offline ? false : deps.judge.orderSensitive,
             meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
             meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
             meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),

@@ -120,12 +120,17 @@ export class WasmBackend implements Backend {
     const s = this.scratchSlots[slot];
     if (bytes > s.bytes) {
       if (s.ptr) this.alloc.release(s.ptr);
-      s.bytes = Math.max(bytes, s.bytes * 2, 4096);
+      // doubling keeps regrowth rare; past 64 MiB (an LM head's packed weight) take what is asked:
+      // doubling there would hold up to twice the largest operand for nothing
+      s.bytes = bytes > 1 << 26 ? bytes : Math.max(bytes, s.bytes * 2, 4096);
       s.ptr = 0;
       s.ptr = this.alloc.alloc(s.bytes);
     }
     return s.ptr;
   }
+
+  /** bytes held by the scratch slots (re-sized by the next op that needs more): the planner counts them as free */
+  get scratchBytes(): number { return this.scratchSlots.reduce((n, s) => n + s.bytes, 0); }
 
   /** Run kernel `name` over ntasks tasks; threads are used when work ≥ PARALLEL_MIN_WORK. */
   run(name: string, ntasks: number, work: number, args: number[]): void {

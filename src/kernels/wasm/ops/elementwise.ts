@@ -35,6 +35,7 @@ export function copy(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?:
   else be.run('ew_copy', chunks(be, n), n / 4, [dp, sp, n]);
 }
 
+
 export function add(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor): void {
   const n = sameSize('add', ['out', out], ['a', a], ['b', b]);
   be.run('ew_add', chunks(be, n), n / 4, [be.p(out), be.p(a), be.p(b), n]);

@@ -23,15 +23,20 @@ export function copy(be: WebGPUBackend, dst: Tensor, src: Tensor, o: { srcOffset
   if (isHalf(s.dtype) || isHalf(d.dtype)) {
     // 16-bit tensors are packed two per u32 word: a buffer copy of whole words (a shader copy
     // through f32 could canonicalise NaN bit patterns or flush denormal pairs)
+    // (the same shader on words keeps the step in one compute pass; a whole tensor of odd size
+    // copies its last, half-used word too)
     if (s.dtype !== d.dtype) throw new ShapeError(`copy: dtypes differ (${s.dtype} to ${d.dtype}); copy converts nothing`);
-    if (so % 2 || dof % 2 || n % 2) throw new ShapeError(`copy: ${s.dtype} tensors on WebGPU copy whole words: offsets (${so}, ${dof}) and count (${n}) must be even`);
-    be.ctx.copyBuffer(s, so / 2, d, dof / 2, n / 2);
+    const whole = so === 0 && dof === 0 && n === s.size && n === d.size;
+    if (!whole && (so % 2 || dof % 2 || n % 2)) throw new ShapeError(`copy: ${s.dtype} tensors on WebGPU copy whole words: offsets (${so}, ${dof}) and count (${n}) must be even`);
+    const words = Math.ceil(n / 2);
+    be.ctx.dispatch('elementwise', 'copy', {}, new Params().u(words).f(0).u(so / 2).u(dof / 2), [d, s], grid1d(words, WG));
     return;
   }
   // copyBufferToBuffer wants 4-byte aligned offsets (always true for 32-bit elements) but a
   // copy ends the compute pass; a shader copy keeps the step in one pass.
   be.ctx.dispatch('elementwise', 'copy', {}, new Params().u(n).f(0).u(so).u(dof), [d, s], grid1d(n, WG));
 }
+
 
 function binary(be: WebGPUBackend, entry: 'add' | 'mul', out: Tensor, a: Tensor, b: Tensor): void {
   const n = sameSize(entry, ['out', out], ['a', a], ['b', b]);
