@@ -39,6 +39,6 @@ export { loadRewardModel, rewardModelJudge, type RewardModel } from './judge/rew
 export { PairwiseModel, pairwiseJudge } from './judge/pairwise-model.js';
 // scale-out: generation and judging units as BullMQ jobs on Redis (importing registers the queue
 // with the coordinator: a config with "queue" distributes its units)
-export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
+export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type RedisConnection, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
 export type { UnitRunner, GenerateUnit, JudgeUnit, GenerateResult } from './sppo/units.js';
 export { planPass, memoryBudget, setMemoryBudget, checkModelFits, passBytes, memoryLimits, MemoryPlanError, type Plan, type MemoryBudget } from './model/plan.js';

@@ -13,6 +13,7 @@ import { parseConfig, type ModelConfig } from '../model/config.js';
 import { archFromConfig, fromHF } from '../model/hf-names.js';
 import { uploadParams } from '../model/init.js';
 import { fileDType, keepsHalf } from '../model/weights-mode.js';
+import { checkAllUsed } from '../model/io-strict.js';
 import { loadTensors } from '../model/io-files.js';
 import { hfParamList, type ParamSpec } from '../model/io-params.js';
 import { checkFits, estimateMemory } from '../model/memory.js';
@@ -141,9 +142,12 @@ export function loadTrunk(be: Backend, dir: string, cfg: ModelConfig, extra: Par
   const arch = trunkArch(cfg, file);
   const mode = o.training ? 'f32' : 'keep';
   const extraNames = new Set(extra.map((s) => s.name));
-  const { tensors, dtypes } = loadTensors(dir, [...trunkParamList(cfg), ...extra], { keepHalf: (spec) => !extraNames.has(spec.name) && keepsHalf(mode, arch.family, spec.shape) });
+  const { tensors, dtypes, unused, source } = loadTensors(dir, [...trunkParamList(cfg), ...extra], { keepHalf: (spec) => !extraNames.has(spec.name) && keepsHalf(mode, arch.family, spec.shape) });
   const half = mode === 'keep' && arch.family !== 'gpt2' && fileDType(dtypes) !== 'F32';
   checkFits(be, estimateMemory(arch, { batch: o.batch, seq: o.seq, training: !!o.training, paramBytes: half ? 2 : 4 }), dir);
+  // a causal LM's head is not the judge's: it may stay unused; anything else must be used
+  const rest = unused.filter((n) => n !== 'lm_head.weight');
+  if (rest.length) checkAllUsed({ ...cfg, tieWordEmbeddings: false }, rest, () => new Float32Array(0), source, file);
   const ex = new Map<string, Float32Array>();
   for (const s of extra) {
     const t = tensors.get(s.name)!;

@@ -21,6 +21,7 @@ import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, isKnownBuffer, nameAliases } from './io-params.js';
 import { nonFiniteTensors, nonFiniteWarning } from './finite.js';
 import { checkModelFits } from './plan.js';
+import { checkAllUsed } from './io-strict.js';
 import { listSome, parseShardIndex, SafetensorsBuffer, serializeSafetensors } from './safetensors.js';
 import { Transformer } from './transformer.js';
 
@@ -111,6 +112,9 @@ export function streamTensorsFromFiles(files: ModelFiles, cfg: ModelConfig, labe
     throw new ModelFileError(label, `weights do not match config.json: ${problems.slice(0, 8).join('; ')}`,
       `check that config.json belongs to these weights; the checkpoint holds ${where.size} tensors: ${listSome([...where.keys()], 6)}`);
   }
+  // every tensor of the checkpoint is used (or named in one clear error) before anything is read
+  const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
+  checkAllUsed(cfg, unused, (n) => { const k = [n, ...nameAliases(n)].find((x) => where.has(x)) ?? n; return where.get(k)!.readFloat32(k); }, label, `${label}/config.json`);
   if (ready) {
     const pre: Record<string, number> = {};
     for (const [, found] of chosen) { const dt = where.get(found)!.info(found).dtype; pre[dt] = (pre[dt] ?? 0) + 1; }
@@ -127,7 +131,6 @@ export function streamTensorsFromFiles(files: ModelFiles, cfg: ModelConfig, labe
     if (nonFiniteWarning([[name, data]], label)) bad.push([name, data]);
     take(name, data);
   }
-  const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
   const warning = nonFiniteWarning(bad, label);
   if (warning) console.warn(warning);
   return { dtypes, unused };

@@ -25,13 +25,13 @@ import { loadModel } from '../model/load.js';
 import { Policy } from '../sppo/policy.js';
 import { loadPolicyText } from '../sppo/text.js';
 import { connectionOptions, connectionProblem, redisClient, redisTarget, waitReady } from './connection.js';
-import type { RedisConnectionOptions } from './options.js';
 import { fetchPolicy } from './policy-store.js';
+import type { RedisConnection } from './url.js';
 import { BULL_PREFIX, dataPrefix, type GenerateJob, type GenerateReturn, type JudgeJob, type JudgeReturn } from './protocol.js';
 
 export interface StartWorkerOptions {
-  /** redis://[user:password@]host:port[/db], rediss:// (TLS), or ioredis options */
-  redis: string | RedisConnectionOptions;
+  /** redis://[user:password@]host:port[/db], rediss:// (TLS), or the same as fields */
+  redis: string | RedisConnection;
   /** queue name (the run's config "queue.name"; default "sppo") */
   queue?: string;
   /** compute backend for generation (default auto); use the coordinator's for identical bits */
