@@ -14,7 +14,7 @@ export { ChatTemplate, ChatTemplateError, applyChatTemplate, chatTemplateNames, 
   type ChatMessage, type ChatTokenizerConfig, type ChatTemplateOptions, type ChatRenderOptions } from './tokenizer/chat.js';
 export * from './tokenizer/index.js';
 // the coordinator and its pieces
-export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type ProgressEvent } from './sppo/coordinator.js';
+export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type ProgressEvent, type SPPOEventMap, type SPPOEventType, type SPPOEvent, type Stage } from './sppo/coordinator.js';
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore, type RunStore } from './sppo/store.js';
 export { Policy, type PolicyText } from './sppo/policy.js';
@@ -29,6 +29,7 @@ export { modelFiles, modelFilesFromURL, modelFilesFromFileList, type ModelSource
 // judges that need no file system (module judges load by URL: loadJudgeAnywhere / urlModuleJudge)
 export { JudgeError, type Judge, type Pair, type CompareOptions } from './judge/types.js';
 export { checkProbabilities, checkPairs, sigmoid } from './judge/validate.js';
+export { judgeFromValue, isJudgeValue, judgeSpecName, type JudgeFunction, type JudgeObject, type JudgeValue, type JudgeSpec } from './judge/value.js';
 export { btJudge, type Scorer, type BTJudgeOptions } from './judge/bt.js';
 export { httpJudge, type HttpJudgeOptions } from './judge/http.js';
 export { builtinJudges, getBuiltin, registerBuiltin, type BuiltinJudge } from './judge/builtins.js';
@@ -39,9 +40,10 @@ export { loadJudgeAnywhere, urlModuleJudge } from './workers/judge-load.js';
 // workers over comlink
 export { workerJudge, type WorkerJudge } from './workers/judge-client.js';
 export { startRunWorker, type RunWorker } from './workers/run-client.js';
-export type { RunRequest, RunResult, RunEvent, RunEventType } from './workers/run-types.js';
+export type { RunRequest, RunResult, RunEvent, RunEventType, EvalRecord } from './workers/run-types.js';
 // the model layer on bytes
 export { Transformer, type Batch } from './model/transformer.js';
+export type { WeightsMode, WeightFileDType } from './model/weights-mode.js';
 export { loadModelFromFiles, modelToFiles, tensorsFromFiles, fileText, CARRIED_MODEL_FILES, type ModelFiles, type LoadedMemoryModel } from './model/memory-dir.js';
 export { SafetensorsBuffer, serializeSafetensors, parseSafetensorsHeader } from './model/safetensors.js';
 export { parseConfig, configToJson, type ModelConfig } from './model/config.js';

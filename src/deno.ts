@@ -12,3 +12,4 @@ export { loadModel, saveModel } from './model/load.js';
 export { loadTokenizer, loadTokenizerSync } from './tokenizer/node.js';
 export { loadJudge, moduleJudge, registerJudgeKind, type JudgeKind, type LoadJudgeOptions } from './judge/index.js';
 export { modelFilesFromDir } from './sppo/model-source.js';
+export { evaluate, type EvaluateOptions, type EvaluateResult } from './sppo/evaluate.js';

@@ -6,7 +6,8 @@ export { doctorReport, type DoctorReport } from './doctor.js';
 export * from './sampling/index.js';
 export { ChatTemplate, ChatTemplateError, applyChatTemplate, chatTemplateNames, PLAIN_CHAT_TEMPLATE,
   type ChatMessage, type ChatTokenizerConfig, type ChatTemplateOptions, type ChatRenderOptions } from './tokenizer/chat.js';
-export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type ProgressEvent } from './sppo/coordinator.js';
+export { evaluate, type EvaluateOptions, type EvaluateResult } from './sppo/evaluate.js';
+export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type ProgressEvent, type SPPOEventMap, type SPPOEventType, type SPPOEvent, type Stage } from './sppo/coordinator.js';
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore, diskStore, type RunStore } from './sppo/store.js';
 export { Policy, type PolicyText } from './sppo/policy.js';
@@ -17,6 +18,7 @@ export { evalStats, lengthControlled, type EvalStats } from './sppo/winrate.js';
 export * from './judge/index.js';
 export { Transformer, type Batch } from './model/transformer.js';
 export { loadModel, saveModel } from './model/load.js';
+export type { WeightsMode, WeightFileDType, LoadModelOptions } from './model/weights-mode.js';
 export { generate, type GenerateOptions } from './model/generate.js';
 export { packBatch } from './model/batch.js';
 export { Optimizer, scheduleLR } from './train/optimizer.js';
@@ -31,12 +33,12 @@ export { modelFiles, modelFilesFromURL, modelFilesFromDir, modelFilesFromFileLis
 export { loadModelFromFiles, modelToFiles, type ModelFiles } from './model/memory-dir.js';
 export { workerJudge, type WorkerJudge } from './workers/judge-client.js';
 export { startRunWorker, type RunWorker } from './workers/run-client.js';
-export type { RunRequest, RunResult, RunEvent } from './workers/run-types.js';
+export type { RunRequest, RunResult, RunEvent, RunEventType, EvalRecord } from './workers/run-types.js';
 // model-based judges (Node: they read model directories)
 export { loadRewardModel, rewardModelJudge, type RewardModel } from './judge/reward-model.js';
 export { PairwiseModel, pairwiseJudge } from './judge/pairwise-model.js';
 // scale-out: generation and judging units as BullMQ jobs on Redis (importing registers the queue
 // with the coordinator: a config with "queue" distributes its units)
-export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
+export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type RedisConnection, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
 export type { UnitRunner, GenerateUnit, JudgeUnit, GenerateResult } from './sppo/units.js';
 export { planPass, memoryBudget, setMemoryBudget, checkModelFits, passBytes, memoryLimits, MemoryPlanError, type Plan, type MemoryBudget } from './model/plan.js';

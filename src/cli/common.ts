@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import cliProgress from 'cli-progress';
 import { createBackend, type BackendKind } from '../kernels/index.js';
 import type { Backend } from '../kernels/backend.js';
+import { resolveSampleConfig, type SampleConfig } from '../sampling/config.js';
 
 export const BACKEND_HELP = 'webgpu | wasm | auto (auto: a real GPU, else the wasm CPU backend)';
 
@@ -69,4 +70,23 @@ export function int(v: string, name: string): number {
   const x = Number(v);
   if (!Number.isInteger(x)) throw new Error(`sppo: ${name} must be an integer, got "${v}"`);
   return x;
+}
+
+const SAMPLE_FLAGS: Record<string, string> = {
+  temperature: '--temperature', topK: '--top-k', topP: '--top-p', minP: '--min-p', repetitionPenalty: '--repetition-penalty',
+};
+
+/** checks sampling settings given as flags; an error names the flag, not the internal field */
+export function checkSampleFlags<T extends SampleConfig>(c: T): T {
+  try { resolveSampleConfig(c); } catch (e) {
+    const m = /^SampleConfig\.(\w+) = (.*?) is invalid: (.*)$/.exec((e as Error).message);
+    if (m && SAMPLE_FLAGS[m[1]]) throw new Error(`sppo: ${SAMPLE_FLAGS[m[1]]} ${m[2]} is invalid: ${m[3]}`);
+    throw e;
+  }
+  return c;
+}
+
+/** --top-p: a number in [0, 1] */
+export function topPOption(v: string): number {
+  return checkSampleFlags({ topP: num(v, '--top-p') }).topP!;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { demoConfig, DEMO_JUDGE, DEMO_MODEL, demoModelParams, runDemo, type DemoRow } from '../sppo/demo.js';
 import type { ProgressEvent } from '../sppo/coordinator.js';
-import { configText, resolveConfig } from '../sppo/config.js';
+import { configJSON, resolveConfig } from '../sppo/config.js';
 import { BACKEND_HELP, backendFrom, int, progressBar } from './common.js';
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -27,20 +27,21 @@ export function register(program: Command): void {
     .description('SPPO end to end on the embedded model, prompts and judge (no download): a table per iteration and report.html')
     .option('--quick', 'a small run of the same path (~20 s on 2 CPU cores; the full demo ~2 minutes)')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
-    .option('--out <dir>', 'run directory (an earlier demo run there with the same settings resumes)', 'sppo-demo')
+    .option('--out <dir>', 'run directory (an earlier demo run there with the same settings resumes; default sppo-demo, with --quick sppo-demo-quick)')
     .option('--iterations <n>', 'SPPO iterations', '3')
     .option('--json', 'print one JSON document on stdout instead of the table')
-    .action(async (o: { quick?: boolean; backend: string; out: string; iterations: string; json?: boolean }) => {
+    .action(async (o: { quick?: boolean; backend: string; out?: string; iterations: string; json?: boolean }) => {
       const iterations = int(o.iterations, '--iterations');
       if (iterations < 1) throw new Error('sppo demo: --iterations must be at least 1');
-      const out = path.resolve(o.out);
+      // the quick and the full demo have folders of their own: `sppo demo --quick` then `sppo demo` just works
+      const out = path.resolve(o.out ?? (o.quick ? 'sppo-demo-quick' : 'sppo-demo'));
       if (fs.existsSync(out) && fs.readdirSync(out).length && !fs.existsSync(path.join(out, 'config.json'))) {
         throw new Error(`sppo demo: ${out} is not empty and holds no sppo run: pass --out with a new directory`);
       }
       const opts = { out, quick: !!o.quick, backend: o.backend as 'auto', iterations };
       const cfg = resolveConfig(demoConfig(opts) as Record<string, unknown>, 'demo');
       const old = path.join(out, 'config.json');
-      if (fs.existsSync(old) && fs.readFileSync(old, 'utf8') !== configText(cfg)) {
+      if (fs.existsSync(old) && fs.readFileSync(old, 'utf8') !== configJSON(cfg)) {
         throw new Error(`sppo demo: ${out} holds a run with other settings (another --quick, --iterations or --backend, or not a demo): pass a new --out, or delete ${out} to start over`);
       }
       if (fs.existsSync(old)) process.stderr.write(`sppo demo: continuing the demo run in ${out} (finished iterations are not rerun; delete it to start over)\n`);
@@ -83,7 +84,7 @@ export function register(program: Command): void {
       print(`accuracy ${pct(first.accuracy)} → ${pct(last.accuracy)}, mean length ${first.avgLength.toFixed(1)} → ${last.avgLength.toFixed(1)} chars, win rate against the base ${last.winRate?.toFixed(3)} after ${res.summaries.length} iteration${res.summaries.length > 1 ? 's' : ''} (${res.seconds.toFixed(0)} s)`);
       print(`report: ${res.report}`);
       if (o.json) process.stdout.write(JSON.stringify({ out, report: res.report, params: res.params, seconds: res.seconds, rows: res.rows, iterations: res.summaries }, null, 2) + '\n');
-      process.stderr.write(`sppo demo: report at ${res.report}\n`);
+      if (o.json) process.stderr.write(`sppo demo: report at ${res.report}\n`); // the table names it otherwise
       process.exit(0);
     });
 }

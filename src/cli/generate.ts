@@ -10,13 +10,14 @@ import { mixtureMembers, runIterates } from '../sppo/mixture-dir.js';
 import { Policy } from '../sppo/policy.js';
 import { parsePrompts } from '../sppo/prompts.js';
 import { loadPolicyText } from '../sppo/text.js';
-import { BACKEND_HELP, backendFrom, int, num, progressBar } from './common.js';
+import { BACKEND_HELP, backendFrom, checkSampleFlags, int, num, progressBar } from './common.js';
+import { modelDirOf } from '../sppo/evaluate.js';
 
 export function register(program: Command): void {
   program
     .command('generate')
     .description('sample responses to prompts (batched, KV cache, seeded)')
-    .option('--model <dir>', 'model directory (Hugging Face layout, with tokenizer files)')
+    .option('--model <dir>', 'model directory (Hugging Face layout, with tokenizer files) or builtin:NAME')
     .option('--mixture <run-dir>', "sample the average of a run's iterates instead of one model")
     .requiredOption('--prompts <file>', 'JSONL with "prompt" or "messages", a JSON array, or plain text lines')
     .option('--n <n>', 'responses per prompt', '1')
@@ -33,12 +34,13 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'rows per decode batch', '32')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
     .action(async (o: Record<string, any>) => {
-      let content: string;
-      try { content = fs.readFileSync(o.prompts, 'utf8'); } catch (e) { throw new Error(`sppo: cannot read ${o.prompts} (${(e as NodeJS.ErrnoException).code})`); }
-      const prompts = parsePrompts(content, o.prompts);
       if (!o.model === !o.mixture) throw new Error('sppo generate: give --model DIR or --mixture RUN_DIR (one of them)');
-      // a mixture's tokenizer, chat template and generation settings are its first iterate's (every iterate is saved with the same files)
-      const dir: string = o.model ?? runIterates(o.mixture)[0];
+      // the model first (the bigger mistake), then the prompts; a mixture's tokenizer, chat
+      // template and generation settings are its first iterate's (every iterate is saved with the same files)
+      const dir: string = o.model ? modelDirOf(o.model, '--model') : runIterates(o.mixture)[0];
+      let content: string;
+      try { content = fs.readFileSync(o.prompts, 'utf8'); } catch (e) { throw new Error(`sppo: cannot read --prompts ${o.prompts} (${(e as NodeJS.ErrnoException).code}): check the path`); }
+      const prompts = parsePrompts(content, o.prompts);
       const be = await backendFrom(o.backend);
       const { model, config, generation } = loadModel(be, dir, { batch: int(o.batchSize, '--batch-size') });
       const text = loadPolicyText(dir, { chat: false, config });
@@ -49,13 +51,13 @@ export function register(program: Command): void {
       const members = o.mixture ? mixtureMembers(be, o.mixture, codec, { batch: int(o.batchSize, '--batch-size') }) : [];
       const g = generation ?? ({} as any);
       for (const e of g.eosTokenIds ?? []) if (!codec.eos.includes(e)) codec.eos.push(e);
-      const sample = {
+      const sample = checkSampleFlags({
         temperature: o.temperature !== undefined ? num(o.temperature, '--temperature') : g.doSample === false ? 0 : g.temperature ?? 1,
         topP: o.topP !== undefined ? num(o.topP, '--top-p') : g.topP ?? 1,
         topK: o.topK !== undefined ? int(o.topK, '--top-k') : g.topK ?? 0,
         minP: o.minP !== undefined ? num(o.minP, '--min-p') : 0,
         repetitionPenalty: o.repetitionPenalty !== undefined ? num(o.repetitionPenalty, '--repetition-penalty') : g.repetitionPenalty ?? 1,
-      };
+      });
       const maxNew = o.maxNewTokens !== undefined ? int(o.maxNewTokens, '--max-new-tokens') : g.maxNewTokens ?? 128;
       const n = int(o.n, '--n');
       const policy = new Policy(model, codec);

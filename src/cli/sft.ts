@@ -1,5 +1,6 @@
 // `sppo sft --data FILE.jsonl --out DIR (--model DIR | --init CONFIG.json --tokenizer FILE)`:
-// supervised fine-tuning with the loss on response tokens; writes a Hugging Face model dir.
+// supervised fine-tuning with the loss on response tokens; writes a Hugging Face model dir and
+// prints one JSON summary line on stdout (progress on stderr).
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -9,10 +10,14 @@ import { archFromConfig } from '../model/hf-names.js';
 import { initParams, uploadParams } from '../model/init.js';
 import { Transformer } from '../model/transformer.js';
 import { paramCount } from '../model/arch.js';
+import { checkFits, estimateMemory } from '../model/memory.js';
 import { trainSFT } from '../train/sft.js';
+import { tokenIds } from '../model/ids.js';
 import { loadTokenizerSync } from '../tokenizer/node.js';
 import { makeTextCodec, promptIds } from '../sppo/text.js';
+import { checkOutDir } from '../sppo/out-dir.js';
 import { BACKEND_HELP, backendFrom, int, num, progressBar, readJSONL } from './common.js';
+import { modelDirOf } from '../sppo/evaluate.js';
 
 export function register(program: Command): void {
   program
@@ -43,7 +48,10 @@ export function register(program: Command): void {
     .option('--lora-save <how>', 'merge | separate (PEFT adapter beside the base weights)', 'merge')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
     .action(async (o: Record<string, any>) => {
-      if (!o.model === !o.init) throw new Error('sppo sft: give --model DIR (fine-tune) or --init CONFIG.json (fresh model), not both');
+      if (!o.model && !o.init) throw new Error('sppo sft: give --model DIR (fine-tune a model) or --init CONFIG.json --tokenizer FILE (train a fresh one)');
+      if (o.model && o.init) throw new Error('sppo sft: give --model DIR (fine-tune) or --init CONFIG.json (fresh model), not both');
+      if (o.model) o.model = modelDirOf(o.model, '--model');
+      checkOutDir(o.out, 'sppo sft: --out');
       const be = await backendFrom(o.backend);
       let model: Transformer, config, tokDir: string;
       if (o.model) {
@@ -56,6 +64,7 @@ export function register(program: Command): void {
         try { text = fs.readFileSync(o.init, 'utf8'); } catch { throw new Error(`sppo sft: cannot read ${o.init}`); }
         config = parseConfig(text, o.init);
         const arch = archFromConfig(config, o.init);
+        checkFits(be, estimateMemory(arch, { batch: int(o.batchSize, '--batch-size'), seq: Math.min(arch.maxPositions, 256), training: true }), o.init);
         model = new Transformer(be, arch, uploadParams(be, arch, initParams(arch, int(o.seed, '--seed'))));
         tokDir = path.dirname(o.tokenizer);
         process.stderr.write(`sppo sft: fresh ${arch.family} model, ${paramCount(arch).toLocaleString()} parameters\n`);
@@ -68,7 +77,10 @@ export function register(program: Command): void {
       const codec = tok ? makeTextCodec(tok, { chat: !!o.chat, eos: config.eosTokenIds }) : null;
       const eos = codec?.eos[0];
       const data = rows.map(({ line, value: v }) => {
-        if (Array.isArray(v?.prompt_ids) && Array.isArray(v?.response_ids)) return { prompt: v.prompt_ids as number[], response: v.response_ids as number[] };
+        if (v && typeof v === 'object' && ('prompt_ids' in v || 'response_ids' in v)) {
+          const at = `${o.data} line ${line}`, V = config.vocabSize;
+          return { prompt: tokenIds(v.prompt_ids, 'prompt_ids', at, V), response: tokenIds(v.response_ids, 'response_ids', at, V) };
+        }
         if (typeof v?.prompt === 'string' && typeof v?.response === 'string') {
           if (!codec) throw new Error(`sppo sft: ${o.data} line ${line} is text but there is no tokenizer: pass --tokenizer`);
           const prompt = o.chat ? codec.encodePrompt({ index: 0, text: v.prompt }) : promptIds(codec.tokenizer, v.prompt);
@@ -77,9 +89,14 @@ export function register(program: Command): void {
         }
         throw new Error(`sppo sft: ${o.data} line ${line}: expected {"prompt","response"} or {"prompt_ids","response_ids"}`);
       });
+      if (o.maxLength !== undefined && int(o.maxLength, '--max-length') > config.maxPositions) {
+        throw new Error(`sppo sft: --max-length ${o.maxLength} is past the model's ${config.maxPositions} positions (max_position_embeddings): use at most ${config.maxPositions}`);
+      }
       const bs = int(o.batchSize, '--batch-size');
       const total = Math.ceil(data.length / bs) * int(o.epochs, '--epochs');
       const bar = progressBar('sft', total);
+      const t0 = Date.now();
+      let first: number | null = null, last: number | null = null, steps = 0, tokens = 0;
       await trainSFT(model, data, {
         optimizer: { name: o.optimizer, lr: num(o.lr, '--lr'), weightDecay: num(o.weightDecay, '--weight-decay'), maxGradNorm: num(o.maxGradNorm, '--max-grad-norm') },
         batchSize: bs, gradAccum: int(o.gradAccum, '--grad-accum'), epochs: int(o.epochs, '--epochs'),
@@ -87,6 +104,7 @@ export function register(program: Command): void {
         seed: int(o.seed, '--seed'), what: 'sppo sft',
         onWarn: (m) => process.stderr.write(`\n${m}\n`),
         onStep: (s) => {
+          first ??= s.loss; last = s.loss; steps = s.step;
           bar.tick(1, `loss ${s.loss.toFixed(4)} lr ${s.lr.toExponential(2)} ${Math.round(s.tokensPerSecond)} tok/s`);
           if (process.env.SPPO_JSON_PROGRESS) process.stderr.write(JSON.stringify({ step: s.step, loss: s.loss }) + '\n');
         },
@@ -94,6 +112,12 @@ export function register(program: Command): void {
       bar.stop();
       await saveModel(model, config, o.out, { copyFrom: tokDir, dtype: o.dtype === undefined ? undefined : dtypeOption(o.dtype), adapters: o.loraSave === 'separate' ? 'separate' : 'merge' });
       process.stderr.write(`sppo sft: wrote ${o.out}\n`);
+      tokens = data.reduce((n, d) => n + d.response.length, 0);
+      // one JSON document on stdout, as train-judge prints (losses: mean NLL per response token, nats)
+      process.stdout.write(JSON.stringify({
+        out: o.out, examples: data.length, response_tokens: tokens, epochs: int(o.epochs, '--epochs'), steps,
+        first_loss: first, final_loss: last, seconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
+      }) + '\n');
       process.exit(0);
     });
 }

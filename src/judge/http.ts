@@ -83,6 +83,7 @@ function retryAfterMs(h: string | null): number {
 type Failure =
   | { kind: 'timeout' }
   | { kind: 'network'; why: string }
+  | { kind: 'cut'; status: number; why: string }
   | { kind: 'status'; status: number; body: string }
   | { kind: 'invalid'; why: string }
   | { kind: 'unparseable'; content: string };
@@ -139,8 +140,10 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
     const onAbort = () => ctl.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => ctl.abort(new Timeout()), timeoutMs);
+    let status = 0; // set once the response's headers arrived: a failure after it is a cut body
     try {
       const res = await doFetch(endpoint, { method: 'POST', headers, body: JSON.stringify(requestBody(pair, settings)), signal: ctl.signal });
+      status = res.status;
       const text = await res.text();
       if (res.status === 408 || res.status === 429 || res.status >= 500) {
         return { fail: { kind: 'status', status: res.status, body: text }, waitMs: retryAfterMs(res.headers.get('retry-after')) };
@@ -167,6 +170,7 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
       if (signal.aborted) throw signal.reason;
       if (ctl.signal.reason instanceof Timeout) return { fail: { kind: 'timeout' } };
       const err = e as { cause?: { code?: string; message?: string }; message?: string };
+      if (status) return { fail: { kind: 'cut', status, why: scrub(err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e)) } };
       return { fail: { kind: 'network', why: scrub(err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e)) } };
     } finally {
       clearTimeout(timer);
@@ -181,12 +185,27 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
         return new JudgeError(base, `timed out after ${n} (timeout ${timeoutMs} ms): raise judge.timeoutMs or check the server`);
       case 'network':
         return new JudgeError(base, `could not be reached after ${n} (${f.why}): check that the server is running and the URL is right`);
+      case 'cut':
+        return new JudgeError(base, `closed the connection in the middle of its response after ${n} (HTTP ${f.status} headers arrived, then ${f.why}): ` +
+          'the server or a proxy in between dropped the answer; check its logs (a crash, a body or time limit)');
       case 'status':
         return new JudgeError(base, `answered HTTP ${f.status} after ${n} (${short(f.body)}): check the server, or raise judge.retries / judge.maxBackoffMs`);
       case 'invalid':
         return new JudgeError(base, `gave invalid responses after ${n} (last: ${f.why}): check that it is an OpenAI-compatible API base (requests go to POST ${endpoint})`);
       default:
         return new JudgeError(base, `gave no answer after ${n}`);
+    }
+  }
+
+  /** one failed try, for the log line a retry prints (a stalled judge is never silent) */
+  function tryText(f: Failure): string {
+    switch (f.kind) {
+      case 'timeout': return `timed out after ${timeoutMs} ms`;
+      case 'network': return `could not be reached (${f.why})`;
+      case 'cut': return `closed the connection mid-response (${f.why})`;
+      case 'status': return `answered HTTP ${f.status} (${short(f.body)})`;
+      case 'invalid': return `gave an invalid response (${f.why})`;
+      default: return 'gave no answer';
     }
   }
 
@@ -199,7 +218,10 @@ export function httpJudge(url: string, opts: HttpJudgeOptions = {}): Judge {
       if (attempt + 1 < tries) {
         const cap = Math.min(maxBackoffMs, backoffMs * 2 ** attempt);
         const jittered = cap / 2 + Math.random() * (cap / 2);
-        await sleep(Math.min(maxBackoffMs, Math.max(jittered, r.waitMs ?? 0)), signal);
+        const wait = Math.min(maxBackoffMs, Math.max(jittered, r.waitMs ?? 0));
+        // unparseable answers get their own warning at the end (counted as a tie)
+        if (r.fail.kind !== 'unparseable') log(`[judge ${base}] try ${attempt + 1} of ${tries} ${tryText(r.fail)}; retrying in ${(wait / 1000).toFixed(1)} s`);
+        await sleep(wait, signal);
       }
     }
     if (last?.kind === 'unparseable') {

@@ -3,6 +3,8 @@
 //   http(s)://HOST/BASE[?model=M&timeoutMs=...]
 //                                  an LLM judge over an OpenAI-compatible chat-completions API
 //                                  (http.ts); options from the query and/or the second argument
+//   a function / {compare}         a judge value (value.ts), used as it is
+//   file:///…/judge.mjs            a module by file: URL
 //   ./path/judge.{js,mjs,cjs,ts}   a JS module whose default export answers pairs (module.ts),
 //                                  resolved against options.cwd (default: the current directory)
 //   a model directory              a reward model / learned pairwise judge: provided by kinds
@@ -15,6 +17,7 @@ import { HTTP_OPTION_KEYS, httpJudge, type HttpJudgeOptions } from './http.js';
 import { MODULE_EXTENSIONS, moduleJudge } from './module.js';
 import { checkKnown, mergeOptions, queryOptions, type RawOptions } from './options.js';
 import { JudgeError, type Judge } from './types.js';
+import { isJudgeValue, judgeFromValue, type JudgeSpec } from './value.js';
 
 export interface LoadJudgeOptions extends HttpJudgeOptions {
   /** where module paths and model directories resolve (default: the current directory) */
@@ -48,7 +51,8 @@ function builtinList(): string {
   return builtinJudges().map((b) => `builtin:${b.name}`).join(', ');
 }
 
-export async function loadJudge(spec: string, options: LoadJudgeOptions = {}): Promise<Judge> {
+export async function loadJudge(spec: JudgeSpec, options: LoadJudgeOptions = {}): Promise<Judge> {
+  if (isJudgeValue(spec)) return judgeFromValue(spec);
   if (typeof spec !== 'string' || spec.trim() === '') {
     throw new JudgeError(String(spec), `is not a judge spec: give builtin:NAME (${builtinList()}), an http(s):// URL, a module path (.js/.mjs/.ts) or a model directory`);
   }
@@ -79,6 +83,14 @@ export async function loadJudge(spec: string, options: LoadJudgeOptions = {}): P
     checkKnown(rest, HTTP_OPTION_KEYS, shown);
     u.search = '';
     return httpJudge(u.href, mergeOptions(query, rest, shown) as HttpJudgeOptions);
+  }
+
+  // a module by file: URL (e.g. new URL('./judge.mjs', import.meta.url).href)
+  if (/^file:\/\//i.test(spec) && MODULE_EXTENSIONS.some((e) => spec.toLowerCase().endsWith(e))) {
+    const { fileURLToPath } = await import('node:url');
+    const { cwd: _cwd, log: _log, ...rest } = o;
+    checkKnown(rest, [], spec);
+    return moduleJudge(fileURLToPath(spec));
   }
 
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(spec);

@@ -1,17 +1,16 @@
 // A judge written as a JS/TS module (`--judge ./my-judge.mjs`). The module's default export is
 //   async (pairs: {prompt, a, b}[]) => number[]       P(a ≻ b) per pair, in [0, 1]
 // or an object with such a `compare` method (and optionally name / orderSensitive / close).
-// A named export `orderSensitive = true` marks a function judge as position-biased (the
-// coordinator then asks both orders). Every answer is checked (an array, one number per pair,
+// Every judge is asked both orders, (a, b) and (b, a), averaged, so that a position bias cancels,
+// unless it declares itself order-free: a named export `orderSensitive = false` (or that property
+// on the object). Every answer is checked (an array, one number per pair,
 // each in [0, 1], no NaN); a bad one is an error naming the module.
 // The path resolves against the current directory (or options.cwd). Node-only: node: modules
 // are imported lazily so the rest of the judge layer stays browser-safe.
-import { checkPairs, checkProbabilities } from './validate.js';
-import { JudgeError, throwIfAborted, type Judge, type Pair } from './types.js';
+import { JudgeError, type Judge } from './types.js';
+import { judgeFromValue, type JudgeValue } from './value.js';
 
 export const MODULE_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'];
-
-type JudgeFn = (pairs: Pair[], o?: { signal?: AbortSignal }) => unknown;
 
 export async function moduleJudge(spec: string, o: { cwd?: string } = {}): Promise<Judge> {
   const [{ default: path }, { default: fs }, { pathToFileURL }] = await Promise.all([import('node:path'), import('node:fs'), import('node:url')]);
@@ -38,46 +37,15 @@ export async function moduleJudge(spec: string, o: { cwd?: string } = {}): Promi
   // a CommonJS module imported from ESM: module.exports lands on default; its own default may sit inside
   if (def && typeof def === 'object' && 'default' in def && typeof (def as { compare?: unknown }).compare !== 'function') def = (def as { default: unknown }).default;
   const named = path.basename(spec);
-  let fn: JudgeFn;
-  let orderSensitive = mod.orderSensitive === true;
-  let name = spec;
-  let describe: string | undefined = typeof mod.describe === 'string' ? mod.describe : undefined;
-  let close: (() => Promise<void>) | undefined;
-  if (typeof def === 'function') {
-    fn = def as JudgeFn;
-  } else if (def && typeof def === 'object' && typeof (def as Judge).compare === 'function') {
-    const j = def as Partial<Judge> & { compare: JudgeFn };
-    fn = (pairs, co) => j.compare.call(j, pairs, co);
-    if (typeof j.orderSensitive === 'boolean') orderSensitive = j.orderSensitive;
-    if (typeof j.name === 'string' && j.name) name = `${spec} (${j.name})`;
-    if (typeof j.describe === 'string') describe = j.describe;
-    if (typeof j.close === 'function') close = () => Promise.resolve(j.close!.call(j));
-  } else {
+  if (typeof def !== 'function' && !(def && typeof def === 'object' && typeof (def as Judge).compare === 'function')) {
     throw new JudgeError(spec, `has no default export function (found ${def === undefined ? 'no default export' : typeof def}): ` +
       `write \`export default async (pairs) => pairs.map((p) => /* P(p.a ≻ p.b) in [0, 1] */ 0.5)\` in ${named}`);
   }
-
-  return {
-    name,
-    describe: describe ?? `JS module judge ${spec}`,
-    orderSensitive,
-    info: { kind: 'module', path: file, orderSensitive },
-    close,
-    async compare(pairs, co = {}) {
-      checkPairs(pairs, name);
-      throwIfAborted(co.signal);
-      let got: unknown;
-      try {
-        got = await fn(pairs.map((p) => ({ prompt: p.prompt, a: p.a, b: p.b })), { signal: co.signal });
-      } catch (e) {
-        if (co.signal?.aborted) throw co.signal.reason;
-        if (e instanceof JudgeError) throw e;
-        throw new JudgeError(name, `threw: ${(e as Error)?.message ?? String(e)}: fix the module's default export`, { cause: e });
-      }
-      throwIfAborted(co.signal);
-      const out = checkProbabilities(got, pairs.length, name);
-      co.onProgress?.(pairs.length, pairs.length);
-      return out;
-    },
-  };
+  // a named export `orderSensitive = false` (order-free: asked one order) / `describe` applies to a
+  // function default export; without it the judge is asked both orders and they are averaged
+  return judgeFromValue(def as JudgeValue, {
+    name: spec, orderSensitive: mod.orderSensitive !== false,
+    describe: typeof mod.describe === 'string' ? mod.describe : `JS module judge ${spec}`,
+    fix: "fix the module's default export", info: { kind: 'module', path: file },
+  });
 }

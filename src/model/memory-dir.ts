@@ -15,12 +15,13 @@ import { paramSpecs, type Arch } from './arch.js';
 import { configToJson, parseConfig, parseGenerationConfig, type GenerationConfig, type ModelConfig } from './config.js';
 import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
-import { fileDType, keepsHalf, type WeightsMode } from './weights-mode.js';
+import { fileDType, keepsHalf, type WeightFileDType, type WeightsMode } from './weights-mode.js';
 import { HalfArray } from '../kernels/half.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, isKnownBuffer, nameAliases } from './io-params.js';
 import { nonFiniteTensors, nonFiniteWarning } from './finite.js';
 import { checkModelFits } from './plan.js';
+import { checkAllUsed } from './io-strict.js';
 import { listSome, parseShardIndex, SafetensorsBuffer, serializeSafetensors } from './safetensors.js';
 import { Transformer } from './transformer.js';
 
@@ -111,6 +112,9 @@ export function streamTensorsFromFiles(files: ModelFiles, cfg: ModelConfig, labe
     throw new ModelFileError(label, `weights do not match config.json: ${problems.slice(0, 8).join('; ')}`,
       `check that config.json belongs to these weights; the checkpoint holds ${where.size} tensors: ${listSome([...where.keys()], 6)}`);
   }
+  // every tensor of the checkpoint is used (or named in one clear error) before anything is read
+  const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
+  checkAllUsed(cfg, unused, (n) => { const k = [n, ...nameAliases(n)].find((x) => where.has(x)) ?? n; return where.get(k)!.readFloat32(k); }, label, `${label}/config.json`);
   if (ready) {
     const pre: Record<string, number> = {};
     for (const [, found] of chosen) { const dt = where.get(found)!.info(found).dtype; pre[dt] = (pre[dt] ?? 0) + 1; }
@@ -127,7 +131,6 @@ export function streamTensorsFromFiles(files: ModelFiles, cfg: ModelConfig, labe
     if (nonFiniteWarning([[name, data]], label)) bad.push([name, data]);
     take(name, data);
   }
-  const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
   const warning = nonFiniteWarning(bad, label);
   if (warning) console.warn(warning);
   return { dtypes, unused };
@@ -176,22 +179,23 @@ export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training
 }
 
 /**
- * The model as a new in-memory directory: config.json, model.safetensors (F32; LoRA adapters
- * merged into their weights) and the carried files (tokenizer, ...) of `carryFrom`.
+ * The model as a new in-memory directory: config.json, model.safetensors (in `dtype`, by default
+ * the dtype it was loaded with — model.sourceDtype, F32 for a fresh model; LoRA adapters merged
+ * into their weights) and the carried files (tokenizer, ...) of `carryFrom`.
  */
-export async function modelToFiles(model: Transformer, config: ModelConfig, carryFrom?: ModelFiles): Promise<ModelFiles> {
+export async function modelToFiles(model: Transformer, config: ModelConfig, carryFrom?: ModelFiles, dtype: WeightFileDType = model.sourceDtype ?? 'F32'): Promise<ModelFiles> {
   const host = model.lora.size ? await model.mergedParams() : await downloadParams(model.be, new Map([...model.params].filter(([n]) => !n.includes('.lora_'))));
   const hf = toHF(model.arch, host);
   const tensors = hfParamList(config).map((p) => {
     const data = hf.get(p.name);
     if (!data) throw new Error(`modelToFiles: parameter "${p.name}" of the config is not in the model`);
-    return { name: p.name, shape: p.shape, data, dtype: 'F32' as const };
+    return { name: p.name, shape: p.shape, data, dtype };
   });
   const bad = nonFiniteTensors(tensors.map((t) => [t.name, t.data] as [string, Float32Array]));
   if (bad.length) throw new Error(`modelToFiles: not written: non-finite (NaN/Inf) weights in ${bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${b.size})`).join(', ')}: training diverged; lower the learning rate`);
   const out: ModelFiles = new Map();
   if (carryFrom) for (const f of CARRIED_MODEL_FILES) { const b = carryFrom.get(f); if (b) out.set(f, b); }
-  out.set('config.json', encoder.encode(JSON.stringify(configToJson(config, 'float32'), null, 2) + '\n'));
+  out.set('config.json', encoder.encode(JSON.stringify(configToJson(config, dtype === 'F16' ? 'float16' : dtype === 'BF16' ? 'bfloat16' : 'float32'), null, 2) + '\n'));
   out.set('model.safetensors', serializeSafetensors(tensors, {}, 'model.safetensors'));
   return out;
 }

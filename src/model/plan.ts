@@ -118,7 +118,7 @@ export function passBytes(a: Arch, mode: PassMode, s: PassShape): number {
   f += 3 * N * C + 2 * N * HD + 2 * N * KD + 3 * N * I + N * HD + N * KD; // backward scratch (allocated for every pass)
   // the LM head: fused, its chunks and W slices (lm-head.ts); full, (N,V) logits (+ dlogits)
   f += fused ? lmHeadScratchBytes(N, V, C, train, s.chunkBytes) / 4 + 2 * N : N * V + 2 * N + (train ? N * V : 0);
-  const headRows = fused ? Math.min(V, chunkColumns(N, V, s.chunkBytes)) : V;
+  const headRows = fused ? Math.min(V, chunkColumns(N, V, C, s.chunkBytes)) : V;
   const r = s.loraRank ?? 0;
   if (r > 0) f += ((s.loraPerLayer ?? 0) * L + 1) * N * r;
   // wasm matmul scratch: the packed B of the widest product (the LM head's weight; in training
@@ -133,7 +133,7 @@ export function largestTensor(a: Arch, mode: PassMode, s: PassShape): number {
   const N = mode === 'decode' ? s.rows : s.rows * s.seq;
   const kv = mode === 'decode' ? s.rows * s.seq * a.kvHeads * a.headDim : 0;
   // the head's logits: (B, V) when decoding, (N, V) on the full head, a (N, Vc) chunk when fused
-  const logits = mode === 'decode' || s.head === 'full' ? N * a.vocab : N * Math.min(a.vocab, chunkColumns(N, a.vocab, s.chunkBytes));
+  const logits = mode === 'decode' || s.head === 'full' ? N * a.vocab : N * Math.min(a.vocab, chunkColumns(N, a.vocab, a.hidden, s.chunkBytes));
   // weights are checked apart (checkModelFits): a pass adds activations only
   return 4 * Math.max(logits, N * a.intermediate, kv, N * a.heads * a.headDim);
 }

@@ -71,7 +71,7 @@ class Workspace {
   }
   /** the fused head's chunk scratch for these options (remade when they change) */
   fusedHead(C: number, o: LMHeadOptions): FusedLMHead {
-    const want = o.chunk ?? chunkColumns(this.B * this.T, this.vocab, o.chunkBytes);
+    const want = o.chunk ?? chunkColumns(this.B * this.T, this.vocab, C, o.chunkBytes);
     if (!this.fused || this.fused.Vc !== Math.min(want, this.vocab)) {
       this.fused?.dispose();
       this.fused = new FusedLMHead(this.be, this.B * this.T, this.vocab, C, o);

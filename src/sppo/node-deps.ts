@@ -12,6 +12,7 @@ import type { SPPOConfig } from './config.js';
 import type { SPPODeps } from './coordinator.js';
 import type { PolicyText } from './policy.js';
 import { diskStore, type RunStore } from './store.js';
+import { checkOutDir } from './out-dir.js';
 import { builtinModelDir } from './package-root.js';
 import { loadPolicyText } from './text.js';
 
@@ -19,6 +20,7 @@ import { loadPolicyText } from './text.js';
 const origin = new WeakMap<Transformer, { config: ModelConfig; dir: string }>();
 
 export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> {
+  checkOutDir(cfg.out, 'config "out"');
   const store = await diskStore(cfg.out);
   // an offline run without a judge: judging is never asked for (its samples come judged)
   const judge = cfg.judge ? await loadJudge(cfg.judge) : noJudge(cfg.offline);

@@ -2,6 +2,7 @@
 // iteration (with its 95% interval), the training loss per step, response lengths — and the
 // summary table. No scripts, no external assets: it opens anywhere.
 import type { SPPOConfig } from './config.js';
+import { judgeSpecName } from '../judge/value.js';
 import type { IterationSummary, StepMetrics } from './coordinator.js';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]!));
@@ -68,7 +69,7 @@ export function renderReport(cfg: SPPOConfig, its: IterationSummary[], metrics: 
 table{border-collapse:collapse;margin:12px 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}
 .charts{display:flex;flex-wrap:wrap;gap:12px}code{background:#f4f4f4;padding:1px 4px}</style></head>
 <body><h1>SPPO run</h1>
-<p>model <code>${esc(cfg.model)}</code> · judge <code>${esc(cfg.judge)}</code> · loss <code>${cfg.loss}</code> · η = ${cfg.eta} · K = ${cfg.k} · ${cfg.iterations} iterations · optimizer ${cfg.optimizer} lr ${cfg.lr}</p>
+<p>model <code>${esc(cfg.model)}</code> · judge <code>${esc(judgeSpecName(cfg.judge))}</code> · loss <code>${cfg.loss}</code> · η = ${cfg.eta} · K = ${cfg.k} · ${cfg.iterations} iterations · optimizer ${cfg.optimizer} lr ${cfg.lr}</p>
 <table><tr><th>iteration</th><th>prompts</th><th>mean length</th><th>P̂ chosen</th><th>P̂ rejected</th><th>final loss</th><th>win rate vs base [95% CI]</th><th>LC win rate</th><th>seconds</th></tr>
 ${rows}</table>
 <div class="charts">${win}${loss}${ratio}${lens}</div>

@@ -8,8 +8,8 @@
 // Hugging Face's split_special_tokens / encode_special_tokens. Non-special added tokens are
 // always matched. lstrip / rstrip swallow the whitespace on that side of the token;
 // single_word tokens match only when not touching a word character.
-import { escapeRegExp } from './oniguruma';
-import type { Normalizer } from './normalizers';
+import { escapeRegExp } from './oniguruma.js';
+import type { Normalizer } from './normalizers.js';
 
 export interface AddedToken {
   id: number;

@@ -16,9 +16,9 @@
 // Sequence[Replace(String)*, ByteFallback?, Fuse, Strip*] — per-token bytes precomputed in the
 // wasm decode table, runs of byte tokens checked there, the Strips applied to the joined text.
 // Every other chain runs the generic JavaScript version below.
-import { Field } from './errors';
-import { compilePattern, replaceAll } from './pattern-matcher';
-import { tokenToBytes } from './byte-level';
+import { Field } from './errors.js';
+import { compilePattern, replaceAll } from './pattern-matcher.js';
+import { tokenToBytes } from './byte-level.js';
 
 export const DECODER_TYPES = ['ByteLevel', 'Metaspace', 'ByteFallback', 'Fuse', 'Strip', 'Replace', 'BPEDecoder', 'Sequence'] as const;
 
@@ -78,6 +78,7 @@ function build(f: Field): DecodeChain {
       };
     case 'Metaspace': {
       const rep = f.get('replacement').string('▁');
+      if ([...rep].length !== 1) f.get('replacement').fail(`is ${JSON.stringify(rep)}; a Metaspace replacement is exactly one character (usually "▁")`);
       const aps = f.get('add_prefix_space');
       let scheme = f.get('prepend_scheme').string(aps.present ? (aps.bool(true) ? 'always' : 'never') : 'always');
       if (aps.present && !aps.bool(true)) scheme = 'never';

@@ -5,8 +5,8 @@
 //   Prepend {prepend}   prepends to a non-empty string (SentencePiece's "▁" prefix)
 //   Replace {pattern: {String}|{Regex}, content}
 //   Strip {strip_left, strip_right}, StripAccents (drops combining marks), Sequence {normalizers}
-import { Field } from './errors';
-import { compilePattern, replaceAll } from './pattern-matcher';
+import { Field } from './errors.js';
+import { compilePattern, replaceAll } from './pattern-matcher.js';
 
 export type Normalizer = (s: string) => string;
 

@@ -3,7 +3,7 @@
 //   Llama-style tokenizers rebuild their template from them), with bos_token / eos_token;
 //   otherwise tokenizer.json's post_processor: TemplateProcessing (its "single" template),
 //   BertProcessing / RobertaProcessing (cls ... sep), ByteLevel (nothing), Sequence.
-import { Field } from './errors';
+import { Field } from './errors.js';
 
 export interface SpecialWrap {
   prefix: number[];

@@ -8,10 +8,10 @@
 // Types: Split {pattern, behavior, invert}, ByteLevel {add_prefix_space, use_regex}, Metaspace
 // {replacement, prepend_scheme | add_prefix_space, split}, Digits {individual_digits},
 // Whitespace, WhitespaceSplit, Punctuation {behavior}, BertPreTokenizer, Sequence.
-import { Field } from './errors';
-import { compilePattern } from './pattern-matcher';
-import { scannerFor, GPT2_PATTERN, MODE_WHOLE, MODE_GPT2, type ScanMode } from './patterns';
-import { compileOniguruma } from './oniguruma';
+import { Field } from './errors.js';
+import { compilePattern } from './pattern-matcher.js';
+import { scannerFor, GPT2_PATTERN, MODE_WHOLE, MODE_GPT2, type ScanMode } from './patterns.js';
+import { compileOniguruma } from './oniguruma.js';
 
 export const PRE_TOKENIZER_TYPES = ['Split', 'ByteLevel', 'Metaspace', 'Digits', 'Whitespace', 'WhitespaceSplit', 'Punctuation', 'BertPreTokenizer', 'Sequence'] as const;
 const BEHAVIORS = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'] as const;
@@ -160,6 +160,8 @@ function buildStep(f: Field, out: Step[]): void {
     }
     case 'Metaspace': {
       const replacement = f.get('replacement').string('▁');
+      // one character, as Hugging Face's Metaspace requires (an empty one would match everywhere)
+      if ([...replacement].length !== 1) f.get('replacement').fail(`is ${JSON.stringify(replacement)}; a Metaspace replacement is exactly one character (usually "▁")`);
       const aps = f.get('add_prefix_space');
       let scheme = f.get('prepend_scheme').string(aps.present ? (aps.bool(true) ? 'always' : 'never') : 'always');
       if (!['always', 'first', 'never'].includes(scheme)) f.get('prepend_scheme').fail(`unknown prepend_scheme "${scheme}" — use always, first or never`);

@@ -228,8 +228,8 @@ async function preferencePass(model: Transformer, recs: TrainRecord[], cfg: Loss
   be.seqSum(seq, logp, maskT);
   const w = Float32Array.from(recs, (r) => (r.weight * scale) / groups);
   const refT = mk(Float32Array.from(recs, (r) => r.refLogp!), [R]);
-  // a magnet that is π_t itself (before the first refresh of a run that starts at μ = π_0, or
-  // right after a refresh) shares π_t's tensor: the op then is exactly the square loss
+  // a magnet that is π_t itself (the first iteration, where μ = π_0, and the one right after
+  // each refresh) shares π_t's tensor: the op then is the square loss with targets /(1 + c)
   const magnetic = c > 0 ? {
     kind: 'magnetic' as const, magnet: c,
     magnetLogp: recs.every((r) => r.magnetLogp === r.refLogp) ? refT : mk(Float32Array.from(recs, (r) => r.magnetLogp!), [R]),

@@ -47,15 +47,19 @@ export async function startWorker<T>(name: WorkerName): Promise<WorkerHandle<T>>
   const died = new Promise<never>((_, reject) => { fail = reject; });
   died.catch(() => { /* observed by callers that race it */ });
   if (detectRuntime() === 'node') {
-    const { Worker } = await import('node:worker_threads');
+    const { Worker, SHARE_ENV } = await import('node:worker_threads');
+    // SHARE_ENV: the worker reads and writes the process's real environment, so what the GPU
+    // provider sets there (VK_ICD_FILENAMES → SwiftShader) reaches Dawn's native Vulkan loader
+    // as it does on the main thread; with a copied env Dawn finds no driver, warns on stderr
+    // ("vkCreateInstance: Found no drivers") and the worker has no WebGPU adapter.
     const { fileURLToPath } = await import('node:url');
     let w: import('node:worker_threads').Worker;
     if (ts) {
       // sources under tsx (tests): register tsx's hooks inside the worker, then import the .ts
       const api = import.meta.resolve('tsx/esm/api');
-      w = new Worker(`import(${JSON.stringify(api)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}));`, { eval: true, execArgv: [] });
+      w = new Worker(`import(${JSON.stringify(api)}).then((m) => m.register()).then(() => import(${JSON.stringify(url.href)}));`, { eval: true, execArgv: [], env: SHARE_ENV as any });
     } else {
-      w = new Worker(fileURLToPath(url), { execArgv: [] });
+      w = new Worker(fileURLToPath(url), { execArgv: [], env: SHARE_ENV as any });
     }
     let held = 0, ended = false;
     w.on('error', (e: Error) => fail(new Error(`sppo: worker ${name} failed: ${e.message}`)));

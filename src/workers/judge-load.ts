@@ -4,15 +4,17 @@
 //   http(s)://.../judge.js | .mjs     an ES module by URL (default export as in module.ts)
 //   blob: / data: URLs                the same, made in the page
 //   http(s)://HOST/v1?model=M         an OpenAI-compatible endpoint (fetch)
+// A judge value (a function, an object with compare: judge/value.ts) is used as it is.
 import { detectRuntime } from '../gpu/runtime.js';
-import { JudgeError, throwIfAborted, type Judge, type Pair } from '../judge/types.js';
-import { checkPairs, checkProbabilities } from '../judge/validate.js';
+import { JudgeError, type Judge } from '../judge/types.js';
+import { isJudgeValue, judgeFromValue, type JudgeSpec } from '../judge/value.js';
 import type { LoadJudgeOptions } from '../judge/load.js';
 
 const MODULE_URL = /^(blob:|data:)|^https?:\/\/[^?#]*\.m?js([?#].*)?$/i;
 
 /** the judge for `spec` in this runtime (see the file comment) */
-export async function loadJudgeAnywhere(spec: string, o: LoadJudgeOptions = {}): Promise<Judge> {
+export async function loadJudgeAnywhere(spec: JudgeSpec, o: LoadJudgeOptions = {}): Promise<Judge> {
+  if (isJudgeValue(spec)) return judgeFromValue(spec);
   if (detectRuntime() !== 'browser') {
     const { loadJudge } = await import('../judge/load.js');
     return loadJudge(spec, o);
@@ -35,28 +37,11 @@ export async function urlModuleJudge(url: string): Promise<Judge> {
     throw new JudgeError(url, `failed to load: ${(e as Error)?.message ?? e}: check the URL (absolute; same origin or CORS) and that the module parses`);
   }
   const def = mod.default as unknown;
-  let fn: (pairs: Pair[], o?: { signal?: AbortSignal }) => unknown;
-  let orderSensitive = mod.orderSensitive === true;
-  if (typeof def === 'function') fn = def as typeof fn;
-  else if (def && typeof (def as Judge).compare === 'function') {
-    const j = def as Judge;
-    fn = (p, o) => j.compare(p, o);
-    if (typeof j.orderSensitive === 'boolean') orderSensitive = j.orderSensitive;
-  } else {
+  if (!isJudgeValue(def)) {
     throw new JudgeError(url, 'has no default export function: write `export default async (pairs) => pairs.map((p) => /* P(p.a ≻ p.b) */ 0.5)`');
   }
-  return {
-    name: url,
-    describe: `JS module judge ${url}`,
-    orderSensitive,
-    info: { kind: 'module', url, orderSensitive },
-    async compare(pairs, co = {}) {
-      checkPairs(pairs, url);
-      throwIfAborted(co.signal);
-      const got = await fn(pairs.map((p) => ({ prompt: p.prompt, a: p.a, b: p.b })), { signal: co.signal });
-      const out = checkProbabilities(got, pairs.length, url);
-      co.onProgress?.(pairs.length, pairs.length);
-      return out;
-    },
-  };
+  return judgeFromValue(def, {
+    name: url, orderSensitive: mod.orderSensitive !== false, describe: `JS module judge ${url}`,
+    fix: "fix the module's default export", info: { kind: 'module', url },
+  });
 }

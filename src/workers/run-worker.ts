@@ -15,6 +15,7 @@ import { modelFiles } from '../sppo/model-source.js';
 import { MemoryStore, type RunStore } from '../sppo/store.js';
 import type { ModelFiles } from '../model/memory-dir.js';
 import type { Judge } from '../judge/types.js';
+import type { JudgeSpec } from '../judge/value.js';
 import { loadJudgeAnywhere } from './judge-load.js';
 import { workerJudge } from './judge-client.js';
 
@@ -24,8 +25,8 @@ async function run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<Run
   if (controller) throw new Error('sppo run worker: a run is already going; abort it or start another worker');
   controller = new AbortController();
   const t0 = Date.now();
-  const send = (type: RunEvent['type'], detail: unknown) => {
-    try { Promise.resolve(onEvent({ type, detail })).catch(() => { /* the page is gone */ }); } catch { /* the page is gone */ }
+  const send = <T extends RunEvent['type']>(type: T, detail: Extract<RunEvent, { type: T }>['detail']) => {
+    try { Promise.resolve(onEvent({ type, detail } as RunEvent)).catch(() => { /* the page is gone */ }); } catch { /* the page is gone */ }
   };
   const cfg = resolveConfig({ out: 'memory', ...req.config }, 'run request config');
   const models = new Map<string, ModelFiles>();
@@ -35,8 +36,8 @@ async function run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<Run
   const judges: Judge[] = [];
   try {
     const useWorker = req.judgeWorker !== false;
-    const load = (spec: string) => (useWorker ? workerJudge(spec) : loadJudgeAnywhere(spec));
-    const judge = await load(req.judge ?? cfg.judge);
+    const load = (spec: JudgeSpec) => (useWorker ? workerJudge(spec as string) : loadJudgeAnywhere(spec));
+    const judge = await load((req.judge as string | undefined) ?? cfg.judge);
     judges.push(judge);
     const evalJudge = cfg.evalJudge ? await load(cfg.evalJudge) : undefined;
     if (evalJudge) judges.push(evalJudge);

@@ -97,6 +97,13 @@ s('sft: a fresh model learns a fixed corpus; the written directory loads', () =>
   assert.is(losses.length, 60);
   console.log(`    sft loss ${losses[0].toFixed(3)} → ${losses[losses.length - 1].toFixed(4)}`);
   assert.ok(losses[losses.length - 1] < 0.1, `final loss ${losses[losses.length - 1]} (stated: < 0.1 nats/token)`);
+  // one JSON summary on stdout, as train-judge prints
+  const summary = JSON.parse(r.stdout);
+  assert.is(summary.out, out);
+  assert.is(summary.steps, 60);
+  assert.is(summary.examples, 4);
+  assert.is(summary.first_loss, losses[0]);
+  assert.is(summary.final_loss, losses[losses.length - 1]);
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']) assert.ok(fs.existsSync(path.join(out, f)), f);
   const q = path.join(tmp, 'q.jsonl');
   fs.writeFileSync(q, JSON.stringify({ prompt: 'say dog:', response: ' dog' }) + '\n');

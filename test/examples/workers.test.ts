@@ -139,7 +139,7 @@ s('the run worker: a whole run off the main thread, the same weights as on disk;
     for (const t of ['backend', 'progress', 'step', 'iteration']) assert.ok(types.has(t as RunEvent['type']), `event ${t}`);
     const its = events.filter((e) => e.type === 'iteration');
     assert.is(its.length, 2);
-    assert.is(its[0].detail.eval.samples.length, disk.evalSize);
+    assert.is(its[0].type === 'iteration' && its[0].detail.eval?.samples.length, disk.evalSize);
     assert.is(events.filter((e) => e.type === 'step').length, 6);
     // a bad request: one clear error, and the worker lives on
     await rejects(w.run({ config: { ...disk, model: 'nope', prompts: 'prompts.jsonl' }, models: {}, texts: { 'prompts.jsonl': 'a prompt' } }), /no model "nope" was given/);

@@ -15,7 +15,7 @@ import { logistic, randomText, rejects, rng, SEED } from './util.js';
 
 console.log(`judge http seed ${SEED}`);
 const r = rng();
-const fast = { backoffMs: 5, maxBackoffMs: 20, timeoutMs: 2000, retries: 2 };
+const fast = { backoffMs: 5, maxBackoffMs: 20, timeoutMs: 2000, retries: 2, log: (_m: string) => {} };
 const pairs = (n: number): Pair[] => Array.from({ length: n }, (_, i) => ({
   prompt: `question ${i}: ` + randomText(r, r.int(1, 20)), a: randomText(r, r.int(1, 30)), b: randomText(r, r.int(1, 30)),
 }));
@@ -88,15 +88,18 @@ s('no logprobs: the hard answer gives 1 / 0; an unparseable answer is retried, t
   } finally { await srv.close(); }
 });
 
-s('a stalling server: each try times out, retries are bounded, the error says what to do', async () => {
+s('a stalling server: each try times out, retries are bounded, each retry is logged, the error says what to do', async () => {
   let opened = 0;
   const srv = await startServer(() => { opened++; /* never answers */ });
   try {
-    const j = httpJudge(srv.url, { model: 'm', timeoutMs: 120, retries: 2, backoffMs: 5, maxBackoffMs: 10 });
+    const logs: string[] = [];
+    const j = httpJudge(srv.url, { model: 'm', timeoutMs: 120, retries: 2, backoffMs: 5, maxBackoffMs: 10, log: (m) => logs.push(m) });
     const t0 = Date.now();
     const e = await rejects(j.compare(pairs(1)), new RegExp(`^judge ${srv.url.replace(/[/.]/g, '\\$&')} timed out after 3 tries \\(timeout 120 ms\\): raise judge\\.timeoutMs or check the server$`));
     const ms = Date.now() - t0;
     assert.is(opened, 3, 'three tries');
+    assert.is(logs.length, 2, 'one line per retry');
+    logs.forEach((l, i) => assert.match(l, new RegExp(`try ${i + 1} of 3 timed out after 120 ms; retrying in 0\\.0 s$`)));
     assert.ok(ms >= 3 * 120 && ms < 3000, `bounded time: ${ms} ms`);
     assert.is(e.name, 'JudgeError');
   } finally { await srv.close(); }
@@ -157,6 +160,21 @@ s('unreachable server: network errors are retried, then a clear error', async ()
   await rejects(httpJudge(url, { ...fast, model: 'm', retries: 1 }).compare(pairs(1)), /could not be reached after 2 tries/, /ECONNREFUSED/, /check that the server is running/);
 });
 
+s('a socket closed in the middle of the body: retried, logged, then named as such (not "could not be reached")', async () => {
+  const srv = await startServer((_s, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
+    res.write('{"choices": [');
+    setTimeout(() => res.socket?.destroy(), 20);
+  });
+  try {
+    const logs: string[] = [];
+    await rejects(httpJudge(srv.url, { ...fast, model: 'm', retries: 1, log: (m) => logs.push(m) }).compare(pairs(1)),
+      /closed the connection in the middle of its response after 2 tries \(HTTP 200 headers arrived/, /check its logs/);
+    assert.is(logs.length, 1);
+    assert.match(logs[0], /try 1 of 2 closed the connection mid-response/);
+  } finally { await srv.close(); }
+});
+
 s('the caller can abort: in-flight requests stop and compare rejects at once', async () => {
   const srv = await startServer(() => {});
   try {
@@ -208,7 +226,7 @@ s('the API key is never written: not in errors (even when the server echoes it),
   console.error = (...a: unknown[]) => { logs.push(a.map(String).join(' ')); };
   try {
     const env = { MY_JUDGE_KEY: key };
-    const j = httpJudge(srv.url, { ...fast, model: 'm', apiKeyEnv: 'MY_JUDGE_KEY', env });
+    const j = httpJudge(srv.url, { ...fast, log: undefined, model: 'm', apiKeyEnv: 'MY_JUDGE_KEY', env }); // the default log: stderr
     const texts: string[] = [];
     for (const what of ['401', '500', 'shape', 'html', '503']) {
       const e = await rejects(j.compare([{ prompt: what, a: 'x', b: 'y' }]), /./);

@@ -4,7 +4,8 @@
 // - the backend's own peak of bytes in use (wasm: the allocator's peak; WebGPU: live buffers),
 //   above what was in use before the step.
 // The old full-logits head is measured the same way first, so the test shows that the measure
-// does see an (N,V) tensor when there is one. Also: chunkColumns at real shapes.
+// does see an (N,V) tensor when there is one. Also: generation's prefill projects only the
+// last position of each row, and chunkColumns at real shapes.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Backend, Tensor } from '../../src/kernels/backend.js';
@@ -12,6 +13,7 @@ import type { Arch } from '../../src/model/arch.js';
 import { initParams, uploadParams } from '../../src/model/init.js';
 import { packBatch } from '../../src/model/batch.js';
 import { Transformer } from '../../src/model/transformer.js';
+import { generate } from '../../src/model/generate.js';
 import { chunkColumns, LM_HEAD_CHUNK_BYTES } from '../../src/model/lm-head.js';
 import type { WasmBackend } from '../../src/kernels/wasm/backend.js';
 import type { WebGPUBackend } from '../../src/kernels/webgpu/backend.js';
@@ -60,7 +62,7 @@ for (const beName of backendNames()) {
       const rec = recording(base);
       const model = new Transformer(rec.be, arch, uploadParams(rec.be, arch, host));
       model.lmHeadMode = mode;
-      // 64 KiB chunks: (N, 128) logits, so a chunk is a small fraction of N×V
+      // a 64 KiB working set: chunks of (N, 56) logits, a small fraction of N×V
       model.lmHeadOptions = { chunkBytes: 64 * 1024 };
       model.zeroGrad();
       const dT = rec.be.fromArray(dl, [N]);
@@ -92,17 +94,33 @@ for (const beName of backendNames()) {
     for (let i = 0; i < N; i++) worst = Math.max(worst, Math.abs(full.lp[i] - fused.lp[i]));
     assert.ok(worst < 1e-4, `fused vs full log-probs differ by ${worst}`);
   });
+  s('generation projects only the sampled positions: no (B, P, V) logits during prefill', async () => {
+    const base = await getBackend(beName);
+    const arch: Arch = { family: 'llama', vocab: V, hidden: 16, layers: 1, heads: 2, kvHeads: 1, headDim: 8, intermediate: 32, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: false, maxPositions: 128 };
+    const rng = new Rng(SEED ^ 0xe2);
+    const rec = recording(base);
+    const model = new Transformer(rec.be, arch, uploadParams(rec.be, arch, initParams(arch, rng.int(0, 1 << 30))));
+    const P = 40, Bg = 3;
+    const res = await generate(model, Array.from({ length: Bg }, () => Array.from(rng.i32(P, 0, V))), { maxNewTokens: 3 });
+    assert.is(res.tokens.length, Bg);
+    const largest = rec.largest();
+    assert.ok(largest <= Math.max(V * arch.hidden, Bg * V), `generate: largest tensor ${largest} elements, expected at most max(V×C, B×V) = ${Math.max(V * arch.hidden, Bg * V)} (B×P×V would be ${Bg * P * V})`);
+    for (const p of model.params.values()) base.dispose(p);
+    model.dispose();
+  });
   s.run();
 }
 
 const unit = suite('fused LM head chunking');
-unit('chunkColumns: a chunk of (N, Vc) logits fits the budget; never more than V, never 0', () => {
-  // Qwen2.5-0.5B, 16 sequences of 128 tokens: 1.2 GB of logits unfused, 32 MiB per chunk fused
-  const Vc = chunkColumns(2048, 151936);
-  assert.is(Vc, 4096);
-  assert.ok(2048 * Vc * 4 <= LM_HEAD_CHUNK_BYTES);
-  assert.is(chunkColumns(16, 151936), 151936, '16 rows of 151936 logits fit one chunk');
-  assert.is(chunkColumns(4, 100), 100);
-  assert.is(chunkColumns(1 << 30, 100), 1);
+unit('chunkColumns: the working set (two (N,Vc) chunks, one (Vc,C) slice) fits the budget; 1 ≤ Vc ≤ V', () => {
+  // Qwen2.5-0.5B (C 896), 16 sequences of 128 tokens: 2.5 GB of logits and their gradient
+  // unfused; 64 MiB fused
+  const Vc = chunkColumns(2048, 151936, 896);
+  assert.ok(Vc >= 1024 && Vc < 151936, `Vc = ${Vc}`);
+  assert.ok(4 * Vc * (2 * 2048 + 896) <= LM_HEAD_CHUNK_BYTES);
+  assert.ok(4 * (Vc + 1) * (2 * 2048 + 896) > LM_HEAD_CHUNK_BYTES, 'as large as the budget allows');
+  assert.is(chunkColumns(16, 151936, 896), 151936, '16 rows of 151936 logits (and their gradient) fit one chunk');
+  assert.is(chunkColumns(4, 100, 8), 100);
+  assert.is(chunkColumns(1 << 30, 100, 8), 1);
 });
 unit.run();

@@ -5,7 +5,7 @@
 // eval.json with an independent arithmetic check. Evaluation prompts are held out: none of them
 // is among the SPPO training prompts nor in the SFT data's prompt set. Plus `builtin:demo`
 // resolving to the shipped model directory, and a clear error for an unknown builtin.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,10 +47,14 @@ s('the evaluation prompts are held out from SPPO training', () => {
   for (const p of train) assert.not.ok(evalSet.has(p), `${p} is in both sets`);
 });
 
+// the README's sequence in a fresh directory: `sppo demo --quick`, then `sppo demo`
+const fresh = path.join(tmp, 'fresh');
+fs.mkdirSync(fresh);
+
 s('sppo demo --quick: finishes, prints the table, writes the report; numbers are sane', () => {
-  const out = path.join(tmp, 'run');
+  const out = path.join(fresh, 'sppo-demo-quick'); // its default folder
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, [bin, 'demo', '--quick', '--backend', 'wasm', '--out', out], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, SPPO_QUIET: '1' } });
+  const r = spawnSync(process.execPath, [bin, 'demo', '--quick', '--backend', 'wasm'], { cwd: fresh, encoding: 'utf8', timeout: 300_000, env: { ...process.env, SPPO_QUIET: '1' } });
   const secs = (Date.now() - t0) / 1000;
   assert.is(r.status, 0, `sppo demo failed (${r.signal ?? r.status}): ${r.stderr}`);
   console.log(`  sppo demo --quick: ${secs.toFixed(0)} s`);
@@ -65,7 +69,8 @@ s('sppo demo --quick: finishes, prints the table, writes the report; numbers are
   assert.is(rows[0][1], 'base');
   const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
   assert.ok(html.includes('<svg') && html.includes('Win rate'), 'report.html has its charts');
-  assert.ok(lines.some((l) => l.includes('report.html')), 'the table names the report');
+  assert.is(lines.filter((l) => l.includes('report.html')).length, 1, 'the table names the report, once');
+  assert.not.match(r.stderr, /report\.html/, 'and stderr does not repeat it');
   const trainPrompts = new Set(prompts(path.join(root, 'data/demo/train-prompts.jsonl')));
   for (let t = 1; t <= T; t++) {
     const m = rows[t];
@@ -91,6 +96,31 @@ s('sppo demo --quick: finishes, prints the table, writes the report; numbers are
       assert.ok(Math.abs(baseAcc - Number(rows[0][6]) / 100) < 5e-4, 'base accuracy');
     }
   }
+});
+
+s('then `sppo demo` (full) starts in its own folder, next to the quick run; the quick run resumes as finished', async () => {
+  const child = spawn(process.execPath, [bin, 'demo', '--backend', 'wasm'], { cwd: fresh, env: { ...process.env, SPPO_QUIET: '1' } });
+  let stdout = '', stderr = '';
+  child.stdout.on('data', (d) => { stdout += d; });
+  child.stderr.on('data', (d) => { stderr += d; });
+  const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
+  // wait (no clock decides this: the run either writes its config or exits) until the full run has begun
+  const full = path.join(fresh, 'sppo-demo');
+  const begun = await Promise.race([
+    (async () => { while (!fs.existsSync(path.join(full, 'config.json')) || !/^iteration\s+win rate/m.test(stdout)) await new Promise((r) => setTimeout(r, 100)); return true; })(),
+    exited.then(() => false),
+  ]);
+  child.kill('SIGKILL'); // it has shown what this test is about; a killed run resumes (e2e tests)
+  await exited;
+  assert.ok(begun, `the full demo did not start after the quick one:\n${stderr.slice(-2000)}`);
+  assert.not.match(stderr, /holds a run with other settings/);
+  assert.match(stdout, new RegExp(`out\\s+${full.replace(/[/.]/g, '\\$&')}$`, 'm'));
+  assert.is(JSON.parse(fs.readFileSync(path.join(full, 'config.json'), 'utf8')).evalSize, 256, 'the full settings');
+  assert.is(JSON.parse(fs.readFileSync(path.join(fresh, 'sppo-demo-quick/config.json'), 'utf8')).evalSize, 64, 'the quick run is untouched');
+  // the quick run again: nothing left to do, same table
+  const again = spawnSync(process.execPath, [bin, 'demo', '--quick', '--backend', 'wasm'], { cwd: fresh, encoding: 'utf8', timeout: 300_000, env: { ...process.env, SPPO_QUIET: '1' } });
+  assert.is(again.status, 0, again.stderr);
+  assert.match(again.stderr, /continuing the demo run in .*sppo-demo-quick/);
 });
 
 s.run();

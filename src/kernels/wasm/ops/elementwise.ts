@@ -14,8 +14,7 @@ export function fill(be: WasmBackend, t: Tensor, value: number): void {
 }
 
 export function copy(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?: number; dstOffset?: number; count?: number } = {}): void {
-  if (isHalf(dst.dtype) || isHalf(src.dtype)) { copyHalf(be, dst, src, o); return; }
-  const d = be.p(dst), s = be.p(src);
+  const d = be.ph(dst), s = be.ph(src);
   const so = o.srcOffset ?? 0, dof = o.dstOffset ?? 0;
   const n = o.count ?? Math.min(src.size - so, dst.size - dof);
   if (![so, dof, n].every(Number.isInteger) || so < 0 || dof < 0 || n < 0 || so + n > src.size || dof + n > dst.size) {
@@ -23,6 +22,12 @@ export function copy(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?:
   }
   if (o.count === undefined && src.size !== dst.size) throw new ShapeError(`copy: sizes differ (${src.size} vs ${dst.size}); give count`);
   if (n === 0) return;
+  if (isHalf(src.dtype) || isHalf(dst.dtype)) {
+    // 16-bit tensors (e.g. a slice of a bf16 LM head): a bit copy of 2-byte elements, memmove semantics
+    if (src.dtype !== dst.dtype) throw new ShapeError(`copy: dtypes differ (${src.dtype} to ${dst.dtype}); copy converts nothing`);
+    be.u16.copyWithin(d / 2 + dof, s / 2 + so, s / 2 + so + n);
+    return;
+  }
   const dp = d + 4 * dof, sp = s + 4 * so;
   // overlapping ranges of one tensor: one task, memmove semantics
   const overlap = dst === src && sp < dp + 4 * n && dp < sp + 4 * n;
@@ -30,19 +35,6 @@ export function copy(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?:
   else be.run('ew_copy', chunks(be, n), n / 4, [dp, sp, n]);
 }
 
-/** 16-bit tensors (slices of a bf16/f16 weight, e.g. the fused LM head's vocabulary chunks):
- *  a bit copy between tensors of the same dtype, done on the host (a memmove of 2-byte elements) */
-function copyHalf(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?: number; dstOffset?: number; count?: number }): void {
-  if (dst.dtype !== src.dtype) throw new ShapeError(`copy: ${src.dtype} into ${dst.dtype}: a 16-bit copy needs the same dtype on both sides`);
-  const so = o.srcOffset ?? 0, dof = o.dstOffset ?? 0;
-  const n = o.count ?? Math.min(src.size - so, dst.size - dof);
-  if (![so, dof, n].every(Number.isInteger) || so < 0 || dof < 0 || n < 0 || so + n > src.size || dof + n > dst.size) {
-    throw new ShapeError(`copy: ${n} elements from offset ${so} of [${src.shape}] to offset ${dof} of [${dst.shape}] is out of range`);
-  }
-  if (o.count === undefined && src.size !== dst.size) throw new ShapeError(`copy: sizes differ (${src.size} vs ${dst.size}); give count`);
-  const d = be.ph(dst) / 2 + dof, s = be.ph(src) / 2 + so;
-  be.u16.copyWithin(d, s, s + n);
-}
 
 export function add(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor): void {
   const n = sameSize('add', ['out', out], ['a', a], ['b', b]);
