@@ -1,8 +1,8 @@
 // Random-weight models in the exact shapes of real checkpoints (config.json numbers of
 // SmolLM2-135M, Qwen2.5-0.5B, Llama-3.2-1B), written as Hugging Face model directories: bf16
 // model.safetensors streamed tensor by tensor (a 1B model is never held whole in memory),
-// config.json, and GPT-2's tokenizer.json (ids above its 50257 tokens are fine for log-probs
-// and training). Used by `npm run bench -- scale`, the SPPO_BIG tests and the browser tests;
+// config.json, and GPT-2's tokenizer.json, its vocabulary extended to the model's with entries
+// no merge produces (so sampled ids decode; encoding is GPT-2's). Used by `npm run bench -- scale`, the SPPO_BIG tests and the browser tests;
 // 'tiny-*' shapes run the same paths in every test run.
 //   node --import tsx tools/scale-model.ts SHAPE OUT_DIR
 import fs from 'node:fs';
@@ -85,6 +85,11 @@ export function writeScaleModel(dir: string, shape: string | ScaleShape, seed = 
   };
   fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const tok = gpt2TokenizerJson();
+  // the tokenizer covers every id of the model (as a real checkpoint's does): ids past GPT-2's
+  // 50257 get vocabulary entries " x<id>" that no merge produces (encoding is GPT-2's), so text
+  // sampled from a random model decodes
+  const vocab = (tok.tokenizer as any).model.vocab as Record<string, number>;
+  for (let id = 50257; id < s.vocab; id++) vocab[`Ġx${id}`] = id;
   fs.writeFileSync(path.join(tmp, 'tokenizer.json'), JSON.stringify(tok.tokenizer));
   fs.writeFileSync(path.join(tmp, 'tokenizer_config.json'), JSON.stringify(tok.config));
   // safetensors: header (offsets known from the shapes), then each tensor's bytes in order
