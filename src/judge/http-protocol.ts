@@ -6,7 +6,8 @@
 //            and asks for the single letter of the better one.
 //   response choices[0].message.content = "A" | "B" (the hard answer) and, where the server gives
 //            logprobs, choices[0].logprobs.content[0].top_logprobs = [{token, logprob}, ...].
-//   P(a ≻ b) = Σ_{t→A} e^{lp_t} / (Σ_{t→A} e^{lp_t} + Σ_{t→B} e^{lp_t}) over the top logprobs,
+//   P(a ≻ b) = Σ_{t→A} e^{lp_t} / (Σ_{t→A} e^{lp_t} + Σ_{t→B} e^{lp_t}) over the top logprobs (by
+//   log-sum-exp: any finite logprobs, even the overflowing 710 or 1000 of a broken server),
 //            where a token maps to A when it is "A" after trimming spaces and punctuation
 //            (" A", "A.", "**A" count); else the hard answer 1 / 0; else unparseable (null).
 // Pure functions, no I/O: http.ts does the transport.

@@ -27,6 +27,9 @@ export interface HfLoadOptions {
 
 const utf8 = new TextEncoder();
 
+/** the largest id table a tokenizer may need (2²⁴ ids; the largest vocabularies hold ~2¹⁸) */
+const MAX_ID_SPACE = 2 ** 24;
+
 /** Concatenated byte strings indexed by id: token i is bytes[offsets[i] .. offsets[i+1]). */
 class ByteTable {
   readonly offsets: Int32Array;
@@ -111,13 +114,14 @@ export function hfSpec(json: string | object, config: string | object | null = n
     }
   }
 
-  // the id tables below are as long as the largest id: refuse ids that would make them mostly
-  // holes (a damaged or hostile file claiming id 2^31 would otherwise exhaust the memory)
-  const entries = vocab.size + addedTokens.length;
-  if (size > 4 * entries + 65_536) {
+  // ---- the id space: tables are dense (one entry per id up to the largest), so ids far past
+  // the number of tokens (an added token of id 1e9) are refused instead of allocating for them
+  const tokens = vocab.size + addedTokens.length;
+  const maxSize = Math.min(MAX_ID_SPACE, 2 * tokens + 65536);
+  if (size > maxSize) {
     const big = addedTokens.find((t) => t.id + 1 === size);
-    (big ? addedField.at(addedTokens.indexOf(big)).get('id') : vocabField).fail(
-      `the largest token id is ${size - 1}, but the file holds only ${entries} tokens — the id tables would be ${size} entries long and mostly empty; the ids are damaged (use the tokenizer.json the model was published with)`);
+    const where = big ? addedField.items()[addedTokens.indexOf(big)].get('id') : vocabField.get(keys.find((k) => vocabObj[k] === size - 1)!);
+    where.fail(`id ${size - 1} is too large: the ${tokens} tokens would need ${size} table entries; ids must be below ${maxSize} (at most twice the number of tokens plus 65536, and below ${MAX_ID_SPACE})`);
   }
 
   // ---- pipeline ----
