@@ -8,6 +8,7 @@ import { loadModel } from '../model/load.js';
 import { readConfigFile } from '../model/modeldir.js';
 import { tokenIds } from '../model/ids.js';
 import { packBatch } from '../model/batch.js';
+import { planPass } from '../model/plan.js';
 import { loadTokenizerSync } from '../tokenizer/node.js';
 import { makeTextCodec, promptIds } from '../sppo/text.js';
 import { BACKEND_HELP, backendFrom, int, progressBar, readJSONL } from './common.js';
@@ -52,9 +53,12 @@ export function register(program: Command): void {
         if (s.prompt.length === 0 && s.response.length > 0) throw new Error(`sppo: ${o.data} line ${rows[i].line}: an empty prompt leaves the first response token without context: add a BOS id`);
       });
       const be = await backendFrom(o.backend);
-      const bs = Math.max(1, int(o.batchSize, '--batch-size'));
       const maxLen = Math.max(...seqs.map((s) => s.prompt.length + s.response.length));
-      const { model } = loadModel(be, o.model, { batch: bs, seq: maxLen });
+      const { model } = loadModel(be, o.model, { seq: maxLen });
+      // rows per pass within the memory budget (plan.ts): at most --batch-size
+      const plan = planPass(model, { mode: 'score', rows: Math.max(1, int(o.batchSize, '--batch-size')), seq: maxLen, what: 'sppo logprobs' });
+      model.recompute = plan.recompute;
+      const bs = plan.rows;
       const bar = progressBar('logprobs', seqs.length);
       for (let i = 0; i < seqs.length; i += bs) {
         const chunk = seqs.slice(i, i + bs);

@@ -64,7 +64,7 @@ export function register(program: Command): void {
       let model: Transformer, config, tokDir: string;
       if (o.model) {
         // LoRA trains adapters on a frozen base: a 16-bit checkpoint's matrices stay 16-bit
-        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size'), weights: int(o.loraRank, '--lora-rank') > 0 ? 'keep' : 'f32' });
+        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size'), weights: int(o.loraRank, '--lora-rank') > 0 ? 'keep' : 'f32', lora: int(o.loraRank, '--lora-rank') > 0 });
         model = lm.model; config = lm.config; tokDir = o.model;
       } else {
         if (!o.tokenizer) throw new Error('sppo sft: --init needs --tokenizer FILE (tokenizer.json)');

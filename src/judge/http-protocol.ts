@@ -98,18 +98,23 @@ export function parseCompletion(json: unknown): Parsed {
   if (!isObj(message) || (typeof message.content !== 'string' && message.content !== null && message.content !== undefined)) {
     return { kind: 'invalid', why: 'choices[0].message.content is missing' };
   }
-  // log-sum-exp: every e^{lp} is taken relative to the largest answer logprob, so a server that
-  // sends logprobs of 710 or 1000 (e^lp overflows to Infinity, and ∞/∞ is NaN) still gives P in [0, 1]
-  const answers: ['A' | 'B', number][] = [];
+  // P(A) = Σ p(A tokens) / Σ p(A or B tokens), in log space shifted by the largest logprob, so
+  // that very negative logprobs keep their ratio; a logprob above 0 is not a log-probability
+  // (a broken server): the body is invalid and the pair is asked again
+  const labelled: [('A' | 'B'), number][] = [];
   for (const [tok, lp] of topLogprobs(choice.logprobs)) {
-    if (!Number.isFinite(lp)) continue;
     const l = answerLabel(tok);
-    if (l) answers.push([l, lp]);
+    if (!l || Number.isNaN(lp) || lp === -Infinity) continue;
+    if (lp > 1e-6) return { kind: 'invalid', why: `the logprob of answer token ${JSON.stringify(tok)} is ${lp}, above 0: not a log-probability` };
+    labelled.push([l, lp]);
   }
-  if (answers.length) {
-    const m = Math.max(...answers.map(([, lp]) => lp));
+  if (labelled.length) {
+    const top = Math.max(...labelled.map(([, lp]) => lp));
     let sa = 0, sb = 0;
-    for (const [l, lp] of answers) { if (l === 'A') sa += Math.exp(lp - m); else sb += Math.exp(lp - m); }
+    for (const [l, lp] of labelled) {
+      if (l === 'A') sa += Math.exp(lp - top);
+      else sb += Math.exp(lp - top);
+    }
     return { kind: 'ok', p: sa / (sa + sb), soft: true };
   }
   const content = typeof message.content === 'string' ? message.content : '';

@@ -22,6 +22,8 @@ export interface JudgeObject {
   /** true when P(a ≻ b) may differ from 1 − P(b ≻ a): both orders are then asked and averaged */
   orderSensitive?: boolean;
   close?(): void | Promise<void>;
+  /** task metrics of a set of answers (e.g. {accuracy}), shown in eval.json and report.html */
+  metrics?(items: { prompt: string; response: string }[]): Record<string, number> | Promise<Record<string, number>>;
 }
 
 export type JudgeValue = JudgeFunction | JudgeObject;
@@ -66,17 +68,24 @@ export function judgeFromValue(v: JudgeValue, o: WrapOptions = {}): Judge {
     throw new JudgeError(o.name ?? preview(v), 'is not a judge: give a spec string, a function async (pairs) => number[] (P(a ≻ b) each), or an object with such a compare method');
   }
   let fn: (pairs: Pair[], co: { signal?: AbortSignal }) => unknown;
-  let name: string, orderSensitive = o.orderSensitive ?? false, describe = o.describe;
+  // both orders unless the judge declares itself order-free (orderSensitive: false): a position
+  // bias would otherwise decide every pair silently
+  let name: string, orderSensitive = o.orderSensitive ?? true, describe = o.describe;
   let close: (() => Promise<void>) | undefined;
+  let metrics: Judge['metrics'];
   if (typeof v === 'function') {
     fn = (pairs, co) => v(pairs, co);
     name = o.name ?? judgeSpecName(v);
+    // a function may declare itself order-free as a property: judge.orderSensitive = false
+    const declared = (v as { orderSensitive?: unknown }).orderSensitive;
+    if (typeof declared === 'boolean') orderSensitive = declared;
   } else {
     fn = (pairs, co) => v.compare(pairs, co);
     name = o.name ? (v.name ? `${o.name} (${v.name})` : o.name) : judgeSpecName(v);
     if (typeof v.orderSensitive === 'boolean') orderSensitive = v.orderSensitive;
     if (typeof v.describe === 'string') describe = v.describe;
     if (typeof v.close === 'function') close = async () => { await v.close!(); };
+    if (typeof v.metrics === 'function') metrics = async (items) => v.metrics!(items);
   }
   const fix = o.fix ?? 'fix the judge function';
   return {
@@ -85,6 +94,7 @@ export function judgeFromValue(v: JudgeValue, o: WrapOptions = {}): Judge {
     orderSensitive,
     info: { kind: typeof v === 'function' ? 'function' : 'object', ...(o.info ?? {}), orderSensitive },
     close,
+    metrics,
     async compare(pairs, co = {}) {
       checkPairs(pairs, name);
       throwIfAborted(co.signal);

@@ -54,6 +54,17 @@ export function readConfigFile(dir: string): ModelConfig {
   return parseConfig(readJson(file), file);
 }
 
+/** config.json and generation_config.json of a model directory (the weights are read apart) */
+export function readModelMeta(dir: string): { config: ModelConfig; generation: GenerationConfig | null } {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new ModelFileError(dir, 'is not a directory', 'pass a Hugging Face model directory (config.json + model.safetensors)');
+  }
+  const config = readConfigFile(dir);
+  const genFile = path.join(dir, 'generation_config.json');
+  const generation = fs.existsSync(genFile) ? parseGenerationConfig(readJson(genFile), genFile) : null;
+  return { config, generation };
+}
+
 /**
  * Reads a model directory. `expected` defaults to the HF parameter list of its config; a model
  * with extra parameters (e.g. LoRA) passes its own list.
@@ -61,12 +72,7 @@ export function readConfigFile(dir: string): ModelConfig {
 export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[]): ModelDir;
 export function readModelDir(dir: string, expected: ((cfg: ModelConfig) => ParamSpec[]) | undefined, o: { keepHalf: (spec: ParamSpec, cfg: ModelConfig) => boolean }): ModelDir<Float32Array | HalfArray>;
 export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[], o: { keepHalf?: (spec: ParamSpec, cfg: ModelConfig) => boolean } = {}): ModelDir<Float32Array | HalfArray> {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new ModelFileError(dir, 'is not a directory', 'pass a Hugging Face model directory (config.json + model.safetensors)');
-  }
-  const config = readConfigFile(dir);
-  const genFile = path.join(dir, 'generation_config.json');
-  const generation = fs.existsSync(genFile) ? parseGenerationConfig(readJson(genFile), genFile) : null;
+  const { config, generation } = readModelMeta(dir);
   const keep = o.keepHalf;
   const { tensors, unused, dtypes, source } = loadTensors(dir, (expected ?? hfParamList)(config), { keepHalf: (spec) => keep?.(spec, config) ?? false });
   // every tensor of the checkpoint is used, or ONE error names the extra ones

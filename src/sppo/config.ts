@@ -1,13 +1,16 @@
 // The SPPO run configuration: every key, its default and its meaning. Unknown keys are an
 // error (a typo must not silently fall back to a default).
+import { evalPromptsSpec, promptsSpec, type EvalPromptsSpec, type PromptsSpec } from './prompt-sets.js';
 import { LOSSES, type LossName } from '../train/preference.js';
 import { isJudgeValue, judgeSpecName, type JudgeSpec } from '../judge/value.js';
 
 export interface SPPOConfig {
   /** model directory (Hugging Face layout) or `builtin:NAME` */
   model: string;
-  /** prompts file: JSONL ({"prompt"} or {"messages"}), a JSON array, or plain text (one per line) */
-  prompts: string;
+  /** prompts file: JSONL ({"prompt"} or {"messages"}), a JSON array, or plain text (one per line);
+   *  or a list of files (iteration t takes entry t, the last repeats); or {"file", "split": "iteration"}
+   *  (one file cut into disjoint seeded parts, one per iteration): src/sppo/prompt-sets.ts */
+  prompts: PromptsSpec;
   /** field holding the prompt text in JSON prompts */
   promptField: string;
   /** field holding chat messages in JSON prompts */
@@ -68,8 +71,8 @@ export interface SPPOConfig {
   loraRank: number;
   loraAlpha: number;
   loraTargets: string[];
-  /** evaluate each iterate against the base model on these prompts ('' = the training prompts) */
-  evalPrompts: string;
+  /** evaluate each iterate against the base model on these prompts ('' = iteration 1's training prompts): a file, or {texts: [...]} from code */
+  evalPrompts: EvalPromptsSpec;
   /** number of prompts used for evaluation (0 = skip evaluation) */
   evalSize: number;
   /** judge used for evaluation ('' = the training judge); a spec string or a judge value */
@@ -105,7 +108,7 @@ export const DEFAULTS: SPPOConfig = {
 /** one line per key, for --help and the README */
 export const DOCS: Record<keyof SPPOConfig, string> = {
   model: 'policy model directory (HF layout) or builtin:NAME',
-  prompts: 'prompts file: JSONL with "prompt" or "messages", a JSON array, or plain text lines',
+  prompts: 'prompts file: JSONL with "prompt" or "messages", a JSON array, or plain text lines; or a list of files, one per iteration (the last repeats); or {"file": F, "split": "iteration"}: F cut into one disjoint seeded part per iteration',
   promptField: 'JSON field with the prompt text', messagesField: 'JSON field with chat messages',
   maxPrompts: 'use at most this many prompts (0 = all)', maxPromptTokens: 'longest prompt in tokens',
   truncation: "what to do with longer prompts: 'left' keeps the end, 'right' keeps the start, 'drop' skips them",
@@ -197,8 +200,10 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
       throw new Error(`${where}: unknown key "${key}" — known keys: ${Object.keys(DEFAULTS).join(', ')}`);
     }
     if (key === 'queue') { out.queue = queueConfig(value, where); continue; }
+    if (key === 'prompts') { out.prompts = promptsSpec(value, where); continue; }
     const def = (DEFAULTS as any)[key];
     if ((key === 'judge' || key === 'evalJudge') && isJudgeValue(value)) { out[key] = value; continue; }
+    if (key === 'evalPrompts') { out.evalPrompts = evalPromptsSpec(value, where); continue; }
     const ok = def === null ? value === null || typeof value === 'number' : Array.isArray(def) ? Array.isArray(value) : typeof value === typeof def;
     if (!ok && (key === 'judge' || key === 'evalJudge')) throw new Error(`${where}: "${key}" must be a judge spec string (builtin:NAME, a module path, an http(s) URL, a model directory) or, from code, a function async (pairs) => number[] or an object with such a compare method; got ${typeof value === 'object' ? JSON.stringify(value) : typeof value}`);
     if (!ok) throw new Error(`${where}: "${key}" must be ${Array.isArray(def) ? 'an array' : def === null ? 'a number or null' : `a ${typeof def}`}, got ${JSON.stringify(value)}`);

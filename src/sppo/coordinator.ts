@@ -24,10 +24,11 @@ import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, t
 import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
+import { iterationPrompts, promptFiles, type EvalPromptsSpec } from './prompt-sets.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
 import { evalStats, type EvalStats } from './winrate.js';
 import { parseOffline } from './offline.js';
-import { renderReport } from './report.js';
+import { renderReport, type EvalFile } from './report.js';
 import { makeUnitRunner, type UnitRunner } from './units.js';
 
 /** What the coordinator needs from its environment (Node, Deno or a browser). */
@@ -63,6 +64,8 @@ export type Stage = 'generate' | 'judge' | 'records' | 'train' | 'eval';
 export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string; /** the worker that ran the unit (remote units) */ worker?: string; ms?: number }
 export interface StepMetrics {
   iteration: number; step: number; lr: number; loss: number;
+  /** SPPO square losses: loss / η², the scale-free square loss (comparable across η); null for dpo/ipo/hinge */
+  lossScaled?: number | null;
   chosenLogratio: number | null; rejectedLogratio: number | null; meanLogratio: number;
   chosenWinrate: number | null; rejectedWinrate: number | null;
   /** KL(π_t ‖ π_θ) estimated as −mean r over the step's records (samples of π_t) */
@@ -74,6 +77,15 @@ export interface IterationSummary {
   finalLoss: number; steps: number; eval?: EvalStats; seconds: number;
   /** pairs the judge was asked this iteration, and those it failed on (answered as ties) */
   judgePairs: number; judgeFailedPairs: number;
+  /** whether the judge was asked both orders of each pair (every judge not declared order-free) */
+  judgeBothOrders: boolean;
+  /** finalLoss / η² for the SPPO square losses (null for dpo/ipo/hinge) */
+  finalLossScaled?: number | null;
+}
+
+/** loss / η² for the SPPO family (square losses around targets η(P̂ − ½)); null for the others */
+export function scaledLoss(cfg: SPPOConfig, loss: number): number | null {
+  return cfg.loss.startsWith('sppo') ? loss / (cfg.eta * cfg.eta) : null;
 }
 
 /**
@@ -158,10 +170,13 @@ export class SPPO extends EventTarget {
       if (old !== cfgText) throw new Error(`${st.where}/config.json holds a different config: resume with the same config, or choose a new "out" directory`);
     }
     // an offline run reads its judged samples from cfg.offline; it needs prompts only to evaluate
-    const prompts = cfg.prompts ? parsePrompts(await deps.readPrompts(cfg.prompts), cfg.prompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : [];
-    const usePrompts = cfg.maxPrompts > 0 ? prompts.slice(0, cfg.maxPrompts) : prompts;
-    // evaluation prompts: their own file when given (held out from training), else the training prompts
-    const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? parsePrompts(await deps.readPrompts(cfg.evalPrompts), cfg.evalPrompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : usePrompts;
+    // every prompts file once; iteration t's set from them (a file, a list, or one file split: prompt-sets.ts)
+    const promptSets = new Map<string, PromptItem[]>();
+    for (const f of promptFiles(cfg.prompts)) promptSets.set(f, parsePrompts(await deps.readPrompts(f), f, { promptField: cfg.promptField, messagesField: cfg.messagesField }));
+    const promptsOf = (t: number) => iterationPrompts(cfg.prompts, t, cfg.iterations, promptSets, (n) => shuffle(n, BigInt(cfg.seed) ^ 0x5eed5917n), cfg.maxPrompts);
+    for (let t = 1; t <= cfg.iterations; t++) promptsOf(t); // a split too small for the iterations fails before any work
+    // evaluation prompts: their own file when given (held out from training), else iteration 1's training prompts
+    const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? await this.evalPromptSet(cfg.evalPrompts) : promptsOf(1);
     // a fresh run checks all it can before its first file: the base model (config, weights,
     // tokenizer), its context against maxNewTokens, the prompts' encodings
     let preloaded: { model: Transformer; text: PolicyText } | null = null;
@@ -169,7 +184,7 @@ export class SPPO extends EventTarget {
       preloaded = await deps.loadPolicy(deps.backend, cfg.model);
       try {
         this.checkContext(preloaded.model);
-        if (!cfg.offline) this.encodePrompts(usePrompts, preloaded.text);
+        if (!cfg.offline) for (let t = 1; t <= cfg.iterations; t++) this.encodePrompts(promptsOf(t), preloaded.text);
       } catch (e) { preloaded.model.dispose(); throw e; }
     }
     if (fresh) await st.writeText('config.json', cfgText);
@@ -192,8 +207,8 @@ export class SPPO extends EventTarget {
           this.checkContext(model);
           const policy = new Policy(model, text);
           const samples = cfg.offline ? await this.stageOffline(t, text)
-            : this.units ? await this.generateRemote(t, location, this.encodePrompts(usePrompts, text), signal)
-            : await this.stageGenerate(t, policy, this.encodePrompts(usePrompts, text), signal);
+            : this.units ? await this.generateRemote(t, location, this.encodePrompts(promptsOf(t), text), signal)
+            : await this.stageGenerate(t, policy, this.encodePrompts(promptsOf(t), text), signal);
           const groups = await this.stageJudge(t, samples, text, signal);
           const records = await this.stageRecords(t, model, groups, samples);
           const metrics = await this.stageTrain(t, model, records, signal);
@@ -201,17 +216,19 @@ export class SPPO extends EventTarget {
           const summary: IterationSummary = {
             iteration: t, prompts: samples.length, samples: samples.reduce((n, s) => n + s.responses.length, 0),
             judgePairs: sum(groups.map((g) => g.pairs)), judgeFailedPairs: sum(groups.map((g) => g.failedPairs)),
+            judgeBothOrders: cfg.offline ? false : deps.judge.orderSensitive,
             meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
             meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
             meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
             finalLoss: metrics.length ? metrics[metrics.length - 1].loss : NaN, steps: metrics.length, seconds: 0,
+            finalLossScaled: metrics.length ? scaledLoss(cfg, metrics[metrics.length - 1].loss) : null,
           };
           if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, evalPrompts, signal);
           summary.seconds = (Date.now() - t0) / 1000;
           await st.writeText(done, JSON.stringify(summary, null, 2) + '\n');
           summaries.push(summary);
           await st.writeText('summary.json', JSON.stringify({ iterations: summaries }, null, 2) + '\n');
-          await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t)));
+          await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t), await this.allEvals(t)));
           this.emit('iteration', summary);
         } finally {
           this.judging.clear();
@@ -224,6 +241,22 @@ export class SPPO extends EventTarget {
       await ownUnits?.close();
     }
     return summaries;
+  }
+
+  private async allEvals(upTo: number): Promise<(EvalFile | null)[]> {
+    const out: (EvalFile | null)[] = [];
+    for (let t = 1; t <= upTo; t++) {
+      const p = `iter-${t}/eval.json`;
+      out.push(await this.deps.store.exists(p) ? JSON.parse(await this.deps.store.readText(p)) : null);
+    }
+    return out;
+  }
+
+  /** a prompts file (read through deps) or the prompts themselves (a list from code) */
+  /** evaluation prompts: a file, or the prompts themselves ({texts} from code) */
+  private async evalPromptSet(spec: EvalPromptsSpec): Promise<PromptItem[]> {
+    if (typeof spec !== 'string') return spec.texts.map((text, index) => ({ index, text }));
+    return parsePrompts(await this.deps.readPrompts(spec), spec, { promptField: this.cfg.promptField, messagesField: this.cfg.messagesField });
   }
 
   private async allMetrics(upTo: number): Promise<StepMetrics[]> {
@@ -312,7 +345,10 @@ export class SPPO extends EventTarget {
     const { cfg } = this, st = this.deps.store, units = this.units!;
     const final = `iter-${t}/samples.jsonl`;
     type Row = { index: number; prompt: string; promptIds: number[]; responses: number[][]; texts: string[] };
-    if (await st.exists(final)) return fromJSONL<Row>(await st.readText(final), final);
+    if (await st.exists(final)) {
+      await st.remove(`iter-${t}/gen`); // a stop between samples.jsonl and this removal left it
+      return fromJSONL<Row>(await st.readText(final), final);
+    }
     const n = Math.ceil(prompts.length / cfg.generateUnit);
     const rows: Row[][] = new Array(n);
     let done = 0;
@@ -529,7 +565,7 @@ export class SPPO extends EventTarget {
           const pick = (role: string) => meanOrNull(ratios.filter((_, i) => stepRecs[i].role === role));
           const wr = (role: string) => meanOrNull(stepRecs.filter((r) => r.role === role).map((r) => r.winrate));
           metrics.push({
-            iteration: t, step: step + 1, lr, loss,
+            iteration: t, step: step + 1, lr, loss, lossScaled: scaledLoss(cfg, loss),
             chosenLogratio: pick('chosen'), rejectedLogratio: pick('rejected'), meanLogratio: mean(ratios),
             chosenWinrate: wr('chosen'), rejectedWinrate: wr('rejected'),
             klEstimate: -mean(ratios), responseLength: mean(stepRecs.map((r) => r.responseIds.length)), tokensPerSecond: tokens / secs,
@@ -582,10 +618,20 @@ export class SPPO extends EventTarget {
     const mats = await judgeMatrices(judge, evalSet.map((p, i) => ({ prompt: p.text, responses: [texts[i], base.texts[i]] })), { signal });
     const probs = mats.map((m) => m[0][1]);
     const stats = evalStats(probs, ids.map((r) => r.length), base.lengths);
-    await st.writeText(path, JSON.stringify({ stats, samples: evalSet.map((p, i) => ({ prompt: p.text, response: texts[i], baseline: base.texts[i], p: probs[i] })) }, null, 1));
+    // task metrics the evaluation judge reports (e.g. accuracy), for π_t and for the base model
+    const metrics = await taskMetrics(judge, evalSet.map((p, i) => ({ prompt: p.text, response: texts[i] })), evalSet.map((p, i) => ({ prompt: p.text, response: base.texts[i] })));
+    await st.writeText(path, JSON.stringify({ stats, samples: evalSet.map((p, i) => ({ prompt: p.text, response: texts[i], baseline: base.texts[i], p: probs[i] })), ...(metrics ? { metrics } : {}) }, null, 1));
     this.progress({ iteration: t, stage: 'eval', done: 1, total: 1, unit: path });
     return stats;
   }
+}
+
+/** Judge.metrics of the model's and the base's answers; null when the judge has none (or reports nothing) */
+async function taskMetrics(judge: Judge, model: { prompt: string; response: string }[], base: { prompt: string; response: string }[]): Promise<EvalFile['metrics'] | null> {
+  if (typeof judge.metrics !== 'function') return null;
+  const clean = (m: Record<string, number>) => Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+  const [a, b] = [clean(await judge.metrics(model)), clean(await judge.metrics(base))];
+  return Object.keys(a).length ? { model: a, base: b } : null;
 }
 
 function abortError(signal: AbortSignal): Error {

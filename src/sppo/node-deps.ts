@@ -36,7 +36,7 @@ export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> 
     },
     async loadPolicy(be2, location) {
       const dir = resolve(location);
-      const lm = loadModel(be2, dir, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens, weights: cfg.loraRank > 0 ? 'keep' : 'f32' });
+      const lm = loadModel(be2, dir, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens, weights: cfg.loraRank > 0 ? 'keep' : 'f32', lora: cfg.loraRank > 0 });
       const text: PolicyText = loadPolicyText(dir, { chat: cfg.chat, config: lm.config });
       origin.set(lm.model, { config: lm.config, dir });
       if (cfg.loraRank > 0) lm.model.enableLoRA({ rank: cfg.loraRank, alpha: cfg.loraAlpha, targets: cfg.loraTargets, seed: cfg.seed });

@@ -1,6 +1,7 @@
-// Issue 18, defect 7: an HTTP judge answer whose logprobs overflow e^lp (710, 1000, or any
-// finite value, seeded) gives a probability in [0, 1] — never NaN — through the parser and
-// through a real server on 127.0.0.1.
+// Issue 18, defect 7: an HTTP judge answer whose logprobs overflow or underflow e^lp (−710,
+// −1000, or any finite value, seeded) gives a probability in [0, 1] — never NaN — through the
+// parser and through a real server on 127.0.0.1; a logprob above 0 (710, 1000: not a
+// log-probability) is an invalid answer, asked again, never a NaN.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { httpJudge } from '../../src/judge/http.js';
@@ -17,14 +18,15 @@ const s = suite('guards: HTTP judge logprobs never overflow to NaN');
 
 s('parser: 710 and 1000, equal huge, one side only; seeded random finite logprobs', () => {
   const p = (top: [string, number][]) => { const r = parseCompletion(raw(top)); assert.is(r.kind, 'ok'); return (r as { p: number }).p; };
-  assert.ok(Math.abs(p([['A', 1000], ['B', 710]]) - 1) < 1e-12);
-  assert.ok(Math.abs(p([['A', 710], ['B', 1000]])) < 1e-12);
-  assert.is(p([['A', 710], ['B', 710]]), 0.5);
-  assert.is(p([['B', 1000]]), 0);
-  assert.ok(Math.abs(p([['A', 710], ['B', 709]]) - sigma(1)) < 1e-12);
+  for (const [a, b] of [[1000, 710], [710, 1000], [710, -1]]) assert.is(parseCompletion(raw([['A', a], ['B', b]])).kind, 'invalid', `logprobs ${a}, ${b}`);
+  assert.ok(Math.abs(p([['A', -710], ['B', -1000]]) - 1) < 1e-12);
+  assert.ok(Math.abs(p([['A', -1000], ['B', -710]])) < 1e-12);
+  assert.is(p([['A', -1000], ['B', -1000]]), 0.5);
+  assert.is(p([['B', -1000]]), 0);
+  assert.ok(Math.abs(p([['A', -709], ['B', -710]]) - sigma(1)) < 1e-12);
   const r = rng(SEED ^ 0x18);
   for (let i = 0; i < 500; i++) {
-    const a = (r.next() - 0.5) * 10 ** r.int(0, 308), b = (r.next() - 0.5) * 10 ** r.int(0, 308);
+    const a = -r.next() * 10 ** r.int(0, 308), b = -r.next() * 10 ** r.int(0, 308);
     const got = p([['A', a], [' B', b]]);
     assert.ok(got >= 0 && got <= 1, `logprobs ${a}, ${b}: P = ${got} (seed ${SEED})`);
     const want = sigma(a - b);
@@ -32,8 +34,8 @@ s('parser: 710 and 1000, equal huge, one side only; seeded random finite logprob
   }
 });
 
-s('a real server answering logprobs 710 / 1000: finite probabilities, no failed run', async () => {
-  const srv = await startServer((_req, res, n) => json(res, 200, raw(n % 2 ? [['A', 1000], ['B', 710]] : [['B', 710], ['A', 710]])));
+s('a real server answering logprobs −710 / −1000: finite probabilities, no failed run', async () => {
+  const srv = await startServer((_req, res, n) => json(res, 200, raw(n % 2 ? [['A', -710], ['B', -1000]] : [['B', -1000], ['A', -1000]])));
   try {
     const got = await httpJudge(srv.url, { model: 'm', retries: 1, backoffMs: 5, maxBackoffMs: 10, timeoutMs: 2000 }).compare([{ prompt: 'q', a: 'x', b: 'y' }, { prompt: 'q', a: 'y', b: 'x' }]);
     for (const v of got) assert.ok(Number.isFinite(v) && v >= 0 && v <= 1, `P = ${v}`);
