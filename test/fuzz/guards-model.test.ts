@@ -18,6 +18,8 @@ import { configToJson, parseConfig } from '../../src/model/config.js';
 import { ModelFileError } from '../../src/model/io-errors.js';
 import { SafetensorsFile, writeSafetensorsFile } from '../../src/model/io-files.js';
 import { readModelDir } from '../../src/model/modeldir.js';
+import { loadModel } from '../../src/model/load.js';
+import { getBackend } from '../kernels/harness.js';
 import { TokenizerFileError } from '../../src/tokenizer/errors.js';
 import { tokenizerFromJSONSync } from '../../src/tokenizer/hf-json.js';
 
@@ -71,6 +73,23 @@ s('extra layers, a bias the config lacks, fewer layers than the file: one error 
   e = errorOf(() => readModelDir(modelDir({ ...config, num_hidden_layers: 1 }, tensors)));
   assert.match(e.message, /holds 9 tensors that .* does not describe: model\.layers\.1\./);
   assert.match(e.message, /num_hidden_layers = 1/);
+});
+
+s('loadModel (tensors streamed to the device) refuses the same checkpoints before streaming', async () => {
+  const be = await getBackend('wasm');
+  const { config, tensors } = fixture('llama-gqa');
+  const q = tensors.find((t) => t.name === 'model.layers.1.self_attn.k_proj.weight')!;
+  const extra = { name: 'model.layers.1.self_attn.k_proj.bias', shape: [q.shape[0]], data: new Float32Array(q.shape[0]), dtype: 'F32' as const };
+  for (const [cfg, ts, re] of [
+    [config, [...tensors, extra], /does not describe: model\.layers\.1\.self_attn\.k_proj\.bias/],
+    [{ ...config, num_hidden_layers: 1 }, tensors, /holds 9 tensors that .* does not describe/],
+    [{ ...config, tie_word_embeddings: true }, tensors, /"tie_word_embeddings" is true, but the checkpoint holds its own lm_head\.weight/],
+  ] as [Record<string, unknown>, T[], RegExp][]) {
+    const e = errorOf(() => loadModel(be, modelDir(cfg, ts)));
+    assert.instance(e, ModelFileError);
+    assert.match(e.message, re);
+  }
+  loadModel(be, path.join(fixtures, 'llama-gqa')).model.dispose();
 });
 
 s('tie_word_embeddings true with an lm_head: refused unless it is the embedding itself', () => {
