@@ -12,7 +12,9 @@
 // K % 4 tail needs no second pass. Rows/columns past M/N are loaded clamped and never stored.
 // Grid: workgroups of 8×8 invocations: x over ceil(N / 32), y over ceil(M / 32), z over batch;
 // P.wg0 offsets a chunk of the grid (matmul-plan.ts splits grids beyond the adapter's limit).
-// Defines: TA, TB (operand transposed), HALF (1 bf16, 2 f16).
+// Defines: TA, TB (operand transposed), HALF (1 bf16, 2 f16), PAIR (1 when b's contiguous
+// dimension — K with TB, else N — is even: then whole u32 words are loaded, two halves each:
+// with TB a k-step of 2, else the block's 4 columns from 2 words).
 // Variants: this one only. A shader-f16 form (array<f16> bindings) is not written: nothing here
 // can run it (SwiftShader lacks the feature), and an untested kernel is not shipped.
 
@@ -37,6 +39,13 @@ fn half(i: u32) -> f32 {
   let bits = select(word & 0xffffu, word >> 16u, (i & 1u) == 1u);
   if (HALF == 1u) { return bitcast<f32>(bits << 16u); }
   return unpack2x16float(bits).x;
+}
+
+/** elements i and i+1 of w (i even: one word) */
+fn pair(i: u32) -> vec2f {
+  let word = w[i >> 1u];
+  if (HALF == 1u) { return vec2f(bitcast<f32>(word << 16u), bitcast<f32>(word & 0xffff0000u)); }
+  return unpack2x16float(word);
 }
 
 fn elemA(base: u32, m: u32, k: u32) -> f32 {
@@ -72,12 +81,39 @@ fn storeRow(cbase: u32, m: u32, n: u32, v: vec4f) {
   let abase = g.z * P.aStride;
   let bbase = g.z * P.bStride;
   var c0 = vec4f(); var c1 = vec4f(); var c2 = vec4f(); var c3 = vec4f();
-  for (var k = 0u; k < P.K; k++) {
-    let bv = vec4f(elemB(bbase, k, n), elemB(bbase, k, n + 1u), elemB(bbase, k, n + 2u), elemB(bbase, k, n + 3u));
-    c0 = fma(vec4f(elemA(abase, m, k)), bv, c0);
-    c1 = fma(vec4f(elemA(abase, m + 1u, k)), bv, c1);
-    c2 = fma(vec4f(elemA(abase, m + 2u, k)), bv, c2);
-    c3 = fma(vec4f(elemA(abase, m + 3u, k)), bv, c3);
+  if (PAIR == 1u && TB == 1u) {
+    // b (N, K), K even: rows of b are word-aligned; two k per step
+    let r0 = bbase + min(n, P.N - 1u) * P.K; let r1 = bbase + min(n + 1u, P.N - 1u) * P.K;
+    let r2 = bbase + min(n + 2u, P.N - 1u) * P.K; let r3 = bbase + min(n + 3u, P.N - 1u) * P.K;
+    for (var k = 0u; k < P.K; k += 2u) {
+      let p0 = pair(r0 + k); let p1 = pair(r1 + k); let p2 = pair(r2 + k); let p3 = pair(r3 + k);
+      let b0 = vec4f(p0.x, p1.x, p2.x, p3.x);
+      let b1 = vec4f(p0.y, p1.y, p2.y, p3.y);
+      c0 = fma(vec4f(elemA(abase, m, k + 1u)), b1, fma(vec4f(elemA(abase, m, k)), b0, c0));
+      c1 = fma(vec4f(elemA(abase, m + 1u, k + 1u)), b1, fma(vec4f(elemA(abase, m + 1u, k)), b0, c1));
+      c2 = fma(vec4f(elemA(abase, m + 2u, k + 1u)), b1, fma(vec4f(elemA(abase, m + 2u, k)), b0, c2));
+      c3 = fma(vec4f(elemA(abase, m + 3u, k + 1u)), b1, fma(vec4f(elemA(abase, m + 3u, k)), b0, c3));
+    }
+  } else if (PAIR == 1u) {
+    // b (K, N), N even: columns n..n+3 of a row are two words (n is a multiple of 4; the second
+    // word is clamped to the row's last one at the edge, whose columns are never stored)
+    let n2 = min(n + 2u, P.N - 2u);
+    for (var k = 0u; k < P.K; k++) {
+      let row = bbase + k * P.N;
+      let bv = vec4f(pair(row + n), pair(row + n2));
+      c0 = fma(vec4f(elemA(abase, m, k)), bv, c0);
+      c1 = fma(vec4f(elemA(abase, m + 1u, k)), bv, c1);
+      c2 = fma(vec4f(elemA(abase, m + 2u, k)), bv, c2);
+      c3 = fma(vec4f(elemA(abase, m + 3u, k)), bv, c3);
+    }
+  } else {
+    for (var k = 0u; k < P.K; k++) {
+      let bv = vec4f(elemB(bbase, k, n), elemB(bbase, k, n + 1u), elemB(bbase, k, n + 2u), elemB(bbase, k, n + 3u));
+      c0 = fma(vec4f(elemA(abase, m, k)), bv, c0);
+      c1 = fma(vec4f(elemA(abase, m + 1u, k)), bv, c1);
+      c2 = fma(vec4f(elemA(abase, m + 2u, k)), bv, c2);
+      c3 = fma(vec4f(elemA(abase, m + 3u, k)), bv, c3);
+    }
   }
   let cbase = g.z * P.cStride;
   storeRow(cbase, m, n, c0); storeRow(cbase, m + 1u, n, c1);

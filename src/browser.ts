@@ -43,6 +43,7 @@ export { startRunWorker, type RunWorker } from './workers/run-client.js';
 export type { RunRequest, RunResult, RunEvent, RunEventType, EvalRecord } from './workers/run-types.js';
 // the model layer on bytes
 export { Transformer, type Batch } from './model/transformer.js';
+export type { WeightsMode, WeightFileDType } from './model/weights-mode.js';
 export { loadModelFromFiles, modelToFiles, tensorsFromFiles, fileText, CARRIED_MODEL_FILES, type ModelFiles, type LoadedMemoryModel } from './model/memory-dir.js';
 export { SafetensorsBuffer, serializeSafetensors, parseSafetensorsHeader } from './model/safetensors.js';
 export { parseConfig, configToJson, type ModelConfig } from './model/config.js';
@@ -53,3 +54,4 @@ export { trainSFT } from './train/sft.js';
 export { buildRecords, preferenceBackward, sequenceLogprobs, LOSSES, type LossName } from './train/preference.js';
 // the embedded demo's settings (the page fetches models/demo/ and data/demo/ by URL)
 export { demoSettings, DEMO_PROMPTS, DEMO_MODEL, DEMO_JUDGE, arithMarks, rowsFromEval, type DemoRow } from './sppo/demo.js';
+export { planPass, memoryBudget, setMemoryBudget, checkModelFits, passBytes, memoryLimits, MemoryPlanError, type Plan, type MemoryBudget } from './model/plan.js';

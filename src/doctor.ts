@@ -5,10 +5,18 @@
 import { acquireGPU, summarizeAdapter, probeAdapter } from './gpu/device.js';
 import { detectRuntime } from './gpu/runtime.js';
 import { chooseBackend } from './kernels/choose.js';
+import { fmt, memoryLimits, parseBytes } from './model/plan.js';
 
 export interface DoctorReport {
   runtime: string;
   backends: Record<string, any>;
+  /** the memory limits in force: wasm32 (4 GiB) or memory64, the WebGPU per-binding limit */
+  memory: {
+    wasmLimit: 'wasm32' | 'memory64'; wasmMaxBytes: number; memory64Available: boolean;
+    webgpuMaxStorageBufferBindingSize: number | null; webgpuMaxBufferSize: number | null;
+    /** SPPO_MEMORY_BUDGET when set (bytes), else null */
+    budgetOverride: number | null;
+  };
   chosen: string;
   reason: string;
 }
@@ -38,7 +46,16 @@ export async function doctorReport(): Promise<DoctorReport> {
   const extra = await extraBackends();
   Object.assign(backends, extra);
   const choice = await chooseBackend();
-  return { runtime, backends, chosen: choice.kind, reason: choice.reason };
+  const lim = memoryLimits();
+  let override: number | null = null;
+  try { const v = (globalThis as any).process?.env?.SPPO_MEMORY_BUDGET; if (v) override = parseBytes(v); } catch { /* Deno without --allow-env */ }
+  const memory: DoctorReport['memory'] = {
+    ...lim,
+    webgpuMaxStorageBufferBindingSize: webgpu.limits?.maxStorageBufferBindingSize ?? null,
+    webgpuMaxBufferSize: webgpu.limits?.maxBufferSize ?? null,
+    budgetOverride: override,
+  };
+  return { runtime, backends, memory, chosen: choice.kind, reason: choice.reason };
 }
 
 /** Backends other than WebGPU add their section here (the wasm backend: threads, simd, fma). */
@@ -82,6 +99,10 @@ export function formatDoctor(r: DoctorReport): string {
     if (name === 'webgpu') continue;
     lines.push(`${name}: ${b.available ? JSON.stringify(b) : 'unavailable' + (b.error ? ` — ${b.error}` : '')}`);
   }
+  const m = r.memory;
+  lines.push(`memory: wasm limit in force ${m.wasmLimit} (${fmt(m.wasmMaxBytes)})${m.memory64Available ? '; this engine has wasm memory64, which the kernels do not use yet' : '; no wasm memory64 in this engine'}`);
+  lines.push(`  webgpu: one storage binding ≤ ${m.webgpuMaxStorageBufferBindingSize === null ? 'n/a (no adapter)' : fmt(m.webgpuMaxStorageBufferBindingSize)}, one buffer ≤ ${m.webgpuMaxBufferSize === null ? 'n/a' : fmt(m.webgpuMaxBufferSize)}`);
+  if (m.budgetOverride !== null) lines.push(`  SPPO_MEMORY_BUDGET: ${fmt(m.budgetOverride)}`);
   lines.push(`chosen (auto): ${r.chosen} — ${r.reason}`);
   return lines.join('\n') + '\n';
 }

@@ -18,6 +18,7 @@ export { evalStats, lengthControlled, type EvalStats } from './sppo/winrate.js';
 export * from './judge/index.js';
 export { Transformer, type Batch } from './model/transformer.js';
 export { loadModel, saveModel } from './model/load.js';
+export type { WeightsMode, WeightFileDType, LoadModelOptions } from './model/weights-mode.js';
 export { generate, type GenerateOptions } from './model/generate.js';
 export { packBatch } from './model/batch.js';
 export { Optimizer, scheduleLR } from './train/optimizer.js';
@@ -38,5 +39,6 @@ export { loadRewardModel, rewardModelJudge, type RewardModel } from './judge/rew
 export { PairwiseModel, pairwiseJudge } from './judge/pairwise-model.js';
 // scale-out: generation and judging units as BullMQ jobs on Redis (importing registers the queue
 // with the coordinator: a config with "queue" distributes its units)
-export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
+export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type RedisConnection, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
 export type { UnitRunner, GenerateUnit, JudgeUnit, GenerateResult } from './sppo/units.js';
+export { planPass, memoryBudget, setMemoryBudget, checkModelFits, passBytes, memoryLimits, MemoryPlanError, type Plan, type MemoryBudget } from './model/plan.js';

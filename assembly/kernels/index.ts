@@ -12,3 +12,4 @@ export * from './activation';
 export * from './embedding';
 export * from './optim';
 export * from './preference';
+export * from './lmhead';

@@ -136,9 +136,12 @@ async function gatherRequest() {
   const models = {};
   const choice = document.querySelector('input[name=model]:checked').value;
   if (choice === 'demo') models[DEMO_MODEL] = new URL('models/demo/', pkg).href;
-  else if (choice === 'folder') {
-    if (!$('folder').files.length) throw new Error('pick a model folder first');
-    models[DEMO_MODEL] = await modelFilesFromFileList([...$('folder').files]);
+  else if (choice === 'folder' || choice === 'files') {
+    // bring your own model: the files are read into memory here and handed to the run worker as
+    // bytes; the worker streams each tensor onto the backend (no second whole-model copy)
+    const picked = [...$(choice === 'folder' ? 'folder' : 'model-files').files];
+    if (!picked.length) throw new Error(choice === 'folder' ? 'pick a model folder first' : 'pick the model files first (config.json, model.safetensors, tokenizer.json)');
+    models[DEMO_MODEL] = await modelFilesFromFileList(picked);
   } else {
     if (!$('model-url').value) throw new Error('give the URL of a model folder');
     models[DEMO_MODEL] = new URL($('model-url').value, location.href).href;
@@ -216,3 +219,7 @@ drawWin();
 drawLoss();
 await describeEnv();
 if (params.get('autostart') === '1') start();
+// picking files selects their option
+for (const [id, value] of [['folder', 'folder'], ['model-files', 'files']]) {
+  $(id).addEventListener('change', () => { document.querySelector(`input[name=model][value=${value}]`).checked = true; });
+}

@@ -68,7 +68,7 @@ const PROMPT = [0];
 
 /** the policy's class distribution: softmax of the logits after the prompt */
 async function classProbs(model: Transformer): Promise<number[]> {
-  const logits = await model.be.read(model.forward(packBatch([{ prompt: PROMPT, response: [] }])).logits);
+  const logits = await model.be.read(model.forwardLogits(packBatch([{ prompt: PROMPT, response: [] }])));
   const m = Math.max(...logits), e = Array.from(logits.slice(0, 3), (x) => Math.exp(x - m));
   const z = e.reduce((a, b) => a + b, 0);
   return e.map((x) => x / z);

@@ -12,6 +12,14 @@ export async function backendFrom(opt: string | undefined): Promise<Backend> {
   if (!['webgpu', 'wasm', 'auto'].includes(kind)) throw new Error(`sppo: --backend must be webgpu, wasm or auto, got "${opt}"`);
   const be = await createBackend(kind);
   if (!process.env.SPPO_QUIET) process.stderr.write(`sppo: backend ${be.description}\n`);
+  // SPPO_MEMORY_REPORT=1: one JSON line on stderr at exit with the peak memory the command held
+  if (process.env.SPPO_MEMORY_REPORT) {
+    process.on('exit', () => {
+      const b = be as any;
+      const peak = b.memory?.buffer?.byteLength ?? b.ctx?.peakBytes ?? null;
+      process.stderr.write(`sppo-memory: ${JSON.stringify({ backend: be.name, peakDeviceBytes: peak, peakRss: process.resourceUsage().maxRSS * 1024 })}\n`);
+    });
+  }
   return be;
 }
 

@@ -5,7 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadModel } from '../model/load.js';
+import { readConfigFile } from '../model/modeldir.js';
+import { tokenIds } from '../model/ids.js';
 import { packBatch } from '../model/batch.js';
+import { planPass } from '../model/plan.js';
 import { loadTokenizerSync } from '../tokenizer/node.js';
 import { makeTextCodec, promptIds } from '../sppo/text.js';
 import { BACKEND_HELP, backendFrom, int, progressBar, readJSONL } from './common.js';
@@ -23,26 +26,39 @@ export function register(program: Command): void {
     .action(async (o: { model: string; data: string; chat?: boolean; batchSize: string; backend: string }) => {
       o.model = modelDirOf(o.model, '--model'); // the model first (the bigger mistake), then the data
       const rows = readJSONL(o.data);
+      // the model's config first (cheap): ids and lengths are checked against it, line by line,
+      // before any weights are read
+      const mc = readConfigFile(o.model);
       const hasTokenizer = fs.existsSync(path.join(o.model, 'tokenizer.json')) || fs.existsSync(path.join(o.model, 'tokenizer.bin'));
       let codec: ReturnType<typeof makeTextCodec> | null = null;
       const seqs = rows.map(({ line, value: v }) => {
-        const isIds = Array.isArray(v?.prompt_ids) && Array.isArray(v?.response_ids);
-        if (isIds) {
-          for (const x of [...v.prompt_ids, ...v.response_ids]) if (!Number.isInteger(x) || x < 0) throw new Error(`sppo: ${o.data} line ${line}: ids must be non-negative integers`);
-          return { prompt: v.prompt_ids as number[], response: v.response_ids as number[] };
+        const at = `sppo: ${o.data} line ${line}`;
+        if (v && typeof v === 'object' && ('prompt_ids' in v || 'response_ids' in v)) {
+          return { prompt: tokenIds(v.prompt_ids, 'prompt_ids', at, mc.vocabSize), response: tokenIds(v.response_ids, 'response_ids', at, mc.vocabSize) };
         }
         if (typeof v?.prompt === 'string' && typeof v?.response === 'string') {
-          if (!hasTokenizer) throw new Error(`sppo: ${o.data} line ${line} has text but ${o.model} has no tokenizer.json: give prompt_ids/response_ids or add the tokenizer files`);
+          if (!hasTokenizer) throw new Error(`${at} has text but ${o.model} has no tokenizer.json: give prompt_ids/response_ids or add the tokenizer files`);
           codec ??= makeTextCodec(loadTokenizerSync(o.model), { chat: !!o.chat });
           const prompt = o.chat ? codec.encodePrompt({ index: 0, text: v.prompt }) : promptIds(codec.tokenizer, v.prompt);
-          return { prompt, response: codec.encodeResponse(v.response) };
+          // a tokenizer larger than the model's vocabulary is caught here, by line
+          return { prompt: tokenIds(prompt, 'prompt (encoded)', at, mc.vocabSize), response: tokenIds(codec.encodeResponse(v.response), 'response (encoded)', at, mc.vocabSize) };
         }
         throw new Error(`sppo: ${o.data} line ${line}: expected {"prompt_ids":[...],"response_ids":[...]} or {"prompt":"...","response":"..."}`);
       });
+      seqs.forEach((s, i) => {
+        const n = s.prompt.length + s.response.length;
+        if (n > mc.maxPositions) {
+          throw new Error(`sppo: ${o.data} line ${rows[i].line}: ${n} tokens, past the model's ${mc.maxPositions} positions (max_position_embeddings): shorten the prompt or the response`);
+        }
+        if (s.prompt.length === 0 && s.response.length > 0) throw new Error(`sppo: ${o.data} line ${rows[i].line}: an empty prompt leaves the first response token without context: add a BOS id`);
+      });
       const be = await backendFrom(o.backend);
-      const bs = Math.max(1, int(o.batchSize, '--batch-size'));
       const maxLen = Math.max(...seqs.map((s) => s.prompt.length + s.response.length));
-      const { model } = loadModel(be, o.model, { batch: bs, seq: maxLen });
+      const { model } = loadModel(be, o.model, { seq: maxLen });
+      // rows per pass within the memory budget (plan.ts): at most --batch-size
+      const plan = planPass(model, { mode: 'score', rows: Math.max(1, int(o.batchSize, '--batch-size')), seq: maxLen, what: 'sppo logprobs' });
+      model.recompute = plan.recompute;
+      const bs = plan.rows;
       const bar = progressBar('logprobs', seqs.length);
       for (let i = 0; i < seqs.length; i += bs) {
         const chunk = seqs.slice(i, i + bs);

@@ -10,9 +10,12 @@ import { archFromConfig } from '../model/hf-names.js';
 import { initParams, uploadParams } from '../model/init.js';
 import { Transformer } from '../model/transformer.js';
 import { paramCount } from '../model/arch.js';
+import { checkFits, estimateMemory } from '../model/memory.js';
 import { trainSFT } from '../train/sft.js';
+import { tokenIds } from '../model/ids.js';
 import { loadTokenizerSync } from '../tokenizer/node.js';
 import { makeTextCodec, promptIds } from '../sppo/text.js';
+import { checkOutDir } from '../sppo/out-dir.js';
 import { BACKEND_HELP, backendFrom, int, num, progressBar, readJSONL } from './common.js';
 import { modelDirOf } from '../sppo/evaluate.js';
 
@@ -48,11 +51,12 @@ export function register(program: Command): void {
       if (!o.model && !o.init) throw new Error('sppo sft: give --model DIR (fine-tune a model) or --init CONFIG.json --tokenizer FILE (train a fresh one)');
       if (o.model && o.init) throw new Error('sppo sft: give --model DIR (fine-tune) or --init CONFIG.json (fresh model), not both');
       if (o.model) o.model = modelDirOf(o.model, '--model');
+      checkOutDir(o.out, 'sppo sft: --out');
       const be = await backendFrom(o.backend);
       let model: Transformer, config, tokDir: string;
       if (o.model) {
         // LoRA trains adapters on a frozen base: a 16-bit checkpoint's matrices stay 16-bit
-        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size'), weights: int(o.loraRank, '--lora-rank') > 0 ? 'keep' : 'f32' });
+        const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size'), weights: int(o.loraRank, '--lora-rank') > 0 ? 'keep' : 'f32', lora: int(o.loraRank, '--lora-rank') > 0 });
         model = lm.model; config = lm.config; tokDir = o.model;
       } else {
         if (!o.tokenizer) throw new Error('sppo sft: --init needs --tokenizer FILE (tokenizer.json)');
@@ -60,6 +64,7 @@ export function register(program: Command): void {
         try { text = fs.readFileSync(o.init, 'utf8'); } catch { throw new Error(`sppo sft: cannot read ${o.init}`); }
         config = parseConfig(text, o.init);
         const arch = archFromConfig(config, o.init);
+        checkFits(be, estimateMemory(arch, { batch: int(o.batchSize, '--batch-size'), seq: Math.min(arch.maxPositions, 256), training: true }), o.init);
         model = new Transformer(be, arch, uploadParams(be, arch, initParams(arch, int(o.seed, '--seed'))));
         tokDir = path.dirname(o.tokenizer);
         process.stderr.write(`sppo sft: fresh ${arch.family} model, ${paramCount(arch).toLocaleString()} parameters\n`);
@@ -72,7 +77,10 @@ export function register(program: Command): void {
       const codec = tok ? makeTextCodec(tok, { chat: !!o.chat, eos: config.eosTokenIds }) : null;
       const eos = codec?.eos[0];
       const data = rows.map(({ line, value: v }) => {
-        if (Array.isArray(v?.prompt_ids) && Array.isArray(v?.response_ids)) return { prompt: v.prompt_ids as number[], response: v.response_ids as number[] };
+        if (v && typeof v === 'object' && ('prompt_ids' in v || 'response_ids' in v)) {
+          const at = `${o.data} line ${line}`, V = config.vocabSize;
+          return { prompt: tokenIds(v.prompt_ids, 'prompt_ids', at, V), response: tokenIds(v.response_ids, 'response_ids', at, V) };
+        }
         if (typeof v?.prompt === 'string' && typeof v?.response === 'string') {
           if (!codec) throw new Error(`sppo sft: ${o.data} line ${line} is text but there is no tokenizer: pass --tokenizer`);
           const prompt = o.chat ? codec.encodePrompt({ index: 0, text: v.prompt }) : promptIds(codec.tokenizer, v.prompt);
@@ -81,6 +89,9 @@ export function register(program: Command): void {
         }
         throw new Error(`sppo sft: ${o.data} line ${line}: expected {"prompt","response"} or {"prompt_ids","response_ids"}`);
       });
+      if (o.maxLength !== undefined && int(o.maxLength, '--max-length') > config.maxPositions) {
+        throw new Error(`sppo sft: --max-length ${o.maxLength} is past the model's ${config.maxPositions} positions (max_position_embeddings): use at most ${config.maxPositions}`);
+      }
       const bs = int(o.batchSize, '--batch-size');
       const total = Math.ceil(data.length / bs) * int(o.epochs, '--epochs');
       const bar = progressBar('sft', total);

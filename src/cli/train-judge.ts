@@ -10,6 +10,7 @@ import { paramCount } from '../model/arch.js';
 import { PairwiseModel } from '../judge/pairwise-model.js';
 import { evaluatePairwise, trainPairwise } from '../judge/pairwise-train.js';
 import { readPreferenceFile } from '../judge/preference-data.js';
+import { checkOutDir } from '../sppo/out-dir.js';
 import { BACKEND_HELP, backendFrom, int, num, progressBar } from './common.js';
 
 export function register(program: Command): void {
@@ -46,6 +47,7 @@ export function register(program: Command): void {
       // data first: a bad line fails before any model is built
       const pairs = readPreferenceFile(o.data);
       const valid = o.valid ? readPreferenceFile(o.valid) : null;
+      checkOutDir(o.out, 'sppo train-judge: --out');
       const be = await backendFrom(o.backend);
       let model: PairwiseModel;
       if (o.model) {

@@ -1,11 +1,13 @@
 // `sppo train --config FILE [--resume]`: the SPPO iterations. Progress bars on stderr; the
 // per-iteration summary as one JSON document on stdout at the end.
+import { mapPromptFiles, promptsSpec } from '../sppo/prompt-sets.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
 import { nodeDeps } from '../sppo/node-deps.js';
+import { checkOutDir } from '../sppo/out-dir.js';
 import { acquireRunLock, LOCK_NAME } from '../sppo/run-lock.js';
 import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
 import { readConfigFile } from '../model/modeldir.js';
@@ -70,6 +72,8 @@ export function register(program: Command): void {
       for (const k of ['model', 'prompts', 'out', 'evalPrompts', 'offline']) {
         if (typeof r[k] === 'string' && r[k] && !(r[k] as string).startsWith('builtin:') && !path.isAbsolute(r[k] as string)) r[k] = path.join(base, r[k] as string);
       }
+      // prompts as a list of files or {file, split}: each file relative to the config too
+      if (r.prompts && typeof r.prompts === 'object') r.prompts = mapPromptFiles(promptsSpec(r.prompts, o.config), (f) => (path.isAbsolute(f) ? f : path.join(base, f)));
       for (const k of ['judge', 'evalJudge']) {
         const v = r[k];
         if (typeof v === 'string' && (v.startsWith('./') || v.startsWith('../'))) r[k] = path.join(base, v);
@@ -80,6 +84,8 @@ export function register(program: Command): void {
       }
       const cfg = resolveConfig(r, o.config);
       if (o.backend) cfg.backend = o.backend as any;
+      // a file or an unwritable place gets one message before anything (the lock) is written
+      checkOutDir(cfg.out, `${o.config}: "out"`);
       const note = scaleNote(cfg, r);
       if (note) process.stderr.write(`sppo train: ${note}\n`);
       // one writer per run directory: taken before the directory is looked at, held until exit

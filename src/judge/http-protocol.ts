@@ -6,7 +6,8 @@
 //            and asks for the single letter of the better one.
 //   response choices[0].message.content = "A" | "B" (the hard answer) and, where the server gives
 //            logprobs, choices[0].logprobs.content[0].top_logprobs = [{token, logprob}, ...].
-//   P(a ≻ b) = Σ_{t→A} e^{lp_t} / (Σ_{t→A} e^{lp_t} + Σ_{t→B} e^{lp_t}) over the top logprobs,
+//   P(a ≻ b) = Σ_{t→A} e^{lp_t} / (Σ_{t→A} e^{lp_t} + Σ_{t→B} e^{lp_t}) over the top logprobs (by
+//   log-sum-exp: any finite logprobs, even the overflowing 710 or 1000 of a broken server),
 //            where a token maps to A when it is "A" after trimming spaces and punctuation
 //            (" A", "A.", "**A" count); else the hard answer 1 / 0; else unparseable (null).
 // Pure functions, no I/O: http.ts does the transport.
@@ -97,14 +98,25 @@ export function parseCompletion(json: unknown): Parsed {
   if (!isObj(message) || (typeof message.content !== 'string' && message.content !== null && message.content !== undefined)) {
     return { kind: 'invalid', why: 'choices[0].message.content is missing' };
   }
-  let sa = 0, sb = 0;
+  // P(A) = Σ p(A tokens) / Σ p(A or B tokens), in log space shifted by the largest logprob, so
+  // that very negative logprobs keep their ratio; a logprob above 0 is not a log-probability
+  // (a broken server): the body is invalid and the pair is asked again
+  const labelled: [('A' | 'B'), number][] = [];
   for (const [tok, lp] of topLogprobs(choice.logprobs)) {
-    if (!Number.isFinite(lp)) continue;
     const l = answerLabel(tok);
-    if (l === 'A') sa += Math.exp(lp);
-    else if (l === 'B') sb += Math.exp(lp);
+    if (!l || Number.isNaN(lp) || lp === -Infinity) continue;
+    if (lp > 1e-6) return { kind: 'invalid', why: `the logprob of answer token ${JSON.stringify(tok)} is ${lp}, above 0: not a log-probability` };
+    labelled.push([l, lp]);
   }
-  if (sa + sb > 0) return { kind: 'ok', p: sa / (sa + sb), soft: true };
+  if (labelled.length) {
+    const top = Math.max(...labelled.map(([, lp]) => lp));
+    let sa = 0, sb = 0;
+    for (const [l, lp] of labelled) {
+      if (l === 'A') sa += Math.exp(lp - top);
+      else sb += Math.exp(lp - top);
+    }
+    return { kind: 'ok', p: sa / (sa + sb), soft: true };
+  }
   const content = typeof message.content === 'string' ? message.content : '';
   const h = hardAnswer(content);
   if (h) return { kind: 'ok', p: h === 'A' ? 1 : 0, soft: false };

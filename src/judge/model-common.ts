@@ -12,6 +12,8 @@ import { type Arch } from '../model/arch.js';
 import { parseConfig, type ModelConfig } from '../model/config.js';
 import { archFromConfig, fromHF } from '../model/hf-names.js';
 import { uploadParams } from '../model/init.js';
+import { fileDType, keepsHalf } from '../model/weights-mode.js';
+import { checkAllUsed } from '../model/io-strict.js';
 import { loadTensors } from '../model/io-files.js';
 import { hfParamList, type ParamSpec } from '../model/io-params.js';
 import { checkFits, estimateMemory } from '../model/memory.js';
@@ -132,14 +134,26 @@ export interface LoadedTrunk {
   extra: Map<string, Float32Array>;
 }
 
-/** loads the trunk (and `extra` tensors) of the model in `dir` onto `be` */
+/** loads the trunk (and `extra` tensors) of the model in `dir` onto `be`. A judge (not
+ *  training) keeps a BF16/F16 checkpoint's trunk matrices 16-bit on the device; the extra
+ *  tensors (score heads) and everything of a judge being trained are f32. */
 export function loadTrunk(be: Backend, dir: string, cfg: ModelConfig, extra: ParamSpec[], o: { batch: number; seq: number; training?: boolean }): LoadedTrunk {
   const file = path.join(dir, 'config.json');
   const arch = trunkArch(cfg, file);
-  checkFits(be, estimateMemory(arch, { batch: o.batch, seq: o.seq, training: !!o.training }), dir);
-  const { tensors } = loadTensors(dir, [...trunkParamList(cfg), ...extra]);
+  const mode = o.training ? 'f32' : 'keep';
+  const extraNames = new Set(extra.map((s) => s.name));
+  const { tensors, dtypes, unused, source } = loadTensors(dir, [...trunkParamList(cfg), ...extra], { keepHalf: (spec) => !extraNames.has(spec.name) && keepsHalf(mode, arch.family, spec.shape) });
+  const half = mode === 'keep' && arch.family !== 'gpt2' && fileDType(dtypes) !== 'F32';
+  checkFits(be, estimateMemory(arch, { batch: o.batch, seq: o.seq, training: !!o.training, paramBytes: half ? 2 : 4 }), dir);
+  // a causal LM's head is not the judge's: it may stay unused; anything else must be used
+  const rest = unused.filter((n) => n !== 'lm_head.weight');
+  if (rest.length) checkAllUsed({ ...cfg, tieWordEmbeddings: false }, rest, () => new Float32Array(0), source, file);
   const ex = new Map<string, Float32Array>();
-  for (const s of extra) { ex.set(s.name, tensors.get(s.name)!); tensors.delete(s.name); }
+  for (const s of extra) {
+    const t = tensors.get(s.name)!;
+    if (!(t instanceof Float32Array)) throw new Error(`loadTrunk: ${s.name} was not read as f32`);
+    ex.set(s.name, t); tensors.delete(s.name);
+  }
   const trunk = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, tensors)));
   return { trunk, config: cfg, arch, extra: ex };
 }

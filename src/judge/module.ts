@@ -1,8 +1,9 @@
 // A judge written as a JS/TS module (`--judge ./my-judge.mjs`). The module's default export is
 //   async (pairs: {prompt, a, b}[]) => number[]       P(a ≻ b) per pair, in [0, 1]
 // or an object with such a `compare` method (and optionally name / orderSensitive / close).
-// A named export `orderSensitive = true` marks a function judge as position-biased (the
-// coordinator then asks both orders). Every answer is checked (an array, one number per pair,
+// Every judge is asked both orders, (a, b) and (b, a), averaged, so that a position bias cancels,
+// unless it declares itself order-free: a named export `orderSensitive = false` (or that property
+// on the object). Every answer is checked (an array, one number per pair,
 // each in [0, 1], no NaN); a bad one is an error naming the module.
 // The path resolves against the current directory (or options.cwd). Node-only: node: modules
 // are imported lazily so the rest of the judge layer stays browser-safe.
@@ -40,9 +41,10 @@ export async function moduleJudge(spec: string, o: { cwd?: string } = {}): Promi
     throw new JudgeError(spec, `has no default export function (found ${def === undefined ? 'no default export' : typeof def}): ` +
       `write \`export default async (pairs) => pairs.map((p) => /* P(p.a ≻ p.b) in [0, 1] */ 0.5)\` in ${named}`);
   }
-  // a named export `orderSensitive = true` / `describe` applies to a function default export
+  // a named export `orderSensitive = false` (order-free: asked one order) / `describe` applies to a
+  // function default export; without it the judge is asked both orders and they are averaged
   return judgeFromValue(def as JudgeValue, {
-    name: spec, orderSensitive: mod.orderSensitive === true,
+    name: spec, orderSensitive: mod.orderSensitive !== false,
     describe: typeof mod.describe === 'string' ? mod.describe : `JS module judge ${spec}`,
     fix: "fix the module's default export", info: { kind: 'module', path: file },
   });

@@ -68,12 +68,17 @@ export function judgeFromValue(v: JudgeValue, o: WrapOptions = {}): Judge {
     throw new JudgeError(o.name ?? preview(v), 'is not a judge: give a spec string, a function async (pairs) => number[] (P(a ≻ b) each), or an object with such a compare method');
   }
   let fn: (pairs: Pair[], co: { signal?: AbortSignal }) => unknown;
-  let name: string, orderSensitive = o.orderSensitive ?? false, describe = o.describe;
+  // both orders unless the judge declares itself order-free (orderSensitive: false): a position
+  // bias would otherwise decide every pair silently
+  let name: string, orderSensitive = o.orderSensitive ?? true, describe = o.describe;
   let close: (() => Promise<void>) | undefined;
   let metrics: Judge['metrics'];
   if (typeof v === 'function') {
     fn = (pairs, co) => v(pairs, co);
     name = o.name ?? judgeSpecName(v);
+    // a function may declare itself order-free as a property: judge.orderSensitive = false
+    const declared = (v as { orderSensitive?: unknown }).orderSensitive;
+    if (typeof declared === 'boolean') orderSensitive = declared;
   } else {
     fn = (pairs, co) => v.compare(pairs, co);
     name = o.name ? (v.name ? `${o.name} (${v.name})` : o.name) : judgeSpecName(v);

@@ -87,6 +87,14 @@ export interface PreferenceLossOptions {
   magnet?: number;
 }
 
+export interface LogitsChunkOptions {
+  /** the chunk holds the logits of vocabulary ids [v0, v0 + Vc), Vc = logits.size / N */
+  v0: number;
+  /** the whole vocabulary V: v0 + Vc ≤ V; a target ≥ V is an error on the host where targets
+   *  are known (wasm) and is ignored (like a negative one) on the device */
+  vocab: number;
+}
+
 export interface RopeOptions {
   /** x and out (B,T,H,D); positions (B*T) i32 */
   batch: number; seq: number; heads: number; headDim: number;
@@ -199,6 +207,20 @@ export interface Backend {
   tokenLogprobs(logp: Tensor, lse: Tensor, logits: Tensor, targets: Tensor): void;
   /** dlogits (N,V) = dlogp[n]·(onehot(target) − softmax(logits)); 0 for ignored rows */
   tokenLogprobsBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void;
+
+  // ---- the fused LM head: log-probs chunk by chunk over the vocabulary ----------------------
+  // (src/model/lm-head.ts: logits (N,Vc) of one chunk come from matmul, these ops reduce them;
+  //  nothing of N×V is ever allocated). state (N,3) f32 per row = [running max m,
+  //  Σ exp(logit − m) over the chunks seen, the target's logit once its chunk was seen].
+  /** merge one chunk's logits (N,Vc) of ids [v0, v0+Vc) into state; first: set state from this
+   *  chunk alone (its old contents are never read). targets (N) i32 are global ids. */
+  logitsChunkStats(state: Tensor, logits: Tensor, targets: Tensor, o: LogitsChunkOptions & { first: boolean }): void;
+  /** after the last chunk: lse (N) = m + log Σ, logp (N) = target logit − lse; 0 where the
+   *  target is ignored (< 0) */
+  logitsChunkFinish(logp: Tensor, lse: Tensor, state: Tensor, targets: Tensor, o: { vocab: number }): void;
+  /** dlogits (N,Vc) = dlogp[n]·(onehot(target − v0) − exp(logits − lse[n])) for the chunk's
+   *  recomputed logits (N,Vc); all 0 on ignored rows */
+  logitsChunkBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor, o: LogitsChunkOptions): void;
 
   // ---- positional & attention ---------------------------------------------------------
   rope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOptions): void;

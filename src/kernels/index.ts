@@ -5,6 +5,7 @@ import type { AcquireOptions } from '../gpu/device.js';
 
 export type BackendKind = 'webgpu' | 'wasm' | 'auto';
 export * from './backend.js';
+export { HalfArray, toHalfBits, fromHalfBits, roundToHalf, isHalf, type HalfDType } from './half.js';
 
 export interface BackendOptions extends AcquireOptions {
   /** wasm worker threads (default: all cores) */

@@ -1,7 +1,7 @@
 // Shape checks shared by every backend: each returns the dimensions the kernels need, or
 // throws a ShapeError that names the op and the tensor. Backends call these first, so both
 // reject the same inputs with the same messages.
-import { expectDtype, expectSize, ShapeError, WEIGHT_DTYPES, type AttentionOptions, type CachedAttentionOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
+import { expectDtype, expectSize, ShapeError, WEIGHT_DTYPES, type AttentionOptions, type CachedAttentionOptions, type LogitsChunkOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
 
 export function sameSize(op: string, ...ts: [string, Tensor][]): number {
   const n = ts[0][1].size;
@@ -196,4 +196,26 @@ export function checkKvWrite(cache: Tensor, x: Tensor, o: { batch: number; queri
   expectSize('kvWrite', 'cache', cache, B * S * R);
   expectDtype('kvWrite', 'x', x, 'f32');
   expectDtype('kvWrite', 'cache', cache, 'f32');
+}
+
+/** the fused LM head's chunk ops: logits (N,Vc) f32 with Vc ≥ 1 and v0 + Vc ≤ vocab, targets
+ *  (N) i32, per-row f32 tensors, (N,Vc) f32 tensors, state (N,3) f32: returns N, Vc */
+export function checkLogitsChunk(op: string, logits: Tensor | null, targets: Tensor, o: Partial<LogitsChunkOptions> & { vocab: number },
+  perRow: [string, Tensor][], same: [string, Tensor][] = [], state?: Tensor): { rows: number; cols: number } {
+  expectDtype(op, 'targets', targets, 'i32');
+  const rows = targets.size;
+  if (rows === 0) throw new ShapeError(`${op}: no targets (N = 0)`);
+  if (!Number.isInteger(o.vocab) || o.vocab < 1) throw new ShapeError(`${op}: vocab must be a positive integer, got ${o.vocab}`);
+  let cols = 0;
+  if (logits) {
+    expectDtype(op, 'logits', logits, 'f32');
+    if (logits.size === 0 || logits.size % rows !== 0) throw new ShapeError(`${op}: logits has ${logits.size} elements, not a whole number of rows for ${rows} targets: logits must be (N, Vc) with targets (N)`);
+    cols = logits.size / rows;
+    const v0 = o.v0 ?? 0;
+    if (!Number.isInteger(v0) || v0 < 0 || v0 + cols > o.vocab) throw new ShapeError(`${op}: the chunk [${v0}, ${v0 + cols}) is not inside the vocabulary [0, ${o.vocab})`);
+  }
+  for (const [name, t] of perRow) { expectSize(op, name, t, rows); expectDtype(op, name, t, 'f32'); }
+  for (const [name, t] of same) { expectSize(op, name, t, rows * cols); expectDtype(op, name, t, 'f32'); }
+  if (state) { expectSize(op, 'state', state, rows * 3); expectDtype(op, 'state', state, 'f32'); }
+  return { rows, cols };
 }

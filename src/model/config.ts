@@ -84,6 +84,20 @@ const ARCH_TO_TYPE: Record<string, string> = {
 };
 const SUPPORTED = 'llama (also SmolLM, TinyLlama), mistral, qwen2, gpt2';
 
+/** own keys only: "constructor", "__proto__" or "toString" are not model types */
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+/**
+ * Largest sizes accepted (far above any released model, far below what would exhaust memory
+ * while merely listing the parameters): a config past them is refused before anything is built.
+ */
+export const LIMITS = {
+  vocab_size: 2 ** 31 - 1, hidden_size: 131072, intermediate_size: 1048576, num_hidden_layers: 1024,
+  num_attention_heads: 1024, head_dim: 1024, max_position_embeddings: 2 ** 24,
+  /** elements of one tensor: kernels index with i32 */
+  tensor: 2 ** 31 - 1,
+} as const;
+
 /** reads typed fields of one JSON object, every error naming the file and the field */
 class Fields {
   constructor(readonly json: Record<string, unknown>, readonly file: string) {}
@@ -91,14 +105,15 @@ class Fields {
   fail(k: string, problem: string, fix?: string): never {
     throw new ModelFileError(this.file, `field "${k}" ${problem}`, fix ?? `set "${k}" in ${this.file} to a valid value (see the model's original config.json)`);
   }
-  /** a positive (or, with min 0, non-negative) integer; required unless def is given */
-  int(k: string, def?: number, min = 1): number {
+  /** a positive (or, with min 0, non-negative) integer up to max; required unless def is given */
+  int(k: string, def?: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
     const v = this.json[k];
     if (v === undefined || v === null) {
       if (def !== undefined) return def;
       this.fail(k, 'is missing', `add "${k}": <integer> to ${this.file} (every ${this.json.model_type ?? 'model'} config needs it)`);
     }
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) this.fail(k, `is ${JSON.stringify(v)}, not an integer >= ${min}`);
+    if ((v as number) > max) this.fail(k, `is ${v}, above the largest sppo accepts (${max})`);
     return v as number;
   }
   /** a positive (with allowZero: non-negative) finite number */
@@ -156,26 +171,26 @@ export function parseConfig(input: string | Record<string, unknown>, file = 'con
   let modelType = f.has('model_type') ? f.str('model_type', '') : '';
   if (!modelType) {
     const archs = Array.isArray(f.json.architectures) ? f.json.architectures as unknown[] : [];
-    const known = archs.map((a) => ARCH_TO_TYPE[String(a)]).find((t) => t);
+    const known = archs.map((a) => (typeof a === 'string' && own(ARCH_TO_TYPE, a) ? ARCH_TO_TYPE[a] : undefined)).find((t) => t);
     if (!known) f.fail('model_type', 'is missing (and "architectures" names no supported model)', `add "model_type" (one of: ${SUPPORTED}) to ${file}`);
     modelType = known!;
   }
   if (modelType === 'gpt2') return parseGpt2(f);
-  if (modelType in LLAMA_TYPES) return parseLlama(f, modelType as LlamaConfig['modelType']);
+  if (own(LLAMA_TYPES, modelType)) return parseLlama(f, modelType as LlamaConfig['modelType']);
   return f.fail('model_type', `is "${modelType}", which sppo does not support`,
     `use a model of a supported family (${SUPPORTED}); other architectures need their own forward pass`);
 }
 
 function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig {
   const d = LLAMA_TYPES[modelType];
-  const hiddenSize = f.int('hidden_size');
-  const numHeads = f.int('num_attention_heads');
-  const numKvHeads = f.int('num_key_value_heads', numHeads);
+  const hiddenSize = f.int('hidden_size', undefined, 1, LIMITS.hidden_size);
+  const numHeads = f.int('num_attention_heads', undefined, 1, LIMITS.num_attention_heads);
+  const numKvHeads = f.int('num_key_value_heads', numHeads, 1, LIMITS.num_attention_heads);
   if (numHeads % numKvHeads !== 0) f.fail('num_key_value_heads', `(${numKvHeads}) does not divide num_attention_heads (${numHeads})`);
   if (!f.has('head_dim') && hiddenSize % numHeads !== 0) {
     f.fail('hidden_size', `(${hiddenSize}) is not a multiple of num_attention_heads (${numHeads})`, `set "head_dim" explicitly in ${f.file}, or fix the sizes`);
   }
-  const headDim = f.int('head_dim', hiddenSize / numHeads);
+  const headDim = f.int('head_dim', hiddenSize / numHeads, 1, LIMITS.head_dim);
   if (headDim % 2 !== 0) f.fail('head_dim', `(${headDim}) is odd; rotary embeddings need an even head dimension`);
   const act = f.str('hidden_act', 'silu');
   if (act !== 'silu' && act !== 'swish') f.fail('hidden_act', `is "${act}"; the Llama family here uses SwiGLU with "silu"`, 'use a model with hidden_act "silu"');
@@ -188,17 +203,20 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
     }
   }
   let slidingWindow: number | null = null;
-  if (modelType === 'mistral') slidingWindow = f.has('sliding_window') ? f.int('sliding_window') : null;
-  if (modelType === 'qwen2' && f.bool('use_sliding_window', false)) slidingWindow = f.int('sliding_window');
+  if (modelType === 'mistral') slidingWindow = f.has('sliding_window') ? f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings) : null;
+  if (modelType === 'qwen2' && f.bool('use_sliding_window', false)) slidingWindow = f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings);
   const attentionBias = modelType === 'qwen2' ? true : f.bool('attention_bias', false);
+  const vocabSize = f.int('vocab_size', undefined, 1, LIMITS.vocab_size);
+  const intermediateSize = f.int('intermediate_size', undefined, 1, LIMITS.intermediate_size);
+  checkTensorSizes(f, [['vocab_size', vocabSize, hiddenSize], ['intermediate_size', intermediateSize, hiddenSize], ['num_attention_heads', numHeads * headDim, hiddenSize]]);
   return {
     arch: 'llama', modelType,
-    vocabSize: f.int('vocab_size'),
+    vocabSize,
     hiddenSize,
-    intermediateSize: f.int('intermediate_size'),
-    numLayers: f.int('num_hidden_layers'),
+    intermediateSize,
+    numLayers: f.int('num_hidden_layers', undefined, 1, LIMITS.num_hidden_layers),
     numHeads, numKvHeads, headDim,
-    maxPositions: f.int('max_position_embeddings', d.maxPositions),
+    maxPositions: f.int('max_position_embeddings', d.maxPositions, 1, LIMITS.max_position_embeddings),
     normEps: f.num('rms_norm_eps', d.normEps),
     ropeTheta: f.num('rope_theta', 10000),
     ropeScaling: null,
@@ -215,8 +233,8 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
 }
 
 function parseGpt2(f: Fields): Gpt2Config {
-  const hiddenSize = f.int('n_embd');
-  const numHeads = f.int('n_head');
+  const hiddenSize = f.int('n_embd', undefined, 1, LIMITS.hidden_size);
+  const numHeads = f.int('n_head', undefined, 1, LIMITS.num_attention_heads);
   if (hiddenSize % numHeads !== 0) f.fail('n_embd', `(${hiddenSize}) is not a multiple of n_head (${numHeads})`);
   const act = f.str('activation_function', 'gelu_new');
   if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') {
@@ -224,14 +242,18 @@ function parseGpt2(f: Fields): Gpt2Config {
   }
   if (!f.bool('scale_attn_weights', true)) f.fail('scale_attn_weights', 'is false; sppo always scales attention by 1/sqrt(head_dim)', 'use a standard GPT-2 config');
   if (f.bool('scale_attn_by_inverse_layer_idx', false)) f.fail('scale_attn_by_inverse_layer_idx', 'is true, which sppo does not support', 'use a standard GPT-2 config');
+  const vocabSize = f.int('vocab_size', undefined, 1, LIMITS.vocab_size);
+  const intermediateSize = f.int('n_inner', 4 * hiddenSize, 1, LIMITS.intermediate_size);
+  const maxPositions = f.int('n_positions', 1024, 1, LIMITS.max_position_embeddings);
+  checkTensorSizes(f, [['vocab_size', vocabSize, hiddenSize], ['n_inner', intermediateSize, hiddenSize], ['n_positions', maxPositions, hiddenSize], ['n_embd', 3 * hiddenSize, hiddenSize]]);
   return {
     arch: 'gpt2', modelType: 'gpt2',
-    vocabSize: f.int('vocab_size'),
+    vocabSize,
     hiddenSize,
-    intermediateSize: f.int('n_inner', 4 * hiddenSize),
-    numLayers: f.int('n_layer'),
+    intermediateSize,
+    numLayers: f.int('n_layer', undefined, 1, LIMITS.num_hidden_layers),
     numHeads, numKvHeads: numHeads, headDim: hiddenSize / numHeads,
-    maxPositions: f.int('n_positions', 1024),
+    maxPositions,
     normEps: f.num('layer_norm_epsilon', 1e-5),
     activation: 'gelu_new',
     tieWordEmbeddings: f.bool('tie_word_embeddings', true),
@@ -240,6 +262,13 @@ function parseGpt2(f: Fields): Gpt2Config {
     padTokenId: f.tokenId('pad_token_id', null),
     source: f.json,
   };
+}
+
+/** rows × cols of the largest tensors a field sizes must fit one tensor (i32 element offsets) */
+function checkTensorSizes(f: Fields, dims: [string, number, number][]): void {
+  for (const [k, rows, cols] of dims) {
+    if (rows * cols > LIMITS.tensor) f.fail(k, `makes a tensor of ${rows} × ${cols} = ${rows * cols} values, more than one tensor can hold (${LIMITS.tensor})`);
+  }
 }
 
 export type TorchDtype = 'float32' | 'float16' | 'bfloat16';
@@ -268,7 +297,7 @@ export function configToJson(cfg: ModelConfig, torchDtype: TorchDtype = 'float32
       torch_dtype: torchDtype,
     };
   }
-  const t = LLAMA_TYPES[cfg.modelType];
+  const t = own(LLAMA_TYPES, cfg.modelType) ? LLAMA_TYPES[cfg.modelType] : undefined;
   if (!t) throw new Error(`configToJson: model type "${cfg.modelType}" is not one of ${Object.keys(LLAMA_TYPES).join(', ')}`);
   if (cfg.ropeScaling !== null) throw new Error('configToJson: only rope_scaling null is supported');
   const out: Record<string, unknown> = {

@@ -197,6 +197,23 @@ export interface LoadedTensors<T extends Float32Array | HalfArray = Float32Array
 export function loadTensors(target: string, expected: readonly ParamSpec[]): LoadedTensors;
 export function loadTensors(target: string, expected: readonly ParamSpec[], o: { keepHalf: (spec: ParamSpec) => boolean }): LoadedTensors<Float32Array | HalfArray>;
 export function loadTensors(target: string, expected: readonly ParamSpec[], o: { keepHalf?: (spec: ParamSpec) => boolean } = {}): LoadedTensors<Float32Array | HalfArray> {
+  const tensors = new Map<string, Float32Array | HalfArray>();
+  return { tensors, ...streamTensors(target, expected, (name, data) => { tensors.set(name, data); }, o) };
+}
+
+/** the float dtypes of a checkpoint's tensors (header only, nothing read): e.g. {BF16: 290, F32: 1} */
+export function checkpointDTypes(target: string): Record<string, number> {
+  const ck = Checkpoint.open(target), out: Record<string, number> = {};
+  for (const n of ck.names()) { const d = ck.info(n)!.dtype; out[d] = (out[d] ?? 0) + 1; }
+  return out;
+}
+
+/**
+ * Like loadTensors, but hands each tensor to `take` as soon as it is read (in expected order)
+ * and keeps none: a loader uploads it and drops the host copy, so a checkpoint is never held
+ * whole in JavaScript. Every check (names, shapes) runs before the first tensor is read.
+ */
+export function streamTensors(target: string, expected: readonly ParamSpec[], take: (name: string, data: Float32Array | HalfArray, dtype: string) => void, o: { keepHalf?: (spec: ParamSpec) => boolean } = {}): Omit<LoadedTensors, 'tensors'> {
   const ck = Checkpoint.open(target);
   const problems: string[] = [];
   const missing: string[] = [];
@@ -225,17 +242,19 @@ export function loadTensors(target: string, expected: readonly ParamSpec[], o: {
     throw new ModelFileError(ck.source, `does not match the model: ${shown}`,
       `check that config.json belongs to these weights (model_type, hidden_size, num_hidden_layers, num_key_value_heads, intermediate_size, vocab_size, tie_word_embeddings); the checkpoint holds ${ck.names().length} tensors: ${listSome(ck.names(), 6)}`);
   }
-  const tensors = new Map<string, Float32Array | HalfArray>();
   const dtypes: Record<string, number> = {};
+  // tensors with NaN/Inf are kept aside (rare) for one warning at the end
+  const bad: [string, Float32Array | HalfArray][] = [];
   for (const [spec, found] of chosen) {
     const data = ck.readWeights(found, o.keepHalf?.(spec) ?? false);
     if (data.length !== numel(spec.shape)) throw new Error(`loadTensors: ${found}: ${data.length} values for ${shapeText(spec.shape)}`);
-    tensors.set(spec.name, data);
     const dt = ck.info(found)!.dtype;
     dtypes[dt] = (dtypes[dt] ?? 0) + 1;
+    if (nonFiniteWarning([[spec.name, data]], ck.source)) bad.push([spec.name, data]);
+    take(spec.name, data, dt);
   }
   const unused = ck.names().filter((n) => !used.has(n) && !isKnownBuffer(n));
-  const warning = nonFiniteWarning(tensors, ck.source);
+  const warning = nonFiniteWarning(bad, ck.source);
   if (warning) console.warn(warning);
-  return { tensors, unused, dtypes, source: ck.source };
+  return { unused, dtypes, source: ck.source };
 }

@@ -1,11 +1,14 @@
 // Loading a model directory onto a backend and saving a model back (Node side).
-import type { Backend } from '../kernels/backend.js';
-import { paramCount, type Arch } from './arch.js';
+import type { Backend, Tensor } from '../kernels/backend.js';
+import { HalfArray } from '../kernels/half.js';
+import { paramCount, paramSpecs, type Arch } from './arch.js';
 import type { ModelConfig, GenerationConfig } from './config.js';
 import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
-import { estimateMemory, checkFits } from './memory.js';
-import { readModelDir, writeModelDir } from './modeldir.js';
+import { checkModelFits } from './plan.js';
+import { readModelDir, readModelMeta, writeModelDir } from './modeldir.js';
+import { checkpointDTypes, streamTensors } from './io-files.js';
+import { hfParamList } from './io-params.js';
 import { Transformer } from './transformer.js';
 import { fileDType, keepsHalf, type LoadModelOptions, type WeightFileDType, type WeightsMode } from './weights-mode.js';
 
@@ -22,17 +25,44 @@ export interface LoadedModel {
 
 export type { WeightFileDType, WeightsMode, LoadModelOptions } from './weights-mode.js';
 
+/**
+ * Loads a model directory onto a backend. The memory budget is checked first (weights as they
+ * will sit on the device, training state unless `lora`, one pass: see plan.ts), then Llama-family
+ * weights stream tensor by tensor from the safetensors file(s) to the device (16-bit matrices
+ * stay 16-bit under 'keep'), each host copy dropped once uploaded: the model is never held whole
+ * in JavaScript. Rows per pass are planned later (planPass).
+ */
 export function loadModel(be: Backend, dir: string, o: LoadModelOptions = {}): LoadedModel {
   const mode: WeightsMode = o.weights ?? (o.training ? 'f32' : 'keep');
   if (mode !== 'keep' && mode !== 'f32') throw new Error(`loadModel: weights must be 'keep' or 'f32', got ${JSON.stringify(o.weights)}`);
-  const md = readModelDir(dir, undefined, { keepHalf: (spec, cfg) => keepsHalf(mode, cfg.arch, spec.shape) });
-  const arch = archFromConfig(md.config, `${dir}/config.json`);
-  const dtype = fileDType(md.dtypes);
-  const half = mode === 'keep' && arch.family !== 'gpt2' && dtype !== 'F32';
-  checkFits(be, estimateMemory(arch, { batch: o.batch ?? 1, seq: o.seq ?? Math.min(arch.maxPositions, 256), training: !!o.training, paramBytes: half ? 2 : 4 }), dir);
-  const model = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, md.tensors)));
+  const { config, generation } = readModelMeta(dir);
+  const arch = archFromConfig(config, `${dir}/config.json`);
+  const fileType = fileDType(checkpointDTypes(dir));
+  const half = mode === 'keep' && arch.family !== 'gpt2' && fileType !== 'F32';
+  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? 16, weightBytes: half ? 2 : 4, what: `model ${dir}` });
+  let params: Map<string, Tensor>, dtypes: Record<string, number>;
+  const keepHalf = (spec: { shape: readonly number[] }) => keepsHalf(mode, config.arch, spec.shape);
+  if (arch.family === 'llama') {
+    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
+    params = new Map();
+    try {
+      ({ dtypes } = streamTensors(dir, hfParamList(config), (hfName, data) => {
+        const s = byHF.get(hfName);
+        if (s) params.set(s.name, data instanceof HalfArray ? be.fromArray(data.bits, s.shape, data.dtype, s.name) : be.fromArray(data, s.shape, 'f32', s.name));
+      }, { keepHalf }));
+    } catch (e) {
+      for (const t of params.values()) be.dispose(t);
+      throw e;
+    }
+  } else {
+    const md = readModelDir(dir, undefined, { keepHalf: (spec, cfg) => keepsHalf(mode, cfg.arch, spec.shape) });
+    dtypes = md.dtypes;
+    params = uploadParams(be, arch, fromHF(arch, md.tensors));
+  }
+  const model = new Transformer(be, arch, params);
+  const dtype = fileDType(dtypes);
   model.sourceDtype = dtype;
-  return { model, config: md.config, arch, generation: md.generation, dir, dtype };
+  return { model, config, arch, generation, dir, dtype };
 }
 
 /**

@@ -10,17 +10,18 @@
 //   modelToFiles(model, config, from)    → a new ModelFiles: config.json + model.safetensors
 //                                          (merged LoRA) + the tokenizer files carried over
 // The Node directory code (modeldir.ts, io-files.ts) does the same on disk.
-import type { Backend } from '../kernels/backend.js';
-import type { Arch } from './arch.js';
+import type { Backend, Tensor } from '../kernels/backend.js';
+import { paramSpecs, type Arch } from './arch.js';
 import { configToJson, parseConfig, parseGenerationConfig, type GenerationConfig, type ModelConfig } from './config.js';
-import { archFromConfig, fromHF, toHF } from './hf-names.js';
+import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
-import { fileDType, keepsHalf, type WeightsMode } from './weights-mode.js';
-import type { HalfArray } from '../kernels/half.js';
+import { fileDType, keepsHalf, type WeightFileDType, type WeightsMode } from './weights-mode.js';
+import { HalfArray } from '../kernels/half.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, isKnownBuffer, nameAliases } from './io-params.js';
 import { nonFiniteTensors, nonFiniteWarning } from './finite.js';
-import { checkFits, estimateMemory } from './memory.js';
+import { checkModelFits } from './plan.js';
+import { checkAllUsed } from './io-strict.js';
 import { listSome, parseShardIndex, SafetensorsBuffer, serializeSafetensors } from './safetensors.js';
 import { Transformer } from './transformer.js';
 
@@ -57,6 +58,17 @@ export interface LoadedMemoryModel {
 export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string): { tensors: Map<string, Float32Array>; dtypes: Record<string, number>; unused: string[] };
 export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string, keepHalf: (shape: readonly number[]) => boolean): { tensors: Map<string, Float32Array | HalfArray>; dtypes: Record<string, number>; unused: string[] };
 export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string, keepHalf: (shape: readonly number[]) => boolean = () => false): { tensors: Map<string, Float32Array | HalfArray>; dtypes: Record<string, number>; unused: string[] } {
+  const tensors = new Map<string, Float32Array | HalfArray>();
+  return { tensors, ...streamTensorsFromFiles(files, cfg, label, keepHalf, (name, data) => { tensors.set(name, data); }) };
+}
+
+/**
+ * Like tensorsFromFiles, handing each tensor to `take` as it is decoded and keeping none (the
+ * bytes given stay the only whole copy). Every name and shape is checked, and `ready` is called
+ * with the dtype counts of the chosen tensors, before the first is decoded.
+ */
+export function streamTensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: string, keepHalf: (shape: readonly number[]) => boolean,
+  take: (name: string, data: Float32Array | HalfArray) => void, ready?: (dtypes: Record<string, number>) => void): { dtypes: Record<string, number>; unused: string[] } {
   // where each tensor lives
   const where = new Map<string, SafetensorsBuffer>();
   const single = files.get('model.safetensors');
@@ -100,24 +112,32 @@ export function tensorsFromFiles(files: ModelFiles, cfg: ModelConfig, label: str
     throw new ModelFileError(label, `weights do not match config.json: ${problems.slice(0, 8).join('; ')}`,
       `check that config.json belongs to these weights; the checkpoint holds ${where.size} tensors: ${listSome([...where.keys()], 6)}`);
   }
-  const tensors = new Map<string, Float32Array | HalfArray>();
+  // every tensor of the checkpoint is used (or named in one clear error) before anything is read
+  const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
+  checkAllUsed(cfg, unused, (n) => { const k = [n, ...nameAliases(n)].find((x) => where.has(x)) ?? n; return where.get(k)!.readFloat32(k); }, label, `${label}/config.json`);
+  if (ready) {
+    const pre: Record<string, number> = {};
+    for (const [, found] of chosen) { const dt = where.get(found)!.info(found).dtype; pre[dt] = (pre[dt] ?? 0) + 1; }
+    ready(pre);
+  }
   const dtypes: Record<string, number> = {};
+  const bad: [string, Float32Array | HalfArray][] = [];
   for (const [name, found, shape] of chosen) {
     const f = where.get(found)!;
     const data = f.readWeights(found, keepHalf(shape));
     if (data.length !== numel(shape)) throw new Error(`${label}: ${found}: ${data.length} values for ${shapeText(shape)}`);
-    tensors.set(name, data);
     const dt = f.info(found).dtype;
     dtypes[dt] = (dtypes[dt] ?? 0) + 1;
+    if (nonFiniteWarning([[name, data]], label)) bad.push([name, data]);
+    take(name, data);
   }
-  const unused = [...where.keys()].filter((n) => !used.has(n) && !isKnownBuffer(n));
-  const warning = nonFiniteWarning(tensors, label);
+  const warning = nonFiniteWarning(bad, label);
   if (warning) console.warn(warning);
-  return { tensors, dtypes, unused };
+  return { dtypes, unused };
 }
 
 /** Loads a model held in memory onto a backend (like loadModel does for a directory on disk). */
-export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training?: boolean; batch?: number; seq?: number; label?: string; weights?: WeightsMode } = {}): LoadedMemoryModel {
+export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training?: boolean; batch?: number; seq?: number; label?: string; weights?: WeightsMode; lora?: boolean } = {}): LoadedMemoryModel {
   const label = o.label ?? 'model';
   const cfgText = fileText(files, 'config.json');
   if (cfgText === null) throw new ModelFileError(label, 'has no config.json', 'give a Hugging Face model directory (config.json, model.safetensors, tokenizer.json)');
@@ -127,31 +147,55 @@ export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training
   const arch = archFromConfig(config, `${label}/config.json`);
   // weights: as loadModel ('keep' 16-bit matrices for frozen models; default 'f32' when training)
   const mode: WeightsMode = o.weights ?? (o.training ? 'f32' : 'keep');
-  const { tensors, dtypes, unused } = tensorsFromFiles(files, config, label, (shape) => keepsHalf(mode, arch.family, shape));
-  const half = mode === 'keep' && arch.family !== 'gpt2' && fileDType(dtypes) !== 'F32';
-  checkFits(be, estimateMemory(arch, { batch: o.batch ?? 1, seq: o.seq ?? Math.min(arch.maxPositions, 256), training: !!o.training, paramBytes: half ? 2 : 4 }), label);
-  const model = new Transformer(be, arch, uploadParams(be, arch, fromHF(arch, tensors)));
+  const keep = (shape: readonly number[]) => keepsHalf(mode, arch.family, shape);
+  // the budget (plan.ts) is checked once the names and shapes are, before anything is decoded
+  const check = (dt: Record<string, number>) => {
+    const half = mode === 'keep' && arch.family !== 'gpt2' && fileDType(dt) !== 'F32';
+    checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? 16, weightBytes: half ? 2 : 4, what: `model ${label}` });
+  };
+  let params: Map<string, Tensor>, dtypes: Record<string, number>, unused: string[];
+  if (arch.family === 'llama') {
+    // stream: each tensor is decoded, uploaded and dropped
+    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
+    params = new Map();
+    try {
+      ({ dtypes, unused } = streamTensorsFromFiles(files, config, label, keep, (hfName, data) => {
+        const s = byHF.get(hfName);
+        if (s) params.set(s.name, data instanceof HalfArray ? be.fromArray(data.bits, s.shape, data.dtype, s.name) : be.fromArray(data, s.shape, 'f32', s.name));
+      }, check));
+    } catch (e) {
+      for (const t of params.values()) be.dispose(t);
+      throw e;
+    }
+  } else {
+    const r = tensorsFromFiles(files, config, label, keep);
+    check(r.dtypes);
+    ({ dtypes, unused } = r);
+    params = uploadParams(be, arch, fromHF(arch, r.tensors));
+  }
+  const model = new Transformer(be, arch, params);
   model.sourceDtype = fileDType(dtypes);
   return { model, config, arch, generation, dtypes, unused };
 }
 
 /**
- * The model as a new in-memory directory: config.json, model.safetensors (F32; LoRA adapters
- * merged into their weights) and the carried files (tokenizer, ...) of `carryFrom`.
+ * The model as a new in-memory directory: config.json, model.safetensors (in `dtype`, by default
+ * the dtype it was loaded with — model.sourceDtype, F32 for a fresh model; LoRA adapters merged
+ * into their weights) and the carried files (tokenizer, ...) of `carryFrom`.
  */
-export async function modelToFiles(model: Transformer, config: ModelConfig, carryFrom?: ModelFiles): Promise<ModelFiles> {
+export async function modelToFiles(model: Transformer, config: ModelConfig, carryFrom?: ModelFiles, dtype: WeightFileDType = model.sourceDtype ?? 'F32'): Promise<ModelFiles> {
   const host = model.lora.size ? await model.mergedParams() : await downloadParams(model.be, new Map([...model.params].filter(([n]) => !n.includes('.lora_'))));
   const hf = toHF(model.arch, host);
   const tensors = hfParamList(config).map((p) => {
     const data = hf.get(p.name);
     if (!data) throw new Error(`modelToFiles: parameter "${p.name}" of the config is not in the model`);
-    return { name: p.name, shape: p.shape, data, dtype: 'F32' as const };
+    return { name: p.name, shape: p.shape, data, dtype };
   });
   const bad = nonFiniteTensors(tensors.map((t) => [t.name, t.data] as [string, Float32Array]));
   if (bad.length) throw new Error(`modelToFiles: not written: non-finite (NaN/Inf) weights in ${bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${b.size})`).join(', ')}: training diverged; lower the learning rate`);
   const out: ModelFiles = new Map();
   if (carryFrom) for (const f of CARRIED_MODEL_FILES) { const b = carryFrom.get(f); if (b) out.set(f, b); }
-  out.set('config.json', encoder.encode(JSON.stringify(configToJson(config, 'float32'), null, 2) + '\n'));
+  out.set('config.json', encoder.encode(JSON.stringify(configToJson(config, dtype === 'F16' ? 'float16' : dtype === 'BF16' ? 'bfloat16' : 'float32'), null, 2) + '\n'));
   out.set('model.safetensors', serializeSafetensors(tensors, {}, 'model.safetensors'));
   return out;
 }

@@ -3,6 +3,7 @@
 // fails at once with the numbers instead of deep inside a kernel.
 import type { Backend } from '../kernels/backend.js';
 import { paramCount, type Arch } from './arch.js';
+import { chunkColumns, lmHeadScratchBytes } from './lm-head.js';
 
 export interface MemoryEstimate {
   params: number; grads: number; optimizer: number; activations: number; total: number;
@@ -17,12 +18,13 @@ export function estimateMemory(a: Arch, o: { batch: number; seq: number; trainin
   const N = o.batch * o.seq, C = a.hidden, I = a.intermediate, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim;
   // per layer saved: ln1, mid, ln2 (C each), q/att (HD), k/v (KD), g/u/act (I), stats, lse
   const perLayer = N * (3 * C + 2 * HD + 2 * KD + 3 * I + 4) + o.batch * a.heads * o.seq;
-  const acts = 4 * (N * C * (a.layers + 1) + a.layers * perLayer + 2 * N * a.vocab + N * (4 * C + 2 * HD + 3 * I));
+  // the LM head is fused and vocab-chunked (lm-head.ts): one or two (N, Vc) chunks, never N×V
+  const acts = 4 * (N * C * (a.layers + 1) + a.layers * perLayer + N * (4 * C + 2 * HD + 3 * I) + 2 * N) + lmHeadScratchBytes(N, a.vocab, C, o.training);
   // 16-bit weights do not train (LoRA adapters on them are small): no full-size grads/state
   const trainsAll = o.training && (o.paramBytes ?? 4) === 4;
   const grads = trainsAll ? P32 : 0;
   const optimizer = trainsAll ? P32 * (o.optimizerSlots ?? 2) : 0;
-  const largestTensor = 4 * Math.max(N * a.vocab, a.vocab * C, N * I);
+  const largestTensor = Math.max(4 * N * chunkColumns(N, a.vocab, C), (o.paramBytes ?? 4) * a.vocab * C, 4 * N * I);
   return { params: P, grads, optimizer, activations: acts, total: P + grads + optimizer + acts, largestTensor };
 }
 

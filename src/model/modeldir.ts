@@ -12,9 +12,10 @@ import {
   configToJson, generationConfigToJson, parseConfig, parseGenerationConfig,
   type GenerationConfig, type ModelConfig, type TorchDtype,
 } from './config.js';
-import { INDEX_FILE, loadTensors, SINGLE_FILE, writeFileAtomic } from './io-files.js';
+import { Checkpoint, INDEX_FILE, loadTensors, SINGLE_FILE, writeFileAtomic } from './io-files.js';
+import { checkAllUsed } from './io-strict.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
-import { hfParamList, type ParamSpec } from './io-params.js';
+import { hfParamList, nameAliases, type ParamSpec } from './io-params.js';
 import type { HalfArray } from '../kernels/half.js';
 import { nonFiniteTensors } from './finite.js';
 import { parseLlama2c, type Llama2cCheckpoint } from './llama2c.js';
@@ -53,6 +54,17 @@ export function readConfigFile(dir: string): ModelConfig {
   return parseConfig(readJson(file), file);
 }
 
+/** config.json and generation_config.json of a model directory (the weights are read apart) */
+export function readModelMeta(dir: string): { config: ModelConfig; generation: GenerationConfig | null } {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new ModelFileError(dir, 'is not a directory', 'pass a Hugging Face model directory (config.json + model.safetensors)');
+  }
+  const config = readConfigFile(dir);
+  const genFile = path.join(dir, 'generation_config.json');
+  const generation = fs.existsSync(genFile) ? parseGenerationConfig(readJson(genFile), genFile) : null;
+  return { config, generation };
+}
+
 /**
  * Reads a model directory. `expected` defaults to the HF parameter list of its config; a model
  * with extra parameters (e.g. LoRA) passes its own list.
@@ -60,16 +72,18 @@ export function readConfigFile(dir: string): ModelConfig {
 export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[]): ModelDir;
 export function readModelDir(dir: string, expected: ((cfg: ModelConfig) => ParamSpec[]) | undefined, o: { keepHalf: (spec: ParamSpec, cfg: ModelConfig) => boolean }): ModelDir<Float32Array | HalfArray>;
 export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[], o: { keepHalf?: (spec: ParamSpec, cfg: ModelConfig) => boolean } = {}): ModelDir<Float32Array | HalfArray> {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new ModelFileError(dir, 'is not a directory', 'pass a Hugging Face model directory (config.json + model.safetensors)');
-  }
-  const config = readConfigFile(dir);
-  const genFile = path.join(dir, 'generation_config.json');
-  const generation = fs.existsSync(genFile) ? parseGenerationConfig(readJson(genFile), genFile) : null;
+  const { config, generation } = readModelMeta(dir);
   const keep = o.keepHalf;
-  const { tensors, unused, dtypes } = loadTensors(dir, (expected ?? hfParamList)(config), { keepHalf: (spec) => keep?.(spec, config) ?? false });
+  const { tensors, unused, dtypes, source } = loadTensors(dir, (expected ?? hfParamList)(config), { keepHalf: (spec) => keep?.(spec, config) ?? false });
+  // every tensor of the checkpoint is used, or ONE error names the extra ones
+  checkAllUsed(config, unused, (n) => readAliased(Checkpoint.open(dir), n), source, path.join(dir, 'config.json'));
   const carried = CARRIED_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
   return { dir, config, generation, tensors, dtypes, unused, carried };
+}
+
+/** a checkpoint tensor by HF name or its alias (GPT-2's unprefixed names), as f32 */
+function readAliased(ck: Checkpoint, name: string): Float32Array {
+  return ck.readFloat32([name, ...nameAliases(name)].find((n) => ck.has(n)) ?? name);
 }
 
 export interface WriteModelOptions {

@@ -11,6 +11,7 @@
 import type { Backend, Tensor } from '../kernels/backend.js';
 import { paramSpecs, validateArch, type Arch } from './arch.js';
 import { linearBackward, linearForward } from './layers.js';
+import { chunkColumns, FusedLMHead, lmHeadScratchBytes, type LMHeadOptions } from './lm-head.js';
 
 /** A padded batch of token sequences, ready for the device. */
 export interface Batch {
@@ -43,23 +44,39 @@ class Workspace {
   readonly layers: LayerActs[] = [];
   readonly ids: Tensor; readonly positions: Tensor; readonly keyMask: Tensor; readonly targets: Tensor;
   readonly lnf: Tensor; readonly meanf?: Tensor; readonly rstdf: Tensor;
-  // the LM head's tensors (N·V floats each) are made on first use: a score head never needs them
-  private head: { logits: Tensor; lseOut: Tensor; logp: Tensor } | null = null;
-  private dhead: Tensor | null = null;
-  get logits(): Tensor { return this.lm().logits; }
+  // the LM head's outputs (N each) and scratch are made on first use: a score head never needs them
+  private head: { lseOut: Tensor; logp: Tensor } | null = null;
+  private fused: FusedLMHead | null = null;
+  // the full (N,V) logits and their gradient: only on the 'full' head path and forwardLogits()
+  private full: { logits: Tensor; dlogits?: Tensor } | null = null;
   get lseOut(): Tensor { return this.lm().lseOut; }
   get logp(): Tensor { return this.lm().logp; }
+  get logits(): Tensor {
+    if (!this.full) { this.full = { logits: this.be.tensor([this.B * this.T, this.vocab], 'f32', 'logits') }; this.all.push(this.full.logits); }
+    return this.full.logits;
+  }
   get dlogits(): Tensor {
-    if (!this.dhead) { this.dhead = this.be.tensor([this.B * this.T, this.vocab], 'f32', 'dlogits'); this.all.push(this.dhead); }
-    return this.dhead;
+    if (!this.full) void this.logits;
+    const f = this.full!;
+    if (!f.dlogits) { f.dlogits = this.be.tensor([this.B * this.T, this.vocab], 'f32', 'dlogits'); this.all.push(f.dlogits); }
+    return f.dlogits;
   }
   private lm() {
     if (!this.head) {
       const N = this.B * this.T;
-      this.head = { logits: this.be.tensor([N, this.vocab], 'f32', 'logits'), lseOut: this.be.tensor([N]), logp: this.be.tensor([N], 'f32', 'logp') };
-      this.all.push(this.head.logits, this.head.lseOut, this.head.logp);
+      this.head = { lseOut: this.be.tensor([N], 'f32', 'lse'), logp: this.be.tensor([N], 'f32', 'logp') };
+      this.all.push(this.head.lseOut, this.head.logp);
     }
     return this.head;
+  }
+  /** the fused head's chunk scratch for these options (remade when they change) */
+  fusedHead(C: number, o: LMHeadOptions): FusedLMHead {
+    const want = o.chunk ?? chunkColumns(this.B * this.T, this.vocab, C, o.chunkBytes);
+    if (!this.fused || this.fused.Vc !== Math.min(want, this.vocab)) {
+      this.fused?.dispose();
+      this.fused = new FusedLMHead(this.be, this.B * this.T, this.vocab, C, o);
+    }
+    return this.fused;
   }
   readonly posTmp?: Tensor;
   // backward scratch
@@ -92,7 +109,14 @@ class Workspace {
     this.dI1 = t([N, I]); this.dI2 = t([N, I]); this.dI3 = t([N, I]);
     this.qpre = t([N, HD]); this.kpre = t([N, KD]);
   }
-  dispose(): void { for (const x of this.all) this.be.dispose(x); this.all.length = 0; }
+  dispose(): void { for (const x of this.all) this.be.dispose(x); this.all.length = 0; this.fused?.dispose(); this.fused = null; }
+  /** bytes held (activations, scratch, the fused head's chunks) — what the memory planner counts as reusable */
+  bytes(C: number): number {
+    let n = 0;
+    for (const x of this.all) n += 4 * x.size;
+    if (this.fused) n += lmHeadScratchBytes(this.B * this.T, this.vocab, C, true);
+    return n;
+  }
 }
 
 export class Transformer {
@@ -103,6 +127,17 @@ export class Transformer {
   private ws: Workspace | null = null;
   /** the batch of the last forward (backward uses its device copies) */
   private last: Batch | null = null;
+  /** which head the last forward ran ('hidden': forwardHidden/forwardLogits alone, no log-probs) */
+  private lastHead: 'fused' | 'full' | 'hidden' = 'hidden';
+
+  /**
+   * The LM head's path: 'fused' (default) computes log-probs chunk by chunk over the vocabulary
+   * (src/model/lm-head.ts) and never allocates N×V; 'full' materialises the (N,V) logits and
+   * their gradient — the old path, kept to compare against (tests, `npm run bench -- lmhead`).
+   */
+  lmHeadMode: 'fused' | 'full' = 'fused';
+  /** the fused head's chunking (columns per chunk, or a byte budget per (N,Vc) chunk) */
+  lmHeadOptions: LMHeadOptions = {};
 
   constructor(readonly be: Backend, readonly arch: Arch, params: Map<string, Tensor>) {
     validateArch(arch);
@@ -286,6 +321,23 @@ export class Transformer {
     be.matmul(dx, dxa, l.a, { m: N, n: inF, k: l.rank, accumulate: true });
   }
 
+  /** bytes of what the next pass re-sizes (workspace, LoRA's saved products): the planner counts them as free */
+  workspaceBytes(): number {
+    let n = 0;
+    if (this.ws) n += this.ws.bytes(this.arch.hidden);
+    for (const t of this.loraActs.values()) n += 4 * t.size;
+    if (this.dxa) n += 4 * this.dxa.size;
+    return n;
+  }
+
+  /** frees the activations of the last shape (the next forward allocates them anew) */
+  releaseWorkspace(): void {
+    this.ws?.dispose(); this.ws = null; this.last = null;
+    for (const t of this.loraActs.values()) this.be.dispose(t);
+    this.loraActs.clear(); this.loraShape = '';
+    if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
+  }
+
   private workspace(B: number, T: number): Workspace {
     if (!this.ws || this.ws.B !== B || this.ws.T !== T || this.ws.layers.length !== (this.recompute ? 1 : this.arch.layers)) {
       this.ws?.dispose();
@@ -295,15 +347,32 @@ export class Transformer {
   }
 
   /**
-   * Forward over a batch; returns the per-token log-prob tensor (N) of the targets
-   * (0 where target = -1). Activations stay saved for backward().
+   * Forward over a batch; returns the per-token log-probs (N) of the targets (0 where
+   * target = -1) and lse (N) = log Σ_v exp(logit). No (N,V) logits are formed on the default
+   * fused head. Activations stay saved for backward().
    */
-  forward(batch: Batch): { logp: Tensor; logits: Tensor } {
+  forward(batch: Batch): { logp: Tensor; lse: Tensor } {
     this.forwardHidden(batch);
     const ws = this.ws!, a = this.arch, be = this.be;
-    linearForward(be, ws.logits, ws.lnf, this.lmHead(), undefined, batch.B * batch.T, a.hidden, a.vocab);
-    be.tokenLogprobs(ws.logp, ws.lseOut, ws.logits, ws.targets);
-    return { logp: ws.logp, logits: ws.logits };
+    if (this.lmHeadMode === 'full') {
+      linearForward(be, ws.logits, ws.lnf, this.lmHead(), undefined, batch.B * batch.T, a.hidden, a.vocab);
+      be.tokenLogprobs(ws.logp, ws.lseOut, ws.logits, ws.targets);
+    } else {
+      ws.fusedHead(a.hidden, this.lmHeadOptions).forward(ws.logp, ws.lseOut, ws.lnf, this.lmHead(), ws.targets);
+    }
+    this.lastHead = this.lmHeadMode;
+    return { logp: ws.logp, lse: ws.lseOut };
+  }
+
+  /**
+   * The full next-token logits (N, V) of a batch — allocates N×V floats, so only for callers
+   * that need every logit (tests against reference logits); log-probs and training use forward().
+   */
+  forwardLogits(batch: Batch): Tensor {
+    this.forwardHidden(batch);
+    const ws = this.ws!, a = this.arch;
+    linearForward(this.be, ws.logits, ws.lnf, this.lmHead(), undefined, batch.B * batch.T, a.hidden, a.vocab);
+    return ws.logits;
   }
 
   /**
@@ -331,6 +400,7 @@ export class Transformer {
     be.write(ws.ids, batch.ids); be.write(ws.positions, batch.positions);
     be.write(ws.keyMask, batch.keyMask); be.write(ws.targets, batch.targets);
     this.last = batch;
+    this.lastHead = 'hidden';
     const gpt2 = a.family === 'gpt2';
     // embeddings
     be.embedding(ws.res[0], this.p('embed'), ws.ids);
@@ -399,9 +469,15 @@ export class Transformer {
     const a = this.arch, be = this.be, ws = this.ws;
     const { B, T } = this.last;
     const N = B * T, C = a.hidden, V = a.vocab;
-    be.tokenLogprobsBackward(ws.dlogits, ws.logits, ws.targets, ws.lseOut, dlogp);
     const headGrad = a.tied ? this.gr('embed') : this.gr('lm_head.w');
-    linearBackward(be, ws.dln, headGrad, null, ws.dlogits, ws.lnf, this.lmHead(), N, C, V);
+    if (this.lastHead === 'full') {
+      be.tokenLogprobsBackward(ws.dlogits, ws.logits, ws.targets, ws.lseOut, dlogp);
+      linearBackward(be, ws.dln, headGrad, null, ws.dlogits, ws.lnf, this.lmHead(), N, C, V);
+    } else if (this.lastHead === 'fused') {
+      ws.fusedHead(C, this.lmHeadOptions).backward(ws.dln, headGrad, ws.lnf, this.lmHead(), ws.targets, ws.lseOut, dlogp);
+    } else {
+      throw new Error('model: backward() needs forward() (log-probs) first; forwardHidden()/forwardLogits() go with backwardHidden()');
+    }
     this.trunkBackward();
   }
 

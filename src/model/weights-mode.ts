@@ -14,7 +14,12 @@ export type WeightFileDType = 'F32' | 'F16' | 'BF16';
  */
 export type WeightsMode = 'keep' | 'f32';
 
-export interface LoadModelOptions { training?: boolean; batch?: number; seq?: number; weights?: WeightsMode }
+export interface LoadModelOptions {
+  training?: boolean; batch?: number; seq?: number; weights?: WeightsMode;
+  /** training trains LoRA adapters only (no gradients or optimizer state for the base): the
+   *  memory check before loading counts none */
+  lora?: boolean;
+}
 
 /** the weights that stay 16-bit under 'keep': 2-D matrices of the Llama family */
 export function keepsHalf(mode: WeightsMode, family: string, shape: readonly number[]): boolean {

@@ -2,7 +2,11 @@
 // The password may also come from SPPO_REDIS_PASSWORD (so it is not on a command line). It is
 // never printed: redactURL() is what logs, errors and `sppo queue status` show.
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
+import net from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
+import { redactURL, type RedisConnection } from './url.js';
+
+export { redactURL, type RedisConnection };
 
 export interface RedisTarget {
   /** ioredis options (host, port, db, username, password, tls) */
@@ -12,9 +16,9 @@ export interface RedisTarget {
 }
 
 /** a Redis target from a URL, or options given directly (library use) */
-export function redisTarget(redis: string | RedisOptions): RedisTarget {
+export function redisTarget(redis: string | RedisConnection): RedisTarget {
   if (typeof redis !== 'string') {
-    const o = { ...redis };
+    const o: RedisOptions = { ...redis, tls: redis.tls === true ? {} : redis.tls || undefined };
     return { options: o, shown: `redis${o.tls ? 's' : ''}://${o.host ?? '127.0.0.1'}:${o.port ?? 6379}${o.db ? '/' + o.db : ''}` };
   }
   let u: URL;
@@ -30,17 +34,10 @@ export function redisTarget(redis: string | RedisOptions): RedisTarget {
     username: u.username ? decodeURIComponent(u.username) : undefined,
     password,
     // rediss://: TLS, the server's certificate checked against the system's CAs (NODE_EXTRA_CA_CERTS adds one)
-    tls: u.protocol === 'rediss:' ? { servername: u.hostname } : undefined,
+    // (an IP address is checked against the certificate's IP names; SNI takes host names only)
+    tls: u.protocol === 'rediss:' ? (net.isIP(u.hostname.replace(/^\[|\]$/g, '')) ? {} : { servername: u.hostname }) : undefined,
   };
   return { options, shown: redactURL(redis) };
-}
-
-/** the URL with any password replaced by *** (also for strings that are not valid URLs) */
-export function redactURL(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, auth: string) => {
-    const i = auth.indexOf(':');
-    return `${scheme}${i < 0 ? '' : auth.slice(0, i)}${i < 0 ? '***' : ':***'}@`;
-  });
 }
 
 /**
@@ -64,16 +61,20 @@ export function redisClient(t: RedisTarget, name: string, onError: (e: Error) =>
   return r;
 }
 
+const isAuthError = (e: Error) => /NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(e.message);
+const isTLSError = (e: unknown) => /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(String((e as { code?: unknown })?.code ?? '')) || /self[- ]signed certificate|certificate/i.test(e instanceof Error ? e.message : '');
+
 /** the message of a connection error without anything that could hold a password */
 export function connectionProblem(e: unknown, t: RedisTarget): string {
   const msg = e instanceof Error ? e.message : String(e);
   const pw = t.options.password;
   const clean = pw ? msg.split(pw).join('***') : msg;
+  if (isTLSError(e)) return `Redis at ${t.shown}: its TLS certificate is not trusted (${clean}): give Node its CA with NODE_EXTRA_CA_CERTS=ca.pem`;
   if (/NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(clean)) return `Redis at ${t.shown} refused the password (${clean}): give the right one in the URL (redis://:PASSWORD@HOST:PORT) or SPPO_REDIS_PASSWORD`;
   return `Redis at ${t.shown}: ${clean}`;
 }
 
-const isAuthError = (e: Error) => /NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(e.message);
+
 
 /**
  * Resolves when `r` is connected; rejects at once on a refused password, or after `ms` without
@@ -92,7 +93,7 @@ export function waitReady(r: Redis, t: RedisTarget, ms: number, what: string): P
     const onReady = () => done(null);
     const onError = (e: Error) => {
       last = e;
-      if (isAuthError(e)) { r.disconnect(); done(new Error(`${what}: ${connectionProblem(e, t)}`)); }
+      if (isAuthError(e) || isTLSError(e)) { r.disconnect(); done(new Error(`${what}: ${connectionProblem(e, t)}`)); }
     };
     const timer = setTimeout(() => done(new Error(`${what}: ${connectionProblem(last ?? new Error(`no connection within ${ms / 1000} s`), t)}: start the Redis server or check the URL`)), ms);
     r.on('ready', onReady);

@@ -9,5 +9,4 @@ registerUnitRunnerFactory((cfg, env) => queueUnitRunner(cfg, env));
 export { queueUnitRunner, type QueueRunnerOptions } from './runner.js';
 export { startWorker, judgeRefusal, type StartWorkerOptions, type QueueWorker } from './worker.js';
 export { queueStatus, formatStatus, type QueueStatus } from './status.js';
-export { redactURL } from './connection.js';
-export { policyHash } from './policy-store.js';
+export { redactURL, type RedisConnection } from './url.js';

@@ -21,10 +21,18 @@ import { publishPolicy, unpublishPolicy } from './policy-store.js';
 import { BULL_PREFIX, dataPrefix, jobId, runId, type GenerateJob, type GenerateReturn, type JobName, type JudgeJob, type JudgeReturn } from './protocol.js';
 
 export interface QueueRunnerOptions {
-  /** stop when Redis has been unreachable this long (default 60 s) */
+  /** stop when Redis has been unreachable this long (default: SPPO_REDIS_WAIT_S seconds, else 60 s) */
   downMs?: number;
   /** how often every awaited unit's state is asked (default 1000 ms) */
   sweepMs?: number;
+}
+
+function defaultDownMs(): number {
+  const v = process.env.SPPO_REDIS_WAIT_S;
+  if (v === undefined || v === '') return 60_000;
+  const s = Number(v);
+  if (!(s > 0)) throw new Error(`sppo queue: SPPO_REDIS_WAIT_S=${JSON.stringify(v)} must be a number of seconds > 0`);
+  return s * 1000;
 }
 
 interface Pending {
@@ -56,9 +64,18 @@ class QueueRunner implements UnitRunner {
   private downSince: number | null = null;
   private failure: Error | null = null;
   private perWorker = new Map<string, { units: number; ms: number }>();
+  /** rejects when the runner fails (Redis gone too long, closed): what waits on Redis races it */
+  private failed: Promise<never>;
+  private rejectFailed!: (e: Error) => void;
+  /** Redis calls being waited for outside the units (policy publication) */
+  private waiting = 0;
+  /** policies being deleted (close() waits for them, briefly) */
+  private deleting = new Set<Promise<void>>();
 
   constructor(private t: RedisTarget, private name: string, private cfg: SPPOConfig, private env: { store: RunStore; log(msg: string): void }, private o: QueueRunnerOptions) {
     this.where = `queue "${name}" on ${t.shown}`;
+    this.failed = new Promise<never>((_, reject) => { this.rejectFailed = reject; });
+    this.failed.catch(() => { /* raced by guard() */ });
     this.run = runId(configJSON(cfg));
     const onError = (e: Error) => { this.noteDown(e); };
     this.redis = redisClient(t, 'sppo-coordinator', onError);
@@ -78,7 +95,7 @@ class QueueRunner implements UnitRunner {
 
   async start(): Promise<void> {
     // a first connection that never comes is the same failure as one lost later; a wrong password fails at once
-    try { await waitReady(this.redis, this.t, this.o.downMs ?? 60_000, 'sppo queue'); } catch (e) { await this.close(); throw e; }
+    try { await waitReady(this.redis, this.t, this.o.downMs ?? defaultDownMs(), 'sppo queue'); } catch (e) { await this.close(); throw e; }
     await this.queue.waitUntilReady();
     await this.events.waitUntilReady();
     this.env.log(`units go to ${this.where} (run ${this.run}); start workers with: sppo worker --redis URL --queue ${this.name}`);
@@ -95,6 +112,7 @@ class QueueRunner implements UnitRunner {
   /** fail every awaited unit (and every later one) with `e` */
   private failAll(e: Error): void {
     this.failure ??= e;
+    this.rejectFailed(this.failure);
     for (const [id, p] of this.pending) { this.pending.delete(id); p.reject(this.failure); }
   }
 
@@ -144,16 +162,18 @@ class QueueRunner implements UnitRunner {
   }
 
   private async sweep(): Promise<void> {
-    if (this.sweeping) return;
-    const downMs = this.o.downMs ?? 60_000;
-    if (this.downSince !== null && Date.now() - this.downSince > downMs && this.pending.size) {
+    // (before the guard: a sweep in flight may hang on a Redis that is gone)
+    const downMs = this.o.downMs ?? defaultDownMs();
+    if (this.downSince !== null && Date.now() - this.downSince > downMs && (this.pending.size || this.waiting)) {
       this.failAll(new Error(`sppo: Redis at ${this.t.shown} unreachable for ${Math.round((Date.now() - this.downSince) / 1000)} s${this.lastError ? ` (${connectionProblem(this.lastError, this.t)})` : ''}: start it again, then continue with \`sppo train --config FILE --resume\` (finished units are kept)`));
       return;
     }
-    if (this.redis.status !== 'ready') return;
+    if (this.sweeping || this.redis.status !== 'ready') return;
     this.sweeping = true;
     try {
-      for (const id of [...this.pending.keys()]) await this.check(id);
+      // a hundred at a time: ioredis pipelines the commands of one batch
+      const ids = [...this.pending.keys()];
+      for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id) => this.check(id)));
     } catch { /* Redis went away mid-sweep: the next one tries again */ } finally { this.sweeping = false; }
   }
 
@@ -189,6 +209,12 @@ class QueueRunner implements UnitRunner {
     return location.startsWith('builtin:') ? builtinModelDir(location) : path.resolve(location);
   }
 
+  /** `p`, unless the runner fails first (a command to a Redis that is gone waits for it forever) */
+  private async guard<T>(p: Promise<T>): Promise<T> {
+    this.waiting++;
+    try { return await Promise.race([p, this.failed]); } finally { this.waiting--; }
+  }
+
   private publish(location: string): Promise<string> {
     let p = this.published.get(location);
     if (!p) {
@@ -201,7 +227,8 @@ class QueueRunner implements UnitRunner {
 
   async generate(u: GenerateUnit, signal?: AbortSignal) {
     const c = this.cfg;
-    const hash = await this.publish(u.policy);
+    if (this.failure) throw this.failure;
+    const hash = await this.guard(this.publish(u.policy));
     const data: GenerateJob = {
       run: this.run, iteration: u.iteration, unit: u.unit, policy: hash,
       load: { chat: c.chat, lora: c.loraRank > 0 ? { rank: c.loraRank, alpha: c.loraAlpha, targets: c.loraTargets, seed: c.seed } : null },
@@ -223,7 +250,11 @@ class QueueRunner implements UnitRunner {
     this.published.delete(location);
     const workers = [...this.perWorker].map(([w, s]) => `${w} ${s.units} units (${(s.units / Math.max(1e-3, s.ms / 1000)).toFixed(2)} units/s busy)`);
     if (workers.length) this.env.log(`iteration ${iteration}: units so far by worker — ${workers.join(', ')}`);
-    if (p) await unpublishPolicy(this.redis, dataPrefix(this.name), await p).catch(() => {});
+    // not awaited: the iteration goes on while Redis deletes (or, when it is gone, the keys expire)
+    if (p) {
+      const d = p.then((hash) => unpublishPolicy(this.redis, dataPrefix(this.name), hash)).catch(() => {}).finally(() => this.deleting.delete(d));
+      this.deleting.add(d);
+    }
   }
 
   /** units done per worker and the time they spent on them */
@@ -233,8 +264,12 @@ class QueueRunner implements UnitRunner {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.failAll(new Error('sppo queue: closed'));
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    // a Redis that is gone would keep BullMQ's close waiting: give it two seconds, then cut
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.allSettled([...this.deleting, this.events.close(), this.queue.close()]), new Promise((r) => { timer = setTimeout(r, 2000); })]);
+    clearTimeout(timer);
     this.redis.disconnect();
+    for (const c of [this.queue, this.events]) void c.disconnect().catch(() => {});
   }
 }
 

@@ -2,8 +2,8 @@
 // connected to it and the policies published for them.
 import { Queue } from 'bullmq';
 import { connectionOptions, redisClient, redisTarget, waitReady } from './connection.js';
+import type { RedisConnection } from './url.js';
 import { BULL_PREFIX, dataPrefix } from './protocol.js';
-import type { RedisOptions } from 'ioredis';
 
 export interface QueueStatus {
   redis: string;
@@ -18,7 +18,7 @@ export interface QueueStatus {
   policies: string[];
 }
 
-export async function queueStatus(o: { redis: string | RedisOptions; queue?: string; timeoutMs?: number }): Promise<QueueStatus> {
+export async function queueStatus(o: { redis: string | RedisConnection; queue?: string; timeoutMs?: number }): Promise<QueueStatus> {
   const t = redisTarget(o.redis);
   const name = o.queue ?? 'sppo';
   const redis = redisClient(t, 'sppo-status');

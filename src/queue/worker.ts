@@ -16,7 +16,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
 import { createBackend, type BackendKind } from '../kernels/index.js';
 import type { Backend } from '../kernels/backend.js';
 import { loadJudge } from '../judge/load.js';
@@ -27,11 +26,12 @@ import { Policy } from '../sppo/policy.js';
 import { loadPolicyText } from '../sppo/text.js';
 import { connectionOptions, connectionProblem, redisClient, redisTarget, waitReady } from './connection.js';
 import { fetchPolicy } from './policy-store.js';
+import type { RedisConnection } from './url.js';
 import { BULL_PREFIX, dataPrefix, type GenerateJob, type GenerateReturn, type JudgeJob, type JudgeReturn } from './protocol.js';
 
 export interface StartWorkerOptions {
-  /** redis://[user:password@]host:port[/db], rediss:// (TLS), or ioredis options */
-  redis: string | RedisOptions;
+  /** redis://[user:password@]host:port[/db], rediss:// (TLS), or the same as fields */
+  redis: string | RedisConnection;
   /** queue name (the run's config "queue.name"; default "sppo") */
   queue?: string;
   /** compute backend for generation (default auto); use the coordinator's for identical bits */

@@ -1,13 +1,16 @@
 // The SPPO run configuration: every key, its default and its meaning. Unknown keys are an
 // error (a typo must not silently fall back to a default).
+import { evalPromptsSpec, promptsSpec, type EvalPromptsSpec, type PromptsSpec } from './prompt-sets.js';
 import { LOSSES, type LossName } from '../train/preference.js';
 import { isJudgeValue, judgeSpecName, type JudgeSpec } from '../judge/value.js';
 
 export interface SPPOConfig {
   /** model directory (Hugging Face layout) or `builtin:NAME` */
   model: string;
-  /** prompts file: JSONL ({"prompt"} or {"messages"}), a JSON array, or plain text (one per line) — or the prompts themselves */
-  prompts: string | string[];
+  /** prompts file: JSONL ({"prompt"} or {"messages"}), a JSON array, or plain text (one per line);
+   *  or a list of files (iteration t takes entry t, the last repeats); or {"file", "split": "iteration"}
+   *  (one file cut into disjoint seeded parts, one per iteration): src/sppo/prompt-sets.ts */
+  prompts: PromptsSpec;
   /** field holding the prompt text in JSON prompts */
   promptField: string;
   /** field holding chat messages in JSON prompts */
@@ -68,8 +71,8 @@ export interface SPPOConfig {
   loraRank: number;
   loraAlpha: number;
   loraTargets: string[];
-  /** evaluate each iterate against the base model on these prompts ('' = the training prompts): a file or the prompts */
-  evalPrompts: string | string[];
+  /** evaluate each iterate against the base model on these prompts ('' = iteration 1's training prompts): a file, or {texts: [...]} from code */
+  evalPrompts: EvalPromptsSpec;
   /** number of prompts used for evaluation (0 = skip evaluation) */
   evalSize: number;
   /** judge used for evaluation ('' = the training judge); a spec string or a judge value */
@@ -105,7 +108,7 @@ export const DEFAULTS: SPPOConfig = {
 /** one line per key, for --help and the README */
 export const DOCS: Record<keyof SPPOConfig, string> = {
   model: 'policy model directory (HF layout) or builtin:NAME',
-  prompts: 'prompts file: JSONL with "prompt" or "messages", a JSON array, or plain text lines',
+  prompts: 'prompts file: JSONL with "prompt" or "messages", a JSON array, or plain text lines; or a list of files, one per iteration (the last repeats); or {"file": F, "split": "iteration"}: F cut into one disjoint seeded part per iteration',
   promptField: 'JSON field with the prompt text', messagesField: 'JSON field with chat messages',
   maxPrompts: 'use at most this many prompts (0 = all)', maxPromptTokens: 'longest prompt in tokens',
   truncation: "what to do with longer prompts: 'left' keeps the end, 'right' keeps the start, 'drop' skips them",
@@ -136,56 +139,108 @@ const ENUMS: Partial<Record<keyof SPPOConfig, readonly string[]>> = {
   truncation: ['left', 'right', 'drop'], backend: ['webgpu', 'wasm', 'auto'],
 };
 
-/** Merge a user config over the defaults, checking names, types and ranges. */
+/**
+ * The range of every numeric key (one table: a new key adds its line here). int: an integer;
+ * min/max inclusive unless minExclusive/maxExclusive. Bounds are what the run can hold: K ≤ 1024
+ * (each (prompt, sample) has its own random stream, prompt·1024 + k), token counts ≤ 2²⁰ (no
+ * model here has a longer context), steps and sizes well inside what an array can index.
+ */
+type Range = { int?: boolean; min: number; max: number; minExclusive?: boolean; maxExclusive?: boolean; /** the range in words, when plainer than the bounds */ text?: string };
+const BIG = 2 ** 31 - 1;
+const RANGES: Partial<Record<keyof SPPOConfig, Range>> = {
+  maxPrompts: { int: true, min: 0, max: BIG }, maxPromptTokens: { int: true, min: 1, max: 2 ** 20 },
+  iterations: { int: true, min: 1, max: 1e6 }, k: { int: true, min: 2, max: 1024 },
+  eta: { min: 0, max: 1e12, minExclusive: true }, beta: { min: 0, max: 1e12, minExclusive: true },
+  labelSmoothing: { min: 0, max: 0.5, maxExclusive: true },
+  lr: { min: 0, max: Number.MAX_VALUE }, warmupSteps: { int: true, min: 0, max: 1e6 },
+  weightDecay: { min: 0, max: 1e6 }, maxGradNorm: { min: 0, max: Number.MAX_VALUE },
+  epochs: { int: true, min: 1, max: 1e6 }, batchSize: { int: true, min: 1, max: 65536 }, gradAccum: { int: true, min: 1, max: 65536 },
+  maxNewTokens: { int: true, min: 1, max: 2 ** 20 }, temperature: { min: 0, max: 1e6 },
+  topP: { min: 0, max: 1, minExclusive: true }, topK: { int: true, min: 0, max: BIG },
+  seed: { int: true, min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
+  generateUnit: { int: true, min: 1, max: 1e6 }, trainUnit: { int: true, min: 1, max: 1e9 },
+  loraRank: { int: true, min: 0, max: 65536 }, loraAlpha: { min: 0, max: 1e6, minExclusive: true },
+  evalSize: { int: true, min: 0, max: BIG },
+  magnet: { min: 0, max: Number.MAX_VALUE, text: 'a finite number ≥ 0' }, magnetEvery: { int: true, min: 1, max: 1e6 },
+  judgeFailureLimit: { min: 0, max: 1, text: 'in [0, 1] (a share of the pairs, e.g. 0.01)' },
+};
+
+/** keys holding lists, and what each element must be */
+const LISTS: Partial<Record<keyof SPPOConfig, { of: string; allowed?: readonly string[]; max: number }>> = {
+  stop: { of: 'a non-empty string', max: 64 },
+  loraTargets: { of: 'a projection name', allowed: ['q', 'k', 'v', 'o', 'gate', 'up', 'down', 'fc', 'proj'], max: 7 },
+};
+
+/** keys that must be non-empty strings */
+const REQUIRED_TEXT: Partial<Record<keyof SPPOConfig, string>> = {
+  out: 'the run directory', promptField: 'a JSON field name', messagesField: 'a JSON field name',
+};
+
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+function rangeText(r: Range): string {
+  if (r.text) return r.text;
+  const lo = `${r.min}${r.minExclusive ? ' <' : ' ≤'}`, hi = `${r.maxExclusive ? '<' : '≤'} ${r.max === Number.MAX_VALUE ? 'finite' : r.max}`;
+  return r.int ? `an integer ≥ ${r.min} and ≤ ${r.max}` : `a number with ${lo} x ${hi}`;
+}
+
+/**
+ * Merge a user config over the defaults, checking every key before any work starts: names (own
+ * keys of the defaults only: "constructor" or "__proto__" are unknown keys), types, integer-ness
+ * and ranges. Each error names `where` (the file), the key and what is allowed.
+ */
 export function resolveConfig(user: Record<string, unknown>, where = 'config'): SPPOConfig {
-  const out: any = { ...DEFAULTS };
-  for (const [key, value] of Object.entries(user)) {
+  if (user === null || typeof user !== 'object' || Array.isArray(user)) throw new Error(`${where}: a config is one JSON object, got ${JSON.stringify(user)}`);
+  const out: Record<string, unknown> = Object.create(null);
+  for (const k of Object.keys(DEFAULTS)) out[k] = structuredClone((DEFAULTS as any)[k]);
+  for (const key of Object.keys(user)) {
+    const value = user[key];
     if (key.startsWith('//') || key === '$comment') continue;
-    if (!(key in DEFAULTS)) {
+    if (!own(DEFAULTS, key)) {
       throw new Error(`${where}: unknown key "${key}" — known keys: ${Object.keys(DEFAULTS).join(', ')}`);
     }
     if (key === 'queue') { out.queue = queueConfig(value, where); continue; }
+    if (key === 'prompts') { out.prompts = promptsSpec(value, where); continue; }
     const def = (DEFAULTS as any)[key];
     if ((key === 'judge' || key === 'evalJudge') && isJudgeValue(value)) { out[key] = value; continue; }
-    if (key === 'prompts' || key === 'evalPrompts') {
-      if (Array.isArray(value)) {
-        const bad = value.findIndex((p) => typeof p !== 'string');
-        if (bad >= 0) throw new Error(`${where}: "${key}" as a list must hold strings (the prompts); item ${bad} is ${JSON.stringify(value[bad])}`);
-        if (key === 'prompts' && !value.length) throw new Error(`${where}: "prompts" is an empty list: give at least one prompt`);
-        out[key] = value;
-        continue;
-      }
-      if (typeof value !== 'string') throw new Error(`${where}: "${key}" must be a prompts file path or a list of prompt strings, got ${JSON.stringify(value)}`);
-    }
+    if (key === 'evalPrompts') { out.evalPrompts = evalPromptsSpec(value, where); continue; }
     const ok = def === null ? value === null || typeof value === 'number' : Array.isArray(def) ? Array.isArray(value) : typeof value === typeof def;
     if (!ok && (key === 'judge' || key === 'evalJudge')) throw new Error(`${where}: "${key}" must be a judge spec string (builtin:NAME, a module path, an http(s) URL, a model directory) or, from code, a function async (pairs) => number[] or an object with such a compare method; got ${typeof value === 'object' ? JSON.stringify(value) : typeof value}`);
     if (!ok) throw new Error(`${where}: "${key}" must be ${Array.isArray(def) ? 'an array' : def === null ? 'a number or null' : `a ${typeof def}`}, got ${JSON.stringify(value)}`);
-    const allowed = ENUMS[key as keyof SPPOConfig];
+    const allowed = own(ENUMS, key) ? ENUMS[key as keyof SPPOConfig] : undefined;
     if (allowed && !allowed.includes(value as string)) throw new Error(`${where}: "${key}" must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
     out[key] = value;
   }
-  const c = out as SPPOConfig;
-  if (!c.model) throw new Error(`${where}: "model" is required (a model directory or builtin:NAME)`);
-  if ((!c.prompts || (Array.isArray(c.prompts) && !c.prompts.length)) && !c.offline) throw new Error(`${where}: "prompts" is required (a prompts file, or a list of prompts from code), or "offline" (prepared preference data)`);
-  if (!c.judge && !c.offline) throw new Error(`${where}: "judge" is required (module path, URL, model directory or builtin:NAME)`);
-  const intMin = (k: keyof SPPOConfig, min: number) => {
-    const v = c[k] as number;
-    if (!Number.isInteger(v) || v < min) throw new Error(`${where}: "${k}" must be an integer ≥ ${min}, got ${v}`);
-  };
-  intMin('iterations', 1); intMin('k', 2); intMin('epochs', 1); intMin('batchSize', 1); intMin('gradAccum', 1);
-  intMin('maxNewTokens', 1); intMin('generateUnit', 1); intMin('trainUnit', 1); intMin('maxPrompts', 0); intMin('evalSize', 0);
-  intMin('maxPromptTokens', 1); intMin('loraRank', 0); intMin('topK', 0); intMin('warmupSteps', 0);
-  intMin('magnetEvery', 1);
-  if (!(c.magnet >= 0 && Number.isFinite(c.magnet))) throw new Error(`${where}: "magnet" must be a finite number ≥ 0, got ${c.magnet}`);
+  if (!out.model) throw new Error(`${where}: "model" is required (a model directory or builtin:NAME)`);
+  if (!out.prompts && !out.offline) throw new Error(`${where}: "prompts" is required (a prompts file), or "offline" (prepared preference data)`);
+  if (!out.judge && !out.offline) throw new Error(`${where}: "judge" is required (module path, URL, model directory or builtin:NAME)`);
+  for (const [key, what] of Object.entries(REQUIRED_TEXT)) {
+    if (!out[key]) throw new Error(`${where}: "${key}" is required (${what})`);
+  }
+  for (const [key, r] of Object.entries(RANGES) as [string, Range][]) {
+    const v = out[key];
+    if (v === null && (DEFAULTS as any)[key] === null) continue;
+    const okRange = typeof v === 'number' && Number.isFinite(v) && (!r.int || Number.isInteger(v))
+      && (r.minExclusive ? v > r.min : v >= r.min) && (r.maxExclusive ? v < r.max : v <= r.max);
+    if (!okRange) throw new Error(`${where}: "${key}" must be ${rangeText(r)}, got ${JSON.stringify(v) ?? String(v)}`);
+  }
+  for (const [key, l] of Object.entries(LISTS) as [string, { of: string; allowed?: readonly string[]; max: number }][]) {
+    const a = out[key] as unknown[];
+    if (a.length > l.max) throw new Error(`${where}: "${key}" holds ${a.length} entries, at most ${l.max}`);
+    a.forEach((x, i) => {
+      if (typeof x !== 'string' || !x || (l.allowed && !l.allowed.includes(x))) {
+        throw new Error(`${where}: "${key}"[${i}] must be ${l.of}${l.allowed ? ` (${l.allowed.join(', ')})` : ''}, got ${JSON.stringify(x)}`);
+      }
+    });
+  }
+  const c = { ...out } as unknown as SPPOConfig;
   if (c.magnet > 0 && !c.loss.startsWith('sppo')) throw new Error(`${where}: "magnet" (magnetic SPPO) works with the SPPO losses, not "${c.loss}": set "magnet": 0 or an sppo loss`);
   if (c.offline && c.evalSize > 0 && !(c.evalPrompts || c.prompts)) throw new Error(`${where}: evaluation ("evalSize" > 0) of an offline run needs "evalPrompts" (or "prompts")`);
   if (c.offline && c.evalSize > 0 && !(c.evalJudge || c.judge)) throw new Error(`${where}: evaluation ("evalSize" > 0) of an offline run needs "evalJudge" (or "judge")`);
-  if (c.beta !== null) { if (!(c.beta > 0)) throw new Error(`${where}: "beta" must be > 0`); c.eta = 1 / c.beta; }
-  if (!(c.eta > 0)) throw new Error(`${where}: "eta" must be > 0`);
-  if (!(c.lr >= 0)) throw new Error(`${where}: "lr" must be ≥ 0`);
-  if (!(c.temperature >= 0)) throw new Error(`${where}: "temperature" must be ≥ 0`);
-  if (!(c.topP > 0 && c.topP <= 1)) throw new Error(`${where}: "topP" must be in (0, 1]`);
-  if (!(c.judgeFailureLimit >= 0 && c.judgeFailureLimit <= 1)) throw new Error(`${where}: "judgeFailureLimit" must be in [0, 1] (a share of the pairs, e.g. 0.01), got ${c.judgeFailureLimit}`);
+  if (c.beta !== null) c.eta = 1 / c.beta;
+  if (c.optimizer === 'adamw' && c.lr * c.weightDecay > 1) {
+    throw new Error(`${where}: "weightDecay" ${c.weightDecay} with "lr" ${c.lr}: AdamW scales weights by 1 − lr·weightDecay each step, which must stay ≥ 0 (lr·weightDecay ≤ 1)`);
+  }
   return c;
 }
 

@@ -24,6 +24,7 @@ import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, t
 import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
+import { iterationPrompts, promptFiles, type EvalPromptsSpec } from './prompt-sets.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
 import { evalStats, type EvalStats } from './winrate.js';
 import { parseOffline } from './offline.js';
@@ -76,6 +77,8 @@ export interface IterationSummary {
   finalLoss: number; steps: number; eval?: EvalStats; seconds: number;
   /** pairs the judge was asked this iteration, and those it failed on (answered as ties) */
   judgePairs: number; judgeFailedPairs: number;
+  /** whether the judge was asked both orders of each pair (every judge not declared order-free) */
+  judgeBothOrders: boolean;
   /** finalLoss / η² for the SPPO square losses (null for dpo/ipo/hinge) */
   finalLossScaled?: number | null;
 }
@@ -128,6 +131,7 @@ export class SPPO extends EventTarget {
   constructor(cfg: Partial<SPPOConfig> | SPPOConfig, deps?: SPPODeps) {
     super();
     this.cfg = resolveConfig(cfg as Record<string, unknown>);
+    this.promptLimit = this.cfg.maxPromptTokens;
     this.depsGiven = deps ?? null;
   }
   get deps(): SPPODeps {
@@ -160,17 +164,30 @@ export class SPPO extends EventTarget {
     const { cfg, deps } = this;
     const st = deps.store;
     const cfgText = configJSON(cfg);
-    if (await st.exists('config.json')) {
+    const fresh = !(await st.exists('config.json'));
+    if (!fresh) {
       const old = await st.readText('config.json');
       if (old !== cfgText) throw new Error(`${st.where}/config.json holds a different config: resume with the same config, or choose a new "out" directory`);
-    } else {
-      await st.writeText('config.json', cfgText);
     }
     // an offline run reads its judged samples from cfg.offline; it needs prompts only to evaluate
-    const prompts = cfg.prompts.length ? await this.promptSet(cfg.prompts) : [];
-    const usePrompts = cfg.maxPrompts > 0 ? prompts.slice(0, cfg.maxPrompts) : prompts;
-    // evaluation prompts: their own file when given (held out from training), else the training prompts
-    const evalPrompts = cfg.evalPrompts.length && cfg.evalSize > 0 ? await this.promptSet(cfg.evalPrompts) : usePrompts;
+    // every prompts file once; iteration t's set from them (a file, a list, or one file split: prompt-sets.ts)
+    const promptSets = new Map<string, PromptItem[]>();
+    for (const f of promptFiles(cfg.prompts)) promptSets.set(f, parsePrompts(await deps.readPrompts(f), f, { promptField: cfg.promptField, messagesField: cfg.messagesField }));
+    const promptsOf = (t: number) => iterationPrompts(cfg.prompts, t, cfg.iterations, promptSets, (n) => shuffle(n, BigInt(cfg.seed) ^ 0x5eed5917n), cfg.maxPrompts);
+    for (let t = 1; t <= cfg.iterations; t++) promptsOf(t); // a split too small for the iterations fails before any work
+    // evaluation prompts: their own file when given (held out from training), else iteration 1's training prompts
+    const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? await this.evalPromptSet(cfg.evalPrompts) : promptsOf(1);
+    // a fresh run checks all it can before its first file: the base model (config, weights,
+    // tokenizer), its context against maxNewTokens, the prompts' encodings
+    let preloaded: { model: Transformer; text: PolicyText } | null = null;
+    if (fresh && !(await st.exists('iter-1/summary.json'))) {
+      preloaded = await deps.loadPolicy(deps.backend, cfg.model);
+      try {
+        this.checkContext(preloaded.model);
+        if (!cfg.offline) for (let t = 1; t <= cfg.iterations; t++) this.encodePrompts(promptsOf(t), preloaded.text);
+      } catch (e) { preloaded.model.dispose(); throw e; }
+    }
+    if (fresh) await st.writeText('config.json', cfgText);
     const summaries: IterationSummary[] = [];
     const ownUnits = !deps.units && cfg.queue ? await makeUnitRunner(cfg, { store: st, log: (m) => this.log(m) }) : null;
     this.units = deps.units ?? ownUnits;
@@ -184,12 +201,14 @@ export class SPPO extends EventTarget {
         }
         const t0 = Date.now();
         const location = t === 1 ? cfg.model : `run:iter-${t - 1}/model`;
-        const { model, text } = await deps.loadPolicy(deps.backend, location);
+        const { model, text } = t === 1 && preloaded ? preloaded : await deps.loadPolicy(deps.backend, location);
+        preloaded = null;
         try {
+          this.checkContext(model);
           const policy = new Policy(model, text);
           const samples = cfg.offline ? await this.stageOffline(t, text)
-            : this.units ? await this.generateRemote(t, location, this.encodePrompts(usePrompts, text), signal)
-            : await this.stageGenerate(t, policy, this.encodePrompts(usePrompts, text), signal);
+            : this.units ? await this.generateRemote(t, location, this.encodePrompts(promptsOf(t), text), signal)
+            : await this.stageGenerate(t, policy, this.encodePrompts(promptsOf(t), text), signal);
           const groups = await this.stageJudge(t, samples, text, signal);
           const records = await this.stageRecords(t, model, groups, samples);
           const metrics = await this.stageTrain(t, model, records, signal);
@@ -197,6 +216,7 @@ export class SPPO extends EventTarget {
           const summary: IterationSummary = {
             iteration: t, prompts: samples.length, samples: samples.reduce((n, s) => n + s.responses.length, 0),
             judgePairs: sum(groups.map((g) => g.pairs)), judgeFailedPairs: sum(groups.map((g) => g.failedPairs)),
+            judgeBothOrders: cfg.offline ? false : deps.judge.orderSensitive,
             meanResponseLength: mean(samples.flatMap((s) => s.responses.map((r) => r.length))),
             meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
             meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
@@ -217,6 +237,7 @@ export class SPPO extends EventTarget {
       }
     } finally {
       this.units = null;
+      preloaded?.model.dispose();
       await ownUnits?.close();
     }
     return summaries;
@@ -232,8 +253,9 @@ export class SPPO extends EventTarget {
   }
 
   /** a prompts file (read through deps) or the prompts themselves (a list from code) */
-  private async promptSet(spec: string | string[]): Promise<PromptItem[]> {
-    if (Array.isArray(spec)) return spec.map((text, index) => ({ index, text }));
+  /** evaluation prompts: a file, or the prompts themselves ({texts} from code) */
+  private async evalPromptSet(spec: EvalPromptsSpec): Promise<PromptItem[]> {
+    if (typeof spec !== 'string') return spec.texts.map((text, index) => ({ index, text }));
     return parsePrompts(await this.deps.readPrompts(spec), spec, { promptField: this.cfg.promptField, messagesField: this.cfg.messagesField });
   }
 
@@ -246,16 +268,30 @@ export class SPPO extends EventTarget {
     return out;
   }
 
+  /** the longest prompt: maxPromptTokens, within the model's context less maxNewTokens */
+  private promptLimit = Number.MAX_SAFE_INTEGER;
+
+  /** the model's context must hold a prompt token and maxNewTokens; prompts are cut to fit it */
+  private checkContext(model: Transformer): void {
+    const P = model.arch.maxPositions, c = this.cfg;
+    // an offline run generates only to evaluate
+    if (c.offline && !(c.evalSize > 0)) return;
+    if (c.maxNewTokens >= P) {
+      throw new Error(`config: "maxNewTokens" is ${c.maxNewTokens}, but the model holds ${P} positions (max_position_embeddings) and a prompt needs at least one: set "maxNewTokens" to at most ${P - 1}`);
+    }
+    this.promptLimit = Math.min(c.maxPromptTokens, P - c.maxNewTokens);
+  }
+
   private encodePrompts(prompts: PromptItem[], text: PolicyText): { item: PromptItem; ids: number[] }[] {
     const out: { item: PromptItem; ids: number[] }[] = [];
     let dropped = 0;
     for (const item of prompts) {
-      const ids = truncatePrompt(text.encodePrompt(item), this.cfg.maxPromptTokens, this.cfg.truncation);
+      const ids = truncatePrompt(text.encodePrompt(item), this.promptLimit, this.cfg.truncation);
       if (ids === null) { dropped++; continue; }
       if (ids.length === 0) throw new Error(`prompt ${item.index} encodes to no tokens: the model needs at least one (a BOS token or text)`);
       out.push({ item, ids });
     }
-    if (dropped) this.log(`dropped ${dropped} prompts longer than ${this.cfg.maxPromptTokens} tokens`);
+    if (dropped) this.log(`dropped ${dropped} prompts longer than ${this.promptLimit} tokens`);
     if (!out.length) throw new Error('no prompts left after truncation');
     return out;
   }
@@ -309,7 +345,10 @@ export class SPPO extends EventTarget {
     const { cfg } = this, st = this.deps.store, units = this.units!;
     const final = `iter-${t}/samples.jsonl`;
     type Row = { index: number; prompt: string; promptIds: number[]; responses: number[][]; texts: string[] };
-    if (await st.exists(final)) return fromJSONL<Row>(await st.readText(final), final);
+    if (await st.exists(final)) {
+      await st.remove(`iter-${t}/gen`); // a stop between samples.jsonl and this removal left it
+      return fromJSONL<Row>(await st.readText(final), final);
+    }
     const n = Math.ceil(prompts.length / cfg.generateUnit);
     const rows: Row[][] = new Array(n);
     let done = 0;
@@ -558,7 +597,7 @@ export class SPPO extends EventTarget {
     const path = `iter-${t}/eval.json`;
     if (await st.exists(path)) return JSON.parse(await st.readText(path)).stats;
     const evalSet = prompts.slice(0, cfg.evalSize);
-    const enc = evalSet.map((item) => ({ item, ids: truncatePrompt(policy.text.encodePrompt(item), cfg.maxPromptTokens, 'left')! }));
+    const enc = evalSet.map((item) => ({ item, ids: truncatePrompt(policy.text.encodePrompt(item), this.promptLimit, 'left')! }));
     const sampleOpts = { k: 1, maxNewTokens: cfg.maxNewTokens, seed: BigInt(cfg.seed) * 31n + 17n, sample: { temperature: cfg.temperature, topP: cfg.topP, topK: cfg.topK }, stop: cfg.stop, signal };
     // the base model's responses are made once per run and reused by every iteration
     const basePath = 'eval-base.json';

@@ -89,7 +89,7 @@ export async function memoryDeps(cfg: SPPOConfig, o: MemoryDepsOptions): Promise
     async loadPolicy(be, location) {
       const files = await filesOf(location);
       const label = location.startsWith('run:') ? `${store.where}/${location.slice(4)}` : location;
-      const lm = loadModelFromFiles(be, files, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens, weights: cfg.loraRank > 0 ? 'keep' : 'f32', label });
+      const lm = loadModelFromFiles(be, files, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens, weights: cfg.loraRank > 0 ? 'keep' : 'f32', lora: cfg.loraRank > 0, label });
       const tokJson = fileText(files, 'tokenizer.json');
       if (tokJson === null) { lm.model.dispose(); throw new Error(`sppo: model ${label} has no tokenizer.json: give the tokenizer with the model files`); }
       const tok = tokenizerFromJSONSync(tokJson, fileText(files, 'tokenizer_config.json'), { file: `${label}/tokenizer.json`, configFile: `${label}/tokenizer_config.json` });

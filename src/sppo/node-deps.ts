@@ -12,6 +12,7 @@ import type { SPPOConfig } from './config.js';
 import type { SPPODeps } from './coordinator.js';
 import type { PolicyText } from './policy.js';
 import { diskStore, type RunStore } from './store.js';
+import { checkOutDir } from './out-dir.js';
 import { builtinModelDir } from './package-root.js';
 import { loadPolicyText } from './text.js';
 
@@ -19,6 +20,7 @@ import { loadPolicyText } from './text.js';
 const origin = new WeakMap<Transformer, { config: ModelConfig; dir: string }>();
 
 export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> {
+  checkOutDir(cfg.out, 'config "out"');
   const store = await diskStore(cfg.out);
   // an offline run without a judge: judging is never asked for (its samples come judged)
   const judge = cfg.judge ? await loadJudge(cfg.judge) : noJudge(cfg.offline);
@@ -34,7 +36,7 @@ export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> 
     },
     async loadPolicy(be2, location) {
       const dir = resolve(location);
-      const lm = loadModel(be2, dir, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens, weights: cfg.loraRank > 0 ? 'keep' : 'f32' });
+      const lm = loadModel(be2, dir, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens, weights: cfg.loraRank > 0 ? 'keep' : 'f32', lora: cfg.loraRank > 0 });
       const text: PolicyText = loadPolicyText(dir, { chat: cfg.chat, config: lm.config });
       origin.set(lm.model, { config: lm.config, dir });
       if (cfg.loraRank > 0) lm.model.enableLoRA({ rank: cfg.loraRank, alpha: cfg.loraAlpha, targets: cfg.loraTargets, seed: cfg.seed });

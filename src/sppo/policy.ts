@@ -3,6 +3,7 @@
 // exactly what an uninterrupted one would have).
 import type { Transformer } from '../model/transformer.js';
 import { generate } from '../model/generate.js';
+import { planPass } from '../model/plan.js';
 import { Sampler, SamplerRng, type SampleConfig } from '../sampling/index.js';
 import type { PromptItem } from './prompts.js';
 
@@ -48,7 +49,11 @@ export class Policy {
     prompts.forEach((pr, p) => {
       for (let k = 0; k < o.k; k++) if (!o.only || o.only(p, k)) rows.push({ p, k, ids: pr.ids, rng: SamplerRng.fromSeed(o.seed, BigInt(pr.item.index) * 1024n + BigInt(k)) });
     });
-    const maxBatch = o.maxBatch ?? 64;
+    // rows per decode batch within the memory budget (plan.ts): KV cache, prefill activations,
+    // logits; a training workspace still held is freed first (the planner counts it as free)
+    const P = Math.max(1, ...prompts.map((p) => p.ids.length));
+    this.model.releaseWorkspace();
+    const maxBatch = planPass(this.model, { mode: 'decode', rows: o.maxBatch ?? 64, seq: P + Math.max(1, o.maxNewTokens), prefill: P, what: 'generation' }).rows;
     if (!this.sampler || this.sampler.maxBatch < maxBatch) this.sampler = await Sampler.create(V, maxBatch);
     const sampler = this.sampler;
     const out: number[][][] = prompts.map(() => new Array(o.k));

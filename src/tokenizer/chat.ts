@@ -141,13 +141,60 @@ export function strftime(d: Date, format: string): string {
   });
 }
 
-function pyRange(start: number, stop?: number, step = 1): number[] {
+/** range() items one render may make: a template from a model repository must not exhaust memory or time */
+export const MAX_RANGE_ITEMS = 1_000_000;
+
+/** Python's range(); `budget.left` items at most over one render. */
+function pyRange(budget: { left: number; name: string }, start: number, stop?: number, step = 1): number[] {
   if (stop === undefined) { stop = start; start = 0; }
-  if (step === 0) throw new ChatTemplateError('range() step must not be zero');
+  if (step === 0) throw new ChatTemplateError(`chat template "${budget.name}" called range() with step 0: the step must not be zero`);
+  const count = Math.max(0, Math.ceil((Number(stop) - Number(start)) / Number(step)));
+  if (count > budget.left || !(count >= 0)) {
+    throw new ChatTemplateError(`chat template "${budget.name}" asked for range(${start}, ${stop}, ${step}): more than ${MAX_RANGE_ITEMS} range items in one render — the template is damaged or hostile`);
+  }
+  budget.left -= count;
   const out: number[] = [];
   if (step > 0) for (let i = start; i < stop; i += step) out.push(i);
   else for (let i = start; i > stop; i += step) out.push(i);
   return out;
+}
+
+/** for-loop iterations one render may run (each costs ~20 µs in the interpreter: ~2 s at most) */
+export const MAX_LOOP_ITEMS = 100_000;
+
+// the interpreter's evaluate/evaluateFor, which its .d.ts marks private (they are plain methods)
+interface InterpreterInternals {
+  run(program: unknown): { value: unknown };
+  evaluate(statement: unknown, env: Environment): unknown;
+  evaluateFor(node: { iterable: unknown }, env: Environment): unknown;
+}
+const InterpreterBase = Interpreter as unknown as new (env: Environment) => InterpreterInternals;
+
+/**
+ * The Jinja interpreter with a budget on for-loop iterations, so a hostile template (loops over
+ * huge ranges or built-up lists, nested loops) stops with one ChatTemplateError instead of
+ * running for hours. The loop's iterable is charged when evaluateFor evaluates it.
+ */
+class BudgetedInterpreter extends InterpreterBase {
+  private left = MAX_LOOP_ITEMS;
+  private pending: unknown = null;
+  constructor(env: Environment, private readonly templateName: string) { super(env); }
+  override evaluateFor(node: { iterable: unknown }, env: Environment): unknown {
+    const it = node.iterable as { type?: string; lhs?: unknown };
+    this.pending = it?.type === 'SelectExpression' ? it.lhs : it;
+    return super.evaluateFor(node, env);
+  }
+  override evaluate(statement: unknown, env: Environment): unknown {
+    const v = super.evaluate(statement, env);
+    if (statement !== undefined && statement === this.pending) {
+      this.pending = null;
+      const value = (v as { value?: unknown } | undefined)?.value;
+      const n = Array.isArray(value) ? value.length : value instanceof Map ? value.size : value && typeof value === 'object' ? Object.keys(value).length : 0;
+      this.left -= n;
+      if (this.left < 0) throw new ChatTemplateError(`chat template "${this.templateName}" runs more than ${MAX_LOOP_ITEMS} for-loop iterations in one render — the template is damaged or hostile`);
+    }
+    return v;
+  }
 }
 
 export class ChatTemplate {
@@ -241,9 +288,10 @@ export class ChatTemplate {
     const now = opts.now ?? new Date();
 
     const env = new Environment();
+    const rangeBudget = { left: MAX_RANGE_ITEMS, name };
     const globals: Record<string, unknown> = {
       true: true, false: false, none: null, True: true, False: false, None: null,
-      range: pyRange,
+      range: (...a: [number, number?, number?]) => pyRange(rangeBudget, ...a),
       raise_exception: (msg: unknown) => { throw new ChatTemplateError(`chat template "${name}" refused the conversation: ${String(msg)}`); },
       strftime_now: (fmt: unknown) => strftime(now, String(fmt)),
     };
@@ -260,7 +308,7 @@ export class ChatTemplate {
     }
     let text: string;
     try {
-      text = new Interpreter(env).run(template.parsed).value as string;
+      text = new BudgetedInterpreter(env, name).run(template.parsed).value as string;
     } catch (e) {
       if (e instanceof ChatTemplateError) throw e;
       throw new ChatTemplateError(`chat template "${name}" failed: ${(e as Error).message}`);

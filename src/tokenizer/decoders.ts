@@ -78,6 +78,7 @@ function build(f: Field): DecodeChain {
       };
     case 'Metaspace': {
       const rep = f.get('replacement').string('▁');
+      if ([...rep].length !== 1) f.get('replacement').fail(`is ${JSON.stringify(rep)}; a Metaspace replacement is exactly one character (usually "▁")`);
       const aps = f.get('add_prefix_space');
       let scheme = f.get('prepend_scheme').string(aps.present ? (aps.bool(true) ? 'always' : 'never') : 'always');
       if (aps.present && !aps.bool(true)) scheme = 'never';

@@ -13,6 +13,9 @@ export class TokenizerFileError extends Error {
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
 
+/** deepest nesting of components (Sequence in Sequence ...) a tokenizer file may have */
+export const MAX_NESTING = 32;
+
 /** A JSON value with the file it came from and its path in it, for error messages. */
 export class Field {
   constructor(readonly file: string, readonly path: string, readonly value: Json | undefined) {}
@@ -76,6 +79,11 @@ export class Field {
   }
   /** The `type` field of a component, checked against the supported ones. */
   type(kind: string, supported: readonly string[]): string {
+    // a component inside Sequence inside Sequence...: real files nest one or two levels; a
+    // hostile one nests thousands (the builders recurse, one stack frame per level)
+    let depth = 0;
+    for (let i = this.path.indexOf('['); i >= 0; i = this.path.indexOf('[', i + 1)) depth++;
+    if (depth > MAX_NESTING) this.fail(`a ${kind} nested more than ${MAX_NESTING} levels deep — real tokenizers nest one or two; the file is damaged`);
     const t = this.get('type');
     const name = t.string();
     if (!supported.includes(name)) {

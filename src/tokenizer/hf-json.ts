@@ -27,6 +27,9 @@ export interface HfLoadOptions {
 
 const utf8 = new TextEncoder();
 
+/** the largest id table a tokenizer may need (2²⁴ ids; the largest vocabularies hold ~2¹⁸) */
+const MAX_ID_SPACE = 2 ** 24;
+
 /** Concatenated byte strings indexed by id: token i is bytes[offsets[i] .. offsets[i+1]). */
 class ByteTable {
   readonly offsets: Int32Array;
@@ -109,6 +112,16 @@ export function hfSpec(json: string | object, config: string | object | null = n
       addedTokens.push(t);
       size = Math.max(size, t.id + 1);
     }
+  }
+
+  // ---- the id space: tables are dense (one entry per id up to the largest), so ids far past
+  // the number of tokens (an added token of id 1e9) are refused instead of allocating for them
+  const tokens = vocab.size + addedTokens.length;
+  const maxSize = Math.min(MAX_ID_SPACE, 2 * tokens + 65536);
+  if (size > maxSize) {
+    const big = addedTokens.find((t) => t.id + 1 === size);
+    const where = big ? addedField.items()[addedTokens.indexOf(big)].get('id') : vocabField.get(keys.find((k) => vocabObj[k] === size - 1)!);
+    where.fail(`id ${size - 1} is too large: the ${tokens} tokens would need ${size} table entries; ids must be below ${maxSize} (at most twice the number of tokens plus 65536, and below ${MAX_ID_SPACE})`);
   }
 
   // ---- pipeline ----

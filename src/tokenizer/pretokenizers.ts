@@ -160,6 +160,8 @@ function buildStep(f: Field, out: Step[]): void {
     }
     case 'Metaspace': {
       const replacement = f.get('replacement').string('▁');
+      // one character, as Hugging Face's Metaspace requires (an empty one would match everywhere)
+      if ([...replacement].length !== 1) f.get('replacement').fail(`is ${JSON.stringify(replacement)}; a Metaspace replacement is exactly one character (usually "▁")`);
       const aps = f.get('add_prefix_space');
       let scheme = f.get('prepend_scheme').string(aps.present ? (aps.bool(true) ? 'always' : 'never') : 'always');
       if (!['always', 'first', 'never'].includes(scheme)) f.get('prepend_scheme').fail(`unknown prepend_scheme "${scheme}" — use always, first or never`);

@@ -28,6 +28,7 @@
 import type { Backend, Tensor } from '../kernels/backend.js';
 import { packBatch } from '../model/batch.js';
 import type { Transformer } from '../model/transformer.js';
+import { planPass } from '../model/plan.js';
 
 export const LOSSES = ['sppo', 'sppo_all', 'sppo_single', 'sppo_hard', 'dpo', 'ipo', 'hinge'] as const;
 export type LossName = (typeof LOSSES)[number];
@@ -139,6 +140,13 @@ export const deviceKind = (loss: LossName): 'square' | 'dpo' | 'ipo' | 'hinge' =
 export async function sequenceLogprobs(model: Transformer, recs: { promptIds: number[]; responseIds: number[] }[], batchSize: number, perTokenAverage = false): Promise<number[]> {
   const out: number[] = [];
   const be = model.be;
+  if (!recs.length) return out;
+  // rows per pass within the memory budget (plan.ts); scoring recomputes nothing, so the planner
+  // keeps one block's activations at a time when that lets more rows through
+  const seq = Math.max(...recs.map((r) => r.promptIds.length + r.responseIds.length));
+  const plan = planPass(model, { mode: 'score', rows: batchSize, seq, what: 'scoring sequences' });
+  model.recompute = plan.recompute;
+  batchSize = plan.rows;
   for (let i = 0; i < recs.length; i += batchSize) {
     const chunk = recs.slice(i, i + batchSize);
     const batch = packBatch(chunk.map((r) => ({ prompt: r.promptIds, response: r.responseIds })));
@@ -180,13 +188,34 @@ export interface StepStats {
  * A NaN/Inf loss is returned, not thrown: check it (src/train/guard.ts) before any update.
  */
 export async function preferenceBackward(model: Transformer, recs: TrainRecord[], cfg: LossConfig, scale = 1): Promise<StepStats> {
-  const be: Backend = model.be;
   const kind = deviceKind(cfg.loss);
   const c = magnetC(cfg);
   if (c > 0) for (const r of recs) if (r.magnetLogp === undefined || !Number.isFinite(r.magnetLogp)) throw new Error(`loss: magnetic SPPO: record of group ${r.group} has no finite magnet log-prob (magnetLogp)`);
   if (kind !== 'square' && recs.length % 2 !== 0) throw new Error('loss: pairwise losses need (chosen, rejected) pairs');
   for (const r of recs) if (r.refLogp === undefined || !Number.isFinite(r.refLogp)) throw new Error(`loss: record of group ${r.group} has no finite reference log-prob`);
   const groups = new Set(recs.map((r) => r.group)).size;
+  // the memory budget may take fewer rows per pass than the micro-batch holds: the loss is a sum
+  // of per-record terms, so passes over parts of it (pairs kept whole) add up to the same gradient
+  const seq = Math.max(...recs.map((r) => r.promptIds.length + r.responseIds.length));
+  const plan = planPass(model, { mode: 'train', rows: recs.length, seq, what: 'a preference-training pass' });
+  model.recompute = plan.recompute;
+  let rows = plan.rows;
+  if (kind !== 'square') rows = Math.max(2, rows - (rows % 2));
+  if (rows >= recs.length) return preferencePass(model, recs, cfg, scale, groups);
+  let loss = 0;
+  const logratios: number[] = [];
+  for (let i = 0; i < recs.length; i += rows) {
+    const r = await preferencePass(model, recs.slice(i, i + rows), cfg, scale, groups);
+    loss += r.loss; logratios.push(...r.logratios);
+  }
+  return { loss, logratios };
+}
+
+/** one forward + backward over records (all of them fit one pass); groups: of the whole micro-batch */
+async function preferencePass(model: Transformer, recs: TrainRecord[], cfg: LossConfig, scale: number, groups: number): Promise<StepStats> {
+  const be: Backend = model.be;
+  const kind = deviceKind(cfg.loss);
+  const c = magnetC(cfg);
   const batch = packBatch(recs.map((r) => ({ prompt: r.promptIds, response: r.responseIds })));
   const R = batch.B;
   const mask = scoreWeights(batch.scoreMask, batch.B, batch.T, !!cfg.perTokenAverage);
@@ -199,8 +228,8 @@ export async function preferenceBackward(model: Transformer, recs: TrainRecord[]
   be.seqSum(seq, logp, maskT);
   const w = Float32Array.from(recs, (r) => (r.weight * scale) / groups);
   const refT = mk(Float32Array.from(recs, (r) => r.refLogp!), [R]);
-  // a magnet that is π_t itself (before the first refresh of a run that starts at μ = π_0, or
-  // right after a refresh) shares π_t's tensor: the op then is exactly the square loss
+  // a magnet that is π_t itself (the first iteration, where μ = π_0, and the one right after
+  // each refresh) shares π_t's tensor: the op then is the square loss with targets /(1 + c)
   const magnetic = c > 0 ? {
     kind: 'magnetic' as const, magnet: c,
     magnetLogp: recs.every((r) => r.magnetLogp === r.refLogp) ? refT : mk(Float32Array.from(recs, (r) => r.magnetLogp!), [R]),

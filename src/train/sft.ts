@@ -2,6 +2,7 @@
 // with gradient accumulation, global-norm clipping and a learning-rate schedule.
 import type { Transformer } from '../model/transformer.js';
 import { packBatch, type Sequence } from '../model/batch.js';
+import { planPass } from '../model/plan.js';
 import { Optimizer, scheduleLR, type OptimizerConfig } from './optimizer.js';
 import { TrainingGuard } from './guard.js';
 
@@ -29,7 +30,25 @@ export interface SFTOptions {
  * Mean cross-entropy (nats/token) over the response tokens of one micro-batch; gradients scaled
  * by `scale` accumulate. A non-finite loss is returned as it is: the caller's guard stops the step.
  */
-export async function sftBackward(model: Transformer, seqs: Sequence[], scale: number): Promise<{ loss: number; tokens: number }> {
+export async function sftBackward(model: Transformer, seqs: Sequence[], scale: number, o: { recompute?: boolean } = {}): Promise<{ loss: number; tokens: number }> {
+  // rows per pass within the memory budget (plan.ts); the loss is a mean over the micro-batch's
+  // response tokens, so each pass weighs its tokens by 1/(tokens of the whole micro-batch)
+  const seq = Math.max(...seqs.map((s) => s.prompt.length + s.response.length));
+  const plan = planPass(model, { mode: 'train', rows: seqs.length, seq, recompute: o.recompute, what: 'an SFT pass' });
+  model.recompute = plan.recompute;
+  let total = 0;
+  for (const m of packBatch(seqs).scoreMask) total += m;
+  if (plan.rows >= seqs.length) return sftPass(model, seqs, scale, total);
+  let loss = 0, tokens = 0;
+  for (let i = 0; i < seqs.length; i += plan.rows) {
+    const r = await sftPass(model, seqs.slice(i, i + plan.rows), scale, total);
+    loss += r.loss * r.tokens; tokens += r.tokens;
+  }
+  return { loss: tokens ? loss / tokens : 0, tokens };
+}
+
+/** one pass; `total`: scored tokens of the whole micro-batch (the mean's denominator) */
+async function sftPass(model: Transformer, seqs: Sequence[], scale: number, total: number): Promise<{ loss: number; tokens: number }> {
   const be = model.be;
   const batch = packBatch(seqs);
   let count = 0;
@@ -37,7 +56,7 @@ export async function sftBackward(model: Transformer, seqs: Sequence[], scale: n
   if (count === 0) return { loss: 0, tokens: 0 };
   const { logp } = model.forward(batch);
   const d = new Float32Array(batch.B * batch.T);
-  for (let i = 0; i < d.length; i++) d[i] = batch.scoreMask[i] ? -scale / count : 0;
+  for (let i = 0; i < d.length; i++) d[i] = batch.scoreMask[i] ? -scale / total : 0;
   const dT = be.fromArray(d, [d.length]);
   const lp = await be.read(logp);
   model.backward(dT);
@@ -59,6 +78,8 @@ export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptio
     return { prompt: Array.from(s.prompt).slice(0, maxLen), response: Array.from(s.response).slice(0, keepResp) };
   });
   const opt = new Optimizer(model.be, model.trainableParams(), o.optimizer);
+  // recomputation the caller asked for stays on; otherwise the planner decides per pass
+  const forceRecompute = model.recompute;
   const guard = new TrainingGuard({
     what: o.what ?? 'sft', warn: o.onWarn,
     fix: `lower the learning rate (now ${o.optimizer.lr})${o.optimizer.maxGradNorm ? '' : ' or clip the gradient norm'}; nothing was written`,
@@ -82,7 +103,7 @@ export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptio
         let loss = 0, tokens = 0;
         for (let a = 0; a < acc; a++) {
           const part = idx.slice(Math.floor((a * idx.length) / acc), Math.floor(((a + 1) * idx.length) / acc));
-          const r = await sftBackward(model, part.map((i) => seqs[i]), part.length / idx.length);
+          const r = await sftBackward(model, part.map((i) => seqs[i]), part.length / idx.length, { recompute: forceRecompute });
           loss += r.loss * (part.length / idx.length);
           tokens += r.tokens;
         }

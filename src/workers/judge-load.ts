@@ -41,7 +41,7 @@ export async function urlModuleJudge(url: string): Promise<Judge> {
     throw new JudgeError(url, 'has no default export function: write `export default async (pairs) => pairs.map((p) => /* P(p.a ≻ p.b) */ 0.5)`');
   }
   return judgeFromValue(def, {
-    name: url, orderSensitive: mod.orderSensitive === true, describe: `JS module judge ${url}`,
+    name: url, orderSensitive: mod.orderSensitive !== false, describe: `JS module judge ${url}`,
     fix: "fix the module's default export", info: { kind: 'module', url },
   });
 }

@@ -170,4 +170,24 @@ s('the OPFS run store: text and bytes, exists, list, remove, atomic replace', as
   } finally { await page.close(); }
 });
 
+s('one writer per OPFS run: a second tab stops at once naming the holder; the lock goes with release()', async () => {
+  const ctx = await browser.newContext(); // one origin's storage and locks, two tabs
+  try {
+    const [a, b] = [await ctx.newPage(), await ctx.newPage()];
+    for (const p of [a, b]) await p.goto(`${server.url}examples/browser/`);
+    const dir = 'sppo-test/locked-' + Math.random().toString(36).slice(2);
+    const take = (p: Page) => p.evaluate(async (d) => {
+      const { opfsStore } = await import('/dist/browser/index.js' as string);
+      const st = await opfsStore(d);
+      try { (globalThis as any).__lock = await st.lock(); return 'took'; } catch (e) { return (e as Error).message; }
+    }, dir);
+    assert.is(await take(a), 'took');
+    const refused = await take(b);
+    assert.match(refused, `opfs:${dir} is in use by another sppo run (a run started `);
+    assert.match(refused, 'One run directory takes one writer');
+    await a.evaluate(async () => { await (globalThis as any).__lock.release(); });
+    assert.is(await take(b), 'took', 'released: the second tab takes it');
+  } finally { await ctx.close(); }
+});
+
 s.run();

@@ -21,7 +21,7 @@ s('a default-export function, resolved against the current directory', async () 
   process.chdir(fixtures);
   try {
     const j = await loadJudge('./shorter.mjs');
-    assert.is(j.orderSensitive, false);
+    assert.is(j.orderSensitive, true, 'declares nothing: asked both orders');
     assert.is(j.name, './shorter.mjs');
     for (const n of [1, 3, 17]) {
       const ps = pairs(n);
@@ -48,10 +48,19 @@ s('options.cwd; .ts, .cjs (typed-array answer) and object default exports', asyn
   const mod = await import(path.join(fixtures, 'object-judge.mjs'));
   await obj.close?.();
   assert.is(mod.closed, 1, 'close() reaches the module');
+});
+s('both orders by default: a position-biased judge that declares nothing gives ½ off the diagonal', async () => {
   const biased = await loadJudge('./biased.mjs', { cwd: fixtures });
-  assert.is(biased.orderSensitive, true, 'named export orderSensitive');
-  const M = await judgeMatrix(biased, 'p', ['a', 'b', 'c']);
-  assert.is(M[0][1], 0.5, 'an always-0.7 judge asked both orders has no preference');
+  assert.is(biased.orderSensitive, true, 'no orderSensitive export: both orders');
+  const M = await judgeMatrix(biased, 'p', ['a', 'b', 'c', 'd']);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) assert.is(M[i][j], 0.5, `M[${i}][${j}]: an always-0.7 judge asked both orders has no preference`);
+  // declared order-free: one order, one question per unordered pair
+  let asked = 0;
+  const free = await loadJudge('./order-free.mjs', { cwd: fixtures });
+  assert.is(free.orderSensitive, false, 'export const orderSensitive = false');
+  const counting = { ...free, async compare(ps: Pair[]) { asked += ps.length; return free.compare(ps); } };
+  await judgeMatrix(counting, 'p', ['a', 'bb', 'ccc']);
+  assert.is(asked, 3, 'three unordered pairs, asked once each');
 });
 s('answers are checked: wrong length, outside [0,1], NaN, not an array; errors name the module', async () => {
   const o = { cwd: fixtures };

@@ -129,7 +129,7 @@ export function getBackend(name: TestBackend): Promise<Backend> {
 /** Kernel families whose WebGPU kernels come in row variants ('serial', 'workgroup':
  *  src/kernels/webgpu/ops/variants.ts). The adapter picks one by default; the tables run every
  *  variant, so that a defect in the one this adapter does not pick still fails its family's test. */
-const ROW_VARIANT_FAMILIES = new Set(['softmax', 'norm', 'reduce', 'activation', 'embedding', 'optim']);
+const ROW_VARIANT_FAMILIES = new Set(['softmax', 'norm', 'reduce', 'activation', 'embedding', 'optim', 'lmhead']);
 const ROW_VARIANTS = ['serial', 'workgroup'] as const;
 
 /** Register the cases as one uvu suite per backend (and per WebGPU row variant) and run them. */

@@ -1,4 +1,4 @@
-// The WebGPU kernels of the softmax, norm, reduce, activation, embedding and optim families
+// The WebGPU kernels of the softmax, norm, reduce, activation, embedding, optim and lmhead families
 // again, under each row-kernel variant forced in turn ('workgroup' and 'serial': see
 // src/kernels/webgpu/ops/variants.ts; the family test files run both too) with 1-D grids
 // folded into 2-D after 2 workgroups, so that the folding code of each variant runs on small
@@ -12,6 +12,7 @@ import { cases as reduce } from './cases/reduce.js';
 import { cases as activation } from './cases/activation.js';
 import { cases as embedding } from './cases/embedding.js';
 import { cases as optim } from './cases/optim.js';
+import { cases as lmhead } from './cases/lmhead.js';
 
 const GRID_LIMIT = 2;
 
@@ -30,7 +31,7 @@ function under(variant: RowVariant, cases: KernelCase[]): KernelCase[] {
 
 if (requireWebGPU('webgpu-variants.test.ts')) {
   process.env.SPPO_TEST_BACKENDS = 'webgpu';
-  const families: [string, KernelCase[]][] = [['softmax', softmax], ['norm', norm], ['reduce', reduce], ['activation', activation], ['embedding', embedding], ['optim', optim]];
+  const families: [string, KernelCase[]][] = [['softmax', softmax], ['norm', norm], ['reduce', reduce], ['activation', activation], ['embedding', embedding], ['optim', optim], ['lmhead', lmhead]];
   for (const variant of ['serial', 'workgroup'] as const) {
     for (const [family, cases] of families) runCases(`${family} (${variant}, grids folded at ${GRID_LIMIT})`, under(variant, cases));
   }

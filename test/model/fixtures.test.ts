@@ -2,10 +2,11 @@
 // reference models following Hugging Face's modeling code) for Llama with GQA, Qwen2-style
 // tied embeddings with q/k/v bias, and GPT-2. Logits, token and sequence log-probs, the mean
 // cross-entropy loss, and the gradient of EVERY parameter, on every backend, with the largest
-// relative error printed.
+// relative error printed. Log-probs and gradients go through the fused, vocab-chunked LM head.
 import fs from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { loadModel } from '../../src/model/load.js';
 import { toHF } from '../../src/model/hf-names.js';
 import { SafetensorsFile } from '../../src/model/io-files.js';
@@ -31,10 +32,15 @@ for (const beName of backendNames()) {
       for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) if (labels[b][t + 1] !== -100) { targets[b * T + t] = labels[b][t + 1]; count++; }
       const batch: Batch = { B, T, ids: flat(fx.input_ids), positions: flat(fx.position_ids), keyMask: flat(fx.attention_mask), targets };
       model.zeroGrad();
-      const { logits, logp } = model.forward(batch);
       const errs: string[] = [];
       const rel = (got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string) => errs.push(`${what} ${expectClose(got, want, tol, `${name} ${what}`).toExponential(1)}`);
-      rel(await be.read(logits), exp.readFloat32('logits'), 1e-4, 'logits');
+      // the full logits, on their own path (the only one that forms (N,V))
+      rel(await be.read(model.forwardLogits(batch)), exp.readFloat32('logits'), 1e-4, 'logits');
+      // log-probs, loss and gradients through the default fused head, logits-free, in chunks of
+      // 13 vocabulary columns (the fixtures' V = 89, 97, 101 are not multiples of 13)
+      assert.is(model.lmHeadMode, 'fused');
+      model.lmHeadOptions = { chunk: 13 };
+      const { logp } = model.forward(batch);
       const lp = await be.read(logp);
       // token_logprobs (B, T-1) = log p(input_ids[t+1] | ..t) at every position: a second forward
       // with every next token as the target

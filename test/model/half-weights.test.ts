@@ -13,6 +13,7 @@ import { suite } from 'uvu';
 import { loadModel, saveModel } from '../../src/model/load.js';
 import { SafetensorsFile } from '../../src/model/io-files.js';
 import type { Batch } from '../../src/model/transformer.js';
+import { generate } from '../../src/model/generate.js';
 import { backendNames, expectClose, getBackend, SEED } from '../kernels/harness.js';
 
 const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/models/qwen2-bf16');
@@ -59,6 +60,20 @@ for (const beName of backendNames()) {
       expectClose(seq, exp.seq_logprobs, 2e-4, 'seq log-probs');
       console.log(`    bf16 [${beName}] token log-prob max |diff| vs PyTorch ${worst.toExponential(2)} over ${count} tokens`);
     } finally { model.dispose(); }
+  });
+
+  s('KV-cache decoding on 16-bit weights: the same greedy tokens as on the f32-widened weights', async () => {
+    const be = await getBackend(beName);
+    const prompts = [fx.input_ids[2].slice(0, 5), fx.input_ids[0].slice(0, 2)];
+    const runs = [];
+    for (const weights of ['keep', 'f32'] as const) {
+      const { model } = loadModel(be, dir, { weights });
+      try { runs.push(await generate(model, prompts, { maxNewTokens: 6 })); } finally { model.dispose(); }
+    }
+    for (let b = 0; b < prompts.length; b++) {
+      if (runs[0].tokens[b].join() !== runs[1].tokens[b].join()) throw new Error(`row ${b}: bf16 ${runs[0].tokens[b]} vs f32 ${runs[1].tokens[b]}`);
+      if (runs[0].tokens[b].length !== 6) throw new Error(`row ${b}: ${runs[0].tokens[b].length} tokens`);
+    }
   });
 
   s('LoRA trains on the frozen 16-bit base: gradients equal those over the f32-widened base', async () => {

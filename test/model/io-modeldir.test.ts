@@ -171,7 +171,7 @@ test('what we write loads in the reference loader (tools/make_model_fixtures.py 
   const written: { name: string; dtype: string; dir: string }[] = [];
   for (const name of NAMES) {
     const src = readModelDir(path.join(FIXTURES, name));
-    for (const dtype of ['F32', 'F16'] as const) {
+    for (const dtype of ['F32', 'F16', 'BF16'] as const) {
       const dir = path.join(work, 'check', `${name}-${dtype.toLowerCase()}`);
       writeModelDir(dir, { config: src.config, tensors: src.tensors, dtype });
       written.push({ name, dtype, dir });
@@ -194,9 +194,9 @@ test('what we write loads in the reference loader (tools/make_model_fixtures.py 
       const got = live.get(w.dir)!;
       const orig = live.get(path.join(FIXTURES, w.name))!;
       assert.equal(got.dtypes, [w.dtype]);
-      // same parameters as the fixture (F32: bit-identical; F16: rounded) → same logits
+      // same parameters as the fixture (F32: bit-identical; F16, BF16: rounded) → same logits
       const e = relErr(got.logits, orig.logits);
-      assert.ok(e <= (w.dtype === 'F32' ? 1e-7 : 2e-2), `${w.name} ${w.dtype}: logits differ from the fixture's by ${e}`);
+      assert.ok(e <= (w.dtype === 'F32' ? 1e-7 : w.dtype === 'F16' ? 2e-2 : 5e-2), `${w.name} ${w.dtype}: logits differ from the fixture's by ${e}`);
       if (update) fs.writeFileSync(committedFile, JSON.stringify({ ...got, dir: path.basename(w.dir) }) + '\n');
       else {
         const committed = JSON.parse(fs.readFileSync(committedFile, 'utf8')) as CheckOut;

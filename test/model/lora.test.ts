@@ -50,15 +50,15 @@ for (const beName of backendNames()) {
     const batch = packBatch([{ prompt: [1, 2, 3], response: [4, 5, 6] }, { prompt: [7], response: [8, 9] }]);
     model.zeroGrad();
     assert.equal([...model.grads!.keys()].sort(), [...model.lora.keys()].flatMap((n) => [n + '.lora_a', n + '.lora_b']).sort(), 'only adapters have gradients');
-    const { logits } = model.forward(batch);
     const w0 = await merged(model, host);
     const want = refLogits(arch, (n) => w0.get(n)!, batch);
-    const got = await be.read(logits);
+    const got = await be.read(model.forwardLogits(batch));
     const g: number[] = [], w: number[] = [];
     for (let n = 0; n < batch.B * batch.T; n++) if (batch.keyMask[n]) for (let v = 0; v < arch.vocab; v++) { g.push(got[n * arch.vocab + v]); w.push(want[n * arch.vocab + v]); }
     expectClose(g, w, 1e-4, 'logits with adapters');
     const dl = new Float32Array(batch.B * batch.T).map((_, i) => (batch.targets[i] >= 0 ? -1 : 0));
     const dT = be.fromArray(dl, [dl.length]);
+    model.forward(batch); // log-probs through the fused head, whose backward follows
     model.backward(dT);
     be.dispose(dT);
     const loraHost = new Map<string, Float64Array>();
@@ -91,7 +91,7 @@ for (const beName of backendNames()) {
     for (let b = 0; b < 2; b++) {
       const seq = [...prompts[b]];
       for (let t = 0; t < 4; t++) {
-        const full = await be.read(model.forward(packBatch([{ prompt: seq, response: [] }])).logits);
+        const full = await be.read(model.forwardLogits(packBatch([{ prompt: seq, response: [] }])));
         const last = seq.length - 1;
         let best = 0;
         for (let v = 1; v < arch.vocab; v++) if (full[last * arch.vocab + v] > full[last * arch.vocab + best]) best = v;
@@ -106,10 +106,10 @@ for (const beName of backendNames()) {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-lora-'));
     const config = parseConfig({ model_type: 'llama', vocab_size: 23, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-5, max_position_embeddings: 64, tie_word_embeddings: false });
     const batch = packBatch([{ prompt: [1, 2, 3], response: [4, 5] }]);
-    const before = Float64Array.from(await be.read(model.forward(batch).logits));
+    const before = Float64Array.from(await be.read(model.forwardLogits(batch)));
     await saveModel(model, config, path.join(tmp, 'merged'));
     const re = loadModel(be, path.join(tmp, 'merged'));
-    expectClose(await be.read(re.model.forward(batch).logits), before, 1e-5, 'reloaded merged logits');
+    expectClose(await be.read(re.model.forwardLogits(batch)), before, 1e-5, 'reloaded merged logits');
     re.model.dispose();
     await saveModel(model, config, path.join(tmp, 'apart'), { adapters: 'separate' });
     const cfg = JSON.parse(fs.readFileSync(path.join(tmp, 'apart', 'adapter_config.json'), 'utf8'));

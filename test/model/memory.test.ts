@@ -13,16 +13,20 @@ test('estimate: parameters, gradients, optimizer state, activations', () => {
   assert.is(e.params, paramCount(arch) * 4);
   assert.is(e.grads, e.params);
   assert.is(e.optimizer, 2 * e.params);
-  assert.ok(e.activations > 4 * 4 * 512 * 32000, 'logits alone are B·T·V floats');
-  assert.is(e.largestTensor, 4 * 4 * 512 * 32000);
+  // the fused LM head holds (N, Vc) chunks of logits, not B·T·V: the embedding is the largest
+  const bigVocab = estimateMemory({ ...arch, vocab: 10 * 32000 }, { batch: 4, seq: 512, training: true });
+  assert.ok(bigVocab.activations - e.activations < 4 * 4 * 512 * 32000, 'ten times the vocabulary adds less than B·T·V floats of activations');
+  assert.is(e.largestTensor, 4 * 32000 * 2048);
   const inf = estimateMemory(arch, { batch: 1, seq: 16, training: false });
   assert.is(inf.grads + inf.optimizer, 0);
 });
 
 test('over the binding limit: one error with the numbers and the fix', () => {
   const fake = { gpu: { limits: { maxStorageBufferBindingSize: 512 * 2 ** 20 } } } as any;
-  const e = estimateMemory(arch, { batch: 8, seq: 1024, training: true });
+  // (the (N, Vc) logits chunk never is the largest tensor at these sizes: a 128k-vocab embedding is)
+  const e = estimateMemory({ ...arch, vocab: 128000 }, { batch: 8, seq: 1024, training: true });
   assert.throws(() => checkFits(fake, e, 'tinyllama'), /tinyllama: the largest tensor needs 1000\.0 MiB, over this adapter's maxStorageBufferBindingSize of 512\.0 MiB — use a smaller batch or sequence length/);
+  checkFits(fake, estimateMemory(arch, { batch: 8, seq: 1024, training: true }), 'ok at batch 8 × 1024: no B·T·V logits');
   checkFits(fake, estimateMemory(arch, { batch: 1, seq: 64, training: false }), 'ok');
 });
 

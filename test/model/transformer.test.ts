@@ -47,9 +47,10 @@ for (const beName of backendNames()) {
       const model = new Transformer(be, arch, uploadParams(be, arch, host));
       for (const padSide of ['right', 'left'] as const) {
         const batch = packBatch(randomSeqs(rng, arch.vocab), { padSide });
-        const { logp, logits } = model.forward(batch);
         const want = refLogits(arch, (n) => host.get(n)!, batch);
-        const got = Float64Array.from(await be.read(logits));
+        const got = Float64Array.from(await be.read(model.forwardLogits(batch)));
+        model.lmHeadOptions = { chunk: 7 }; // V = 37, 29, 31: chunks of 7 with a shorter last one
+        const { logp } = model.forward(batch);
         // padded rows: logits there are unspecified (masked); compare real tokens only
         const V = arch.vocab;
         const g: number[] = [], w: number[] = [];
@@ -71,6 +72,7 @@ for (const beName of backendNames()) {
       const c = new Float32Array(batch.B * batch.T);
       for (let i = 0; i < c.length; i++) c[i] = batch.targets[i] >= 0 ? 0.5 + rng.next() : 0;
       model.zeroGrad();
+      model.lmHeadOptions = { chunk: 5 }; // the fused head in chunks that do not divide V
       model.forward(batch);
       const dlogp = be.fromArray(c.map((x) => -x), [c.length]);
       model.backward(dlogp);
@@ -106,6 +108,52 @@ for (const beName of backendNames()) {
       }
       console.log(`    ${archName} [${beName}]: worst gradient rel err vs finite differences ${worst.toExponential(2)}`);
       be.dispose(dlogp);
+      model.dispose();
+    });
+    s('fused LM head vs the full-logits head: log-probs, lse and every gradient, on awkward chunkings', async () => {
+      const be = await getBackend(beName);
+      const rng = new Rng(SEED ^ 0x4d);
+      const host = initParams(arch, rng.int(0, 1 << 30));
+      randomize(host, rng);
+      const model = new Transformer(be, arch, uploadParams(be, arch, host));
+      const batch = packBatch(randomSeqs(rng, arch.vocab), { padSide: 'left' });
+      const V = arch.vocab;
+      // an ignored target inside the sequence too (targets < 0 give 0 and no gradient)
+      const firstReal = batch.targets.findIndex((t) => t >= 0);
+      batch.targets[firstReal] = -1;
+      const c = new Float32Array(batch.B * batch.T).map((_, i) => (batch.targets[i] >= 0 ? -(0.5 + rng.next()) : 0));
+      c[firstReal] = NaN; // never read: the row is ignored
+      const dT = be.fromArray(c, [c.length]);
+      const run = async (mode: 'full' | 'fused', chunk?: number) => {
+        model.lmHeadMode = mode;
+        model.lmHeadOptions = { chunk };
+        model.zeroGrad();
+        const { logp, lse } = model.forward(batch);
+        const lp = Float64Array.from(await be.read(logp)), ls = Float64Array.from(await be.read(lse));
+        model.backward(dT);
+        const grads = new Map<string, Float64Array>();
+        for (const [n, g] of model.grads!) grads.set(n, Float64Array.from(await be.read(g)));
+        return { lp, ls, grads };
+      };
+      const full = await run('full');
+      if (full.lp[firstReal] !== 0) throw new Error(`logp of an ignored target is ${full.lp[firstReal]}`);
+      // not a multiple of the chunk; V smaller than a chunk; V = chunk + 1; one column per chunk
+      for (const chunk of [7, V + 5, V - 1, 1]) {
+        const f = await run('fused', chunk);
+        if (f.lp[firstReal] !== 0) throw new Error(`fused: logp of an ignored target is ${f.lp[firstReal]}`);
+        expectClose(f.lp, full.lp, 1e-5, `${archName} fused logp (chunk ${chunk})`);
+        const real: number[] = [], realFull: number[] = [];
+        for (let n = 0; n < batch.B * batch.T; n++) if (batch.keyMask[n]) { real.push(f.ls[n]); realFull.push(full.ls[n]); }
+        expectClose(real, realFull, 1e-5, `${archName} fused lse (chunk ${chunk})`);
+        // each tensor against its own scale, floored at 1e-3 of the largest gradient of the model:
+        // the key bias's gradient is exactly 0 in exact arithmetic (softmax is shift-invariant),
+        // so both paths give rounding noise there
+        let top = 0;
+        for (const g of full.grads.values()) for (const v of g) top = Math.max(top, Math.abs(v));
+        for (const [n, g] of full.grads) expectClose(f.grads.get(n)!, g, 1e-4, `${archName} fused grad ${n} (chunk ${chunk})`, 1e-3 * top);
+      }
+      model.lmHeadMode = 'fused';
+      be.dispose(dT);
       model.dispose();
     });
     s('activation recomputation gives the same gradients', async () => {

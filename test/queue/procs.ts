@@ -2,7 +2,7 @@
 // `sppo worker`s and `sppo train` coordinators from bin/sppo.mjs. Every process started here is
 // killed by killAll() — call it in the suite's after() — and on this process's exit, even when
 // a test fails.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -57,10 +57,11 @@ export async function until(f: () => boolean, ms: number, what: string): Promise
 
 export interface RedisServer { port: number; url: string; proc: Proc; stop(): Promise<void>; restart(): Promise<void> }
 
-/** redis-server on 127.0.0.1:port without persistence (and with `password` when given), answering PING */
-export async function startRedis(o: { password?: string; port?: number } = {}): Promise<RedisServer> {
+/** redis-server on 127.0.0.1:port without persistence (with `password`, and TLS only with `tls`, when given) */
+export async function startRedis(o: { password?: string; port?: number; tls?: { cert: string; key: string } } = {}): Promise<RedisServer> {
   const port = o.port ?? await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+  const args = [...(o.tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', o.tls.cert, '--tls-key-file', o.tls.key, '--tls-ca-cert-file', o.tls.cert, '--tls-auth-clients', 'no'] : ['--port', String(port)]),
+    '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
   if (o.password) args.push('--requirepass', o.password);
   const launch = async () => {
     const proc = start('redis-server', args);
@@ -68,7 +69,7 @@ export async function startRedis(o: { password?: string; port?: number } = {}): 
     return proc;
   };
   const server: RedisServer = {
-    port, url: `redis://${o.password ? `:${encodeURIComponent(o.password)}@` : ''}127.0.0.1:${port}`,
+    port, url: `redis${o.tls ? 's' : ''}://${o.password ? `:${encodeURIComponent(o.password)}@` : ''}127.0.0.1:${port}`,
     proc: await launch(),
     async stop() { await kill(server.proc, 'SIGKILL'); },
     async restart() { await server.stop(); server.proc = await launch(); },
@@ -91,4 +92,11 @@ export function listFiles(dir: string): string[] {
   const walk = (d: string) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const p = path.join(d, e.name); if (e.isDirectory()) walk(p); else out.push(path.relative(dir, p)); } };
   walk(dir);
   return out.sort();
+}
+
+/** a self-signed certificate for 127.0.0.1 (openssl), for a TLS redis-server; null when openssl is missing */
+export function selfSignedCert(dir: string): { cert: string; key: string } | null {
+  const cert = path.join(dir, 'cert.pem'), key = path.join(dir, 'key.pem');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  return r.status === 0 ? { cert, key } : null;
 }

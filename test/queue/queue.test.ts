@@ -10,7 +10,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Rng, SEED } from '../kernels/harness.js';
-import { ARTIFACTS, bin, kill, killAll, listFiles, root, sleep, start, startRedis, until, worker, type Proc, type RedisServer } from './procs.js';
+import { ARTIFACTS, bin, kill, killAll, listFiles, root, selfSignedCert, sleep, start, startRedis, until, worker, type Proc, type RedisServer } from './procs.js';
 
 const s = suite('scale-out through BullMQ on Redis');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-queue-'));
@@ -82,18 +82,21 @@ s.after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-s('1, 2 and 3 workers write the bytes of the single-process run; queue status sees them', async () => {
+s('1, 2 and 3 workers (the third a Deno process) write the bytes of the single-process run; queue status sees them', async () => {
   const ws: Proc[] = [];
   try {
     for (const n of [1, 2, 3]) {
-      ws.push(worker(redis!.url, `w${n}`, ['--allow-judge', tmp, '--cache', path.join(tmp, `cache-w${n}`)]));
-      await until(() => ws.every((w) => / ready\n/.test(w.err())), 20_000, 'workers ready');
+      const cache = path.join(tmp, `cache-w${n}`);
+      ws.push(n < 3 ? worker(redis!.url, `w${n}`, ['--allow-judge', tmp, '--cache', cache])
+        : start(path.join(root, 'node_modules/.bin/deno'), ['run', '-A', '--node-modules-dir=manual', path.join(root, 'examples/deno/worker.ts'), '--redis', redis!.url, '--name', 'w3', '--allow-judge', tmp, '--cache', cache, '--lock-ms', '1000']));
+      await until(() => ws.every((w) => / ready\n/.test(w.err())), 60_000, 'workers ready');
       const c = config(`workers-${n}`);
       const run = train(c.file, redis!.url);
       await finished(run, `the run with ${n} worker(s)`);
       sameAsLocal(c.out, `${n} worker(s)`);
       assert.ok(run.err().includes(`units go to queue "sppo" on ${redis!.url}`), 'the coordinator says where units go');
     }
+    assert.match(ws[2].err(), / unit \d+ of iteration \d+ in /, 'the Deno worker ran units');
     const st = start(process.execPath, [bin, 'queue', 'status', '--redis', redis!.url, '--json']);
     await finished(st, 'sppo queue status');
     const doc = JSON.parse(st.out());
@@ -102,7 +105,7 @@ s('1, 2 and 3 workers write the bytes of the single-process run; queue status se
     assert.is(doc.counts.waiting + doc.counts.active, 0, 'nothing left to do');
     assert.equal(doc.policies, [], 'an iteration\'s policy is deleted once its generation is done');
     // every worker fetched a policy into its own cache, by hash
-    const cached = ws.map((_, i) => fs.readdirSync(path.join(tmp, `cache-w${i + 1}`)).filter((n) => /^[0-9a-f]{64}$/.test(n)));
+    const cached = ws.map((_, i) => { try { return fs.readdirSync(path.join(tmp, `cache-w${i + 1}`)).filter((n) => /^[0-9a-f]{64}$/.test(n)); } catch { return []; } });
     assert.ok(cached.some((c) => c.length > 0), 'policies cached by hash');
   } finally {
     for (const w of ws) await kill(w);
@@ -139,7 +142,7 @@ s('workers SIGKILLed at random moments: no unit lost or counted twice, same byte
   }
 });
 
-s('Redis restarted mid-iteration: the coordinator adds the lost units again; same bytes', async () => {
+s('Redis restarted mid-iteration: the coordinator adds the lost units again; gone too long: one message, --resume; same bytes', async () => {
   const ws = [0, 1].map((i) => worker(redis!.url, `r${i}`, ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-restart')]));
   try {
     await until(() => ws.every((w) => / ready\n/.test(w.err())), 20_000, 'workers ready');
@@ -151,8 +154,44 @@ s('Redis restarted mid-iteration: the coordinator adds the lost units again; sam
     await redis!.restart();
     await finished(run, 'the run across a Redis restart');
     sameAsLocal(c.out, 'Redis restart');
+
+    // Redis gone for longer than the coordinator waits (SPPO_REDIS_WAIT_S): one clear message; --resume once it is back
+    const g = config('redis-gone');
+    const gone = train(g.file, redis!.url, { SPPO_REDIS_WAIT_S: '2' });
+    await until(() => fs.existsSync(path.join(g.out, 'iter-1/samples.jsonl')) || gone.child.exitCode !== null, 30_000, 'iteration 1 samples');
+    await redis!.stop();
+    const t = setTimeout(() => gone.child.kill('SIGKILL'), 30_000);
+    const r = await gone.exited;
+    clearTimeout(t);
+    assert.is(r.code, 1, `the coordinator stops by itself:\n${gone.err().slice(-1500)}`);
+    assert.match(gone.err(), new RegExp(`Redis at redis://127\\.0\\.0\\.1:${redis!.port} unreachable for \\d+ s.*start it again, then continue with \`sppo train --config FILE --resume\``));
+    await redis!.restart();
+    const resumed = start(process.execPath, [bin, 'train', '--config', g.file, '--redis', redis!.url, '--resume']);
+    await finished(resumed, 'the run resumed after Redis came back');
+    sameAsLocal(g.out, 'Redis gone, then --resume');
   } finally {
     for (const w of ws) await kill(w);
+  }
+});
+
+s('the coordinator SIGKILLed mid-iteration and resumed: units done meanwhile are taken; same bytes', async () => {
+  const w = worker(redis!.url, 'c0', ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-coord')]);
+  try {
+    await until(() => / ready\n/.test(w.err()), 20_000, 'worker ready');
+    const c = config('coordinator-killed');
+    const first = train(c.file, redis!.url);
+    await until(() => fs.existsSync(path.join(c.out, 'iter-1/samples.jsonl')) || first.child.exitCode !== null, 30_000, 'iteration 1 samples');
+    await kill(first);
+    const judgedBefore = (w.err().match(/judge unit \d+ of iteration 1 in /g) ?? []).length;
+    await sleep(300); // the worker goes on with the units already queued
+    const resumed = start(process.execPath, [bin, 'train', '--config', c.file, '--redis', redis!.url, '--resume']);
+    await finished(resumed, 'the resumed run');
+    sameAsLocal(c.out, 'coordinator killed and resumed');
+    assert.ok(judgedBefore < 6, 'the kill landed before judging was done');
+    // each judge unit of iteration 1 ran once: the resumed coordinator took the results of the units done while it was gone
+    for (let u = 0; u < 6; u++) assert.is((w.err().match(new RegExp(`judge unit ${u} of iteration 1 in `, 'g')) ?? []).length, 1, `judge unit ${u} run once`);
+  } finally {
+    await kill(w);
   }
 });
 
@@ -174,24 +213,33 @@ s('a unit whose judge fails fails the run with that unit\'s error, tried once', 
   }
 });
 
-s('a password-protected Redis: the password is in nothing written', async () => {
+s('a password-protected Redis over TLS (rediss://): the password is in nothing written', async () => {
   const password = `pw-${(SEED >>> 0).toString(16)}-${Math.random().toString(36).slice(2)}`;
-  const secure = await startRedis({ password });
-  const w = worker(`redis://127.0.0.1:${secure.port}`, 'p0', ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-pw')], { SPPO_REDIS_PASSWORD: password });
+  const tls = selfSignedCert(tmp);
+  assert.ok(tls, 'openssl makes a certificate');
+  const secure = await startRedis({ password, tls: tls! });
+  const ca = { NODE_EXTRA_CA_CERTS: tls!.cert };
+  // the worker takes the password from the environment, the coordinator from the URL
+  const w = worker(`rediss://127.0.0.1:${secure.port}`, 'p0', ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-pw')], { SPPO_REDIS_PASSWORD: password, ...ca });
   try {
     await until(() => / ready\n/.test(w.err()) || w.child.exitCode !== null, 20_000, 'worker ready');
     const c = config('password');
-    const run = train(c.file, secure.url);
+    const run = train(c.file, secure.url, ca);
     await finished(run, 'the run on a password-protected Redis');
     sameAsLocal(c.out, 'password-protected Redis');
-    assert.ok(run.err().includes(`redis://:***@127.0.0.1:${secure.port}`), 'logs show the URL without its password');
+    assert.ok(run.err().includes(`rediss://:***@127.0.0.1:${secure.port}`), 'logs show the URL without its password');
     const written = [run.out(), run.err(), w.err(), ...listFiles(c.out).map((f) => fs.readFileSync(path.join(c.out, f), 'latin1'))];
     for (const text of written) assert.not.ok(text.includes(password), 'the password leaked');
     // a wrong password: one clear error at once, naming the server, not the password
-    const bad = start(process.execPath, [bin, 'queue', 'status', '--redis', `redis://:wrong-${password}@127.0.0.1:${secure.port}`]);
+    const bad = start(process.execPath, [bin, 'queue', 'status', '--redis', `rediss://:wrong-${password}@127.0.0.1:${secure.port}`], ca);
     const r = await bad.exited;
     assert.is(r.code, 1);
-    assert.match(bad.err(), new RegExp(`Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${secure.port} refused the password`));
+    assert.match(bad.err(), new RegExp(`Redis at rediss://:\\*\\*\\*@127\\.0\\.0\\.1:${secure.port} refused the password`));
+    // a certificate Node does not trust: one clear error at once
+    const untrusted = start(process.execPath, [bin, 'queue', 'status', '--redis', secure.url]);
+    assert.is((await untrusted.exited).code, 1);
+    assert.match(untrusted.err(), /TLS certificate is not trusted .*NODE_EXTRA_CA_CERTS/);
+    assert.not.ok(untrusted.err().includes(password));
     assert.not.ok(bad.err().includes(password));
   } finally {
     await kill(w);

@@ -44,10 +44,12 @@ s('loadJudge and judgeMatrices take a function and an object; answers are the fu
   async function shorter(ps: Pair[]) { calls++; return ps.map(shorterRef); }
   const fj = await loadJudge(shorter);
   assert.is(fj.name, 'function:shorter');
-  assert.is(fj.orderSensitive, false);
+  assert.is(fj.orderSensitive, true, 'a function that declares nothing is asked both orders');
   const oj = await loadJudge({ name: 'obj', compare: (ps: Pair[]) => Float64Array.from(ps.map(shorterRef)) });
   assert.is(oj.name, 'object:obj');
-  assert.is(oj.orderSensitive, false);
+  assert.is(oj.orderSensitive, true, 'an object that declares nothing is asked both orders');
+  const free = Object.assign(async (ps: Pair[]) => ps.map(shorterRef), { orderSensitive: false });
+  assert.is((await loadJudge(free)).orderSensitive, false, 'judge.orderSensitive = false on a function');
   const sensitive = await loadJudge({ compare: async (ps: Pair[]) => ps.map(shorterRef), orderSensitive: true });
   assert.is(sensitive.orderSensitive, true);
   for (const n of [1, 3, 17]) {
@@ -88,8 +90,10 @@ function tinyConfig(out: string, judge: unknown, extra: Record<string, unknown> 
 s('new SPPO({judge: fn, evalJudge: {compare}}) runs; same artifacts as the module file', async () => {
   const fn = (await import(pathToFileURL(tinyJudge).href)).default as (p: Pair[]) => Promise<number[]>;
   let seen = 0, evalSeen = 0;
+  // order-free like the module (its `export const orderSensitive = false`): asked one order
   const counting = async (ps: Pair[]) => { seen += ps.length; return fn(ps); };
-  const evalObj = { name: 'tiny-eval', compare: async (ps: Pair[]) => { evalSeen += ps.length; return fn(ps); } };
+  Object.assign(counting, { orderSensitive: false });
+  const evalObj = { name: 'tiny-eval', orderSensitive: false, compare: async (ps: Pair[]) => { evalSeen += ps.length; return fn(ps); } };
   const a = new SPPO(tinyConfig(path.join(tmp, 'value'), counting, { evalJudge: evalObj }));
   const byValue = await a.run();
   const b = new SPPO(tinyConfig(path.join(tmp, 'module'), tinyJudge, { evalJudge: tinyJudge }));

@@ -55,11 +55,11 @@ function config(extra: Partial<SPPOConfig>): SPPOConfig {
   } as Record<string, unknown>);
 }
 
-async function spiedRun(be: 'webgpu' | 'wasm', extra: Partial<SPPOConfig>) {
+async function spiedRun(be: 'webgpu' | 'wasm', extra: Partial<SPPOConfig> | Record<string, unknown>, texts: Record<string, string> = { 'prompts.jsonl': prompts }) {
   const backend = await getBackend(be);
-  const cfg = config(extra);
+  const cfg = config(extra as Partial<SPPOConfig>);
   const store = new MemoryStore();
-  const deps = await memoryDeps(cfg, { backend, judge: lettersJudge, store, models: { tiny: await modelFiles(tinyDir) }, texts: { 'prompts.jsonl': prompts } });
+  const deps = await memoryDeps(cfg, { backend, judge: lettersJudge, store, models: { tiny: await modelFiles(tinyDir) }, texts });
   const loaded: { location: string; weights: Map<string, Float32Array> }[] = [];
   const saved = new Map<string, Map<string, Float32Array>>();
   const load = deps.loadPolicy.bind(deps), save = deps.savePolicy.bind(deps);
@@ -82,7 +82,9 @@ for (const be of backendNames()) {
   const s = suite(`orchestration [${be}]`);
 
   s('iteration t loads iteration t−1\'s trained weights (the spy compares weights, not names)', async () => {
-    const { cfg, loaded, saved } = await spiedRun(be, {});
+    const { cfg, loaded, saved, store } = await spiedRun(be, {});
+    const sum1 = JSON.parse(await store.readText('iter-1/summary.json'));
+    assert.is(sum1.judgeBothOrders, false, 'the summary says the order-free judge was asked one order');
     // the policy loads of each iteration (eval is off, so nothing else loads a policy)
     assert.is(loaded.length, cfg.iterations, `one policy load per iteration, got ${loaded.map((l) => l.location).join(', ')}`);
     assert.is(saved.size, cfg.iterations);
@@ -136,7 +138,32 @@ for (const be of backendNames()) {
     }
   });
 
+  s('a prompt set per iteration: a list of files (the last repeats), or one file split into disjoint parts', async () => {
+    const file = (tag: string, n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ prompt: `${tag} ${i}` })).join('\n');
+    const texts = { 'a.jsonl': file('alpha', 3), 'b.jsonl': file('beta', 2), 'c.jsonl': file('gamma', 3) };
+    const listed = await spiedRun(be, { prompts: ['a.jsonl', 'b.jsonl', 'c.jsonl'], iterations: 4, maxNewTokens: 2, maxPrompts: 0 }, texts);
+    for (const [t, tag, n] of [[1, 'alpha', 3], [2, 'beta', 2], [3, 'gamma', 3], [4, 'gamma', 3]] as const) {
+      const rows = jsonl(await listed.store.readText(`iter-${t}/samples.jsonl`));
+      assert.equal(rows.map((r) => r.prompt), Array.from({ length: n }, (_, i) => `${tag} ${i}`), `iteration ${t} trains on ${tag}`);
+    }
+    const split = await spiedRun(be, { prompts: { file: 'a.jsonl', split: 'iteration' }, iterations: 3, maxNewTokens: 2, maxPrompts: 0 }, { 'a.jsonl': file('p', 10) });
+    const parts: string[][] = [];
+    for (let t = 1; t <= 3; t++) parts.push(jsonl(await split.store.readText(`iter-${t}/samples.jsonl`)).map((r) => r.prompt));
+    assert.equal(parts.map((p) => p.length), [3, 3, 4], 'near-equal parts');
+    assert.equal(parts.flat().sort(), Array.from({ length: 10 }, (_, i) => `p ${i}`).sort(), 'disjoint, and together the whole file');
+    assert.not.equal(parts.flat(), Array.from({ length: 10 }, (_, i) => `p ${i}`), 'shuffled (seeded), not cut in file order');
+    // bad specs: one clear error each
+    assert.throws(() => config({ prompts: [] as unknown as string }), /"prompts" as a list must hold one or more file names/);
+    assert.throws(() => config({ prompts: { file: 'a', split: 'random' } as unknown as string }), /"prompts.split" must be "iteration"/);
+    await assert_rejects(spiedRun(be, { prompts: { file: 'a.jsonl', split: 'iteration' }, iterations: 3 }, { 'a.jsonl': file('p', 2) }), /holds 2 prompts, fewer than the 3 iterations/);
+  });
+
   s.run();
+}
+
+async function assert_rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
+  try { await p; } catch (e) { assert.match((e as Error).message, re); return; }
+  assert.unreachable(`expected a rejection matching ${re}`);
 }
 
 const m = suite('win rates from a hand-computed matrix');

@@ -45,7 +45,7 @@ s('niceTicks: round, covering, 1/2/5 steps', () => {
 
 s('a run\'s report: accuracy chart, before/after tables, keyed legends clear of data, round ticks, units', async () => {
   const prompts = Array.from({ length: 48 }, (_, i) => `${10 + ((i * 37) % 90)}+${10 + ((i * 53) % 89)}=`);
-  await new SPPO({ model: 'builtin:demo', prompts: prompts.slice(0, 32), evalPrompts: prompts.slice(32), evalSize: 16, judge: 'builtin:arith',
+  await new SPPO({ model: 'builtin:demo', prompts: { texts: prompts.slice(0, 32) }, evalPrompts: { texts: prompts.slice(32) }, evalSize: 16, judge: 'builtin:arith',
     iterations: ITER, k: 4, eta: 10, optimizer: 'adamw', lr: 1e-4, maxNewTokens: 24, temperature: 1, topP: 1, out, backend: 'wasm', generateUnit: 16, batchSize: 8 }).run();
   const evals = Array.from({ length: ITER }, (_, t) => JSON.parse(fs.readFileSync(path.join(out, `iter-${t + 1}/eval.json`), 'utf8')));
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });

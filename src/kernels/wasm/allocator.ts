@@ -23,8 +23,9 @@ export class Allocator {
 
   /** bytes handed out and not yet freed */
   get inUse(): number { return this.usedBytes; }
-  /** the most bytes handed out at once */
+  /** the most bytes in use at once since the allocator was made or resetPeak() was called */
   get peak(): number { return this.peakBytes; }
+  resetPeak(): void { this.peakBytes = this.usedBytes; }
   /** total bytes of the memory */
   get capacity(): number { return this.memory.buffer.byteLength; }
   /** number of free blocks (for tests) */

@@ -6,7 +6,7 @@
 //   thread alone (waking workers costs more than the work).
 // - Results never depend on the thread count (see assembly/kernels/common.ts).
 // Each op family lives in ops/<family>.ts, forward and backward side by side.
-import type { AdamWOptions, AttentionOptions, Backend, CachedAttentionOptions, DType, MatmulOptions, PreferenceLossOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
+import type { AdamWOptions, AttentionOptions, Backend, CachedAttentionOptions, DType, LogitsChunkOptions, MatmulOptions, PreferenceLossOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
 import { ShapeError, sizeOf } from '../backend.js';
 import { bytesPerElement, fromHalfBits, isHalf, toHalfBits } from '../half.js';
 import { Allocator } from './allocator.js';
@@ -18,6 +18,7 @@ import * as red from './ops/reduce.js';
 import * as mm from './ops/matmul.js';
 import * as norm from './ops/norm.js';
 import * as sm from './ops/softmax.js';
+import * as lh from './ops/lmhead.js';
 import * as rope from './ops/rope.js';
 import * as attn from './ops/attention.js';
 import * as act from './ops/activation.js';
@@ -119,12 +120,17 @@ export class WasmBackend implements Backend {
     const s = this.scratchSlots[slot];
     if (bytes > s.bytes) {
       if (s.ptr) this.alloc.release(s.ptr);
-      s.bytes = Math.max(bytes, s.bytes * 2, 4096);
+      // doubling keeps regrowth rare; past 64 MiB (an LM head's packed weight) take what is asked:
+      // doubling there would hold up to twice the largest operand for nothing
+      s.bytes = bytes > 1 << 26 ? bytes : Math.max(bytes, s.bytes * 2, 4096);
       s.ptr = 0;
       s.ptr = this.alloc.alloc(s.bytes);
     }
     return s.ptr;
   }
+
+  /** bytes held by the scratch slots (re-sized by the next op that needs more): the planner counts them as free */
+  get scratchBytes(): number { return this.scratchSlots.reduce((n, s) => n + s.bytes, 0); }
 
   /** Run kernel `name` over ntasks tasks; threads are used when work ≥ PARALLEL_MIN_WORK. */
   run(name: string, ntasks: number, work: number, args: number[]): void {
@@ -231,6 +237,9 @@ export class WasmBackend implements Backend {
   logSoftmax(out: Tensor, x: Tensor, cols: number): void { sm.logSoftmax(this, out, x, cols); }
   tokenLogprobs(logp: Tensor, lse: Tensor, logits: Tensor, targets: Tensor): void { sm.tokenLogprobs(this, logp, lse, logits, targets); }
   tokenLogprobsBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void { sm.tokenLogprobsBackward(this, dlogits, logits, targets, lse, dlogp); }
+  logitsChunkStats(state: Tensor, logits: Tensor, targets: Tensor, o: LogitsChunkOptions & { first: boolean }): void { lh.logitsChunkStats(this, state, logits, targets, o); }
+  logitsChunkFinish(logp: Tensor, lse: Tensor, state: Tensor, targets: Tensor, o: { vocab: number }): void { lh.logitsChunkFinish(this, logp, lse, state, targets, o); }
+  logitsChunkBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor, o: LogitsChunkOptions): void { lh.logitsChunkBackward(this, dlogits, logits, targets, lse, dlogp, o); }
 
   rope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOptions): void { rope.rope(this, out, x, positions, o); }
   attention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): void { attn.attention(this, out, lse, q, k, v, o); }

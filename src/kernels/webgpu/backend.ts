@@ -1,6 +1,6 @@
 // The WebGPU backend: the op interface over WebGPUContext. Each op family lives in its own
 // file under ops/ (forward and backward side by side) with its WGSL in shaders/.
-import type { AdamWOptions, AttentionOptions, CachedAttentionOptions, PreferenceLossOptions, Backend, DType, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
+import type { AdamWOptions, AttentionOptions, CachedAttentionOptions, PreferenceLossOptions, Backend, DType, LogitsChunkOptions, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
 import { ShapeError, sizeOf } from '../backend.js';
 import { isHalf } from '../half.js';
 import { acquireGPU, type AcquireOptions, type GPUContext } from '../../gpu/device.js';
@@ -10,6 +10,7 @@ import * as red from './ops/reduce.js';
 import * as mm from './ops/matmul.js';
 import * as norm from './ops/norm.js';
 import * as sm from './ops/softmax.js';
+import * as lh from './ops/lmhead.js';
 import * as rope from './ops/rope.js';
 import * as attn from './ops/attention.js';
 import * as attnc from './ops/attention-cached.js';
@@ -88,6 +89,9 @@ export class WebGPUBackend implements Backend {
   logSoftmax(out: Tensor, x: Tensor, cols: number): void { sm.logSoftmax(this, out, x, cols); }
   tokenLogprobs(logp: Tensor, lse: Tensor, logits: Tensor, targets: Tensor): void { sm.tokenLogprobs(this, logp, lse, logits, targets); }
   tokenLogprobsBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void { sm.tokenLogprobsBackward(this, dlogits, logits, targets, lse, dlogp); }
+  logitsChunkStats(state: Tensor, logits: Tensor, targets: Tensor, o: LogitsChunkOptions & { first: boolean }): void { lh.logitsChunkStats(this, state, logits, targets, o); }
+  logitsChunkFinish(logp: Tensor, lse: Tensor, state: Tensor, targets: Tensor, o: { vocab: number }): void { lh.logitsChunkFinish(this, logp, lse, state, targets, o); }
+  logitsChunkBackward(dlogits: Tensor, logits: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor, o: LogitsChunkOptions): void { lh.logitsChunkBackward(this, dlogits, logits, targets, lse, dlogp, o); }
 
   rope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOptions): void { rope.rope(this, out, x, positions, o); }
   attention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions): void { attn.attention(this, out, lse, q, k, v, o); }

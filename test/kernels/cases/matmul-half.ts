@@ -34,11 +34,15 @@ export async function checkHalfMatmul(c: CaseContext, s: MatmulSpec, dtype: Half
 export function halfSpecs(): MatmulSpec[] {
   const specs: MatmulSpec[] = [];
   // [M, N, K]: mm_small (M<4), strip (4 ≤ M < 48), packed (M ≥ 48), K past one 256 block
-  const dims: [number, number, number][] = [[1, 1, 1], [1, 17, 63], [3, 9, 65], [17, 63, 65], [47, 33, 130], [65, 17, 63], [63, 65, 300], [130, 9, 17]];
+  // (odd and even N and K: WGSL loads whole u32 words of b where its contiguous dimension is even)
+  const dims: [number, number, number][] = [[1, 1, 1], [1, 17, 63], [3, 9, 65], [17, 63, 65], [47, 33, 130], [65, 17, 63], [63, 65, 300], [130, 9, 17],
+    [2, 2, 2], [5, 18, 40], [33, 64, 64], [66, 6, 258]];
   for (const [m, n, k] of dims) { specs.push({ m, n, k, transB: true }, { m, n, k }); }
   specs.push(
     { m: 11, n: 19, k: 37, batch: 2, transB: true, accumulate: true, alpha: 0.8, bias: true },
     { m: 50, n: 21, k: 33, batch: 3, broadcastB: true, transB: true, bias: true },
+    { m: 7, n: 22, k: 34, batch: 3, transB: true, accumulate: true },
+    { m: 6, n: 22, k: 30, batch: 2, broadcastB: true, bias: true, alpha: 0.5 },
     { m: 9, n: 20, k: 13, accumulate: true, alpha: -1.5 },
     { m: 12, n: 17, k: 8, transA: true, transB: true },
     { m: 70, n: 5, k: 19, transA: true },

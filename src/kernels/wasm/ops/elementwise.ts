@@ -3,6 +3,7 @@
 import { ShapeError, type Tensor } from '../../backend.js';
 import { sameSize } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
+import { isHalf } from '../../half.js';
 
 export function chunks(be: WasmBackend, n: number): number { return Math.ceil(n / be.k('EW_CHUNK')); }
 
@@ -13,7 +14,7 @@ export function fill(be: WasmBackend, t: Tensor, value: number): void {
 }
 
 export function copy(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?: number; dstOffset?: number; count?: number } = {}): void {
-  const d = be.p(dst), s = be.p(src);
+  const d = be.ph(dst), s = be.ph(src);
   const so = o.srcOffset ?? 0, dof = o.dstOffset ?? 0;
   const n = o.count ?? Math.min(src.size - so, dst.size - dof);
   if (![so, dof, n].every(Number.isInteger) || so < 0 || dof < 0 || n < 0 || so + n > src.size || dof + n > dst.size) {
@@ -21,12 +22,19 @@ export function copy(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?:
   }
   if (o.count === undefined && src.size !== dst.size) throw new ShapeError(`copy: sizes differ (${src.size} vs ${dst.size}); give count`);
   if (n === 0) return;
+  if (isHalf(src.dtype) || isHalf(dst.dtype)) {
+    // 16-bit tensors (e.g. a slice of a bf16 LM head): a bit copy of 2-byte elements, memmove semantics
+    if (src.dtype !== dst.dtype) throw new ShapeError(`copy: dtypes differ (${src.dtype} to ${dst.dtype}); copy converts nothing`);
+    be.u16.copyWithin(d / 2 + dof, s / 2 + so, s / 2 + so + n);
+    return;
+  }
   const dp = d + 4 * dof, sp = s + 4 * so;
   // overlapping ranges of one tensor: one task, memmove semantics
   const overlap = dst === src && sp < dp + 4 * n && dp < sp + 4 * n;
   if (overlap) be.run('ew_copy', 1, 0, [dp, sp, n]);
   else be.run('ew_copy', chunks(be, n), n / 4, [dp, sp, n]);
 }
+
 
 export function add(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor): void {
   const n = sameSize('add', ['out', out], ['a', a], ['b', b]);

@@ -3,6 +3,7 @@ import { ShapeError, type Tensor } from '../../backend.js';
 import { sameSize } from '../../validate.js';
 import { grid1d, Params } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
+import { isHalf } from '../../half.js';
 
 const WG = 256;
 
@@ -12,17 +13,30 @@ export function fill(be: WebGPUBackend, t: Tensor, value: number): void {
 }
 
 export function copy(be: WebGPUBackend, dst: Tensor, src: Tensor, o: { srcOffset?: number; dstOffset?: number; count?: number } = {}): void {
-  const d = be.t(dst), s = be.t(src);
+  const d = be.th(dst), s = be.th(src);
   const so = o.srcOffset ?? 0, dof = o.dstOffset ?? 0;
   const n = o.count ?? Math.min(s.size - so, d.size - dof);
   if (so < 0 || dof < 0 || n < 0 || so + n > s.size || dof + n > d.size) {
     throw new ShapeError(`copy: ${n} elements from offset ${so} of [${s.shape}] to offset ${dof} of [${d.shape}] is out of range`);
   }
   if (o.count === undefined && s.size !== d.size) throw new ShapeError(`copy: sizes differ (${s.size} vs ${d.size}); give count`);
+  if (isHalf(s.dtype) || isHalf(d.dtype)) {
+    // 16-bit tensors are packed two per u32 word: a buffer copy of whole words (a shader copy
+    // through f32 could canonicalise NaN bit patterns or flush denormal pairs)
+    // (the same shader on words keeps the step in one compute pass; a whole tensor of odd size
+    // copies its last, half-used word too)
+    if (s.dtype !== d.dtype) throw new ShapeError(`copy: dtypes differ (${s.dtype} to ${d.dtype}); copy converts nothing`);
+    const whole = so === 0 && dof === 0 && n === s.size && n === d.size;
+    if (!whole && (so % 2 || dof % 2 || n % 2)) throw new ShapeError(`copy: ${s.dtype} tensors on WebGPU copy whole words: offsets (${so}, ${dof}) and count (${n}) must be even`);
+    const words = Math.ceil(n / 2);
+    be.ctx.dispatch('elementwise', 'copy', {}, new Params().u(words).f(0).u(so / 2).u(dof / 2), [d, s], grid1d(words, WG));
+    return;
+  }
   // copyBufferToBuffer wants 4-byte aligned offsets (always true for 32-bit elements) but a
   // copy ends the compute pass; a shader copy keeps the step in one pass.
   be.ctx.dispatch('elementwise', 'copy', {}, new Params().u(n).f(0).u(so).u(dof), [d, s], grid1d(n, WG));
 }
+
 
 function binary(be: WebGPUBackend, entry: 'add' | 'mul', out: Tensor, a: Tensor, b: Tensor): void {
   const n = sameSize(entry, ['out', out], ['a', a], ['b', b]);

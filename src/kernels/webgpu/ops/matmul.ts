@@ -42,12 +42,15 @@ export function matmul(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: 
 }
 
 /** b bf16/f16 (shaders/matmul_half.wgsl): one kernel, a 4×4 block per invocation over all of K
- *  (the grid of reg4x4, whose Params layout it shares; no ktail pass). */
+ *  (the grid of reg4x4, whose Params layout it shares; no ktail pass), loading whole words of b
+ *  where its rows are word-aligned (PAIR). */
 function matmulHalfB(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void {
   const tbias = o.bias ? be.t(o.bias) : placeholderBias(be.ctx);
   const d = matmulDims(o);
   const plan = planMatmul('reg4x4', d, be.ctx.maxWorkgroups);
-  const defines = { TA: d.transA, TB: d.transB, HALF: b.dtype === 'bf16' ? 1 : 2 };
+  // PAIR: b's contiguous dimension is even, so its rows are whole u32 words (with broadcastB
+  // too: bStride is 0 then, else K·N, even either way)
+  const defines = { TA: d.transA, TB: d.transB, HALF: b.dtype === 'bf16' ? 1 : 2, PAIR: (d.transB ? d.k : d.n) % 2 === 0 };
   const tensors = [be.t(out), be.t(a), be.th(b), tbias];
   for (const { entry, params, groups } of plan.dispatches) if (entry !== 'ktail') be.ctx.dispatch('matmul_half', 'mm4x4h', defines, params, tensors, groups);
 }

@@ -1,0 +1,68 @@
+// The fused LM head over a 16-bit head: the bf16 Qwen2-shaped fixture (tied embedding kept
+// bf16, V = 93, C = 40) with LoRA adapters, the head cut into chunks of 10 vocabulary rows (the
+// bf16 weight slices are copied out 16-bit), against the full-logits head and one whole chunk:
+// token log-probs, their agreement with PyTorch's float64 from the same bf16 weights (≤ 2e-3),
+// and every adapter gradient (the head's dH flows through the 16-bit slices).
+import fs from 'node:fs';
+import path from 'node:path';
+import { suite } from 'uvu';
+import { loadModel } from '../../src/model/load.js';
+import type { Batch } from '../../src/model/transformer.js';
+import { backendNames, expectClose, getBackend, SEED } from '../kernels/harness.js';
+
+const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/models/qwen2-bf16');
+const fx = JSON.parse(fs.readFileSync(path.join(dir, 'batch.json'), 'utf8'));
+const exp = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8'));
+const B = fx.input_ids.length, T = fx.input_ids[0].length;
+const flat = (a: number[][]) => Int32Array.from(a.flat());
+
+function allTargets(): Batch {
+  const targets = new Int32Array(B * T).fill(-1);
+  for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) targets[b * T + t] = fx.input_ids[b][t + 1];
+  return { B, T, ids: flat(fx.input_ids), positions: flat(fx.position_ids), keyMask: flat(fx.attention_mask), targets };
+}
+
+for (const beName of backendNames()) {
+  const s = suite(`fused LM head on a bf16 head [${beName}]`);
+  s('chunks of 10 vs one chunk vs full logits: log-probs (and vs PyTorch), LoRA gradients', async () => {
+    const be = await getBackend(beName);
+    const { model } = loadModel(be, dir, { training: true, weights: 'keep' });
+    try {
+      if (model.p('embed').dtype !== 'bf16') throw new Error(`the tied head is ${model.p('embed').dtype}, expected bf16`);
+      model.enableLoRA({ rank: 3, alpha: 6, targets: ['q', 'v', 'down'], seed: 7 });
+      // adapters start at B = 0, so the model is still PyTorch's: log-probs in chunks of 10
+      model.lmHeadOptions = { chunk: 10 };
+      const lp0 = await be.read(model.forward(allTargets()).logp);
+      let worst = 0;
+      for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) {
+        if (!fx.attention_mask[b][t] || !fx.attention_mask[b][t + 1]) continue;
+        if (!Number.isFinite(lp0[b * T + t])) throw new Error(`token (${b}, ${t}): ${lp0[b * T + t]}`);
+        worst = Math.max(worst, Math.abs(lp0[b * T + t] - exp.token_logprobs[b][t]));
+      }
+      if (!(worst <= 2e-3)) throw new Error(`fused bf16 token log-probs vs PyTorch: max |diff| ${worst} (> 2e-3; seed ${SEED})`);
+      console.log(`    bf16 fused head in chunks of 10 [${beName}] token log-prob max |diff| vs PyTorch ${worst.toExponential(2)}`);
+      // then adapters with values, so that every adapter gradient is non-trivial
+      for (const [, l] of model.lora) be.write(l.b, Float32Array.from({ length: l.b.size }, (_, i) => Math.cos(i + 2) * 0.1));
+      const batch = allTargets();
+      const dl = be.fromArray(Float32Array.from(batch.targets, (t, i) => (t >= 0 ? -(1 + (i % 3)) / 3 : 0)), [B * T]);
+      const run = async (mode: 'full' | 'fused', chunk?: number) => {
+        model.lmHeadMode = mode;
+        model.lmHeadOptions = { chunk };
+        model.zeroGrad();
+        const lp = Float64Array.from(await be.read(model.forward(batch).logp));
+        model.backward(dl);
+        const g = new Map<string, Float64Array>();
+        for (const [n, t] of model.grads!) g.set(n, Float64Array.from(await be.read(t)));
+        return { lp, g };
+      };
+      const full = await run('full');
+      for (const chunk of [10, 93]) {
+        const f = await run('fused', chunk);
+        expectClose(f.lp, full.lp, 1e-5, `bf16 fused logp (chunk ${chunk})`);
+        for (const [n, g] of full.g) expectClose(f.g.get(n)!, g, 1e-4, `bf16 fused LoRA grad ${n} (chunk ${chunk})`);
+      }
+      be.dispose(dl);
+    } finally { model.lmHeadMode = 'fused'; model.dispose(); }
+  });
+  s.run();
+}
