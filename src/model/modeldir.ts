@@ -204,11 +204,6 @@ function writeWeights(dir: string, tensors: { name: string; shape: number[]; dat
   fs.writeFileSync(path.join(dir, INDEX_FILE), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n');
 }
 
-/** Writes config.json alone, atomically (e.g. after editing generation settings). */
-export function writeConfigFile(dir: string, cfg: ModelConfig, torchDtype: TorchDtype = 'float32'): void {
-  writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(configToJson(cfg, torchDtype), null, 2) + '\n');
-}
-
 /** Reads a llama2.c checkpoint (.bin) into HF names and layout (see llama2c.ts). */
 export function readLlama2cFile(file: string, o: { ropeLayout?: 'half' | 'interleaved' } = {}): Llama2cCheckpoint {
   let bytes: Buffer;
