@@ -109,7 +109,9 @@ if (!noBundle && failures.length === 0 && fresh('bundles', bundleHash, bundleOut
   log('dist/ is up to date');
 } else if (!noBundle) {
   const esbuild = await import('esbuild');
-  const common = { bundle: true, format: 'esm', sourcemap: true, logLevel: quiet ? 'error' : 'warning', target: 'es2022' };
+  // source maps stay beside the bundles for debugging here, unlinked (no sourceMappingURL: nothing asks
+  // for them) and out of the published package (package.json files: !dist/**/*.map)
+  const common = { bundle: true, format: 'esm', sourcemap: 'external', logLevel: quiet ? 'error' : 'warning', target: 'es2022' };
   const workers = { 'judge-worker': 'src/workers/judge-worker.ts', 'run-worker': 'src/workers/run-worker.ts' };
   const at = (o) => Object.fromEntries(Object.entries(o).filter(([, src]) => fs.existsSync(path.join(root, src))).map(([k, src]) => [k, path.join(root, src)]));
   /** modules that only Node's code paths reach: a CommonJS stub whose every use throws */
@@ -154,6 +156,22 @@ if (!noBundle && failures.length === 0 && fresh('bundles', bundleHash, bundleOut
   } catch { /* tsc exits non-zero on type errors but still writes the declarations */ }
   for (const e of ['index', 'browser', 'deno']) {
     if (!fs.existsSync(path.join(root, `dist/types/${e}.d.ts`))) failures.push(`types dist/types/${e}.d.ts`);
+  }
+  // ioredis's declarations (reached through the queue's types) import "redis-errors", which ships
+  // no types: a consumer compiling with skipLibCheck false would fail on them (TS7016). A shim
+  // declares what ioredis uses, referenced from the entries that reach the queue.
+  writeIfChanged(path.join(root, 'dist/types/vendor-shims.d.ts'), `// types for dependencies of our dependencies that ship none (see tools/build.mjs)
+declare module 'redis-errors' {
+  export class RedisError extends Error {}
+  export class ParserError extends RedisError {}
+  export class ReplyError extends RedisError {}
+  export class AbortError extends RedisError {}
+  export class InterruptError extends AbortError {}
+}
+`);
+  for (const e of ['index', 'deno']) {
+    const f = path.join(root, `dist/types/${e}.d.ts`), ref = '/// <reference path="./vendor-shims.d.ts" />\n';
+    if (fs.existsSync(f)) { const t = fs.readFileSync(f, 'utf8'); if (!t.startsWith(ref)) fs.writeFileSync(f, ref + t); }
   }
   log('types dist/types/{index,browser,deno}.d.ts');
   if (failures.length === 0) stamp('bundles', bundleHash);

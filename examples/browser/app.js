@@ -37,7 +37,7 @@ async function describeEnv() {
 }
 
 // ---- SVG charts --------------------------------------------------------------------------
-const W = 420, H = 220, M = { l: 40, r: 12, t: 12, b: 28 };
+const W = 420, H = 220, M = { l: 40, r: 12, t: 28, b: 28 }; // the legend sits in the top margin, above the data
 function chart(svg, { xs, series, yMin, yMax, xLabel }) {
   const x0 = xs.length ? Math.min(...xs) : 0, x1 = xs.length ? Math.max(...xs) : 1;
   const sx = (x) => M.l + ((x - x0) / (x1 - x0 || 1)) * (W - M.l - M.r);
@@ -53,7 +53,12 @@ function chart(svg, { xs, series, yMin, yMax, xLabel }) {
     if (s.band) for (const [i, [lo, hi]] of s.band.entries()) out += `<line x1="${sx(xs[i])}" x2="${sx(xs[i])}" y1="${sy(lo)}" y2="${sy(hi)}" stroke="${s.color}" stroke-width="6" stroke-opacity="0.25"/>`;
     if (pts.length > 1) out += `<polyline fill="none" stroke="${s.color}" stroke-width="1.8" points="${pts.map(([x, y]) => `${sx(x)},${sy(y)}`).join(' ')}"/>`;
     if (s.dots) for (const [x, y] of pts) out += `<circle cx="${sx(x)}" cy="${sy(y)}" r="3.5" fill="${s.color}"/>`;
-    out += `<text x="${W - M.r - 4}" y="${M.t + 12 + 14 * series.indexOf(s)}" text-anchor="end" fill="${s.color}">${s.name}</text>`;
+  }
+  // legend: a colour swatch and the name of each series, left to right in the top margin
+  let lx = M.l;
+  for (const s of series) {
+    out += `<g class="legend"><rect class="swatch" x="${lx}" y="6" width="12" height="10" fill="${s.color}"/><text x="${lx + 16}" y="15">${s.name}</text></g>`;
+    lx += 16 + 6.5 * s.name.length + 14;
   }
   svg.innerHTML = out;
 }

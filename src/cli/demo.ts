@@ -25,7 +25,7 @@ export function register(program: Command): void {
   program
     .command('demo')
     .description('SPPO end to end on the embedded model, prompts and judge (no download): a table per iteration and report.html')
-    .option('--quick', 'a small run of the same path (~20 s on 2 CPU cores; the full demo ~2 minutes)')
+    .option('--quick', 'a small run of the same path: 128 training prompts, K = 4, 64 evaluation prompts (the full demo: 512, K = 8, 256)')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
     .option('--out <dir>', 'run directory (an earlier demo run there with the same settings resumes; default sppo-demo, with --quick sppo-demo-quick)')
     .option('--iterations <n>', 'SPPO iterations', '3')

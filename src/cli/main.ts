@@ -11,6 +11,7 @@ import { register as judge } from './judge.js';
 import { register as evaluate } from './eval.js';
 import { register as demo } from './demo.js';
 import { register as trainJudge } from './train-judge.js';
+import { register as init } from './init.js';
 import { register as worker } from './worker.js';
 import { register as queue } from './queue.js';
 import { register as exportPreferences } from './export-preferences.js';
@@ -22,7 +23,7 @@ program
   .version('0.1.0')
   .showHelpAfterError();
 
-for (const reg of [doctor, tokenize, logprobs, generate, sft, train, judge, evaluate, trainJudge, exportPreferences, demo, worker, queue]) reg(program);
+for (const reg of [doctor, init, tokenize, logprobs, generate, sft, train, judge, evaluate, trainJudge, exportPreferences, demo, worker, queue]) reg(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof Error ? e.message : String(e);

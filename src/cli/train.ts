@@ -10,6 +10,42 @@ import { nodeDeps } from '../sppo/node-deps.js';
 import { checkOutDir } from '../sppo/out-dir.js';
 import { acquireRunLock, LOCK_NAME } from '../sppo/run-lock.js';
 import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
+import { readConfigFile } from '../model/modeldir.js';
+import { archFromConfig } from '../model/hf-names.js';
+import { paramCount } from '../model/arch.js';
+import { builtinModelDir } from '../sppo/package-root.js';
+import type { SPPOConfig } from '../sppo/config.js';
+
+/** models below this size get small-model settings when the config leaves η, optimizer and lr out */
+const SMALL_MODEL = 1e8;
+export const SMALL_MODEL_SETTINGS = { eta: 10, optimizer: 'adamw', lr: 1e-4 } as const;
+
+/**
+ * Scale-aware defaults, said once: the defaults (η = 1000, RMSprop, lr 5e-7) are the original's
+ * for a 7B model. For a small model whose config leaves all of η/β, optimizer and lr out, use
+ * the demo's settings instead and say so; a small model with a large η given gets a note.
+ */
+function scaleNote(cfg: SPPOConfig, given: Record<string, unknown>): string | null {
+  let params: number;
+  try {
+    const dir = cfg.model.startsWith('builtin:') ? builtinModelDir(cfg.model) : cfg.model;
+    params = paramCount(archFromConfig(readConfigFile(dir), dir));
+  } catch { return null; } // the run reports a bad model itself
+  if (params >= SMALL_MODEL) return null;
+  const size = params >= 1e6 ? `${(params / 1e6).toFixed(1)}M` : `${(params / 1e3).toFixed(0)}K`;
+  const has = (k: string) => k in given;
+  if (!has('eta') && !has('beta') && !has('lr') && !has('optimizer')) {
+    Object.assign(cfg, SMALL_MODEL_SETTINGS);
+    return `the config leaves η, optimizer and lr out: the defaults (η = ${DEFAULTS.eta}, ${DEFAULTS.optimizer}, lr ${DEFAULTS.lr}) are the original's for 7B models, ` +
+      `so for this ${size}-parameter model sppo uses η = ${SMALL_MODEL_SETTINGS.eta}, ${SMALL_MODEL_SETTINGS.optimizer}, lr ${SMALL_MODEL_SETTINGS.lr} (as sppo demo does). ` +
+      `η sets the targets η(P̂ − ½) of log π_θ(y|x) − log π_t(y|x) (up to ±η/2 nats); write "eta", "optimizer" and "lr" in the config to choose. Losses are also shown as loss/η² (comparable across η).`;
+  }
+  if (cfg.eta >= 100 && cfg.loss.startsWith('sppo')) {
+    return `η = ${cfg.eta} on a ${size}-parameter model: the SPPO targets η(P̂ − ½) reach ±${cfg.eta / 2} nats, far more than a small model moves per iteration, so the loss reads large ` +
+      `(it is also shown as loss/η², comparable across η); small models learn with η ≈ 10 (sppo demo: η = 10, AdamW, lr 1e-4).`;
+  }
+  return null;
+}
 import { REDIS_HELP } from './worker.js';
 import '../queue/index.js'; // registers the queue: a config with "queue" (or --redis) distributes its units
 
@@ -50,6 +86,8 @@ export function register(program: Command): void {
       if (o.backend) cfg.backend = o.backend as any;
       // a file or an unwritable place gets one message before anything (the lock) is written
       checkOutDir(cfg.out, `${o.config}: "out"`);
+      const note = scaleNote(cfg, r);
+      if (note) process.stderr.write(`sppo train: ${note}\n`);
       // one writer per run directory: taken before the directory is looked at, held until exit
       await acquireRunLock(cfg.out);
       if (fs.readdirSync(cfg.out).filter((n) => !n.startsWith(LOCK_NAME)).length && !o.resume) {
@@ -71,7 +109,7 @@ export function register(program: Command): void {
       sppo.addEventListener('log', (e) => process.stderr.write(`sppo: ${(e as CustomEvent<string>).detail}\n`));
       sppo.addEventListener('iteration', (e) => {
         const s = (e as CustomEvent<IterationSummary>).detail;
-        process.stderr.write(`sppo: iteration ${s.iteration} done in ${s.seconds.toFixed(1)} s — mean length ${s.meanResponseLength.toFixed(1)}, final loss ${s.finalLoss.toFixed(4)}${s.judgeFailedPairs ? `, judge failed on ${s.judgeFailedPairs} of ${s.judgePairs} pairs` : ''}${s.eval ? `, win rate vs base ${s.eval.winRate.toFixed(3)} [${s.eval.ci95.map((x) => x.toFixed(3)).join(', ')}]` : ''}\n`);
+        process.stderr.write(`sppo: iteration ${s.iteration} done in ${s.seconds.toFixed(1)} s — mean length ${s.meanResponseLength.toFixed(1)}, final loss ${s.finalLoss.toFixed(4)}${s.finalLossScaled != null ? ` (loss/η² ${s.finalLossScaled.toPrecision(3)})` : ''}${s.judgeFailedPairs ? `, judge failed on ${s.judgeFailedPairs} of ${s.judgePairs} pairs` : ''}${s.eval ? `, win rate vs base ${s.eval.winRate.toFixed(3)} [${s.eval.ci95.map((x) => x.toFixed(3)).join(', ')}]` : ''}\n`);
       });
       let lastStep: StepMetrics | null = null;
       sppo.addEventListener('step', (e) => { lastStep = (e as CustomEvent<StepMetrics>).detail; });

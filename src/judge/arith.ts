@@ -34,6 +34,20 @@ export function arithCorrect(response: string, answer: bigint): boolean {
 
 const codePoints = (s: string): number => { let n = 0; for (const _ of s) n++; return n; };
 
+/** Judge.metrics of both arithmetic judges: the fraction of answers that start with the right number */
+function accuracyMetric(_name: string) {
+  return async (items: { prompt: string; response: string }[]): Promise<Record<string, number>> => {
+    if (!items.length) return {};
+    let right = 0;
+    for (const it of items) {
+      const ans = arithAnswer(it.prompt);
+      if (ans === null) return {}; // not an arithmetic set: no accuracy to report
+      if (arithCorrect(it.response, ans)) right++;
+    }
+    return { accuracy: right / items.length };
+  };
+}
+
 export function arithJudge(opts: RawOptions = {}): Judge {
   const name = 'builtin:arith';
   checkKnown(opts, ['correctMargin', 'lengthMargin'], name);
@@ -45,6 +59,7 @@ export function arithJudge(opts: RawOptions = {}): Judge {
       `number beats one that does not (P=${0.5 + correctMargin}); between equals the shorter wins (P=${0.5 + lengthMargin}).`,
     orderSensitive: false,
     info: { kind: 'builtin', builtin: 'arith', correctMargin, lengthMargin },
+    metrics: accuracyMetric(name),
     async compare(pairs, o = {}) {
       checkPairs(pairs, name);
       throwIfAborted(o.signal);
@@ -82,6 +97,7 @@ export function arithStrictJudge(opts: RawOptions = {}): Judge {
     describe: 'Arithmetic correctness alone: a response starting with the right number beats one that does not (P=1); otherwise a tie (0.5).',
     orderSensitive: false,
     info: { kind: 'builtin', builtin: 'arith-strict' },
+    metrics: accuracyMetric(name),
     async compare(pairs, o = {}) {
       checkPairs(pairs, name);
       throwIfAborted(o.signal);

@@ -39,6 +39,11 @@ export interface Judge {
   info?: Record<string, unknown>;
   /** releases connections, workers, models */
   close?(): Promise<void>;
+  /**
+   * Task metrics of a set of answers, e.g. {accuracy: 0.8} for builtin:arith: the evaluation
+   * stage reports them for π_t and the base model (eval.json, report.html). Optional.
+   */
+  metrics?(items: { prompt: string; response: string }[]): Promise<Record<string, number>>;
 }
 
 /**

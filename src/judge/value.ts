@@ -22,6 +22,8 @@ export interface JudgeObject {
   /** true when P(a ≻ b) may differ from 1 − P(b ≻ a): both orders are then asked and averaged */
   orderSensitive?: boolean;
   close?(): void | Promise<void>;
+  /** task metrics of a set of answers (e.g. {accuracy}), shown in eval.json and report.html */
+  metrics?(items: { prompt: string; response: string }[]): Record<string, number> | Promise<Record<string, number>>;
 }
 
 export type JudgeValue = JudgeFunction | JudgeObject;
@@ -70,6 +72,7 @@ export function judgeFromValue(v: JudgeValue, o: WrapOptions = {}): Judge {
   // bias would otherwise decide every pair silently
   let name: string, orderSensitive = o.orderSensitive ?? true, describe = o.describe;
   let close: (() => Promise<void>) | undefined;
+  let metrics: Judge['metrics'];
   if (typeof v === 'function') {
     fn = (pairs, co) => v(pairs, co);
     name = o.name ?? judgeSpecName(v);
@@ -82,6 +85,7 @@ export function judgeFromValue(v: JudgeValue, o: WrapOptions = {}): Judge {
     if (typeof v.orderSensitive === 'boolean') orderSensitive = v.orderSensitive;
     if (typeof v.describe === 'string') describe = v.describe;
     if (typeof v.close === 'function') close = async () => { await v.close!(); };
+    if (typeof v.metrics === 'function') metrics = async (items) => v.metrics!(items);
   }
   const fix = o.fix ?? 'fix the judge function';
   return {
@@ -90,6 +94,7 @@ export function judgeFromValue(v: JudgeValue, o: WrapOptions = {}): Judge {
     orderSensitive,
     info: { kind: typeof v === 'function' ? 'function' : 'object', ...(o.info ?? {}), orderSensitive },
     close,
+    metrics,
     async compare(pairs, co = {}) {
       checkPairs(pairs, name);
       throwIfAborted(co.signal);

@@ -15,7 +15,7 @@ import {
 import { Checkpoint, INDEX_FILE, loadTensors, SINGLE_FILE, writeFileAtomic } from './io-files.js';
 import { checkAllUsed } from './io-strict.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
-import { hfParamList, nameAliases, type ParamSpec } from './io-params.js';
+import { hfParamList, isKnownBuffer, nameAliases, type ParamSpec } from './io-params.js';
 import type { HalfArray } from '../kernels/half.js';
 import { nonFiniteTensors } from './finite.js';
 import { parseLlama2c, type Llama2cCheckpoint } from './llama2c.js';
@@ -79,6 +79,17 @@ export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => Param
   checkAllUsed(config, unused, (n) => readAliased(Checkpoint.open(dir), n), source, path.join(dir, 'config.json'));
   const carried = CARRIED_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
   return { dir, config, generation, tensors, dtypes, unused, carried };
+}
+
+/**
+ * Strict usage before anything is read (streaming loads): every tensor of the checkpoint in
+ * `dir` must be one of the config's parameters (or a known buffer), else ONE error naming them.
+ */
+export function checkCheckpointUsage(dir: string, config: ModelConfig, expected: ParamSpec[] = hfParamList(config)): void {
+  const ck = Checkpoint.open(dir);
+  const wanted = new Set(expected.flatMap((p) => [p.name, ...nameAliases(p.name)]));
+  const unused = ck.names().filter((n) => !wanted.has(n) && !isKnownBuffer(n));
+  checkAllUsed(config, unused, (n) => readAliased(ck, n), ck.source, path.join(dir, 'config.json'));
 }
 
 /** a checkpoint tensor by HF name or its alias (GPT-2's unprefixed names), as f32 */

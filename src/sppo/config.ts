@@ -1,6 +1,6 @@
 // The SPPO run configuration: every key, its default and its meaning. Unknown keys are an
 // error (a typo must not silently fall back to a default).
-import { promptsSpec, type PromptsSpec } from './prompt-sets.js';
+import { evalPromptsSpec, promptsSpec, type EvalPromptsSpec, type PromptsSpec } from './prompt-sets.js';
 import { LOSSES, type LossName } from '../train/preference.js';
 import { isJudgeValue, judgeSpecName, type JudgeSpec } from '../judge/value.js';
 
@@ -71,8 +71,8 @@ export interface SPPOConfig {
   loraRank: number;
   loraAlpha: number;
   loraTargets: string[];
-  /** evaluate each iterate against the base model on these prompts ('' = the training prompts) */
-  evalPrompts: string;
+  /** evaluate each iterate against the base model on these prompts ('' = iteration 1's training prompts): a file, or {texts: [...]} from code */
+  evalPrompts: EvalPromptsSpec;
   /** number of prompts used for evaluation (0 = skip evaluation) */
   evalSize: number;
   /** judge used for evaluation ('' = the training judge); a spec string or a judge value */
@@ -203,6 +203,7 @@ export function resolveConfig(user: Record<string, unknown>, where = 'config'): 
     if (key === 'prompts') { out.prompts = promptsSpec(value, where); continue; }
     const def = (DEFAULTS as any)[key];
     if ((key === 'judge' || key === 'evalJudge') && isJudgeValue(value)) { out[key] = value; continue; }
+    if (key === 'evalPrompts') { out.evalPrompts = evalPromptsSpec(value, where); continue; }
     const ok = def === null ? value === null || typeof value === 'number' : Array.isArray(def) ? Array.isArray(value) : typeof value === typeof def;
     if (!ok && (key === 'judge' || key === 'evalJudge')) throw new Error(`${where}: "${key}" must be a judge spec string (builtin:NAME, a module path, an http(s) URL, a model directory) or, from code, a function async (pairs) => number[] or an object with such a compare method; got ${typeof value === 'object' ? JSON.stringify(value) : typeof value}`);
     if (!ok) throw new Error(`${where}: "${key}" must be ${Array.isArray(def) ? 'an array' : def === null ? 'a number or null' : `a ${typeof def}`}, got ${JSON.stringify(value)}`);

@@ -24,11 +24,11 @@ import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, t
 import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
-import { iterationPrompts, promptFiles } from './prompt-sets.js';
+import { iterationPrompts, promptFiles, type EvalPromptsSpec } from './prompt-sets.js';
 import { fromJSONL, toJSONL, type RunStore } from './store.js';
 import { evalStats, type EvalStats } from './winrate.js';
 import { parseOffline } from './offline.js';
-import { renderReport } from './report.js';
+import { renderReport, type EvalFile } from './report.js';
 import { makeUnitRunner, type UnitRunner } from './units.js';
 
 /** What the coordinator needs from its environment (Node, Deno or a browser). */
@@ -64,6 +64,8 @@ export type Stage = 'generate' | 'judge' | 'records' | 'train' | 'eval';
 export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string; /** the worker that ran the unit (remote units) */ worker?: string; ms?: number }
 export interface StepMetrics {
   iteration: number; step: number; lr: number; loss: number;
+  /** SPPO square losses: loss / η², the scale-free square loss (comparable across η); null for dpo/ipo/hinge */
+  lossScaled?: number | null;
   chosenLogratio: number | null; rejectedLogratio: number | null; meanLogratio: number;
   chosenWinrate: number | null; rejectedWinrate: number | null;
   /** KL(π_t ‖ π_θ) estimated as −mean r over the step's records (samples of π_t) */
@@ -77,6 +79,13 @@ export interface IterationSummary {
   judgePairs: number; judgeFailedPairs: number;
   /** whether the judge was asked both orders of each pair (every judge not declared order-free) */
   judgeBothOrders: boolean;
+  /** finalLoss / η² for the SPPO square losses (null for dpo/ipo/hinge) */
+  finalLossScaled?: number | null;
+}
+
+/** loss / η² for the SPPO family (square losses around targets η(P̂ − ½)); null for the others */
+export function scaledLoss(cfg: SPPOConfig, loss: number): number | null {
+  return cfg.loss.startsWith('sppo') ? loss / (cfg.eta * cfg.eta) : null;
 }
 
 /**
@@ -167,7 +176,7 @@ export class SPPO extends EventTarget {
     const promptsOf = (t: number) => iterationPrompts(cfg.prompts, t, cfg.iterations, promptSets, (n) => shuffle(n, BigInt(cfg.seed) ^ 0x5eed5917n), cfg.maxPrompts);
     for (let t = 1; t <= cfg.iterations; t++) promptsOf(t); // a split too small for the iterations fails before any work
     // evaluation prompts: their own file when given (held out from training), else iteration 1's training prompts
-    const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? parsePrompts(await deps.readPrompts(cfg.evalPrompts), cfg.evalPrompts, { promptField: cfg.promptField, messagesField: cfg.messagesField }) : promptsOf(1);
+    const evalPrompts = cfg.evalPrompts && cfg.evalSize > 0 ? await this.evalPromptSet(cfg.evalPrompts) : promptsOf(1);
     // a fresh run checks all it can before its first file: the base model (config, weights,
     // tokenizer), its context against maxNewTokens, the prompts' encodings
     let preloaded: { model: Transformer; text: PolicyText } | null = null;
@@ -212,13 +221,14 @@ export class SPPO extends EventTarget {
             meanWinrateChosen: meanOrNull(records.filter((r) => r.role === 'chosen').map((r) => r.winrate)),
             meanWinrateRejected: meanOrNull(records.filter((r) => r.role === 'rejected').map((r) => r.winrate)),
             finalLoss: metrics.length ? metrics[metrics.length - 1].loss : NaN, steps: metrics.length, seconds: 0,
+            finalLossScaled: metrics.length ? scaledLoss(cfg, metrics[metrics.length - 1].loss) : null,
           };
           if (cfg.evalSize > 0) summary.eval = await this.stageEval(t, policy, evalPrompts, signal);
           summary.seconds = (Date.now() - t0) / 1000;
           await st.writeText(done, JSON.stringify(summary, null, 2) + '\n');
           summaries.push(summary);
           await st.writeText('summary.json', JSON.stringify({ iterations: summaries }, null, 2) + '\n');
-          await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t)));
+          await st.writeText('report.html', renderReport(cfg, summaries, await this.allMetrics(t), await this.allEvals(t)));
           this.emit('iteration', summary);
         } finally {
           this.judging.clear();
@@ -231,6 +241,22 @@ export class SPPO extends EventTarget {
       await ownUnits?.close();
     }
     return summaries;
+  }
+
+  private async allEvals(upTo: number): Promise<(EvalFile | null)[]> {
+    const out: (EvalFile | null)[] = [];
+    for (let t = 1; t <= upTo; t++) {
+      const p = `iter-${t}/eval.json`;
+      out.push(await this.deps.store.exists(p) ? JSON.parse(await this.deps.store.readText(p)) : null);
+    }
+    return out;
+  }
+
+  /** a prompts file (read through deps) or the prompts themselves (a list from code) */
+  /** evaluation prompts: a file, or the prompts themselves ({texts} from code) */
+  private async evalPromptSet(spec: EvalPromptsSpec): Promise<PromptItem[]> {
+    if (typeof spec !== 'string') return spec.texts.map((text, index) => ({ index, text }));
+    return parsePrompts(await this.deps.readPrompts(spec), spec, { promptField: this.cfg.promptField, messagesField: this.cfg.messagesField });
   }
 
   private async allMetrics(upTo: number): Promise<StepMetrics[]> {
@@ -541,7 +567,7 @@ export class SPPO extends EventTarget {
           const pick = (role: string) => meanOrNull(ratios.filter((_, i) => stepRecs[i].role === role));
           const wr = (role: string) => meanOrNull(stepRecs.filter((r) => r.role === role).map((r) => r.winrate));
           metrics.push({
-            iteration: t, step: step + 1, lr, loss,
+            iteration: t, step: step + 1, lr, loss, lossScaled: scaledLoss(cfg, loss),
             chosenLogratio: pick('chosen'), rejectedLogratio: pick('rejected'), meanLogratio: mean(ratios),
             chosenWinrate: wr('chosen'), rejectedWinrate: wr('rejected'),
             klEstimate: -mean(ratios), responseLength: mean(stepRecs.map((r) => r.responseIds.length)), tokensPerSecond: tokens / secs,
@@ -594,10 +620,20 @@ export class SPPO extends EventTarget {
     const mats = await judgeMatrices(judge, evalSet.map((p, i) => ({ prompt: p.text, responses: [texts[i], base.texts[i]] })), { signal });
     const probs = mats.map((m) => m[0][1]);
     const stats = evalStats(probs, ids.map((r) => r.length), base.lengths);
-    await st.writeText(path, JSON.stringify({ stats, samples: evalSet.map((p, i) => ({ prompt: p.text, response: texts[i], baseline: base.texts[i], p: probs[i] })) }, null, 1));
+    // task metrics the evaluation judge reports (e.g. accuracy), for π_t and for the base model
+    const metrics = await taskMetrics(judge, evalSet.map((p, i) => ({ prompt: p.text, response: texts[i] })), evalSet.map((p, i) => ({ prompt: p.text, response: base.texts[i] })));
+    await st.writeText(path, JSON.stringify({ stats, samples: evalSet.map((p, i) => ({ prompt: p.text, response: texts[i], baseline: base.texts[i], p: probs[i] })), ...(metrics ? { metrics } : {}) }, null, 1));
     this.progress({ iteration: t, stage: 'eval', done: 1, total: 1, unit: path });
     return stats;
   }
+}
+
+/** Judge.metrics of the model's and the base's answers; null when the judge has none (or reports nothing) */
+async function taskMetrics(judge: Judge, model: { prompt: string; response: string }[], base: { prompt: string; response: string }[]): Promise<EvalFile['metrics'] | null> {
+  if (typeof judge.metrics !== 'function') return null;
+  const clean = (m: Record<string, number>) => Object.fromEntries(Object.entries(m ?? {}).filter(([, v]) => typeof v === 'number' && Number.isFinite(v)));
+  const [a, b] = [clean(await judge.metrics(model)), clean(await judge.metrics(base))];
+  return Object.keys(a).length ? { model: a, base: b } : null;
 }
 
 function abortError(signal: AbortSignal): Error {

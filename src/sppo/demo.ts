@@ -32,7 +32,7 @@ export const DEMO_JUDGE = 'builtin:arith';
 export interface DemoOptions {
   /** run directory (report.html, every artifact); an existing run of the same config resumes */
   out: string;
-  /** a small run of the same path (~20 s on 2 CPU cores): for tests and a first look */
+  /** a small run of the same path: for tests and a first look */
   quick?: boolean;
   backend?: 'webgpu' | 'wasm' | 'auto';
   /** SPPO iterations (default 3) */
@@ -60,7 +60,7 @@ export function demoSettings(o: Omit<DemoOptions, 'out'> & { out?: string }): Pa
     // answers are short: "81" or "81 (since 23+58=81)" plus EOS
     maxNewTokens: 24, maxPromptTokens: 16, temperature: 1, topP: 1, seed: 1,
   };
-  // measured on 2 CPU cores (wasm): full ~2 minutes unloaded, quick ~20 s (see models/demo/README.md)
+  // times: the README's Quick start (measured with `sppo demo` and `sppo demo --quick`)
   const size: Partial<SPPOConfig> = o.quick
     ? { maxPrompts: 128, k: 4, epochs: 2, batchSize: 8, generateUnit: 64, trainUnit: 8, evalSize: 64 }
     : { maxPrompts: 512, k: 8, epochs: 4, batchSize: 16, generateUnit: 64, trainUnit: 16, evalSize: 256 };

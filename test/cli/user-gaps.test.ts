@@ -94,4 +94,27 @@ s('sppo eval shows progress on stderr; models may be builtin:NAME', () => {
   assert.is(doc.winRate, 0.5, 'the same model, greedy: every pair is identical');
 });
 
+s('sppo train: small-model settings when η, optimizer and lr are left out (said once); loss/η² reported', () => {
+  const base = { model: tiny, prompts: path.join(root, 'examples/tiny/prompts.jsonl'), judge: 'builtin:length', iterations: 1, k: 2, maxNewTokens: 4, maxPrompts: 2, batchSize: 2, backend: 'wasm' };
+  const cfgFile = path.join(tmp, 'small.json');
+  fs.writeFileSync(cfgFile, JSON.stringify({ ...base, out: path.join(tmp, 'small-run') }));
+  const r = sppo(['train', '--config', cfgFile], { SPPO_QUIET: '' });
+  assert.is(r.status, 0, r.stderr);
+  assert.is(r.stderr.split('the config leaves η, optimizer and lr out').length - 1, 1, `said once:\n${r.stderr}`);
+  assert.match(r.stderr, /for this \d+K-parameter model sppo uses η = 10, adamw, lr 0\.0001/);
+  const written = JSON.parse(fs.readFileSync(path.join(tmp, 'small-run/config.json'), 'utf8'));
+  assert.equal([written.eta, written.optimizer, written.lr], [10, 'adamw', 1e-4]);
+  const out = JSON.parse(r.stdout).iterations[0];
+  assert.ok(Number.isFinite(out.finalLoss));
+  assert.ok(Math.abs(out.finalLossScaled - out.finalLoss / 100) <= 1e-12 * Math.max(1, out.finalLoss), 'finalLossScaled = finalLoss / η²');
+  const metrics = fs.readFileSync(path.join(tmp, 'small-run/iter-1/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  for (const m of metrics) assert.ok(Math.abs(m.lossScaled - m.loss / 100) <= 1e-12 * Math.max(1, m.loss));
+  // η given (the original's 1000): kept, with a note on what it means at this size
+  fs.writeFileSync(cfgFile, JSON.stringify({ ...base, eta: 1000, out: path.join(tmp, 'big-eta-run') }));
+  const big = sppo(['train', '--config', cfgFile], { SPPO_QUIET: '' });
+  assert.is(big.status, 0, big.stderr);
+  assert.match(big.stderr, /η = 1000 on a \d+K-parameter model: the SPPO targets η\(P̂ − ½\) reach ±500 nats/);
+  assert.is(JSON.parse(fs.readFileSync(path.join(tmp, 'big-eta-run/config.json'), 'utf8')).eta, 1000);
+});
+
 s.run();

@@ -54,7 +54,9 @@ async function open(q: string): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error' && !/404 \(Not Found\)/.test(m.text())) errors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // a quiet page: nothing it asks for is missing (favicon, optional model files)
+  page.on('response', (r) => { if (r.status() === 404) errors.push(`404 ${r.url()}`); });
   await page.goto(`${server.url}examples/browser/?${q}`);
   return { page, errors };
 }
@@ -92,6 +94,14 @@ for (const be of backendNames()) {
       // what the page shows: both charts drawn, the before/after table filled
       assert.ok(await page.locator('#chart-win circle').count() >= n + 1, 'win-rate chart has the base and every iteration');
       assert.ok(await page.locator('#chart-loss polyline').count() === 1 || steps === 1, 'loss chart drawn');
+      // legends are colour-keyed: a swatch per series, in a colour the chart's data uses
+      for (const id of ['#chart-win', '#chart-loss']) {
+        const legend = await page.locator(`${id} g.legend`).evaluateAll((gs) => gs.map((g) => g.querySelector('rect.swatch')?.getAttribute('fill') ?? null));
+        const used = new Set(await page.locator(`${id} polyline, ${id} circle`).evaluateAll((es) => es.map((e) => e.getAttribute('stroke') ?? e.getAttribute('fill'))));
+        assert.ok(legend.length >= 1, `${id}: a legend`);
+        // (a one-step loss chart draws no line to match)
+        for (const c of legend) assert.ok(c && (used.has(c) || (id === '#chart-loss' && steps === 1)), `${id}: legend swatch ${c} matches a series`);
+      }
       const rows = await page.locator('#pairs tbody tr').count();
       assert.ok(rows >= 1, 'before/after table');
       const cells = await page.locator('#pairs tbody tr').first().locator('td').allTextContents();

@@ -2,8 +2,12 @@
 // directory (dependencies from the npm cache: --prefer-offline), then what a user runs there:
 // `npx sppo doctor`, the library through its name (Node, and the browser/Deno entries resolve),
 // the Node example against the installed package (its judge worker comes from the package), and
-// `npx sppo demo --quick`. Prints how long each step takes.
-import { execFileSync, spawnSync } from 'node:child_process';
+// what the README tells a user to run, taken from the installed README itself: the library quick
+// start script (its inline judge aligns the demo model: a win rate above ½), then every
+// `npx sppo ...` line of the Quick start in order — doctor, demo --quick, demo (seen starting in
+// its own folder, then stopped), init, and train on the starter project (win rate above 0.55).
+// Prints how long each step takes.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +53,10 @@ s('npm pack: the bundles, types, workers, models and the command are in the tarb
     'models/demo/config.json', 'models/demo/model.safetensors', 'models/demo/tokenizer.json',
     'data/demo/train-prompts.jsonl', 'data/demo/eval-prompts.jsonl']) assert.ok(files.has(f), `${f} is in the package`);
   assert.ok(![...files].some((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('node_modules/')), 'no sources, tests or dependencies');
+  assert.equal([...files].filter((f) => f.endsWith('.map')), [], 'no source maps in the package');
+  for (const f of files) if (f.startsWith('dist/') && f.endsWith('.js')) {
+    assert.not.match(fs.readFileSync(path.join(root, f), 'utf8').slice(-300), /sourceMappingURL/, `${f} points at no source map`);
+  }
   console.log(`  ${info.filename}: ${(info.size / 1e6).toFixed(1)} MB packed, ${(info.unpackedSize / 1e6).toFixed(1)} MB unpacked, ${files.size} files`);
 });
 
@@ -90,12 +98,70 @@ s('the library by name: entries resolve, the Node example runs on the installed 
   assert.ok(fs.existsSync(path.join(app, 'run/aligned/model.safetensors')));
 });
 
-s('npx sppo demo --quick', () => {
-  const r = step('demo --quick', () => run('npx', ['sppo', 'demo', '--quick', '--out', 'demo-run', '--backend', 'wasm'], 170_000));
-  assert.match(r.stdout, /iteration\s+win rate/);
-  assert.match(r.stdout, /^base\s/m);
-  assert.match(r.stdout, /^3\s+[01]\.\d{3}\s+\[0\.\d{3}, [01]\.\d{3}\]/m);
-  assert.ok(fs.existsSync(path.join(app, 'demo-run/report.html')));
+/** the README as installed with the package */
+const readme = () => fs.readFileSync(path.join(app, 'node_modules/sppo/README.md'), 'utf8');
+/** the fenced block of `lang` that follows `heading` */
+function block(md: string, heading: string, lang: string, nth = 0): string {
+  const at = md.indexOf(heading);
+  assert.ok(at >= 0, `README has "${heading}"`);
+  const blocks = [...md.slice(at).matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))];
+  assert.ok(blocks[nth], `a ${lang} block after "${heading}"`);
+  return blocks[nth][1];
+}
+
+s('README quick start: `npm install sppo`, then the library script runs and moves the win rate', () => {
+  assert.match(block(readme(), '## Quick start', 'sh'), /^npm install sppo\b/m);
+  const script = block(readme(), '## Quick start', 'js');
+  assert.ok(script.split('\n').filter((l) => l.trim()).length <= 16, 'about 15 lines');
+  fs.writeFileSync(path.join(app, 'quickstart.mjs'), script);
+  const r = step('quickstart.mjs', () => run(process.execPath, ['quickstart.mjs'], 300_000));
+  const m = /win rate vs the base: (\d\.\d{3})/.exec(r.stdout);
+  assert.ok(m, `the script prints its win rate:\n${r.stdout}`);
+  console.log(`  quickstart.mjs: win rate ${m![1]}`);
+  assert.ok(Number(m![1]) > 0.5, `the inline judge's preference moved the model: ${m![1]}`);
+  assert.match(readme(), new RegExp(`prints \`win rate vs the base: ${m![1].replace('.', '\\.')}\``), 'the README shows what the script prints');
+  assert.ok(fs.existsSync(path.join(app, 'quickstart-run/report.html')));
+});
+
+s('README quick start: every `npx sppo` line works from the installed package, in order', async () => {
+  const lines = block(readme(), '## Quick start', 'sh', 1).split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l.startsWith('npx sppo '));
+  assert.ok(lines.length >= 5, `the README's commands: ${lines.join(' | ')}`);
+  for (const line of lines) {
+    const args = line.split(/\s+/).slice(1);
+    if (args[1] === 'demo' && !args.includes('--quick')) {
+      // the full demo: it starts in its own folder next to the quick one (seen, then stopped: the demo test covers its table)
+      const t = Date.now();
+      // node on the installed command itself (what npx runs), so that the kill reaches the run
+      const child = spawn(process.execPath, [path.join(app, 'node_modules/sppo/bin/sppo.mjs'), ...args.slice(1)], { cwd: app, env: { ...process.env, SPPO_QUIET: '1' } });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      const exited = new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+      const begun = await Promise.race([
+        (async () => { while (!fs.existsSync(path.join(app, 'sppo-demo/config.json')) || !/^iteration\s+win rate/m.test(out)) await new Promise((r) => setTimeout(r, 100)); return true; })(),
+        exited.then(() => false),
+      ]);
+      child.kill('SIGKILL');
+      await exited;
+      times.push(['demo (start)', (Date.now() - t) / 1000]);
+      assert.ok(begun, `${line} did not start:\n${out.slice(-2000)}`);
+      continue;
+    }
+    const r = step(args.slice(1, 3).join(' '), () => run('npx', args, 300_000));
+    if (args[1] === 'doctor') assert.match(r.stdout, /chosen \(auto\)/);
+    if (args[1] === 'demo') {
+      assert.match(r.stdout, /iteration\s+win rate/);
+      assert.match(r.stdout, /^3\s+[01]\.\d{3}\s+\[0\.\d{3}, [01]\.\d{3}\]/m);
+      assert.ok(fs.existsSync(path.join(app, 'sppo-demo-quick/report.html')));
+    }
+    if (args[1] === 'init') for (const f of ['sppo.config.json', 'prompts.jsonl', 'eval-prompts.jsonl', 'judge.mjs']) assert.ok(fs.existsSync(path.join(app, args[2], f)), f);
+    if (args[1] === 'train') {
+      const its = JSON.parse(r.stdout).iterations;
+      const last = its[its.length - 1];
+      console.log(`  ${line}: win rate ${its.map((x: any) => x.eval.winRate.toFixed(3)).join(' → ')}`);
+      assert.ok(last.eval.winRate > 0.55, `the starter project's win rate moves: ${last.eval.winRate}`);
+    }
+  }
 });
 
 s.run();
