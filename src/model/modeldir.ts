@@ -183,7 +183,7 @@ function writeWeights(dir: string, tensors: { name: string; shape: number[]; dat
   const bytesOf = (t: { shape: number[]; dtype: WriteDType }) => numel(t.shape) * (t.dtype === 'F32' ? 4 : 2);
   const total = tensors.reduce((s, t) => s + bytesOf(t), 0);
   if (!maxShardBytes || total <= maxShardBytes) {
-    fs.writeFileSync(path.join(dir, SINGLE_FILE), serializeSafetensors(tensors, metadata, SINGLE_FILE));
+    writeBig(path.join(dir, SINGLE_FILE), serializeSafetensors(tensors, metadata, SINGLE_FILE));
     return;
   }
   // greedy split in parameter order, like transformers' shard_checkpoint
@@ -198,10 +198,18 @@ function writeWeights(dir: string, tensors: { name: string; shape: number[]; dat
   const weightMap: Record<string, string> = {};
   shards.forEach((s, i) => {
     const name = shardFileName(i, shards.length);
-    fs.writeFileSync(path.join(dir, name), serializeSafetensors(s, metadata, name));
+    writeBig(path.join(dir, name), serializeSafetensors(s, metadata, name));
     for (const t of s) weightMap[t.name] = name;
   });
   fs.writeFileSync(path.join(dir, INDEX_FILE), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n');
+}
+
+/** fs.writeFileSync refuses buffers of 2 GiB and more (a 1B model in bf16 is 2.5 GB): write in 1 GiB slices */
+function writeBig(file: string, data: Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (let off = 0; off < data.length;) off += fs.writeSync(fd, data, off, Math.min(2 ** 30, data.length - off));
+  } finally { fs.closeSync(fd); }
 }
 
 /** Reads a llama2.c checkpoint (.bin) into HF names and layout (see llama2c.ts). */

@@ -520,7 +520,9 @@ export class SPPO extends EventTarget {
       let step = 0;
       const saved = await deps.loadTrainState(ckpt, st);
       if (saved) {
-        for (const [name, p] of model.params) {
+        // the checkpoint holds what trains (every weight, or the LoRA adapters: the frozen base,
+        // 16-bit on the device, is the iteration's starting model and is not copied)
+        for (const [name, p] of model.trainableParams()) {
           const a = saved.params.get(name);
           if (!a) throw new Error(`${ckpt}: parameter ${name} missing from the training checkpoint; delete ${st.where}/iter-${t}/train to restart this iteration`);
           be.write(p, a);
@@ -574,7 +576,7 @@ export class SPPO extends EventTarget {
         }
         // unit done: checkpoint, then metrics (a crash between the two re-runs nothing: metrics are cut to the checkpoint's step)
         const params = new Map<string, Float32Array>();
-        for (const [n, p] of model.params) params.set(n, (await be.read(p)) as Float32Array);
+        for (const [n, p] of model.trainableParams()) params.set(n, (await be.read(p)) as Float32Array);
         const os = await opt.saveState();
         const fin = { what: 'sppo train', step, iteration: t, unit: unitName, fix: fix() };
         assertFiniteWeights(params, `checkpoint ${ckpt}`, fin);
