@@ -56,7 +56,7 @@ export default async function run(args: BenchArgs): Promise<BenchReport> {
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`bench lmhead: --rounds ${flag(args.argv, 'rounds')} must be a positive integer`);
   const results: BenchResult[] = [];
   const ratios: Record<string, Record<string, number>> = {};
-  const notes = [`forward: log-probs of N targets; train: forward + backward into dH (N,C) and dW (V,C); fused: chunks of chunkColumns(N, V, C) vocabulary columns (32 MiB of (N,Vc) logits); ms = median of ${rounds} interleaved round(s) after a warm-up; peakMiB = most bytes the backend held above the inputs during one call on a fresh backend (the wasm matmul's packing scratch included)`];
+  const notes = [`forward: log-probs of N targets; train: forward + backward into dH (N,C) and dW (V,C); fused: chunks of chunkColumns(N, V, C) vocabulary columns (a 64 MiB working set: two (N,Vc) chunks, one (Vc,C) slice of W); ms = median of ${rounds} interleaved round(s) after a warm-up; peakMiB = most bytes the backend held above the inputs during one call on a fresh backend (the wasm matmul's packing scratch included)`];
   for (const kind of backends) {
     for (const s of shapes(args.quick)) {
       const { N, C, V } = s;

@@ -1,5 +1,5 @@
 // Elementwise f32 ops over flat arrays of n elements.
-//   fill: out[i] = P.a            copy: dst[dstOff+i] = src[srcOff+i]
+//   fill: out[i] = P.a            copy: dst[dstOff+i] = src[srcOff+i] (copy_words: u32 words)
 //   add:  out = a + b             mul:  out = a * b
 //   scale: out = x * P.a          axpy: y += P.a * x
 // Grid: 1-D over n in workgroups of WG threads, folded into 2-D when n/WG > 65535
@@ -24,6 +24,17 @@ fn index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 @compute @workgroup_size(WG) fn copy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = index(gid, nwg);
   if (i < P.n) { out[P.off1 + i] = x[P.off0 + i]; }
+}
+
+// copy_words: the same over raw u32 words — 16-bit tensors (two per word) copied bit for bit,
+// never through an f32 register (a pair whose high half is 0 would read as an f32 subnormal,
+// which an implementation may flush to zero, losing the low half)
+@group(0) @binding(1) var<storage, read_write> wout: array<u32>;
+@group(0) @binding(2) var<storage, read> win: array<u32>;
+
+@compute @workgroup_size(WG) fn copy_words(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) { wout[P.off1 + i] = win[P.off0 + i]; }
 }
 
 @compute @workgroup_size(WG) fn scale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

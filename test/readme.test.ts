@@ -22,11 +22,11 @@ const help = (args: string[]) => {
   return r.stdout;
 };
 
-/** the README's code: fenced blocks (line by line, # comments cut) and `code spans` */
+/** the README's code: fenced blocks (line by line, # comments and comment lines cut) and `code spans` */
 function codeSnippets(md: string): string[] {
   const out: string[] = [];
   const fenced = /```[a-z]*\n([\s\S]*?)```/g;
-  for (const m of md.matchAll(fenced)) for (const line of m[1].split('\n')) out.push(line.replace(/\s#\s.*$/, ''));
+  for (const m of md.matchAll(fenced)) for (const line of m[1].split('\n')) if (!line.trim().startsWith('#')) out.push(line.replace(/\s#\s.*$/, ''));
   for (const m of md.replace(fenced, '').matchAll(/`([^`\n]+)`/g)) out.push(m[1]);
   return out;
 }

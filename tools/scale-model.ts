@@ -1,8 +1,8 @@
 // Random-weight models in the exact shapes of real checkpoints (config.json numbers of
 // SmolLM2-135M, Qwen2.5-0.5B, Llama-3.2-1B), written as Hugging Face model directories: bf16
 // model.safetensors streamed tensor by tensor (a 1B model is never held whole in memory),
-// config.json, and GPT-2's tokenizer.json (ids above its 50257 tokens are fine for log-probs
-// and training). Used by `npm run bench -- scale`, the SPPO_BIG tests and the browser tests;
+// config.json, and GPT-2's tokenizer.json, its vocabulary extended to the model's with entries
+// no merge produces (so sampled ids decode; encoding is GPT-2's). Used by `npm run bench -- scale`, the SPPO_BIG tests and the browser tests;
 // 'tiny-*' shapes run the same paths in every test run.
 //   node --import tsx tools/scale-model.ts SHAPE OUT_DIR
 import fs from 'node:fs';
@@ -56,16 +56,9 @@ export function paramCountOf(s: ScaleShape): number {
   return tensors(s).reduce((n, [, sh]) => n + sh.reduce((a, b) => a * b, 1), 0);
 }
 
-/** bf16 bits of f32 x (round to nearest even) */
-function bf16(x: number, f: Float32Array, u: Uint32Array): number {
-  f[0] = x;
-  const b = u[0];
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
-}
-
 /**
  * Writes the model directory `dir` (created; an existing one is replaced): config.json,
- * model.safetensors (bf16, weights ~ N(0, 0.02²) by a seeded generator, norms 1, biases small),
+ * model.safetensors (bf16, weights uniform with std 0.02 from a seeded generator, norms 1, biases small),
  * tokenizer.json + tokenizer_config.json (GPT-2's). Written to DIR.tmp then renamed.
  */
 export function writeScaleModel(dir: string, shape: string | ScaleShape, seed = 1): ScaleShape {
@@ -85,6 +78,11 @@ export function writeScaleModel(dir: string, shape: string | ScaleShape, seed = 
   };
   fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const tok = gpt2TokenizerJson();
+  // the tokenizer covers every id of the model (as a real checkpoint's does): ids past GPT-2's
+  // 50257 get vocabulary entries " x<id>" that no merge produces (encoding is GPT-2's), so text
+  // sampled from a random model decodes
+  const vocab = (tok.tokenizer as any).model.vocab as Record<string, number>;
+  for (let id = 50257; id < s.vocab; id++) vocab[`Ġx${id}`] = id;
   fs.writeFileSync(path.join(tmp, 'tokenizer.json'), JSON.stringify(tok.tokenizer));
   fs.writeFileSync(path.join(tmp, 'tokenizer_config.json'), JSON.stringify(tok.config));
   // safetensors: header (offsets known from the shapes), then each tensor's bytes in order
@@ -104,20 +102,20 @@ export function writeScaleModel(dir: string, shape: string | ScaleShape, seed = 
     len.writeBigUInt64LE(BigInt(json.length));
     fs.writeSync(fd, len);
     fs.writeSync(fd, Buffer.from(json, 'latin1'));
-    const f = new Float32Array(1), u = new Uint32Array(f.buffer);
     let x = (seed * 2654435761) >>> 0 || 1;
-    const uni = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
     const CH = 1 << 22;
-    const buf = new Uint16Array(CH);
+    const buf = new Uint16Array(CH), vals = new Float32Array(CH), bits = new Uint32Array(vals.buffer);
     for (const [, shp, kind] of list) {
       let n = shp.reduce((a, b) => a * b, 1);
       while (n > 0) {
         const m = Math.min(n, CH);
         if (kind === 'norm') buf.fill(0x3f80, 0, m);
         else {
-          // Irwin–Hall(4): mean 2, variance 1/3 → (sum − 2)·√3 ≈ N(0, 1)
-          const std = kind === 'bias' ? 0.01 : 0.02;
-          for (let i = 0; i < m; i++) buf[i] = bf16((uni() + uni() + uni() + uni() - 2) * 1.7320508 * std, f, u);
+          // uniform on ±std·√3 (variance std²) from an xorshift stream; bf16 = the top 16 bits
+          // (truncation: random weights need no rounding, and a 1B model writes in seconds)
+          const a = (kind === 'bias' ? 0.01 : 0.02) * 1.7320508 * 2 / 4294967296;
+          for (let i = 0; i < m; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; vals[i] = (x >>> 0) * a - a * 2147483648; }
+          for (let i = 0; i < m; i++) buf[i] = bits[i] >>> 16;
         }
         fs.writeSync(fd, new Uint8Array(buf.buffer, 0, 2 * m));
         n -= m;

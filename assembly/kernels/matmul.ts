@@ -31,9 +31,13 @@
 //
 // 16-bit b (bKind 1 = bfloat16, 2 = IEEE half; 0 = f32): a frozen weight kept half in memory.
 // mm_pack_b then packs 16-bit panels (8 halves = 16 bytes per k: one v128 load) and the
-// micro-kernel widens them to two f32x4 in registers (micro5x8bf / micro5x8hf); mm_small and
-// the x·Wᵀ strip read 4 halves per v128.load64_zero and widen them the same way. No f32 copy of
-// the weight is ever made; a, out, bias and all arithmetic stay f32.
+// micro-kernel widens bfloat16 to two f32x4 in registers (micro5x8bf: one shuffle per 4 values).
+// Exact IEEE-half widening costs ~10 vector ops per 4 values, more than the micro-kernel's FMAs
+// can hide, so for f16 mm_compute widens each panel's K slice (≤ KC×8 values, 8 KiB) once into
+// per-thread scratch, where it stays in L1 while every micro-panel of the task reads it.
+// mm_small and the bf16 x·Wᵀ strip read 4 halves per v128.load64_zero and widen them in
+// registers; the f16 x·Wᵀ strip widens its 8 rows of W (8·K values) once into scratch.
+// No f32 copy of the weight is ever made; a, out, bias and all arithmetic stay f32.
 import { at, atK, hsum, KIND_BF16, KIND_F16, KIND_F32, load1, load4, madd1, madd4, min32, widenHi, widenLo } from './common';
 
 export const MR = 5;
@@ -134,8 +138,15 @@ function packA(dst: usize, a: usize, M: i32, K: i32, transA: i32, r0: i32, k0: i
 function micro5x8(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void { microBody(pa, pb, kc, park, first, KIND_F32); }
 /** micro5x8 over a bfloat16 B panel (per k: 8 halves, widened in registers) */
 function micro5x8bf(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void { microBody(pa, pb, kc, park, first, KIND_BF16); }
-/** micro5x8 over an IEEE-half B panel */
-function micro5x8hf(pa: usize, pb: usize, kc: i32, park: usize, first: bool): void { microBody(pa, pb, kc, park, first, KIND_F16); }
+
+/** kc×8 IEEE halves of a packed panel slice → f32 at dst (mm_compute's per-slice widening) */
+function widenSliceF16(dst: usize, src: usize, kc: i32): void {
+  for (let k = 0; k < kc; k++) {
+    const h = v128.load(src + (<usize>k << 4));
+    v128.store(dst + (<usize>k << 5), widenLo(h, KIND_F16));
+    v128.store(dst + (<usize>k << 5), widenHi(h, KIND_F16), 16);
+  }
+}
 
 // @ts-ignore: decorator
 @inline function microBody(pa: usize, pb: usize, kc: i32, park: usize, first: bool, kind: i32): void {
@@ -175,13 +186,12 @@ function micro5x8hf(pa: usize, pb: usize, kc: i32, park: usize, first: bool): vo
   v128.store(park, c40, 128); v128.store(park, c41, 144);
 }
 
-/** the micro-kernel for B's kind (expanded at each call site, so every kernel keeps several
- *  call sites and stays a function of its own) */
+/** the micro-kernel for the panel's kind, f32 or bf16 (expanded at each call site, so every
+ *  kernel keeps several call sites and stays a function of its own) */
 // @ts-ignore: decorator
 @inline function micro(kind: i32, pa: usize, pb: usize, kc: i32, park: usize, first: bool): void {
-  if (kind == KIND_F32) micro5x8(pa, pb, kc, park, first);
-  else if (kind == KIND_BF16) micro5x8bf(pa, pb, kc, park, first);
-  else micro5x8hf(pa, pb, kc, park, first);
+  if (kind == KIND_BF16) micro5x8bf(pa, pb, kc, park, first);
+  else micro5x8(pa, pb, kc, park, first);
 }
 
 /** out rows r < h, columns c < w from a row-major tile with rows of NR: alpha·acc (+ bias)
@@ -210,10 +220,11 @@ function epilogue(out: usize, N: i32, tile: usize, h: i32, w: i32, alpha: f32, b
 }
 
 /** floats of per-thread scratch mm_compute needs: the packed A block, then the parked
- *  tiles (one tile when K fits one block: each is written out at once), then 16 spare */
-export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32): i32 {
+ *  tiles (one tile when K fits one block: each is written out at once), then 16 spare, then
+ *  for an f16 b one widened panel slice (KC×8) */
+export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32, bKind: i32): i32 {
   const tiles = K <= KC ? MR * NR : rowsPerTask * panelsPerTask * NR;
-  return rowsPerTask * min32(K, KC) + tiles + 16;
+  return rowsPerTask * min32(K, KC) + tiles + 16 + (bKind == KIND_F16 ? KC * NR : 0);
 }
 
 /**
@@ -223,7 +234,9 @@ export function mm_scratch_floats(K: i32, rowsPerTask: i32, panelsPerTask: i32):
  * each panel (its kc×8 slice stays in L1), for each micro-panel, run the micro-kernel. With
  * one K block each tile goes through the epilogue at once; with several, tiles stay parked
  * until the last block, then the epilogue writes them all.
- * Scratch per thread (mm_scratch_floats): packed A block | parked tiles | 16 spare floats.
+ * Scratch per thread (mm_scratch_floats): packed A block | parked tiles | 16 spare floats |
+ * the widened slice of an f16 panel (bKind 2: widened once per (panel, K block), then read by
+ * the f32 micro-kernel; bf16 panels are widened inside micro5x8bf).
  */
 export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: usize, bias: usize,
   M: i32, N: i32, K: i32, transA: i32, bPacked1: i32, alpha: f32, accumulate: i32,
@@ -235,8 +248,11 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
   const bt = task / perBatch;
   const rem = task - bt * perBatch;
   const rb = rem / colBlocks, cb = rem - rb * colBlocks;
-  const sa = scratch + (<usize>tid * <usize>mm_scratch_floats(K, rowsPerTask, panelsPerTask) << 2);
+  const sa = scratch + (<usize>tid * <usize>mm_scratch_floats(K, rowsPerTask, panelsPerTask, bKind) << 2);
   const tiles = at(sa, rowsPerTask * min32(K, KC));
+  const wide = at(tiles, (K <= KC ? MR * NR : rowsPerTask * panelsPerTask * NR) + 16);
+  const f16 = bKind == KIND_F16;
+  const kind = f16 ? KIND_F32 : bKind; // what the micro-kernel reads
   const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
   const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
   const eb: usize = bKind ? 1 : 2; // log2 of the packed element's bytes
@@ -249,10 +265,11 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
     for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * K), aB, M, K, transA, r0 + i * MR, 0, K);
     for (let p = 0; p < np; p++) {
       const c0 = (p0 + p) * NR;
-      const pb = pB + (<usize>(p0 + p) * <usize>K * NR << eb);
+      let pb = pB + (<usize>(p0 + p) * <usize>K * NR << eb);
+      if (f16) { widenSliceF16(wide, pb, K); pb = wide; }
       for (let i = 0; i < nMicro; i++) {
         const r = r0 + i * MR;
-        micro(bKind, at(sa, i * MR * K), pb, K, tiles, true);
+        micro(kind, at(sa, i * MR * K), pb, K, tiles, true);
         epilogue(at(oB, r * N + c0), N, tiles, min32(MR, M - r), min32(NR, N - c0), alpha, bias, c0, accumulate);
       }
     }
@@ -262,12 +279,13 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
     const kc = min32(KC, K - k0);
     for (let i = 0; i < nMicro; i++) packA(at(sa, i * MR * kc), aB, M, K, transA, r0 + i * MR, k0, kc);
     for (let p = 0; p < np; p++) {
-      const pb = pB + ((<usize>(p0 + p) * <usize>K + <usize>k0) * NR << eb);
+      let pb = pB + ((<usize>(p0 + p) * <usize>K + <usize>k0) * NR << eb);
+      if (f16) { widenSliceF16(wide, pb, kc); pb = wide; }
       // two call sites (first K block or not) keep Binaryen from inlining the micro-kernel:
       // compiled on its own, TurboFan keeps every accumulator in a register (inlined here,
       // it spilled three of them to the stack)
-      if (k0 == 0) for (let i = 0; i < nMicro; i++) micro(bKind, at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), true);
-      else for (let i = 0; i < nMicro; i++) micro(bKind, at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), false);
+      if (k0 == 0) for (let i = 0; i < nMicro; i++) micro(kind, at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), true);
+      else for (let i = 0; i < nMicro; i++) micro(kind, at(sa, i * MR * kc), pb, kc, at(tiles, (i * np + p) * MR * NR), false);
     }
   }
   for (let i = 0; i < nMicro; i++) {
@@ -277,6 +295,21 @@ export function mm_compute(task: i32, tid: i32, out: usize, a: usize, packed: us
       epilogue(at(oB, r * N + c0), N, at(tiles, (i * np + p) * MR * NR), min32(MR, M - r), min32(NR, N - c0), alpha, bias, c0, accumulate);
     }
   }
+}
+
+/** floats of per-thread scratch mm_small needs: a 16-float tile, and for f16 x·Wᵀ the strip's
+ *  8 rows of W widened (8·K) */
+export function mm_small_scratch_floats(K: i32, bKind: i32): i32 { return bKind == KIND_F16 ? 16 + NR * K : 16; }
+
+/** K IEEE halves at src → f32 at dst */
+function widenRowF16(dst: usize, src: usize, K: i32): void {
+  let k = 0;
+  for (; k + 8 <= K; k += 8) {
+    const h = v128.load(atK(src, k, KIND_F16));
+    v128.store(at(dst, k), widenLo(h, KIND_F16));
+    v128.store(at(dst, k + 4), widenHi(h, KIND_F16));
+  }
+  for (; k < K; k++) store<f32>(at(dst, k), load1(atK(src, k, KIND_F16), KIND_F16));
 }
 
 /**
@@ -293,11 +326,18 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
   const aB = a + (<usize>bt * <usize>M * <usize>K << 2);
   const bB = atK(b, bt * bStride, bKind);
   const oB = out + (<usize>bt * <usize>M * <usize>N << 2);
-  const tile = scratch + (<usize>tid * 16 << 2);
+  const tile = scratch + (<usize>tid * <usize>mm_small_scratch_floats(K, bKind) << 2);
   if (transB && !transA) {
     if (bKind == KIND_F32) stripTimesWt(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
     else if (bKind == KIND_BF16) stripTimesWtBf(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
-    else stripTimesWtHf(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
+    else {
+      // f16: the strip's 8 rows of W widened once (8·K floats after the tile) for every row
+      // pair, as exact widening costs more than the strip's multiply-adds; row cg of W is then
+      // at wide + (cg − c0)·K floats (the base below wraps modulo 2^32, as the arithmetic does)
+      const wide = at(tile, 16);
+      for (let c = 0; c < NR; c++) widenRowF16(at(wide, c * K), atK(bB, min32(c0 + c, N - 1) * K, KIND_F16), K);
+      stripTimesWt(aB, wide - (<usize>c0 * <usize>K << 2), oB, tile, M, N, K, c0, w, alpha, bias, accumulate);
+    }
     return;
   }
   if (bKind == KIND_F32) smallRows(aB, bB, oB, tile, M, N, K, c0, w, transA, transB, alpha, bias, accumulate, KIND_F32);
@@ -354,15 +394,14 @@ export function mm_small(task: i32, tid: i32, out: usize, a: usize, b: usize, bi
  * pairs pass over them, so b — the weights — is read from memory once per call, where packing
  * it (mm_pack_b) would read and write it all first. Rows and columns past the edge re-read the
  * last real one and are not stored. Each output is one task's fixed sequence of operations:
- * results depend on M and K, never on the thread count. With 16-bit b (the Bf/Hf forms) each
- * load of b takes 4 halves (8 bytes) and widens them in registers.
+ * results depend on M and K, never on the thread count. With bf16 b (stripTimesWtBf) each load
+ * of b takes 4 halves (8 bytes) and widens them in registers; f16 b is widened row by row into
+ * scratch first (mm_small).
  */
 function stripTimesWt(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
   alpha: f32, bias: usize, accumulate: i32): void { stripBody(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate, KIND_F32); }
 function stripTimesWtBf(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
   alpha: f32, bias: usize, accumulate: i32): void { stripBody(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate, KIND_BF16); }
-function stripTimesWtHf(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,
-  alpha: f32, bias: usize, accumulate: i32): void { stripBody(aB, bB, oB, tile, M, N, K, c0, w, alpha, bias, accumulate, KIND_F16); }
 
 // @ts-ignore: decorator
 @inline function stripBody(aB: usize, bB: usize, oB: usize, tile: usize, M: i32, N: i32, K: i32, c0: i32, w: i32,

@@ -11,7 +11,7 @@ import { initParams, uploadParams } from '../model/init.js';
 import { Transformer } from '../model/transformer.js';
 import { paramCount } from '../model/arch.js';
 import { checkFits, estimateMemory } from '../model/memory.js';
-import { trainSFT } from '../train/sft.js';
+import { checkSFTOptions, trainSFT } from '../train/sft.js';
 import { tokenIds } from '../model/ids.js';
 import { loadTokenizerSync } from '../tokenizer/node.js';
 import { makeTextCodec, promptIds } from '../sppo/text.js';
@@ -52,6 +52,14 @@ export function register(program: Command): void {
       if (o.model && o.init) throw new Error('sppo sft: give --model DIR (fine-tune) or --init CONFIG.json (fresh model), not both');
       if (o.model) o.model = modelDirOf(o.model, '--model');
       checkOutDir(o.out, 'sppo sft: --out');
+      // every option checked before a model is loaded
+      const opts = {
+        optimizer: { name: o.optimizer, lr: num(o.lr, '--lr'), weightDecay: num(o.weightDecay, '--weight-decay'), maxGradNorm: num(o.maxGradNorm, '--max-grad-norm') },
+        batchSize: int(o.batchSize, '--batch-size'), gradAccum: int(o.gradAccum, '--grad-accum'), epochs: int(o.epochs, '--epochs'),
+        schedule: o.schedule, warmupSteps: int(o.warmup, '--warmup'), maxLength: o.maxLength ? int(o.maxLength, '--max-length') : undefined,
+        seed: int(o.seed, '--seed'), what: 'sppo sft',
+      };
+      checkSFTOptions(opts, 'sppo sft');
       const be = await backendFrom(o.backend);
       let model: Transformer, config, tokDir: string;
       if (o.model) {
@@ -98,10 +106,7 @@ export function register(program: Command): void {
       const t0 = Date.now();
       let first: number | null = null, last: number | null = null, steps = 0, tokens = 0;
       await trainSFT(model, data, {
-        optimizer: { name: o.optimizer, lr: num(o.lr, '--lr'), weightDecay: num(o.weightDecay, '--weight-decay'), maxGradNorm: num(o.maxGradNorm, '--max-grad-norm') },
-        batchSize: bs, gradAccum: int(o.gradAccum, '--grad-accum'), epochs: int(o.epochs, '--epochs'),
-        schedule: o.schedule, warmupSteps: int(o.warmup, '--warmup'), maxLength: o.maxLength ? int(o.maxLength, '--max-length') : undefined,
-        seed: int(o.seed, '--seed'), what: 'sppo sft',
+        ...opts,
         onWarn: (m) => process.stderr.write(`\n${m}\n`),
         onStep: (s) => {
           first ??= s.loss; last = s.loss; steps = s.step;

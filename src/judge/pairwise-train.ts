@@ -5,7 +5,7 @@
 //   the whole trunk; an optimizer step (AdamW by default) with global-norm clipping.
 //   Pairs are shuffled each epoch (seeded). The step's logits (before its update) give a running
 //   accuracy: the pair counts as right when ½(σ(z_ab) + 1 − σ(z_ba)) is on the side of p.
-import { Optimizer, scheduleLR, type OptimizerConfig } from '../train/optimizer.js';
+import { checkOptimizerConfig, Optimizer, scheduleLR, type OptimizerConfig } from '../train/optimizer.js';
 import { TrainingGuard } from '../train/guard.js';
 import type { PairwiseModel } from './pairwise-model.js';
 import type { PreferencePair } from './preference-data.js';
@@ -44,6 +44,8 @@ export async function trainPairwise(model: PairwiseModel, pairs: readonly Prefer
   if (pairs.length === 0) throw new Error('train-judge: no preference pairs');
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new Error(`train-judge: batch size must be an integer ≥ 1, got ${o.batchSize}`);
   if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new Error(`train-judge: epochs must be an integer ≥ 1, got ${o.epochs}`);
+  if (o.warmupSteps !== undefined && !(Number.isInteger(o.warmupSteps) && o.warmupSteps >= 0)) throw new Error(`train-judge: warmup steps must be an integer ≥ 0, got ${o.warmupSteps}`);
+  checkOptimizerConfig(o.optimizer, 'train-judge');
   // both orders of every pair, encoded once
   const enc = pairs.map((p) => ({
     ab: model.encode(p.prompt, p.chosen, p.rejected),

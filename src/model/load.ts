@@ -6,9 +6,10 @@ import type { ModelConfig, GenerationConfig } from './config.js';
 import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
 import { checkModelFits } from './plan.js';
-import { readModelDir, readModelMeta, writeModelDir } from './modeldir.js';
+import { checkCheckpointUsage, readModelDir, readModelMeta, writeModelDir } from './modeldir.js';
 import { checkpointDTypes, streamTensors } from './io-files.js';
 import { hfParamList } from './io-params.js';
+import { nonFiniteTensors } from './finite.js';
 import { Transformer } from './transformer.js';
 import { fileDType, keepsHalf, type LoadModelOptions, type WeightFileDType, type WeightsMode } from './weights-mode.js';
 
@@ -43,6 +44,8 @@ export function loadModel(be: Backend, dir: string, o: LoadModelOptions = {}): L
   let params: Map<string, Tensor>, dtypes: Record<string, number>;
   const keepHalf = (spec: { shape: readonly number[] }) => keepsHalf(mode, config.arch, spec.shape);
   if (arch.family === 'llama') {
+    // the whole checkpoint is matched to the config before a tensor streams to the device
+    checkCheckpointUsage(dir, config);
     const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
     params = new Map();
     try {
@@ -97,6 +100,9 @@ async function writePeftAdapter(model: Transformer, dir: string): Promise<void> 
     tensors.push({ name: `base_model.model.${hf}.lora_A.weight`, shape: [...l.a.shape], data: (await model.be.read(l.a)) as Float32Array, dtype: 'F32' });
     tensors.push({ name: `base_model.model.${hf}.lora_B.weight`, shape: [...l.b.shape], data: (await model.be.read(l.b)) as Float32Array, dtype: 'F32' });
   }
+  // like every model write: no NaN/Inf on disk
+  const bad = nonFiniteTensors(tensors.map((t) => [t.name, t.data] as [string, Float32Array]));
+  if (bad.length) throw new Error(`LoRA adapter for ${dir}: not written: non-finite (NaN/Inf) weights in ${bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${b.size})`).join(', ')}: training diverged; lower the learning rate`);
   writeSafetensorsFile(path.join(dir, 'adapter_model.safetensors'), tensors);
   writeFileAtomic(path.join(dir, 'adapter_config.json'), JSON.stringify({
     peft_type: 'LORA', task_type: 'CAUSAL_LM', r: rank, lora_alpha: alpha, lora_dropout: 0, bias: 'none',

@@ -15,7 +15,7 @@ import {
 import { Checkpoint, INDEX_FILE, loadTensors, SINGLE_FILE, writeFileAtomic } from './io-files.js';
 import { checkAllUsed } from './io-strict.js';
 import { ModelFileError, numel, shapeText } from './io-errors.js';
-import { hfParamList, nameAliases, type ParamSpec } from './io-params.js';
+import { hfParamList, isKnownBuffer, nameAliases, type ParamSpec } from './io-params.js';
 import type { HalfArray } from '../kernels/half.js';
 import { nonFiniteTensors } from './finite.js';
 import { parseLlama2c, type Llama2cCheckpoint } from './llama2c.js';
@@ -79,6 +79,17 @@ export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => Param
   checkAllUsed(config, unused, (n) => readAliased(Checkpoint.open(dir), n), source, path.join(dir, 'config.json'));
   const carried = CARRIED_FILES.filter((f) => fs.existsSync(path.join(dir, f)));
   return { dir, config, generation, tensors, dtypes, unused, carried };
+}
+
+/**
+ * Strict usage before anything is read (streaming loads): every tensor of the checkpoint in
+ * `dir` must be one of the config's parameters (or a known buffer), else ONE error naming them.
+ */
+export function checkCheckpointUsage(dir: string, config: ModelConfig, expected: ParamSpec[] = hfParamList(config)): void {
+  const ck = Checkpoint.open(dir);
+  const wanted = new Set(expected.flatMap((p) => [p.name, ...nameAliases(p.name)]));
+  const unused = ck.names().filter((n) => !wanted.has(n) && !isKnownBuffer(n));
+  checkAllUsed(config, unused, (n) => readAliased(ck, n), ck.source, path.join(dir, 'config.json'));
 }
 
 /** a checkpoint tensor by HF name or its alias (GPT-2's unprefixed names), as f32 */
@@ -172,7 +183,7 @@ function writeWeights(dir: string, tensors: { name: string; shape: number[]; dat
   const bytesOf = (t: { shape: number[]; dtype: WriteDType }) => numel(t.shape) * (t.dtype === 'F32' ? 4 : 2);
   const total = tensors.reduce((s, t) => s + bytesOf(t), 0);
   if (!maxShardBytes || total <= maxShardBytes) {
-    fs.writeFileSync(path.join(dir, SINGLE_FILE), serializeSafetensors(tensors, metadata, SINGLE_FILE));
+    writeBig(path.join(dir, SINGLE_FILE), serializeSafetensors(tensors, metadata, SINGLE_FILE));
     return;
   }
   // greedy split in parameter order, like transformers' shard_checkpoint
@@ -187,15 +198,18 @@ function writeWeights(dir: string, tensors: { name: string; shape: number[]; dat
   const weightMap: Record<string, string> = {};
   shards.forEach((s, i) => {
     const name = shardFileName(i, shards.length);
-    fs.writeFileSync(path.join(dir, name), serializeSafetensors(s, metadata, name));
+    writeBig(path.join(dir, name), serializeSafetensors(s, metadata, name));
     for (const t of s) weightMap[t.name] = name;
   });
   fs.writeFileSync(path.join(dir, INDEX_FILE), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n');
 }
 
-/** Writes config.json alone, atomically (e.g. after editing generation settings). */
-export function writeConfigFile(dir: string, cfg: ModelConfig, torchDtype: TorchDtype = 'float32'): void {
-  writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(configToJson(cfg, torchDtype), null, 2) + '\n');
+/** fs.writeFileSync refuses buffers of 2 GiB and more (a 1B model in bf16 is 2.5 GB): write in 1 GiB slices */
+function writeBig(file: string, data: Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (let off = 0; off < data.length;) off += fs.writeSync(fd, data, off, Math.min(2 ** 30, data.length - off));
+  } finally { fs.closeSync(fd); }
 }
 
 /** Reads a llama2.c checkpoint (.bin) into HF names and layout (see llama2c.ts). */

@@ -70,15 +70,16 @@ export function judgeRefusal(spec: string, allow: string[]): string | null {
     return allow.some((a) => /^https?:\/\//i.test(a) && spec.toLowerCase().startsWith(a.toLowerCase())) ? null : `the HTTP judge ${spec.replace(/\?.*$/, '')} is not allowed on this worker: start it with --allow-judge ${new URL(spec).origin}/`;
   }
   if (!path.isAbsolute(spec)) return `judge "${spec}" is neither builtin:NAME, a URL nor an absolute path`;
+  const file = spec.replace(/\?.*$/, ''); // a model directory may carry options: DIR?backend=wasm
   let real: string;
-  try { real = fs.realpathSync(spec); } catch { return `judge ${spec} does not exist on this worker: put it at the same path as on the coordinator`; }
+  try { real = fs.realpathSync(file); } catch { return `judge ${file} does not exist on this worker: put it at the same path as on the coordinator`; }
   for (const a of allow) {
     if (/^https?:\/\//i.test(a)) continue;
     let ra: string;
     try { ra = fs.realpathSync(a); } catch { continue; }
     if (real === ra || real.startsWith(ra.endsWith(path.sep) ? ra : ra + path.sep)) return null;
   }
-  return `judge ${spec} is not under a location this worker allows: start it with --allow-judge ${path.dirname(spec)} (or the judge itself)`;
+  return `judge ${file} is not under a location this worker allows: start it with --allow-judge ${path.dirname(file)} (or the judge itself)`;
 }
 
 /** one lock: generation units (and model-directory judges) take turns on the backend */

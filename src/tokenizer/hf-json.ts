@@ -114,14 +114,13 @@ export function hfSpec(json: string | object, config: string | object | null = n
     }
   }
 
-  // ---- the id space: tables are dense (one entry per id up to the largest), so ids far past
-  // the number of tokens (an added token of id 1e9) are refused instead of allocating for them
-  const tokens = vocab.size + addedTokens.length;
-  const maxSize = Math.min(MAX_ID_SPACE, 2 * tokens + 65536);
-  if (size > maxSize) {
+  // the id tables below are as long as the largest id: refuse ids that would make them mostly
+  // holes (a damaged or hostile file claiming id 2^31 would otherwise exhaust the memory)
+  const entries = vocab.size + addedTokens.length;
+  if (size > Math.min(MAX_ID_SPACE, 4 * entries + 65_536)) {
     const big = addedTokens.find((t) => t.id + 1 === size);
-    const where = big ? addedField.items()[addedTokens.indexOf(big)].get('id') : vocabField.get(keys.find((k) => vocabObj[k] === size - 1)!);
-    where.fail(`id ${size - 1} is too large: the ${tokens} tokens would need ${size} table entries; ids must be below ${maxSize} (at most twice the number of tokens plus 65536, and below ${MAX_ID_SPACE})`);
+    (big ? addedField.at(addedTokens.indexOf(big)).get('id') : vocabField).fail(
+      `the largest token id is ${size - 1}, but the file holds only ${entries} tokens — the id tables would be ${size} entries long and mostly empty (at most 4 × the tokens + 65536, and ${MAX_ID_SPACE}); the ids are damaged (use the tokenizer.json the model was published with)`);
   }
 
   // ---- pipeline ----

@@ -31,8 +31,7 @@ export class Optimizer {
   step = 0;
 
   constructor(readonly be: Backend, readonly params: Map<string, Tensor>, readonly cfg: OptimizerConfig) {
-    if (!(cfg.lr >= 0)) throw new Error(`optimizer: lr must be ≥ 0, got ${cfg.lr}`);
-    if (!['adamw', 'rmsprop', 'sgd'].includes(cfg.name)) throw new Error(`optimizer: unknown optimizer "${cfg.name}": use adamw, rmsprop or sgd`);
+    checkOptimizerConfig(cfg);
     this.normSq = be.tensor([1], 'f32', 'grad-norm-sq');
     this.weightSq = be.tensor([1], 'f32', 'weight-norm-sq');
     be.fill(this.weightSq, 0);
@@ -111,6 +110,26 @@ export class Optimizer {
     for (const st of this.state.values()) for (const t of st) this.be.dispose(t);
     this.be.dispose(this.normSq);
     this.be.dispose(this.weightSq);
+  }
+}
+
+/** every option finite and in range (checked before any state is made): one error naming it */
+export function checkOptimizerConfig(cfg: OptimizerConfig, what = 'optimizer'): void {
+  if (!['adamw', 'rmsprop', 'sgd'].includes(cfg.name)) throw new Error(`${what}: unknown optimizer "${cfg.name}": use adamw, rmsprop or sgd`);
+  const ranges: [keyof OptimizerConfig, number, number, boolean][] = [
+    // key, min, max, max exclusive
+    ['lr', 0, Number.MAX_VALUE, false], ['weightDecay', 0, Number.MAX_VALUE, false], ['maxGradNorm', 0, Number.MAX_VALUE, false],
+    ['beta1', 0, 1, true], ['beta2', 0, 1, true], ['alpha', 0, 1, true], ['eps', 0, Number.MAX_VALUE, false], ['momentum', 0, Number.MAX_VALUE, false],
+  ];
+  for (const [k, lo, hi, open] of ranges) {
+    const v = cfg[k];
+    if (v === undefined && k !== 'lr') continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || (open ? v >= hi : v > hi)) {
+      throw new Error(`${what}: ${k} must be a finite number ${open ? `in [${lo}, ${hi})` : `≥ ${lo}`}, got ${v}`);
+    }
+  }
+  if (cfg.name === 'adamw' && cfg.lr * (cfg.weightDecay ?? 0) > 1) {
+    throw new Error(`${what}: weight decay ${cfg.weightDecay} with learning rate ${cfg.lr}: AdamW scales weights by 1 − lr·weightDecay each step, which must stay ≥ 0`);
   }
 }
 

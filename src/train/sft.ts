@@ -3,7 +3,7 @@
 import type { Transformer } from '../model/transformer.js';
 import { packBatch, type Sequence } from '../model/batch.js';
 import { planPass } from '../model/plan.js';
-import { Optimizer, scheduleLR, type OptimizerConfig } from './optimizer.js';
+import { checkOptimizerConfig, Optimizer, scheduleLR, type OptimizerConfig } from './optimizer.js';
 import { TrainingGuard } from './guard.js';
 
 export interface SFTOptions {
@@ -68,7 +68,21 @@ async function sftPass(model: Transformer, seqs: Sequence[], scale: number, tota
 }
 
 /** Train on the sequences; returns the loss of each step. */
+/** the options checked before any work: one error naming the option and its range */
+export function checkSFTOptions(o: SFTOptions, what = 'sft'): void {
+  const int = (k: 'batchSize' | 'gradAccum' | 'epochs' | 'warmupSteps' | 'maxLength', min: number, max: number, optional: boolean) => {
+    const v = o[k];
+    if (v === undefined && optional) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${what}: ${k} must be an integer ≥ ${min} and ≤ ${max}, got ${v}`);
+  };
+  int('batchSize', 1, 65536, false); int('epochs', 1, 1e6, false); int('gradAccum', 1, 65536, true);
+  int('warmupSteps', 0, 1e6, true); int('maxLength', 2, 2 ** 24, true);
+  if (o.schedule !== undefined && !['constant', 'linear', 'cosine'].includes(o.schedule)) throw new Error(`${what}: schedule must be constant, linear or cosine, got "${o.schedule}"`);
+  checkOptimizerConfig(o.optimizer, what);
+}
+
 export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptions): Promise<number[]> {
+  checkSFTOptions(o, o.what ?? 'sft');
   if (!data.length) throw new Error('sft: no training examples');
   const maxLen = o.maxLength ?? model.arch.maxPositions;
   const seqs = data.map((s) => {

@@ -44,6 +44,8 @@ export async function workerJudge(spec: string | URL, options: LoadJudgeOptions 
     orderSensitive: info.orderSensitive,
     info: { ...(info.info ?? {}), worker: true },
     get calls() { return calls; },
+    // task metrics (e.g. builtin:arith's accuracy) are computed in the worker too
+    ...(info.hasMetrics ? { metrics: (items: { prompt: string; response: string }[]) => guarded(h, () => h.api.metrics(items)) } : {}),
     async compare(pairs, co = {}) {
       if (closed) throw new Error(`judge ${info.name}: the worker was closed`);
       co.signal?.throwIfAborted();

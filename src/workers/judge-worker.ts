@@ -8,7 +8,7 @@ import { serveFromWorker } from './endpoint.js';
 import { loadJudgeAnywhere } from './judge-load.js';
 import type { Judge } from '../judge/types.js';
 
-export interface JudgeInfo { name: string; describe?: string; orderSensitive: boolean; info?: Record<string, unknown> }
+export interface JudgeInfo { name: string; describe?: string; orderSensitive: boolean; info?: Record<string, unknown>; hasMetrics?: boolean }
 
 export interface JudgeWorkerAPI {
   /** loads the judge; options must be structured-clonable (no functions) */
@@ -16,6 +16,8 @@ export interface JudgeWorkerAPI {
   compare(pairs: Pair[]): Promise<number[]>;
   /** compare() with the pairs the judge failed on ([index, why], CompareOptions.onFailure) */
   compareCounted(pairs: Pair[]): Promise<{ ps: number[]; failures: [number, string][] }>;
+  /** the judge's task metrics of a set of answers (Judge.metrics), when it has them */
+  metrics(items: { prompt: string; response: string }[]): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -24,7 +26,7 @@ let judge: Judge | null = null;
 const api: JudgeWorkerAPI = {
   async init(spec, options = {}) {
     judge = await loadJudgeAnywhere(spec, options);
-    return { name: judge.name, describe: judge.describe, orderSensitive: judge.orderSensitive, info: judge.info ? JSON.parse(JSON.stringify(judge.info)) : undefined };
+    return { name: judge.name, describe: judge.describe, orderSensitive: judge.orderSensitive, info: judge.info ? JSON.parse(JSON.stringify(judge.info)) : undefined, hasMetrics: typeof judge.metrics === 'function' };
   },
   async compare(pairs) {
     if (!judge) throw new Error('sppo judge worker: init() first');
@@ -35,6 +37,10 @@ const api: JudgeWorkerAPI = {
     const failures: [number, string][] = [];
     const ps = await judge.compare(pairs, { onFailure: (i, why) => failures.push([i, why]) });
     return { ps, failures };
+  },
+  async metrics(items) {
+    if (!judge) throw new Error('sppo judge worker: init() first');
+    return judge.metrics ? judge.metrics(items) : {};
   },
   async close() { await judge?.close?.(); judge = null; },
 };

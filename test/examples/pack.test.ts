@@ -131,7 +131,8 @@ s('README quick start: every `npx sppo` line works from the installed package, i
     if (args[1] === 'demo' && !args.includes('--quick')) {
       // the full demo: it starts in its own folder next to the quick one (seen, then stopped: the demo test covers its table)
       const t = Date.now();
-      const child = spawn('npx', args, { cwd: app, env: { ...process.env, SPPO_QUIET: '1' } });
+      // node on the installed command itself (what npx runs), so that the kill reaches the run
+      const child = spawn(process.execPath, [path.join(app, 'node_modules/sppo/bin/sppo.mjs'), ...args.slice(1)], { cwd: app, env: { ...process.env, SPPO_QUIET: '1' } });
       let out = '';
       child.stdout.on('data', (d) => { out += d; });
       child.stderr.on('data', (d) => { out += d; });

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULTS, resolveConfig } from '../../src/sppo/config.js';
+import { checkSFTOptions } from '../../src/train/sft.js';
+import { checkOptimizerConfig } from '../../src/train/optimizer.js';
 import { Rng, SEED } from '../kernels/harness.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -115,6 +117,29 @@ s('sppo train: a bad config writes nothing; an "out" that is a file or unwritabl
     assert.match(r.stderr, /is not writable by this user/);
     assert.not.match(r.stderr, /EACCES/);
   }
+});
+
+s('sft and judge-training options: checked before any work (a batch size of 0 looped forever)', () => {
+  const ok = { optimizer: { name: 'adamw' as const, lr: 1e-3 }, batchSize: 4, epochs: 1 };
+  checkSFTOptions(ok);
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ batchSize: 0 }, /sft: batchSize must be an integer ≥ 1/], [{ epochs: 1.5 }, /epochs must be an integer/],
+    [{ gradAccum: 0 }, /gradAccum/], [{ warmupSteps: -1 }, /warmupSteps/], [{ maxLength: 1 }, /maxLength/],
+    [{ schedule: 'step' }, /schedule must be constant, linear or cosine/],
+    [{ optimizer: { name: 'adamw', lr: Infinity } }, /lr must be a finite number ≥ 0, got Infinity/],
+    [{ optimizer: { name: 'adamw', lr: 1e-3, beta1: 1 } }, /beta1 must be a finite number in \[0, 1\)/],
+    [{ optimizer: { name: 'rmsprop', lr: 1e-3, weightDecay: NaN } }, /weightDecay must be a finite number ≥ 0, got NaN/],
+    [{ optimizer: { name: 'sgd', lr: 1e-3, maxGradNorm: -1 } }, /maxGradNorm/],
+    [{ optimizer: { name: 'adamw', lr: 1, weightDecay: 5 } }, /AdamW scales weights by 1 − lr·weightDecay/],
+    [{ optimizer: { name: 'adam', lr: 1 } }, /unknown optimizer "adam"/],
+  ];
+  for (const [over, re] of bad) assert.throws(() => checkSFTOptions({ ...ok, ...over } as any), re, JSON.stringify(over));
+  assert.throws(() => checkOptimizerConfig({ name: 'adamw', lr: -1 }, 'train-judge'), /^train-judge: lr must be/);
+  const out = path.join(tmp, 'sft-bs0');
+  const r = spawnSync(process.execPath, [bin, 'sft', '--model', path.join(example, 'model'), '--data', path.join(example, 'prompts.jsonl'), '--out', out, '--batch-size', '0', '--backend', 'wasm'], { env, encoding: 'utf8', timeout: 60_000 });
+  assert.is.not(r.status, 0);
+  assert.match(r.stderr, /sppo sft: batchSize must be an integer ≥ 1 and ≤ 65536, got 0/);
+  assert.not.ok(fs.existsSync(out));
 });
 
 s.run();

@@ -18,6 +18,8 @@ import { configToJson, parseConfig } from '../../src/model/config.js';
 import { ModelFileError } from '../../src/model/io-errors.js';
 import { SafetensorsFile, writeSafetensorsFile } from '../../src/model/io-files.js';
 import { readModelDir } from '../../src/model/modeldir.js';
+import { loadModel } from '../../src/model/load.js';
+import { getBackend } from '../kernels/harness.js';
 import { TokenizerFileError } from '../../src/tokenizer/errors.js';
 import { tokenizerFromJSONSync } from '../../src/tokenizer/hf-json.js';
 
@@ -73,6 +75,23 @@ s('extra layers, a bias the config lacks, fewer layers than the file: one error 
   assert.match(e.message, /num_hidden_layers = 1/);
 });
 
+s('loadModel (tensors streamed to the device) refuses the same checkpoints before streaming', async () => {
+  const be = await getBackend('wasm');
+  const { config, tensors } = fixture('llama-gqa');
+  const q = tensors.find((t) => t.name === 'model.layers.1.self_attn.k_proj.weight')!;
+  const extra = { name: 'model.layers.1.self_attn.k_proj.bias', shape: [q.shape[0]], data: new Float32Array(q.shape[0]), dtype: 'F32' as const };
+  for (const [cfg, ts, re] of [
+    [config, [...tensors, extra], /does not describe: model\.layers\.1\.self_attn\.k_proj\.bias/],
+    [{ ...config, num_hidden_layers: 1 }, tensors, /holds 9 tensors that .* does not describe/],
+    [{ ...config, tie_word_embeddings: true }, tensors, /"tie_word_embeddings" is true, but the checkpoint holds its own lm_head\.weight/],
+  ] as [Record<string, unknown>, T[], RegExp][]) {
+    const e = errorOf(() => loadModel(be, modelDir(cfg, ts)));
+    assert.instance(e, ModelFileError);
+    assert.match(e.message, re);
+  }
+  loadModel(be, path.join(fixtures, 'llama-gqa')).model.dispose();
+});
+
 s('tie_word_embeddings true with an lm_head: refused unless it is the embedding itself', () => {
   const { config, tensors } = fixture('llama-gqa');
   const e = errorOf(() => readModelDir(modelDir({ ...config, tie_word_embeddings: true }, tensors)));
@@ -123,9 +142,9 @@ s('tokenizer.json: huge ids and an empty Metaspace replacement are one clear err
   const load = (j: unknown) => errorOf(() => tokenizerFromJSONSync(j as object, null, { file: 't.json' }));
   let e = load({ ...tok, added_tokens: [...tok.added_tokens, { id: 1e9, content: '<big>', special: true }] });
   assert.instance(e, TokenizerFileError);
-  assert.match(e.message, /id 1000000000 is too large/);
+  assert.match(e.message, /added_tokens\[2\]\.id: the largest token id is 1000000000, but the file holds only \d+ tokens/);
   e = load({ ...tok, model: { ...tok.model, vocab: { ...tok.model.vocab, far: 2 ** 31 - 2 } } });
-  assert.match(e.message, /id 2147483646 is too large/);
+  assert.match(e.message, /model\.vocab: the largest token id is 2147483646/);
   e = load({ ...tok, pre_tokenizer: { type: 'Metaspace', replacement: '', prepend_scheme: 'always', split: true } });
   assert.match(e.message, /a Metaspace replacement is exactly one character/);
   e = load({ ...tok, decoder: { type: 'Metaspace', replacement: '', prepend_scheme: 'always', split: true } });

@@ -66,6 +66,8 @@ s('judges a worker allows: builtins, paths under --allow-judge, URLs by prefix; 
   assert.match(judgeRefusal(path.join(allowed, 'link.mjs'), allow)!, /not under a location/, 'a link out of the allowed folder is followed');
   assert.match(judgeRefusal(path.join(allowed, '..', 'other', 'evil.mjs'), allow)!, /not under a location/);
   assert.match(judgeRefusal(path.join(allowed, 'missing.mjs'), allow)!, /does not exist on this worker/);
+  fs.mkdirSync(path.join(allowed, 'rm'));
+  assert.is(judgeRefusal(path.join(allowed, 'rm') + '?backend=wasm&batchSize=8', allow), null, 'a model directory with options');
   assert.match(judgeRefusal('j.mjs', allow)!, /neither builtin:NAME, a URL nor an absolute path/);
   assert.is(judgeRefusal('http://127.0.0.1:8000/v1?model=x', allow), null);
   assert.match(judgeRefusal('http://10.0.0.1:8000/v1', allow)!, /not allowed on this worker: start it with --allow-judge http:\/\/10\.0\.0\.1:8000\//);

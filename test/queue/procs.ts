@@ -77,8 +77,10 @@ export async function startRedis(o: { password?: string; port?: number; tls?: { 
   return server;
 }
 
+/** a `sppo worker` (wasm, one thread); `--lock-ms` 5 s unless `extra` gives one (a short lock lets the
+ *  kill test's units move on quickly; elsewhere it would let a loaded machine's slow worker lose a unit) */
 export function worker(url: string, name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Proc {
-  return start(process.execPath, [bin, 'worker', '--redis', url, '--name', name, '--backend', 'wasm', '--threads', '1', '--lock-ms', '1000', ...extra], env);
+  return start(process.execPath, [bin, 'worker', '--redis', url, '--name', name, '--backend', 'wasm', '--threads', '1', ...(extra.includes('--lock-ms') ? [] : ['--lock-ms', '5000']), ...extra], env);
 }
 
 /** the files whose bytes must not depend on where units ran */

@@ -88,7 +88,7 @@ s('1, 2 and 3 workers (the third a Deno process) write the bytes of the single-p
     for (const n of [1, 2, 3]) {
       const cache = path.join(tmp, `cache-w${n}`);
       ws.push(n < 3 ? worker(redis!.url, `w${n}`, ['--allow-judge', tmp, '--cache', cache])
-        : start(path.join(root, 'node_modules/.bin/deno'), ['run', '-A', '--node-modules-dir=manual', path.join(root, 'examples/deno/worker.ts'), '--redis', redis!.url, '--name', 'w3', '--allow-judge', tmp, '--cache', cache, '--lock-ms', '1000']));
+        : start(path.join(root, 'node_modules/.bin/deno'), ['run', '-A', '--node-modules-dir=manual', path.join(root, 'examples/deno/worker.ts'), '--redis', redis!.url, '--name', 'w3', '--allow-judge', tmp, '--cache', cache, '--lock-ms', '5000']));
       await until(() => ws.every((w) => / ready\n/.test(w.err())), 60_000, 'workers ready');
       const c = config(`workers-${n}`);
       const run = train(c.file, redis!.url);
@@ -115,7 +115,7 @@ s('1, 2 and 3 workers (the third a Deno process) write the bytes of the single-p
 s('workers SIGKILLed at random moments: no unit lost or counted twice, same bytes', async () => {
   const rng = new Rng((SEED ^ 0x5eed) >>> 0);
   for (let r = 0; r < 2; r++) {
-    const ws = [0, 1].map((i) => worker(redis!.url, `k${r}-${i}`, ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-kill')]));
+    const ws = [0, 1].map((i) => worker(redis!.url, `k${r}-${i}`, ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-kill'), '--lock-ms', '1000']));
     try {
       await until(() => ws.every((w) => / ready\n/.test(w.err())), 20_000, 'workers ready');
       const c = config(`killed-${r}`);
@@ -127,7 +127,7 @@ s('workers SIGKILLed at random moments: no unit lost or counted twice, same byte
       await until(() => (started() >= n && /started\n$/.test(victim.err())) || run.child.exitCode !== null, 30_000, `the victim's unit ${n}`);
       const inFlight = /(\w+ unit \d+ of iteration \d+) started\n$/.exec(victim.err())?.[1];
       await kill(victim);
-      ws.push(worker(redis!.url, `k${r}-2`, ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-kill')]));
+      ws.push(worker(redis!.url, `k${r}-2`, ['--allow-judge', tmp, '--cache', path.join(tmp, 'cache-kill'), '--lock-ms', '1000']));
       await finished(run, `run ${r} with a worker killed in its unit ${n}`);
       sameAsLocal(c.out, `killed run ${r}`);
       assert.ok(inFlight, `the kill landed while the victim held a unit (seed ${SEED})`);

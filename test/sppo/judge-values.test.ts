@@ -139,6 +139,12 @@ s('workers: a function cannot cross (one clear error); a module URL can', async 
   try {
     await rejects(w.run({ config: { model: 'tiny', prompts: 'p', judge: async () => [] }, models: {}, texts: {} }), /cannot cross to the run worker \(config\.judge\)/, /URL/);
   } finally { await w.terminate(); }
+  // a judge's task metrics cross back from the worker (builtin:arith: accuracy)
+  const arith = await workerJudge('builtin:arith');
+  try {
+    const items = [{ prompt: '12+7=', response: '19' }, { prompt: '12+7=', response: '18' }, { prompt: '30-4=', response: ' 26 apples' }];
+    assert.equal(await arith.metrics!(items), { accuracy: 2 / 3 });
+  } finally { await arith.close(); }
   const j = await workerJudge(pathToFileURL(tinyJudge));
   try {
     const ps = pairs(17);

@@ -96,17 +96,28 @@ test('a holder killed with SIGKILL leaves a stale lock: `--resume` recognises it
 test('eight processes racing for one run directory: exactly one takes the lock', async () => {
   const dir = path.join(tmp, 'race');
   const script = path.join(tmp, 'race.mts');
-  fs.writeFileSync(script, `import { acquireRunLock } from ${JSON.stringify(path.join(root, 'src/sppo/run-lock.ts'))};
+  const release = path.join(tmp, 'race-release');
+  // every process holds what it got until all eight have answered (release file): no timing decides
+  fs.writeFileSync(script, `import fs from 'node:fs';
+import { acquireRunLock } from ${JSON.stringify(path.join(root, 'src/sppo/run-lock.ts'))};
 const go = Number(process.argv[2]);
 while (Date.now() < go) await new Promise((r) => setTimeout(r, 1));
-try { await acquireRunLock(${JSON.stringify(dir)}); console.log('won'); await new Promise((r) => setTimeout(r, 1500)); }
-catch (e) { console.log(e.name === 'RunLockedError' ? 'refused' : 'error ' + e.message); }\n`);
+try { await acquireRunLock(${JSON.stringify(dir)}); console.log('won'); }
+catch (e) { console.log(e.name === 'RunLockedError' ? 'refused' : 'error ' + e.message); }
+while (!fs.existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));\n`);
   const go = Date.now() + 4000; // every process imports first, then all start together
+  let answered = 0;
   const runs = Array.from({ length: 8 }, () => new Promise<string>((resolve) => {
-    let out = '';
+    let out = '', counted = false;
     const c = spawn(process.execPath, ['--import', 'tsx', script, String(go)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    c.stdout!.on('data', (d) => { out += d; });
-    c.on('exit', () => resolve(out.trim()));
+    c.stdout!.on('data', (d) => {
+      out += d;
+      if (!counted && out.includes('\n')) { counted = true; if (++answered === 8) fs.writeFileSync(release, ''); }
+    });
+    c.on('exit', () => {
+      if (!counted) { counted = true; if (++answered === 8) fs.writeFileSync(release, ''); } // died without answering
+      resolve(out.trim());
+    });
   }));
   const results = await Promise.all(runs);
   assert.equal(results.filter((r) => r === 'won').length, 1, results.join(', '));

@@ -24,7 +24,7 @@ export function copy(be: WasmBackend, dst: Tensor, src: Tensor, o: { srcOffset?:
   if (n === 0) return;
   if (isHalf(src.dtype) || isHalf(dst.dtype)) {
     // 16-bit tensors (e.g. a slice of a bf16 LM head): a bit copy of 2-byte elements, memmove semantics
-    if (src.dtype !== dst.dtype) throw new ShapeError(`copy: dtypes differ (${src.dtype} to ${dst.dtype}); copy converts nothing`);
+    if (src.dtype !== dst.dtype) throw new ShapeError(`copy: ${src.dtype} into ${dst.dtype}: a 16-bit copy needs the same dtype (dtypes differ; copy converts nothing)`);
     be.u16.copyWithin(d / 2 + dof, s / 2 + so, s / 2 + so + n);
     return;
   }

@@ -27,7 +27,8 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   const MR = be.k('MR'), NR = be.k('NR');
   const nPanels = Math.ceil(N / NR);
   if (M < SMALL_M || (transB && !transA && M < be.smallMTb)) {
-    const scratch = be.scratch(be.threads * 64, 2);
+    // per thread: a 16-float tile (+ the widened 8·K strip of an f16 W)
+    const scratch = be.scratch(be.threads * be.exports.mm_small_scratch_floats(K, bKind) * 4, 2);
     be.run('mm_small', batch * nPanels, flops / 8, [pOut, pA, pB, pBias, M, N, K, transA, transB, bStride, alpha, acc, scratch, bKind]);
     return;
   }
@@ -52,7 +53,7 @@ export function matmul(be: WasmBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   const tasks = () => batch * Math.ceil(M / rowsPerTask) * Math.ceil(nPanels / panelsPerTask);
   while (tasks() < target && rowsPerTask > 4 * MR) rowsPerTask = Math.ceil(rowsPerTask / 2 / MR) * MR;
   while (tasks() < target && panelsPerTask > 4) panelsPerTask = Math.ceil(panelsPerTask / 2);
-  const perThread = be.exports.mm_scratch_floats(K, rowsPerTask, panelsPerTask) * 4;
+  const perThread = be.exports.mm_scratch_floats(K, rowsPerTask, panelsPerTask, bKind) * 4;
   const scratch = be.scratch(threads * perThread, 2);
   be.run('mm_compute', tasks(), flops / 8, [pOut, pA, packed, pBias, M, N, K, transA, o.broadcastB ? 1 : 0, alpha, acc, rowsPerTask, panelsPerTask, scratch, bKind]);
 }

@@ -21,15 +21,14 @@ export function copy(be: WebGPUBackend, dst: Tensor, src: Tensor, o: { srcOffset
   }
   if (o.count === undefined && s.size !== d.size) throw new ShapeError(`copy: sizes differ (${s.size} vs ${d.size}); give count`);
   if (isHalf(s.dtype) || isHalf(d.dtype)) {
-    // 16-bit tensors are packed two per u32 word: a buffer copy of whole words (a shader copy
-    // through f32 could canonicalise NaN bit patterns or flush denormal pairs)
-    // (the same shader on words keeps the step in one compute pass; a whole tensor of odd size
-    // copies its last, half-used word too)
-    if (s.dtype !== d.dtype) throw new ShapeError(`copy: dtypes differ (${s.dtype} to ${d.dtype}); copy converts nothing`);
+    // 16-bit tensors are packed two per u32 word: whole words, copied as u32 (copy_words; through
+    // f32 a pair could be flushed as a subnormal), in the step's compute pass; a whole tensor of
+    // odd size copies its last, half-used word too
+    if (s.dtype !== d.dtype) throw new ShapeError(`copy: ${s.dtype} into ${d.dtype}: a 16-bit copy needs the same dtype (dtypes differ; copy converts nothing)`);
     const whole = so === 0 && dof === 0 && n === s.size && n === d.size;
-    if (!whole && (so % 2 || dof % 2 || n % 2)) throw new ShapeError(`copy: ${s.dtype} tensors on WebGPU copy whole words: offsets (${so}, ${dof}) and count (${n}) must be even`);
+    if (!whole && (so % 2 || dof % 2 || n % 2)) throw new ShapeError(`copy: ${s.dtype} tensors are packed two per word on WebGPU: offsets (${so}, ${dof}) and count (${n}) must be even`);
     const words = Math.ceil(n / 2);
-    be.ctx.dispatch('elementwise', 'copy', {}, new Params().u(words).f(0).u(so / 2).u(dof / 2), [d, s], grid1d(words, WG));
+    be.ctx.dispatch('elementwise', 'copy_words', {}, new Params().u(words).f(0).u(so / 2).u(dof / 2), [d, s], grid1d(words, WG));
     return;
   }
   // copyBufferToBuffer wants 4-byte aligned offsets (always true for 32-bit elements) but a
