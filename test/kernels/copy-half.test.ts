@@ -28,8 +28,8 @@ for (const name of backendNames()) {
   s('mismatched dtypes and (WebGPU) odd ranges are clear errors', async () => {
     const be = await getBackend(name);
     const a = be.tensor([8], 'bf16'), b = be.tensor([8], 'f16'), c = be.tensor([8], 'bf16');
-    assert.throws(() => be.copy(b, a), /copy: dtypes differ \(bf16 to f16\); copy converts nothing/);
-    if (name === 'webgpu') assert.throws(() => be.copy(c, a, { srcOffset: 1, count: 2 }), /bf16 tensors on WebGPU copy whole words: offsets \(1, 0\) and count \(2\) must be even/);
+    assert.throws(() => be.copy(b, a), /copy: bf16 into f16: .*dtypes differ/);
+    if (name === 'webgpu') assert.throws(() => be.copy(c, a, { srcOffset: 1, count: 2 }), /offsets \(1, 0\) and count \(2\) must be even/);
     else be.copy(c, a, { srcOffset: 1, count: 3 });
     for (const t of [a, b, c]) be.dispose(t);
   });
