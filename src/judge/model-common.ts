@@ -64,15 +64,9 @@ export function modelDirKind(dir: string): ModelDirKind | null {
   return 'model';
 }
 
-export interface ModelJudgeOptions {
-  /** a backend to run on (not destroyed by close()), or which one to create: webgpu | wasm | auto (default) */
-  backend?: Backend | 'webgpu' | 'wasm' | 'auto';
-  /** sequences per forward pass (default 16) */
-  batchSize?: number;
-  /** longest sequence in tokens (default: the model's context, at most 512) */
-  maxLength?: number;
-}
-
+/** options every model judge takes: backend (a Backend, or webgpu | wasm | auto — default auto;
+ *  one given is not destroyed by close()), batchSize (sequences per forward pass, default 16),
+ *  maxLength (longest sequence in tokens, default the model's context, at most 512) */
 export const MODEL_JUDGE_KEYS = ['backend', 'batchSize', 'maxLength'];
 
 /** options from code and the spec's query, checked; `extra` are the kind's own keys */

@@ -17,7 +17,6 @@
  *  widened to f32 by the ops that accept them — matmul's `b` and embedding's `table` — which
  *  compute in f32. Every other op operand must be f32 (or i32 where it says so). */
 export type DType = 'f32' | 'i32' | 'bf16' | 'f16';
-export type TypedArrayFor<D extends DType> = D extends 'i32' ? Int32Array : Float32Array;
 
 export interface Tensor {
   readonly shape: readonly number[];

@@ -59,12 +59,6 @@ export function checkRope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOpti
   return rd;
 }
 
-export function checkOptimizer(op: string, param: Tensor, ...others: [string, Tensor | null][]): number {
-  const n = param.size;
-  for (const [name, t] of others) if (t) expectSize(op, name, t, n);
-  return n;
-}
-
 // ---- row-wise ops, norms, logprobs, embeddings, optimizers (shared by both backends) -------
 
 /** throws unless every output is a different tensor from every input (WebGPU cannot bind
@@ -150,6 +144,16 @@ export function checkOptim(op: string, tensors: [string, Tensor | null][], hyper
     if (!(v >= lo && (k.startsWith('beta') || k === 'alpha' ? v < hi : v <= hi))) {
       throw new ShapeError(`${op}: option ${k}=${v} is out of range (${lo} ≤ ${k} ${k.startsWith('beta') || k === 'alpha' ? '<' : '≤'} ${hi})`);
     }
+  }
+  // the checks every optimizer shares, once for both backends
+  if (hyper.step !== undefined && (!Number.isInteger(hyper.step) || hyper.step < 1)) {
+    throw new ShapeError(`${op}: step=${hyper.step} must be the 1-based step count (an integer ≥ 1)`);
+  }
+  if ((hyper.momentum ?? 0) > 0 && tensors.some(([name, t]) => name === 'buf' && !t)) {
+    throw new ShapeError(`${op}: momentum=${hyper.momentum} needs a momentum buffer: pass buf (same size as param, zero-filled before the first step)`);
+  }
+  if (hyper.nesterov && ((hyper.momentum ?? 0) <= 0 || (hyper.dampening ?? 0) !== 0)) {
+    throw new ShapeError(`${op}: nesterov momentum requires momentum > 0 and dampening = 0 (got momentum=${hyper.momentum}, dampening=${hyper.dampening})`);
   }
   if (clip) {
     expectSize(op, 'clip.normSq', clip.normSq, 1);

@@ -212,11 +212,6 @@ function writeBig(file: string, data: Uint8Array): void {
   } finally { fs.closeSync(fd); }
 }
 
-/** Writes config.json alone, atomically (e.g. after editing generation settings). */
-export function writeConfigFile(dir: string, cfg: ModelConfig, torchDtype: TorchDtype = 'float32'): void {
-  writeFileAtomic(path.join(dir, 'config.json'), JSON.stringify(configToJson(cfg, torchDtype), null, 2) + '\n');
-}
-
 /** Reads a llama2.c checkpoint (.bin) into HF names and layout (see llama2c.ts). */
 export function readLlama2cFile(file: string, o: { ropeLayout?: 'half' | 'interleaved' } = {}): Llama2cCheckpoint {
   let bytes: Buffer;

@@ -209,8 +209,8 @@ export class SPPO extends EventTarget {
           const samples = cfg.offline ? await this.stageOffline(t, text)
             : this.units ? await this.generateRemote(t, location, this.encodePrompts(promptsOf(t), text), signal)
             : await this.stageGenerate(t, policy, this.encodePrompts(promptsOf(t), text), signal);
-          const groups = await this.stageJudge(t, samples, text, signal);
-          const records = await this.stageRecords(t, model, groups, samples);
+          const groups = await this.stageJudge(t, samples, signal);
+          const records = await this.stageRecords(t, model, groups);
           const metrics = await this.stageTrain(t, model, records, signal);
           await deps.savePolicy(model, `iter-${t}/model`, st);
           const summary: IterationSummary = {
@@ -388,7 +388,7 @@ export class SPPO extends EventTarget {
   }
 
   // ---- stage 2: the judge's K×K matrices and the win rates P̂ -----------------------------
-  private async stageJudge(t: number, samples: { index: number; prompt: string; texts: string[]; promptIds: number[]; responses: number[][] }[], _text: PolicyText, signal?: AbortSignal): Promise<(JudgedGroup & { pairs: number; failedPairs: number })[]> {
+  private async stageJudge(t: number, samples: { index: number; prompt: string; texts: string[]; promptIds: number[]; responses: number[][] }[], signal?: AbortSignal): Promise<(JudgedGroup & { pairs: number; failedPairs: number })[]> {
     const { cfg } = this, st = this.deps.store;
     const final = `iter-${t}/judgments.jsonl`;
     // pairs: asked of the judge; failedPairs: answered as ties because the judge failed on them
@@ -477,7 +477,7 @@ export class SPPO extends EventTarget {
   }
 
   // ---- stage 3: training records with the frozen reference's log-probs --------------------
-  private async stageRecords(t: number, model: Transformer, groups: JudgedGroup[], _samples: unknown[]): Promise<TrainRecord[]> {
+  private async stageRecords(t: number, model: Transformer, groups: JudgedGroup[]): Promise<TrainRecord[]> {
     const st = this.deps.store, path = `iter-${t}/records.jsonl`;
     if (await st.exists(path)) return fromJSONL<TrainRecord>(await st.readText(path), path);
     const recs = buildRecords(groups, this.lossConfig());

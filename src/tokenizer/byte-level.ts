@@ -36,9 +36,3 @@ export function tokenToBytes(token: string): Uint8Array | null {
   return out;
 }
 
-/** The byte-level token string for some bytes. */
-export function bytesToToken(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += BYTE_TO_CHAR[b];
-  return s;
-}

@@ -1,20 +1,15 @@
 // Optimizer updates (assembly/kernels/optim.ts), PyTorch semantics, in place; tasks of
 // EW_CHUNK elements. Clipping reads clip.normSq on the device side (no host round-trip).
 // The host folds the step-dependent scalars (bias corrections, decay) in float64.
-import { ShapeError, type AdamWOptions, type RMSpropOptions, type SGDOptions, type Tensor } from '../../backend.js';
+import { type AdamWOptions, type RMSpropOptions, type SGDOptions, type Tensor } from '../../backend.js';
 import { checkOptim, noAlias } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
 import { chunks } from './elementwise.js';
-
-function checkStep(op: string, step: number): void {
-  if (!Number.isInteger(step) || step < 1) throw new ShapeError(`${op}: step=${step} must be the 1-based step count (an integer ≥ 1)`);
-}
 
 export function adamw(be: WasmBackend, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void {
   const op = 'adamw';
   const n = checkOptim(op, [['param', param], ['grad', grad], ['m', m], ['v', v]],
     { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, step: o.step }, o.clip);
-  checkStep(op, o.step);
   noAlias(op, [['param', param], ['m', m], ['v', v]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   const bc1 = 1 - o.beta1 ** o.step, bc2 = 1 - o.beta2 ** o.step;
   be.run('opt_adamw', chunks(be, n), n * 4, [be.p(param), be.p(grad), be.p(m), be.p(v), n,
@@ -26,7 +21,6 @@ export function rmsprop(be: WasmBackend, param: Tensor, grad: Tensor, sq: Tensor
   const momentum = o.momentum ?? 0;
   const n = checkOptim(op, [['param', param], ['grad', grad], ['sq', sq], ['buf', buf]],
     { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum }, o.clip);
-  if (momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${momentum} needs a momentum buffer: pass buf (same size as param, zero-filled before the first step)`);
   const useBuf = momentum > 0 ? buf : null;
   noAlias(op, [['param', param], ['sq', sq], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   be.run('opt_rmsprop', chunks(be, n), n * 4, [be.p(param), be.p(grad), be.p(sq), be.p(useBuf), n,
@@ -37,10 +31,7 @@ export function sgd(be: WasmBackend, param: Tensor, grad: Tensor, buf: Tensor | 
   const op = 'sgd';
   const dampening = o.dampening ?? 0;
   const n = checkOptim(op, [['param', param], ['grad', grad], ['buf', buf]],
-    { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, dampening, step: o.step }, o.clip);
-  checkStep(op, o.step);
-  if (o.nesterov && (o.momentum <= 0 || dampening !== 0)) throw new ShapeError(`${op}: nesterov momentum requires momentum > 0 and dampening = 0 (got momentum=${o.momentum}, dampening=${dampening})`);
-  if (o.momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${o.momentum} needs a momentum buffer: pass buf (same size as param)`);
+    { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, dampening, step: o.step, nesterov: o.nesterov ? 1 : 0 }, o.clip);
   const useBuf = o.momentum > 0 ? buf : null;
   noAlias(op, [['param', param], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   be.run('opt_sgd', chunks(be, n), n * 4, [be.p(param), be.p(grad), be.p(useBuf), n,

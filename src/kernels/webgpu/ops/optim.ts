@@ -1,17 +1,13 @@
 // Optimizer steps (shaders/optim.wgsl): AdamW, RMSprop and SGD with torch.optim's formulas,
 // in place on param and state, with optional global-norm clipping read on the device. The
 // host folds the step-dependent scalars (bias corrections) into the uniform, in float64.
-import { ShapeError, type AdamWOptions, type RMSpropOptions, type SGDOptions, type Tensor } from '../../backend.js';
+import { type AdamWOptions, type RMSpropOptions, type SGDOptions, type Tensor } from '../../backend.js';
 import { checkOptim, noAlias } from '../../validate.js';
 import { grid1d, Params, type GPUTensor } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
 import { gridLimit, vec4Count } from './variants.js';
 
 const WG = 256;
-
-function checkStep(op: string, step: number): void {
-  if (!Number.isInteger(step) || step < 1) throw new ShapeError(`${op}: step=${step} must be the 1-based step count (an integer ≥ 1)`);
-}
 
 /** Params start with the vec4 count, ceil(n/4) (see optim.wgsl) */
 function run(be: WebGPUBackend, entry: string, clip: { normSq: Tensor } | undefined, p: Params, tensors: Tensor[]): void {
@@ -25,7 +21,6 @@ export function adamw(be: WebGPUBackend, param: Tensor, grad: Tensor, m: Tensor,
   const op = 'adamw';
   const n = checkOptim(op, [['param', param], ['grad', grad], ['m', m], ['v', v]],
     { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, step: o.step }, o.clip);
-  checkStep(op, o.step);
   noAlias(op, [['param', param], ['m', m], ['v', v]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   const bc1 = 1 - o.beta1 ** o.step, bc2 = 1 - o.beta2 ** o.step;
   const p = new Params().u(Math.ceil(n / 4)).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
@@ -38,7 +33,6 @@ export function rmsprop(be: WebGPUBackend, param: Tensor, grad: Tensor, sq: Tens
   const momentum = o.momentum ?? 0;
   const n = checkOptim(op, [['param', param], ['grad', grad], ['sq', sq], ['buf', buf]],
     { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum }, o.clip);
-  if (momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${momentum} needs a momentum buffer: pass buf (same size as param, zero-filled before the first step)`);
   const useBuf = momentum > 0 ? buf : null;
   noAlias(op, [['param', param], ['sq', sq], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   const p = new Params().u(Math.ceil(n / 4)).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
@@ -51,10 +45,7 @@ export function sgd(be: WebGPUBackend, param: Tensor, grad: Tensor, buf: Tensor 
   const op = 'sgd';
   const dampening = o.dampening ?? 0;
   const n = checkOptim(op, [['param', param], ['grad', grad], ['buf', buf]],
-    { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, dampening, step: o.step }, o.clip);
-  checkStep(op, o.step);
-  if (o.nesterov && (o.momentum <= 0 || dampening !== 0)) throw new ShapeError(`${op}: nesterov momentum requires momentum > 0 and dampening = 0 (got momentum=${o.momentum}, dampening=${dampening})`);
-  if (o.momentum > 0 && !buf) throw new ShapeError(`${op}: momentum=${o.momentum} needs a momentum buffer: pass buf (same size as param)`);
+    { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, dampening, step: o.step, nesterov: o.nesterov ? 1 : 0 }, o.clip);
   const useBuf = o.momentum > 0 ? buf : null;
   noAlias(op, [['param', param], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
   const p = new Params().u(Math.ceil(n / 4)).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
