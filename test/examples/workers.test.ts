@@ -108,7 +108,8 @@ export default async (pairs) => {
   // plain: judging starts after the last unit generated; ahead: unit 0's judging starts before unit 1 is generated
   assert.ok(plain.calls[0].start >= plain.gen[2], `plain run judges after generation (${plain.calls[0].start} vs ${plain.gen[2]})`);
   assert.ok(ahead.calls[0].start < ahead.gen[1], `unit 0 judged while unit 1 generates: judge start ${ahead.calls[0].start}, unit 1 done ${ahead.gen[1]}`);
-  assert.ok(ahead.calls[1].start < ahead.gen[2], `unit 1 judged while unit 2 generates`);
+  // (unit 1's judging may queue behind unit 0's 150 ms call in the one judge worker, so whether it
+  // starts before unit 2 is generated depends on the machine's speed: not asserted)
   for (const f of ['iter-1/judgments.jsonl', 'iter-1/samples.jsonl', 'iter-1/records.jsonl', 'iter-1/model/model.safetensors']) {
     assert.ok(fs.readFileSync(path.join(plain.cfg.out, f)).equals(fs.readFileSync(path.join(ahead.cfg.out, f))), `${f} identical`);
   }
