@@ -15,7 +15,7 @@ const pkg = new URL('../../', location.href); // the package folder (serve.mjs s
 
 let worker = null;
 let result = null;
-const state = { wins: [], losses: [], accuracy: [], baseAccuracy: null, evals: [], backend: null, started: 0, iterationsSeen: 0 };
+const state = { wins: [], losses: [], accuracy: [], baseAccuracy: null, evals: [], backend: null, started: 0 };
 
 function setState(s, text) {
   document.body.dataset.state = s;
@@ -111,7 +111,6 @@ function onEvent(e) {
     drawLoss();
   } else if (e.type === 'iteration') {
     const s = d.summary;
-    state.iterationsSeen++;
     if (d.eval) {
       state.evals[s.iteration - 1] = d.eval;
       state.wins.push({ iteration: s.iteration, winRate: d.eval.stats.winRate, ci95: d.eval.stats.ci95 });
@@ -170,15 +169,12 @@ async function start() {
   $('start').disabled = true;
   $('stop').disabled = false;
   $('save').disabled = true;
-  Object.assign(state, { wins: [], losses: [], accuracy: [], baseAccuracy: null, evals: [], backend: null, started: performance.now(), iterationsSeen: 0 });
+  Object.assign(state, { wins: [], losses: [], accuracy: [], baseAccuracy: null, evals: [], backend: null, started: performance.now() });
   setState('running', 'loading the model…');
   try {
     const req = await gatherRequest();
     worker = await startRunWorker();
     result = await worker.run(req, onEvent);
-    // events come over comlink's callback channel, the result over the call's own: the last
-    // iteration's event may still be on its way when the result arrives
-    for (const t0 = performance.now(); state.iterationsSeen < result.summaries.length && performance.now() - t0 < 10000;) await new Promise((r) => setTimeout(r, 20));
     const summary = {
       ok: true, backend: result.backend, crossOriginIsolated, seconds: result.seconds,
       iterations: result.summaries.map((s, i) => ({ iteration: s.iteration, finalLoss: s.finalLoss, steps: s.steps, winRate: s.eval?.winRate ?? null, ci95: s.eval?.ci95 ?? null, accuracy: state.accuracy[i] ?? null })),

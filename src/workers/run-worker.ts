@@ -25,8 +25,11 @@ async function run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<Run
   if (controller) throw new Error('sppo run worker: a run is already going; abort it or start another worker');
   controller = new AbortController();
   const t0 = Date.now();
+  // events travel over comlink's callback channel, the result over the call's own: the result waits
+  // until every event was handled, so a caller never sees the result before the last event
+  const delivered: Promise<unknown>[] = [];
   const send = <T extends RunEvent['type']>(type: T, detail: Extract<RunEvent, { type: T }>['detail']) => {
-    try { Promise.resolve(onEvent({ type, detail } as RunEvent)).catch(() => { /* the page is gone */ }); } catch { /* the page is gone */ }
+    try { delivered.push(Promise.resolve(onEvent({ type, detail } as RunEvent)).catch(() => { /* the page is gone */ })); } catch { /* the page is gone */ }
   };
   const cfg = resolveConfig({ out: 'memory', ...req.config }, 'run request config');
   const models = new Map<string, ModelFiles>();
@@ -70,6 +73,7 @@ async function run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<Run
       if (evals[s.iteration - 1] === undefined && await store.exists(`iter-${s.iteration}/eval.json`)) evals[s.iteration - 1] = JSON.parse(await store.readText(`iter-${s.iteration}/eval.json`));
     }
     const model = await deps.modelFiles(`run:iter-${cfg.iterations}/model`);
+    await Promise.all(delivered.splice(0));
     const result: RunResult = { summaries, backend: { kind: backend.name, description: backend.description }, model, evals, seconds: (Date.now() - t0) / 1000 };
     // hand the weights over without a copy
     return Comlink.transfer(result, [...new Set([...model.values()].map((b) => b.buffer as ArrayBuffer))]);

@@ -15,19 +15,8 @@ import { SafetensorsFile } from '../../src/model/io-files.js';
 import type { Batch } from '../../src/model/transformer.js';
 import { generate } from '../../src/model/generate.js';
 import { backendNames, expectClose, getBackend, SEED } from '../kernels/harness.js';
+import { allTargets, B, dir, exp, fx, T } from './bf16-fixture.js';
 
-const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/models/qwen2-bf16');
-const fx = JSON.parse(fs.readFileSync(path.join(dir, 'batch.json'), 'utf8'));
-const exp = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8'));
-const B = fx.input_ids.length, T = fx.input_ids[0].length;
-const flat = (a: number[][]) => Int32Array.from(a.flat());
-
-/** every next token as the target (token log-probs at all positions) */
-function allTargets(): Batch {
-  const targets = new Int32Array(B * T).fill(-1);
-  for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) targets[b * T + t] = fx.input_ids[b][t + 1];
-  return { B, T, ids: flat(fx.input_ids), positions: flat(fx.position_ids), keyMask: flat(fx.attention_mask), targets };
-}
 /** the labelled response tokens only (the sequence log-probs) */
 function labelled(): Batch {
   const targets = new Int32Array(B * T).fill(-1);

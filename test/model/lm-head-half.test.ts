@@ -3,24 +3,11 @@
 // bf16 weight slices are copied out 16-bit), against the full-logits head and one whole chunk:
 // token log-probs, their agreement with PyTorch's float64 from the same bf16 weights (≤ 2e-3),
 // and every adapter gradient (the head's dH flows through the 16-bit slices).
-import fs from 'node:fs';
-import path from 'node:path';
 import { suite } from 'uvu';
 import { loadModel } from '../../src/model/load.js';
-import type { Batch } from '../../src/model/transformer.js';
 import { backendNames, expectClose, getBackend, SEED } from '../kernels/harness.js';
+import { allTargets, B, dir, exp, fx, T } from './bf16-fixture.js';
 
-const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/models/qwen2-bf16');
-const fx = JSON.parse(fs.readFileSync(path.join(dir, 'batch.json'), 'utf8'));
-const exp = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8'));
-const B = fx.input_ids.length, T = fx.input_ids[0].length;
-const flat = (a: number[][]) => Int32Array.from(a.flat());
-
-function allTargets(): Batch {
-  const targets = new Int32Array(B * T).fill(-1);
-  for (let b = 0; b < B; b++) for (let t = 0; t + 1 < T; t++) targets[b * T + t] = fx.input_ids[b][t + 1];
-  return { B, T, ids: flat(fx.input_ids), positions: flat(fx.position_ids), keyMask: flat(fx.attention_mask), targets };
-}
 
 for (const beName of backendNames()) {
   const s = suite(`fused LM head on a bf16 head [${beName}]`);
