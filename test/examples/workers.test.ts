@@ -75,41 +75,55 @@ s('judge worker errors: a missing module, a judge that throws, a wrong answer', 
 });
 
 s('judgeAhead: unit u is judged while unit u+1 generates; same judgments and weights as a plain run', async () => {
-  // a slow module judge that logs when each call starts and ends (from inside the worker)
-  const log = path.join(tmp, 'judge-times.jsonl');
+  // a slow module judge that drops a marker file when each call starts (from inside the worker).
+  // The overlap is shown by a handshake, not by clocks: when unit 1's generation is reported done,
+  // the main thread blocks until unit 0's judge call has started. With judgeAhead that call runs in
+  // the judge worker already, so the marker appears; a plain run would only call the judge after
+  // the main thread moves on, so the wait would run out.
+  const marks = path.join(tmp, 'judge-marks');
   const slow = write('slow.mjs', `import fs from 'node:fs';
 const base = (await import(${JSON.stringify(new URL('file://' + tinyJudge).href)})).default;
+let call = 0;
 export default async (pairs) => {
-  const start = Date.now();
+  fs.writeFileSync(${JSON.stringify(marks)} + '/start-' + call++, String(pairs.length));
   await new Promise((r) => setTimeout(r, 150));
-  const out = await base(pairs);
-  fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ start, end: Date.now(), n: pairs.length }) + '\\n');
-  return out;
+  return base(pairs);
 };`);
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const waitFor = (file: string, ms: number) => { // blocks this thread (the coordinator's) on purpose
+    for (let t = 0; t < ms; t += 5) { if (fs.existsSync(file)) return true; Atomics.wait(sleeper, 0, 0, 5); }
+    return fs.existsSync(file);
+  };
   const run = async (name: string, ahead: boolean) => {
-    fs.rmSync(log, { force: true });
+    fs.rmSync(marks, { recursive: true, force: true });
+    fs.mkdirSync(marks, { recursive: true });
     const cfg = tinyConfig(path.join(tmp, name), { judge: slow, iterations: 1, evalSize: 0, maxNewTokens: 16 });
     const be = await createBackend('wasm');
     const deps = await nodeDeps(cfg, be);
     const judge = ahead ? await workerJudge(slow) : deps.judge;
     deps.judge = judge;
     deps.judgeAhead = ahead;
-    const gen: number[] = [];
+    const seen: { unit: number; judgeCallsStarted: number; sawUnit0Judged?: boolean }[] = [];
     const sppo = new SPPO(cfg, deps);
-    sppo.addEventListener('progress', (e) => { const p = (e as CustomEvent<ProgressEvent>).detail; if (p.stage === 'generate') gen[p.done - 1] = Date.now(); });
+    sppo.addEventListener('progress', (e) => {
+      const p = (e as CustomEvent<ProgressEvent>).detail;
+      if (p.stage !== 'generate') return;
+      const entry: (typeof seen)[number] = { unit: p.done - 1, judgeCallsStarted: fs.readdirSync(marks).length };
+      if (ahead && p.done === 2) entry.sawUnit0Judged = waitFor(path.join(marks, 'start-0'), 60_000);
+      seen.push(entry);
+    });
     try { await sppo.run(); } finally { await judge.close?.(); be.destroy(); }
-    const calls = fs.readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    return { cfg, gen, calls };
+    return { cfg, seen, calls: fs.readdirSync(marks).length };
   };
   const plain = await run('plain', false);
   const ahead = await run('ahead', true);
-  assert.is(ahead.gen.length, 3, 'three generation units (6 prompts, 2 per unit)');
-  assert.is(ahead.calls.length, 3, 'one judge call per unit');
-  // plain: judging starts after the last unit generated; ahead: unit 0's judging starts before unit 1 is generated
-  assert.ok(plain.calls[0].start >= plain.gen[2], `plain run judges after generation (${plain.calls[0].start} vs ${plain.gen[2]})`);
-  assert.ok(ahead.calls[0].start < ahead.gen[1], `unit 0 judged while unit 1 generates: judge start ${ahead.calls[0].start}, unit 1 done ${ahead.gen[1]}`);
-  // (unit 1's judging may queue behind unit 0's 150 ms call in the one judge worker, so whether it
-  // starts before unit 2 is generated depends on the machine's speed: not asserted)
+  assert.is(ahead.seen.length, 3, 'three generation units (6 prompts, 2 per unit)');
+  assert.is(ahead.calls, 3, 'one judge call per unit');
+  assert.is(plain.calls, 3, 'one judge call per unit (plain)');
+  // plain: no judge call has started while any unit was still being generated
+  assert.equal(plain.seen.map((e) => e.judgeCallsStarted), [0, 0, 0], 'plain run judges only after generation');
+  // ahead: unit 0's judge call started while the coordinator was busy with unit 1
+  assert.is(ahead.seen[1].sawUnit0Judged, true, 'unit 0 judged while unit 1 generates');
   for (const f of ['iter-1/judgments.jsonl', 'iter-1/samples.jsonl', 'iter-1/records.jsonl', 'iter-1/model/model.safetensors']) {
     assert.ok(fs.readFileSync(path.join(plain.cfg.out, f)).equals(fs.readFileSync(path.join(ahead.cfg.out, f))), `${f} identical`);
   }
