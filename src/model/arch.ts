@@ -26,6 +26,15 @@ export interface Arch {
   mlpBias?: boolean;
   /** Qwen3: per-head RMSNorm (weight (headDim)) on q and k after the projection, before rotary */
   qkNorm?: boolean;
+  /** llama: rotary on the first rotaryDim dims of each head, the rest pass through (Phi-3's
+   *  partial_rotary_factor); absent = headDim */
+  rotaryDim?: number;
+  /** Phi-3: the checkpoint fuses q|k|v (qkv_proj) and gate|up (gate_up_proj); inside, they are
+   *  the separate q/k/v/gate/up parameters (split on load, fused on save: hf-names.ts) */
+  fusedProj?: boolean;
+  /** llama: a key j is visible to query i only when i − j < slidingWindow (HF's sliding-window
+   *  mask). Not masked by the kernels yet: a sequence whose positions reach it is refused */
+  slidingWindow?: number;
   /** GPT-2: learned position table size; llama: the context it was trained for */
   maxPositions: number;
 }
@@ -96,5 +105,8 @@ export function validateArch(a: Arch, where = 'config'): void {
   if (a.heads % a.kvHeads !== 0) throw new Error(`${where}: num_attention_heads (${a.heads}) must be a multiple of num_key_value_heads (${a.kvHeads})`);
   if (a.qkNorm && a.family !== 'llama') throw new Error(`${where}: q/k norms (Qwen3) need the llama family`);
   if (a.family === 'llama' && a.headDim % 2 !== 0) throw new Error(`${where}: head_dim (${a.headDim}) must be even for rotary embeddings`);
+  if (a.rotaryDim !== undefined && (a.rotaryDim % 2 !== 0 || a.rotaryDim < 2 || a.rotaryDim > a.headDim)) {
+    throw new Error(`${where}: rotary dims (${a.rotaryDim}) must be even and in [2, head_dim = ${a.headDim}]`);
+  }
   if (!(a.normEps > 0)) throw new Error(`${where}: the norm epsilon must be > 0, got ${a.normEps}`);
 }

@@ -2,9 +2,13 @@
 // No node: imports (the Node directory code is in modeldir.ts).
 //
 // Families:
-//   arch 'llama' — model_type llama (also SmolLM, TinyLlama), mistral, qwen2, qwen3. Pre-norm RMSNorm,
+//   arch 'llama' — model_type llama (also SmolLM, TinyLlama), mistral, qwen2, qwen3, phi3. Pre-norm RMSNorm,
 //     rotary (HF rotate_half layout), grouped-query attention, SwiGLU MLP. qwen3 adds a per-head
 //     RMSNorm on q and k (q_norm, k_norm: weight (head_dim)) between the projection and rotary.
+//     phi3 is the same block with q|k|v and gate|up fused into one matrix each in the checkpoint
+//     (qkv_proj, gate_up_proj: split on load, fused on save in hf-names.ts), no biases, and rotary
+//     on the first rotaryDim = head_dim · partial_rotary_factor dims of each head (any llama type
+//     honours partial_rotary_factor, as HF's rope init does).
 //   arch 'gpt2'  — model_type gpt2. Pre-norm LayerNorm, learned positions, gelu_new MLP,
 //     Conv1D weights stored (in, out), head tied to wte.
 //
@@ -16,8 +20,10 @@
 //   headDim ← head_dim (default hidden/heads; qwen3: 128, Qwen3Config's)        maxPositions ← max_position_embeddings / n_positions
 //   normEps ← rms_norm_eps (HF default 1e-6) / layer_norm_epsilon (default 1e-5)
 //   ropeTheta ← rope_theta (default 10000)           ropeScaling ← rope_scaling (only null)
-//   qkvBias, oBias ← attention_bias (llama, mistral, qwen3: all four projections) / qwen2: q,k,v only
-//   mlpBias ← mlp_bias (llama)                       slidingWindow ← sliding_window (mistral;
+//   rotaryDim ← floor(head_dim · partial_rotary_factor) (default 1: all of head_dim)
+//   qkvBias, oBias ← attention_bias (llama, mistral, qwen3: all four projections) / qwen2: q,k,v only;
+//     phi3: none
+//   mlpBias ← mlp_bias (llama)                       slidingWindow ← sliding_window (mistral, phi3;
 //   qwen2, qwen3 only when use_sliding_window)              tieWordEmbeddings ← tie_word_embeddings
 //   bosTokenId, eosTokenIds (a list: eos_token_id may be one id or several), padTokenId
 // Every error names the file and the field.
@@ -27,7 +33,7 @@ export type Arch = 'llama' | 'gpt2';
 
 interface ConfigCommon {
   arch: Arch;
-  /** HF model_type: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'gpt2' */
+  /** HF model_type: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' | 'gpt2' */
   modelType: string;
   vocabSize: number;
   hiddenSize: number;
@@ -51,8 +57,11 @@ interface ConfigCommon {
 
 export interface LlamaConfig extends ConfigCommon {
   arch: 'llama';
-  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3';
+  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3';
   ropeTheta: number;
+  /** rotary on the first rotaryDim dims of each head, the rest pass through (partial_rotary_factor;
+   *  absent = headDim) */
+  rotaryDim?: number;
   /** only plain rotary is supported: other kinds are refused when parsing */
   ropeScaling: null;
   /** bias on q_proj, k_proj, v_proj */
@@ -61,7 +70,7 @@ export interface LlamaConfig extends ConfigCommon {
   oBias: boolean;
   /** bias on gate_proj, up_proj, down_proj */
   mlpBias: boolean;
-  /** attend only to the last N keys (Mistral, Qwen2 with use_sliding_window); null = full causal */
+  /** attend only to the last N keys (Mistral, Phi-3, Qwen2 with use_sliding_window); null = full causal */
   slidingWindow: number | null;
 }
 
@@ -75,16 +84,17 @@ export interface Gpt2Config extends ConfigCommon {
 export type ModelConfig = LlamaConfig | Gpt2Config;
 
 const LLAMA_TYPES: Record<string, { arch: string; normEps: number; maxPositions: number; bos: number | null; eos: number | null }> = {
-  // class defaults of transformers' LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config
+  // class defaults of transformers' LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config, Phi3Config
   llama: { arch: 'LlamaForCausalLM', normEps: 1e-6, maxPositions: 2048, bos: 1, eos: 2 },
   mistral: { arch: 'MistralForCausalLM', normEps: 1e-6, maxPositions: 4096 * 32, bos: 1, eos: 2 },
   qwen2: { arch: 'Qwen2ForCausalLM', normEps: 1e-6, maxPositions: 32768, bos: null, eos: null },
   qwen3: { arch: 'Qwen3ForCausalLM', normEps: 1e-6, maxPositions: 32768, bos: null, eos: null },
+  phi3: { arch: 'Phi3ForCausalLM', normEps: 1e-5, maxPositions: 4096, bos: 1, eos: 32000 },
 };
 const ARCH_TO_TYPE: Record<string, string> = {
-  LlamaForCausalLM: 'llama', MistralForCausalLM: 'mistral', Qwen2ForCausalLM: 'qwen2', Qwen3ForCausalLM: 'qwen3', GPT2LMHeadModel: 'gpt2',
+  LlamaForCausalLM: 'llama', MistralForCausalLM: 'mistral', Qwen2ForCausalLM: 'qwen2', Qwen3ForCausalLM: 'qwen3', Phi3ForCausalLM: 'phi3', GPT2LMHeadModel: 'gpt2',
 };
-const SUPPORTED = 'llama (also SmolLM, TinyLlama), mistral, qwen2, qwen3, gpt2';
+const SUPPORTED = 'llama (also SmolLM, TinyLlama), mistral, qwen2, qwen3, phi3, gpt2';
 
 /** own keys only: "constructor", "__proto__" or "toString" are not model types */
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -201,15 +211,31 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
   const rs = f.json.rope_scaling;
   if (rs !== undefined && rs !== null) {
     const kind = typeof rs === 'object' ? String((rs as Record<string, unknown>).rope_type ?? (rs as Record<string, unknown>).type ?? '?') : JSON.stringify(rs);
+    if (kind === 'longrope' || kind === 'su') {
+      // LongRoPE (Phi-3 128k, Phi-3.5): per-frequency short/long factors and a cos/sin scale that
+      // apply at every length, so dropping rope_scaling would change the model even on short inputs
+      f.fail('rope_scaling', `has type "${kind}" (LongRoPE: short_factor/long_factor around original_max_position_embeddings), which sppo does not implement`,
+        'use a model with plain rotary (rope_scaling null), e.g. Phi-3-mini-4k-instruct; removing rope_scaling from a LongRoPE model would change its outputs at every length');
+    }
     if (kind !== 'default') {
       f.fail('rope_scaling', `has type "${kind}", which sppo does not support (only plain rotary: rope_scaling null)`,
         `use a model without rope scaling, or set "rope_scaling": null in ${f.file} if you only use sequences within its original context length`);
     }
   }
+  // HF's rope init rotates int(head_dim · partial_rotary_factor) dims of each head (Phi-3 uses < 1)
+  let rotaryDim: number | undefined;
+  if (f.has('partial_rotary_factor')) {
+    const factor = f.num('partial_rotary_factor', 1);
+    if (factor > 1) f.fail('partial_rotary_factor', `is ${factor}, above 1`);
+    const rd = Math.floor(headDim * factor);
+    if (rd < 2 || rd % 2 !== 0) f.fail('partial_rotary_factor', `(${factor}) makes ${rd} rotary dims of head_dim ${headDim}; rotary needs an even number of at least 2`);
+    if (rd !== headDim) rotaryDim = rd;
+  }
   let slidingWindow: number | null = null;
-  if (modelType === 'mistral') slidingWindow = f.has('sliding_window') ? f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings) : null;
+  if (modelType === 'mistral' || modelType === 'phi3') slidingWindow = f.has('sliding_window') ? f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings) : null;
   if ((modelType === 'qwen2' || modelType === 'qwen3') && f.bool('use_sliding_window', false)) slidingWindow = f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings);
-  const attentionBias = modelType === 'qwen2' ? true : f.bool('attention_bias', false);
+  // Phi3Attention's qkv_proj and o_proj have no bias (Phi3Config has no attention_bias)
+  const attentionBias = modelType === 'qwen2' ? true : modelType === 'phi3' ? false : f.bool('attention_bias', false);
   const vocabSize = f.int('vocab_size', undefined, 1, LIMITS.vocab_size);
   const intermediateSize = f.int('intermediate_size', undefined, 1, LIMITS.intermediate_size);
   checkTensorSizes(f, [['vocab_size', vocabSize, hiddenSize], ['intermediate_size', intermediateSize, hiddenSize], ['num_attention_heads', numHeads * headDim, hiddenSize]]);
@@ -223,6 +249,7 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
     maxPositions: f.int('max_position_embeddings', d.maxPositions, 1, LIMITS.max_position_embeddings),
     normEps: f.num('rms_norm_eps', d.normEps),
     ropeTheta: f.num('rope_theta', 10000),
+    ...(rotaryDim !== undefined ? { rotaryDim } : {}),
     ropeScaling: null,
     qkvBias: attentionBias,
     oBias: modelType === 'qwen2' ? false : attentionBias,
@@ -315,7 +342,21 @@ export function configToJson(cfg: ModelConfig, torchDtype: TorchDtype = 'float32
     bos_token_id: cfg.bosTokenId, eos_token_id: eos, ...(cfg.padTokenId !== null ? { pad_token_id: cfg.padTokenId } : {}),
     torch_dtype: torchDtype, use_cache: true,
   };
-  if (cfg.modelType === 'qwen3') {
+  const rd = cfg.rotaryDim ?? cfg.headDim;
+  if (rd !== cfg.headDim) {
+    // the source's factor when it gives the same dims (0.75 stays 0.75), else the exact ratio
+    const f0 = base.partial_rotary_factor;
+    out.partial_rotary_factor = typeof f0 === 'number' && Math.floor(cfg.headDim * f0) === rd ? f0 : rd / cfg.headDim;
+  } else if (typeof base.partial_rotary_factor === 'number' && base.partial_rotary_factor !== 1) {
+    out.partial_rotary_factor = 1;
+  }
+  if (cfg.modelType === 'phi3') {
+    // Phi3Config: no attention or MLP bias; sliding_window as given (null = none)
+    if (cfg.qkvBias || cfg.oBias || cfg.mlpBias) throw new Error('configToJson: a phi3 config has no attention or mlp bias');
+    delete out.attention_bias;
+    delete out.mlp_bias;
+    out.sliding_window = cfg.slidingWindow;
+  } else if (cfg.modelType === 'qwen3') {
     // Qwen3: one attention_bias for q, k, v and o; no MLP bias; sliding window as Qwen2
     if (cfg.qkvBias !== cfg.oBias || cfg.mlpBias) throw new Error('configToJson: a qwen3 config has one attention_bias for q, k, v and o, and no mlp bias');
     out.attention_bias = cfg.qkvBias;

@@ -1,6 +1,12 @@
 // Hugging Face checkpoints ↔ our internal parameter layout (src/model/arch.ts).
 //  - Llama family: names map one to one; every linear weight is already (out, in). Qwen3's
 //    per-head q/k norms: l{i}.qn.w ↔ self_attn.q_norm.weight, l{i}.kn.w ↔ self_attn.k_norm.weight (D).
+//  - Phi-3: the checkpoint fuses q|k|v into self_attn.qkv_proj.weight (H·D + 2·KH·D, C) and
+//    gate|up into mlp.gate_up_proj.weight (2I, C), rows in that order (Phi3Attention slices q, k, v
+//    off the projection's output; Phi3MLP chunks gate, up). Inside they stay the separate q/k/v/
+//    gate/up parameters the Llama block runs on — row ranges of the fused tensor, split on load
+//    (16-bit rows stay 16-bit) and concatenated back on save — so forward, backward, LoRA targets
+//    and decoding need nothing of their own, and a saved model has Phi-3's names and layout.
 //  - GPT-2: Conv1D weights are (in, out) → transposed; the fused c_attn (C, 3C) + bias (3C)
 //    is split into q, k, v (each (C, C) after transposing) and fused back on save.
 import type { Arch } from './arch.js';
@@ -9,7 +15,10 @@ import { paramSpecs } from './arch.js';
 import type { ModelConfig } from './config.js';
 
 export function archFromConfig(cfg: ModelConfig, file = 'config.json'): Arch {
-  if (cfg.arch === 'llama' && cfg.slidingWindow !== null && cfg.slidingWindow < cfg.maxPositions) {
+  // Phi-3-mini's window (2047) is below its context (4096): it loads, and sequences that reach the
+  // window are refused at run time (Arch.slidingWindow) until the kernels mask by it
+  const phi3 = cfg.arch === 'llama' && cfg.modelType === 'phi3';
+  if (cfg.arch === 'llama' && !phi3 && cfg.slidingWindow !== null && cfg.slidingWindow < cfg.maxPositions) {
     throw new Error(`${file}: sliding-window attention (sliding_window=${cfg.slidingWindow}) is not supported yet: set use_sliding_window false or sliding_window null if the model tolerates full attention`);
   }
   const llama = cfg.arch === 'llama';
@@ -29,8 +38,44 @@ export function archFromConfig(cfg: ModelConfig, file = 'config.json'): Arch {
     oBias: llama ? cfg.oBias : true,
     mlpBias: llama ? cfg.mlpBias : true,
     qkNorm: llama && cfg.modelType === 'qwen3',
+    ...(llama && cfg.rotaryDim !== undefined && cfg.rotaryDim !== cfg.headDim ? { rotaryDim: cfg.rotaryDim } : {}),
+    ...(phi3 ? { fusedProj: true } : {}),
+    ...(phi3 && cfg.slidingWindow !== null && cfg.slidingWindow < cfg.maxPositions ? { slidingWindow: cfg.slidingWindow } : {}),
     maxPositions: cfg.maxPositions,
   };
+}
+
+/** where an internal (Llama-family) parameter lives in the checkpoint: rows [row0, row0 + rows)
+ *  of HF tensor `hf`, each row `cols` values (1-D tensors: one row of all their values) */
+export interface HFSlice { name: string; hf: string; row0: number; rows: number; cols: number; shape: number[] }
+
+/** every Llama-family parameter's place in the checkpoint, grouped by HF tensor (file order of
+ *  the parameter list; a fused Phi-3 tensor lists its parts in row order) */
+export function hfSlices(a: Arch): Map<string, HFSlice[]> {
+  const out = new Map<string, HFSlice[]>();
+  const fused: Record<string, [string, () => number]> = a.fusedProj ? {
+    q: ['self_attn.qkv_proj', () => 0], k: ['self_attn.qkv_proj', () => a.heads * a.headDim],
+    v: ['self_attn.qkv_proj', () => (a.heads + a.kvHeads) * a.headDim],
+    gate: ['mlp.gate_up_proj', () => 0], up: ['mlp.gate_up_proj', () => a.intermediate],
+  } : {};
+  for (const s of paramSpecs(a)) {
+    const m = /^l(\d+)\.(\w+)\.w$/.exec(s.name);
+    const f = m ? fused[m[2]] : undefined;
+    const rows = s.shape.length === 2 ? s.shape[0] : 1, cols = s.shape.length === 2 ? s.shape[1] : s.shape[0];
+    const slice: HFSlice = f
+      ? { name: s.name, hf: `model.layers.${m![1]}.${f[0]}.weight`, row0: f[1](), rows, cols, shape: s.shape }
+      : { name: s.name, hf: llamaName(s.name), row0: 0, rows, cols, shape: s.shape };
+    const list = out.get(slice.hf);
+    if (list) list.push(slice); else out.set(slice.hf, [slice]);
+  }
+  return out;
+}
+
+/** rows [row0, row0 + rows) of a (…, cols) tensor, f32 or 16-bit (a copy) */
+export function sliceRows<T extends Float32Array | HalfArray>(t: T, s: HFSlice): T {
+  const a = s.row0 * s.cols, b = a + s.rows * s.cols;
+  if (a === 0 && b === t.length) return t;
+  return (t instanceof HalfArray ? new HalfArray(t.bits.slice(a, b), t.dtype) : (t as Float32Array).slice(a, b)) as T;
 }
 
 function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
@@ -55,7 +100,7 @@ export function fromHF<T extends Float32Array | HalfArray>(a: Arch, hf: Map<stri
   };
   if (a.family !== 'gpt2') {
     const out = new Map<string, T>();
-    for (const s of paramSpecs(a)) out.set(s.name, any(llamaName(s.name)));
+    for (const [hf, parts] of hfSlices(a)) for (const s of parts) out.set(s.name, sliceRows(any(hf), s));
     return out;
   }
   const out = new Map<string, Float32Array>();
@@ -129,6 +174,13 @@ export function toHF(a: Arch, p: Map<string, Float32Array>): Map<string, Float32
     if (!a.tied) out.set('lm_head.weight', get('lm_head.w'));
     return out;
   }
-  for (const s of paramSpecs(a)) out.set(llamaName(s.name), get(s.name));
+  for (const [hf, parts] of hfSlices(a)) {
+    if (parts.length === 1) { out.set(hf, get(parts[0].name)); continue; }
+    // Phi-3's fused tensors: the parts' rows, concatenated in order
+    const t = new Float32Array(parts.reduce((n, p) => n + p.rows * p.cols, 0));
+    let at = 0;
+    for (const p of parts) { t.set(get(p.name), at); at += p.rows * p.cols; }
+    out.set(hf, t);
+  }
   return out;
 }

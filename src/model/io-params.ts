@@ -17,6 +17,10 @@
 //   model.norm.weight                            (C)
 //   lm_head.weight                               (V, C)      absent when tieWordEmbeddings
 //   q and k rows are in HF rotate_half order (pairs i, i + D/2 within each head).
+// Phi-3 (Phi3ForCausalLM) fuses, with no biases:
+//   model.layers.{i}.self_attn.qkv_proj.weight   (Hq·D + 2·Hkv·D, C)   rows q | k | v
+//   model.layers.{i}.mlp.gate_up_proj.weight     (2I, C)               rows gate | up
+//   (in place of q_proj, k_proj, v_proj and gate_proj, up_proj; the rest as Llama)
 //
 // GPT-2 (GPT2LMHeadModel.save_pretrained: "transformer." prefix; Conv1D weights are (in, out),
 // y = x W + b):
@@ -58,11 +62,19 @@ export function hfParamList(cfg: ModelConfig): ParamSpec[] {
     return out;
   }
   const Q = cfg.numHeads * cfg.headDim, KV = cfg.numKvHeads * cfg.headDim;
-  const qkNorm = cfg.modelType === 'qwen3';
+  const qkNorm = cfg.modelType === 'qwen3', phi3 = cfg.modelType === 'phi3';
   p('model.embed_tokens.weight', V, C);
   for (let i = 0; i < L; i++) {
     const l = `model.layers.${i}`;
     p(`${l}.input_layernorm.weight`, C);
+    if (phi3) {
+      p(`${l}.self_attn.qkv_proj.weight`, Q + 2 * KV, C);
+      p(`${l}.self_attn.o_proj.weight`, C, Q);
+      p(`${l}.post_attention_layernorm.weight`, C);
+      p(`${l}.mlp.gate_up_proj.weight`, 2 * I, C);
+      p(`${l}.mlp.down_proj.weight`, C, I);
+      continue;
+    }
     p(`${l}.self_attn.q_proj.weight`, Q, C); if (cfg.qkvBias) p(`${l}.self_attn.q_proj.bias`, Q);
     if (qkNorm) p(`${l}.self_attn.q_norm.weight`, cfg.headDim);
     p(`${l}.self_attn.k_proj.weight`, KV, C); if (cfg.qkvBias) p(`${l}.self_attn.k_proj.bias`, KV);

@@ -1,9 +1,9 @@
 // Loading a model directory onto a backend and saving a model back (Node side).
 import type { Backend, Tensor } from '../kernels/backend.js';
 import { HalfArray } from '../kernels/half.js';
-import { paramCount, paramSpecs, type Arch } from './arch.js';
+import { paramCount, type Arch } from './arch.js';
 import type { ModelConfig, GenerationConfig } from './config.js';
-import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
+import { archFromConfig, fromHF, hfSlices, llamaName, sliceRows, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
 import { checkModelFits } from './plan.js';
 import { checkCheckpointUsage, readModelDir, readModelMeta, writeModelDir } from './modeldir.js';
@@ -46,12 +46,15 @@ export function loadModel(be: Backend, dir: string, o: LoadModelOptions = {}): L
   if (arch.family === 'llama') {
     // the whole checkpoint is matched to the config before a tensor streams to the device
     checkCheckpointUsage(dir, config);
-    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
+    // HF tensor → the parameters it holds (one, or Phi-3's fused row ranges)
+    const byHF = hfSlices(arch);
     params = new Map();
     try {
       ({ dtypes } = streamTensors(dir, hfParamList(config), (hfName, data) => {
-        const s = byHF.get(hfName);
-        if (s) params.set(s.name, data instanceof HalfArray ? be.fromArray(data.bits, s.shape, data.dtype, s.name) : be.fromArray(data, s.shape, 'f32', s.name));
+        for (const s of byHF.get(hfName) ?? []) {
+          const part = sliceRows(data, s);
+          params.set(s.name, part instanceof HalfArray ? be.fromArray(part.bits, s.shape, part.dtype, s.name) : be.fromArray(part, s.shape, 'f32', s.name));
+        }
       }, { keepHalf }));
     } catch (e) {
       for (const t of params.values()) be.dispose(t);
@@ -88,6 +91,7 @@ export async function saveModel(model: Transformer, config: ModelConfig, dir: st
 /** PEFT's LoRA format (Llama family): base_model.model.<module>.lora_A.weight (r, in), lora_B.weight (out, r). */
 async function writePeftAdapter(model: Transformer, dir: string): Promise<void> {
   if (model.arch.family !== 'llama') throw new Error('LoRA adapters can be saved apart for the Llama family only (GPT-2 fuses q/k/v in c_attn): save merged');
+  if (model.arch.fusedProj) throw new Error('LoRA adapters can be saved apart only where q/k/v and gate/up are separate modules; Phi-3 fuses them (qkv_proj, gate_up_proj): save merged');
   const { writeSafetensorsFile, writeFileAtomic } = await import('./io-files.js');
   const path = await import('node:path');
   const tensors: { name: string; shape: number[]; data: Float32Array; dtype: 'F32' }[] = [];

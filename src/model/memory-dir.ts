@@ -11,9 +11,9 @@
 //                                          (merged LoRA) + the tokenizer files carried over
 // The Node directory code (modeldir.ts, io-files.ts) does the same on disk.
 import type { Backend, Tensor } from '../kernels/backend.js';
-import { paramSpecs, type Arch } from './arch.js';
+import type { Arch } from './arch.js';
 import { configToJson, parseConfig, parseGenerationConfig, type GenerationConfig, type ModelConfig } from './config.js';
-import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
+import { archFromConfig, fromHF, hfSlices, sliceRows, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
 import { fileDType, keepsHalf, type WeightFileDType, type WeightsMode } from './weights-mode.js';
 import { HalfArray } from '../kernels/half.js';
@@ -156,12 +156,15 @@ export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training
   let params: Map<string, Tensor>, dtypes: Record<string, number>, unused: string[];
   if (arch.family === 'llama') {
     // stream: each tensor is decoded, uploaded and dropped
-    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
+    // HF tensor → the parameters it holds (one, or Phi-3's fused row ranges)
+    const byHF = hfSlices(arch);
     params = new Map();
     try {
       ({ dtypes, unused } = streamTensorsFromFiles(files, config, label, keep, (hfName, data) => {
-        const s = byHF.get(hfName);
-        if (s) params.set(s.name, data instanceof HalfArray ? be.fromArray(data.bits, s.shape, data.dtype, s.name) : be.fromArray(data, s.shape, 'f32', s.name));
+        for (const s of byHF.get(hfName) ?? []) {
+          const part = sliceRows(data, s);
+          params.set(s.name, part instanceof HalfArray ? be.fromArray(part.bits, s.shape, part.dtype, s.name) : be.fromArray(part, s.shape, 'f32', s.name));
+        }
       }, check));
     } catch (e) {
       for (const t of params.values()) be.dispose(t);
