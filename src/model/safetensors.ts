@@ -154,7 +154,9 @@ export { f16BitsToFloat, floatToBf16Bits, floatToF16Bits };
 
 /** a copy of bytes [begin, end) as an ArrayBuffer of its own (aligned for typed arrays) */
 function own(raw: Uint8Array): ArrayBuffer {
-  return raw.slice().buffer as ArrayBuffer;
+  // Uint8Array's slice (a copy): a Node Buffer's own slice is a view into its pool, whose
+  // .buffer would be the whole pool (bytes handed in as Buffers, e.g. from fs.readFileSync)
+  return Uint8Array.prototype.slice.call(raw).buffer as ArrayBuffer;
 }
 
 /**

@@ -1,5 +1,6 @@
 // Greedy decoding with the KV cache equals argmax over a full recomputation at every step,
-// for batched prompts of different lengths (left padding), on every backend (Llama, Qwen3, GPT-2).
+// for batched prompts of different lengths (left padding), on every backend (Llama, Qwen3, Phi-3
+// with partial rotary, GPT-2).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Arch } from '../../src/model/arch.js';
@@ -14,6 +15,8 @@ const archs: Record<string, Arch> = {
   llama: { family: 'llama', vocab: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 4, intermediate: 24, normEps: 1e-5, ropeTheta: 10000, tied: false, qkvBias: true, maxPositions: 64 },
   // Qwen3: per-head q/k norms, head_dim 6 ≠ hidden/heads
   qwen3: { family: 'llama', vocab: 21, hidden: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 6, intermediate: 24, normEps: 1e-6, ropeTheta: 10000, tied: true, qkvBias: false, qkNorm: true, maxPositions: 64 },
+  // Phi-3: rotary on 6 of head_dim 10 (fused projections are a checkpoint matter: same block inside)
+  phi3: { family: 'llama', vocab: 22, hidden: 20, layers: 2, heads: 2, kvHeads: 1, headDim: 10, rotaryDim: 6, intermediate: 24, normEps: 1e-5, ropeTheta: 10000, tied: false, qkvBias: false, fusedProj: true, maxPositions: 64 },
   gpt2: { family: 'gpt2', vocab: 19, hidden: 16, layers: 2, heads: 2, kvHeads: 2, headDim: 8, intermediate: 32, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: true, maxPositions: 32 },
 };
 

@@ -1,0 +1,127 @@
+// Phi-3 beyond the PyTorch fixtures (test/model/fixtures.test.ts): the checkpoint layout survives
+// load → save (disk and in-memory paths) bit for bit, with Phi-3's fused names; BF16 fused rows stay
+// 16-bit under 'keep'; the sliding window is refused where it would matter (not masked yet);
+// config.json's Phi-3 fields (partial_rotary_factor, LongRoPE) are read or refused clearly; and
+// Phi-3's chat templates render through the jinja path.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { configToJson, parseConfig } from '../../src/model/config.js';
+import { archFromConfig } from '../../src/model/hf-names.js';
+import { loadModel, saveModel } from '../../src/model/load.js';
+import { loadModelFromFiles, modelToFiles } from '../../src/model/memory-dir.js';
+import { SafetensorsBuffer } from '../../src/model/safetensors.js';
+import { SafetensorsFile } from '../../src/model/io-files.js';
+import { generate } from '../../src/model/generate.js';
+import type { Batch } from '../../src/model/transformer.js';
+import { applyChatTemplate } from '../../src/tokenizer/chat.js';
+import { backendNames, expectClose, getBackend } from '../kernels/harness.js';
+
+const fixture = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/models/phi3-gqa');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-phi3-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+const fx = JSON.parse(fs.readFileSync(path.join(fixture, 'batch.json'), 'utf8'));
+const B = fx.input_ids.length, T = fx.input_ids[0].length;
+const flat = (a: number[][]) => Int32Array.from(a.flat());
+const batch: Batch = { B, T, ids: flat(fx.input_ids), positions: flat(fx.position_ids), keyMask: flat(fx.attention_mask), targets: new Int32Array(B * T).fill(-1) };
+const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && bits(a).every((x, i) => x === bits(b)[i]);
+
+for (const beName of backendNames()) {
+  const s = suite(`phi3 checkpoint layout [${beName}]`);
+
+  s('load → save keeps Phi-3 names, fused layout and every bit (disk and memory paths)', async () => {
+    const be = await getBackend(beName);
+    const src = SafetensorsFile.open(path.join(fixture, 'model.safetensors'));
+    const { model, config } = loadModel(be, fixture, { training: true });
+    assert.equal([model.arch.rotaryDim, model.arch.fusedProj, model.arch.slidingWindow], [4, true, 48]);
+    const out = path.join(tmp, `saved-${beName}`);
+    await saveModel(model, config, out);
+    const saved = SafetensorsFile.open(path.join(out, 'model.safetensors'));
+    assert.equal(saved.names().sort(), src.names().sort());
+    for (const n of src.names()) assert.ok(sameBits(saved.readFloat32(n), src.readFloat32(n)), `${n} changed in the round trip`);
+    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    assert.equal([cfg.architectures, cfg.model_type, cfg.partial_rotary_factor, cfg.sliding_window, cfg.original_max_position_embeddings], [['Phi3ForCausalLM'], 'phi3', 0.4, 48, 64]);
+    assert.not.ok('attention_bias' in cfg);
+    // in memory (browsers, Deno, workers): the same files → the same tensors
+    // Node Buffers as they come from fs (views into a pool): decoded as their own bytes
+    const read = (f: string) => fs.readFileSync(path.join(fixture, f));
+    const files = new Map<string, Uint8Array>([['config.json', read('config.json')], ['model.safetensors', read('model.safetensors')]]);
+    const mem = loadModelFromFiles(be, files, { label: 'phi3-gqa' });
+    const back = await modelToFiles(mem.model, mem.config);
+    const st = new SafetensorsBuffer(back.get('model.safetensors')!, 'memory');
+    assert.equal(st.names().sort(), src.names().sort());
+    for (const n of src.names()) assert.ok(sameBits(st.readFloat32(n), src.readFloat32(n)), `${n} changed in the memory round trip`);
+    expectClose(await be.read(mem.model.forwardLogits(batch)), await be.read(model.forwardLogits(batch)), 1e-6, 'memory vs disk logits');
+    mem.model.dispose(); model.dispose();
+  });
+
+  s('BF16 fused rows stay 16-bit under weights "keep": logits = the widened load', async () => {
+    const be = await getBackend(beName);
+    const wide = loadModel(be, fixture, { weights: 'f32' });
+    const dir = path.join(tmp, `bf16-${beName}`);
+    await saveModel(wide.model, wide.config, dir, { dtype: 'BF16' });
+    const keep = loadModel(be, dir, { weights: 'keep' });
+    const widened = loadModel(be, dir, { weights: 'f32' });
+    for (const n of ['l0.q.w', 'l0.k.w', 'l1.v.w', 'l1.gate.w', 'l0.up.w']) assert.is(keep.model.p(n).dtype, 'bf16', n);
+    assert.is(keep.model.p('l0.ln1.w').dtype, 'f32');
+    const e = expectClose(await be.read(keep.model.forwardLogits(batch)), await be.read(widened.model.forwardLogits(batch)), 1e-5, 'phi3 bf16 keep vs widened');
+    console.log(`    phi3 bf16 [${beName}]: fused rows kept 16-bit, logits vs widened rel err ${e.toExponential(1)}`);
+    for (const m of [wide, keep, widened]) m.model.dispose();
+  });
+
+  s('a sequence that reaches the sliding window is refused (training forward and generation)', async () => {
+    const be = await getBackend(beName);
+    const { model } = loadModel(be, fixture);
+    const n = 49, ids = new Int32Array(n).fill(3), pos = Int32Array.from({ length: n }, (_, i) => i);
+    const long: Batch = { B: 1, T: n, ids, positions: pos, keyMask: new Int32Array(n).fill(1), targets: new Int32Array(n).fill(-1) };
+    assert.throws(() => model.forwardHidden(long), /position 48 reaches the model's sliding window \(48\)/);
+    // 48 positions (0..47) are within it: full causal attention is the sliding-window attention there
+    model.forwardHidden({ ...long, T: 48, ids: ids.subarray(0, 48), positions: pos.subarray(0, 48), keyMask: long.keyMask.subarray(0, 48), targets: long.targets.subarray(0, 48) });
+    let msg = '';
+    try { await generate(model, [[1, 2, 3]], { maxNewTokens: 60 }); } catch (e) { msg = (e as Error).message; }
+    assert.match(msg, /sliding window \(48\)/);
+    model.dispose();
+  });
+  s.run();
+}
+
+const s = suite('phi3 config.json and chat templates');
+const base = JSON.parse(fs.readFileSync(path.join(fixture, 'config.json'), 'utf8'));
+
+s('partial_rotary_factor → rotary dims; written back as given', () => {
+  const c = parseConfig(base);
+  assert.is(c.arch, 'llama');
+  assert.equal([c.modelType, (c as any).rotaryDim, c.headDim, c.qkvBias, c.oBias, c.mlpBias, c.slidingWindow], ['phi3', 4, 10, false, false, false, 48]);
+  assert.is(configToJson(c).partial_rotary_factor, 0.4);
+  // Phi-3-mini's own numbers: factor absent → full rotary, window 2047 under a 4096 context loads
+  const mini = parseConfig({ ...base, partial_rotary_factor: undefined, hidden_size: 3072, num_attention_heads: 32, num_key_value_heads: 32, max_position_embeddings: 4096, sliding_window: 2047, vocab_size: 32064, intermediate_size: 8192 });
+  assert.is((mini as any).rotaryDim, undefined);
+  const a = archFromConfig(mini);
+  assert.equal([a.rotaryDim, a.slidingWindow, a.headDim], [undefined, 2047, 96]);
+});
+
+s('LongRoPE and odd rotary dims are refused with the field and the fix', () => {
+  for (const type of ['longrope', 'su']) {
+    assert.throws(() => parseConfig({ ...base, rope_scaling: { type, short_factor: [1, 1], long_factor: [2, 2] } }, 'phi3/config.json'),
+      (e: Error) => /phi3\/config\.json.*rope_scaling.*LongRoPE.*not implement/s.test(e.message) && /rope_scaling null/.test(e.message));
+  }
+  assert.throws(() => parseConfig({ ...base, partial_rotary_factor: 0.5 }), /partial_rotary_factor.*5 rotary dims of head_dim 10.*even/);
+  assert.throws(() => parseConfig({ ...base, partial_rotary_factor: 1.5 }), /partial_rotary_factor.*above 1/);
+});
+
+s("Phi-3's chat templates render through the jinja path", () => {
+  const msgs = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello!' }, { role: 'user', content: '2+2?' }];
+  // Phi-3-mini-4k-instruct (current tokenizer_config.json)
+  const mini = "{% for message in messages %}{% if message['role'] == 'system' %}{{'<|system|>\n' + message['content'] + '<|end|>\n'}}{% elif message['role'] == 'user' %}{{'<|user|>\n' + message['content'] + '<|end|>\n'}}{% elif message['role'] == 'assistant' %}{{'<|assistant|>\n' + message['content'] + '<|end|>\n'}}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\n' }}{% else %}{{ eos_token }}{% endif %}";
+  const cfg = { chat_template: mini, bos_token: '<s>', eos_token: '<|endoftext|>' };
+  assert.is(applyChatTemplate(cfg, msgs, { addGenerationPrompt: true }), '<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello!<|end|>\n<|user|>\n2+2?<|end|>\n<|assistant|>\n');
+  assert.is(applyChatTemplate(cfg, msgs.slice(0, 3)), '<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello!<|end|>\n<|endoftext|>');
+  // the first release's template: BOS, no system turn, the assistant header after every user turn
+  const first = "{{ bos_token }}{% for message in messages %}{% if (message['role'] == 'user') %}{{'<|user|>' + '\n' + message['content'] + '<|end|>' + '\n' + '<|assistant|>' + '\n'}}{% elif (message['role'] == 'assistant') %}{{message['content'] + '<|end|>' + '\n'}}{% endif %}{% endfor %}";
+  assert.is(applyChatTemplate({ ...cfg, chat_template: first }, msgs.slice(1)), '<s><|user|>\nHi<|end|>\n<|assistant|>\nHello!<|end|>\n<|user|>\n2+2?<|end|>\n<|assistant|>\n');
+});
+
+s.run();
