@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadModel } from '../model/load.js';
-import { readConfigFile } from '../model/modeldir.js';
+import { modelTokenizerPath, readConfigFile } from '../model/modeldir.js';
 import { tokenIds } from '../model/ids.js';
 import { packBatch } from '../model/batch.js';
 import { planPass } from '../model/plan.js';
@@ -29,7 +29,8 @@ export function register(program: Command): void {
       // the model's config first (cheap): ids and lengths are checked against it, line by line,
       // before any weights are read
       const mc = readConfigFile(o.model);
-      const hasTokenizer = fs.existsSync(path.join(o.model, 'tokenizer.json')) || fs.existsSync(path.join(o.model, 'tokenizer.bin'));
+      const tokPath = modelTokenizerPath(o.model); // a llama2.c model's tokenizer.bin, else the directory
+      const hasTokenizer = tokPath !== o.model ? fs.existsSync(tokPath) : fs.existsSync(path.join(o.model, 'tokenizer.json')) || fs.existsSync(path.join(o.model, 'tokenizer.bin'));
       let codec: ReturnType<typeof makeTextCodec> | null = null;
       const seqs = rows.map(({ line, value: v }) => {
         const at = `sppo: ${o.data} line ${line}`;
@@ -38,7 +39,7 @@ export function register(program: Command): void {
         }
         if (typeof v?.prompt === 'string' && typeof v?.response === 'string') {
           if (!hasTokenizer) throw new Error(`${at} has text but ${o.model} has no tokenizer.json: give prompt_ids/response_ids or add the tokenizer files`);
-          codec ??= makeTextCodec(loadTokenizerSync(o.model), { chat: !!o.chat });
+          codec ??= makeTextCodec(loadTokenizerSync(tokPath), { chat: !!o.chat });
           const prompt = o.chat ? codec.encodePrompt({ index: 0, text: v.prompt }) : promptIds(codec.tokenizer, v.prompt);
           // a tokenizer larger than the model's vocabulary is caught here, by line
           return { prompt: tokenIds(prompt, 'prompt (encoded)', at, mc.vocabSize), response: tokenIds(codec.encodeResponse(v.response), 'response (encoded)', at, mc.vocabSize) };

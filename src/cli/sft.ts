@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadModel, saveModel } from '../model/load.js';
+import { llama2cSource, modelTokenizerPath } from '../model/modeldir.js';
 import { parseConfig } from '../model/config.js';
 import { archFromConfig } from '../model/hf-names.js';
 import { initParams, uploadParams } from '../model/init.js';
@@ -65,7 +66,9 @@ export function register(program: Command): void {
       if (o.model) {
         // LoRA trains adapters on a frozen base: a 16-bit checkpoint's matrices stay 16-bit
         const lm = loadModel(be, o.model, { training: true, batch: int(o.batchSize, '--batch-size'), weights: int(o.loraRank, '--lora-rank') > 0 ? 'keep' : 'f32', lora: int(o.loraRank, '--lora-rank') > 0 });
-        model = lm.model; config = lm.config; tokDir = o.model;
+        model = lm.model; config = lm.config;
+        // a llama2.c model's tokenizer.bin lies in its folder (or beside its .bin)
+        tokDir = llama2cSource(o.model) ? path.dirname(modelTokenizerPath(o.model)) : o.model;
       } else {
         if (!o.tokenizer) throw new Error('sppo sft: --init needs --tokenizer FILE (tokenizer.json)');
         let text: string;
@@ -115,7 +118,7 @@ export function register(program: Command): void {
         },
       });
       bar.stop();
-      await saveModel(model, config, o.out, { copyFrom: tokDir, dtype: o.dtype === undefined ? undefined : dtypeOption(o.dtype), adapters: o.loraSave === 'separate' ? 'separate' : 'merge' });
+      await saveModel(model, config, o.out, { copyFrom: o.model ?? tokDir, dtype: o.dtype === undefined ? undefined : dtypeOption(o.dtype), adapters: o.loraSave === 'separate' ? 'separate' : 'merge' });
       process.stderr.write(`sppo sft: wrote ${o.out}\n`);
       tokens = data.reduce((n, d) => n + d.response.length, 0);
       // one JSON document on stdout, as train-judge prints (losses: mean NLL per response token, nats)

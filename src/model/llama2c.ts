@@ -53,15 +53,27 @@ export function interleavedToHalf(w: Float32Array, heads: number, headDim: numbe
   return out;
 }
 
-export function parseLlama2c(bytes: Uint8Array, source = 'llama2.c checkpoint', o: { ropeLayout?: 'half' | 'interleaved' } = {}): Llama2cCheckpoint {
+/** what the header of a llama2.c checkpoint says (enough for its config; nothing else read) */
+interface Llama2cLayout {
+  config: LlamaConfig; version: 0 | 1; shared: boolean; dataStart: number; hs: number; kvDim: number;
+  sizes: Record<'emb' | 'attNorm' | 'ffnNorm' | 'norm' | 'wq' | 'wk' | 'wv' | 'wo' | 'w1' | 'w2' | 'w3' | 'freqs' | 'out', number>;
+  order: ('emb' | 'attNorm' | 'ffnNorm' | 'norm' | 'wq' | 'wk' | 'wv' | 'wo' | 'w1' | 'w2' | 'w3' | 'freqs' | 'out')[];
+}
+
+/**
+ * The header of a llama2.c checkpoint (its first 256 bytes, or all of a shorter file) and the
+ * file's size → the model's config and layout, with one clear error when the header is not a
+ * llama2.c model or the size does not match it. Readers that only need the config read no more.
+ */
+export function llama2cLayout(head: Uint8Array, fileSize: number, source = 'llama2.c checkpoint'): Llama2cLayout {
   const notOurs = (what: string): never => {
     throw new ModelFileError(source, what, 'pass a float32 llama2.c checkpoint (export.py --version 0 or --version 1), e.g. stories15M.bin');
   };
-  if (bytes.length < 28) notOurs(`is ${bytes.length} bytes, too short for a llama2.c header`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (fileSize < 28 || head.length < 28) notOurs(`is ${fileSize} bytes, too short for a llama2.c header`);
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   let version: 0 | 1 = 0, hdr = 0, dataStart = 28, shared: boolean;
   if (dv.getUint32(0, true) === LLAMA2C_MAGIC) {
-    if (bytes.length < 256) notOurs(`has the "ak42" magic but is ${bytes.length} bytes, shorter than its 256-byte header`);
+    if (fileSize < 256 || head.length < 37) notOurs(`has the "ak42" magic but is ${fileSize} bytes, shorter than its 256-byte header`);
     const v = dv.getInt32(4, true);
     if (v === 2) {
       throw new ModelFileError(source, 'is a version 2 (Q8_0 int8-quantized) llama2.c checkpoint, which sppo does not read',
@@ -79,7 +91,7 @@ export function parseLlama2c(bytes: Uint8Array, source = 'llama2.c checkpoint', 
   }
   if (version === 1) {
     if (vocabRaw < 0) notOurs(`is version 1 but has a negative vocab_size (${header})`);
-    shared = bytes[hdr + 28] !== 0;
+    shared = head[hdr + 28] !== 0;
   } else {
     shared = vocabRaw > 0;
   }
@@ -91,15 +103,33 @@ export function parseLlama2c(bytes: Uint8Array, source = 'llama2.c checkpoint', 
     w1: L * hidden * dim, w2: L * dim * hidden, w3: L * hidden * dim,
     freqs: version === 0 ? seqLen * hs : 0, out: shared ? 0 : V * dim,
   };
-  const order: (keyof typeof sizes)[] = version === 0
+  const order: Llama2cLayout['order'] = version === 0
     ? ['emb', 'attNorm', 'wq', 'wk', 'wv', 'wo', 'ffnNorm', 'w1', 'w2', 'w3', 'norm', 'freqs', 'out']
     : ['attNorm', 'ffnNorm', 'norm', 'emb', 'wq', 'wk', 'wv', 'wo', 'w1', 'w2', 'w3', 'out'];
   const floats = order.reduce((s, k) => s + sizes[k], 0);
   const want = dataStart + 4 * floats;
-  if (bytes.length !== want) {
-    throw new ModelFileError(source, `is ${bytes.length} bytes, but its header (${header}${version === 1 ? `, shared_classifier ${shared}` : ''}) needs ${want}`,
-      bytes.length < want ? 'the file is truncated; copy or export it again' : 'the file is not a float32 llama2.c checkpoint of this version (a quantized export?); export it again with export.py --version 1');
+  if (fileSize !== want) {
+    throw new ModelFileError(source, `is ${fileSize} bytes, but its header (${header}${version === 1 ? `, shared_classifier ${shared}` : ''}) needs ${want}`,
+      fileSize < want ? 'the file is truncated; copy or export it again' : 'the file is not a float32 llama2.c checkpoint of this version (a quantized export?); export it again with export.py --version 1');
   }
+  const config: LlamaConfig = {
+    arch: 'llama', modelType: 'llama',
+    vocabSize: V, hiddenSize: dim, intermediateSize: hidden, numLayers: L,
+    numHeads: heads, numKvHeads: kvHeads, headDim: hs, maxPositions: seqLen,
+    normEps: 1e-5, ropeTheta: 10000, ropeScaling: null,
+    qkvBias: false, oBias: false, mlpBias: false, slidingWindow: null,
+    tieWordEmbeddings: shared,
+    // llama2.c's sentencepiece tokenizer (Llama 2 vocabulary): <s> = 1, </s> = 2
+    bosTokenId: 1, eosTokenIds: [2], padTokenId: null,
+  };
+  return { config, version, shared, dataStart, hs, kvDim, sizes, order };
+}
+
+export function parseLlama2c(bytes: Uint8Array, source = 'llama2.c checkpoint', o: { ropeLayout?: 'half' | 'interleaved' } = {}): Llama2cCheckpoint {
+  const { config, version, dataStart, hs, sizes, order } = llama2cLayout(bytes.subarray(0, 256), bytes.length, source);
+  const { hiddenSize: dim, numLayers: L, numHeads: heads, numKvHeads: kvHeads, tieWordEmbeddings: shared } = config;
+  const floats = order.reduce((s, k) => s + sizes[k], 0);
+  const want = dataStart + 4 * floats;
   const all = new Float32Array(floats);
   new Uint8Array(all.buffer).set(bytes.subarray(dataStart, want));
   const block: Partial<Record<keyof typeof sizes, Float32Array>> = {};
@@ -126,15 +156,5 @@ export function parseLlama2c(bytes: Uint8Array, source = 'llama2.c checkpoint', 
   tensors.set('model.norm.weight', block.norm!.slice());
   if (!shared) tensors.set('lm_head.weight', block.out!.slice());
 
-  const config: LlamaConfig = {
-    arch: 'llama', modelType: 'llama',
-    vocabSize: V, hiddenSize: dim, intermediateSize: hidden, numLayers: L,
-    numHeads: heads, numKvHeads: kvHeads, headDim: hs, maxPositions: seqLen,
-    normEps: 1e-5, ropeTheta: 10000, ropeScaling: null,
-    qkvBias: false, oBias: false, mlpBias: false, slidingWindow: null,
-    tieWordEmbeddings: shared,
-    // llama2.c's sentencepiece tokenizer (Llama 2 vocabulary): <s> = 1, </s> = 2
-    bosTokenId: 1, eosTokenIds: [2], padTokenId: null,
-  };
   return { config, tensors, version, ropeLayout: layout };
 }

@@ -6,7 +6,7 @@ import type { ModelConfig, GenerationConfig } from './config.js';
 import { archFromConfig, fromHF, hfSlices, llamaName, sliceRows, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
 import { checkModelFits } from './plan.js';
-import { checkCheckpointUsage, readModelDir, readModelMeta, writeModelDir } from './modeldir.js';
+import { checkCheckpointUsage, llama2cSource, readLlama2cConfig, readLlama2cFile, readModelDir, readModelMeta, writeModelDir, type Llama2cSource } from './modeldir.js';
 import { checkpointDTypes, streamTensors } from './io-files.js';
 import { hfParamList } from './io-params.js';
 import { nonFiniteTensors } from './finite.js';
@@ -36,6 +36,8 @@ export type { WeightFileDType, WeightsMode, LoadModelOptions } from './weights-m
 export function loadModel(be: Backend, dir: string, o: LoadModelOptions = {}): LoadedModel {
   const mode: WeightsMode = o.weights ?? (o.training ? 'f32' : 'keep');
   if (mode !== 'keep' && mode !== 'f32') throw new Error(`loadModel: weights must be 'keep' or 'f32', got ${JSON.stringify(o.weights)}`);
+  const l2c = llama2cSource(dir);
+  if (l2c) return loadLlama2c(be, dir, l2c, o);
   const { config, generation } = readModelMeta(dir);
   const arch = archFromConfig(config, `${dir}/config.json`);
   const fileType = fileDType(checkpointDTypes(dir));
@@ -69,6 +71,22 @@ export function loadModel(be: Backend, dir: string, o: LoadModelOptions = {}): L
   const dtype = fileDType(dtypes);
   model.sourceDtype = dtype;
   return { model, config, arch, generation, dir, dtype };
+}
+
+/** a llama2.c checkpoint (f32; q/k rows permuted to rotate_half on read) onto the backend */
+function loadLlama2c(be: Backend, dir: string, src: Llama2cSource, o: LoadModelOptions): LoadedModel {
+  const config = readLlama2cConfig(src.model);
+  const arch = archFromConfig(config, src.model);
+  checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? 16, weightBytes: 4, what: `model ${src.model}` });
+  const ck = readLlama2cFile(src.model);
+  const params = new Map<string, Tensor>();
+  for (const [hf, parts] of hfSlices(arch)) {
+    for (const s of parts) params.set(s.name, be.fromArray(sliceRows(ck.tensors.get(hf)!, s), s.shape, 'f32', s.name));
+    ck.tensors.delete(hf);
+  }
+  const model = new Transformer(be, arch, params);
+  model.sourceDtype = 'F32';
+  return { model, config, arch, generation: null, dir, dtype: 'F32' };
 }
 
 /**

@@ -4,6 +4,10 @@
 //                                       → f32 parameters in HF names (io-params.ts)
 //   generation_config.json (optional)   → GenerationConfig
 //   tokenizer.json, tokenizer_config.json, special_tokens_map.json, ... → carried along as files
+// A llama2.c checkpoint stands where a model directory does (llama2cSource): a directory without
+// config.json holding model.bin (or one other .bin) and tokenizer.bin, or the .bin file itself
+// (its tokenizer: tokenizer.bin beside it). Its config comes from the header (llama2c.ts); it is
+// saved as a Hugging Face directory, tokenizer.bin carried along.
 // Writing builds the whole directory in a sibling DIR.tmp-xxxx and renames it into place, so a
 // reader sees the old model or the new one, never half of each.
 import fs from 'node:fs';
@@ -18,14 +22,61 @@ import { ModelFileError, numel, shapeText } from './io-errors.js';
 import { hfParamList, isKnownBuffer, nameAliases, type ParamSpec } from './io-params.js';
 import type { HalfArray } from '../kernels/half.js';
 import { nonFiniteTensors } from './finite.js';
-import { parseLlama2c, type Llama2cCheckpoint } from './llama2c.js';
+import { llama2cLayout, parseLlama2c, type Llama2cCheckpoint } from './llama2c.js';
 import { serializeSafetensors, shardFileName, type WriteDType } from './safetensors.js';
 
 /** files copied unchanged from a source model directory when saving */
 export const CARRIED_FILES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model',
-  'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'generation_config.json',
+  'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'generation_config.json', 'tokenizer.bin',
 ];
+
+/** a llama2.c model: its checkpoint file and its tokenizer.bin (null when there is none) */
+export interface Llama2cSource { model: string; tokenizer: string | null }
+
+/**
+ * The llama2.c model at `p`, or null when `p` is something else (a Hugging Face directory, a
+ * missing path): a .bin file other than tokenizer.bin (tokenizer: tokenizer.bin beside it), or a
+ * directory without config.json that holds model.bin, or exactly one other .bin beside
+ * tokenizer.bin. Several candidate .bin files are one error naming them.
+ */
+export function llama2cSource(p: string): Llama2cSource | null {
+  let st: fs.Stats;
+  try { st = fs.statSync(p); } catch { return null; }
+  const tokIn = (dir: string) => { const t = path.join(dir, 'tokenizer.bin'); return fs.existsSync(t) ? t : null; };
+  const candidate = (name: string) => name.endsWith('.bin') && name !== 'tokenizer.bin' && !name.startsWith('pytorch_model') && !name.startsWith('training_args');
+  if (st.isFile()) return candidate(path.basename(p)) ? { model: p, tokenizer: tokIn(path.dirname(p)) } : null;
+  if (!st.isDirectory() || fs.existsSync(path.join(p, 'config.json'))) return null;
+  if (fs.existsSync(path.join(p, 'model.bin'))) return { model: path.join(p, 'model.bin'), tokenizer: tokIn(p) };
+  const bins = fs.readdirSync(p).filter(candidate).sort();
+  if (bins.length === 0) return null;
+  if (bins.length > 1) {
+    throw new ModelFileError(p, `holds no config.json and ${bins.length} llama2.c checkpoints (${bins.slice(0, 5).join(', ')})`, `name one: ${path.join(p, bins[0])}`);
+  }
+  return { model: path.join(p, bins[0]), tokenizer: tokIn(p) };
+}
+
+/** a llama2.c checkpoint's config from its header alone (256 bytes read) */
+export function readLlama2cConfig(file: string): ModelConfig {
+  let fd: number;
+  try { fd = fs.openSync(file, 'r'); } catch (e) {
+    throw new ModelFileError(file, `cannot be read (${(e as NodeJS.ErrnoException).code})`, 'check the path');
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const head = Buffer.alloc(Math.min(256, size));
+    fs.readSync(fd, head, 0, head.length, 0);
+    return llama2cLayout(new Uint8Array(head.buffer, head.byteOffset, head.length), size, file).config;
+  } finally { fs.closeSync(fd); }
+}
+
+/** where the tokenizer of the model at `p` is: a llama2.c model's tokenizer.bin, else `p` (a
+ *  model directory, which the tokenizer loader searches itself) */
+export function modelTokenizerPath(p: string): string {
+  const l = llama2cSource(p);
+  if (!l) return p;
+  return l.tokenizer ?? path.join(path.dirname(l.model), 'tokenizer.bin');
+}
 
 export interface ModelDir<T extends Float32Array | HalfArray = Float32Array> {
   dir: string;
@@ -50,12 +101,16 @@ function readJson(file: string): string {
 }
 
 export function readConfigFile(dir: string): ModelConfig {
+  const l2c = llama2cSource(dir);
+  if (l2c) return readLlama2cConfig(l2c.model);
   const file = path.join(dir, 'config.json');
   return parseConfig(readJson(file), file);
 }
 
 /** config.json and generation_config.json of a model directory (the weights are read apart) */
 export function readModelMeta(dir: string): { config: ModelConfig; generation: GenerationConfig | null } {
+  const l2c = llama2cSource(dir);
+  if (l2c) return { config: readLlama2cConfig(l2c.model), generation: null };
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new ModelFileError(dir, 'is not a directory', 'pass a Hugging Face model directory (config.json + model.safetensors)');
   }
@@ -156,9 +211,15 @@ export function writeModelDir(dir: string, o: WriteModelOptions): void {
       }
     }
     if (o.copyFrom && path.resolve(o.copyFrom) !== path.resolve(dir)) {
-      for (const f of CARRIED_FILES) {
-        const src = path.join(o.copyFrom, f);
-        if (fs.existsSync(src)) fs.copyFileSync(src, path.join(tmp, f));
+      const l2c = llama2cSource(o.copyFrom);
+      if (l2c) {
+        // a llama2.c model saved as a Hugging Face directory keeps its tokenizer.bin
+        if (l2c.tokenizer) fs.copyFileSync(l2c.tokenizer, path.join(tmp, 'tokenizer.bin'));
+      } else {
+        for (const f of CARRIED_FILES) {
+          const src = path.join(o.copyFrom, f);
+          if (fs.existsSync(src)) fs.copyFileSync(src, path.join(tmp, f));
+        }
       }
     }
     fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(configToJson(o.config, torchDtype), null, 2) + '\n');

@@ -14,7 +14,7 @@ import { loadJudge } from '../judge/load.js';
 import { judgeMatrices } from '../judge/matrix.js';
 import type { JudgeSpec } from '../judge/value.js';
 import { loadModel } from '../model/load.js';
-import { readConfigFile } from '../model/modeldir.js';
+import { llama2cSource, readConfigFile } from '../model/modeldir.js';
 import { builtinModelDir } from './package-root.js';
 import { sampleMixture } from './mixture.js';
 import { mixtureMembers, runIterates } from './mixture-dir.js';
@@ -58,7 +58,9 @@ export function modelDirOf(spec: string, what = 'model'): string {
   // a mixture's first iterate stands for it (its tokenizer and config are the run's)
   if (spec.startsWith('mixture:')) return runIterates(spec.slice('mixture:'.length))[0];
   const dir = spec.startsWith('builtin:') ? builtinModelDir(spec) : spec;
-  if (!fs.existsSync(dir)) throw new Error(`sppo: ${what} ${spec} does not exist: give a model directory (config.json + model.safetensors + tokenizer.json) or builtin:NAME`);
+  if (!fs.existsSync(dir)) throw new Error(`sppo: ${what} ${spec} does not exist: give a model directory (config.json + model.safetensors + tokenizer.json, or a llama2.c model.bin + tokenizer.bin) or builtin:NAME`);
+  // a llama2.c checkpoint (its folder, or the .bin file): config from its header
+  if (llama2cSource(dir)) { readConfigFile(dir); return dir; }
   if (!fs.statSync(dir).isDirectory()) throw new Error(`sppo: ${what} ${spec} is a file, not a model directory: give the folder that holds config.json`);
   readConfigFile(dir); // a clear error naming config.json when it is missing or broken
   return dir;

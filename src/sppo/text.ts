@@ -4,6 +4,7 @@
 import type { ModelConfig } from '../model/config.js';
 import { ChatTemplate } from '../tokenizer/chat.js';
 import { loadTokenizerSync } from '../tokenizer/node.js';
+import { modelTokenizerPath } from '../model/modeldir.js';
 import type { Tokenizer } from '../tokenizer/index.js';
 import type { PolicyText } from './policy.js';
 import type { PromptItem } from './prompts.js';
@@ -43,6 +44,6 @@ export function makeTextCodec(tok: Tokenizer, o: { chat: boolean; eos?: number[]
 }
 
 export function loadPolicyText(dir: string, o: { chat: boolean; config?: ModelConfig }): TextCodec {
-  const tok = loadTokenizerSync(dir);
+  const tok = loadTokenizerSync(modelTokenizerPath(dir));
   return makeTextCodec(tok, { chat: o.chat, eos: o.config?.eosTokenIds });
 }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { configToJson, parseConfig } from '../../src/model/config.js';
+import { configToJson, parseConfig, type LlamaConfig } from '../../src/model/config.js';
 import { archFromConfig } from '../../src/model/hf-names.js';
 import { loadModel, saveModel } from '../../src/model/load.js';
 import { loadModelFromFiles, modelToFiles } from '../../src/model/memory-dir.js';
@@ -92,9 +92,9 @@ const s = suite('phi3 config.json and chat templates');
 const base = JSON.parse(fs.readFileSync(path.join(fixture, 'config.json'), 'utf8'));
 
 s('partial_rotary_factor → rotary dims; written back as given', () => {
-  const c = parseConfig(base);
+  const c = parseConfig(base) as LlamaConfig;
   assert.is(c.arch, 'llama');
-  assert.equal([c.modelType, (c as any).rotaryDim, c.headDim, c.qkvBias, c.oBias, c.mlpBias, c.slidingWindow], ['phi3', 4, 10, false, false, false, 48]);
+  assert.equal([c.modelType, c.rotaryDim, c.headDim, c.qkvBias, c.oBias, c.mlpBias, c.slidingWindow], ['phi3', 4, 10, false, false, false, 48]);
   assert.is(configToJson(c).partial_rotary_factor, 0.4);
   // Phi-3-mini's own numbers: factor absent → full rotary, window 2047 under a 4096 context loads
   const mini = parseConfig({ ...base, partial_rotary_factor: undefined, hidden_size: 3072, num_attention_heads: 32, num_key_value_heads: 32, max_position_embeddings: 4096, sliding_window: 2047, vocab_size: 32064, intermediate_size: 8192 });
