@@ -10,6 +10,9 @@
 //   modelToFiles(model, config, from)    → a new ModelFiles: config.json + model.safetensors
 //                                          (merged LoRA) + the tokenizer files carried over
 // The Node directory code (modeldir.ts, io-files.ts) does the same on disk.
+// A llama2.c model in memory is model.bin (or one other .bin) + tokenizer.bin without config.json:
+// loadModelFromFiles reads it (config from its header, q/k rows to rotate_half) and modelToFiles
+// writes it out as a Hugging Face folder carrying tokenizer.bin.
 import type { Backend, Tensor } from '../kernels/backend.js';
 import type { Arch } from './arch.js';
 import { configToJson, parseConfig, parseGenerationConfig, type GenerationConfig, type ModelConfig } from './config.js';
@@ -24,6 +27,7 @@ import { checkModelFits } from './plan.js';
 import { checkAllUsed } from './io-strict.js';
 import { listSome, parseShardIndex, SafetensorsBuffer, serializeSafetensors } from './safetensors.js';
 import { Transformer } from './transformer.js';
+import { parseLlama2c } from './llama2c.js';
 
 /** a model directory in memory: file name (no folders) → contents */
 export type ModelFiles = Map<string, Uint8Array>;
@@ -31,8 +35,18 @@ export type ModelFiles = Map<string, Uint8Array>;
 /** files that travel with a model when it is saved (tokenizer, chat template, generation defaults) */
 export const CARRIED_MODEL_FILES = [
   'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'tokenizer.model',
-  'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'generation_config.json',
+  'vocab.json', 'merges.txt', 'added_tokens.json', 'chat_template.jinja', 'generation_config.json', 'tokenizer.bin',
 ];
+
+/** the llama2.c checkpoint among `files` (a folder without config.json: model.bin, or its only
+ *  .bin besides tokenizer.bin), or null */
+export function llama2cFileName(files: ModelFiles, label = 'model'): string | null {
+  if (files.has('config.json')) return null;
+  if (files.has('model.bin')) return 'model.bin';
+  const bins = [...files.keys()].filter((n) => n.endsWith('.bin') && n !== 'tokenizer.bin' && !n.startsWith('pytorch_model')).sort();
+  if (bins.length > 1) throw new ModelFileError(label, `holds no config.json and ${bins.length} llama2.c checkpoints (${bins.slice(0, 5).join(', ')})`, 'give one model: model.bin + tokenizer.bin');
+  return bins[0] ?? null;
+}
 
 const utf8 = new TextDecoder();
 const encoder = new TextEncoder();
@@ -139,6 +153,18 @@ export function streamTensorsFromFiles(files: ModelFiles, cfg: ModelConfig, labe
 /** Loads a model held in memory onto a backend (like loadModel does for a directory on disk). */
 export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training?: boolean; batch?: number; seq?: number; label?: string; weights?: WeightsMode; lora?: boolean } = {}): LoadedMemoryModel {
   const label = o.label ?? 'model';
+  const l2c = llama2cFileName(files, label);
+  if (l2c) {
+    // llama2.c: f32 weights in HF names and rotate_half rows; config from the header
+    const ck = parseLlama2c(files.get(l2c)!, `${label}/${l2c}`);
+    const arch = archFromConfig(ck.config, `${label}/${l2c}`);
+    checkModelFits(be, arch, { training: !!o.training, lora: o.lora, seq: o.seq ?? 16, weightBytes: 4, what: `model ${label}` });
+    const params = new Map<string, Tensor>();
+    for (const [hf, parts] of hfSlices(arch)) for (const s of parts) params.set(s.name, be.fromArray(sliceRows(ck.tensors.get(hf)!, s), s.shape, 'f32', s.name));
+    const model = new Transformer(be, arch, params);
+    model.sourceDtype = 'F32';
+    return { model, config: ck.config, arch, generation: null, dtypes: { F32: ck.tensors.size }, unused: [] };
+  }
   const cfgText = fileText(files, 'config.json');
   if (cfgText === null) throw new ModelFileError(label, 'has no config.json', 'give a Hugging Face model directory (config.json, model.safetensors, tokenizer.json)');
   const config = parseConfig(cfgText, `${label}/config.json`);

@@ -15,6 +15,7 @@ import type { ModelConfig } from '../model/config.js';
 import { SafetensorsBuffer, serializeSafetensors } from '../model/safetensors.js';
 import type { Transformer } from '../model/transformer.js';
 import { tokenizerFromJSONSync } from '../tokenizer/hf-json.js';
+import { tokenizerFromLlama2cSync } from '../tokenizer/llama2c.js';
 import type { SPPOConfig } from './config.js';
 import type { SPPODeps } from './coordinator.js';
 import { MemoryStore, type RunStore } from './store.js';
@@ -90,9 +91,12 @@ export async function memoryDeps(cfg: SPPOConfig, o: MemoryDepsOptions): Promise
       const files = await filesOf(location);
       const label = location.startsWith('run:') ? `${store.where}/${location.slice(4)}` : location;
       const lm = loadModelFromFiles(be, files, { training: true, batch: cfg.batchSize * 2, seq: cfg.maxPromptTokens + cfg.maxNewTokens, weights: cfg.loraRank > 0 ? 'keep' : 'f32', lora: cfg.loraRank > 0, label });
-      const tokJson = fileText(files, 'tokenizer.json');
-      if (tokJson === null) { lm.model.dispose(); throw new Error(`sppo: model ${label} has no tokenizer.json: give the tokenizer with the model files`); }
-      const tok = tokenizerFromJSONSync(tokJson, fileText(files, 'tokenizer_config.json'), { file: `${label}/tokenizer.json`, configFile: `${label}/tokenizer_config.json` });
+      const tokJson = fileText(files, 'tokenizer.json'), tokBin = files.get('tokenizer.bin');
+      if (tokJson === null && !tokBin) { lm.model.dispose(); throw new Error(`sppo: model ${label} has no tokenizer.json (nor a llama2.c tokenizer.bin): give the tokenizer with the model files`); }
+      // tokenizer.json first; a llama2.c model's tokenizer.bin otherwise
+      const tok = tokJson !== null
+        ? tokenizerFromJSONSync(tokJson, fileText(files, 'tokenizer_config.json'), { file: `${label}/tokenizer.json`, configFile: `${label}/tokenizer_config.json` })
+        : tokenizerFromLlama2cSync(tokBin!, `${label}/tokenizer.bin`);
       const text = makeTextCodec(tok, { chat: cfg.chat, eos: lm.config.eosTokenIds });
       origin.set(lm.model, { config: lm.config, files });
       if (cfg.loraRank > 0) lm.model.enableLoRA({ rank: cfg.loraRank, alpha: cfg.loraAlpha, targets: cfg.loraTargets, seed: cfg.seed });

@@ -6,6 +6,8 @@
 //   a record or Map of name → Uint8Array | ArrayBuffer | Blob | string
 //   ModelFiles as they are
 //   (Node and Deno) a directory path
+// Each may also be a llama2.c model: model.bin (or another .bin, or a URL/path naming the .bin)
+// with tokenizer.bin, no config.json — handed on as those two files (memory-dir.ts reads them).
 // node: modules are imported lazily, for directories only: browsers, Deno and workers use it.
 import type { ModelFiles } from '../model/memory-dir.js';
 import { parseShardIndex } from '../model/safetensors.js';
@@ -62,9 +64,11 @@ export async function modelFiles(src: ModelSource, o: ModelSourceOptions = {}): 
 export async function modelFilesFromFileList(files: FileLike[]): Promise<ModelFiles> {
   const dirOf = (f: FileLike) => { const p = f.webkitRelativePath || f.name; return p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : ''; };
   const configs = files.filter((f) => f.name === 'config.json');
-  if (configs.length === 0) throw new Error(`sppo: the files picked hold no config.json (got ${files.map((f) => f.name).slice(0, 8).join(', ') || 'none'}): pick a Hugging Face model folder (config.json, model.safetensors, tokenizer.json)`);
-  // the shallowest config.json marks the model folder
-  const dir = configs.map(dirOf).sort((a, b) => a.split('/').length - b.split('/').length)[0];
+  // no config.json: a llama2.c model (model.bin or another .bin, with tokenizer.bin)
+  const l2c = configs.length ? [] : files.filter((f) => f.name.endsWith('.bin') && f.name !== 'tokenizer.bin');
+  if (configs.length === 0 && l2c.length === 0) throw new Error(`sppo: the files picked hold no config.json (got ${files.map((f) => f.name).slice(0, 8).join(', ') || 'none'}): pick a Hugging Face model folder (config.json, model.safetensors, tokenizer.json) or a llama2.c model (model.bin, tokenizer.bin)`);
+  // the shallowest config.json (or llama2.c checkpoint) marks the model folder
+  const dir = (configs.length ? configs : l2c).map(dirOf).sort((a, b) => a.split('/').length - b.split('/').length)[0];
   const out: ModelFiles = new Map();
   for (const f of files) if (dirOf(f) === dir) out.set(f.name, new Uint8Array(await f.arrayBuffer()));
   return out;
@@ -74,12 +78,21 @@ export async function modelFilesFromFileList(files: FileLike[]): Promise<ModelFi
 export async function modelFilesFromDir(dir: string): Promise<ModelFiles> {
   const fs = await import('node:fs');
   const path = await import('node:path');
-  if (!fs.existsSync(path.join(dir, 'config.json'))) throw new Error(`sppo: ${dir} holds no config.json: give a Hugging Face model directory`);
+  const read = (f: string) => { const b = fs.readFileSync(f); return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); };
+  // a llama2.c checkpoint named directly: it, and the tokenizer.bin beside it
+  if (dir.endsWith('.bin') && fs.existsSync(dir) && fs.statSync(dir).isFile()) {
+    const out: ModelFiles = new Map([['model.bin', read(dir)]]);
+    const tok = path.join(path.dirname(dir), 'tokenizer.bin');
+    if (fs.existsSync(tok)) out.set('tokenizer.bin', read(tok));
+    return out;
+  }
+  const hasConfig = fs.existsSync(path.join(dir, 'config.json'));
+  const bins = !hasConfig && fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((n) => n.endsWith('.bin') && n !== 'tokenizer.bin') : [];
+  if (!hasConfig && bins.length === 0) throw new Error(`sppo: ${dir} holds no config.json: give a Hugging Face model directory (or a llama2.c model.bin + tokenizer.bin)`);
   const out: ModelFiles = new Map();
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (!e.isFile() || !/\.(json|safetensors|model|txt|jinja)$/.test(e.name)) continue;
-    const b = fs.readFileSync(path.join(dir, e.name));
-    out.set(e.name, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    if (!e.isFile() || !(hasConfig ? /\.(json|safetensors|model|txt|jinja)$/ : /\.(json|bin|txt|jinja)$/).test(e.name)) continue;
+    out.set(e.name, read(path.join(dir, e.name)));
   }
   return out;
 }
@@ -98,12 +111,26 @@ export async function modelFilesFromURL(base: string | URL, o: ModelSourceOption
     if (res.status === 404 && !required) return null;
     if (!res.ok) {
       if (!required) return null;
-      throw new Error(`sppo: ${url.href} answered HTTP ${res.status}: the model URL must be a folder holding config.json, model.safetensors and tokenizer.json`);
+      throw new Error(`sppo: ${url.href} answered HTTP ${res.status}: the model URL must be a folder holding config.json, model.safetensors and tokenizer.json (or a llama2.c model.bin and tokenizer.bin)`);
     }
     return new Uint8Array(await res.arrayBuffer());
   };
   const out: ModelFiles = new Map();
-  out.set('config.json', (await get('config.json', true))!);
+  // a llama2.c model: the URL of its .bin, or a folder without config.json holding model.bin
+  const l2cName = /\.bin$/i.test(root.pathname.replace(/\/$/, '')) ? root.pathname.replace(/\/$/, '').split('/').pop()! : null;
+  const config = l2cName ? null : await get('config.json', false);
+  if (!config) {
+    const modelUrl = l2cName ? new URL(root.href.replace(/\/$/, '')) : new URL('model.bin', root);
+    const tokUrl = new URL('tokenizer.bin', l2cName ? new URL('.', modelUrl) : root);
+    const model = await get(modelUrl.href, !!l2cName);
+    // neither: the error of the config.json request (the usual case: a wrong folder URL)
+    if (!model) { await get('config.json', true); throw new Error(`sppo: ${root.href} holds neither a readable model nor a llama2.c model.bin`); }
+    out.set('model.bin', model!);
+    const tok = await get(tokUrl.href, false);
+    if (tok) out.set('tokenizer.bin', tok);
+    return out;
+  }
+  out.set('config.json', config);
   const single = await get('model.safetensors', false);
   if (single) out.set('model.safetensors', single);
   else {

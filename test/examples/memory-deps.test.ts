@@ -176,6 +176,46 @@ async function assert_rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
 }
 
 const src = suite('model sources');
+src('a llama2.c model (model.bin + tokenizer.bin) from a folder, its .bin path, picked files and a URL: the HF folder\'s logits', async () => {
+  const l2c = path.join(root, 'test/fixtures/models/llama2c-cli');
+  const backend = await getBackend('wasm');
+  const viaDir = await modelFilesFromDir(l2c);
+  assert.equal([...viaDir.keys()].filter((n) => n.endsWith('.bin')).sort(), ['model.bin', 'tokenizer.bin']);
+  const viaBin = await modelFiles(path.join(l2c, 'model.bin'));
+  assert.equal([...viaBin.keys()].sort(), ['model.bin', 'tokenizer.bin']);
+  const picked = await modelFilesFromFileList(['model.bin', 'tokenizer.bin'].map((n) => ({ name: n, webkitRelativePath: `stories/${n}`, arrayBuffer: async () => new Uint8Array(fs.readFileSync(path.join(l2c, n))).buffer })));
+  const served = (name: string) => (name === 'model.bin' || name === 'tokenizer.bin' ? new Uint8Array(fs.readFileSync(path.join(l2c, name))) : null);
+  const fakeFetch = (async (url: string) => { const b = url.startsWith('https://models.test/stories/') ? served(url.split('/').pop()!) : null; return b ? new Response(b as BodyInit) : new Response('no', { status: 404 }); }) as typeof fetch;
+  const viaUrl = await modelFilesFromURL('https://models.test/stories/', { fetch: fakeFetch });
+  const viaBinUrl = await modelFilesFromURL('https://models.test/stories/model.bin', { fetch: fakeFetch });
+  const hf = loadModelFromFiles(backend, await modelFilesFromDir(path.join(l2c, 'hf')), { label: 'hf' });
+  const ids = Int32Array.from([1, 40, 290, 7, 299, 3, 12]);
+  const batch = { B: 1, T: 7, ids, positions: Int32Array.from([0, 1, 2, 3, 4, 5, 6]), keyMask: new Int32Array(7).fill(1), targets: new Int32Array(7).fill(-1) };
+  const want = await backend.read(hf.model.forwardLogits(batch));
+  for (const [name, files] of Object.entries({ viaDir, viaBin, picked, viaUrl, viaBinUrl })) {
+    assert.equal(files.get('model.bin'), new Uint8Array(fs.readFileSync(path.join(l2c, 'model.bin'))), `${name}: model.bin`);
+    const lm = loadModelFromFiles(backend, files, { label: name });
+    assert.equal([lm.config.modelType, lm.config.vocabSize, lm.config.numKvHeads], ['llama', 300, 2]);
+    const got = await backend.read(lm.model.forwardLogits(batch));
+    assert.ok(got.every((x, i) => x === want[i]), `${name}: logits = the HF folder's`);
+    if (name === 'viaDir') {
+      // saved: a Hugging Face folder that carries tokenizer.bin
+      const out = await modelToFiles(lm.model, lm.config, files);
+      assert.ok(out.has('config.json') && out.has('model.safetensors') && !out.has('model.bin'));
+      assert.equal(out.get('tokenizer.bin'), files.get('tokenizer.bin'));
+    }
+    lm.model.dispose();
+  }
+  hf.model.dispose();
+  // memoryDeps: the policy's text comes from tokenizer.bin
+  const cfg = resolveConfig({ ...tinyConfig(path.join(tmp, 'l2c'), 'wasm'), model: 'stories', prompts: 'p.jsonl' });
+  const deps = await memoryDeps(cfg, { backend, judge: getBuiltin('length')!.make({}), models: { stories: viaBin }, texts: {} });
+  const pol = await deps.loadPolicy(backend, 'stories');
+  assert.equal(pol.text.decode(pol.text.encodePrompt({ index: 0, text: 'the hat' }).slice(1)), 'the hat');
+  pol.model.dispose();
+  await assert_rejects(modelFilesFromURL('https://models.test/none/', { fetch: fakeFetch }), /none\/config\.json answered HTTP 404/);
+});
+
 src('a model folder by URL: single file, sharded, optional files absent, errors', async () => {
   const files = await modelFilesFromDir(tinyDir);
   const served = new Map<string, Uint8Array>(files);
