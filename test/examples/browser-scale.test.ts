@@ -3,7 +3,9 @@
 //  - one SPPO iteration with LoRA (K = 2, 4 prompts, 16 new tokens) through examples/browser's
 //    "bring your own model" path (the folder picker, and the multiple-file input);
 //  - sequence log-probs of 16 sequences computed in the tab from picked files equal the same
-//    command's numbers in Node, and the tab's peak wasm memory is printed.
+//    command's numbers in Node, and the tab's peak wasm memory is printed;
+//  - a llama2.c model (model.bin + tokenizer.bin, no config.json) picked in the tab scores as in
+//    Node, and its tokenizer.bin tokenizes there as in Node.
 // Every run uses small shapes with the same structure (tools/scale-model.ts: tiny-llama,
 // tiny-qwen2); SPPO_BIG=1 uses the SmolLM2-135M shape for the SPPO iteration and the
 // Qwen2.5-0.5B shape for the log-probs.
@@ -104,6 +106,36 @@ s('sequence log-probs in the tab from picked files equal Node\'s; peak wasm memo
     assert.is(got.lp.length, 16);
     got.lp.forEach((v: number, i: number) => assert.ok(Math.abs(v - want[i]) <= 1e-4 * Math.max(1, Math.abs(want[i])), `sequence ${i}: tab ${v}, Node ${want[i]} (seed ${SEED})`));
     assert.ok(got.wasmBytes <= 4 * 2 ** 30, 'within the wasm32 memory');
+  } finally { await page.close(); }
+});
+
+s('a llama2.c model picked in the tab (model.bin + tokenizer.bin): log-probs and tokens = Node\'s', async () => {
+  const l2c = path.join(root, 'test/fixtures/models/llama2c-cli');
+  const rng = new Rng(SEED ^ 0x12c);
+  const recs = Array.from({ length: 4 }, () => { const ids = Array.from(rng.i32(rng.int(5, 20), 0, 300)); return { promptIds: ids.slice(0, 3), responseIds: ids.slice(3) }; });
+  const be = await createBackend('wasm');
+  const { model } = loadModel(be, l2c);
+  const want = await sequenceLogprobs(model, recs, 4);
+  model.dispose(); be.destroy();
+  const { loadTokenizerSync } = await import('../../src/tokenizer/node.js');
+  const wantIds = loadTokenizerSync(path.join(l2c, 'tokenizer.bin')).encode('the hen sat in the shed');
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${server.url}examples/browser/`);
+    await page.evaluate(() => { const i = document.createElement('input'); i.type = 'file'; i.multiple = true; i.id = 'l2c-files'; document.body.append(i); });
+    await page.setInputFiles('#l2c-files', ['model.bin', 'tokenizer.bin'].map((f) => path.join(l2c, f)));
+    const got = await page.evaluate(async ({ recs }) => {
+      const sppo = await import('/dist/browser/index.js' as string);
+      const files = await sppo.modelFilesFromFileList([...(document.getElementById('l2c-files') as HTMLInputElement).files!]);
+      const be = await sppo.createBackend('wasm');
+      const { model, config } = sppo.loadModelFromFiles(be, files, { label: 'picked' });
+      const tok = await sppo.tokenizerFromLlama2c(files.get('tokenizer.bin'));
+      return { lp: await sppo.sequenceLogprobs(model, recs, 4), vocab: config.vocabSize, ids: tok.encode('the hen sat in the shed') };
+    }, { recs });
+    assert.is(got.vocab, 300);
+    assert.equal(got.ids, wantIds);
+    got.lp.forEach((v: number, i: number) => assert.ok(Math.abs(v - want[i]) <= 1e-4 * Math.max(1, Math.abs(want[i])), `sequence ${i}: tab ${v}, Node ${want[i]} (seed ${SEED})`));
+    console.log(`    llama2.c model picked in the tab: 4 sequences = Node's log-probs, tokenizer.bin ids = Node's`);
   } finally { await page.close(); }
 });
 

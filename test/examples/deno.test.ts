@@ -1,7 +1,8 @@
 // examples/deno/sppo.ts under Deno (the npm package `deno`), with only the permissions it
 // asks for: one SPPO iteration through dist/deno/, the judge in a Web Worker over comlink. On the
 // wasm backend its aligned weights equal, byte for byte, the same run in Node; on WebGPU
-// (Deno's wgpu on SwiftShader, --unstable-webgpu) the loss agrees with the wasm run.
+// (Deno's wgpu on SwiftShader, --unstable-webgpu) the loss agrees with the wasm run. A llama2.c
+// model folder (model.bin + tokenizer.bin) loads in Deno by path and by bytes, scoring as in Node.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -75,4 +76,24 @@ for (const be of ['wasm', ...backendNames().filter((b) => b === 'webgpu')]) {
     }
   });
 }
+s('a llama2.c model folder in Deno: by path and by bytes, the log-probs and tokens of Node', async () => {
+  const l2c = path.join(root, 'test/fixtures/models/llama2c-cli');
+  const recs = [{ promptIds: [1, 40, 290], responseIds: [7, 299, 3, 12] }, { promptIds: [5], responseIds: [260, 261, 262] }];
+  const be = await createBackend('wasm');
+  const { loadModel } = await import('../../src/model/load.js');
+  const { sequenceLogprobs } = await import('../../src/train/preference.js');
+  const { loadTokenizerSync } = await import('../../src/tokenizer/node.js');
+  const { model } = loadModel(be, l2c);
+  const want = await sequenceLogprobs(model, recs, 2);
+  model.dispose(); be.destroy();
+  const r = spawnSync(deno, ['run', `--allow-read=${root}`, '--allow-env', '--allow-sys', path.join(root, 'test/examples/deno-llama2c.ts'), l2c, JSON.stringify(recs)],
+    { cwd: root, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8', timeout: 120_000 });
+  assert.is(r.status, 0, r.stderr.slice(-2000));
+  const got = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal([got.vocab, got.files], [300, ['model.bin', 'tokenizer.bin']]);
+  assert.equal(got.ids, loadTokenizerSync(path.join(l2c, 'tokenizer.bin')).encode('the hen sat in the shed'));
+  for (const lp of [got.lpPath, got.lpBytes]) lp.forEach((v: number, i: number) => assert.ok(Math.abs(v - want[i]) <= 1e-4 * Math.max(1, Math.abs(want[i])), `Deno ${v}, Node ${want[i]}`));
+  console.log(`  llama2.c in Deno: by path and by bytes = Node's log-probs (${want.map((x) => x.toFixed(3)).join(', ')})`);
+});
+
 s.run();
