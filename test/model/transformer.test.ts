@@ -16,6 +16,8 @@ const archs: Record<string, Arch> = {
   'llama-tied-bias': { family: 'llama', vocab: 29, hidden: 16, layers: 2, heads: 2, kvHeads: 1, headDim: 8, intermediate: 24, normEps: 1e-6, ropeTheta: 500, tied: true, qkvBias: true, oBias: true, mlpBias: true, maxPositions: 64 },
   // Qwen3: per-head q/k RMSNorm, head_dim 10 ≠ hidden/heads, 3 query heads on 1 kv head
   'qwen3': { family: 'llama', vocab: 33, hidden: 20, layers: 2, heads: 3, kvHeads: 1, headDim: 10, intermediate: 28, normEps: 1e-6, ropeTheta: 10000, tied: false, qkvBias: false, qkNorm: true, maxPositions: 64 },
+  // Phi-3: rotary on the first 6 of head_dim 10 (the fused checkpoint tensors are split on load)
+  'phi3': { family: 'llama', vocab: 29, hidden: 20, layers: 2, heads: 2, kvHeads: 1, headDim: 10, rotaryDim: 6, intermediate: 26, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: false, fusedProj: true, maxPositions: 64 },
   'gpt2': { family: 'gpt2', vocab: 31, hidden: 16, layers: 2, heads: 4, kvHeads: 4, headDim: 4, intermediate: 64, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: true, maxPositions: 32 },
 };
 
