@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
+import { llama2cSource } from '../model/modeldir.js';
 
 const CHUNK = 4 << 20;
 const TTL_S = 24 * 3600;
@@ -19,24 +20,27 @@ interface Meta { files: { name: string; size: number; chunks: number }[] }
 
 const hashes = new Map<string, { stamp: string; hash: string }>();
 
-/** the plain files of a model directory, sorted by name */
-function modelFiles(dir: string): string[] {
+/** the plain files of a model directory, sorted by name, as [name, path]; a llama2.c checkpoint
+ *  named by its .bin file travels as model.bin + tokenizer.bin (what its folder form holds) */
+function modelFiles(dir: string): [string, string][] {
+  const l2c = llama2cSource(dir);
+  if (l2c && fs.statSync(dir).isFile()) return [['model.bin', l2c.model], ...(l2c.tokenizer ? [['tokenizer.bin', l2c.tokenizer] as [string, string]] : [])];
   let names: string[];
   try { names = fs.readdirSync(dir); } catch (e) {
     throw new Error(`sppo queue: policy directory ${dir} cannot be read (${(e as NodeJS.ErrnoException).code})`);
   }
-  return names.filter((n) => !n.includes('.tmp-') && fs.statSync(path.join(dir, n)).isFile()).sort();
+  return names.filter((n) => !n.includes('.tmp-') && fs.statSync(path.join(dir, n)).isFile()).sort().map((n) => [n, path.join(dir, n)]);
 }
 
 /** sha256 over (name, size, bytes) of every file, in name order; remembered per directory while unchanged */
 export function policyHash(dir: string): string {
   const files = modelFiles(dir);
-  const stamp = files.map((f) => { const s = fs.statSync(path.join(dir, f)); return `${f}:${s.size}:${s.mtimeMs}`; }).join('|');
+  const stamp = files.map(([f, p]) => { const s = fs.statSync(p); return `${f}:${s.size}:${s.mtimeMs}`; }).join('|');
   const known = hashes.get(dir);
   if (known && known.stamp === stamp) return known.hash;
   const h = crypto.createHash('sha256');
-  for (const f of files) {
-    const bytes = fs.readFileSync(path.join(dir, f));
+  for (const [f, p] of files) {
+    const bytes = fs.readFileSync(p);
     h.update(`${f}\0${bytes.length}\0`);
     h.update(bytes);
   }
@@ -56,10 +60,10 @@ export async function publishPolicy(redis: Redis, prefix: string, dir: string): 
   const meta: Meta = { files: [] };
   const files = modelFiles(dir);
   for (let i = 0; i < files.length; i++) {
-    const bytes = fs.readFileSync(path.join(dir, files[i]));
+    const bytes = fs.readFileSync(files[i][1]);
     const chunks = Math.max(1, Math.ceil(bytes.length / CHUNK));
     for (let c = 0; c < chunks; c++) await redis.set(`${base}:${i}:${c}`, bytes.subarray(c * CHUNK, (c + 1) * CHUNK), 'EX', TTL_S);
-    meta.files.push({ name: files[i], size: bytes.length, chunks });
+    meta.files.push({ name: files[i][0], size: bytes.length, chunks });
   }
   await redis.set(`${base}:meta`, JSON.stringify(meta), 'EX', TTL_S);
   return hash;

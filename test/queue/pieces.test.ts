@@ -73,6 +73,25 @@ s('judges a worker allows: builtins, paths under --allow-judge, URLs by prefix; 
   assert.match(judgeRefusal('http://10.0.0.1:8000/v1', allow)!, /not allowed on this worker: start it with --allow-judge http:\/\/10\.0\.0\.1:8000\//);
 });
 
+s('a llama2.c policy named by its .bin file travels as model.bin + tokenizer.bin and loads on the worker side', async () => {
+  redis ??= await startRedis();
+  const r = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: false });
+  try {
+    const l2c = path.join(root, 'test/fixtures/models/llama2c-cli');
+    const file = path.join(tmp, 'stories', 'stories-tiny.bin');
+    fs.mkdirSync(path.dirname(file));
+    fs.copyFileSync(path.join(l2c, 'model.bin'), file);
+    fs.copyFileSync(path.join(l2c, 'tokenizer.bin'), path.join(path.dirname(file), 'tokenizer.bin'));
+    const hash = await publishPolicy(r, 'sppo-data:l2c', file);
+    const got = await fetchPolicy(r, 'sppo-data:l2c', hash, path.join(tmp, 'l2c-cache'));
+    assert.equal(fs.readdirSync(got).filter((f) => !f.startsWith('.')).sort(), ['model.bin', 'tokenizer.bin']);
+    assert.is(hash, policyHash(file)); // (fetchPolicy checked the downloaded bytes against it)
+    const { readConfigFile } = await import('../../src/model/modeldir.js');
+    assert.equal(readConfigFile(got), readConfigFile(file));
+    await unpublishPolicy(r, 'sppo-data:l2c', hash);
+  } finally { r.disconnect(); }
+});
+
 s('policies by content hash: published in chunks, fetched into a cache once, checked', async () => {
   redis ??= await startRedis();
   const r = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: false });
