@@ -3,6 +3,8 @@
 
     /usr/bin/python3 tools/fixture_phi3.py                 # (re)write test/fixtures/models/phi3-*/
     /usr/bin/python3 tools/fixture_phi3.py --check DIR...  # logits of Phi-3 directories sppo wrote
+                                                           # (test/model/phi3.test.ts keeps them as
+                                                           # test/fixtures/models/phi3-*/check-bf16.json)
 
 No transformers here: the model below follows Hugging Face's modeling_phi3 step by step, written
 from its description, independently of sppo's TypeScript:
@@ -21,9 +23,11 @@ masking contract and loss definitions are make_model_fixtures.py's (shared, so e
 the same way): see that file for the layout of batch.json and expected.safetensors.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
+import struct
 import sys
 
 import numpy as np
@@ -170,7 +174,12 @@ def check(dirs):
             c = json.load(f)
         if c.get('model_type') != 'phi3' or c.get('architectures') != ['Phi3ForCausalLM']:
             raise SystemExit(f'{d}: not a Phi3ForCausalLM config')
-        tensors, meta = st_read(os.path.join(d, 'model.safetensors'))
+        path = os.path.join(d, 'model.safetensors')
+        tensors, meta = st_read(path)
+        with open(path, 'rb') as f:
+            raw = f.read()
+        (n,) = struct.unpack('<Q', raw[:8])
+        dtypes = sorted({e['dtype'] for k, e in json.loads(raw[8:8 + n]).items() if k != '__metadata__'})
         if meta.get('format') != 'pt':
             raise SystemExit(f'{d}: safetensors metadata lacks format "pt"')
         P = {}
@@ -185,8 +194,9 @@ def check(dirs):
         mask = torch.tensor([[1] * 5, [0, 0, 1, 1, 1]])
         with torch.no_grad():
             logits = phi3_forward(c, P, ids, mask, hf_position_ids(mask))
-        print(json.dumps({'dir': os.path.basename(os.path.normpath(d)), 'input_ids': ids.tolist(), 'attention_mask': mask.tolist(),
-                          'logits': logits.tolist()}))
+        print(json.dumps({'dir': os.path.basename(os.path.normpath(d)), 'weights_sha256': hashlib.sha256(raw).hexdigest(), 'dtypes': dtypes,
+                          'config': c, 'input_ids': ids.tolist(), 'attention_mask': mask.tolist(),
+                          'position_ids': hf_position_ids(mask).tolist(), 'logits': [[[float('%.8g' % x) for x in r] for r in b] for b in logits.tolist()]}))
 
 
 # (a) GQA (4 query heads on 2 kv heads), head_dim 10 with 4 rotary dims, untied head, a sliding

@@ -2,7 +2,12 @@
 // load → save (disk and in-memory paths) bit for bit, with Phi-3's fused names; BF16 fused rows stay
 // 16-bit under 'keep'; the sliding window is refused where it would matter (not masked yet);
 // config.json's Phi-3 fields (partial_rotary_factor, LongRoPE) are read or refused clearly; and
-// Phi-3's chat templates render through the jinja path.
+// Phi-3's chat templates render through the jinja path. What sppo writes in BF16 loads in the
+// fixture script's strict Phi3ForCausalLM loader (tools/fixture_phi3.py --check) with PyTorch's
+// logits (check-bf16.json; SPPO_UPDATE_FIXTURES=1 rewrites it where /usr/bin/python3 has torch),
+// and sppo's own 16-bit load of those bytes gives the same logits.
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +16,7 @@ import * as assert from 'uvu/assert';
 import { configToJson, parseConfig, type LlamaConfig } from '../../src/model/config.js';
 import { archFromConfig } from '../../src/model/hf-names.js';
 import { loadModel, saveModel } from '../../src/model/load.js';
+import { readModelDir, writeModelDir } from '../../src/model/modeldir.js';
 import { loadModelFromFiles, modelToFiles } from '../../src/model/memory-dir.js';
 import { SafetensorsBuffer } from '../../src/model/safetensors.js';
 import { SafetensorsFile } from '../../src/model/io-files.js';
@@ -29,8 +35,54 @@ const batch: Batch = { B, T, ids: flat(fx.input_ids), positions: flat(fx.positio
 const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
 const sameBits = (a: Float32Array, b: Float32Array) => a.length === b.length && bits(a).every((x, i) => x === bits(b)[i]);
 
+// BF16 writes of both fixtures, checked by the reference loader (live where torch is, else the
+// committed output, whose bytes' hash ours must equal)
+const PY = '/usr/bin/python3';
+const haveTorch = process.env.SPPO_NO_TORCH !== '1' && fs.existsSync(PY) && spawnSync(PY, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
+const checks = new Map<string, { dir: string; committed: any }>();
+{
+  const names = ['phi3-gqa', 'phi3-tied'];
+  const dirs = names.map((n) => {
+    const src = readModelDir(path.join(fixture, '..', n));
+    const dir = path.join(tmp, 'check', n);
+    writeModelDir(dir, { config: src.config, tensors: src.tensors, dtype: 'BF16' });
+    return dir;
+  });
+  let live: any[] | null = null;
+  if (haveTorch) {
+    const r = spawnSync(PY, [path.join(fixture, '../../../../tools/fixture_phi3.py'), '--check', ...dirs], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`the reference Phi-3 loader refused what sppo wrote:\n${r.stderr}`);
+    live = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  }
+  names.forEach((n, i) => {
+    const file = path.join(fixture, '..', n, 'check-bf16.json');
+    if (live && process.env.SPPO_UPDATE_FIXTURES === '1') fs.writeFileSync(file, JSON.stringify(live[i]) + '\n');
+    const committed = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (live) expectClose(live[i].logits.flat(2), committed.logits.flat(2), 1e-6, `${n}: live reference loader vs committed check`);
+    checks.set(n, { dir: dirs[i], committed });
+  });
+}
+
 for (const beName of backendNames()) {
   const s = suite(`phi3 checkpoint layout [${beName}]`);
+
+  s('BF16 writes: the bytes the reference Phi-3 loader accepted; 16-bit load = its PyTorch logits', async () => {
+    const be = await getBackend(beName);
+    for (const [n, { dir, committed }] of checks) {
+      const sha = crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'model.safetensors'))).digest('hex');
+      assert.is(sha, committed.weights_sha256, `${n}: model.safetensors differs from the torch-checked one; rerun with SPPO_UPDATE_FIXTURES=1 where torch exists`);
+      assert.equal(committed.dtypes, ['BF16']);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), committed.config);
+      const { model } = loadModel(be, dir, { weights: 'keep' });
+      const V = model.arch.vocab, cb: Batch = { B: 2, T: 5, ids: flat(committed.input_ids), positions: flat(committed.position_ids), keyMask: flat(committed.attention_mask), targets: new Int32Array(10).fill(-1) };
+      const got = await be.read(model.forwardLogits(cb));
+      const mine: number[] = [], want: number[] = [];
+      for (let b = 0; b < 2; b++) for (let t = 0; t < 5; t++) if (committed.attention_mask[b][t]) { mine.push(...got.slice((b * 5 + t) * V, (b * 5 + t + 1) * V)); want.push(...committed.logits[b][t]); }
+      const e = expectClose(mine, want, 1e-4, `${n} bf16 logits vs PyTorch`);
+      console.log(`    ${n} bf16 [${beName}]: sppo's bytes pass the strict Phi-3 loader; 16-bit logits vs PyTorch rel err ${e.toExponential(1)}`);
+      model.dispose();
+    }
+  });
 
   s('load → save keeps Phi-3 names, fused layout and every bit (disk and memory paths)', async () => {
     const be = await getBackend(beName);
