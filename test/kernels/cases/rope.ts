@@ -18,6 +18,9 @@ const shapes: Shape[] = [
   { batch: 2, seq: 33, heads: 4, headDim: 64, theta: 500000, layout: 'half', posMax: 131072 },
   { batch: 1, seq: 9, heads: 3, headDim: 128, theta: 1e6, layout: 'interleaved', rotaryDim: 64, posMax: 32768 },
   { batch: 1, seq: 65, heads: 2, headDim: 16, theta: 10000, layout: 'half', posMax: 100000 },
+  // Phi-3 fixture shapes (partial_rotary_factor 0.4 of head_dim 10) and Phi-4-mini's (0.75 of 128)
+  { batch: 3, seq: 17, heads: 3, headDim: 10, theta: 10000, layout: 'half', rotaryDim: 4, posMax: 4096, posMin: -3 },
+  { batch: 1, seq: 5, heads: 3, headDim: 128, theta: 10000, layout: 'half', rotaryDim: 96, posMax: 131072 },
 ];
 
 function describe(s: Shape): string {
