@@ -17,7 +17,7 @@ export function register(program: Command): void {
   program
     .command('generate')
     .description('sample responses to prompts (batched, KV cache, seeded)')
-    .option('--model <dir>', 'model directory (Hugging Face layout, with tokenizer files) or builtin:NAME')
+    .option('--model <dir>', 'model directory (Hugging Face layout, with tokenizer files; or llama2.c model.bin + tokenizer.bin, or the .bin) or builtin:NAME')
     .option('--mixture <run-dir>', "sample the average of a run's iterates instead of one model")
     .requiredOption('--prompts <file>', 'JSONL with "prompt" or "messages", a JSON array, or plain text lines')
     .option('--n <n>', 'responses per prompt', '1')

@@ -18,7 +18,7 @@ export function register(program: Command): void {
   program
     .command('logprobs')
     .description('log-probabilities of responses given prompts under a model')
-    .requiredOption('--model <dir>', 'model directory (Hugging Face layout) or builtin:NAME')
+    .requiredOption('--model <dir>', 'model directory (Hugging Face layout; or llama2.c model.bin + tokenizer.bin, or the .bin) or builtin:NAME')
     .requiredOption('--data <file>', 'JSONL with {"prompt_ids","response_ids"} or {"prompt","response"} per line')
     .option('--chat', 'apply the chat template to text prompts')
     .option('--batch-size <n>', 'sequences per forward pass', '8')

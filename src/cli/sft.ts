@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .description('supervised fine-tuning on prompt/response JSONL (loss on response tokens)')
     .requiredOption('--data <file>', 'JSONL: {"prompt","response"} or {"prompt_ids","response_ids"} per line')
     .requiredOption('--out <dir>', 'where to write the trained model (Hugging Face layout)')
-    .option('--model <dir>', 'start from this model directory')
+    .option('--model <dir>', 'start from this model directory (Hugging Face layout, or llama2.c model.bin + tokenizer.bin, or the .bin)')
     .option('--init <config.json>', 'start from a fresh model with this Hugging Face config.json')
     .option('--tokenizer <file>', 'tokenizer.json (with --init; its tokenizer_config.json is carried along)')
     .option('--epochs <n>', 'passes over the data', '1')

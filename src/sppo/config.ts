@@ -107,7 +107,7 @@ export const DEFAULTS: SPPOConfig = {
 
 /** one line per key, for --help and the README */
 export const DOCS: Record<keyof SPPOConfig, string> = {
-  model: 'policy model directory (HF layout) or builtin:NAME',
+  model: 'policy model directory (HF layout, or llama2.c model.bin + tokenizer.bin, or the .bin) or builtin:NAME',
   prompts: 'prompts file: JSONL with "prompt" or "messages", a JSON array, or plain text lines; or a list of files, one per iteration (the last repeats); or {"file": F, "split": "iteration"}: F cut into one disjoint seeded part per iteration',
   promptField: 'JSON field with the prompt text', messagesField: 'JSON field with chat messages',
   maxPrompts: 'use at most this many prompts (0 = all)', maxPromptTokens: 'longest prompt in tokens',

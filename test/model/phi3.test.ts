@@ -124,6 +124,24 @@ for (const beName of backendNames()) {
     for (const m of [wide, keep, widened]) m.model.dispose();
   });
 
+  s('LoRA on q, v, gate, up: merged into the fused tensors on save (same logits after reload); separate adapters refused', async () => {
+    const be = await getBackend(beName);
+    const { model, config } = loadModel(be, fixture, { weights: 'f32' });
+    model.enableLoRA({ rank: 3, alpha: 6, targets: ['q', 'v', 'gate', 'up'], seed: 5 });
+    // nonzero B so that every adapter changes its projection
+    for (const [n, l] of model.lora) be.write(l.b, Float32Array.from({ length: l.b.size }, (_, i) => Math.sin(i + n.length) * 0.3));
+    const want = await be.read(model.forwardLogits(batch));
+    const out = path.join(tmp, `lora-${beName}`);
+    await saveModel(model, config, out);
+    assert.ok(SafetensorsFile.open(path.join(out, 'model.safetensors')).names().includes('model.layers.1.self_attn.qkv_proj.weight'));
+    const back = loadModel(be, out, { weights: 'f32' });
+    expectClose(await be.read(back.model.forwardLogits(batch)), want, 1e-5, 'phi3 merged LoRA reloaded');
+    let msg = '';
+    try { await saveModel(model, config, path.join(tmp, `lora-sep-${beName}`), { adapters: 'separate' }); } catch (e) { msg = (e as Error).message; }
+    assert.match(msg, /Phi-3 fuses them \(qkv_proj, gate_up_proj\): save merged/);
+    model.dispose(); back.model.dispose();
+  });
+
   s('a sequence that reaches the sliding window is refused (training forward and generation)', async () => {
     const be = await getBackend(beName);
     const { model } = loadModel(be, fixture);
