@@ -9,7 +9,8 @@
 // cos/sin come from our own range reduction (Cody-Waite, pi/2 in four parts, exact for
 // |a| < 2^17 * pi/2) and Taylor polynomials on [-pi/4, pi/4]: WGSL's builtin sin/cos promise
 // only 2^-11 absolute error on [-pi, pi] and nothing outside it.
-//   pair (x1, x2) -> (x1*cos - x2*sin, x2*cos + x1*sin)   with sin negated when P.inverse = 1
+//   pair (x1, x2) -> (x1*cos - x2*sin, x2*cos + x1*sin)   with sin negated when P.inverse = 1;
+//   cos and sin multiplied by P.scale (LongRoPE's attention factor, 1 for plain rotary)
 //   layout 0 ('half', HF rotate_half): pair (i, i + rd/2);  layout 1 ('interleaved'): (2i, 2i+1)
 //   dims d >= rd (partial rotary) are copied unchanged.
 // Grid: one thread per (row = token*H + head, slot s); S = D - rd/2 slots per row: slots
@@ -18,7 +19,7 @@
 // Variants: none (memory-bound; the trigonometry is a few dozen ALU ops per pair).
 const WG: u32 = 256u;
 
-struct Params { n: u32, slots: u32, D: u32, half_rd: u32, H: u32, interleaved: u32, inverse: u32 }
+struct Params { n: u32, slots: u32, D: u32, half_rd: u32, H: u32, interleaved: u32, inverse: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
@@ -89,7 +90,8 @@ fn sincos(a: f32) -> vec2f {
   let token = row / P.H;
   var i1: u32; var i2: u32;
   if (P.interleaved == 0u) { i1 = base + s; i2 = base + s + P.half_rd; } else { i1 = base + 2u * s; i2 = i1 + 1u; }
-  let sc = sincos(angle_of(positions[token], inv_freq[s]));
+  // cos and sin rounded to f32, then scaled (LongRoPE's attention factor; 1 otherwise)
+  let sc = sincos(angle_of(positions[token], inv_freq[s])) * P.scale;
   let sn = select(sc.x, -sc.x, P.inverse == 1u);
   let x1 = x[i1]; let x2 = x[i2];
   out[i1] = x1 * sc.y - x2 * sn;

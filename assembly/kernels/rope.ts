@@ -5,27 +5,34 @@
 // then cos/sin of that angle in f64, rounded to f32, once per (b,t) row and shared by its H heads.
 //   layout 0 'half' (HF rotate_half): pairs (i, i + rd/2);  layout 1 'interleaved': (2i, 2i+1)
 //   (a, b) → (a·cos − b·sin, b·cos + a·sin); inverse = 1 rotates by −angle (the backward pass).
+// LongRoPE: `factors` (0 = none) points at rd/2 f32 divisors: inv_freq[i] = f32(1 / f32(factors[i] ·
+// f32(theta^e))); cos and sin are multiplied by `scale` in f32 (1 = plain rotary).
 // Dims rd .. D−1 are copied. Task = `rows` (b,t) rows. Scratch per thread: 2·rd f32 slots
 // (cos | sin, then the rd/2 inverse frequencies).
 import { at, min32 } from './common';
 
 export function rope_apply(task: i32, tid: i32, out: usize, x: usize, positions: usize, BT: i32, H: i32, D: i32,
-  rd: i32, theta: f64, layout: i32, inverse: i32, rows: i32, scratch: usize): void {
+  rd: i32, theta: f64, layout: i32, inverse: i32, rows: i32, scratch: usize, factors: usize, scale: f64): void {
   const half = rd >> 1;
   const cs = scratch + (<usize>tid * <usize>rd << 3);
   const sn = at(cs, half);
   const inv = at(cs, rd);
   for (let i = 0; i < half; i++) {
     const e = <f64><f32>(<f64>(2 * i) / <f64>rd);
-    store<f32>(at(inv, i), <f32>(1.0 / <f64><f32>Math.pow(theta, e)));
+    const pw = <f32>Math.pow(theta, e);
+    // LongRoPE: inv_freq = 1 / (factor · theta^e), each step rounded to f32 as Hugging Face does
+    const den = factors ? load<f32>(at(factors, i)) * pw : pw;
+    store<f32>(at(inv, i), <f32>(1.0 / <f64>den));
   }
   const r1 = min32(BT, (task + 1) * rows);
   for (let r = task * rows; r < r1; r++) {
     const pos = <f32>load<i32>(at(positions, r));
     for (let i = 0; i < half; i++) {
       const ang = <f64>(pos * load<f32>(at(inv, i)));
-      store<f32>(at(cs, i), <f32>Math.cos(ang));
-      store<f32>(at(sn, i), inverse ? -<f32>Math.sin(ang) : <f32>Math.sin(ang));
+      // cos and sin rounded to f32, then scaled in f32 (HF: emb.cos() * attention_factor)
+      const c = <f32>Math.cos(ang) * <f32>scale, sv = <f32>Math.sin(ang) * <f32>scale;
+      store<f32>(at(cs, i), c);
+      store<f32>(at(sn, i), inverse ? -sv : sv);
     }
     for (let h = 0; h < H; h++) {
       const xr = at(x, (r * H + h) * D), orow = at(out, (r * H + h) * D);

@@ -102,8 +102,14 @@ export interface RopeOptions {
   rotaryDim?: number;
   /** 'half': Hugging Face rotate_half (pairs i, i+d/2); 'interleaved': pairs 2i, 2i+1 */
   layout: 'half' | 'interleaved';
-  /** rotate by -angle: the backward pass (R^T = R^-1) */
+  /** rotate by -angle: the backward pass (the transpose: R^T = R^-1, and (s·R)^T = s·R^T) */
   inverse?: boolean;
+  /** LongRoPE (Phi-3 128k, Phi-3.5): per-frequency divisors (rd/2 values), inv_freq[i] =
+   *  f32(1 / f32(freqFactors[i] · f32(theta^f32(2i/rd)))) — Hugging Face's f32 recipe */
+  freqFactors?: Float32Array;
+  /** multiplies cos and sin (LongRoPE's attention factor; default 1): y = scale · R x on the
+   *  rotated dims (pass-through dims are copied unscaled) */
+  scale?: number;
 }
 
 export interface AdamWOptions {

@@ -56,6 +56,11 @@ export function checkRope(out: Tensor, x: Tensor, positions: Tensor, o: RopeOpti
   expectSize('rope', 'out', out, B * T * H * D);
   expectSize('rope', 'positions', positions, B * T);
   expectDtype('rope', 'positions', positions, 'i32');
+  if (o.freqFactors !== undefined) {
+    if (!(o.freqFactors instanceof Float32Array) || o.freqFactors.length !== rd / 2) throw new ShapeError(`rope: freqFactors must be a Float32Array of rotaryDim/2 = ${rd / 2} values, got ${o.freqFactors instanceof Float32Array ? o.freqFactors.length : typeof o.freqFactors}`);
+    for (const f of o.freqFactors) if (!(f > 0) || !Number.isFinite(f)) throw new ShapeError(`rope: freqFactors must be positive finite numbers, got ${f}`);
+  }
+  if (o.scale !== undefined && !(Number.isFinite(o.scale) && o.scale > 0)) throw new ShapeError(`rope: scale=${o.scale} must be a positive finite number`);
   return rd;
 }
 

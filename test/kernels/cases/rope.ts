@@ -1,4 +1,5 @@
-// RoPE vs the float64 reference (test/kernels/ref/rope.ts) and vs PyTorch (HF recipe, fixture).
+// RoPE vs the float64 reference (test/kernels/ref/rope.ts) and vs PyTorch (HF recipe, fixture);
+// partial rotary and LongRoPE (per-frequency factors, cos/sin scale) included.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,10 +22,20 @@ const shapes: Shape[] = [
   // Phi-3 fixture shapes (partial_rotary_factor 0.4 of head_dim 10) and Phi-4-mini's (0.75 of 128)
   { batch: 3, seq: 17, heads: 3, headDim: 10, theta: 10000, layout: 'half', rotaryDim: 4, posMax: 4096, posMin: -3 },
   { batch: 1, seq: 5, heads: 3, headDim: 128, theta: 10000, layout: 'half', rotaryDim: 96, posMax: 131072 },
+  // LongRoPE (Phi-3.5-mini: head_dim 96, short factors in [1, 3], attention factor 1.19; positions
+  // within original_max_position_embeddings 4096), with partial rotary, and interleaved
+  { batch: 2, seq: 17, heads: 3, headDim: 96, theta: 10000, layout: 'half', freqFactors: factors(48, 1, 3, 1), scale: 1.1902380714238083, posMax: 4096 },
+  { batch: 3, seq: 5, heads: 2, headDim: 10, theta: 10000, layout: 'half', rotaryDim: 6, freqFactors: factors(3, 1, 60, 2), scale: 0.83, posMax: 4096, posMin: -7 },
+  { batch: 1, seq: 9, heads: 1, headDim: 12, theta: 500000, layout: 'interleaved', freqFactors: factors(6, 0.5, 4, 3), scale: 1.5, posMax: 2000 },
 ];
 
+/** n LongRoPE-style factors in [lo, hi], increasing with the dimension, f32 (deterministic) */
+function factors(n: number, lo: number, hi: number, k: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => lo + (hi - lo) * ((i + 0.37 * k) % n) / n);
+}
+
 function describe(s: Shape): string {
-  return `B${s.batch} T${s.seq} H${s.heads} D${s.headDim} rd${s.rotaryDim ?? s.headDim} ${s.layout} theta=${s.theta} pos<${s.posMax}`;
+  return `B${s.batch} T${s.seq} H${s.heads} D${s.headDim} rd${s.rotaryDim ?? s.headDim} ${s.layout} theta=${s.theta} pos<${s.posMax}${s.freqFactors ? ` longrope scale=${s.scale}` : ''}`;
 }
 
 export const cases: KernelCase[] = [
@@ -43,15 +54,19 @@ export const cases: KernelCase[] = [
       be.rope(inv, tx, tp, { ...s, inverse: true });
       const gy = await read(y);
       expectClose(gy, ropeRef(x, pos, s), TOL, 'rope forward');
-      // inverse of the device's own output must give back x (R^-1 R = I)
-      expectClose(await read(back), x, TOL, 'rope inverse(forward(x))');
+      // inverse of the device's own output must give back x (R^-1 R = I); with a LongRoPE scale s
+      // the inverse is the transpose (s·R)^T, so the rotated dims come back times s²
+      const s2 = (s.scale ?? 1) ** 2, rd = s.rotaryDim ?? s.headDim;
+      const xBack = Float64Array.from(x, (v, i) => (i % s.headDim < rd ? v * s2 : v));
+      expectClose(await read(back), xBack, TOL, 'rope inverse(forward(x))');
       expectClose(await read(inv), ropeRef(x, pos, { ...s, inverse: true }), TOL, 'rope inverse');
     },
   })),
   {
     name: 'rope backward = transpose: <rope(x), g> == <x, rope_inverse(g)>',
     async run({ rng, input, out, read, be }) {
-      const s: Shape = { batch: 2, seq: 5, heads: 3, headDim: 10, rotaryDim: 8, theta: 10000, layout: 'half', posMax: 2000 };
+      // with LongRoPE's factors and scale: the backward (inverse) is the transpose of s·R
+      const s: Shape = { batch: 2, seq: 5, heads: 3, headDim: 10, rotaryDim: 8, theta: 10000, layout: 'half', posMax: 2000, freqFactors: factors(4, 1, 5, 4), scale: 1.3 };
       const n = 2 * 5 * 3 * 10;
       const x = rng.f32(n), g = rng.f32(n), pos = rng.i32(10, 0, 2000);
       const tp = input(pos, [10]);
@@ -92,6 +107,9 @@ export const cases: KernelCase[] = [
         [{ seq: 3 }, /x .*expected 36/],
         [{ layout: 'zigzag' }, /layout "zigzag"/],
         [{ theta: 0 }, /theta=0/],
+        [{ freqFactors: new Float32Array(2).fill(1) }, /freqFactors must be a Float32Array of rotaryDim\/2 = 3 values, got 2/],
+        [{ freqFactors: Float32Array.from([1, 0, 1]) }, /freqFactors must be positive/],
+        [{ scale: -1 }, /scale=-1/],
       ];
       for (const [o, re] of bad) {
         let msg = '';

@@ -11,5 +11,8 @@ export function rope(be: WasmBackend, out: Tensor, x: Tensor, positions: Tensor,
   const BT = o.batch * o.seq, H = o.heads, D = o.headDim;
   const rows = Math.max(1, Math.floor(8192 / (H * D)));
   const scratch = be.scratch(be.threads * rd * 8, 2);
-  be.run('rope_apply', Math.ceil(BT / rows), BT * H * D * 2, [be.p(out), be.p(x), be.p(positions), BT, H, D, rd, o.theta, o.layout === 'half' ? 0 : 1, o.inverse ? 1 : 0, rows, scratch]);
+  // LongRoPE's divisors, copied into wasm memory (rd/2 floats; 0 = none)
+  let factors = 0;
+  if (o.freqFactors) { factors = be.scratch(rd * 2, 0); be.f32.set(o.freqFactors, factors / 4); }
+  be.run('rope_apply', Math.ceil(BT / rows), BT * H * D * 2, [be.p(out), be.p(x), be.p(positions), BT, H, D, rd, o.theta, o.layout === 'half' ? 0 : 1, o.inverse ? 1 : 0, rows, scratch, factors, o.scale ?? 1]);
 }

@@ -2,7 +2,8 @@
 // same kernel with `inverse` (rotation by -angle; R^T = R^-1).
 //   x, out (B,T,H,D); positions (B*T) i32; layouts 'half' (HF rotate_half) and 'interleaved'.
 // inv_freq (rd/2) is computed here on the host the way Hugging Face computes it in f32
-// (`1 / theta ** (arange(0, rd, 2).float() / rd)`), uploaded once per (theta, rd) and kept
+// (`1 / theta ** (arange(0, rd, 2).float() / rd)`, LongRoPE: `1 / (factors * theta ** ...)`),
+// uploaded once per (theta, rd, factors) and kept
 // for the backend's lifetime; the angle positions[n] * inv_freq[i] is rounded to f32 once on
 // the device. Out may not alias x (WebGPU forbids a buffer bound both read and read-write).
 import type { RopeOptions, Tensor } from '../../backend.js';
@@ -15,25 +16,27 @@ const WG = 256;
 
 /** inv_freq[i] = f32(1 / f32(theta^f32(2i/rd))), i < rd/2 — Hugging Face's f32 computation
  *  (the power correctly rounded to f32; PyTorch's own powf is within 1 ulp of it). */
-export function ropeInvFreq(theta: number, rotaryDim: number): Float32Array {
+export function ropeInvFreq(theta: number, rotaryDim: number, factors?: Float32Array): Float32Array {
   const f = new Float32Array(rotaryDim / 2);
   for (let i = 0; i < f.length; i++) {
     const e = Math.fround((2 * i) / rotaryDim);
-    f[i] = Math.fround(1 / Math.fround(Math.pow(theta, e)));
+    const pw = Math.fround(Math.pow(theta, e));
+    // LongRoPE: 1 / (factor · theta^e), the product rounded to f32 first
+    f[i] = Math.fround(1 / (factors ? Math.fround(factors[i] * pw) : pw));
   }
   return f;
 }
 
 const invFreqCache = new WeakMap<WebGPUBackend, Map<string, GPUTensor>>();
 
-function invFreqTensor(be: WebGPUBackend, theta: number, rd: number): GPUTensor {
+function invFreqTensor(be: WebGPUBackend, theta: number, rd: number, factors?: Float32Array): GPUTensor {
   let m = invFreqCache.get(be);
   if (!m) invFreqCache.set(be, (m = new Map()));
-  const key = `${theta}:${rd}`;
+  const key = `${theta}:${rd}${factors ? ':' + Array.from(factors).join(',') : ''}`;
   let t = m.get(key);
   if (!t || t.disposed) {
     t = be.ctx.createTensor([rd / 2], 'f32', `rope.inv_freq(theta=${theta},rd=${rd})`);
-    be.ctx.upload(t, ropeInvFreq(theta, rd)); // once per (theta, rd): flushes recorded work first
+    be.ctx.upload(t, ropeInvFreq(theta, rd, factors)); // once per (theta, rd, factors): flushes recorded work first
     m.set(key, t);
   }
   return t;
@@ -48,6 +51,6 @@ export function rope(be: WebGPUBackend, out: Tensor, x: Tensor, positions: Tenso
   const { batch: B, seq: T, heads: H, headDim: D } = o;
   const slots = D - rd / 2;
   const n = B * T * H * slots;
-  const p = new Params().u(n).u(slots).u(D).u(rd / 2).u(H).u(o.layout === 'half' ? 0 : 1).u(o.inverse ? 1 : 0);
-  be.ctx.dispatch('rope', 'rope', {}, p, [tOut, tX, be.t(positions), invFreqTensor(be, o.theta, rd)], grid1d(n, WG));
+  const p = new Params().u(n).u(slots).u(D).u(rd / 2).u(H).u(o.layout === 'half' ? 0 : 1).u(o.inverse ? 1 : 0).f(o.scale ?? 1);
+  be.ctx.dispatch('rope', 'rope', {}, p, [tOut, tX, be.t(positions), invFreqTensor(be, o.theta, rd, o.freqFactors)], grid1d(n, WG));
 }
