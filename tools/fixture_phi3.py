@@ -72,9 +72,18 @@ def phi3_forward(c, P, ids, mask, pos):
     I, eps, theta = c['intermediate_size'], c.get('rms_norm_eps', 1e-5), c.get('rope_theta', 10000.0)
     B, T = ids.shape
     inv_freq = 1.0 / (theta ** (torch.arange(0, rd, 2, dtype=torch.float64) / rd))
+    scale = 1.0
+    rs = c.get('rope_scaling')
+    if rs:  # LongRoPE (Phi-3 128k / Phi-3.5): below original_max_position_embeddings the short factors
+        assert rs.get('type', rs.get('rope_type')) in ('longrope', 'su')
+        original = c['original_max_position_embeddings']
+        assert int(pos.max()) + 1 <= original, 'the long factors are not part of this reference'
+        inv_freq = inv_freq / torch.tensor(rs['short_factor'], dtype=torch.float64)
+        factor = c['max_position_embeddings'] / original
+        scale = rs.get('attention_factor') or (1.0 if factor <= 1 else math.sqrt(1 + math.log(factor) / math.log(original)))
     ang = pos.to(torch.float64)[..., None] * inv_freq                  # (B,T,rd/2)
-    cos = torch.cat((ang, ang), -1).cos()[:, None]                     # (B,1,T,rd)
-    sin = torch.cat((ang, ang), -1).sin()[:, None]
+    cos = torch.cat((ang, ang), -1).cos()[:, None] * scale             # (B,1,T,rd), times LongRoPE's factor
+    sin = torch.cat((ang, ang), -1).sin()[:, None] * scale
 
     def rope(x):  # (B,h,T,D): rotate the first rd dims, keep the rest
         r, keep = x[..., :rd], x[..., rd:]
@@ -141,10 +150,14 @@ def make_fixture(name, c, seed, emb_std):
     loss, seq_lp, tok_lp = token_losses(logits, ids, labels)
     loss.backward()
     fd_check(c, P, ids, mask, pos, labels, gen)
-    # partial rotary must matter: the same weights with full rotary give other logits
-    full = dict(c, partial_rotary_factor=1.0)
+    # partial rotary (and LongRoPE) must matter: the same weights with plain full rotary give other logits
+    full = dict(c, partial_rotary_factor=1.0, rope_scaling=None)
     with torch.no_grad():
         diff = (phi3_forward(full, P, ids, mask, pos) - logits).abs().max().item()
+        if c.get('rope_scaling'):
+            plain = dict(c, rope_scaling=None)
+            d2 = (phi3_forward(plain, P, ids, mask, pos) - logits).abs().max().item()
+            assert d2 > 1e-2, f'{name}: LongRoPE changes the logits by only {d2}'
     assert diff > 1e-2, f'{name}: partial rotary changes the logits by only {diff}'
     with open(os.path.join(d, 'config.json'), 'w') as f:
         json.dump(c, f, indent=2)
@@ -202,6 +215,7 @@ def check(dirs):
 # (a) GQA (4 query heads on 2 kv heads), head_dim 10 with 4 rotary dims, untied head, a sliding
 #     window (48) longer than the batch (11) as Phi-3-mini's 2047 is, odd sizes
 # (b) no GQA, head_dim 8 with 6 rotary dims, tied head, no sliding window
+# (c) LongRoPE (below)
 PHI3 = {
     'phi3-gqa': ({
         'architectures': ['Phi3ForCausalLM'], 'model_type': 'phi3', 'vocab_size': 79, 'hidden_size': 40,
@@ -218,6 +232,17 @@ PHI3 = {
         'rope_scaling': None, 'sliding_window': None, 'tie_word_embeddings': True, 'hidden_act': 'silu',
         'bos_token_id': 1, 'eos_token_id': [59, 60], 'torch_dtype': 'float32'},
         12, 0.5),
+    # (c) LongRoPE as Phi-3.5-mini / Phi-3-128k configure it (rope_scaling type "longrope", short and
+    #     long factors, original_max_position_embeddings 64 < max_position_embeddings 256: attention
+    #     factor sqrt(1 + ln 4 / ln 64)), on 6 rotary dims of head_dim 10, GQA
+    'phi3-longrope': ({
+        'architectures': ['Phi3ForCausalLM'], 'model_type': 'phi3', 'vocab_size': 53, 'hidden_size': 30,
+        'intermediate_size': 38, 'num_hidden_layers': 2, 'num_attention_heads': 3, 'num_key_value_heads': 1,
+        'partial_rotary_factor': 0.6, 'max_position_embeddings': 256, 'original_max_position_embeddings': 64,
+        'rope_scaling': {'type': 'longrope', 'short_factor': [1.0, 1.9, 7.25], 'long_factor': [1.5, 6.0, 40.0]},
+        'rms_norm_eps': 1e-5, 'rope_theta': 10000.0, 'sliding_window': 255, 'tie_word_embeddings': False,
+        'hidden_act': 'silu', 'bos_token_id': 1, 'eos_token_id': 52, 'torch_dtype': 'float32'},
+        13, 1.0),
 }
 
 

@@ -32,6 +32,12 @@ export interface Arch {
   /** Phi-3: the checkpoint fuses q|k|v (qkv_proj) and gate|up (gate_up_proj); inside, they are
    *  the separate q/k/v/gate/up parameters (split on load, fused on save: hf-names.ts) */
   fusedProj?: boolean;
+  /** LongRoPE: rotary inv_freq divided by these factors (rotaryDim/2; the short ones), cos and
+   *  sin times ropeScale; positions from ropeMaxPositions on (where the long factors would take
+   *  over) are refused */
+  ropeFactors?: number[];
+  ropeScale?: number;
+  ropeMaxPositions?: number;
   /** llama: a key j is visible to query i only when i − j < slidingWindow (HF's sliding-window
    *  mask). Not masked by the kernels yet: a sequence whose positions reach it is refused */
   slidingWindow?: number;
@@ -95,6 +101,25 @@ export function paramCount(a: Arch): number {
   return paramSpecs(a).reduce((s, p) => s + p.shape.reduce((x, y) => x * y, 1), 0);
 }
 
+const ropeExtrasCache = new WeakMap<Arch, { freqFactors?: Float32Array; scale?: number }>();
+/** the rope op's LongRoPE options of an arch ({} for plain rotary), made once per Arch object */
+export function ropeExtras(a: Arch): { freqFactors?: Float32Array; scale?: number } {
+  let e = ropeExtrasCache.get(a);
+  if (!e) {
+    e = a.ropeFactors ? { freqFactors: Float32Array.from(a.ropeFactors), scale: a.ropeScale ?? 1 } : {};
+    ropeExtrasCache.set(a, e);
+  }
+  return e;
+}
+
+/** the first position a model cannot take yet (sliding window or LongRoPE's long factors), or Infinity */
+export function positionLimit(a: Arch): { limit: number; why: string } {
+  let limit = Infinity, why = '';
+  if (a.slidingWindow !== undefined && a.slidingWindow < limit) { limit = a.slidingWindow; why = `the model's sliding window (${a.slidingWindow}), which sppo does not mask yet`; }
+  if (a.ropeMaxPositions !== undefined && a.ropeMaxPositions < limit) { limit = a.ropeMaxPositions; why = `original_max_position_embeddings (${a.ropeMaxPositions}), past which LongRoPE's long factors apply, which sppo does not implement yet`; }
+  return { limit, why };
+}
+
 /** Check an Arch for internal consistency; throws with the field at fault. */
 export function validateArch(a: Arch, where = 'config'): void {
   const pos = (k: keyof Arch) => {
@@ -105,6 +130,7 @@ export function validateArch(a: Arch, where = 'config'): void {
   if (a.heads % a.kvHeads !== 0) throw new Error(`${where}: num_attention_heads (${a.heads}) must be a multiple of num_key_value_heads (${a.kvHeads})`);
   if (a.qkNorm && a.family !== 'llama') throw new Error(`${where}: q/k norms (Qwen3) need the llama family`);
   if (a.family === 'llama' && a.headDim % 2 !== 0) throw new Error(`${where}: head_dim (${a.headDim}) must be even for rotary embeddings`);
+  if (a.ropeFactors !== undefined && a.ropeFactors.length !== (a.rotaryDim ?? a.headDim) / 2) throw new Error(`${where}: LongRoPE has ${a.ropeFactors.length} factors for ${(a.rotaryDim ?? a.headDim) / 2} rotary frequencies`);
   if (a.rotaryDim !== undefined && (a.rotaryDim % 2 !== 0 || a.rotaryDim < 2 || a.rotaryDim > a.headDim)) {
     throw new Error(`${where}: rotary dims (${a.rotaryDim}) must be even and in [2, head_dim = ${a.headDim}]`);
   }

@@ -19,7 +19,7 @@
 //   numKvHeads ← num_key_value_heads (default numHeads) / = n_head
 //   headDim ← head_dim (default hidden/heads; qwen3: 128, Qwen3Config's)        maxPositions ← max_position_embeddings / n_positions
 //   normEps ← rms_norm_eps (HF default 1e-6) / layer_norm_epsilon (default 1e-5)
-//   ropeTheta ← rope_theta (default 10000)           ropeScaling ← rope_scaling (only null)
+//   ropeTheta ← rope_theta (default 10000)           ropeScaling ← rope_scaling (null; LongRoPE → longRope)
 //   rotaryDim ← floor(head_dim · partial_rotary_factor) (default 1: all of head_dim)
 //   qkvBias, oBias ← attention_bias (llama, mistral, qwen3: all four projections) / qwen2: q,k,v only;
 //     phi3: none
@@ -62,6 +62,10 @@ export interface LlamaConfig extends ConfigCommon {
   /** rotary on the first rotaryDim dims of each head, the rest pass through (partial_rotary_factor;
    *  absent = headDim) */
   rotaryDim?: number;
+  /** LongRoPE (rope_scaling type "longrope"/"su": Phi-3 128k, Phi-3.5): inv_freq divided by the
+   *  short factors below originalMaxPositions, cos/sin times attentionFactor. The long factors (for
+   *  longer sequences) are kept for saving; such sequences are refused */
+  longRope?: { shortFactor: number[]; longFactor: number[]; originalMaxPositions: number; attentionFactor: number };
   /** only plain rotary is supported: other kinds are refused when parsing */
   ropeScaling: null;
   /** bias on q_proj, k_proj, v_proj */
@@ -208,20 +212,6 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
   if (headDim % 2 !== 0) f.fail('head_dim', `(${headDim}) is odd; rotary embeddings need an even head dimension`);
   const act = f.str('hidden_act', 'silu');
   if (act !== 'silu' && act !== 'swish') f.fail('hidden_act', `is "${act}"; the Llama family here uses SwiGLU with "silu"`, 'use a model with hidden_act "silu"');
-  const rs = f.json.rope_scaling;
-  if (rs !== undefined && rs !== null) {
-    const kind = typeof rs === 'object' ? String((rs as Record<string, unknown>).rope_type ?? (rs as Record<string, unknown>).type ?? '?') : JSON.stringify(rs);
-    if (kind === 'longrope' || kind === 'su') {
-      // LongRoPE (Phi-3 128k, Phi-3.5): per-frequency short/long factors and a cos/sin scale that
-      // apply at every length, so dropping rope_scaling would change the model even on short inputs
-      f.fail('rope_scaling', `has type "${kind}" (LongRoPE: short_factor/long_factor around original_max_position_embeddings), which sppo does not implement`,
-        'use a model with plain rotary (rope_scaling null), e.g. Phi-3-mini-4k-instruct; removing rope_scaling from a LongRoPE model would change its outputs at every length');
-    }
-    if (kind !== 'default') {
-      f.fail('rope_scaling', `has type "${kind}", which sppo does not support (only plain rotary: rope_scaling null)`,
-        `use a model without rope scaling, or set "rope_scaling": null in ${f.file} if you only use sequences within its original context length`);
-    }
-  }
   // HF's rope init rotates int(head_dim · partial_rotary_factor) dims of each head (Phi-3 uses < 1)
   let rotaryDim: number | undefined;
   if (f.has('partial_rotary_factor')) {
@@ -230,6 +220,17 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
     const rd = Math.floor(headDim * factor);
     if (rd < 2 || rd % 2 !== 0) f.fail('partial_rotary_factor', `(${factor}) makes ${rd} rotary dims of head_dim ${headDim}; rotary needs an even number of at least 2`);
     if (rd !== headDim) rotaryDim = rd;
+  }
+  const rs = f.json.rope_scaling;
+  let longRope: LlamaConfig['longRope'];
+  if (rs !== undefined && rs !== null) {
+    const r = (typeof rs === 'object' && !Array.isArray(rs) ? rs : {}) as Record<string, unknown>;
+    const kind = typeof rs === 'object' ? String(r.rope_type ?? r.type ?? '?') : JSON.stringify(rs);
+    if (kind === 'longrope' || kind === 'su') longRope = parseLongRope(f, r, rotaryDim ?? headDim);
+    else if (kind !== 'default') {
+      f.fail('rope_scaling', `has type "${kind}", which sppo does not support (plain rotary, rope_scaling null, and LongRoPE only)`,
+        `use a model without rope scaling, or set "rope_scaling": null in ${f.file} if you only use sequences within its original context length`);
+    }
   }
   let slidingWindow: number | null = null;
   if (modelType === 'mistral' || modelType === 'phi3') slidingWindow = f.has('sliding_window') ? f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings) : null;
@@ -250,6 +251,7 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
     normEps: f.num('rms_norm_eps', d.normEps),
     ropeTheta: f.num('rope_theta', 10000),
     ...(rotaryDim !== undefined ? { rotaryDim } : {}),
+    ...(longRope ? { longRope } : {}),
     ropeScaling: null,
     qkvBias: attentionBias,
     oBias: modelType === 'qwen2' ? false : attentionBias,
@@ -295,6 +297,36 @@ function parseGpt2(f: Fields): Gpt2Config {
   };
 }
 
+/**
+ * rope_scaling {type "longrope"|"su", short_factor, long_factor[, attention_factor, factor]} as
+ * Hugging Face reads it: the switch to long factors happens past original_max_position_embeddings
+ * (top-level, Phi-3's; else max_position_embeddings), and the attention factor defaults to
+ * sqrt(1 + ln(s) / ln(original)) with s = max_position_embeddings / original (or rope_scaling.factor).
+ */
+function parseLongRope(f: Fields, r: Record<string, unknown>, rd: number): NonNullable<LlamaConfig['longRope']> {
+  const list = (k: string): number[] => {
+    const v = r[k];
+    if (!Array.isArray(v) || v.length !== rd / 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) {
+      f.fail('rope_scaling', `.${k} must be a list of ${rd / 2} positive numbers (rotary dims / 2), got ${Array.isArray(v) ? `${v.length} values` : JSON.stringify(v)}`);
+    }
+    return v as number[];
+  };
+  const shortFactor = list('short_factor'), longFactor = list('long_factor');
+  const maxPos = f.int('max_position_embeddings', 4096, 1, LIMITS.max_position_embeddings);
+  let original: number, factor: number;
+  if (f.has('original_max_position_embeddings')) {
+    original = f.int('original_max_position_embeddings', undefined, 1, LIMITS.max_position_embeddings);
+    factor = maxPos / original;
+  } else {
+    original = maxPos;
+    factor = typeof r.factor === 'number' && r.factor > 0 ? r.factor : f.fail('rope_scaling', '.factor is missing (needed without original_max_position_embeddings)');
+  }
+  const af = r.attention_factor;
+  if (af !== undefined && af !== null && !(typeof af === 'number' && Number.isFinite(af) && af > 0)) f.fail('rope_scaling', `.attention_factor is ${JSON.stringify(af)}, not a positive number`);
+  const attentionFactor = typeof af === 'number' ? af : factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original));
+  return { shortFactor, longFactor, originalMaxPositions: original, attentionFactor };
+}
+
 /** rows × cols of the largest tensors a field sizes must fit one tensor (i32 element offsets) */
 function checkTensorSizes(f: Fields, dims: [string, number, number][]): void {
   for (const [k, rows, cols] of dims) {
@@ -337,11 +369,14 @@ export function configToJson(cfg: ModelConfig, torchDtype: TorchDtype = 'float32
     vocab_size: cfg.vocabSize, hidden_size: cfg.hiddenSize, intermediate_size: cfg.intermediateSize,
     num_hidden_layers: cfg.numLayers, num_attention_heads: cfg.numHeads, num_key_value_heads: cfg.numKvHeads,
     head_dim: cfg.headDim, hidden_act: 'silu', max_position_embeddings: cfg.maxPositions,
-    rms_norm_eps: cfg.normEps, rope_theta: cfg.ropeTheta, rope_scaling: null,
+    rms_norm_eps: cfg.normEps, rope_theta: cfg.ropeTheta,
+    // LongRoPE: the source's rope_scaling object as it was (factors, type spelling, extra keys)
+    rope_scaling: cfg.longRope ? (base.rope_scaling ?? { rope_type: 'longrope', short_factor: cfg.longRope.shortFactor, long_factor: cfg.longRope.longFactor, attention_factor: cfg.longRope.attentionFactor }) : null,
     tie_word_embeddings: cfg.tieWordEmbeddings,
     bos_token_id: cfg.bosTokenId, eos_token_id: eos, ...(cfg.padTokenId !== null ? { pad_token_id: cfg.padTokenId } : {}),
     torch_dtype: torchDtype, use_cache: true,
   };
+  if (cfg.longRope && base.rope_scaling === undefined) out.original_max_position_embeddings = cfg.longRope.originalMaxPositions;
   const rd = cfg.rotaryDim ?? cfg.headDim;
   if (rd !== cfg.headDim) {
     // the source's factor when it gives the same dims (0.75 stays 0.75), else the exact ratio

@@ -5,6 +5,7 @@
 import type { Backend, Tensor } from '../kernels/backend.js';
 import type { Transformer } from './transformer.js';
 import { linearForward } from './layers.js';
+import { positionLimit, ropeExtras } from './arch.js';
 
 export class KVDecoder {
   private readonly kc: Tensor[] = [];
@@ -24,7 +25,8 @@ export class KVDecoder {
   constructor(readonly model: Transformer, readonly B: number, readonly S: number) {
     const a = model.arch, be = model.be;
     if (a.family === 'gpt2' && S > a.maxPositions) throw new Error(`generate: ${S} positions exceed GPT-2's n_positions=${a.maxPositions}: lower max new tokens or the prompt length`);
-    if (a.slidingWindow !== undefined && S > a.slidingWindow) throw new Error(`generate: ${S} positions reach the model's sliding window (${a.slidingWindow}), which sppo does not mask yet: lower max new tokens or the prompt length to at most ${a.slidingWindow} in all`);
+    const lim = positionLimit(a);
+    if (S > lim.limit) throw new Error(`generate: ${S} positions reach ${lim.why}: lower max new tokens or the prompt length to at most ${lim.limit} in all`);
     const KD = a.kvHeads * a.headDim;
     for (let i = 0; i < a.layers; i++) {
       this.kc.push(this.t([B * S * KD], 'f32', `kcache${i}`));
@@ -128,7 +130,7 @@ export class KVDecoder {
       } else {
         m.project(l + 'q', s.qpre, s.h, N, C, H * D, xa);
         m.project(l + 'k', s.kpre, s.h, N, C, KH * D, xa);
-        const ro = (heads: number) => ({ batch: B, seq: Tq, heads, headDim: D, theta: a.ropeTheta, rotaryDim: a.rotaryDim, layout: 'half' as const });
+        const ro = (heads: number) => ({ batch: B, seq: Tq, heads, headDim: D, theta: a.ropeTheta, rotaryDim: a.rotaryDim, ...ropeExtras(a), layout: 'half' as const });
         if (a.qkNorm) {
           be.rmsnorm(s.qn, s.rq, s.qpre, m.p(l + 'qn.w'), a.normEps);
           be.rmsnorm(s.kn, s.rk, s.kpre, m.p(l + 'kn.w'), a.normEps);

@@ -40,6 +40,7 @@ export function archFromConfig(cfg: ModelConfig, file = 'config.json'): Arch {
     qkNorm: llama && cfg.modelType === 'qwen3',
     ...(llama && cfg.rotaryDim !== undefined && cfg.rotaryDim !== cfg.headDim ? { rotaryDim: cfg.rotaryDim } : {}),
     ...(phi3 ? { fusedProj: true } : {}),
+    ...(llama && cfg.longRope ? { ropeFactors: cfg.longRope.shortFactor, ropeScale: cfg.longRope.attentionFactor, ropeMaxPositions: cfg.longRope.originalMaxPositions } : {}),
     ...(phi3 && cfg.slidingWindow !== null && cfg.slidingWindow < cfg.maxPositions ? { slidingWindow: cfg.slidingWindow } : {}),
     maxPositions: cfg.maxPositions,
   };

@@ -11,7 +11,7 @@
 // GPT-2 block:  h = layernorm(r); q,k,v = h Wᵀ + b; a = attn; r += a Woᵀ + bo;
 //               h = layernorm(r); r += gelu(h Wfcᵀ + bfc) Wprojᵀ + bproj
 import type { Backend, Tensor } from '../kernels/backend.js';
-import { paramSpecs, validateArch, type Arch } from './arch.js';
+import { paramSpecs, positionLimit, ropeExtras, validateArch, type Arch } from './arch.js';
 import { linearBackward, linearForward } from './layers.js';
 import { chunkColumns, FusedLMHead, lmHeadScratchBytes, type LMHeadOptions } from './lm-head.js';
 
@@ -394,11 +394,12 @@ export class Transformer {
       for (let i = 0; i < N; i++) maxPos = Math.max(maxPos, batch.positions[i]);
       if (maxPos >= a.maxPositions) throw new Error(`model: position ${maxPos} is past GPT-2's n_positions=${a.maxPositions}: shorten the sequence`);
     }
-    if (a.slidingWindow !== undefined) {
-      // keys further back than the window would need masking, which the kernels do not do yet
+    const lim = positionLimit(a);
+    if (lim.limit !== Infinity) {
+      // a sliding window would need masking; LongRoPE's long factors another rotary
       let maxPos = 0;
       for (let i = 0; i < N; i++) if (batch.keyMask[i]) maxPos = Math.max(maxPos, batch.positions[i]);
-      if (maxPos >= a.slidingWindow) throw new Error(`model: position ${maxPos} reaches the model's sliding window (${a.slidingWindow}), which sppo does not mask yet: use sequences of at most ${a.slidingWindow} tokens`);
+      if (maxPos >= lim.limit) throw new Error(`model: position ${maxPos} reaches ${lim.why}: use sequences of at most ${lim.limit} tokens`);
     }
     for (let i = 0; i < N; i++) {
       const id = batch.ids[i];
@@ -435,7 +436,7 @@ export class Transformer {
     const N = B * T, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
     const gpt2 = a.family === 'gpt2', l = `l${i}.`;
     const attnOpts = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D, keyMask: ws.keyMask };
-    const ropeOpts = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, rotaryDim: a.rotaryDim, layout: 'half' as const });
+    const ropeOpts = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, rotaryDim: a.rotaryDim, ...ropeExtras(a), layout: 'half' as const });
     // --- attention ---
     if (gpt2) be.layernorm(L.ln1, L.mean1!, L.rstd1, x, this.p(l + 'ln1.w'), this.p(l + 'ln1.b'), a.normEps);
     else be.rmsnorm(L.ln1, L.rstd1, x, this.p(l + 'ln1.w'), a.normEps);
@@ -519,7 +520,7 @@ export class Transformer {
     if (gpt2) be.layernormBackward(ws.dres, this.grs('norm.w'), this.grs('norm.b'), ws.dln, last, this.p('norm.w'), ws.meanf!, ws.rstdf);
     else be.rmsnormBackward(ws.dres, this.grs('norm.w'), ws.dln, last, this.p('norm.w'), ws.rstdf);
     const attnOpts = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D, keyMask: ws.keyMask };
-    const ropeInv = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, rotaryDim: a.rotaryDim, layout: 'half' as const, inverse: true });
+    const ropeInv = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, rotaryDim: a.rotaryDim, ...ropeExtras(a), layout: 'half' as const, inverse: true });
     for (let i = a.layers - 1; i >= 0; i--) {
       const x = ws.res[i], l = `l${i}.`;
       if (this.recompute) this.layerForward(i, ws.layers[0], x, ws.res[i + 1]);

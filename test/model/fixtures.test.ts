@@ -2,7 +2,7 @@
 // reference models following Hugging Face's modeling code) for Llama with GQA, Qwen2-style
 // tied embeddings with q/k/v bias, GPT-2, and Qwen3 (per-head q/k RMSNorm; head_dim ≠ hidden/heads,
 // GQA + untied head, and tied with attention bias), and Phi-3 (tools/fixture_phi3.py: fused qkv_proj and
-// gate_up_proj, partial rotary; GQA + untied + a sliding window, and tied). Logits, token and sequence log-probs, the mean
+// gate_up_proj, partial rotary; GQA + untied + a sliding window, tied, and LongRoPE). Logits, token and sequence log-probs, the mean
 // cross-entropy loss, and the gradient of EVERY parameter, on every backend, with the largest
 // relative error printed. Log-probs and gradients go through the fused, vocab-chunked LM head.
 import fs from 'node:fs';
@@ -18,7 +18,7 @@ import { backendNames, expectClose, getBackend } from '../kernels/harness.js';
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/models');
 
 for (const beName of backendNames()) {
-  for (const name of ['llama-gqa', 'qwen2-tied', 'gpt2', 'qwen3-gqa', 'qwen3-tied', 'phi3-gqa', 'phi3-tied']) {
+  for (const name of ['llama-gqa', 'qwen2-tied', 'gpt2', 'qwen3-gqa', 'qwen3-tied', 'phi3-gqa', 'phi3-tied', 'phi3-longrope']) {
     const s = suite(`pytorch fixture ${name} [${beName}]`);
     s('logits, log-probs, loss and every gradient match PyTorch', async () => {
       const be = await getBackend(beName);

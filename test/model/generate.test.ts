@@ -17,6 +17,8 @@ const archs: Record<string, Arch> = {
   qwen3: { family: 'llama', vocab: 21, hidden: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 6, intermediate: 24, normEps: 1e-6, ropeTheta: 10000, tied: true, qkvBias: false, qkNorm: true, maxPositions: 64 },
   // Phi-3: rotary on 6 of head_dim 10 (fused projections are a checkpoint matter: same block inside)
   phi3: { family: 'llama', vocab: 22, hidden: 20, layers: 2, heads: 2, kvHeads: 1, headDim: 10, rotaryDim: 6, intermediate: 24, normEps: 1e-5, ropeTheta: 10000, tied: false, qkvBias: false, fusedProj: true, maxPositions: 64 },
+  // Phi-3.5-style LongRoPE (short factors, attention factor) on 4 of head_dim 8
+  'phi3-longrope': { family: 'llama', vocab: 19, hidden: 16, layers: 2, heads: 2, kvHeads: 2, headDim: 8, rotaryDim: 4, ropeFactors: [1.2, 5.5], ropeScale: 1.19, ropeMaxPositions: 64, intermediate: 20, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: false, fusedProj: true, maxPositions: 256 },
   gpt2: { family: 'gpt2', vocab: 19, hidden: 16, layers: 2, heads: 2, kvHeads: 2, headDim: 8, intermediate: 32, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: true, maxPositions: 32 },
 };
 

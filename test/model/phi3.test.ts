@@ -41,7 +41,7 @@ const PY = '/usr/bin/python3';
 const haveTorch = process.env.SPPO_NO_TORCH !== '1' && fs.existsSync(PY) && spawnSync(PY, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
 const checks = new Map<string, { dir: string; committed: any }>();
 {
-  const names = ['phi3-gqa', 'phi3-tied'];
+  const names = ['phi3-gqa', 'phi3-tied', 'phi3-longrope'];
   const dirs = names.map((n) => {
     const src = readModelDir(path.join(fixture, '..', n));
     const dir = path.join(tmp, 'check', n);
@@ -155,6 +155,18 @@ for (const beName of backendNames()) {
     assert.match(msg, /sliding window \(48\)/);
     model.dispose();
   });
+
+  s('LongRoPE: positions past original_max_position_embeddings (the long factors) are refused', async () => {
+    const be = await getBackend(beName);
+    const { model } = loadModel(be, path.join(fixture, '../phi3-longrope'));
+    const n = 65, pos = Int32Array.from({ length: n }, (_, i) => i);
+    const long: Batch = { B: 1, T: n, ids: new Int32Array(n).fill(3), positions: pos, keyMask: new Int32Array(n).fill(1), targets: new Int32Array(n).fill(-1) };
+    assert.throws(() => model.forwardHidden(long), /position 64 reaches original_max_position_embeddings \(64\), past which LongRoPE's long factors apply/);
+    let msg = '';
+    try { await generate(model, [[1, 2, 3]], { maxNewTokens: 70 }); } catch (e) { msg = (e as Error).message; }
+    assert.match(msg, /original_max_position_embeddings \(64\)/);
+    model.dispose();
+  });
   s.run();
 }
 
@@ -173,10 +185,22 @@ s('partial_rotary_factor → rotary dims; written back as given', () => {
   assert.equal([a.rotaryDim, a.slidingWindow, a.headDim], [undefined, 2047, 96]);
 });
 
-s('LongRoPE and odd rotary dims are refused with the field and the fix', () => {
+s('LongRoPE: short factors and the attention factor as Hugging Face derives them; bad factors and other scalings refused', () => {
+  const lr = JSON.parse(fs.readFileSync(path.join(fixture, '../phi3-longrope/config.json'), 'utf8'));
+  const c = parseConfig(lr) as LlamaConfig;
+  assert.equal(c.longRope!.shortFactor, [1, 1.9, 7.25]);
+  assert.is(c.longRope!.originalMaxPositions, 64);
+  assert.ok(Math.abs(c.longRope!.attentionFactor - Math.sqrt(1 + Math.log(4) / Math.log(64))) < 1e-15);
+  const a = archFromConfig(c);
+  assert.equal([a.ropeFactors, a.ropeMaxPositions, a.rotaryDim], [[1, 1.9, 7.25], 64, 6]);
+  // written back as it came; an explicit attention_factor wins; 'su' is the old spelling
+  assert.equal(configToJson(c).rope_scaling, lr.rope_scaling);
+  assert.is((parseConfig({ ...lr, rope_scaling: { ...lr.rope_scaling, attention_factor: 1.5 } }) as LlamaConfig).longRope!.attentionFactor, 1.5);
+  assert.ok((parseConfig({ ...lr, rope_scaling: { ...lr.rope_scaling, type: 'su' } }) as LlamaConfig).longRope);
+  assert.throws(() => parseConfig({ ...lr, rope_scaling: { ...lr.rope_scaling, short_factor: [1, 2] } }, 'lr/config.json'), /lr\/config\.json.*rope_scaling.*short_factor must be a list of 3 positive numbers/s);
+  assert.throws(() => parseConfig({ ...lr, rope_scaling: { type: 'yarn', factor: 4 } }), /rope_scaling.*"yarn".*does not support/s);
   for (const type of ['longrope', 'su']) {
-    assert.throws(() => parseConfig({ ...base, rope_scaling: { type, short_factor: [1, 1], long_factor: [2, 2] } }, 'phi3/config.json'),
-      (e: Error) => /phi3\/config\.json.*rope_scaling.*LongRoPE.*not implement/s.test(e.message) && /rope_scaling null/.test(e.message));
+    assert.throws(() => parseConfig({ ...base, rope_scaling: { type, short_factor: [1, 1, 1], long_factor: [2, 2] } }, 'phi3/config.json'), /short_factor must be a list of 2 positive numbers/);
   }
   assert.throws(() => parseConfig({ ...base, partial_rotary_factor: 0.5 }), /partial_rotary_factor.*5 rotary dims of head_dim 10.*even/);
   assert.throws(() => parseConfig({ ...base, partial_rotary_factor: 1.5 }), /partial_rotary_factor.*above 1/);

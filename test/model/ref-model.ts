@@ -45,15 +45,16 @@ function layernorm(x: Float64Array, N: number, C: number, w: ArrayLike<number>, 
 
 /** HF rotate_half rotary embedding on the first rd dims of each head of x (N, heads, D), in place
  *  (rd < D: Phi-3's partial rotary; the rest pass through). */
-function rope(x: Float64Array, B: number, T: number, heads: number, D: number, pos: Int32Array, theta: number, rd = D): void {
+function rope(x: Float64Array, B: number, T: number, heads: number, D: number, pos: Int32Array, theta: number, rd = D, factors?: number[], scale = 1): void {
   const half = rd / 2;
   for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) {
     const p = pos[b * T + t];
     for (let h = 0; h < heads; h++) {
       const base = ((b * T + t) * heads + h) * D;
       for (let i = 0; i < half; i++) {
-        const invFreq = 1 / Math.pow(theta, (2 * i) / rd);
-        const ang = p * invFreq, c = Math.cos(ang), s = Math.sin(ang);
+        // LongRoPE: frequencies divided by its factors, cos and sin times its scale
+        const invFreq = 1 / (Math.pow(theta, (2 * i) / rd) * (factors ? factors[i] : 1));
+        const ang = p * invFreq, c = scale * Math.cos(ang), s = scale * Math.sin(ang);
         const x1 = x[base + i], x2 = x[base + i + half];
         x[base + i] = x1 * c - x2 * s;
         x[base + i + half] = x2 * c + x1 * s;
@@ -111,7 +112,7 @@ export function refLogits(a: Arch, p: P, batch: Batch): Float64Array {
     // Qwen3: RMSNorm over each head's D values, before rotary
     if (a.qkNorm) { q = rmsnorm(q, N * H, D, p(L + 'qn.w'), a.normEps); k = rmsnorm(k, N * KH, D, p(L + 'kn.w'), a.normEps); }
     const v = linear(h, N, C, p(L + 'v.w'), KH * D, bias('v.b'));
-    if (!gpt2) { rope(q, B, T, H, D, batch.positions, a.ropeTheta, a.rotaryDim); rope(k, B, T, KH, D, batch.positions, a.ropeTheta, a.rotaryDim); }
+    if (!gpt2) { rope(q, B, T, H, D, batch.positions, a.ropeTheta, a.rotaryDim, a.ropeFactors, a.ropeScale); rope(k, B, T, KH, D, batch.positions, a.ropeTheta, a.rotaryDim, a.ropeFactors, a.ropeScale); }
     const att = attention(q, k, v, B, T, H, KH, D, batch.keyMask);
     const o = linear(att, N, H * D, p(L + 'o.w'), C, gpt2 || a.oBias ? p(L + 'o.b') : undefined);
     const mid = x.map((xv, i) => xv + o[i]);
