@@ -127,6 +127,15 @@ export function readModelMeta(dir: string): { config: ModelConfig; generation: G
 export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[]): ModelDir;
 export function readModelDir(dir: string, expected: ((cfg: ModelConfig) => ParamSpec[]) | undefined, o: { keepHalf: (spec: ParamSpec, cfg: ModelConfig) => boolean }): ModelDir<Float32Array | HalfArray>;
 export function readModelDir(dir: string, expected?: (cfg: ModelConfig) => ParamSpec[], o: { keepHalf?: (spec: ParamSpec, cfg: ModelConfig) => boolean } = {}): ModelDir<Float32Array | HalfArray> {
+  const l2c = llama2cSource(dir);
+  if (l2c) {
+    // a llama2.c model: f32 tensors in HF names (a caller expecting more, e.g. a score head, finds them missing)
+    const ck = readLlama2cFile(l2c.model);
+    const want = (expected ?? hfParamList)(ck.config);
+    const missing = want.filter((p) => !ck.tensors.has(p.name)).map((p) => p.name);
+    if (missing.length) throw new ModelFileError(l2c.model, `is a llama2.c language model without ${missing.slice(0, 3).join(', ')}`, 'give a Hugging Face model directory that has them');
+    return { dir, config: ck.config, generation: null, tensors: ck.tensors, dtypes: { F32: ck.tensors.size }, unused: [], carried: l2c.tokenizer ? ['tokenizer.bin'] : [] };
+  }
   const { config, generation } = readModelMeta(dir);
   const keep = o.keepHalf;
   const { tensors, unused, dtypes, source } = loadTensors(dir, (expected ?? hfParamList)(config), { keepHalf: (spec) => keep?.(spec, config) ?? false });

@@ -11,7 +11,7 @@ import { ModelFileError } from '../../src/model/io-errors.js';
 import { SafetensorsFile } from '../../src/model/io-files.js';
 import { hfParamList } from '../../src/model/io-params.js';
 import { interleavedToHalf, parseLlama2c } from '../../src/model/llama2c.js';
-import { readLlama2cFile, readModelDir, writeModelDir } from '../../src/model/modeldir.js';
+import { llama2cSource, modelTokenizerPath, readConfigFile, readLlama2cFile, readModelDir, readModelMeta, writeModelDir } from '../../src/model/modeldir.js';
 import { errorOf, FIXTURES, tmpDir } from './io-helpers.js';
 
 const dir = path.join(FIXTURES, 'llama2c');
@@ -123,6 +123,41 @@ test('malformed llama2.c files: one clear error each', () => {
   const odd = Buffer.from(good); odd.writeInt32LE(5, 12); // 24 dims over 5 heads
   expect(odd, /not a llama2.c model/);
   expect(new Uint8Array(fs.readFileSync(path.join(dir, 'hf-tied.safetensors'))), /not a llama2.c model/);
+});
+
+test('a llama2.c model where a model directory goes: folder or .bin file, config from the header, tensors, tokenizer', () => {
+  const t = tmpDir('l2c-source');
+  try {
+    const a = path.join(t, 'a'), b = path.join(t, 'b'), two = path.join(t, 'two');
+    for (const d of [a, b, two]) fs.mkdirSync(d);
+    fs.copyFileSync(path.join(dir, 'v1-untied.bin'), path.join(a, 'model.bin'));
+    fs.writeFileSync(path.join(a, 'tokenizer.bin'), 'tok');
+    fs.copyFileSync(path.join(dir, 'v0-tied.bin'), path.join(b, 'stories.bin'));
+    fs.copyFileSync(path.join(dir, 'v0-tied.bin'), path.join(two, 'x.bin'));
+    fs.copyFileSync(path.join(dir, 'v1-tied.bin'), path.join(two, 'y.bin'));
+    assert.equal(llama2cSource(a), { model: path.join(a, 'model.bin'), tokenizer: path.join(a, 'tokenizer.bin') });
+    assert.equal(llama2cSource(b), { model: path.join(b, 'stories.bin'), tokenizer: null });
+    assert.equal(llama2cSource(path.join(two, 'y.bin')), { model: path.join(two, 'y.bin'), tokenizer: null });
+    assert.match(errorOf(() => llama2cSource(two)).message, /holds no config\.json and 2 llama2\.c checkpoints \(x\.bin, y\.bin\).*name one/);
+    assert.is(llama2cSource(path.join(FIXTURES, 'llama-gqa')), null, 'a Hugging Face folder');
+    assert.is(llama2cSource(path.join(t, 'missing')), null);
+    assert.is(modelTokenizerPath(path.join(a, 'model.bin')), path.join(a, 'tokenizer.bin'));
+    assert.is(modelTokenizerPath(b), path.join(b, 'tokenizer.bin'), 'named even when absent (the loader then says it is missing)');
+    // the config from the 256-byte header = the one from the whole file
+    const { source: _s, ...want } = parseConfig(cases.untied.config);
+    assert.equal(readConfigFile(a), readLlama2cFile(path.join(a, 'model.bin')).config);
+    assert.equal(readConfigFile(a), want);
+    assert.equal(readModelMeta(path.join(a, 'model.bin')).generation, null);
+    // readModelDir: HF names, rotate_half rows (= the HF fixture's tensors)
+    const md = readModelDir(a);
+    const ref = SafetensorsFile.open(path.join(dir, 'hf-untied.safetensors'));
+    assert.equal([...md.tensors.keys()].sort(), ref.names().sort());
+    for (const n of ref.names()) assert.equal([...md.tensors.get(n)!], [...ref.readFloat32(n)], n);
+    assert.equal(md.carried, ['tokenizer.bin']);
+    // a truncated file: one error naming it, from the header alone
+    fs.writeFileSync(path.join(b, 'stories.bin'), fs.readFileSync(path.join(dir, 'v0-tied.bin')).subarray(0, 300));
+    assert.match(errorOf(() => readConfigFile(b)).message, /stories\.bin.*is 300 bytes, but its header .* needs \d+.*truncated/s);
+  } finally { fs.rmSync(t, { recursive: true, force: true }); }
 });
 
 test.run();
