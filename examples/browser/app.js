@@ -140,7 +140,7 @@ async function gatherRequest() {
     // bring your own model: the files are read into memory here and handed to the run worker as
     // bytes; the worker streams each tensor onto the backend (no second whole-model copy)
     const picked = [...$(choice === 'folder' ? 'folder' : 'model-files').files];
-    if (!picked.length) throw new Error(choice === 'folder' ? 'pick a model folder first' : 'pick the model files first (config.json, model.safetensors, tokenizer.json)');
+    if (!picked.length) throw new Error(choice === 'folder' ? 'pick a model folder first' : 'pick the model files first (config.json, model.safetensors, tokenizer.json; or a llama2.c model.bin + tokenizer.bin)');
     models[DEMO_MODEL] = await modelFilesFromFileList(picked);
   } else {
     if (!$('model-url').value) throw new Error('give the URL of a model folder');
@@ -183,7 +183,7 @@ async function start() {
     };
     $('result').textContent = JSON.stringify(summary, null, 1);
     $('save').disabled = false;
-    const extra = ['config.json', 'tokenizer.json', 'tokenizer_config.json'].filter((n) => result.model.has(n));
+    const extra = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'tokenizer.bin'].filter((n) => result.model.has(n));
     $('save-extra').innerHTML = 'and ' + extra.map((n) => `<a href="#" data-file="${n}">${n}</a>`).join(', ');
     setState('done', `done in ${result.seconds.toFixed(1)} s on ${result.backend.description}`);
   } catch (e) {

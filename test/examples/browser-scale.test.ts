@@ -46,8 +46,9 @@ s.after(async () => { await browser?.close(); await server?.close(); fs.rmSync(t
 
 const modelFiles = (dir: string) => ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json'].map((f) => path.join(dir, f));
 
-for (const how of ['folder', 'files'] as const) {
-  s(`one SPPO iteration with LoRA (K = 2, 4 prompts, 16 new tokens) from a model ${how === 'folder' ? 'folder' : 'picked file by file'}`, async () => {
+const l2cDir = path.join(root, 'test/fixtures/models/llama2c-cli');
+for (const how of ['folder', 'files', 'llama2c'] as const) {
+  s(`one SPPO iteration with LoRA (K = 2, 4 prompts, 16 new tokens) from a model ${how === 'folder' ? 'folder' : how === 'files' ? 'picked file by file' : 'in llama2.c files (model.bin + tokenizer.bin)'}`, async () => {
     const q = new URLSearchParams({ backend: 'wasm', iterations: '1', judge: 'builtin:length', 'set.k': '2', 'set.maxPrompts': '4', 'set.maxNewTokens': '16', 'set.loraRank': '4', 'set.loraAlpha': '8', 'set.evalSize': '0', 'set.batchSize': '2', 'set.generateUnit': '4', 'set.trainUnit': '4', 'set.epochs': '1' });
     const page = await browser.newPage();
     const errors: string[] = [];
@@ -55,8 +56,9 @@ for (const how of ['folder', 'files'] as const) {
     try {
       await page.goto(`${server.url}examples/browser/?${q}`);
       if (how === 'folder') await page.setInputFiles('#folder', policyDir);
-      else await page.setInputFiles('#model-files', modelFiles(policyDir));
-      assert.ok(await page.isChecked(`input[name=model][value=${how}]`), 'picking files selects their option');
+      else if (how === 'files') await page.setInputFiles('#model-files', modelFiles(policyDir));
+      else await page.setInputFiles('#model-files', ['model.bin', 'tokenizer.bin'].map((f) => path.join(l2cDir, f)));
+      assert.ok(await page.isChecked(`input[name=model][value=${how === 'folder' ? 'folder' : 'files'}]`), 'picking files selects their option');
       const t0 = Date.now();
       await page.click('#start');
       await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: BIG ? 3_600_000 : 170_000, polling: 500 });
@@ -68,7 +70,8 @@ for (const how of ['folder', 'files'] as const) {
       assert.ok(it.steps >= 1 && Number.isFinite(it.finalLoss), `one iteration trained: ${JSON.stringify(it)}`);
       assert.ok(result.losses.length === it.steps && result.losses.every(Number.isFinite));
       assert.ok(result.modelFiles.includes('model.safetensors') && result.modelBytes > 0, 'the aligned model is offered');
-      console.log(`    [${how}] ${path.basename(policyDir)}: SPPO iteration in ${((Date.now() - t0) / 1000).toFixed(1)} s on ${result.backend.description}, final loss ${it.finalLoss.toExponential(3)}`);
+      if (how === 'llama2c') assert.ok(result.modelFiles.includes('tokenizer.bin') && result.modelFiles.includes('config.json'), `saved as HF with tokenizer.bin: ${result.modelFiles}`);
+      console.log(`    [${how}] ${how === 'llama2c' ? 'llama2c-cli' : path.basename(policyDir)}: SPPO iteration in ${((Date.now() - t0) / 1000).toFixed(1)} s on ${result.backend.description}, final loss ${it.finalLoss.toExponential(3)}`);
       assert.equal(errors, [], 'no page errors');
     } finally { await page.close(); }
   });
