@@ -94,7 +94,10 @@ class Workspace {
   constructor(private be: Backend, a: Arch, readonly B: number, readonly T: number, recompute = false) {
     const N = B * T, C = a.hidden, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim, I = a.intermediate;
     const t = (shape: number[], dtype: 'f32' | 'i32' = 'f32', label?: string) => { const x = be.tensor(shape, dtype, label); this.all.push(x); return x; };
-    const gpt2 = a.family === 'gpt2', qkn = !!a.qkNorm, glu = !gpt2;
+    // what the blocks save follows their options (every layer alike today: with recomputation one
+    // set of activations serves them all)
+    const o = blockOptions(a, 0), layerNorm = o.norm === 'layer', qkn = o.qkNorm, glu = o.mlp !== 'gelu';
+    const learnedPos = a.family === 'gpt2';
     this.ids = t([N], 'i32', 'ids'); this.positions = t([N], 'i32', 'positions');
     this.keyMask = t([N], 'i32', 'keyMask'); this.targets = t([N], 'i32', 'targets');
     for (let i = 0; i <= a.layers; i++) this.res.push(t([N, C], 'f32', `res${i}`));
@@ -103,7 +106,7 @@ class Workspace {
     for (let i = 0; i < (recompute ? 1 : a.layers); i++) {
       this.layers.push({
         attn: {
-          ln: t([N, C]), mean: gpt2 ? t([N]) : undefined, rstd: t([N]),
+          ln: t([N, C]), mean: layerNorm ? t([N]) : undefined, rstd: t([N]),
           qraw: qkn ? t([N, HD]) : undefined, kraw: qkn ? t([N, KD]) : undefined,
           rq: qkn ? t([N * a.heads]) : undefined, rk: qkn ? t([N * a.kvHeads]) : undefined,
           qpre: this.qpre, kpre: this.kpre,
@@ -111,12 +114,12 @@ class Workspace {
         },
         lse: t([B * a.heads * T]),
         mid: t([N, C]),
-        mlp: { ln: t([N, C]), mean: gpt2 ? t([N]) : undefined, rstd: t([N]), fc: t([N, I]), up: glu ? t([N, I]) : undefined, act: t([N, I]) },
+        mlp: { ln: t([N, C]), mean: layerNorm ? t([N]) : undefined, rstd: t([N]), fc: t([N, I]), up: glu ? t([N, I]) : undefined, act: t([N, I]) },
       });
     }
-    this.lnf = t([N, C]); this.meanf = gpt2 ? t([N]) : undefined; this.rstdf = t([N]);
+    this.lnf = t([N, C]); this.meanf = normKind(a) === 'layer' ? t([N]) : undefined; this.rstdf = t([N]);
     this.vocab = a.vocab;
-    if (gpt2) this.posTmp = t([N, C]);
+    if (learnedPos) this.posTmp = t([N, C]);
     this.dres = t([N, C]); this.dtmp = t([N, C]); this.dln = t([N, C]);
     this.dq = t([N, HD]); this.dk = t([N, KD]); this.dv = t([N, KD]); this.datt = t([N, HD]);
     this.dI1 = t([N, I]); this.dI2 = t([N, I]); this.dI3 = t([N, I]);
@@ -294,9 +297,7 @@ export class Transformer {
   private loraAct(name: string, N: number, rank: number): Tensor {
     const key = `${this.ws!.B}x${this.ws!.T}`;
     if (key !== this.loraShape) {
-      for (const t of this.loraActs.values()) this.be.dispose(t);
-      this.loraActs.clear();
-      if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
+      this.releaseLoRAActs();
       this.loraShape = key;
     }
     let t = this.loraActs.get(name);
@@ -377,6 +378,11 @@ export class Transformer {
   /** frees the activations of the last shape (the next forward allocates them anew) */
   releaseWorkspace(): void {
     this.ws?.dispose(); this.ws = null; this.last = null;
+    this.releaseLoRAActs();
+  }
+
+  /** LoRA's saved products and backward scratch (sized for one workspace shape) */
+  private releaseLoRAActs(): void {
     for (const t of this.loraActs.values()) this.be.dispose(t);
     this.loraActs.clear(); this.loraShape = '';
     if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
@@ -508,12 +514,9 @@ export class Transformer {
   }
 
   dispose(): void {
-    this.ws?.dispose(); this.ws = null;
-    for (const t of this.loraActs.values()) this.be.dispose(t);
-    this.loraActs.clear();
+    this.releaseWorkspace();
     for (const t of this.scratchGrads.values()) this.be.dispose(t);
     this.scratchGrads.clear();
-    if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
     if (this.grads) for (const g of this.grads.values()) this.be.dispose(g);
     this.grads = null;
   }
