@@ -7,8 +7,8 @@
 import type { Backend, Tensor } from '../kernels/backend.js';
 import type { Transformer } from './transformer.js';
 import {
-  attentionForward, embeddingForward, linearForward, mlpForward, normForward, normKind,
-  type AttentionActs, type AttentionCore, type BlockContext, type MLPActs,
+  attentionForward, cachedAttention, embeddingForward, linearForward, mlpForward, normForward, normKind,
+  type AttentionActs, type BlockContext, type MLPActs,
 } from './layers.js';
 
 export class KVDecoder {
@@ -62,7 +62,7 @@ export class KVDecoder {
     };
     if (a.family === 'gpt2') this.bufs.pe = mk([N, C]);
     if (this.model.blocks.some((o) => o.mlp !== 'gelu')) this.bufs.up = mk([N, I]);
-    if (a.qkNorm) {
+    if (this.model.blocks.some((o) => o.qkNorm)) {
       // Qwen3's per-head q/k norms: the raw projections and their (unused) rstd per (row, head)
       Object.assign(this.bufs, { qraw: mk([N, HD]), kraw: mk([N, KD]), rq: mk([N * a.heads]), rk: mk([N * a.kvHeads]) });
     }
@@ -114,7 +114,7 @@ export class KVDecoder {
 
   private async run(ids: Int32Array, pos: Int32Array, Tq: number): Promise<Float32Array> {
     const m = this.model, a = m.arch, be: Backend = m.be;
-    const B = this.B, S = this.S, N = B * Tq, C = a.hidden, KD = a.kvHeads * a.headDim;
+    const B = this.B, S = this.S, N = B * Tq, C = a.hidden;
     const s = this.scratch(Tq);
     // LoRA scratch x·Aᵀ (N, r), made on first use and shared by every linear (nothing is saved)
     let xaT: Tensor | null = null;
@@ -128,16 +128,9 @@ export class KVDecoder {
     };
     const mlp: MLPActs = { ln: s.h, mean: s.stat1, rstd: s.stat2, fc: s.fc, up: s.up, act: s.act };
     for (let i = 0; i < a.layers; i++) {
-      const o = m.blocks[i], p = m.blockParams(i), kc = this.kc[i], vc = this.vc[i];
+      const o = m.blocks[i], p = m.blockParams(i);
       // the attention proper: this step's keys and values into slots [start, start+Tq), queries over the cache
-      const cached: AttentionCore = {
-        forward: (att, q, k, v) => {
-          const kvo = { batch: B, queries: Tq, slots: S, start, rowSize: KD };
-          be.kvWrite(kc, k, kvo);
-          be.kvWrite(vc, v, kvo);
-          be.attentionCached(att, q, kc, vc, { batch: B, queries: Tq, slots: S, start, heads: o.heads, kvHeads: o.kvHeads, headDim: o.headDim, keyMask: this.maskT });
-        },
-      };
+      const cached = cachedAttention(ctx, o, this.kc[i], this.vc[i], S, start, this.maskT);
       attentionForward(ctx, o, p.attn, attn, s.x, s.mid, cached);
       mlpForward(ctx, o, p.mlp, mlp, s.mid, s.x);
     }

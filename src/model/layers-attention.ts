@@ -44,7 +44,7 @@ export interface AttentionCore {
   backward?(dq: Tensor, dk: Tensor, dv: Tensor, datt: Tensor, q: Tensor, k: Tensor, v: Tensor, att: Tensor): void;
 }
 
-/** the attention kernels' options for a block: shapes (and later masks or score caps) */
+/** the (training) attention kernels' options for a block: shapes (and later masks or score caps) */
 export function attentionOptions(ctx: BlockContext, o: BlockOptions, keyMask: Tensor): AttentionOptions {
   return { batch: ctx.B, seq: ctx.T, heads: o.heads, kvHeads: o.kvHeads, headDim: o.headDim, keyMask };
 }
@@ -55,6 +55,22 @@ export function causalAttention(ctx: BlockContext, o: BlockOptions, keyMask: Ten
   return {
     forward: (att, q, k, v) => be.attention(att, lse, q, k, v, ao),
     backward: (dq, dk, dv, datt, q, k, v, att) => be.attentionBackward(dq, dk, dv, datt, q, k, v, att, lse, ao),
+  };
+}
+
+/**
+ * decoding's attention over a KV cache kc, vc (B, S, KH·D): this pass's T keys and values go into
+ * slots [start, start+T), then the queries attend over the real slots ≤ their own (cacheMask (B, S))
+ */
+export function cachedAttention(ctx: BlockContext, o: BlockOptions, kc: Tensor, vc: Tensor, slots: number, start: number, cacheMask: Tensor): AttentionCore {
+  const be = ctx.be, B = ctx.B, T = ctx.T;
+  const kvo = { batch: B, queries: T, slots, start, rowSize: o.kvHeads * o.headDim };
+  return {
+    forward: (att, q, k, v) => {
+      be.kvWrite(kc, k, kvo);
+      be.kvWrite(vc, v, kvo);
+      be.attentionCached(att, q, kc, vc, { batch: B, queries: T, slots, start, heads: o.heads, kvHeads: o.kvHeads, headDim: o.headDim, keyMask: cacheMask });
+    },
   };
 }
 

@@ -11,9 +11,14 @@
 //   layers-mlp.ts        out = x + mlp(norm(x))
 //
 // What differs between architectures is a per-layer BlockOptions made by blockOptions(); the
-// blocks read only it, never the family name. Options a new architecture needs (post-norms,
-// attention soft-capping, sliding windows, other gated activations, partial rotary) are fields
-// here, read at the one place in the blocks where they act.
+// blocks read only it, never the family name. A new architecture adds fields there, read at
+// the one place where they act:
+//   norms after the attention / MLP output (Gemma-2)  attentionForward / mlpForward, between the
+//                                                      output projection and the residual add
+//   attention score soft-capping, sliding windows      causalAttention / cachedAttention (layers-attention.ts)
+//   other gated activations (GeGLU)                    mlpForward / mlpBackward's activation switch
+//   partial rotary (Phi-3)                             BlockOptions.rope.rotaryDim (the rope op has it)
+//   embedding scale                                    embeddingForward / embeddingBackward
 import type { Backend, RopeOptions, Tensor } from '../kernels/backend.js';
 import type { Arch } from './arch.js';
 import type { Linear } from './layers-linear.js';
