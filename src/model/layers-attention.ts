@@ -44,14 +44,10 @@ export interface AttentionCore {
   backward?(dq: Tensor, dk: Tensor, dv: Tensor, datt: Tensor, q: Tensor, k: Tensor, v: Tensor, att: Tensor): void;
 }
 
-/** the (training) attention kernels' options for a block: shapes (and later masks or score caps) */
-export function attentionOptions(ctx: BlockContext, o: BlockOptions, keyMask: Tensor): AttentionOptions {
-  return { batch: ctx.B, seq: ctx.T, heads: o.heads, kvHeads: o.kvHeads, headDim: o.headDim, keyMask };
-}
-
 /** training's attention: causal over the whole (B, T) batch, padding keys masked; lse (B·H·T) saved */
 export function causalAttention(ctx: BlockContext, o: BlockOptions, keyMask: Tensor, lse: Tensor): AttentionCore {
-  const be = ctx.be, ao = attentionOptions(ctx, o, keyMask);
+  const be = ctx.be;
+  const ao: AttentionOptions = { batch: ctx.B, seq: ctx.T, heads: o.heads, kvHeads: o.kvHeads, headDim: o.headDim, keyMask };
   return {
     forward: (att, q, k, v) => be.attention(att, lse, q, k, v, ao),
     backward: (dq, dk, dv, datt, q, k, v, att) => be.attentionBackward(dq, dk, dv, datt, q, k, v, att, lse, ao),
