@@ -18,6 +18,7 @@ import type { Backend } from '../kernels/backend.js';
 import { JudgeError, type Judge } from '../judge/types.js';
 import { judgeMatrices, judgeMatricesCounted, winRates, type CountedMatrices } from '../judge/matrix.js';
 import type { Transformer } from '../model/transformer.js';
+import { shuffle } from '../sampling/rng.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
 import { assertFiniteWeights, TrainingGuard } from '../train/guard.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
@@ -654,20 +655,3 @@ function splitEven<T>(a: T[], n: number): T[][] {
   return parts;
 }
 
-/** a seeded permutation of 0..n-1 (Fisher–Yates over SplitMix64) */
-export function shuffle(n: number, seed: bigint): number[] {
-  const p = Array.from({ length: n }, (_, i) => i);
-  let s = BigInt.asUintN(64, seed);
-  const next = () => {
-    s = BigInt.asUintN(64, s + 0x9e3779b97f4a7c15n);
-    let z = s;
-    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-    return Number((z ^ (z >> 31n)) >> 11n) / 2 ** 53;
-  };
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
