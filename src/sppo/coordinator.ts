@@ -26,11 +26,14 @@ import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.j
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { iterationPrompts, promptFiles, type EvalPromptsSpec } from './prompt-sets.js';
-import { fromJSONL, toJSONL, type RunStore } from './store.js';
+import { fromJSONL, toJSONL, type RunStore } from './run-store.js';
 import { evalStats, type EvalStats } from './winrate.js';
 import { parseOffline } from './offline.js';
 import { renderReport, type EvalFile } from './report.js';
 import { makeUnitRunner, type UnitRunner } from './units.js';
+
+/** Builds a run's environment from its resolved config, at run() (src/sppo/env/node-sppo.ts). */
+export type DepsFactory = (cfg: SPPOConfig) => Promise<SPPODeps>;
 
 /** What the coordinator needs from its environment (Node, Deno or a browser). */
 export interface SPPODeps {
@@ -120,20 +123,24 @@ export class SPPO extends EventTarget {
 
   readonly cfg: SPPOConfig;
   private depsGiven: SPPODeps | null;
+  /** builds the environment at run() when none was given (the entry points pass one: nodeDeps) */
+  private makeDeps: DepsFactory | null;
   /** judge unit path → its matrices, started during generation when deps.judgeAhead */
   private judging = new Map<string, Promise<CountedMatrices | null>>();
   /** where generation and judging units run when not here (deps.units or config "queue") */
   private units: UnitRunner | null = null;
   /**
-   * `new SPPO({model, prompts, judge, ...}).run(signal)`: the config is checked and completed with
-   * the defaults (src/sppo/config.ts); without `deps`, run() sets up the Node environment (model
-   * directories, a run directory on disk, the backend the config names).
+   * `new SPPO({model, prompts, judge, ...}, deps).run(signal)`: the config is checked and completed
+   * with the defaults (src/sppo/config.ts). `deps` is the environment (src/sppo/env/), or a
+   * function that builds it at run(); the Node and Deno entry points' SPPO (env/node-sppo.ts)
+   * builds nodeDeps when none is given. The coordinator itself imports no environment.
    */
-  constructor(cfg: Partial<SPPOConfig> | SPPOConfig, deps?: SPPODeps) {
+  constructor(cfg: Partial<SPPOConfig> | SPPOConfig, deps?: SPPODeps | DepsFactory) {
     super();
     this.cfg = resolveConfig(cfg as Record<string, unknown>);
     this.promptLimit = this.cfg.maxPromptTokens;
-    this.depsGiven = deps ?? null;
+    this.depsGiven = typeof deps === 'function' ? null : deps ?? null;
+    this.makeDeps = typeof deps === 'function' ? deps : null;
   }
   get deps(): SPPODeps {
     if (!this.depsGiven) throw new Error('SPPO: run() has not set up its environment yet');
@@ -149,9 +156,8 @@ export class SPPO extends EventTarget {
   /** Run (or resume) every iteration; resolves with the per-iteration summaries. */
   async run(signal?: AbortSignal): Promise<IterationSummary[]> {
     if (!this.depsGiven) {
-      const { createBackend } = await import('../kernels/index.js');
-      const { nodeDeps } = await import('./node-deps.js');
-      this.depsGiven = await nodeDeps(this.cfg, await createBackend(this.cfg.backend));
+      if (!this.makeDeps) throw new Error("SPPO: no environment to run in: pass one as new SPPO(config, deps) (nodeDeps(config, backend), memoryDeps(config, ...)), or import SPPO from 'sppo' (Node, Deno), which sets up nodeDeps itself");
+      this.depsGiven = await this.makeDeps(this.cfg);
     }
     const lock = await this.deps.store.lock?.();
     try {
