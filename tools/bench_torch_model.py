@@ -9,8 +9,7 @@ rotary, GQA, SwiGLU).
 """
 import json, sys, time
 import torch
-import torch.nn.functional as F
-from torch_llama import Model, blas_name
+from torch_llama import Model, blas_name, train_tok_s
 
 cfg = json.loads(sys.argv[1])
 V, C, L, H, KH, I = cfg['vocab'], cfg['hidden'], cfg['layers'], cfg['heads'], cfg['kvHeads'], cfg['intermediate']
@@ -18,25 +17,9 @@ B, T, steps = cfg['batch'], cfg['seq'], cfg['steps']
 torch.manual_seed(0)
 torch.set_num_threads(cfg.get('threads', 2))
 
-
 m = Model(V, C, L, H, KH, I)
-opt = torch.optim.AdamW(m.parameters(), lr=1e-4)
 ids = torch.randint(0, V, (B, T))
-
-
-def step():
-    opt.zero_grad()
-    logits = m(ids[:, :-1])
-    loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
-    loss.backward()
-    opt.step()
-
-
-step()  # warm up
-t0 = time.perf_counter()
-for _ in range(steps):
-    step()
-train = B * (T - 1) * steps / (time.perf_counter() - t0)
+train = train_tok_s(m, m.parameters(), ids, steps)
 
 P, N = cfg['promptLen'], cfg['newTokens']
 with torch.no_grad():

@@ -16,8 +16,7 @@ log-softmax gather of B×(T−1) tokens; decode: greedy, KV cache, B rows after 
 """
 import json, resource, sys, time
 import torch
-import torch.nn.functional as F
-from torch_llama import Model, blas_name
+from torch_llama import Model, blas_name, train_tok_s
 
 cfg = json.loads(sys.argv[1])
 a = cfg['arch']
@@ -51,19 +50,7 @@ if measure in ('train_full', 'train_lora'):
         for blk in m.blocks:
             for name in cfg.get('loraTargets', ['q', 'v']):
                 setattr(blk, name, LoRALinear(getattr(blk, name), r))
-    opt = torch.optim.AdamW([p for p in m.parameters() if p.requires_grad], lr=1e-4)
-
-    def step():
-        opt.zero_grad()
-        logits = m.logits(m.hidden(ids[:, :-1]))
-        loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
-        loss.backward()
-        opt.step()
-    step()  # warm up
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        step()
-    tok_s = B * (T - 1) * steps / (time.perf_counter() - t0)
+    tok_s = train_tok_s(m, [p for p in m.parameters() if p.requires_grad], ids, steps)
 elif measure == 'logprobs':
     def score():
         with torch.no_grad():

@@ -4,6 +4,8 @@ rotate_half rotary, GQA, SwiGLU, optional q/k/v bias (Qwen2), optional tied embe
 KV cache for greedy decoding. Random weights: speed peers, not references (the fixtures'
 float64 references are in make_model_fixtures.py).
 """
+import time
+
 import torch
 import torch.nn.functional as F
 
@@ -80,6 +82,26 @@ class Model(torch.nn.Module):
 
     def forward(s, ids, caches=None, start=0):
         return s.logits(s.hidden(ids, caches, start))
+
+
+def train_tok_s(m, params, ids, steps, lr=1e-4):
+    """tokens/s of `steps` AdamW steps on the mean next-token cross-entropy of ids (B, T), after
+    one warm-up step"""
+    opt = torch.optim.AdamW(params, lr=lr)
+    V = m.emb.weight.shape[0]
+
+    def step():
+        opt.zero_grad()
+        logits = m(ids[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
+        loss.backward()
+        opt.step()
+    step()  # warm up
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    B, T = ids.shape
+    return B * (T - 1) * steps / (time.perf_counter() - t0)
 
 
 def blas_name():
