@@ -20,7 +20,7 @@ import { loadModel } from '../src/model/load.js';
 import { resolveConfig } from '../src/sppo/config.js';
 import { Policy } from '../src/sppo/policy.js';
 import { parsePrompts } from '../src/sppo/prompts.js';
-import { MemoryStore } from '../src/sppo/store.js';
+import { MemoryStore } from '../src/sppo/env/store.js';
 import { loadPolicyText } from '../src/sppo/text.js';
 import type { GenerateUnit, UnitRunner } from '../src/sppo/units.js';
 import { queueUnitRunner } from '../src/queue/runner.js';

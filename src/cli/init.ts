@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { packageDataFile } from '../sppo/package-root.js';
+import { packageDataFile } from '../sppo/env/package-root.js';
 import { writeFileAtomic } from '../model/io-files.js';
 
 export const STARTER_CONFIG = {

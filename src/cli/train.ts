@@ -6,14 +6,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
-import { nodeDeps } from '../sppo/node-deps.js';
-import { checkOutDir } from '../sppo/out-dir.js';
-import { acquireRunLock, LOCK_NAME } from '../sppo/run-lock.js';
+import { nodeDeps } from '../sppo/env/node-deps.js';
+import { checkOutDir } from '../sppo/env/out-dir.js';
+import { acquireRunLock, LOCK_NAME } from '../sppo/env/run-lock.js';
 import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
 import { readConfigFile } from '../model/modeldir.js';
 import { archFromConfig } from '../model/hf-names.js';
 import { paramCount } from '../model/arch.js';
-import { builtinModelDir } from '../sppo/package-root.js';
+import { builtinModelDir } from '../sppo/env/package-root.js';
 import type { SPPOConfig } from '../sppo/config.js';
 
 /** models below this size get small-model settings when the config leaves η, optimizer and lr out */

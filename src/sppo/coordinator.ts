@@ -18,6 +18,7 @@ import type { Backend } from '../kernels/backend.js';
 import { JudgeError, type Judge } from '../judge/types.js';
 import { judgeMatrices, judgeMatricesCounted, winRates, type CountedMatrices } from '../judge/matrix.js';
 import type { Transformer } from '../model/transformer.js';
+import { shuffle } from '../sampling/rng.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
 import { assertFiniteWeights, TrainingGuard } from '../train/guard.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
@@ -25,11 +26,14 @@ import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.j
 import { Policy, type PolicyText } from './policy.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { iterationPrompts, promptFiles, type EvalPromptsSpec } from './prompt-sets.js';
-import { fromJSONL, toJSONL, type RunStore } from './store.js';
+import { fromJSONL, toJSONL, type RunStore } from './run-store.js';
 import { evalStats, type EvalStats } from './winrate.js';
 import { parseOffline } from './offline.js';
 import { renderReport, type EvalFile } from './report.js';
 import { makeUnitRunner, type UnitRunner } from './units.js';
+
+/** Builds a run's environment from its resolved config, at run() (src/sppo/env/node-sppo.ts). */
+export type DepsFactory = (cfg: SPPOConfig) => Promise<SPPODeps>;
 
 /** What the coordinator needs from its environment (Node, Deno or a browser). */
 export interface SPPODeps {
@@ -119,20 +123,24 @@ export class SPPO extends EventTarget {
 
   readonly cfg: SPPOConfig;
   private depsGiven: SPPODeps | null;
+  /** builds the environment at run() when none was given (the entry points pass one: nodeDeps) */
+  private makeDeps: DepsFactory | null;
   /** judge unit path → its matrices, started during generation when deps.judgeAhead */
   private judging = new Map<string, Promise<CountedMatrices | null>>();
   /** where generation and judging units run when not here (deps.units or config "queue") */
   private units: UnitRunner | null = null;
   /**
-   * `new SPPO({model, prompts, judge, ...}).run(signal)`: the config is checked and completed with
-   * the defaults (src/sppo/config.ts); without `deps`, run() sets up the Node environment (model
-   * directories, a run directory on disk, the backend the config names).
+   * `new SPPO({model, prompts, judge, ...}, deps).run(signal)`: the config is checked and completed
+   * with the defaults (src/sppo/config.ts). `deps` is the environment (src/sppo/env/), or a
+   * function that builds it at run(); the Node and Deno entry points' SPPO (env/node-sppo.ts)
+   * builds nodeDeps when none is given. The coordinator itself imports no environment.
    */
-  constructor(cfg: Partial<SPPOConfig> | SPPOConfig, deps?: SPPODeps) {
+  constructor(cfg: Partial<SPPOConfig> | SPPOConfig, deps?: SPPODeps | DepsFactory) {
     super();
     this.cfg = resolveConfig(cfg as Record<string, unknown>);
     this.promptLimit = this.cfg.maxPromptTokens;
-    this.depsGiven = deps ?? null;
+    this.depsGiven = typeof deps === 'function' ? null : deps ?? null;
+    this.makeDeps = typeof deps === 'function' ? deps : null;
   }
   get deps(): SPPODeps {
     if (!this.depsGiven) throw new Error('SPPO: run() has not set up its environment yet');
@@ -148,9 +156,8 @@ export class SPPO extends EventTarget {
   /** Run (or resume) every iteration; resolves with the per-iteration summaries. */
   async run(signal?: AbortSignal): Promise<IterationSummary[]> {
     if (!this.depsGiven) {
-      const { createBackend } = await import('../kernels/index.js');
-      const { nodeDeps } = await import('./node-deps.js');
-      this.depsGiven = await nodeDeps(this.cfg, await createBackend(this.cfg.backend));
+      if (!this.makeDeps) throw new Error("SPPO: no environment to run in: pass one as new SPPO(config, deps) (nodeDeps(config, backend), memoryDeps(config, ...)), or import SPPO from 'sppo' (Node, Deno), which sets up nodeDeps itself");
+      this.depsGiven = await this.makeDeps(this.cfg);
     }
     const lock = await this.deps.store.lock?.();
     try {
@@ -654,20 +661,3 @@ function splitEven<T>(a: T[], n: number): T[][] {
   return parts;
 }
 
-/** a seeded permutation of 0..n-1 (Fisher–Yates over SplitMix64) */
-export function shuffle(n: number, seed: bigint): number[] {
-  const p = Array.from({ length: n }, (_, i) => i);
-  let s = BigInt.asUintN(64, seed);
-  const next = () => {
-    s = BigInt.asUintN(64, s + 0x9e3779b97f4a7c15n);
-    let z = s;
-    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-    return Number((z ^ (z >> 31n)) >> 11n) / 2 ** 53;
-  };
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}

@@ -5,6 +5,7 @@ import { packBatch, type Sequence } from '../model/batch.js';
 import { planPass } from '../model/plan.js';
 import { checkOptimizerConfig, Optimizer, scheduleLR, type OptimizerConfig } from './optimizer.js';
 import { TrainingGuard } from './guard.js';
+import { shuffleInPlace, uniform } from '../sampling/rng.js';
 
 export interface SFTOptions {
   optimizer: OptimizerConfig;
@@ -101,13 +102,12 @@ export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptio
   const stepsPerEpoch = Math.ceil(seqs.length / o.batchSize);
   const total = stepsPerEpoch * o.epochs;
   const losses: number[] = [];
-  let rng = (o.seed ?? 0) >>> 0 || 1;
-  const rand = () => { rng ^= rng << 13; rng >>>= 0; rng ^= rng >>> 17; rng ^= rng << 5; rng >>>= 0; return rng / 4294967296; };
+  const rand = uniform((o.seed ?? 0) >>> 0);
   try {
     let step = 0;
     for (let e = 0; e < o.epochs; e++) {
       const order = seqs.map((_, i) => i);
-      for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+      shuffleInPlace(order, rand);
       for (let s = 0; s < stepsPerEpoch; s++, step++) {
         if (o.signal?.aborted) throw new Error('sft: aborted');
         const t0 = Date.now();

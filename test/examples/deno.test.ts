@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { backendNames } from '../kernels/harness.js';
 import { createBackend } from '../../src/kernels/index.js';
-import { nodeDeps } from '../../src/sppo/node-deps.js';
+import { nodeDeps } from '../../src/sppo/env/node-deps.js';
 import { resolveConfig } from '../../src/sppo/config.js';
 import { SPPO } from '../../src/sppo/coordinator.js';
 import { SafetensorsBuffer } from '../../src/model/safetensors.js';

@@ -11,12 +11,12 @@ import * as assert from 'uvu/assert';
 import { backendNames, getBackend, Rng, SEED } from '../kernels/harness.js';
 import { loadModelFromFiles, modelToFiles, type ModelFiles } from '../../src/model/memory-dir.js';
 import { SafetensorsBuffer, serializeSafetensors, shardFileName } from '../../src/model/safetensors.js';
-import { modelFiles, modelFilesFromDir, modelFilesFromFileList, modelFilesFromURL } from '../../src/sppo/model-source.js';
-import { memoryDeps } from '../../src/sppo/memory-deps.js';
-import { nodeDeps } from '../../src/sppo/node-deps.js';
+import { modelFiles, modelFilesFromDir, modelFilesFromFileList, modelFilesFromURL } from '../../src/sppo/env/model-source.js';
+import { memoryDeps } from '../../src/sppo/env/memory-deps.js';
+import { nodeDeps } from '../../src/sppo/env/node-deps.js';
 import { resolveConfig } from '../../src/sppo/config.js';
 import { SPPO } from '../../src/sppo/coordinator.js';
-import { MemoryStore } from '../../src/sppo/store.js';
+import { MemoryStore } from '../../src/sppo/env/store.js';
 import { getBuiltin } from '../../src/judge/builtins.js';
 import { root } from './built.js';
 

@@ -16,7 +16,7 @@ import { startRunWorker } from '../../src/workers/run-client.js';
 import type { RunEvent } from '../../src/workers/run-types.js';
 import { loadJudge } from '../../src/judge/load.js';
 import { createBackend } from '../../src/kernels/index.js';
-import { nodeDeps } from '../../src/sppo/node-deps.js';
+import { nodeDeps } from '../../src/sppo/env/node-deps.js';
 import { resolveConfig } from '../../src/sppo/config.js';
 import { SPPO, type ProgressEvent } from '../../src/sppo/coordinator.js';
 import { root } from './built.js';

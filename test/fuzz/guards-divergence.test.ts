@@ -16,7 +16,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SafetensorsFile, writeSafetensorsFile } from '../../src/model/io-files.js';
-import { shuffle } from '../../src/sppo/coordinator.js';
+import { shuffle } from '../../src/sampling/rng.js';
 import { assertFiniteWeights, DivergenceError, TrainingGuard } from '../../src/train/guard.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');

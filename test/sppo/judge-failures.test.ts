@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SPPO } from '../../src/sppo/coordinator.js';
+import { SPPO } from '../../src/sppo/env/node-sppo.js';
 import { JudgeError } from '../../src/judge/types.js';
 import { completion, json, readPair, startServer } from '../judge/servers.js';
 

@@ -21,7 +21,7 @@ import { judgeMatrices } from '../../src/judge/matrix.js';
 import type { Pair } from '../../src/judge/types.js';
 import { createBackend } from '../../src/kernels/index.js';
 import { resolveConfig } from '../../src/sppo/config.js';
-import { SPPO } from '../../src/sppo/coordinator.js';
+import { SPPO } from '../../src/sppo/env/node-sppo.js';
 import { evaluate } from '../../src/sppo/evaluate.js';
 import { workerJudge } from '../../src/workers/judge-client.js';
 import { startRunWorker } from '../../src/workers/run-client.js';

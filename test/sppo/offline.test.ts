@@ -16,7 +16,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createBackend } from '../../src/kernels/index.js';
 import { loadModel } from '../../src/model/load.js';
-import { SPPO } from '../../src/sppo/coordinator.js';
+import { SPPO } from '../../src/sppo/env/node-sppo.js';
 import { parseOffline } from '../../src/sppo/offline.js';
 import type { SPPOConfig } from '../../src/sppo/config.js';
 import { LOSSES, sequenceLogprobs } from '../../src/train/preference.js';

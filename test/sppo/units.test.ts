@@ -6,7 +6,7 @@ import { resolveConfig, DEFAULTS } from '../../src/sppo/config.js';
 import { parsePrompts, truncatePrompt } from '../../src/sppo/prompts.js';
 import { buildRecords, bestWorst, type JudgedGroup } from '../../src/train/preference.js';
 import { evalStats, lengthControlled } from '../../src/sppo/winrate.js';
-import { shuffle } from '../../src/sppo/coordinator.js';
+import { shuffle } from '../../src/sampling/rng.js';
 
 const base = { model: 'm', prompts: 'p', judge: 'builtin:length' };
 
