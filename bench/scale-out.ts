@@ -153,8 +153,8 @@ export default async function scaleOut(args: BenchArgs): Promise<BenchReport> {
   const ms = (impl: string) => results.find((x) => x.impl === impl)!.ms!;
 
   // the queue's own cost per unit: instant units (one token of the tiny model; builtin:length)
-  const tinyModel = path.join(root, 'examples/tiny/model');
-  const tiny = await makeUnits(be, tinyModel, path.join(root, 'examples/tiny/prompts.jsonl'), 6, 1, 2, 1);
+  const tinyModel = path.join(root, 'test/fixtures/tiny/model');
+  const tiny = await makeUnits(be, tinyModel, path.join(root, 'test/fixtures/tiny/prompts.jsonl'), 6, 1, 2, 1);
   const N = args.quick ? 60 : 300;
   const many = Array.from({ length: N }, (_, i) => ({ ...tiny.units[i % tiny.units.length], unit: i }));
   const instant = await loadJudge('builtin:length');

@@ -1,6 +1,7 @@
-// Writes examples/tiny/model/: a tiny randomly initialised Llama-family policy (Hugging Face
-// layout) with a byte-level tokenizer (256 byte tokens, <s> as BOS, </s> as EOS), for the
-// seeded end-to-end SPPO run the test suite does. Deterministic: same files every time.
+// Writes test/fixtures/tiny/model/: a tiny randomly initialised Llama-family policy (Hugging Face
+// layout) with a byte-level tokenizer (256 byte tokens, <s> as BOS, </s> as EOS), the test
+// suite's fast fixture for every stage of a run (it learns nothing: the trained tiny example is
+// examples/tiny, made by tools/tiny/train.sh). Deterministic: same files every time.
 //   node --import tsx tools/make-tiny-model.ts [outDir]
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +11,7 @@ import { initParams } from '../src/model/init.js';
 import { writeModelDir } from '../src/model/modeldir.js';
 import { BOS, byteLevelTokenizer, EOS } from './byte-tokenizer.js';
 
-const out = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), '../examples/tiny/model');
+const out = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), '../test/fixtures/tiny/model');
 const tokenizer = byteLevelTokenizer();
 const config = parseConfig({
   architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 258, hidden_size: 32, intermediate_size: 64,

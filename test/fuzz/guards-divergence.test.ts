@@ -21,7 +21,7 @@ import { assertFiniteWeights, DivergenceError, TrainingGuard } from '../../src/t
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 const tiny = path.join(example, 'model');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-guards-'));
 const env = { ...process.env, SPPO_QUIET: '1' };

@@ -32,7 +32,7 @@ export interface Target {
 }
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const tiny = path.join(root, 'examples/tiny');
+const tiny = path.join(root, 'test/fixtures/tiny');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-fuzz-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 

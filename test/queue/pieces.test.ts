@@ -80,7 +80,7 @@ s('policies by content hash: published in chunks, fetched into a cache once, che
     const rng = new Rng((SEED ^ 0x9011c) >>> 0);
     const dir = path.join(tmp, 'policy');
     fs.mkdirSync(dir);
-    for (const f of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(root, 'examples/tiny/model', f), path.join(dir, f));
+    for (const f of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(root, 'test/fixtures/tiny/model', f), path.join(dir, f));
     // a file of more than one 4 MiB chunk, of awkward length
     const big = Buffer.from(rng.f32(((4 << 20) + 4 * 17 + 4) / 4).buffer);
     fs.writeFileSync(path.join(dir, 'model.safetensors'), big);

@@ -14,7 +14,7 @@ import { ARTIFACTS, bin, kill, killAll, listFiles, root, selfSignedCert, sleep, 
 
 const s = suite('scale-out through BullMQ on Redis');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-queue-'));
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 const ITERS = 2;
 
 // the tiny example's judge, a little slow (so that kills and restarts land while units run),

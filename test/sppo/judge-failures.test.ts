@@ -13,7 +13,7 @@ import { JudgeError } from '../../src/judge/types.js';
 import { completion, json, readPair, startServer } from '../judge/servers.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-judgefail-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -19,7 +19,7 @@ import { SEED } from '../kernels/harness.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const tiny = path.join(root, 'examples/tiny');
+const tiny = path.join(root, 'test/fixtures/tiny');
 const s = suite('the average policy (mixture of iterates)');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-mixture-'));
 s.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -24,7 +24,7 @@ import { SEED, Rng } from '../kernels/harness.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const model = path.join(root, 'examples/tiny/model');
+const model = path.join(root, 'test/fixtures/tiny/model');
 const s = suite('offline preference data and magnetic SPPO');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-offline-'));
 s.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

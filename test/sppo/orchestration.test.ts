@@ -19,8 +19,8 @@ import type { Judge, Pair } from '../../src/judge/types.js';
 import type { Transformer } from '../../src/model/transformer.js';
 import { root } from '../examples/built.js';
 
-const tinyDir = path.join(root, 'examples/tiny/model');
-const prompts = fs.readFileSync(path.join(root, 'examples/tiny/prompts.jsonl'), 'utf8');
+const tinyDir = path.join(root, 'test/fixtures/tiny/model');
+const prompts = fs.readFileSync(path.join(root, 'test/fixtures/tiny/prompts.jsonl'), 'utf8');
 
 /** a judge whose preferences are far from ties, so win rates spread and training moves weights */
 const lettersJudge: Judge = {

@@ -13,7 +13,7 @@ import { LOCK_NAME, acquireRunLock, RunLockedError } from '../../src/sppo/env/ru
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-lock-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const env = { ...process.env, SPPO_QUIET: '1' };
