@@ -15,6 +15,7 @@ export { ChatTemplate, ChatTemplateError, applyChatTemplate, chatTemplateNames, 
 export * from './tokenizer/index.js';
 // the coordinator and its pieces
 export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type ProgressEvent, type SPPOEventMap, type SPPOEventType, type SPPOEvent, type Stage } from './sppo/coordinator.js';
+export type { WorkerRate } from './sppo/worker-tally.js';
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore, type RunStore } from './sppo/store.js';
 export { Policy, type PolicyText } from './sppo/policy.js';

@@ -8,6 +8,7 @@ export { ChatTemplate, ChatTemplateError, applyChatTemplate, chatTemplateNames, 
   type ChatMessage, type ChatTokenizerConfig, type ChatTemplateOptions, type ChatRenderOptions } from './tokenizer/chat.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './sppo/evaluate.js';
 export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type ProgressEvent, type SPPOEventMap, type SPPOEventType, type SPPOEvent, type Stage } from './sppo/coordinator.js';
+export type { WorkerRate } from './sppo/worker-tally.js';
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore, diskStore, type RunStore } from './sppo/store.js';
 export { Policy, type PolicyText } from './sppo/policy.js';
@@ -39,6 +40,6 @@ export { loadRewardModel, rewardModelJudge, type RewardModel } from './judge/rew
 export { PairwiseModel, pairwiseJudge } from './judge/pairwise-model.js';
 // scale-out: generation and judging units as BullMQ jobs on Redis (importing registers the queue
 // with the coordinator: a config with "queue" distributes its units)
-export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type RedisConnection, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
+export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type RedisConnection, type StartWorkerOptions, type QueueWorker, type QueueStatus, type WorkerThroughput } from './queue/index.js';
 export type { UnitRunner, GenerateUnit, JudgeUnit, GenerateResult } from './sppo/units.js';
 export { planPass, memoryBudget, setMemoryBudget, checkModelFits, passBytes, memoryLimits, MemoryPlanError, type Plan, type MemoryBudget } from './model/plan.js';

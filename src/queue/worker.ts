@@ -26,6 +26,7 @@ import { Policy } from '../sppo/policy.js';
 import { loadPolicyText } from '../sppo/text.js';
 import { connectionOptions, connectionProblem, redisClient, redisTarget, waitReady } from './connection.js';
 import { fetchPolicy } from './policy-store.js';
+import { statsStart, statsUnit } from './worker-stats.js';
 import type { RedisConnection } from './url.js';
 import { BULL_PREFIX, dataPrefix, type GenerateJob, type GenerateReturn, type JudgeJob, type JudgeReturn } from './protocol.js';
 
@@ -107,6 +108,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<QueueWorker> {
     if (ownBackend) be.destroy();
     throw e;
   }
+  // per-worker throughput for `sppo queue status` (worker-stats.ts): counters from zero
+  await statsStart(redis, dataPrefix(queue), name).catch((e) => log(`redis: statistics not reset: ${(e as Error).message}`));
   const engine = mutex();
   let loaded: { key: string; policy: Policy } | null = null;
   const judges = new Map<string, Promise<Judge>>();
@@ -170,6 +173,9 @@ export async function startWorker(o: StartWorkerOptions): Promise<QueueWorker> {
     done++;
     const ms = performance.now() - t0;
     log(`${job.name} unit ${job.data.unit} of iteration ${job.data.iteration} in ${ms.toFixed(0)} ms`);
+    const tokens = 'responses' in out ? out.responses.reduce((n, rs) => rs.reduce((m, r) => m + r.length, n), 0) : 0;
+    const pairs = 'pairs' in out ? out.pairs.reduce((n, p) => n + p, 0) : 0;
+    void statsUnit(redis, dataPrefix(queue), name, { id: String(job.id), kind: job.name, ms, tokens, pairs }).catch((e) => log(`redis: statistics not updated: ${(e as Error).message}`));
     return { ...out, origin: { worker: name, ms } };
   }, {
     connection: connectionOptions(target, `sppo-worker-${name}`),
