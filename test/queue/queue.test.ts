@@ -97,6 +97,10 @@ s('1, 2 and 3 workers (the third a Deno process) write the bytes of the single-p
       assert.ok(run.err().includes(`units go to queue "sppo" on ${redis!.url}`), 'the coordinator says where units go');
     }
     assert.match(ws[2].err(), / unit \d+ of iteration \d+ in /, 'the Deno worker ran units');
+    // the judge is loaded from the first generation unit on, before any judging unit (w1 ran the first run alone)
+    const w1 = ws[0].err(), loading = w1.indexOf(`judge ${path.join(tmp, 'slow-judge.mjs')}: loading while units are generated`);
+    assert.ok(loading >= 0 && loading < w1.search(/judge unit \d+ of iteration \d+ started/), `w1 loads the judge ahead of its units:\n${w1.slice(0, 2000)}`);
+    assert.is(w1.split('loading while units are generated').length, 2, 'loaded once');
     // per-worker throughput: each worker's count in the status is the number of units it says it finished
     // (its statistics are sent after each unit without being waited for: ask until they have landed)
     const finishedBy = (w: Proc) => (w.err().match(/ unit \d+ of iteration \d+ in \d+ ms/g) ?? []).length;
