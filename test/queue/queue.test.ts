@@ -95,6 +95,9 @@ s('1, 2 and 3 workers (the third a Deno process) write the bytes of the single-p
       await finished(run, `the run with ${n} worker(s)`);
       sameAsLocal(c.out, `${n} worker(s)`);
       assert.ok(run.err().includes(`units go to queue "sppo" on ${redis!.url}`), 'the coordinator says where units go');
+      // the progress lines carry per-worker throughput of the stage (the last line of each stage is always written)
+      assert.match(run.err(), /iter 1 generate\s*: (\d+)\/\1 .*\| w\d \d+ units \([\d.]+\/s, [\d.]+ tokens\/s\)/, `per-worker rates in the generation progress:\n${run.err().slice(-1500)}`);
+      assert.match(run.err(), /iter 1 judge\s*: (\d+)\/\1 .*w\d \d+ units \([\d.]+\/s, [\d.]+ pairs\/s\)/, 'per-worker rates in the judging progress');
     }
     assert.match(ws[2].err(), / unit \d+ of iteration \d+ in /, 'the Deno worker ran units');
     // the judge is loaded from the first generation unit on, before any judging unit (w1 ran the first run alone)
