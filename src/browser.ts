@@ -15,6 +15,7 @@ export { ChatTemplate, ChatTemplateError, applyChatTemplate, chatTemplateNames, 
 export * from './tokenizer/index.js';
 // the coordinator and its pieces
 export { SPPO, type SPPODeps, type DepsFactory, type IterationSummary, type StepMetrics, type ProgressEvent, type SPPOEventMap, type SPPOEventType, type SPPOEvent, type Stage } from './sppo/coordinator.js';
+export type { WorkerRate } from './sppo/worker-tally.js';
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore } from './sppo/env/store.js';
 export type { RunStore } from './sppo/run-store.js';

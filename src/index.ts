@@ -9,6 +9,7 @@ export { ChatTemplate, ChatTemplateError, applyChatTemplate, chatTemplateNames, 
 export { evaluate, type EvaluateOptions, type EvaluateResult } from './sppo/evaluate.js';
 export { SPPO } from './sppo/env/node-sppo.js';
 export { type SPPODeps, type DepsFactory, type IterationSummary, type StepMetrics, type ProgressEvent, type SPPOEventMap, type SPPOEventType, type SPPOEvent, type Stage } from './sppo/coordinator.js';
+export type { WorkerRate } from './sppo/worker-tally.js';
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
 export { MemoryStore, diskStore } from './sppo/env/store.js';
 export type { RunStore } from './sppo/run-store.js';
@@ -41,6 +42,6 @@ export { loadRewardModel, rewardModelJudge, type RewardModel } from './judge/rew
 export { PairwiseModel, pairwiseJudge } from './judge/pairwise-model.js';
 // scale-out: generation and judging units as BullMQ jobs on Redis (importing registers the queue
 // with the coordinator: a config with "queue" distributes its units)
-export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type RedisConnection, type StartWorkerOptions, type QueueWorker, type QueueStatus } from './queue/index.js';
+export { startWorker, queueStatus, formatStatus, queueUnitRunner, judgeRefusal, redactURL, type RedisConnection, type StartWorkerOptions, type QueueWorker, type QueueStatus, type WorkerThroughput } from './queue/index.js';
 export type { UnitRunner, GenerateUnit, JudgeUnit, GenerateResult } from './sppo/units.js';
 export { planPass, memoryBudget, setMemoryBudget, checkModelFits, passBytes, memoryLimits, MemoryPlanError, type Plan, type MemoryBudget } from './model/plan.js';

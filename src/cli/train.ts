@@ -46,6 +46,7 @@ function scaleNote(cfg: SPPOConfig, given: Record<string, unknown>): string | nu
   }
   return null;
 }
+import { formatRates } from '../sppo/worker-tally.js';
 import { REDIS_HELP } from './worker.js';
 import '../queue/index.js'; // registers the queue: a config with "queue" (or --redis) distributes its units
 
@@ -102,7 +103,9 @@ export function register(program: Command): void {
         const p = (e as CustomEvent<ProgressEvent>).detail;
         const key = `iter ${p.iteration} ${p.stage}`;
         if (!bars.has(key)) { bars.set(key, progressBar(key.padEnd(16), p.total)); seen.set(key, 0); }
-        bars.get(key)!.tick(p.done - seen.get(key)!, p.worker ? `unit by ${p.worker} in ${((p.ms ?? 0) / 1000).toFixed(1)} s` : '');
+        const by = p.worker ? `unit by ${p.worker} in ${((p.ms ?? 0) / 1000).toFixed(1)} s` : '';
+        const rates = p.workers?.length ? formatRates(p.workers, p.stage === 'judge' ? 'pairs' : 'tokens') : '';
+        bars.get(key)!.tick(p.done - seen.get(key)!, [by, rates].filter(Boolean).join(' | '));
         seen.set(key, p.done);
         if (p.done >= p.total) bars.get(key)!.stop();
       });

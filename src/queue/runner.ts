@@ -233,6 +233,7 @@ class QueueRunner implements UnitRunner {
       run: this.run, iteration: u.iteration, unit: u.unit, policy: hash,
       load: { chat: c.chat, lora: c.loraRank > 0 ? { rank: c.loraRank, alpha: c.loraAlpha, targets: c.loraTargets, seed: c.seed } : null },
       prompts: u.prompts, k: u.k, maxNewTokens: u.maxNewTokens, seed: u.seed, sample: u.sample, stop: u.stop,
+      ...(typeof c.judge === 'string' ? { judge: judgeSpec(c.judge) } : {}),
     };
     return this.submit<GenerateReturn>('generate', data, signal);
   }

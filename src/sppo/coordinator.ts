@@ -24,6 +24,7 @@ import { assertFiniteWeights, TrainingGuard } from '../train/guard.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
 import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
+import { WorkerTally, type WorkerRate } from './worker-tally.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { iterationPrompts, promptFiles, type EvalPromptsSpec } from './prompt-sets.js';
 import { fromJSONL, toJSONL, type RunStore } from './run-store.js';
@@ -65,7 +66,12 @@ export interface SPPODeps {
 }
 
 export type Stage = 'generate' | 'judge' | 'records' | 'train' | 'eval';
-export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string; /** the worker that ran the unit (remote units) */ worker?: string; ms?: number }
+export interface ProgressEvent {
+  iteration: number; stage: Stage; done: number; total: number; unit?: string;
+  /** the worker that ran the unit (remote units) */ worker?: string; ms?: number;
+  /** remote units: per worker, the units of this stage so far and the rates (items: tokens generated, or pairs judged) */
+  workers?: WorkerRate[];
+}
 export interface StepMetrics {
   iteration: number; step: number; lr: number; loss: number;
   /** SPPO square losses: loss / η², the scale-free square loss (comparable across η); null for dpo/ipo/hinge */
@@ -129,6 +135,18 @@ export class SPPO extends EventTarget {
   private judging = new Map<string, Promise<CountedMatrices | null>>();
   /** where generation and judging units run when not here (deps.units or config "queue") */
   private units: UnitRunner | null = null;
+  /** remote units' per-worker throughput, by `${iteration} ${stage}` */
+  private tallies = new Map<string, WorkerTally>();
+  private tally(t: number, stage: 'generate' | 'judge'): WorkerTally {
+    const key = `${t} ${stage}`;
+    let x = this.tallies.get(key);
+    if (!x) { x = new WorkerTally(); this.tallies.set(key, x); }
+    return x;
+  }
+  private rates(t: number, stage: 'generate' | 'judge'): { workers?: WorkerRate[] } {
+    const x = this.tallies.get(`${t} ${stage}`);
+    return x?.size ? { workers: x.rates() } : {};
+  }
   /**
    * `new SPPO({model, prompts, judge, ...}, deps).run(signal)`: the config is checked and completed
    * with the defaults (src/sppo/config.ts). `deps` is the environment (src/sppo/env/), or a
@@ -359,6 +377,7 @@ export class SPPO extends EventTarget {
     const n = Math.ceil(prompts.length / cfg.generateUnit);
     const rows: Row[][] = new Array(n);
     let done = 0;
+    const tally = this.tally(t, 'generate');
     await Promise.all(Array.from({ length: n }, async (_, u) => {
       const path = `iter-${t}/gen/unit-${pad(u)}.json`;
       let origin: { worker: string; ms: number } | undefined;
@@ -374,9 +393,10 @@ export class SPPO extends EventTarget {
         rows[u] = chunk.map((p, i) => ({ index: p.item.index, prompt: p.item.text, promptIds: p.ids, responses: res.responses[i], texts: res.texts[i] }));
         await st.writeText(path, JSON.stringify(rows[u]));
         origin = res.origin;
+        if (origin) tally.note(origin.worker, res.responses.reduce((c, rs) => rs.reduce((m, r) => m + r.length, c), 0));
       }
       this.judgeAheadOf(t, u, rows[u], signal);
-      this.progress({ iteration: t, stage: 'generate', done: ++done, total: n, unit: path, ...origin });
+      this.progress({ iteration: t, stage: 'generate', done: ++done, total: n, unit: path, ...origin, ...this.rates(t, 'generate') });
     }));
     const all = rows.flat();
     await st.writeText(final, toJSONL(all));
@@ -389,7 +409,9 @@ export class SPPO extends EventTarget {
   private async judgeUnit(t: number, u: number, rows: { prompt: string; texts: string[] }[], signal?: AbortSignal): Promise<CountedMatrices> {
     const items = rows.map((s) => ({ prompt: s.prompt, responses: s.texts }));
     if (!this.units) return judgeMatricesCounted(this.deps.judge, items, { signal });
+    const tally = this.tally(t, 'judge'); // (its clock starts when the first unit is sent)
     const r = await this.units.judge({ iteration: t, unit: u, items }, signal);
+    if (r.origin) tally.note(r.origin.worker, r.pairs.reduce((a, b) => a + b, 0));
     // a worker counts its own pairs and failures (src/queue/worker.ts)
     return { matrices: r.matrices, pairs: r.pairs, failed: r.failed, lastFailure: r.lastFailure };
   }
@@ -432,7 +454,7 @@ export class SPPO extends EventTarget {
         failed += unitFailed;
         asked += sum(unitRows.map((r) => r.pairs ?? 0));
         rows.push(...unitRows);
-        this.progress({ iteration: t, stage: 'judge', done: u + 1, total: units, unit: path });
+        this.progress({ iteration: t, stage: 'judge', done: u + 1, total: units, unit: path, ...this.rates(t, 'judge') });
         const last = u === units - 1;
         if (failed > cfg.judgeFailureLimit * (last ? asked : bound)) {
           // the units with failures go, so that --resume asks those pairs again
@@ -445,6 +467,7 @@ export class SPPO extends EventTarget {
       if (failed > 0) this.log(`iteration ${t}: the judge failed on ${failed} of ${asked} pairs (counted as ties; judgeFailureLimit ${cfg.judgeFailureLimit})`);
       await st.writeText(final, toJSONL(rows));
       await st.remove(`iter-${t}/judge`);
+      this.tallies.delete(`${t} generate`); this.tallies.delete(`${t} judge`);
     }
     return rows.map((r, i) => ({ promptIds: samples[i].promptIds, responses: samples[i].responses, winrates: r.winrates, matrix: r.matrix, pairs: r.pairs ?? 0, failedPairs: r.failedPairs ?? 0 }));
   }
