@@ -9,6 +9,10 @@
 //   either  SPPO_MEMORY_BUDGET (bytes, or e.g. "1.5GiB", "800MiB") or setMemoryBudget(be, bytes)
 //           overrides the total (tests use it to exercise the planner with tiny models)
 //
+// Training passes also decide whether the fused LM head keeps its logits from forward to backward
+// (Plan.keepLogits: no recomputation of H Wᵀ, (N×V) floats more) — only when the pass as planned
+// still fits with them; SPPO_NO_KEEP_LOGITS=1 turns that off (to measure the difference).
+//
 // A pass's bytes are estimated from the architecture, mirroring the allocations of
 // transformer.ts's Workspace (activations, backward scratch, the LM head's logits), decode.ts's
 // KV cache, LoRA's saved products and the wasm matmul's packed-B scratch. What is already
@@ -92,6 +96,8 @@ export interface PassShape {
   head?: 'fused' | 'full';
   /** the fused head's byte budget per chunk (default LM_HEAD_CHUNK_BYTES) */
   chunkBytes?: number;
+  /** train: the fused head keeps every chunk's logits (N×V) for backward instead of recomputing them */
+  keepLogits?: boolean;
 }
 
 /** bytes of one pass's activations and scratch (what a Workspace or KV decoder allocates) */
@@ -120,7 +126,7 @@ export function passBytes(a: Arch, mode: PassMode, s: PassShape): number {
   f += N * C + N * (gpt2 ? 2 : 1) + (gpt2 ? N * C : 0);
   f += 3 * N * C + 2 * N * HD + 2 * N * KD + 3 * N * I + N * HD + N * KD; // backward scratch (allocated for every pass)
   // the LM head: fused, its chunks and W slices (lm-head.ts); full, (N,V) logits (+ dlogits)
-  f += fused ? lmHeadScratchBytes(N, V, C, train, s.chunkBytes) / 4 + 2 * N : N * V + 2 * N + (train ? N * V : 0);
+  f += fused ? lmHeadScratchBytes(N, V, C, train, s.chunkBytes, train && !!s.keepLogits) / 4 + 2 * N : N * V + 2 * N + (train ? N * V : 0);
   const headRows = fused ? Math.min(V, chunkColumns(N, V, C, s.chunkBytes)) : V;
   const r = s.loraRank ?? 0;
   if (r > 0) f += ((s.loraPerLayer ?? 0) * L + 1) * N * r;
@@ -145,6 +151,12 @@ export interface Plan {
   /** rows per pass */
   rows: number;
   recompute: boolean;
+  /**
+   * train: the fused LM head keeps its logits (N×V floats) from forward to backward, which then
+   * does no recomputation (3 head products instead of 3 + (k−1)/k) — chosen when the pass still
+   * fits with them, never at the cost of rows or of recomputing activations
+   */
+  keepLogits: boolean;
   /** bytes of one such pass, and what was free for it */
   passBytes: number;
   freeBytes: number;
@@ -189,7 +201,7 @@ export function planPass(model: Transformer, req: PlanRequest): Plan {
   const reusable = model.workspaceBytes() + ((be as any).scratchBytes ?? 0);
   const free = budget.total - budget.inUse + reusable - (req.mode === 'train' ? pendingTraining(model) : 0);
   const lora = loraShape(model);
-  const bytes = (rows: number, recompute: boolean) => passBytes(a, req.mode, { rows, seq: req.seq, prefill: req.prefill, recompute, ...lora, head: model.lmHeadMode, chunkBytes: model.lmHeadOptions.chunkBytes });
+  const bytes = (rows: number, recompute: boolean, keepLogits = false) => passBytes(a, req.mode, { rows, seq: req.seq, prefill: req.prefill, recompute, ...lora, head: model.lmHeadMode, chunkBytes: model.lmHeadOptions.chunkBytes, keepLogits });
   const fits = (rows: number, recompute: boolean) => bytes(rows, recompute) <= free
     && (budget.maxTensor === null || largestTensor(a, req.mode, { rows, seq: req.seq, recompute, head: model.lmHeadMode, chunkBytes: model.lmHeadOptions.chunkBytes }) <= budget.maxTensor);
   const most = (recompute: boolean) => {
@@ -217,10 +229,13 @@ export function planPass(model: Transformer, req: PlanRequest): Plan {
       + ` ${fmt(need + held + (req.mode === 'train' ? pendingTraining(model) : 0))} in all, over the ${budget.backend} budget of ${fmt(budget.total)} (${budget.source})`
       + `${big ? `; a tensor would also exceed one WebGPU binding (${fmt(budget.maxTensor!)})` : ''} — ${tip}`, need + held, budget.total);
   }
-  const plan = { rows, recompute, passBytes: bytes(rows, recompute), freeBytes: free, budget };
+  // keeping the head's logits only where the chosen pass still fits with them (a chunk is its own
+  // tensor: no binding grows); the fused head with one chunk keeps them anyway
+  const keepLogits = req.mode === 'train' && model.lmHeadMode === 'fused' && !envFlag('SPPO_NO_KEEP_LOGITS') && bytes(rows, recompute, true) <= free;
+  const plan = { rows, recompute, keepLogits, passBytes: bytes(rows, recompute, keepLogits), freeBytes: free, budget };
   if (envFlag('SPPO_PLAN_LOG')) {
     const what = req.what ?? `${req.mode} pass`;
-    (globalThis as any).process?.stderr?.write?.(`sppo plan: ${what}: ${rows} of ${req.rows} rows × ${req.seq} tokens per pass${recompute ? ', recomputing activations' : ''} (${fmt(plan.passBytes)} of ${fmt(free)} free, budget ${fmt(budget.total)})\n`);
+    (globalThis as any).process?.stderr?.write?.(`sppo plan: ${what}: ${rows} of ${req.rows} rows × ${req.seq} tokens per pass${recompute ? ', recomputing activations' : ''}${keepLogits ? ', keeping the LM head\'s logits' : ''} (${fmt(plan.passBytes)} of ${fmt(free)} free, budget ${fmt(budget.total)})\n`);
   }
   return plan;
 }

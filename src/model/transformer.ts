@@ -120,7 +120,8 @@ class Workspace {
   bytes(C: number): number {
     let n = 0;
     for (const x of this.all) n += 4 * x.size;
-    if (this.fused) n += lmHeadScratchBytes(this.B * this.T, this.vocab, C, true);
+    // the fused head's chunks (and kept logits) as held now, at least what a training pass makes
+    if (this.fused) n += Math.max(this.fused.bytes(), lmHeadScratchBytes(this.B * this.T, this.vocab, C, true));
     return n;
   }
 }
@@ -356,15 +357,17 @@ export class Transformer {
    * Forward over a batch; returns the per-token log-probs (N) of the targets (0 where
    * target = -1) and lse (N) = log Σ_v exp(logit). No (N,V) logits are formed on the default
    * fused head. Activations stay saved for backward().
+   * keepLogits: the fused head keeps every chunk's logits (N×V floats) so that backward() need
+   * not recompute them — for a training pass whose memory plan has room (Plan.keepLogits).
    */
-  forward(batch: Batch): { logp: Tensor; lse: Tensor } {
+  forward(batch: Batch, o: { keepLogits?: boolean } = {}): { logp: Tensor; lse: Tensor } {
     this.forwardHidden(batch);
     const ws = this.ws!, a = this.arch, be = this.be;
     if (this.lmHeadMode === 'full') {
       linearForward(be, ws.logits, ws.lnf, this.lmHead(), undefined, batch.B * batch.T, a.hidden, a.vocab);
       be.tokenLogprobs(ws.logp, ws.lseOut, ws.logits, ws.targets);
     } else {
-      ws.fusedHead(a.hidden, this.lmHeadOptions).forward(ws.logp, ws.lseOut, ws.lnf, this.lmHead(), ws.targets);
+      ws.fusedHead(a.hidden, this.lmHeadOptions).forward(ws.logp, ws.lseOut, ws.lnf, this.lmHead(), ws.targets, !!o.keepLogits);
     }
     this.lastHead = this.lmHeadMode;
     return { logp: ws.logp, lse: ws.lseOut };
