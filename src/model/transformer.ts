@@ -261,6 +261,30 @@ export class Transformer {
     this.trainable = (n) => n.endsWith('.lora_a') || n.endsWith('.lora_b');
   }
 
+  /**
+   * Values [offset, offset+count) of parameter `name` (row-major, f32 — 16-bit weights widened),
+   * its LoRA adapter folded in when merge is set and it has one: W + (α/r)·B A, summed in the
+   * same order as mergedParams(), so the values are the same to the bit. What saveModel streams.
+   */
+  async mergedSlice(name: string, offset: number, count: number, merge = true): Promise<Float32Array> {
+    const t = this.p(name);
+    const w = (await this.be.read(t, offset, count)) as Float32Array;
+    const l = merge && name.endsWith('.w') ? this.lora.get(name.slice(0, -2)) : undefined;
+    if (!l) return w;
+    const A = (await this.be.read(l.a)) as Float32Array, B = (await this.be.read(l.b)) as Float32Array;
+    const inF = t.shape[1];
+    for (let o = Math.floor(offset / inF); o * inF < offset + count; o++) {
+      const i0 = Math.max(0, offset - o * inF), i1 = Math.min(inF, offset + count - o * inF);
+      for (let r = 0; r < l.rank; r++) {
+        const bv = B[o * l.rank + r] * l.scale;
+        if (bv === 0) continue;
+        const at = o * inF - offset;
+        for (let i = i0; i < i1; i++) w[at + i] += bv * A[r * inF + i];
+      }
+    }
+    return w;
+  }
+
   /** Host copies of the weights with the adapters folded in (W + (α/r)·B A), without adapter tensors. */
   async mergedParams(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
