@@ -19,7 +19,8 @@
 // allocated (weights, gradients, optimizer state, a judge) is measured live, so the plan stays
 // right whatever dtype the weights are held in.
 import type { Backend } from '../kernels/backend.js';
-import { paramCount, type Arch } from './arch.js';
+import { paramCount, paramSpecs, type Arch } from './arch.js';
+import { llamaName } from './hf-names.js';
 import type { Transformer } from './transformer.js';
 import { chunkColumns, lmHeadScratchBytes } from './lm-head.js';
 
@@ -268,11 +269,24 @@ export function checkModelFits(be: Backend, a: Arch, o: { training: boolean; seq
   const need = budget.inUse + weights + trainState + act;
   const problems: string[] = [];
   if (need > budget.total) problems.push(`needs about ${fmt(need)} (weights ${fmt(weights)}${trainState ? `, gradients + optimizer state ${fmt(trainState)}` : ''}, one ${o.seq}-token sequence's activations ${fmt(act)}${budget.inUse ? `, already held ${fmt(budget.inUse)}` : ''}), over the ${budget.backend} budget of ${fmt(budget.total)} (${budget.source})`);
+  let binding: { name: string; bytes: number } | null = null;
   if (budget.maxTensor !== null) {
-    const biggest = Math.max((o.weightBytes ?? 4) * a.vocab * a.hidden, 4 * a.intermediate * a.hidden);
-    if (biggest > budget.maxTensor) problems.push(`its largest weight needs ${fmt(biggest)}, over this adapter's maxStorageBufferBindingSize of ${fmt(budget.maxTensor)}`);
+    // every tensor must fit one storage binding (one larger is not split on WebGPU yet): the
+    // largest weight as loaded (matrices 16-bit when weightBytes is 2), and under full
+    // fine-tuning its f32 master copy, gradient and optimizer state
+    const trainsAll = o.training && !o.lora;
+    for (const p of paramSpecs(a)) {
+      const per = trainsAll || p.shape.length !== 2 ? 4 : (o.weightBytes ?? 4);
+      const bytes = per * p.shape.reduce((x, y) => x * y, 1);
+      if (bytes > budget.maxTensor && (!binding || bytes > binding.bytes)) binding = { name: `${a.family === 'gpt2' ? p.name : llamaName(p.name)} [${p.shape.join(', ')}] (${per === 4 ? 'f32' : '16-bit'}${trainsAll && (o.weightBytes ?? 4) === 2 ? ', trained in f32' : ''})`, bytes };
+    }
+    const kib = (b: number) => (b < MiB ? `${(b / 1024).toFixed(1)} KiB` : fmt(b));
+    if (binding) problems.push(`its tensor ${binding.name} needs ${kib(binding.bytes)}, over this WebGPU adapter's maxStorageBufferBindingSize of ${kib(budget.maxTensor)} (a tensor larger than one storage binding is not split on WebGPU)`);
   }
   if (!problems.length) return;
+  if (binding && need <= budget.total) {
+    throw new MemoryPlanError(`sppo: ${o.what} does not fit: ${problems.join('; ')} — to make it fit: the wasm backend (--backend wasm; no binding limit), or an adapter with a larger maxStorageBufferBindingSize, or a model whose largest tensor fits it${o.training && !o.lora && (o.weightBytes ?? 4) === 2 ? ', or LoRA (the frozen weights stay 16-bit: half the bytes)' : ''}`, binding.bytes, budget.maxTensor!);
+  }
   const tips: string[] = [];
   if (o.training && !o.lora) tips.push(`LoRA adapters instead of full fine-tuning (saves ${fmt(trainState)})`);
   if ((o.weightBytes ?? 4) === 4) tips.push(`16-bit weights (a bf16/f16 checkpoint; saves ${fmt(weights / 2)})`);

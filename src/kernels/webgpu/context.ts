@@ -65,8 +65,16 @@ export class WebGPUContext {
   /** validation/out-of-memory errors reported by the device since the last check */
   private errors: string[] = [];
 
-  constructor(readonly gpu: GPUContext) {
+  /**
+   * maxBinding: cap the storage-binding size this backend assumes below the adapter's (tests use
+   * it to exercise what happens past the limit on any adapter); default the adapter's own.
+   */
+  constructor(readonly gpu: GPUContext, o: { maxBinding?: number } = {}) {
     this.device = gpu.device;
+    if (o.maxBinding !== undefined) {
+      if (!(Number.isInteger(o.maxBinding) && o.maxBinding >= 256)) throw new ShapeError(`webgpu: maxBindingBytes must be an integer ≥ 256, got ${o.maxBinding}`);
+      this.bindingCap = o.maxBinding;
+    }
     // WebGPU reports invalid shaders, pipelines and dispatches asynchronously; collect them and
     // throw at the next read/sync so a broken kernel never passes silently as zeros.
     this.device.addEventListener('uncapturederror', (ev: Event) => {
@@ -83,7 +91,9 @@ export class WebGPUContext {
     throw new Error(`sppo: WebGPU error${msgs.length > 1 ? `s (${msgs.length})` : ''}: ${shown}${msgs.length > 3 ? `\n(+${msgs.length - 3} more)` : ''}`);
   }
 
-  get maxBinding(): number { return this.gpu.limits.maxStorageBufferBindingSize ?? 134217728; }
+  private bindingCap = Infinity;
+  /** the largest storage binding (bytes): the adapter's limit, or the cap given at creation */
+  get maxBinding(): number { return Math.min(this.bindingCap, this.gpu.limits.maxStorageBufferBindingSize ?? 134217728); }
   get maxWorkgroups(): number { return this.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535; }
 
   // ---- tensors ------------------------------------------------------------------------
@@ -91,7 +101,7 @@ export class WebGPUContext {
     const size = sizeOf(shape);
     const bytes = Math.max(16, Math.ceil((size * bytesPerElement(dtype)) / 16) * 16);
     if (bytes > this.maxBinding) {
-      throw new ShapeError(`tensor${label ? ` "${label}"` : ''} [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize of ${this.maxBinding}: use a smaller batch, sequence or model`);
+      throw new ShapeError(`webgpu: tensor${label ? ` "${label}"` : ''} [${shape.join(', ')}] (${dtype}) needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize of ${this.maxBinding} bytes${this.bindingCap < Infinity ? ' (capped by maxBindingBytes)' : ''}; a tensor larger than one storage binding is not split on WebGPU: use the wasm backend (no binding limit), an adapter with a larger limit, or a smaller batch, sequence or model`);
     }
     const free = this.pool.get(bytes);
     const buffer = free?.pop() ?? this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
