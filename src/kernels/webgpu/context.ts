@@ -7,7 +7,9 @@
 //   @group(0) @binding(0) var<uniform> P: Params;   // scalar fields, 4 bytes each, in order
 //   @group(0) @binding(1..n) storage buffers, in the order the op passes the tensors
 // Defines become `const NAME: u32 = <v>u;` (or `const NAME: f32 = <v>;` when given as
-// {f32: v}) prepended to the source, so a variant is a different set of defines.
+// {f32: v}) prepended to the source, so a variant is a different set of defines. A line
+// `//#include NAME` is replaced by shaders/NAME.wgsl (kernels that share a body), and `enable`
+// directives are moved above the defines (WGSL wants them first).
 import shaders from '../../generated/shaders.js';
 import { ShapeError, sizeOf, type DType, type Tensor } from '../backend.js';
 import { bytesPerElement, fromHalfBits, isHalf, toHalfBits } from '../half.js';
@@ -208,14 +210,16 @@ export class WebGPUContext {
     const modKey = `${shader}|${defKey}`;
     let module = this.modules.get(modKey);
     if (!module) {
-      const src = shaders[shader];
-      if (src === undefined) throw new Error(`sppo: no shader "${shader}" in shaders/ (rebuild with npm run build?)`);
+      const src = shaderSource(shader);
       const head = Object.keys(defines).sort().map((k) => {
         const v = defines[k];
         if (typeof v === 'object') return `const ${k}: f32 = ${formatF32(v.f32)};`;
         return `const ${k}: u32 = ${Number(v) >>> 0}u;`;
       }).join('\n');
-      module = this.device.createShaderModule({ code: head + '\n' + src, label: modKey });
+      // WGSL wants directives (`enable f16;`) before any declaration: they go above the defines
+      const directives = src.match(/^enable [^;\n]+;[ \t]*$/gm) ?? [];
+      const body = src.replace(/^enable [^;\n]+;[ \t]*$/gm, '');
+      module = this.device.createShaderModule({ code: [...directives, head, body].join('\n'), label: modKey });
       this.modules.set(modKey, module);
     }
     return module;
@@ -306,6 +310,17 @@ export class WebGPUContext {
     for (const b of this.readStaging) b.destroy();
     this.arenaGPU = []; this.arenaCPU = []; this.readStaging = [];
   }
+}
+
+/** a shader's source with its `//#include NAME` lines replaced by shaders/NAME.wgsl (one level) */
+export function shaderSource(shader: string): string {
+  const src = shaders[shader];
+  if (src === undefined) throw new Error(`sppo: no shader "${shader}" in shaders/ (rebuild with npm run build?)`);
+  return src.replace(/^\/\/#include (\w+)[ \t]*$/gm, (_, name: string) => {
+    const inc = shaders[name];
+    if (inc === undefined) throw new Error(`sppo: shader "${shader}" includes "${name}", which is not in shaders/`);
+    return inc;
+  });
 }
 
 function pipelineKey(shader: string, entry: string, defines: Defines): { key: string; defKey: string } {

@@ -41,10 +41,27 @@ export function matmul(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: 
   for (const { entry, params, groups } of plan.dispatches) be.ctx.dispatch(plan.shader, entry, plan.defines, params, tensors, groups);
 }
 
-/** b bf16/f16 (shaders/matmul_half.wgsl): one kernel, a 4×4 block per invocation over all of K
- *  (the grid of reg4x4, whose Params layout it shares; no ktail pass), loading whole words of b
- *  where its rows are word-aligned (PAIR). */
+/** Which kernel reads a 16-bit b: 'f16-native' (shaders/matmul_half_f16.wgsl, array<f16>) for f16
+ *  weights on a device with shader-f16, else 'packed' (shaders/matmul_half.wgsl, u32 words). */
+export function halfMatmulKernel(be: WebGPUBackend, dtype: 'bf16' | 'f16'): 'f16-native' | 'packed' {
+  return dtype === 'f16' && be.gpu.features.includes('shader-f16') ? 'f16-native' : 'packed';
+}
+
+/** The kernel the last matmul with a 16-bit b ran (tests, diagnostics). */
+export let lastHalfMatmulKernel: 'f16-native' | 'packed' | null = null;
+
+/** b bf16/f16 (shaders/matmul_half.wgsl, or matmul_half_f16.wgsl for f16 under shader-f16): one
+ *  kernel, a 4×4 block per invocation over all of K (the grid of reg4x4, whose Params layout it
+ *  shares; no ktail pass), loading b two elements at a time where its rows allow (PAIR). */
 function matmulHalfB(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void {
+  const kernel = halfMatmulKernel(be, b.dtype as 'bf16' | 'f16');
+  lastHalfMatmulKernel = kernel;
+  dispatchHalfMatmul(be, kernel === 'f16-native' ? 'matmul_half_f16' : 'matmul_half', out, a, b, o);
+}
+
+/** one of the matmul_half_core kernels (shader: the file that includes it) over b as it is bound;
+ *  tests also run matmul_half_f16's source compiled with f32 storage through it */
+export function dispatchHalfMatmul(be: WebGPUBackend, shader: string, out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void {
   const tbias = o.bias ? be.t(o.bias) : placeholderBias(be.ctx);
   const d = matmulDims(o);
   const plan = planMatmul('reg4x4', d, be.ctx.maxWorkgroups);
@@ -52,5 +69,5 @@ function matmulHalfB(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: Ma
   // too: bStride is 0 then, else K·N, even either way)
   const defines = { TA: d.transA, TB: d.transB, HALF: b.dtype === 'bf16' ? 1 : 2, PAIR: (d.transB ? d.k : d.n) % 2 === 0 };
   const tensors = [be.t(out), be.t(a), be.th(b), tbias];
-  for (const { entry, params, groups } of plan.dispatches) if (entry !== 'ktail') be.ctx.dispatch('matmul_half', 'mm4x4h', defines, params, tensors, groups);
+  for (const { entry, params, groups } of plan.dispatches) if (entry !== 'ktail') be.ctx.dispatch(shader, 'mm4x4h', defines, params, tensors, groups);
 }
