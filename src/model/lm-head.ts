@@ -42,6 +42,19 @@ export function lmHeadScratchBytes(N: number, V: number, C: number, training: bo
   return 4 * (N * Vc * (training ? 2 : 1) + (Vc < V ? Vc * C : 0) + 3 * N);
 }
 
+/**
+ * The chunk width a FusedLMHead takes on this backend: o.chunk or chunkColumns(), narrowed where
+ * the backend binds at most maxBindingBytes of a tensor (WebGPU) so that each chunk's (N, Vc)
+ * logits and (Vc, C) slice fit one binding — and W itself, when it does not fit one, is never
+ * bound whole (more than one chunk: its rows are copied out slice by slice).
+ */
+export function headChunk(be: Backend, N: number, V: number, C: number, o: LMHeadOptions = {}): number {
+  let Vc = Math.min(V, o.chunk ?? chunkColumns(N, V, C, o.chunkBytes));
+  const cap = be.maxBindingBytes;
+  if (cap !== undefined) Vc = Math.min(Vc, Math.max(1, Math.floor(cap / (4 * Math.max(N, C)))));
+  return Vc;
+}
+
 export interface LMHeadOptions {
   /** vocabulary columns per chunk (tests use small ones); default: chunkColumns(N, V, C, chunkBytes) */
   chunk?: number;
@@ -60,9 +73,8 @@ export class FusedLMHead {
   private kept: Tensor[] = [];
 
   constructor(readonly be: Backend, readonly N: number, readonly V: number, readonly C: number, o: LMHeadOptions = {}) {
-    const Vc = o.chunk ?? chunkColumns(N, V, C, o.chunkBytes);
-    if (!Number.isInteger(Vc) || Vc < 1) throw new Error(`lm head: chunk must be a positive integer, got ${o.chunk}`);
-    this.Vc = Math.min(Vc, V);
+    if (o.chunk !== undefined && (!Number.isInteger(o.chunk) || o.chunk < 1)) throw new Error(`lm head: chunk must be a positive integer, got ${o.chunk}`);
+    this.Vc = headChunk(be, N, V, C, o);
     this.state = be.tensor([N, 3], 'f32', 'lmhead-state');
   }
 

@@ -271,17 +271,19 @@ export function checkModelFits(be: Backend, a: Arch, o: { training: boolean; seq
   if (need > budget.total) problems.push(`needs about ${fmt(need)} (weights ${fmt(weights)}${trainState ? `, gradients + optimizer state ${fmt(trainState)}` : ''}, one ${o.seq}-token sequence's activations ${fmt(act)}${budget.inUse ? `, already held ${fmt(budget.inUse)}` : ''}), over the ${budget.backend} budget of ${fmt(budget.total)} (${budget.source})`);
   let binding: { name: string; bytes: number } | null = null;
   if (budget.maxTensor !== null) {
-    // every tensor must fit one storage binding (one larger is not split on WebGPU yet): the
-    // largest weight as loaded (matrices 16-bit when weightBytes is 2), and under full
-    // fine-tuning its f32 master copy, gradient and optimizer state
+    // a tensor an op binds whole must fit one storage binding: every weight as loaded (matrices
+    // 16-bit when weightBytes is 2) and, under full fine-tuning, its f32 master copy, gradient
+    // and optimizer state. A frozen embedding / LM head may be larger: the embedding lookup
+    // binds it in row ranges and the fused LM head copies out vocabulary slices that fit.
     const trainsAll = o.training && !o.lora;
     for (const p of paramSpecs(a)) {
+      if (!trainsAll && (p.name === 'embed' || p.name === 'lm_head.w')) continue;
       const per = trainsAll || p.shape.length !== 2 ? 4 : (o.weightBytes ?? 4);
       const bytes = per * p.shape.reduce((x, y) => x * y, 1);
       if (bytes > budget.maxTensor && (!binding || bytes > binding.bytes)) binding = { name: `${a.family === 'gpt2' ? p.name : llamaName(p.name)} [${p.shape.join(', ')}] (${per === 4 ? 'f32' : '16-bit'}${trainsAll && (o.weightBytes ?? 4) === 2 ? ', trained in f32' : ''})`, bytes };
     }
     const kib = (b: number) => (b < MiB ? `${(b / 1024).toFixed(1)} KiB` : fmt(b));
-    if (binding) problems.push(`its tensor ${binding.name} needs ${kib(binding.bytes)}, over this WebGPU adapter's maxStorageBufferBindingSize of ${kib(budget.maxTensor)} (a tensor larger than one storage binding is not split on WebGPU)`);
+    if (binding) problems.push(`its tensor ${binding.name} needs ${kib(binding.bytes)}, over this WebGPU adapter's maxStorageBufferBindingSize of ${kib(budget.maxTensor)} (on WebGPU only a frozen embedding / LM head may exceed one binding)`);
   }
   if (!problems.length) return;
   if (binding && need <= budget.total) {

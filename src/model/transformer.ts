@@ -13,7 +13,7 @@
 import type { Backend, Tensor } from '../kernels/backend.js';
 import { paramSpecs, validateArch, type Arch } from './arch.js';
 import { linearBackward, linearForward } from './layers.js';
-import { chunkColumns, FusedLMHead, lmHeadScratchBytes, type LMHeadOptions } from './lm-head.js';
+import { FusedLMHead, headChunk, lmHeadScratchBytes, type LMHeadOptions } from './lm-head.js';
 
 /** A padded batch of token sequences, ready for the device. */
 export interface Batch {
@@ -75,8 +75,8 @@ class Workspace {
   }
   /** the fused head's chunk scratch for these options (remade when they change) */
   fusedHead(C: number, o: LMHeadOptions): FusedLMHead {
-    const want = o.chunk ?? chunkColumns(this.B * this.T, this.vocab, C, o.chunkBytes);
-    if (!this.fused || this.fused.Vc !== Math.min(want, this.vocab)) {
+    const want = headChunk(this.be, this.B * this.T, this.vocab, C, o);
+    if (!this.fused || this.fused.Vc !== want) {
       this.fused?.dispose();
       this.fused = new FusedLMHead(this.be, this.B * this.T, this.vocab, C, o);
     }

@@ -28,6 +28,8 @@ export class WebGPUBackend implements Backend {
     return new WebGPUBackend(await acquireGPU(opts), { maxBindingBytes: opts.maxBindingBytes });
   }
 
+  get maxBindingBytes(): number { return this.ctx.maxBinding; }
+
   get description(): string {
     const i = this.gpu.info;
     return `webgpu on ${i.description || i.architecture || i.vendor}${this.gpu.software ? ' (software emulation)' : ''}`;
