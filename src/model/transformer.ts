@@ -338,7 +338,8 @@ export class Transformer {
   }
 
   /** backward of linF: dx written (or added), parameter gradients accumulated where trainable */
-  private linB(name: string, dx: Tensor, dy: Tensor, x: Tensor, N: number, inF: number, outF: number, accumulateDx = false): void {
+  /** dx null: the input needs no gradient (only the weight's and the adapter's are made) */
+  private linB(name: string, dx: Tensor | null, dy: Tensor, x: Tensor, N: number, inF: number, outF: number, accumulateDx = false): void {
     linearBackward(this.be, dx, this.gr(name + '.w'), this.gr(name + '.b'), dy, x, this.p(name + '.w'), N, inF, outF, accumulateDx);
     const l = this.lora.get(name);
     if (!l) return;
@@ -349,7 +350,7 @@ export class Transformer {
     if (gB) be.matmul(gB, dy, xa, { m: outF, n: l.rank, k: N, transA: true, accumulate: true, alpha: l.scale });
     be.matmul(dxa, dy, l.b, { m: N, n: l.rank, k: outF, alpha: l.scale });
     if (gA) be.matmul(gA, dxa, x, { m: l.rank, n: inF, k: N, transA: true, accumulate: true });
-    be.matmul(dx, dxa, l.a, { m: N, n: inF, k: l.rank, accumulate: true });
+    if (dx) be.matmul(dx, dxa, l.a, { m: N, n: inF, k: l.rank, accumulate: true });
   }
 
   /** bytes of what the next pass re-sizes (workspace, LoRA's saved products): the planner counts them as free */
@@ -574,6 +575,14 @@ export class Transformer {
           be.rmsnormBackward(ws.dk, this.grs(l + 'kn.w'), ws.kpre, L.kraw!, this.p(l + 'kn.w'), L.rk!);
           dqIn = ws.dq; dkIn = ws.dk;
         }
+      }
+      // the first block's input gradient feeds only the embeddings' (and its norm weight's): with
+      // those frozen (LoRA) the q/k/v input products and the norm's backward are skipped
+      if (i === 0 && !this.gr('embed') && !(gpt2 && this.gr('pos_embed')) && !this.gr(l + 'ln1.w') && !this.gr(l + 'ln1.b')) {
+        this.linB(l + 'q', null, dqIn, L.ln1, N, C, H * D);
+        this.linB(l + 'k', null, dkIn, L.ln1, N, C, KH * D);
+        this.linB(l + 'v', null, ws.dv, L.ln1, N, C, KH * D);
+        continue;
       }
       this.linB(l + 'q', ws.dln, dqIn, L.ln1, N, C, H * D);
       this.linB(l + 'k', ws.dln, dkIn, L.ln1, N, C, KH * D, true);
