@@ -6,7 +6,8 @@
 // - the fused LM head slices a head past the limit into vocabulary chunks that fit: the bf16
 //   fixture model (V = 93, C = 40) loaded f32, its log-probs and LoRA gradients on the capped
 //   backend equal the uncapped backend's;
-// - any other op that would bind such a tensor whole (matmul's b, here) stops with one error
+// - matmul with such a b multiplies blocks of b's rows (both layouts, every dtype), as uncapped;
+// - any other op that would bind such a tensor whole (fill, here) stops with one error
 //   naming the op, the tensor, its size and the limit; loading a model that would train such a
 //   tensor fails before any upload with a MemoryPlanError naming it.
 import { suite } from 'uvu';
@@ -18,6 +19,7 @@ import { loadModel } from '../../src/model/load.js';
 import { MemoryPlanError } from '../../src/model/plan.js';
 import { expectClose, getBackend, requireWebGPU, Rng, SEED } from './harness.js';
 import { allTargets, B, dir, T } from '../model/bf16-fixture.js';
+import { describe, matmulRef, type MatmulSpec } from './cases/matmul.js';
 
 if (requireWebGPU('webgpu binding limit')) {
   const s = suite('webgpu binding limit');
@@ -47,13 +49,44 @@ if (requireWebGPU('webgpu binding limit')) {
       expectClose(got, await run(plain), 0, `capped vs uncapped embedding ${dtype}`);
     }
   });
+  s('matmul with b past the limit, in blocks of the rows of b: f32/bf16/f16, both layouts, bias/accumulate/alpha/broadcast, vs float64 and uncapped', async () => {
+    const capped = await createBackend('webgpu', { maxBindingBytes: 4096 });
+    const plain = await getBackend('webgpu');
+    const rng = new Rng(SEED ^ 0xb2);
+    const specs: MatmulSpec[] = [
+      { m: 3, n: 301, k: 17, transB: true }, { m: 5, n: 63, k: 65, transB: true, bias: true, accumulate: true, alpha: 0.75 },
+      { m: 2, n: 40, k: 130, batch: 3, broadcastB: true, transB: true, bias: true },
+      { m: 3, n: 17, k: 301 }, { m: 4, n: 33, k: 130, accumulate: true, bias: true, alpha: -1.5 }, { m: 2, n: 9, k: 500, transA: true },
+      { m: 2, n: 12, k: 200, batch: 2, broadcastB: true },
+    ];
+    for (const dtype of ['f32', 'bf16', 'f16'] as const) for (const sp of specs) {
+      const batch = sp.batch ?? 1;
+      const a = rng.f32(batch * sp.m * sp.k), vals = rng.f32(sp.k * sp.n);
+      const b = dtype === 'f32' ? vals : fromHalfBits(toHalfBits(vals, dtype), dtype);
+      const bias = sp.bias ? rng.f32(sp.n) : null, out0 = sp.accumulate ? rng.f32(batch * sp.m * sp.n) : null;
+      assert.ok((dtype === 'f32' ? 4 : 2) * sp.k * sp.n > 4096, `b is past the cap (${describe(sp)})`);
+      const run = async (be: Backend) => {
+        const ta = be.fromArray(a, sp.transA ? [batch, sp.k, sp.m] : [batch, sp.m, sp.k]);
+        const bShape = sp.transB ? [sp.n, sp.k] : [sp.k, sp.n];
+        const tb = dtype === 'f32' ? be.fromArray(vals, bShape) : be.fromArray(toHalfBits(vals, dtype), bShape, dtype);
+        const to = be.fromArray(out0 ?? new Float32Array(batch * sp.m * sp.n).fill(NaN), [batch, sp.m, sp.n]);
+        const tbias = bias ? be.fromArray(bias, [sp.n]) : undefined;
+        be.matmul(to, ta, tb, { m: sp.m, n: sp.n, k: sp.k, transA: sp.transA, transB: sp.transB, batch: sp.batch, broadcastB: sp.broadcastB, accumulate: sp.accumulate, alpha: sp.alpha, bias: tbias });
+        const got = await be.read(to);
+        for (const t of [ta, tb, to, tbias]) if (t) be.dispose(t);
+        return got;
+      };
+      const got = await run(capped);
+      expectClose(got, matmulRef(sp, a, b, bias, out0), 1e-5, `capped matmul ${dtype} b ${describe(sp)} (seed ${SEED})`);
+      expectClose(got, await run(plain), 1e-5, `capped vs uncapped matmul ${dtype} b ${describe(sp)}`);
+    }
+  });
   s('an op binding a tensor past the limit whole: one error naming op, tensor, size and limit', async () => {
     const be = await createBackend('webgpu', { maxBindingBytes: 4096 });
     const w = be.fromArray(new Float32Array(40 * 30).fill(0.5), [40, 30], 'f32', 'big weight');
-    const x = be.fromArray(new Float32Array(2 * 30).fill(1), [2, 30]), y = be.tensor([2, 40]);
-    assert.throws(() => be.matmul(y, x, w, { m: 2, n: 40, k: 30, transB: true }), (e: Error) =>
-      /matmul[\w.]*: tensor "big weight" \[40, 30\] \(f32\) is 4800 bytes, over this adapter's maxStorageBufferBindingSize of 4096 bytes \(capped by maxBindingBytes\), and this op does not split its operands/.test(e.message) && /wasm backend/.test(e.message));
-    for (const t of [w, x, y]) be.dispose(t);
+    assert.throws(() => be.fill(w, 0), (e: Error) =>
+      /elementwise\.fill: tensor "big weight" \[40, 30\] \(f32\) is 4800 bytes, over this adapter's maxStorageBufferBindingSize of 4096 bytes \(capped by maxBindingBytes\), and this op does not split its operands/.test(e.message) && /wasm backend/.test(e.message));
+    be.dispose(w);
     const bad = await createBackend('webgpu', { maxBindingBytes: 100 }).then(() => null, (e: Error) => e);
     assert.match(bad?.message ?? 'no error', /maxBindingBytes must be an integer ≥ 256/);
   });

@@ -6,13 +6,15 @@
 //            each invocation computes a 4×4, 8×8, 16×8 or 16×16 block (CPU emulations)
 //   tiled  — 64×64 workgroup tiles staged through workgroup memory (GPUs)
 // Which one runs is chosen per adapter and size class by measurement (matmul-select.ts);
-// setMatmulVariant() forces one (tests use it to exercise every variant).
+// setMatmulVariant() forces one (tests use it to exercise every variant). A b past one storage
+// binding is multiplied in blocks of its rows (ops/matmul-split.ts).
 import type { MatmulOptions, Tensor } from '../../backend.js';
 import { checkMatmul } from '../../validate.js';
 import type { WebGPUBackend } from '../backend.js';
 import { MATMUL_FAMILY, selectMatmulVariant } from './matmul-select.js';
 import { isMatmulVariant, MATMUL_VARIANTS, matmulDims, placeholderBias, planMatmul, type MatmulVariant } from './matmul-plan.js';
 import { forceVariant } from '../tune.js';
+import { matmulSplitB } from './matmul-split.js';
 
 export { MATMUL_VARIANTS, type MatmulVariant } from './matmul-plan.js';
 
@@ -30,6 +32,8 @@ export let lastMatmulVariant: MatmulVariant | null = null;
 // ---- the op --------------------------------------------------------------------------------------
 export function matmul(be: WebGPUBackend, out: Tensor, a: Tensor, b: Tensor, o: MatmulOptions): void {
   checkMatmul(out, a, b, o);
+  // b past one storage binding: in blocks of its rows that fit (ops/matmul-split.ts)
+  if (be.th(b).buffer.size > be.ctx.maxBinding) { matmulSplitB(be, out, a, b, o, (x, y, z, p) => matmul(be, x, y, z, p)); return; }
   if (b.dtype !== 'f32') { matmulHalfB(be, out, a, b, o); return; }
   const to = be.t(out), ta = be.t(a), tb = be.t(b);
   const tbias = o.bias ? be.t(o.bias) : placeholderBias(be.ctx);
