@@ -5,9 +5,11 @@ our side (bench/scale.ts), random weights, f32 on the CPU.
 
 Run with Debian's interpreter: /usr/bin/python3 tools/bench_torch_scale.py '<json>'
 json: {"arch": {vocab, hidden, layers, heads, kvHeads, intermediate, tied, qkvBias, ropeTheta, normEps},
-       "measure": "train_full" | "train_lora" | "logprobs" | "decode",
+       "measure": "train_full" | "train_lora" | "logprobs" | "decode" | "matmul",
        "batch", "seq", "steps", "promptLen", "newTokens", "loraRank", "loraTargets", "threads"}
 Prints one JSON line: {"tok_s", "peak_rss", "threads", "blas", "torch"}.
+matmul: {"products": [{m, n, k, transA, transB, accumulate}], "minMs"} instead of arch...: each
+product timed alone (f32, best call after minMs) → {"ms": [...]}.
 The model (tools/torch_llama.py) follows Hugging Face's modeling_llama / modeling_qwen2 math (RMSNorm, rotate_half
 rotary, GQA, SwiGLU, q/k/v bias for Qwen2, tied embeddings). train: forward + backward + AdamW
 on the mean cross-entropy of B×(T−1) next tokens; train_lora: the same with the base frozen and
@@ -19,11 +21,37 @@ import torch
 from torch_llama import Model, blas_name, train_tok_s
 
 cfg = json.loads(sys.argv[1])
+torch.set_num_threads(cfg.get('threads', 2))
+
+if cfg['measure'] == 'matmul':
+    # the products one of our training steps ran (bench/scale/ours.ts records them), each timed
+    # alone in f32 as torch's own step computes it: out (m,n) = a @ b with a (m,k) or, transA, a
+    # (k,m) tensor's .t() view; b (k,n) or, transB, a (n,k) tensor's .t() view (a Linear's x Wᵀ,
+    # its backward dY W and dYᵀ X are such views: OpenBLAS takes them without a copy)
+    ms = []
+    for p in cfg['products']:
+        m, n, k = p['m'], p['n'], p['k']
+        a_ = torch.randn(k, m).t() if p['transA'] else torch.randn(m, k)
+        b_ = torch.randn(n, k).t() if p['transB'] else torch.randn(k, n)
+        o = torch.empty(m, n)
+        def call():
+            if p['accumulate']:
+                o.addmm_(a_, b_)
+            else:
+                torch.mm(a_, b_, out=o)
+        call()
+        best, spent, calls = float('inf'), 0.0, 0
+        while calls < 2 or spent < cfg['minMs']:
+            t0 = time.perf_counter(); call(); t = (time.perf_counter() - t0) * 1000
+            best, spent, calls = min(best, t), spent + t, calls + 1
+        ms.append(best)
+    print(json.dumps({'ms': ms, 'threads': torch.get_num_threads(), 'blas': blas_name()}))
+    sys.exit(0)
+
 a = cfg['arch']
 V, C, L, H, KH, I = a['vocab'], a['hidden'], a['layers'], a['heads'], a['kvHeads'], a['intermediate']
 B, T, steps, measure = cfg['batch'], cfg['seq'], cfg['steps'], cfg['measure']
 torch.manual_seed(0)
-torch.set_num_threads(cfg.get('threads', 2))
 
 
 class LoRALinear(torch.nn.Module):

@@ -39,23 +39,23 @@ export async function sftBackward(model: Transformer, seqs: Sequence[], scale: n
   model.recompute = plan.recompute;
   let total = 0;
   for (const m of packBatch(seqs).scoreMask) total += m;
-  if (plan.rows >= seqs.length) return sftPass(model, seqs, scale, total);
+  if (plan.rows >= seqs.length) return sftPass(model, seqs, scale, total, plan.keepLogits);
   let loss = 0, tokens = 0;
   for (let i = 0; i < seqs.length; i += plan.rows) {
-    const r = await sftPass(model, seqs.slice(i, i + plan.rows), scale, total);
+    const r = await sftPass(model, seqs.slice(i, i + plan.rows), scale, total, plan.keepLogits);
     loss += r.loss * r.tokens; tokens += r.tokens;
   }
   return { loss: tokens ? loss / tokens : 0, tokens };
 }
 
-/** one pass; `total`: scored tokens of the whole micro-batch (the mean's denominator) */
-async function sftPass(model: Transformer, seqs: Sequence[], scale: number, total: number): Promise<{ loss: number; tokens: number }> {
+/** one pass; `total`: scored tokens of the whole micro-batch (the mean's denominator); keepLogits: the plan's */
+async function sftPass(model: Transformer, seqs: Sequence[], scale: number, total: number, keepLogits: boolean): Promise<{ loss: number; tokens: number }> {
   const be = model.be;
   const batch = packBatch(seqs);
   let count = 0;
   for (const m of batch.scoreMask) count += m;
   if (count === 0) return { loss: 0, tokens: 0 };
-  const { logp } = model.forward(batch);
+  const { logp } = model.forward(batch, { keepLogits });
   const d = new Float32Array(batch.B * batch.T);
   for (let i = 0; i < d.length; i++) d[i] = batch.scoreMask[i] ? -scale / total : 0;
   const dT = be.fromArray(d, [d.length]);
