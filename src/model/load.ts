@@ -6,7 +6,7 @@ import type { ModelConfig, GenerationConfig } from './config.js';
 import { archFromConfig, fromHF, hfSlices, llamaName, sliceRows, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
 import { checkModelFits } from './plan.js';
-import { checkCheckpointUsage, llama2cSource, readLlama2cConfig, readLlama2cFile, readModelDir, readModelMeta, writeModelDir, type Llama2cSource } from './modeldir.js';
+import { checkCheckpointUsage, llama2cSource, readLlama2cConfig, readLlama2cFile, readModelDir, readModelMeta, writeModelDir, writeModelDirStreamed, type Llama2cSource } from './modeldir.js';
 import { checkpointDTypes, streamTensors } from './io-files.js';
 import { hfParamList } from './io-params.js';
 import { nonFiniteTensors } from './finite.js';
@@ -95,9 +95,37 @@ function loadLlama2c(be: Backend, dir: string, src: Llama2cSource, o: LoadModelO
  * for a fresh model); BF16/F16 round to nearest even. A model
  * with LoRA adapters is saved merged (W + (α/r)·B A) unless `adapters: 'separate'`, which writes the
  * base weights unchanged plus a PEFT adapter (adapter_model.safetensors + adapter_config.json).
+ * Llama-family weights stream to the file a slice at a time (writeModelDirStreamed): the host
+ * holds one slice of f32 (merged) values, not a copy of the model.
  */
 export async function saveModel(model: Transformer, config: ModelConfig, dir: string, o: { copyFrom?: string; dtype?: WeightFileDType; generation?: GenerationConfig; overwrite?: boolean; adapters?: 'merge' | 'separate' } = {}): Promise<void> {
   const separate = o.adapters === 'separate' && model.lora.size > 0;
+  if (model.arch.family !== 'gpt2') {
+    // Llama family: one tensor (slice) at a time from the device — merged with its adapter,
+    // converted to the file's dtype, written, dropped — never the whole model on the host
+    // HF tensor → its parameters (one, or Phi-3's fused parts in row order)
+    const parts = hfSlices(model.arch);
+    const dtype = o.dtype ?? model.sourceDtype ?? 'F32';
+    await writeModelDirStreamed(dir, {
+      config, dtype, copyFrom: o.copyFrom, generation: o.generation, overwrite: o.overwrite ?? true,
+      tensors: async (name, offset, count) => {
+        const ps = parts.get(name);
+        if (!ps) throw new Error(`saveModel: ${name} is not a parameter of this model`);
+        if (ps.length === 1) return model.mergedSlice(ps[0].name, offset, count, !separate);
+        // a slice of a fused tensor: the pieces of each part it covers, concatenated
+        const out = new Float32Array(count);
+        let base = 0;
+        for (const p of ps) {
+          const size = p.rows * p.cols, a = Math.max(offset, base), b = Math.min(offset + count, base + size);
+          if (a < b) out.set(await model.mergedSlice(p.name, a - base, b - a, !separate), a - offset);
+          base += size;
+        }
+        return out;
+      },
+    });
+    if (separate) await writePeftAdapter(model, dir);
+    return;
+  }
   const host = model.lora.size && !separate ? await model.mergedParams() : await downloadParams(model.be, new Map([...model.params].filter(([n]) => !n.includes('.lora_'))));
   // the dtype it was loaded with unless told otherwise (16-bit weights read back widened and
   // written again round to the same bits: RNE of an exact value)

@@ -9,9 +9,9 @@
 // Each may also be a llama2.c model: model.bin (or another .bin, or a URL/path naming the .bin)
 // with tokenizer.bin, no config.json — handed on as those two files (memory-dir.ts reads them).
 // node: modules are imported lazily, for directories only: browsers, Deno and workers use it.
-import type { ModelFiles } from '../model/memory-dir.js';
-import { parseShardIndex } from '../model/safetensors.js';
-import { detectRuntime } from '../gpu/runtime.js';
+import type { ModelFiles } from '../../model/memory-dir.js';
+import { parseShardIndex } from '../../model/safetensors.js';
+import { detectRuntime } from '../../gpu/runtime.js';
 
 export type FileData = Uint8Array | ArrayBuffer | Blob | string;
 /** a File (browser) or anything shaped like one */
