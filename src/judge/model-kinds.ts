@@ -3,12 +3,15 @@
 // with options in a query: "path/to/rm?backend=wasm&batchSize=8".
 //   reward-model    config.json architectures ...ForSequenceClassification → reward-model.ts
 //   pairwise-model  config.json architectures ["SppoPairwiseJudge"]        → pairwise-model.ts
+//   pairrm          config.json architectures ["DebertaV2PairRM"] (PairRM-hf) → pairrm.ts; an
+//                   llm-blender ranker config or another DeBERTa-v2 directory: a clear error
 //   model-directory any other config.json (e.g. a causal LM): a clear error saying what a judge
 //                   directory must be
 import path from 'node:path';
 import { registerJudgeKind, type LoadJudgeOptions } from './load.js';
 import { modelDirKind, PAIRWISE_ARCH, readConfigJson, splitDirSpec, type ModelDirKind } from './model-common.js';
 import { pairwiseJudge } from './pairwise-model.js';
+import { isBlenderRankerConfig, isPairRMConfig, pairRMJudge, PAIRRM_ARCH } from './pairrm.js';
 import { rewardModelJudge } from './reward-model.js';
 import { JudgeError } from './types.js';
 
@@ -28,6 +31,21 @@ registerJudgeKind({
   name: 'pairwise-model',
   matches: (spec, o) => kindOf(spec, o).kind === 'pairwise',
   load: (spec, o) => { const k = kindOf(spec, o); return pairwiseJudge(k.dir, o, k.query); },
+});
+
+registerJudgeKind({
+  name: 'pairrm',
+  matches: (spec, o) => kindOf(spec, o).kind === 'pairrm',
+  load: async (spec, o) => {
+    const k = kindOf(spec, o);
+    const json = readConfigJson(k.dir);
+    if (!isPairRMConfig(json) && !isBlenderRankerConfig(json)) {
+      throw new JudgeError(spec, `is a DeBERTa-v2 model directory (${path.resolve(k.dir)}, architectures ${JSON.stringify(json?.architectures ?? null)}) but not PairRM: ` +
+        `a PairRM judge directory has config.json architectures ["${PAIRRM_ARCH}"] with source_prefix_id, cand1_prefix_id and cand2_prefix_id, ` +
+        `model.safetensors (pretrained_model.* and head_layer.*) and spm.model, as llm-blender/PairRM-hf`);
+    }
+    return pairRMJudge(k.dir, o, k.query);
+  },
 });
 
 registerJudgeKind({
