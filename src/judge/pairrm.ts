@@ -30,8 +30,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Backend, Tensor } from '../kernels/backend.js';
-import { DebertaEncoder, debertaParamList, parseDebertaConfig, type DebertaConfig } from '../model/deberta.js';
-import { loadTensors } from '../model/io-files.js';
+import { DebertaEncoder, parseDebertaConfig, type DebertaConfig } from '../model/deberta.js';
 import { parseSpmModel } from '../tokenizer/spm-model.js';
 import { UnigramTokenizer } from '../tokenizer/unigram.js';
 import { byLength, judgeBackend, modelJudgeOptions, readConfigJson, Serial } from './model-common.js';
@@ -110,10 +109,9 @@ export class PairRM {
       const bin = fs.existsSync(path.join(dir, 'pytorch_model.bin'));
       throw new Error(`${dir}: no model.safetensors${bin ? ' (only pytorch_model.bin, a pickle this package does not read)' : ''}: convert the weights to safetensors (e.g. safetensors.torch.save_file(torch.load("pytorch_model.bin"), "model.safetensors"))`);
     }
-    const { tensors } = loadTensors(dir, [...debertaParamList(cfg, PREFIX), ...headSpecs]);
-    const f64 = (n: string) => Float64Array.from(tensors.get(n)!);
+    const { encoder, extra } = DebertaEncoder.load(be, cfg, dir, PREFIX, headSpecs);
+    const f64 = (n: string) => Float64Array.from(extra.get(n)!);
     const head = { w1: f64('head_layer.1.weight'), b1: f64('head_layer.1.bias'), w4: f64('head_layer.4.weight'), b4: f64('head_layer.4.bias'), tasks };
-    const encoder = new DebertaEncoder(be, cfg, tensors, PREFIX);
     return new PairRM(be, cfg, encoder, tok, { cls, sep, source, cand1, cand2 }, head,
       o.sourceMaxLength ?? PAIRRM_SOURCE_MAX, o.candidateMaxLength ?? PAIRRM_CANDIDATE_MAX);
   }

@@ -27,6 +27,8 @@
 //   {p}encoder.layer.{i}.output.LayerNorm.*
 //   {p}encoder.rel_embeddings.weight (R, C), {p}encoder.LayerNorm.{weight,bias}
 import type { Backend, Tensor } from '../kernels/backend.js';
+import { HalfArray } from '../kernels/half.js';
+import { streamTensors } from './io-files.js';
 import type { ParamSpec } from './io-params.js';
 
 export interface DebertaConfig {
@@ -141,59 +143,105 @@ interface Layer {
 }
 
 export class DebertaEncoder {
-  private readonly emb: Tensor;
-  private readonly embLnW: Tensor;
-  private readonly embLnB: Tensor;
+  private emb!: Tensor;
+  private embLnW!: Tensor;
+  private embLnB!: Tensor;
   private readonly layers: Layer[] = [];
   private readonly owned: Tensor[] = [];
   private readonly relCache = new Map<number, Tensor>();
 
-  /** weights: every tensor of debertaParamList(cfg, prefix) by name (f32) */
-  constructor(readonly be: Backend, readonly cfg: DebertaConfig, weights: Map<string, Float32Array>, prefix: string) {
+  private constructor(readonly be: Backend, readonly cfg: DebertaConfig) {}
+
+  /**
+   * Streams the encoder's tensors (prefix p) from a checkpoint (model directory, index or
+   * .safetensors file) onto the backend, never holding the whole checkpoint on the host. A
+   * BF16/F16 checkpoint's matrices (word embeddings, projections) stay 16-bit on the device
+   * (matmul and embedding read them, accumulating in f32); norms, biases and the precomputed
+   * relative projections are f32. `extra` tensors (a head) are returned on the host as f32.
+   */
+  static load(be: Backend, cfg: DebertaConfig, target: string, prefix: string, extra: ParamSpec[] = []): { encoder: DebertaEncoder; extra: Map<string, Float32Array> } {
+    const enc = new DebertaEncoder(be, cfg);
     const C = cfg.hidden, R = cfg.relRows;
-    const up = (name: string, shape: number[]): Tensor => {
-      const data = weights.get(prefix + name);
-      if (!data) throw new Error(`DeBERTa: tensor ${prefix}${name} was not loaded`);
-      const t = be.fromArray(data, shape, 'f32', prefix + name);
-      this.owned.push(t);
-      return t;
-    };
-    this.emb = up('embeddings.word_embeddings.weight', [cfg.vocabSize, C]);
-    this.embLnW = up('embeddings.LayerNorm.weight', [C]);
-    this.embLnB = up('embeddings.LayerNorm.bias', [C]);
-    // rel = LayerNorm_enc(rel_embeddings), then each layer's pos from its key/query projections
-    const relRaw = be.fromArray(weights.get(`${prefix}encoder.rel_embeddings.weight`)!, [R, C]);
-    const relW = be.fromArray(weights.get(`${prefix}encoder.LayerNorm.weight`)!, [C]);
-    const relB = be.fromArray(weights.get(`${prefix}encoder.LayerNorm.bias`)!, [C]);
-    const rel = be.tensor([R, C]), mean = be.tensor([R]), rstd = be.tensor([R]);
-    be.layernorm(rel, mean, rstd, relRaw, relW, relB, cfg.eps);
-    for (let l = 0; l < cfg.layers; l++) {
-      const L = `encoder.layer.${l}.`;
-      const w = (n: string, shape: number[]) => up(L + n, shape);
-      const layer: Layer = {
-        wq: w('attention.self.query_proj.weight', [C, C]), bq: w('attention.self.query_proj.bias', [C]),
-        wk: w('attention.self.key_proj.weight', [C, C]), bk: w('attention.self.key_proj.bias', [C]),
-        wv: w('attention.self.value_proj.weight', [C, C]), bv: w('attention.self.value_proj.bias', [C]),
-        wo: w('attention.output.dense.weight', [C, C]), bo: w('attention.output.dense.bias', [C]),
-        ln1w: w('attention.output.LayerNorm.weight', [C]), ln1b: w('attention.output.LayerNorm.bias', [C]),
-        wi: w('intermediate.dense.weight', [cfg.intermediate, C]), bi: w('intermediate.dense.bias', [cfg.intermediate]),
-        wo2: w('output.dense.weight', [C, cfg.intermediate]), bo2: w('output.dense.bias', [C]),
-        ln2w: w('output.LayerNorm.weight', [C]), ln2b: w('output.LayerNorm.bias', [C]),
-        pos: be.tensor([R, 2 * C], 'f32', `deberta-pos-${l}`),
-      };
-      this.owned.push(layer.pos);
-      // [Wk; Wq] (2C, C) and [bk; bq] (2C) on the host, then one product
-      const wkq = new Float32Array(2 * C * C), bkq = new Float32Array(2 * C);
-      wkq.set(weights.get(`${prefix}${L}attention.self.key_proj.weight`)!, 0);
-      wkq.set(weights.get(`${prefix}${L}attention.self.query_proj.weight`)!, C * C);
-      bkq.set(weights.get(`${prefix}${L}attention.self.key_proj.bias`)!, 0);
-      bkq.set(weights.get(`${prefix}${L}attention.self.query_proj.bias`)!, C);
-      const tw = be.fromArray(wkq, [2 * C, C]), tb = be.fromArray(bkq, [2 * C]);
-      be.matmul(layer.pos, rel, tw, { m: R, n: 2 * C, k: C, transB: true, bias: tb });
-      be.dispose(tw); be.dispose(tb);
-      this.layers.push(layer);
+    const all = debertaParamList(cfg, prefix);
+    // the relative embeddings and their norm first: each layer's pos is made as soon as its
+    // key/query projections arrive
+    const first = new Set([`${prefix}encoder.rel_embeddings.weight`, `${prefix}encoder.LayerNorm.weight`, `${prefix}encoder.LayerNorm.bias`]);
+    const order = [...all.filter((s) => first.has(s.name)), ...all.filter((s) => !first.has(s.name)), ...extra];
+    const extraNames = new Set(extra.map((s) => s.name));
+    const isMatrix = (s: ParamSpec) => s.shape.length === 2 && !first.has(s.name) && !extraNames.has(s.name);
+    const host = new Map<string, Float32Array>();
+    const out = new Map<string, Float32Array>();
+    const dev = new Map<string, Tensor>();
+    let rel: Tensor | null = null;
+    const f32 = (d: Float32Array | HalfArray) => (d instanceof HalfArray ? d.toFloat32() : d);
+    try {
+      streamTensors(target, order, (name, data) => {
+        if (extraNames.has(name)) { out.set(name, f32(data)); return; }
+        if (first.has(name)) {
+          host.set(name, f32(data));
+          if (host.size === 3) rel = enc.relNorm(host.get(`${prefix}encoder.rel_embeddings.weight`)!, host.get(`${prefix}encoder.LayerNorm.weight`)!, host.get(`${prefix}encoder.LayerNorm.bias`)!);
+          return;
+        }
+        const spec = all.find((s) => s.name === name)!;
+        const t = data instanceof HalfArray ? be.fromArray(data.bits, spec.shape, data.dtype, name) : be.fromArray(data, spec.shape, 'f32', name);
+        enc.owned.push(t);
+        dev.set(name, t);
+        // keep f32 host copies of the key/query projections until the layer's pos is made
+        const m = /encoder\.layer\.(\d+)\.attention\.self\.(query|key)_proj\.(weight|bias)$/.exec(name);
+        if (m) {
+          host.set(name, f32(data));
+          const L = `${prefix}encoder.layer.${m[1]}.attention.self.`;
+          const names = ['key_proj.weight', 'query_proj.weight', 'key_proj.bias', 'query_proj.bias'].map((n) => L + n);
+          if (names.every((n) => host.has(n))) {
+            const pos = be.tensor([R, 2 * C], 'f32', `deberta-pos-${m[1]}`);
+            enc.owned.push(pos);
+            dev.set(`pos.${m[1]}`, pos);
+            const wkq = new Float32Array(2 * C * C), bkq = new Float32Array(2 * C);
+            wkq.set(host.get(names[0])!, 0); wkq.set(host.get(names[1])!, C * C);
+            bkq.set(host.get(names[2])!, 0); bkq.set(host.get(names[3])!, C);
+            const tw = be.fromArray(wkq, [2 * C, C]), tb = be.fromArray(bkq, [2 * C]);
+            be.matmul(pos, rel!, tw, { m: R, n: 2 * C, k: C, transB: true, bias: tb });
+            be.dispose(tw); be.dispose(tb);
+            for (const n of names) host.delete(n);
+          }
+        }
+      }, { keepHalf: isMatrix });
+    } catch (e) {
+      enc.dispose();
+      if (rel) be.dispose(rel);
+      throw e;
     }
-    for (const t of [relRaw, relW, relB, rel, mean, rstd]) be.dispose(t);
+    if (rel) be.dispose(rel);
+    const get = (n: string) => dev.get(prefix + n)!;
+    enc.emb = get('embeddings.word_embeddings.weight');
+    enc.embLnW = get('embeddings.LayerNorm.weight');
+    enc.embLnB = get('embeddings.LayerNorm.bias');
+    for (let l = 0; l < cfg.layers; l++) {
+      const w = (n: string) => get(`encoder.layer.${l}.${n}`);
+      enc.layers.push({
+        wq: w('attention.self.query_proj.weight'), bq: w('attention.self.query_proj.bias'),
+        wk: w('attention.self.key_proj.weight'), bk: w('attention.self.key_proj.bias'),
+        wv: w('attention.self.value_proj.weight'), bv: w('attention.self.value_proj.bias'),
+        wo: w('attention.output.dense.weight'), bo: w('attention.output.dense.bias'),
+        ln1w: w('attention.output.LayerNorm.weight'), ln1b: w('attention.output.LayerNorm.bias'),
+        wi: w('intermediate.dense.weight'), bi: w('intermediate.dense.bias'),
+        wo2: w('output.dense.weight'), bo2: w('output.dense.bias'),
+        ln2w: w('output.LayerNorm.weight'), ln2b: w('output.LayerNorm.bias'),
+        pos: dev.get(`pos.${l}`)!,
+      });
+    }
+    return { encoder: enc, extra: out };
+  }
+
+  /** LayerNorm_enc(rel_embeddings) (R, C) on the device */
+  private relNorm(relRaw: Float32Array, w: Float32Array, b: Float32Array): Tensor {
+    const { be, cfg } = this;
+    const R = cfg.relRows, C = cfg.hidden;
+    const tr = be.fromArray(relRaw, [R, C]), tw = be.fromArray(w, [C]), tb = be.fromArray(b, [C]);
+    const rel = be.tensor([R, C], 'f32', 'deberta-rel'), mean = be.tensor([R]), rstd = be.tensor([R]);
+    be.layernorm(rel, mean, rstd, tr, tw, tb, cfg.eps);
+    for (const t of [tr, tw, tb, mean, rstd]) be.dispose(t);
+    return rel;
   }
 
   private relIdx(T: number): Tensor {

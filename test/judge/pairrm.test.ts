@@ -13,6 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadJudge } from '../../src/judge/load.js';
 import { PairRM } from '../../src/judge/pairrm.js';
+import { loadTensors } from '../../src/model/io-files.js';
+import { serializeSafetensors } from '../../src/model/safetensors.js';
 import { backendNames, expectClose, getBackend, type Backend } from '../kernels/harness.js';
 import { logistic, rejects } from './util.js';
 
@@ -104,6 +106,31 @@ for (const bname of backendNames()) {
         assert.ok(Math.abs(pp - t.prob) < 1e-4, `truncated P: ${pp} vs ${t.prob}`);
       } finally { await j.close?.(); }
     }
+  });
+
+  s('a BF16 checkpoint: matrices stay 16-bit on the device, logits close to the f32 ones', async () => {
+    const dir = variant((d) => {
+      const f = path.join(d, 'model.safetensors');
+      const names = JSON.parse(fs.readFileSync(f).subarray(8, 8 + Number(fs.readFileSync(f).readBigUInt64LE(0))).toString('utf8'));
+      const specs = Object.entries(names).filter(([n]) => n !== '__metadata__').map(([name, v]: [string, any]) => ({ name, shape: v.shape as number[] }));
+      const { tensors } = loadTensors(f, specs);
+      fs.writeFileSync(f, serializeSafetensors(specs.map((sp) => ({ ...sp, data: tensors.get(sp.name)!, dtype: 'BF16' as const }))));
+    });
+    const m32 = PairRM.load(be, fixture), before = be.memoryStats().bytesInUse;
+    const m16 = PairRM.load(be, dir);
+    try {
+      const grew16 = be.memoryStats().bytesInUse - before;
+      const z16 = await m16.logits(ex.sequences.map((q) => q.ids));
+      const z32 = await m32.logits(ex.sequences.map((q) => q.ids));
+      for (let i = 0; i < z16.length; i++) {
+        assert.ok(Number.isFinite(z16[i]) && Math.abs(z16[i] - z32[i]) < 0.05, `bf16 logit ${z16[i]} vs f32 ${z32[i]}`);
+      }
+      // the 16-bit copy holds less device memory than the f32 one (its matrices are half the size)
+      const m32b = PairRM.load(be, fixture);
+      const after = be.memoryStats().bytesInUse;
+      m32b.dispose();
+      assert.ok(grew16 < after - before - grew16, `bf16 model ${grew16} B, f32 model ${after - before - grew16} B`);
+    } finally { m16.dispose(); m32.dispose(); }
   });
 
   s('clear errors for directories with pieces missing', async () => {
