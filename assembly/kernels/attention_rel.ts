@@ -57,3 +57,118 @@ export function att_rel_forward(task: i32, tid: i32, out: usize, lse: usize, q: 
     store<f32>(at(lse, (b * H + h) * T + i), m + <f32>Math.log(l));
   }
 }
+
+// ---- backward ----------------------------------------------------------------------------------
+// The same steps as shaders/attention_rel_bwd.wgsl (formulas there):
+//   att_rel_bwd_probs   task → (b, h, QB rows i): delta_i = dout_i·out_i, P_ij = exp(s_ij − lse_i)
+//                       for unmasked keys (0 else), then dS_ij = P_ij (dout_i·v_j − delta_i) written
+//                       to dS (B,H,T,T) and P_ij to Pm (B,H,T,T)
+//   att_rel_bwd_dq      task → (b, h, QB rows i): dq_i = scale·Σ_j dS_ij (k_j + c2p·posK[r_ij])
+//   att_rel_bwd_dkv     task → (b, h, QB keys j): dk_j = scale·Σ_i dS_ij (q_i + p2c·posQ[r_ij]),
+//                       dv_j = Σ_i P_ij dout_i
+//   att_rel_bwd_dpos    task → h: dpos[·,·,h,·] zeroed, then every (b, i, j) in order adds
+//                       scale·dS_ij·(c2p·q_i, p2c·k_j) to rows r_ij — one task owns a head's slice
+// Each output element is written by one task; sums run in a fixed order.
+// @ts-ignore: decorator
+@inline function relAt(rel: usize, T: i32, R: i32, i: i32, j: i32): i32 {
+  const r = load<i32>(at(rel, i * T + j));
+  return r < 0 ? 0 : r >= R ? R - 1 : r;
+}
+
+export function att_rel_bwd_probs(task: i32, tid: i32, Pm: usize, dS: usize, dout: usize, out: usize, lse: usize, q: usize, k: usize, v: usize,
+  pos: usize, rel: usize, mask: usize, B: i32, T: i32, H: i32, D: i32, R: i32, c2p: i32, p2c: i32, scale: f32): void {
+  const nqb = (T + QB - 1) / QB;
+  const bh = task / nqb, qb = task - bh * nqb;
+  const b = bh / H, h = bh - b * H;
+  const HD = H * D;
+  const i1 = min32(T, (qb + 1) * QB);
+  for (let i = qb * QB; i < i1; i++) {
+    const qr = at(q, ((b * T + i) * H + h) * D), dr = at(dout, ((b * T + i) * H + h) * D);
+    const delta = dot(dr, at(out, ((b * T + i) * H + h) * D), D);
+    const l = load<f32>(at(lse, (b * H + h) * T + i));
+    const prow = ((b * H + h) * T + i) * T;
+    for (let j = 0; j < T; j++) {
+      let p: f32 = 0, g: f32 = 0;
+      if (keyOk(mask, b, T, j)) {
+        const kr = at(k, ((b * T + j) * H + h) * D);
+        const r = relAt(rel, T, R, i, j);
+        let s = dot(qr, kr, D);
+        if (c2p) s += dot(qr, at(pos, (r * 2) * HD + h * D), D);
+        if (p2c) s += dot(kr, at(pos, (r * 2 + 1) * HD + h * D), D);
+        p = Mathf.exp(scale * s - l);
+        g = p * (dot(dr, at(v, ((b * T + j) * H + h) * D), D) - delta);
+      }
+      store<f32>(at(Pm, prow + j), p);
+      store<f32>(at(dS, prow + j), g);
+    }
+  }
+}
+
+export function att_rel_bwd_dq(task: i32, tid: i32, dq: usize, dS: usize, k: usize, pos: usize, rel: usize,
+  B: i32, T: i32, H: i32, D: i32, R: i32, c2p: i32, scale: f32): void {
+  const nqb = (T + QB - 1) / QB;
+  const bh = task / nqb, qb = task - bh * nqb;
+  const b = bh / H, h = bh - b * H;
+  const HD = H * D;
+  const i1 = min32(T, (qb + 1) * QB);
+  for (let i = qb * QB; i < i1; i++) {
+    const o = at(dq, ((b * T + i) * H + h) * D);
+    memory.fill(o, 0, <usize>D << 2);
+    const prow = ((b * H + h) * T + i) * T;
+    for (let j = 0; j < T; j++) {
+      const g = load<f32>(at(dS, prow + j));
+      if (g == 0) continue;
+      axpyRow(o, at(k, ((b * T + j) * H + h) * D), g, D);
+      if (c2p) axpyRow(o, at(pos, (relAt(rel, T, R, i, j) * 2) * HD + h * D), g, D);
+    }
+    scaleRow(o, o, scale, D);
+  }
+}
+
+export function att_rel_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dS: usize, Pm: usize, q: usize, dout: usize, pos: usize, rel: usize,
+  B: i32, T: i32, H: i32, D: i32, R: i32, p2c: i32, scale: f32): void {
+  const nqb = (T + QB - 1) / QB;
+  const bh = task / nqb, qb = task - bh * nqb;
+  const b = bh / H, h = bh - b * H;
+  const HD = H * D;
+  const j1 = min32(T, (qb + 1) * QB);
+  for (let j = qb * QB; j < j1; j++) {
+    const ok = at(dk, ((b * T + j) * H + h) * D), ov = at(dv, ((b * T + j) * H + h) * D);
+    memory.fill(ok, 0, <usize>D << 2);
+    memory.fill(ov, 0, <usize>D << 2);
+    for (let i = 0; i < T; i++) {
+      const e = ((b * H + h) * T + i) * T + j;
+      const p = load<f32>(at(Pm, e));
+      if (p == 0) continue;
+      const g = load<f32>(at(dS, e));
+      axpyRow(ov, at(dout, ((b * T + i) * H + h) * D), p, D);
+      axpyRow(ok, at(q, ((b * T + i) * H + h) * D), g, D);
+      if (p2c) axpyRow(ok, at(pos, (relAt(rel, T, R, i, j) * 2 + 1) * HD + h * D), g, D);
+    }
+    scaleRow(ok, ok, scale, D);
+  }
+}
+
+export function att_rel_bwd_dpos(task: i32, tid: i32, dpos: usize, dS: usize, q: usize, k: usize, rel: usize,
+  B: i32, T: i32, H: i32, D: i32, R: i32, c2p: i32, p2c: i32, scale: f32): void {
+  const h = task;
+  const HD = H * D;
+  for (let r = 0; r < R; r++) {
+    memory.fill(at(dpos, (r * 2) * HD + h * D), 0, <usize>D << 2);
+    memory.fill(at(dpos, (r * 2 + 1) * HD + h * D), 0, <usize>D << 2);
+  }
+  const kc: f32 = c2p ? scale : 0, kp: f32 = p2c ? scale : 0;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < T; i++) {
+      const prow = ((b * H + h) * T + i) * T;
+      const qr = at(q, ((b * T + i) * H + h) * D);
+      for (let j = 0; j < T; j++) {
+        const g = load<f32>(at(dS, prow + j));
+        if (g == 0) continue;
+        const r = relAt(rel, T, R, i, j);
+        if (c2p) axpyRow(at(dpos, (r * 2) * HD + h * D), qr, kc * g, D);
+        if (p2c) axpyRow(at(dpos, (r * 2 + 1) * HD + h * D), at(k, ((b * T + j) * H + h) * D), kp * g, D);
+      }
+    }
+  }
+}

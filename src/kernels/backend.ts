@@ -249,6 +249,8 @@ export interface Backend {
   /** DeBERTa disentangled attention (see DisentangledAttentionOptions); lse (B,H,T) saved:
    *  log Σ_j exp(score[i,j]) over the attended keys (0 when there are none) */
   disentangledAttention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, o: DisentangledAttentionOptions): void;
+  /** dq, dk, dv (B,T,H,D) and dpos (R,2,H,D) written (dpos rows no pair maps to are 0) */
+  disentangledAttentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dpos: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, out: Tensor, lse: Tensor, o: DisentangledAttentionOptions): void;
 
   /** inference attention over a KV cache (decode steps, chunked prefill); no lse, no backward */
   attentionCached(out: Tensor, q: Tensor, kCache: Tensor, vCache: Tensor, o: CachedAttentionOptions): void;

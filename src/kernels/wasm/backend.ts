@@ -249,6 +249,7 @@ export class WasmBackend implements Backend {
   kvWrite(cache: Tensor, x: Tensor, o: { batch: number; queries: number; slots: number; start: number; rowSize: number }): void { attn.kvWrite(this, cache, x, o); }
 
   disentangledAttention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, o: DisentangledAttentionOptions): void { attnRel.disentangledAttention(this, out, lse, q, k, v, pos, relIdx, o); }
+  disentangledAttentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dpos: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, out: Tensor, lse: Tensor, o: DisentangledAttentionOptions): void { attnRel.disentangledAttentionBackward(this, dq, dk, dv, dpos, dout, q, k, v, pos, relIdx, out, lse, o); }
 
   silu(out: Tensor, x: Tensor): void { act.silu(this, out, x); }
   siluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.siluBackward(this, dx, x, dout); }

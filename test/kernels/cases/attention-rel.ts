@@ -3,7 +3,7 @@
 // terms, each alone, key masks with holes and a fully padded sequence, and rel indices outside
 // [0, R) (clamped). Outputs are NaN-poisoned by the harness.
 import { expectClose, type CaseContext, type KernelCase } from '../harness.js';
-import { disentangledAttentionRef, type RelAttnShape } from '../ref/attention-rel.js';
+import { disentangledAttentionBackwardRef, disentangledAttentionRef, type RelAttnShape } from '../ref/attention-rel.js';
 
 const TOL = 2e-5;
 type MaskKind = 'none' | 'right' | 'holes+empty';
@@ -54,6 +54,28 @@ export const cases: KernelCase[] = [
       const want = disentangledAttentionRef(q, k, v, pos, rel, mask, { ...s, scale });
       expectClose(await read(o), want.out, TOL, 'out');
       expectClose(await read(lse), want.lse, TOL, 'lse', 1);
+    },
+  })),
+  ...shapes.map((s): KernelCase => ({
+    name: `disentangledAttentionBackward B${s.batch} T${s.seq} H${s.heads} D${s.headDim} R${s.relRows}${s.c2p ? ' c2p' : ''}${s.p2c ? ' p2c' : ''} mask=${s.mask}${s.outOfRange ? ' rel out of range' : ''}`,
+    async run({ be, rng, input, out, read }) {
+      const { batch: B, seq: T, heads: H, headDim: D, relRows: R } = s;
+      const scale = 1 / Math.sqrt(3 * D);
+      const n = B * T * H * D, shape = [B, T, H, D];
+      const q = rng.f32(n), k = rng.f32(n), v = rng.f32(n), pos = rng.f32(R * 2 * H * D), dout = rng.f32(n);
+      const rel = makeRel(T, R, !!s.outOfRange, rng);
+      const mask = makeMask(s.mask, B, T, rng);
+      const opts = { batch: B, seq: T, heads: H, headDim: D, relRows: R, scale, c2p: s.c2p, p2c: s.p2c, keyMask: mask ? input(mask, [B, T]) : undefined };
+      const tq = input(q, shape), tk = input(k, shape), tv = input(v, shape), tpos = input(pos, [R, 2, H, D]), trel = input(rel, [T, T]);
+      const o = out(shape), lse = out([B, H, T]);
+      be.disentangledAttention(o, lse, tq, tk, tv, tpos, trel, opts);
+      const dq = out(shape), dk = out(shape), dv = out(shape), dpos = out([R, 2, H, D]);
+      be.disentangledAttentionBackward(dq, dk, dv, dpos, input(dout, shape), tq, tk, tv, tpos, trel, o, lse, opts);
+      const want = disentangledAttentionBackwardRef(q, k, v, pos, rel, mask, dout, { ...s, scale });
+      expectClose(await read(dq), want.dq, TOL, 'dq');
+      expectClose(await read(dk), want.dk, TOL, 'dk');
+      expectClose(await read(dv), want.dv, TOL, 'dv');
+      expectClose(await read(dpos), want.dpos, TOL, 'dpos');
     },
   })),
   {

@@ -29,3 +29,30 @@ export function disentangledAttention(be: WebGPUBackend, out: Tensor, lse: Tenso
   const rows = B * H * T;
   be.ctx.dispatch('attention_rel', 'main', { MAXD }, p, [be.t(out), be.t(lse), be.t(q), be.t(k), be.t(v), be.t(pos), be.t(relIdx), mask], [Math.ceil(rows / 64)]);
 }
+
+/**
+ * Backward of disentangledAttention (shaders/attention_rel_bwd.wgsl): dq, dk, dv (B,T,H,D) and
+ * dpos (R,2,H,D) written. Works through P/dS (B,H,T,T) and stats (B,H,T,3) held for the op.
+ */
+export function disentangledAttentionBackward(be: WebGPUBackend, dq: Tensor, dk: Tensor, dv: Tensor, dpos: Tensor, dout: Tensor,
+  q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, out: Tensor, lse: Tensor, o: DisentangledAttentionOptions): void {
+  const op = 'disentangledAttentionBackward';
+  checkDisentangled(op, q, k, v, out, lse, pos, relIdx, o);
+  checkDisentangled(op, dq, dk, dv, dout, lse, dpos, relIdx, o);
+  noAlias(op, [['dq', dq], ['dk', dk], ['dv', dv], ['dpos', dpos]], [['dout', dout], ['q', q], ['k', k], ['v', v], ['pos', pos], ['relIdx', relIdx], ['out', out], ['lse', lse], ['keyMask', o.keyMask]]);
+  const { batch: B, seq: T, heads: H, headDim: D, relRows: R } = o;
+  const mask = o.keyMask ? be.t(o.keyMask) : onesMask(be, B * T);
+  const p = new Params().u(B).u(T).u(H).u(D).u(R).f(o.c2p ? 1 : 0).f(o.p2c ? 1 : 0).f(o.scale);
+  const st = be.tensor([B * H * T * 3], 'f32', 'relattn-stats'), P = be.tensor([B * H * T * T], 'f32', 'relattn-P');
+  const rows: [number] = [Math.ceil((B * H * T) / 64)];
+  const t = (x: Tensor) => be.t(x);
+  const rel = t(relIdx);
+  be.ctx.dispatch('attention_rel_bwd', 'stats', {}, p, [t(st), mask, t(out), t(dout), t(lse)], rows);
+  be.ctx.dispatch('attention_rel_bwd', 'probs', {}, p, [t(P), rel, t(q), t(k), t(pos), t(st)], rows);
+  be.ctx.dispatch('attention_rel_bwd', 'dv', {}, p, [t(dv), rel, t(P), t(dout)], rows);
+  be.ctx.dispatch('attention_rel_bwd', 'dscores', {}, p, [t(P), rel, t(dout), t(v), t(st)], rows);
+  be.ctx.dispatch('attention_rel_bwd', 'dq', {}, p, [t(dq), rel, t(P), t(k), t(pos)], rows);
+  be.ctx.dispatch('attention_rel_bwd', 'dk', {}, p, [t(dk), rel, t(P), t(q), t(pos)], rows);
+  be.ctx.dispatch('attention_rel_bwd', 'dpos', {}, p, [t(dpos), rel, t(P), t(q), t(k)], [Math.ceil((H * D) / 64)]);
+  be.dispose(st); be.dispose(P);
+}
