@@ -418,6 +418,38 @@ def main():
         d = lab - lba
         expected['triples'].append({'prompt': x, 'a': a, 'b': b, 'options': opts, 'ids_ab': ab, 'ids_ba': ba,
                                     'logit_ab': lab, 'logit_ba': lba, 'prob': 1 / (1 + math.exp(-d))})
+    # one training batch: two pairs, each in both orders, labels p and 1 - p; loss = mean BCE of
+    # z against the label (llm-blender's instructgpt loss on both orders when p = 1); gradients of
+    # every tensor by float64 autograd
+    batch = []
+    for (x, a, b, _), p in zip(TRIPLES[:2], [1.0, 0.8]):
+        batch.append((tokenize_pair(x, a, b, 1224, 412), p))
+        batch.append((tokenize_pair(x, b, a, 1224, 412), 1 - p))
+    Wg = {n: t.clone().requires_grad_(True) for n, t in W.items()}
+    loss = 0
+    zs = []
+    for ids, y in batch:
+        h = deberta(Wg, ids)
+        src, c1, c2 = ids.index(SOURCE_ID), ids.index(CAND1_ID), ids.index(CAND2_ID)
+
+        def head(v):
+            return torch.tanh(v @ Wg['head_layer.1.weight'].T + Wg['head_layer.1.bias']) @ Wg['head_layer.4.weight'].T + Wg['head_layer.4.bias']
+        z = (head(torch.cat([h[src], h[c1]])) - head(torch.cat([h[src], h[c2]]))).mean()
+        zs.append(z.item())
+        loss = loss + (torch.nn.functional.softplus(z) - y * z) / len(batch)
+    loss.backward()
+    FULL = ['head_layer.4.weight', 'head_layer.1.bias', 'pretrained_model.encoder.LayerNorm.weight',
+            'pretrained_model.encoder.rel_embeddings.weight', 'pretrained_model.encoder.layer.1.attention.self.key_proj.bias',
+            'pretrained_model.encoder.layer.0.attention.self.query_proj.bias', 'pretrained_model.embeddings.LayerNorm.bias']
+    grads = {}
+    for n, t in Wg.items():
+        g = t.grad.flatten()
+        probe = torch.sin(0.37 * torch.arange(g.numel(), dtype=torch.float64) + 0.11)
+        grads[n] = {'norm': g.norm().item(), 'probe': (g * probe).sum().item()}
+        if n in FULL:
+            grads[n]['full'] = g.tolist()
+    expected['train'] = {'batch': [{'ids': ids, 'label': y} for ids, y in batch], 'logits': zs, 'loss': loss.item(), 'grads': grads,
+                         'probe': 'sin(0.37 i + 0.11), i the flat index'}
     for t in ['hello world', '  the   answer  is 42. ', 'how are you?', "I'm fine, thanks!", 'wor#ld@@ é~x', '', '   ', 'thththe']:
         expected['tokenize'].append({'text': t, 'ids': spm_encode(t)})
     with open(os.path.join(OUT, 'expected.json'), 'w') as f:
