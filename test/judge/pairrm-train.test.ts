@@ -4,6 +4,7 @@
 // whole gradients of seven tensors (the head, the relative embeddings and their norm, biases) —
 // on every backend; then a few optimizer steps through trainPairwise lower the loss, and the saved
 // directory loads back as a judge (loadJudge) that prefers the chosen responses more.
+import { spawnSync } from 'node:child_process';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
@@ -26,6 +27,41 @@ interface Expected {
   triples: { prompt: string; a: string; b: string; options: Record<string, number> }[];
 }
 const ex: Expected = JSON.parse(fs.readFileSync(path.join(fixture, 'expected.json'), 'utf8'));
+
+const root = path.resolve(here, '../..');
+const sppo = (args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/sppo.mjs'), ...args], { env: { ...process.env, SPPO_QUIET: '1' }, encoding: 'utf8', timeout: 300_000 });
+
+{
+  const s = suite('pairrm fine-tuning [cli]');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-pairrm-cli-'));
+  s.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  s('sppo train-judge --init pairrm --model DIR, then sppo judge --judge OUT', () => {
+    const data = path.join(tmp, 'pairs.jsonl'), out = path.join(tmp, 'out');
+    fs.writeFileSync(data, [
+      { prompt: 'hello, how are you?', chosen: 'get out!', rejected: 'hi! I am fine, thanks!' },
+      { prompt: 'I love you!', chosen: 'I hate you!', rejected: 'I love you too!' },
+    ].map((x) => JSON.stringify(x)).join('\n') + '\n');
+    const r = sppo(['train-judge', '--init', 'pairrm', '--model', fixture, '--data', data, '--out', out, '--epochs', '3', '--batch-size', '2', '--lr', '3e-3', '--backend', 'wasm']);
+    assert.is(r.status, 0, r.stderr);
+    const summary = JSON.parse(r.stdout);
+    assert.is(summary.steps, 3);
+    assert.ok(summary.train_loss < Math.log(2), `train loss ${summary.train_loss}`);
+    const samples = path.join(tmp, 'samples.jsonl');
+    fs.writeFileSync(samples, JSON.stringify({ prompt: 'I love you!', responses: ['I hate you!', 'I love you too!'] }) + '\n');
+    const j = sppo(['judge', '--samples', samples, '--judge', `${out}?backend=wasm`]);
+    assert.is(j.status, 0, j.stderr);
+    const row = JSON.parse(j.stdout.trim().split('\n')[0]);
+    assert.ok(row.matrix[0][1] > 0.5, `the fine-tuned PairRM prefers the trained answer: ${row.matrix[0][1]}`);
+    // --init pairrm needs a PairRM directory
+    const bad = sppo(['train-judge', '--init', 'pairrm', '--data', data, '--out', path.join(tmp, 'x')]);
+    assert.is.not(bad.status, 0);
+    assert.match(bad.stderr, /--init pairrm needs --model DIR/);
+    const notPairRM = sppo(['train-judge', '--init', 'pairrm', '--model', path.join(root, 'examples/tiny/model'), '--data', data, '--out', path.join(tmp, 'y')]);
+    assert.is.not(notPairRM.status, 0);
+    assert.match(notPairRM.stderr, /is not a PairRM directory/);
+  });
+  s.run();
+}
 
 for (const bname of backendNames()) {
   const s = suite(`pairrm fine-tuning [${bname}]`);
