@@ -134,6 +134,9 @@ export function relativeIndex(cfg: DebertaConfig, T: number): Int32Array {
   return out;
 }
 
+/** relative-index tables kept per encoder (one per sequence length, least recently used dropped) */
+const REL_CACHE = 4;
+
 /** per-layer tensor names (HF, without the prefix) */
 const LAYER_NAMES = {
   wq: 'attention.self.query_proj.weight', bq: 'attention.self.query_proj.bias',
@@ -273,12 +276,20 @@ export class DebertaEncoder {
     be.dispose(wkq); be.dispose(bkq);
   }
 
+  /** relIdx of length T, the last few lengths kept (T×T i32 each: 16 MiB at T = 2048) */
   private relIdx(T: number): Tensor {
     let t = this.relCache.get(T);
-    if (!t) {
+    if (t) {
+      this.relCache.delete(T);
+    } else {
       t = this.be.fromArray(relativeIndex(this.cfg, T), [T, T], 'i32', `deberta-rel-${T}`);
-      this.relCache.set(T, t);
+      if (this.relCache.size >= REL_CACHE) {
+        const [oldT, old] = this.relCache.entries().next().value as [number, Tensor];
+        this.relCache.delete(oldT);
+        this.be.dispose(old);
+      }
     }
+    this.relCache.set(T, t); // most recent last
     return t;
   }
 

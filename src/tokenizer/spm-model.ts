@@ -69,6 +69,11 @@ class Reader {
     }
   }
   sub(bytes: Uint8Array): Reader { return new Reader(bytes, this.file); }
+  /** a length-delimited UTF-8 string */
+  str(what: string): string {
+    const b = this.bytes();
+    try { return utf8.decode(b); } catch { return this.fail(`${what} that is not UTF-8`); }
+  }
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -85,7 +90,7 @@ export function parseSpmModel(buf: Uint8Array, file: string): SpmModel {
     if (field === 1 && wire === 2) {
       const p: SpmPiece = { piece: '', score: 0, type: PIECE_NORMAL };
       rr.sub(rr.bytes()).each((f, w, s) => {
-        if (f === 1 && w === 2) { try { p.piece = utf8.decode(s.bytes()); } catch { s.fail('a piece that is not UTF-8'); } return true; }
+        if (f === 1 && w === 2) { p.piece = s.str('a piece'); return true; }
         if (f === 2 && w === 5) { p.score = s.f32(); return true; }
         if (f === 3 && w === 0) { p.type = s.varint(); return true; }
         return false;
@@ -104,7 +109,7 @@ export function parseSpmModel(buf: Uint8Array, file: string): SpmModel {
     }
     if (field === 3 && wire === 2) {
       rr.sub(rr.bytes()).each((f, w, s) => {
-        if (f === 1 && w === 2) { m.normalizer.name = utf8.decode(s.bytes()); return true; }
+        if (f === 1 && w === 2) { m.normalizer.name = s.str('a normalizer name'); return true; }
         if (f === 2 && w === 2) { m.normalizer.hasCharsmap = s.bytes().length > 0; return true; }
         if (f === 3 && w === 0) { m.normalizer.addDummyPrefix = s.varint() !== 0; return true; }
         if (f === 4 && w === 0) { m.normalizer.removeExtraWhitespaces = s.varint() !== 0; return true; }
