@@ -10,8 +10,28 @@
 // A row whose keys are all padding gets out = 0, lse = emptyLse. Each output row is written by
 // one task, sums run in a fixed order: results do not depend on the thread count.
 // Scratch per thread: T + D floats (+16) — the score row and the output accumulator.
-import { at, dot, hmax, min32 } from './common';
+import { at, dot, hmax, hsum, madd4, min32 } from './common';
 import { axpyRow, expInPlace, keyOk, QB, scaleRow } from './attention';
+
+/** Σ_d q[d]·(k[d] + c·pk[d]) + p·k[d]·pq[d] over d < D in one pass (f32x4 lanes, then the
+ *  tail): the three score terms of one (query, key) pair; c, p are the 0/1 term switches */
+// @ts-ignore: decorator
+@inline function dot3(q: usize, k: usize, pk: usize, pq: usize, c: f32, p: f32, D: i32): f32 {
+  const cv = f32x4.splat(c), pv = f32x4.splat(p);
+  let acc = f32x4.splat(0);
+  let d = 0;
+  for (; d + 4 <= D; d += 4) {
+    const kv = v128.load(at(k, d));
+    acc = madd4(v128.load(at(q, d)), madd4(cv, v128.load(at(pk, d)), kv), acc);
+    acc = madd4(kv, f32x4.mul(pv, v128.load(at(pq, d))), acc);
+  }
+  let s = hsum(acc);
+  for (; d < D; d++) {
+    const kd = load<f32>(at(k, d));
+    s += load<f32>(at(q, d)) * (kd + c * load<f32>(at(pk, d))) + kd * p * load<f32>(at(pq, d));
+  }
+  return s;
+}
 
 export function att_rel_forward(task: i32, tid: i32, out: usize, lse: usize, q: usize, k: usize, v: usize,
   pos: usize, rel: usize, mask: usize, B: i32, T: i32, H: i32, D: i32, R: i32, c2p: i32, p2c: i32,
@@ -22,6 +42,7 @@ export function att_rel_forward(task: i32, tid: i32, out: usize, lse: usize, q: 
   const S = scratch + <usize>tid * <usize>stride;
   const acc = at(S, T + 4);
   const HD = H * D;
+  const cf: f32 = c2p ? 1 : 0, pf: f32 = p2c ? 1 : 0;
   const i1 = min32(T, (qb + 1) * QB);
   for (let i = qb * QB; i < i1; i++) {
     const row = (b * T + i) * H + h;
@@ -33,10 +54,7 @@ export function att_rel_forward(task: i32, tid: i32, out: usize, lse: usize, q: 
         const kr = at(k, ((b * T + j) * H + h) * D);
         let r = load<i32>(at(rel, i * T + j));
         r = r < 0 ? 0 : r >= R ? R - 1 : r;
-        let s = dot(qr, kr, D);
-        if (c2p) s += dot(qr, at(pos, (r * 2) * HD + h * D), D);
-        if (p2c) s += dot(kr, at(pos, (r * 2 + 1) * HD + h * D), D);
-        sc = scale * s;
+        sc = scale * dot3(qr, kr, at(pos, (r * 2) * HD + h * D), at(pos, (r * 2 + 1) * HD + h * D), cf, pf, D);
         any = true;
       }
       store<f32>(at(S, j), sc);
@@ -92,10 +110,7 @@ export function att_rel_bwd_probs(task: i32, tid: i32, Pm: usize, dS: usize, dou
       if (keyOk(mask, b, T, j)) {
         const kr = at(k, ((b * T + j) * H + h) * D);
         const r = relAt(rel, T, R, i, j);
-        let s = dot(qr, kr, D);
-        if (c2p) s += dot(qr, at(pos, (r * 2) * HD + h * D), D);
-        if (p2c) s += dot(kr, at(pos, (r * 2 + 1) * HD + h * D), D);
-        p = Mathf.exp(scale * s - l);
+        p = Mathf.exp(scale * dot3(qr, kr, at(pos, (r * 2) * HD + h * D), at(pos, (r * 2 + 1) * HD + h * D), c2p ? 1 : 0, p2c ? 1 : 0, D) - l);
         g = p * (dot(dr, at(v, ((b * T + j) * H + h) * D), D) - delta);
       }
       store<f32>(at(Pm, prow + j), p);
