@@ -44,6 +44,8 @@ export const PAIRRM_ARCH = 'DebertaV2PairRM';
 export const PAIRRM_TRAINING_KEY = 'sppo_training';
 /** files save() copies from the source directory */
 const PAIRRM_CARRIED = ['spm.model', 'tokenizer_config.json', 'added_tokens.json', 'special_tokens_map.json', 'tokenizer.json', 'ranker_config.json'];
+/** the most the attention backward's P and dS of one training batch may take */
+const MAX_SCORES_BYTES = 2 ** 30;
 const sigmoidOf = (x: number) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 const softplusOf = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
 const PREFIX = 'pretrained_model.';
@@ -281,6 +283,12 @@ export class PairRM {
     await this.syncHead();
     const C = this.cfg.hidden;
     const { ids, mask, rows, B, T } = this.pack(examples.map((e) => e.ids));
+    // the attention backward holds P and dS (B, heads, T, T) f32 for one layer at a time
+    const scoresBytes = 2 * 4 * B * this.cfg.heads * T * T;
+    if (scoresBytes > MAX_SCORES_BYTES) {
+      throw new Error(`PairRM fine-tuning: ${B} sequences of ${T} tokens need ${(scoresBytes / 2 ** 30).toFixed(1)} GiB for the attention backward's scores ` +
+        `(over ${MAX_SCORES_BYTES / 2 ** 30} GiB): use a smaller --batch-size or shorter prompts and responses`);
+    }
     const h = this.encoder.forward(ids, mask, B, T);
     let hv: Float32Array;
     try { hv = await this.prefixRows(h, rows); } finally { this.be.dispose(h); }
