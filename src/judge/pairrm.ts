@@ -27,6 +27,11 @@
 // and takes σ(s_i − s_j) of scores averaged over all K; per pair this judge is that with K = 2.)
 // The encoder runs on the backend; the small head runs on the host in float64 over the three
 // gathered hidden rows of each sequence.
+// Fine-tuning (load with {training: true}; `sppo train-judge --init pairrm --model DIR`):
+// params()/zeroGrad()/accumulate() as the learned pairwise judge has them, so trainPairwise
+// (pairwise-train.ts) drives it — BCE of z against p on (x, chosen, rejected) and against 1 − p
+// swapped; the head's gradient on the host (float64), the encoder's on the device
+// (DebertaEncoder.backward); save() writes the same PairRM-hf layout.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Backend, Tensor } from '../kernels/backend.js';

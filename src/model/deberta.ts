@@ -1,4 +1,4 @@
-// DeBERTa-v2/v3 encoder (Hugging Face DebertaV2Model), forward only, over the Backend ops.
+// DeBERTa-v2/v3 encoder (Hugging Face DebertaV2Model), forward and backward, over the Backend ops.
 // The configuration this reads is DeBERTa-v3's (and PairRM's): relative_attention with
 // position_buckets > 0 (log-bucketed relative positions) or ≤ 0 (plain, clamped at
 // max_relative_positions), share_att_key, norm_rel_ebd "layer_norm", pos_att_type ⊆ {c2p, p2c},
@@ -12,7 +12,8 @@
 //   per layer (post-norm, like BERT):
 //     q, k, v = x·Wqᵀ + bq, x·Wkᵀ + bk, x·Wvᵀ + bv                       (B,T,heads,D)
 //     pos = rel·[Wk; Wq]ᵀ + [bk; bq]                                       (R, 2, heads, D) — share_att_key:
-//           the layer's own key/query projections of the relative embeddings; computed once at load
+//           the layer's own key/query projections of the relative embeddings (inference: once at load;
+//           training: by every forward, from the current weights)
 //     ctx = disentangledAttention(q, k, v, pos, relIdx), scale 1/√(D·(1 + #pos_att_type))
 //           relIdx[i,j] = clamp(bucket(i − j) + span, 0, R − 1)   — c2p reads posK at it, p2c reads
 //           posQ at the same index (HF gathers p2c at clamp(−bucket(j − i) + span), equal because the
