@@ -14,7 +14,7 @@ import { isPairRMConfig, PairRM } from '../judge/pairrm.js';
 import { readConfigJson } from '../judge/model-common.js';
 import { evaluatePairwise, trainPairwise } from '../judge/pairwise-train.js';
 import { readPreferenceFile } from '../judge/preference-data.js';
-import { checkOutDir } from '../sppo/out-dir.js';
+import { checkOutDir } from '../sppo/env/out-dir.js';
 import { BACKEND_HELP, backendFrom, int, num, progressBar } from './common.js';
 
 export function register(program: Command): void {
