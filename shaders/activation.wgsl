@@ -8,6 +8,11 @@
 //                    u = √(2/π)·(x + 0.044715·x³). Computed as x·σ(2u) (the same function,
 //                    since 1 + tanh(u) = 2σ(2u)): no tanh, whose sinh/cosh form overflows to
 //                    NaN on some drivers, and no 1 + tanh cancellation for negative x.
+//   gelu_erf:        exact GELU x·Φ(x), Φ(x) = ½erfc(−x/√2); erfc(a), a ≥ 0, as
+//                    t·exp(−a² + P(t)), t = 1/(1 + a/2), P the degree-9 Chebyshev fit of
+//                    Numerical Recipes' erfcc (fractional error < 1.2e-7); Φ = 1 − ½erfc(|x|/√2)
+//                    for x ≥ 0, ½erfc(|x|/√2) for x < 0 (the negative tail keeps its accuracy).
+//   gelu_erf_backward: dx = dout·(Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π)
 //   gelu_backward:   dx = dout·(s + 2·x·s·(1−s)·u'), s = σ(2u), u' = √(2/π)·(1 + 3·0.044715·x²)
 //
 // Layout: every tensor is read as array<vec4f>; P.n = ceil(n/4) vec4s. Tensors are padded to
@@ -89,5 +94,41 @@ fn gelu_s(x: vec4f) -> vec4f {
     let s = gelu_s(x);
     let du = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * x * x);
     out[i] = b[i] * (s + 2.0 * x * s * (1.0 - s) * du);
+  }
+}
+
+fn half_erfc_abs(x: vec4f) -> vec4f {
+  let a = abs(x) * 0.7071067811865476;
+  let t = 1.0 / (1.0 + 0.5 * a);
+  var p = vec4f(0.17087277);
+  p = -0.82215223 + t * p;
+  p = 1.48851587 + t * p;
+  p = -1.13520398 + t * p;
+  p = 0.27886807 + t * p;
+  p = -0.18628806 + t * p;
+  p = 0.09678418 + t * p;
+  p = 0.37409196 + t * p;
+  p = 1.00002368 + t * p;
+  p = -1.26551223 + t * p;
+  return 0.5 * t * exp(p - a * a);
+}
+fn phi_cdf(x: vec4f) -> vec4f {
+  let h = half_erfc_abs(x);
+  return select(h, 1.0 - h, x >= vec4f(0.0));
+}
+
+// out = a·Φ(a)
+@compute @workgroup_size(WG) fn gelu_erf(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) { let x = a[i]; out[i] = x * phi_cdf(x); }
+}
+
+// out = dx; a = x, b = dout
+@compute @workgroup_size(WG) fn gelu_erf_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) {
+    let x = a[i];
+    let pdf = 0.3989422804014327 * exp(-0.5 * x * x);
+    out[i] = b[i] * (phi_cdf(x) + x * pdf);
   }
 }

@@ -6,6 +6,11 @@
 //   act_swiglu_backward dgate = dout·up·σ(g)(1 + g(1 − σ(g))),  dup = dout·silu(g)
 //   act_gelu            out = ½x(1 + tanh u) = x·σ(2u), u = √(2/π)(x + 0.044715x³)   (GPT-2 gelu_new)
 //   act_gelu_backward   dx = dout·(s + 2x·s(1 − s)·u'), s = σ(2u)
+//   act_gelu_erf        out = x·Φ(x), Φ(x) = ½erfc(−x/√2)   (exact GELU: BERT, DeBERTa)
+//   act_gelu_erf_backward dx = dout·(Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π)
+// erfc(a), a ≥ 0, by the Chebyshev-fitted form t·exp(−a² + P(t)), t = 1/(1 + a/2), P of degree 9
+// (Numerical Recipes' erfcc, fractional error < 1.2e-7 everywhere); Φ(x) = 1 − ½erfc(x/√2) for
+// x ≥ 0 and ½erfc(−x/√2) for x < 0, so the tail x ≪ 0 keeps its relative accuracy.
 import { at, exp4, min32 } from './common';
 import { EW_CHUNK } from './elementwise';
 
@@ -53,6 +58,55 @@ const GELU_C: f32 = 0.044715;
   const du = f32x4.mul(f32x4.splat(GELU_K), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(3 * GELU_C), f32x4.mul(x, x))));
   const two_x = f32x4.add(x, x);
   return f32x4.add(s, f32x4.mul(f32x4.mul(two_x, f32x4.mul(s, f32x4.sub(f32x4.splat(1), s))), du));
+}
+
+const SQRT1_2: f32 = 0.7071067811865476;
+const INV_SQRT_2PI: f32 = 0.3989422804014327;
+
+// ½erfc(|x|/√2) on four lanes
+// @ts-ignore: decorator
+@inline function halfErfcAbs4(x: v128): v128 {
+  const a = f32x4.mul(f32x4.abs(x), f32x4.splat(SQRT1_2));
+  const t = f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), f32x4.mul(f32x4.splat(0.5), a)));
+  let p = f32x4.splat(0.17087277);
+  p = f32x4.add(f32x4.splat(-0.82215223), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(1.48851587), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(-1.13520398), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(0.27886807), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(-0.18628806), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(0.09678418), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(0.37409196), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(1.00002368), f32x4.mul(t, p));
+  p = f32x4.add(f32x4.splat(-1.26551223), f32x4.mul(t, p));
+  const e = exp4(f32x4.sub(p, f32x4.mul(a, a)));
+  return f32x4.mul(f32x4.splat(0.5), f32x4.mul(t, e));
+}
+// Φ(x) on four lanes
+// @ts-ignore: decorator
+@inline function phiCdf4(x: v128): v128 {
+  const h = halfErfcAbs4(x);
+  return v128.bitselect(f32x4.sub(f32x4.splat(1), h), h, f32x4.ge(x, f32x4.splat(0)));
+}
+// @ts-ignore: decorator
+@inline function geluErf4(x: v128): v128 { return f32x4.mul(x, phiCdf4(x)); }
+// @ts-ignore: decorator
+@inline function dgeluErf4(x: v128): v128 {
+  const pdf = f32x4.mul(f32x4.splat(INV_SQRT_2PI), exp4(f32x4.mul(f32x4.splat(-0.5), f32x4.mul(x, x))));
+  return f32x4.add(phiCdf4(x), f32x4.mul(x, pdf));
+}
+
+export function act_gelu_erf(task: i32, tid: i32, out: usize, x: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) v128.store(at(out, i), geluErf4(v128.load(at(x, i))));
+  if (i < e) tailStore(out, i, e, geluErf4(tailLoad(x, i, e, tmp)), tmp);
+}
+
+export function act_gelu_erf_backward(task: i32, tid: i32, dx: usize, x: usize, dout: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) v128.store(at(dx, i), f32x4.mul(v128.load(at(dout, i)), dgeluErf4(v128.load(at(x, i)))));
+  if (i < e) { const d = dgeluErf4(tailLoad(x, i, e, tmp)); tailStore(dx, i, e, f32x4.mul(tailLoad(dout, i, e, tmp), d), tmp); }
 }
 
 export function act_silu(task: i32, tid: i32, out: usize, x: usize, n: i32, scratch: usize): void {

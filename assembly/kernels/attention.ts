@@ -118,12 +118,12 @@ function firstKey(mask: usize, b: i32, T: i32): i32 {
 }
 
 // @ts-ignore: decorator
-@inline function keyOk(mask: usize, b: i32, T: i32, s: i32): bool {
+@inline export function keyOk(mask: usize, b: i32, T: i32, s: i32): bool {
   return !mask || load<i32>(at(mask, b * T + s)) != 0;
 }
 
 /** P[i] = exp(P[i] − m) for i < n, in place; returns Σ P (f32x4 lanes, then tail) */
-function expInPlace(p: usize, n: i32, m: f32): f32 {
+export function expInPlace(p: usize, n: i32, m: f32): f32 {
   const mv = f32x4.splat(m);
   let a = f32x4.splat(0); let i = 0;
   for (; i + 4 <= n; i += 4) { const e = exp4(f32x4.sub(v128.load(at(p, i)), mv)); v128.store(at(p, i), e); a = f32x4.add(a, e); }
@@ -304,7 +304,7 @@ export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usi
 
 /** acc[0..D) += a·x[0..D) */
 // @ts-ignore: decorator
-@inline function axpyRow(acc: usize, x: usize, a: f32, D: i32): void {
+@inline export function axpyRow(acc: usize, x: usize, a: f32, D: i32): void {
   const av = f32x4.splat(a);
   let i = 0;
   for (; i + 4 <= D; i += 4) v128.store(at(acc, i), madd4(av, v128.load(at(x, i)), v128.load(at(acc, i))));
@@ -313,7 +313,7 @@ export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usi
 
 /** o[0..D) = a·x[0..D) */
 // @ts-ignore: decorator
-@inline function scaleRow(o: usize, x: usize, a: f32, D: i32): void {
+@inline export function scaleRow(o: usize, x: usize, a: f32, D: i32): void {
   const av = f32x4.splat(a);
   let i = 0;
   for (; i + 4 <= D; i += 4) v128.store(at(o, i), f32x4.mul(av, v128.load(at(x, i))));

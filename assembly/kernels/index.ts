@@ -13,3 +13,4 @@ export * from './embedding';
 export * from './optim';
 export * from './preference';
 export * from './lmhead';
+export * from './attention_rel';

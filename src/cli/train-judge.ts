@@ -2,12 +2,16 @@
 // trains a pairwise preference judge (a PairRM-style cross-encoder, src/judge/pairwise-model.ts)
 // on {prompt, chosen, rejected[, probability]} JSONL and writes a judge directory that
 // `--judge DIR` (loadJudge) runs. --model takes a causal LM (its trunk; a fresh head) or a judge
-// written before (training continues). Progress on stderr; one JSON summary on stdout.
+// written before (training continues). `--init pairrm --model DIR` (or --model naming a PairRM
+// directory) fine-tunes PairRM itself (src/judge/pairrm.ts) and writes a PairRM-hf directory.
+// Progress on stderr; one JSON summary on stdout.
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { parseConfig } from '../model/config.js';
 import { paramCount } from '../model/arch.js';
 import { PairwiseModel } from '../judge/pairwise-model.js';
+import { isPairRMConfig, PairRM } from '../judge/pairrm.js';
+import { readConfigJson } from '../judge/model-common.js';
 import { evaluatePairwise, trainPairwise } from '../judge/pairwise-train.js';
 import { readPreferenceFile } from '../judge/preference-data.js';
 import { checkOutDir } from '../sppo/env/out-dir.js';
@@ -20,7 +24,7 @@ export function register(program: Command): void {
     .requiredOption('--data <file>', 'JSONL: {"prompt","chosen","rejected"[,"probability"]} per line')
     .requiredOption('--out <dir>', 'where to write the judge (a model directory loadJudge runs)')
     .option('--model <dir>', 'start from this model: a causal LM (its trunk) or a judge written before')
-    .option('--init <config.json>', 'start from a fresh random trunk with this Hugging Face config.json')
+    .option('--init <config.json>', 'start from a fresh random trunk with this Hugging Face config.json; "pairrm" with --model DIR: fine-tune that PairRM (PairRM-hf layout)')
     .option('--tokenizer <file>', 'tokenizer.json (with --init; its tokenizer_config.json is carried along)')
     .option('--valid <file>', 'held-out pairs (same format): accuracy and loss reported at the end')
     .option('--epochs <n>', 'passes over the data', '3')
@@ -35,8 +39,15 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of initialisation and shuffling', '0')
     .option('--backend <kind>', BACKEND_HELP, 'auto')
     .action(async (o: Record<string, any>) => {
-      if (!o.model === !o.init) throw new Error('sppo train-judge: give --model DIR (a causal LM or a judge) or --init CONFIG.json with --tokenizer FILE, not both');
-      if (o.init && !o.tokenizer) throw new Error('sppo train-judge: --init needs --tokenizer FILE (tokenizer.json)');
+      const pairrm = o.init === 'pairrm' || (o.model && !o.init && isPairRMConfig(readConfigJson(o.model)));
+      if (o.init === 'pairrm') {
+        if (!o.model) throw new Error('sppo train-judge: --init pairrm needs --model DIR, a PairRM directory (llm-blender/PairRM-hf layout)');
+        if (!isPairRMConfig(readConfigJson(o.model))) throw new Error(`sppo train-judge: --init pairrm: ${o.model} is not a PairRM directory (config.json architectures ["DebertaV2PairRM"], as llm-blender/PairRM-hf)`);
+        if (o.tokenizer || o.maxLength) throw new Error('sppo train-judge: --init pairrm takes its tokenizer (spm.model) and lengths from the PairRM directory: drop --tokenizer and --max-length');
+      } else {
+        if (!o.model === !o.init) throw new Error('sppo train-judge: give --model DIR (a causal LM or a judge) or --init CONFIG.json with --tokenizer FILE, not both');
+        if (o.init && !o.tokenizer) throw new Error('sppo train-judge: --init needs --tokenizer FILE (tokenizer.json)');
+      }
       const schedule = o.schedule;
       if (!['constant', 'linear', 'cosine'].includes(schedule)) throw new Error(`sppo train-judge: --schedule must be constant, linear or cosine, got "${schedule}"`);
       const batchSize = int(o.batchSize, '--batch-size');
@@ -49,8 +60,11 @@ export function register(program: Command): void {
       const valid = o.valid ? readPreferenceFile(o.valid) : null;
       checkOutDir(o.out, 'sppo train-judge: --out');
       const be = await backendFrom(o.backend);
-      let model: PairwiseModel;
-      if (o.model) {
+      let model: PairwiseModel | PairRM;
+      if (pairrm) {
+        model = PairRM.load(be, o.model, { training: true });
+        process.stderr.write(`sppo train-judge: fine-tuning PairRM ${o.model} (${model.cfg.layers} layers, hidden ${model.cfg.hidden})\n`);
+      } else if (o.model) {
         model = PairwiseModel.load(be, o.model, { maxLength, batch: 2 * batchSize });
       } else {
         let text: string;

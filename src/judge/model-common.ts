@@ -33,7 +33,7 @@ export const SEQ_CLS_TO_CAUSAL: Record<string, string> = {
 /** the architecture name `sppo train-judge` writes */
 export const PAIRWISE_ARCH = 'SppoPairwiseJudge';
 
-export type ModelDirKind = 'reward' | 'pairwise' | 'model';
+export type ModelDirKind = 'reward' | 'pairwise' | 'pairrm' | 'model';
 
 /** a spec "DIR" or "DIR?opt=v&..." resolved against cwd; the query is split off when the full text is not a path */
 export function splitDirSpec(spec: string, cwd: string): { dir: string; query: string } {
@@ -54,12 +54,16 @@ export function readConfigJson(dir: string): Record<string, unknown> | null {
   }
 }
 
-/** what a directory holds: a reward model, a pairwise judge, another model, or nothing we read */
+/** what a directory holds: a reward model, a pairwise judge, PairRM (or another DeBERTa), another
+ *  model, or nothing we read */
 export function modelDirKind(dir: string): ModelDirKind | null {
   if (!fs.existsSync(path.join(dir, 'config.json'))) return null;
   const cfg = readConfigJson(dir);
   const archs = Array.isArray(cfg?.architectures) ? (cfg!.architectures as unknown[]).map(String) : [];
   if (archs.includes(PAIRWISE_ARCH)) return 'pairwise';
+  // PairRM (PairRM-hf's DebertaV2PairRM, or llm-blender's own ranker config, refused with a hint)
+  // and any other DeBERTa-v2/v3 directory: pairrm.ts says what it needs
+  if (archs.includes('DebertaV2PairRM') || cfg?.ranker_type === 'pairranker' || cfg?.model_type === 'deberta-v2') return 'pairrm';
   if (archs.some((a) => /ForSequenceClassification$/.test(a))) return 'reward';
   return 'model';
 }

@@ -4,12 +4,15 @@
 // "path/to/rm?backend=wasm&batchSize=8". To add a kind, add one entry (name, matches, load).
 //   reward-model    config.json architectures ...ForSequenceClassification → reward-model.ts
 //   pairwise-model  config.json architectures ["SppoPairwiseJudge"]        → pairwise-model.ts
+//   pairrm          config.json architectures ["DebertaV2PairRM"] (PairRM-hf) → pairrm.ts; an
+//                   llm-blender ranker config or another DeBERTa-v2 directory: a clear error
 //   model-directory any other config.json (e.g. a causal LM): a clear error saying what a judge
 //                   directory must be
 import path from 'node:path';
 import type { JudgeKind, LoadJudgeOptions } from './load.js';
 import { modelDirKind, PAIRWISE_ARCH, readConfigJson, splitDirSpec, type ModelDirKind } from './model-common.js';
 import { pairwiseJudge } from './pairwise-model.js';
+import { isBlenderRankerConfig, isPairRMConfig, pairRMJudge, PAIRRM_ARCH } from './pairrm.js';
 import { rewardModelJudge } from './reward-model.js';
 import { JudgeError } from './types.js';
 
@@ -28,6 +31,19 @@ export const MODEL_JUDGE_KINDS: readonly JudgeKind[] = [{
   matches: (spec, o) => kindOf(spec, o).kind === 'pairwise',
   load: (spec, o) => { const k = kindOf(spec, o); return pairwiseJudge(k.dir, o, k.query); },
 }, {
+  name: 'pairrm',
+  matches: (spec, o) => kindOf(spec, o).kind === 'pairrm',
+  load: async (spec, o) => {
+    const k = kindOf(spec, o);
+    const json = readConfigJson(k.dir);
+    if (!isPairRMConfig(json) && !isBlenderRankerConfig(json)) {
+      throw new JudgeError(spec, `is a DeBERTa-v2 model directory (${path.resolve(k.dir)}, architectures ${JSON.stringify(json?.architectures ?? null)}) but not PairRM: ` +
+        `a PairRM judge directory has config.json architectures ["${PAIRRM_ARCH}"] with source_prefix_id, cand1_prefix_id and cand2_prefix_id, ` +
+        `model.safetensors (pretrained_model.* and head_layer.*) and spm.model, as llm-blender/PairRM-hf`);
+    }
+    return pairRMJudge(k.dir, o, k.query);
+  },
+}, {
   // last: a model directory that no kind above takes
   name: 'model-directory',
   matches: (spec, o) => kindOf(spec, o).kind === 'model',
@@ -36,7 +52,7 @@ export const MODEL_JUDGE_KINDS: readonly JudgeKind[] = [{
     const archs = readConfigJson(dir)?.architectures;
     throw new JudgeError(spec, `is a model directory (${path.resolve(dir)}, architectures ${JSON.stringify(archs ?? null)}) but not a judge: ` +
       `a judge directory holds a reward model (config.json architectures ...ForSequenceClassification, num_labels 1) ` +
-      `or a pairwise judge (architectures ["${PAIRWISE_ARCH}"]); train one from this model with ` +
+      `or a pairwise judge (architectures ["${PAIRWISE_ARCH}"]) or PairRM (architectures ["${PAIRRM_ARCH}"]); train one from this model with ` +
       `sppo train-judge --model ${spec} --data PAIRS.jsonl --out DIR`);
   },
 }];

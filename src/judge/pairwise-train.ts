@@ -7,10 +7,20 @@
 //   accuracy: the pair counts as right when ½(σ(z_ab) + 1 − σ(z_ba)) is on the side of p.
 import { checkOptimizerConfig, Optimizer, scheduleLR, type OptimizerConfig } from '../train/optimizer.js';
 import { TrainingGuard } from '../train/guard.js';
+import type { Backend, Tensor } from '../kernels/backend.js';
 import { shuffleInPlace, uniform } from '../sampling/rng.js';
-import type { PairwiseModel } from './pairwise-model.js';
 import type { PreferencePair } from './preference-data.js';
 import { sigmoid } from './validate.js';
+
+/** what trainPairwise drives: the learned pairwise judge (pairwise-model.ts) or PairRM (pairrm.ts) */
+export interface PairwiseTrainable {
+  readonly be: Backend;
+  encode(prompt: string, a: string, b: string): number[];
+  params(): Map<string, Tensor>;
+  zeroGrad(): Map<string, Tensor>;
+  accumulate(examples: readonly { ids: readonly number[]; label: number }[], scale?: number): Promise<{ loss: number; logits: Float32Array }>;
+  prefer(pairs: readonly { prompt: string; a: string; b: string }[], o?: { batchSize?: number }): Promise<number[]>;
+}
 
 export interface PairwiseTrainOptions {
   optimizer: OptimizerConfig;
@@ -41,7 +51,7 @@ export function agrees(P: number, p: number): boolean | null {
   return (P > 0.5) === (p > 0.5);
 }
 
-export async function trainPairwise(model: PairwiseModel, pairs: readonly PreferencePair[], o: PairwiseTrainOptions): Promise<PairwiseTrainResult> {
+export async function trainPairwise(model: PairwiseTrainable, pairs: readonly PreferencePair[], o: PairwiseTrainOptions): Promise<PairwiseTrainResult> {
   if (pairs.length === 0) throw new Error('train-judge: no preference pairs');
   if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new Error(`train-judge: batch size must be an integer ≥ 1, got ${o.batchSize}`);
   if (!(Number.isInteger(o.epochs) && o.epochs >= 1)) throw new Error(`train-judge: epochs must be an integer ≥ 1, got ${o.epochs}`);
@@ -109,7 +119,7 @@ export async function trainPairwise(model: PairwiseModel, pairs: readonly Prefer
 }
 
 /** accuracy (pairs with p ≠ ½ whose P falls on the side of p) and mean BCE of P against p */
-export async function evaluatePairwise(model: PairwiseModel, pairs: readonly PreferencePair[], batchSize = 16): Promise<{ accuracy: number; loss: number; pairs: number }> {
+export async function evaluatePairwise(model: PairwiseTrainable, pairs: readonly PreferencePair[], batchSize = 16): Promise<{ accuracy: number; loss: number; pairs: number }> {
   const P = await model.prefer(pairs.map((p) => ({ prompt: p.prompt, a: p.chosen, b: p.rejected })), { batchSize });
   let right = 0, counted = 0, loss = 0;
   pairs.forEach((p, i) => {

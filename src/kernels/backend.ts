@@ -60,6 +60,23 @@ export interface AttentionOptions {
   keyMask?: Tensor;
 }
 
+export interface DisentangledAttentionOptions {
+  /** DeBERTa's disentangled self-attention, bidirectional (no causal mask).
+   *  q, k, v, out (B,T,H,D); pos (R,2,H,D): the relative-position embeddings projected by the
+   *  layer's key projection (pos[r,0]) and query projection (pos[r,1]); relIdx (T,T) i32 in
+   *  [0,R): the pos row of query i and key j (the bucketed, shifted, clamped relative position;
+   *  an index outside [0,R) is clamped into it).
+   *  score[i,j] = scale·(q_i·k_j + [c2p] q_i·pos[r,0] + [p2c] k_j·pos[r,1]), r = relIdx[i,j] */
+  batch: number; seq: number; heads: number; headDim: number;
+  /** R, the rows of pos (DeBERTa: 2·position_buckets) */
+  relRows: number;
+  scale: number;
+  c2p: boolean; p2c: boolean;
+  /** (B,T) i32: 1 = real token, 0 = padding. Keys at padding are never attended to; a query
+   *  row with no key gives zeros (and lse 0) */
+  keyMask?: Tensor;
+}
+
 export interface CachedAttentionOptions {
   /** q and out (B,Tq,Hq,D): the queries of cache slots [start, start+Tq);
    *  kCache, vCache (B,S,Hkv,D) hold keys/values of slots [0, start+Tq) (later slots ignored) */
@@ -239,6 +256,12 @@ export interface Backend {
   /** dq (B,T,Hq,D), dk, dv (B,T,Hkv,D) written */
   attentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, o: AttentionOptions): void;
 
+  /** DeBERTa disentangled attention (see DisentangledAttentionOptions); lse (B,H,T) saved:
+   *  log Σ_j exp(score[i,j]) over the attended keys (0 when there are none) */
+  disentangledAttention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, o: DisentangledAttentionOptions): void;
+  /** dq, dk, dv (B,T,H,D) and dpos (R,2,H,D) written (dpos rows no pair maps to are 0) */
+  disentangledAttentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dpos: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, out: Tensor, lse: Tensor, o: DisentangledAttentionOptions): void;
+
   /** inference attention over a KV cache (decode steps, chunked prefill); no lse, no backward */
   attentionCached(out: Tensor, q: Tensor, kCache: Tensor, vCache: Tensor, o: CachedAttentionOptions): void;
   /** cache (B,S,rowSize)[b, start+t, :] = x (B,Tq,rowSize)[b, t, :] for t < Tq — appending K or V */
@@ -253,6 +276,10 @@ export interface Backend {
   /** GELU, tanh approximation (GPT-2's gelu_new) */
   gelu(out: Tensor, x: Tensor): void;
   geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void;
+  /** exact GELU, x·Φ(x) = ½x·erfc(−x/√2) (BERT/DeBERTa "gelu"); erfc to ~1e-7 relative */
+  geluErf(out: Tensor, x: Tensor): void;
+  /** dx = dout·(Φ(x) + x·φ(x)) */
+  geluErfBackward(dx: Tensor, x: Tensor, dout: Tensor): void;
 
   // ---- embeddings ---------------------------------------------------------------------
   /** table (V,C), ids (N) i32 → out (N,C); id -1 (padding) yields a row of zeros on every

@@ -1,7 +1,7 @@
 // Shape checks shared by every backend: each returns the dimensions the kernels need, or
 // throws a ShapeError that names the op and the tensor. Backends call these first, so both
 // reject the same inputs with the same messages.
-import { expectDtype, expectSize, ShapeError, WEIGHT_DTYPES, type AdamWOptions, type RMSpropOptions, type SGDOptions, type AttentionOptions, type CachedAttentionOptions, type LogitsChunkOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
+import { expectDtype, expectSize, ShapeError, WEIGHT_DTYPES, type AdamWOptions, type RMSpropOptions, type SGDOptions, type AttentionOptions, type CachedAttentionOptions, type DisentangledAttentionOptions, type LogitsChunkOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
 
 export function sameSize(op: string, ...ts: [string, Tensor][]): number {
   const n = ts[0][1].size;
@@ -45,6 +45,21 @@ export function checkAttention(op: string, q: Tensor, k: Tensor, v: Tensor, out:
   expectSize(op, 'v', v, B * T * KH * D);
   expectSize(op, 'out', out, B * T * H * D);
   expectSize(op, 'lse', lse, B * H * T);
+  if (o.keyMask) { expectSize(op, 'keyMask', o.keyMask, B * T); expectDtype(op, 'keyMask', o.keyMask, 'i32'); }
+}
+
+export function checkDisentangled(op: string, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, pos: Tensor, relIdx: Tensor, o: DisentangledAttentionOptions): void {
+  const { batch: B, seq: T, heads: H, headDim: D, relRows: R } = o;
+  for (const [name, val] of Object.entries({ batch: B, seq: T, heads: H, headDim: D, relRows: R })) {
+    if (!Number.isInteger(val) || val < 1) throw new ShapeError(`${op}: ${name}=${val} must be a positive integer`);
+  }
+  if (!Number.isFinite(o.scale)) throw new ShapeError(`${op}: scale=${o.scale} must be finite`);
+  for (const [name, t] of [['q', q], ['k', k], ['v', v], ['out', out]] as const) { expectSize(op, name, t, B * T * H * D); expectDtype(op, name, t, 'f32'); }
+  expectSize(op, 'lse', lse, B * H * T);
+  expectSize(op, 'pos', pos, R * 2 * H * D);
+  expectDtype(op, 'pos', pos, 'f32');
+  expectSize(op, 'relIdx', relIdx, T * T);
+  expectDtype(op, 'relIdx', relIdx, 'i32');
   if (o.keyMask) { expectSize(op, 'keyMask', o.keyMask, B * T); expectDtype(op, 'keyMask', o.keyMask, 'i32'); }
 }
 

@@ -1,9 +1,9 @@
 // The tiny example (examples/tiny): its own run — the README's `sppo train --config
 // examples/tiny/sppo.config.json`, here into a temporary directory, with a seed drawn from
 // SPPO_SEED — moves the trained 2-layer policy: the last iteration's win rate against the base
-// is above 0.55 (across seeds 1–8 it ended at 0.61–0.66, its 95% interval's lower end ≥ 0.58),
-// and, checked apart from the judge's probabilities, its answers are right more often than the
-// base's on the held-out evaluation prompts.
+// is above 0.55 (across seeds 1–8 it ended at 0.586–0.631), and, checked apart from the judge's
+// probabilities, its answers are right more often than the base's on the held-out evaluation
+// prompts (by 13–25 points over those seeds; asserted: more than 5).
 // SPPO_TINY_RETRAIN=1 also retrains the policy with tools/tiny/train.sh (~1 minute) and checks
 // the committed weights are what it makes, byte for byte.
 import { spawnSync } from 'node:child_process';
@@ -44,7 +44,7 @@ test(`the tiny example's run: win rate above 0.55 against its starting policy (s
   const last = rates[rates.length - 1];
   for (const e of rates) assert.ok(Number.isFinite(e.winRate) && e.ci95[0] <= e.winRate && e.winRate <= e.ci95[1], 'win rate inside its interval');
   assert.ok(last.winRate > 0.55, `the last win rate ${fmt(last)} is not above 0.55 (seed ${seed})`);
-  assert.ok(acc('response') > acc('baseline') + 0.1, `accuracy ${acc('baseline')} → ${acc('response')} did not rise by 10 points (seed ${seed})`);
+  assert.ok(acc('response') > acc('baseline') + 0.05, `accuracy ${acc('baseline')} → ${acc('response')} did not rise by 5 points (seed ${seed})`);
   assert.is(ev.samples.length, 220);
 });
 

@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SafetensorsBuffer, serializeSafetensors } from '../../src/model/safetensors.js';
+import { parseSpmModel } from '../../src/tokenizer/spm-model.js';
+import { UnigramTokenizer } from '../../src/tokenizer/unigram.js';
 import { SafetensorsFile } from '../../src/model/io-files.js';
 import { parseConfig } from '../../src/model/config.js';
 import { tokenizerFromJSONSync } from '../../src/tokenizer/index.js';
@@ -321,7 +323,24 @@ const httpServer: Target = {
   },
 };
 
+// ---- SentencePiece models (spm.model, PairRM's tokenizer) ------------------------------------
+const SPM_NAME = 'fuzz/spm.model';
+const spmSeed = fs.readFileSync(path.join(root, 'test/fixtures/pairrm/spm.model'));
+const spmModel: Target = {
+  names: SPM_NAME,
+  // byte flips, truncations and insertions, half of them in the first pieces (varints, lengths)
+  make: (r) => mutateBytes(new Uint8Array(spmSeed), r, r() < 0.5 ? 200 : spmSeed.length),
+  run(input) {
+    const tok = new UnigramTokenizer(parseSpmModel(input as Uint8Array, SPM_NAME), SPM_NAME);
+    for (const text of ['hello world', 'the answer is 42.', ' é#x ', '']) {
+      const ids = tok.encode(text);
+      if (!ids.every((id) => Number.isInteger(id) && id >= 0 && id < tok.vocabSize)) return `ids of ${JSON.stringify(text)} out of range: ${JSON.stringify(ids)}`;
+    }
+  },
+};
+
 export const TARGETS: Record<string, Target> = {
+  'spm-model': spmModel,
   safetensors, 'safetensors-file': safetensorsFile, 'model-config': modelConfig, tokenizer, chat, 'run-config': runConfig,
   prompts, preferences, 'jsonl-rows': jsonlRows, 'judge-module': judgeModule, 'http-body': httpBody, 'http-server': httpServer,
 };

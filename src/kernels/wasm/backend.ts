@@ -6,7 +6,7 @@
 //   thread alone (waking workers costs more than the work).
 // - Results never depend on the thread count (see assembly/kernels/common.ts).
 // Each op family lives in ops/<family>.ts, forward and backward side by side.
-import type { AdamWOptions, AttentionOptions, Backend, CachedAttentionOptions, DType, LogitsChunkOptions, MatmulOptions, PreferenceLossOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
+import type { AdamWOptions, AttentionOptions, Backend, CachedAttentionOptions, DisentangledAttentionOptions, DType, LogitsChunkOptions, MatmulOptions, PreferenceLossOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
 import { ShapeError, sizeOf } from '../backend.js';
 import { bytesPerElement, fromHalfBits, isHalf, toHalfBits } from '../half.js';
 import { Allocator } from './allocator.js';
@@ -21,6 +21,7 @@ import * as sm from './ops/softmax.js';
 import * as lh from './ops/lmhead.js';
 import * as rope from './ops/rope.js';
 import * as attn from './ops/attention.js';
+import * as attnRel from './ops/attention-rel.js';
 import * as act from './ops/activation.js';
 import * as emb from './ops/embedding.js';
 import * as opt from './ops/optim.js';
@@ -247,12 +248,17 @@ export class WasmBackend implements Backend {
   attentionCached(out: Tensor, q: Tensor, kCache: Tensor, vCache: Tensor, o: CachedAttentionOptions): void { attn.attentionCached(this, out, q, kCache, vCache, o); }
   kvWrite(cache: Tensor, x: Tensor, o: { batch: number; queries: number; slots: number; start: number; rowSize: number }): void { attn.kvWrite(this, cache, x, o); }
 
+  disentangledAttention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, o: DisentangledAttentionOptions): void { attnRel.disentangledAttention(this, out, lse, q, k, v, pos, relIdx, o); }
+  disentangledAttentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dpos: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, out: Tensor, lse: Tensor, o: DisentangledAttentionOptions): void { attnRel.disentangledAttentionBackward(this, dq, dk, dv, dpos, dout, q, k, v, pos, relIdx, out, lse, o); }
+
   silu(out: Tensor, x: Tensor): void { act.silu(this, out, x); }
   siluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.siluBackward(this, dx, x, dout); }
   swiglu(out: Tensor, gate: Tensor, up: Tensor): void { act.swiglu(this, out, gate, up); }
   swigluBackward(dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor, up: Tensor): void { act.swigluBackward(this, dgate, dup, dout, gate, up); }
   gelu(out: Tensor, x: Tensor): void { act.gelu(this, out, x); }
   geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.geluBackward(this, dx, x, dout); }
+  geluErf(out: Tensor, x: Tensor): void { act.geluErf(this, out, x); }
+  geluErfBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.geluErfBackward(this, dx, x, dout); }
 
   embedding(out: Tensor, table: Tensor, ids: Tensor): void { emb.embedding(this, out, table, ids); }
   embeddingBackward(dtable: Tensor, dout: Tensor, ids: Tensor): void { emb.embeddingBackward(this, dtable, dout, ids); }

@@ -1,6 +1,6 @@
 // The WebGPU backend: the op interface over WebGPUContext. Each op family lives in its own
 // file under ops/ (forward and backward side by side) with its WGSL in shaders/.
-import type { AdamWOptions, AttentionOptions, CachedAttentionOptions, PreferenceLossOptions, Backend, DType, LogitsChunkOptions, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
+import type { AdamWOptions, AttentionOptions, CachedAttentionOptions, DisentangledAttentionOptions, PreferenceLossOptions, Backend, DType, LogitsChunkOptions, MatmulOptions, RMSpropOptions, RopeOptions, SGDOptions, Tensor } from '../backend.js';
 import { ShapeError, sizeOf } from '../backend.js';
 import { isHalf } from '../half.js';
 import { acquireGPU, type AcquireOptions, type GPUContext } from '../../gpu/device.js';
@@ -13,6 +13,7 @@ import * as sm from './ops/softmax.js';
 import * as lh from './ops/lmhead.js';
 import * as rope from './ops/rope.js';
 import * as attn from './ops/attention.js';
+import * as attnRel from './ops/attention-rel.js';
 import * as attnc from './ops/attention-cached.js';
 import * as act from './ops/activation.js';
 import * as emb from './ops/embedding.js';
@@ -102,12 +103,17 @@ export class WebGPUBackend implements Backend {
   attentionCached(out: Tensor, q: Tensor, kCache: Tensor, vCache: Tensor, o: CachedAttentionOptions): void { attnc.attentionCached(this, out, q, kCache, vCache, o); }
   kvWrite(cache: Tensor, x: Tensor, o: { batch: number; queries: number; slots: number; start: number; rowSize: number }): void { attnc.kvWrite(this, cache, x, o); }
 
+  disentangledAttention(out: Tensor, lse: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, o: DisentangledAttentionOptions): void { attnRel.disentangledAttention(this, out, lse, q, k, v, pos, relIdx, o); }
+  disentangledAttentionBackward(dq: Tensor, dk: Tensor, dv: Tensor, dpos: Tensor, dout: Tensor, q: Tensor, k: Tensor, v: Tensor, pos: Tensor, relIdx: Tensor, out: Tensor, lse: Tensor, o: DisentangledAttentionOptions): void { attnRel.disentangledAttentionBackward(this, dq, dk, dv, dpos, dout, q, k, v, pos, relIdx, out, lse, o); }
+
   silu(out: Tensor, x: Tensor): void { act.silu(this, out, x); }
   siluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.siluBackward(this, dx, x, dout); }
   swiglu(out: Tensor, gate: Tensor, up: Tensor): void { act.swiglu(this, out, gate, up); }
   swigluBackward(dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor, up: Tensor): void { act.swigluBackward(this, dgate, dup, dout, gate, up); }
   gelu(out: Tensor, x: Tensor): void { act.gelu(this, out, x); }
   geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.geluBackward(this, dx, x, dout); }
+  geluErf(out: Tensor, x: Tensor): void { act.geluErf(this, out, x); }
+  geluErfBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.geluErfBackward(this, dx, x, dout); }
 
   embedding(out: Tensor, table: Tensor, ids: Tensor): void { emb.embedding(this, out, table, ids); }
   embeddingBackward(dtable: Tensor, dout: Tensor, ids: Tensor): void { emb.embeddingBackward(this, dtable, dout, ids); }

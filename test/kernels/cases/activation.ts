@@ -4,7 +4,7 @@
 // judged absolutely: GELU of x < −9 is below 1e-38 and f32 flushes it to 0 (one-element
 // tensors would otherwise be judged against that vanishing value alone).
 import { AWKWARD, expectClose, type KernelCase } from '../harness.js';
-import { geluGradRef, geluRef, siluGradRef, siluRef } from '../ref/activation.js';
+import { geluErfGradRef, geluErfRef, geluGradRef, geluRef, siluGradRef, siluRef } from '../ref/activation.js';
 
 const sizes = [...AWKWARD, 1000, 70001];
 const FLOOR = 1e-6;
@@ -30,6 +30,21 @@ export const cases: KernelCase[] = [
     },
   })),
   ...sizes.map((n): KernelCase => ({
+    name: `geluErf + backward n=${n}`,
+    async run({ be, rng, input, out, read }) {
+      const x = rng.f32(n, { std: 3 });
+      // ±9: the Φ tails (x·Φ(−9) ≈ −1e-18); 0; −3.2: where the erfc fit is far from both ends
+      if (n >= 4) { x[0] = 9; x[1] = -9; x[2] = 0; x[3] = -3.2; } else x[n - 1] = -3.2;
+      const dout = rng.f32(n);
+      const tx = input(x, [n]);
+      const g = out([n]), dg = out([n]);
+      be.geluErf(g, tx);
+      be.geluErfBackward(dg, tx, input(dout, [n]));
+      expectClose(await read(g), Array.from(x, geluErfRef), 1e-5, 'geluErf', FLOOR);
+      expectClose(await read(dg), Array.from(x, (v, i) => dout[i] * geluErfGradRef(v)), 1e-5, 'geluErfBackward', FLOOR);
+    },
+  })),
+  ...sizes.map((n): KernelCase => ({
     name: `swiglu + backward n=${n}`,
     async run({ be, rng, input, out, read }) {
       const gate = rng.f32(n, { std: 4 }), up = rng.f32(n), dout = rng.f32(n);
@@ -51,6 +66,8 @@ export const cases: KernelCase[] = [
         ['silu out of 9', () => be.silu(out([9]), x)],
         ['swiglu up of 11', () => be.swiglu(out([10]), x, out([11]))],
         ['gelu in place', () => be.gelu(x, x)],
+        ['geluErf out of 9', () => be.geluErf(out([9]), x)],
+        ['geluErfBackward in place', () => be.geluErfBackward(x, x, out([10]))],
         ['swigluBackward dgate = dup', () => { const d = out([10]); be.swigluBackward(d, d, out([10]), x, out([10])); }],
       ];
       for (const [what, f] of bad) {

@@ -17,3 +17,41 @@ export function geluGradRef(x: number): number {
   const u = gU(x);
   return 0.5 * onePlusTanh(u) + 0.5 * x * oneMinusTanh(u) * onePlusTanh(u) * K * (1 + 3 * C * x * x);
 }
+
+/** erf in float64: Maclaurin series for |x| ≤ 3 (terms ≤ ~1e4, so ~1e-12 absolute), the
+ *  continued fraction of erfc (modified Lentz) beyond */
+function erfcPos(x: number): number {
+  // erfc(x) = exp(−x²)/√π · 1/(x + 1/2/(x + 1/(x + 3/2/(x + 2/(x + ...)))))
+  const tiny = 1e-300;
+  let f = x, C = x, D = 0;
+  for (let n = 1; n < 500; n++) {
+    const a = n / 2;
+    D = x + a * D; if (Math.abs(D) < tiny) D = tiny; D = 1 / D;
+    C = x + a / C; if (Math.abs(C) < tiny) C = tiny;
+    const delta = C * D;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
+}
+export function erfRef(x: number): number {
+  if (Math.abs(x) <= 3) {
+    let term = x, sum = x;
+    for (let n = 1; n < 200; n++) {
+      term *= -x * x / n;
+      const add = term / (2 * n + 1);
+      sum += add;
+      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  return x > 0 ? 1 - erfcPos(x) : erfcPos(-x) - 1;
+}
+/** Φ(x), standard normal CDF, accurate in the negative tail */
+export function phiRef(x: number): number {
+  const z = x / Math.SQRT2;
+  if (z < -3) return 0.5 * erfcPos(-z);
+  return 0.5 * (1 + erfRef(z));
+}
+export const geluErfRef = (x: number) => x * phiRef(x);
+export const geluErfGradRef = (x: number) => phiRef(x) + x * Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);

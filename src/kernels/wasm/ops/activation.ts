@@ -30,3 +30,9 @@ export function gelu(be: WasmBackend, out: Tensor, x: Tensor): void {
 export function geluBackward(be: WasmBackend, dx: Tensor, x: Tensor, dout: Tensor): void {
   go(be, 'geluBackward', 'act_gelu_backward', [['dx', dx]], [['x', x], ['dout', dout]]);
 }
+export function geluErf(be: WasmBackend, out: Tensor, x: Tensor): void {
+  go(be, 'geluErf', 'act_gelu_erf', [['out', out]], [['x', x]]);
+}
+export function geluErfBackward(be: WasmBackend, dx: Tensor, x: Tensor, dout: Tensor): void {
+  go(be, 'geluErfBackward', 'act_gelu_erf_backward', [['dx', dx]], [['x', x], ['dout', dout]]);
+}

@@ -1,4 +1,5 @@
-// Activations, forward and backward (shaders/activation.wgsl): SiLU, SwiGLU, GELU (tanh form).
+// Activations, forward and backward (shaders/activation.wgsl): SiLU, SwiGLU, GELU (tanh form),
+// exact GELU (erf form).
 // One thread per 4 elements (vec4).
 import type { Tensor } from '../../backend.js';
 import { noAlias, sameSize } from '../../validate.js';
@@ -39,4 +40,10 @@ export function gelu(be: WebGPUBackend, out: Tensor, x: Tensor): void {
 }
 export function geluBackward(be: WebGPUBackend, dx: Tensor, x: Tensor, dout: Tensor): void {
   run(be, 'geluBackward', 'gelu_backward', [['dx', dx]], [['x', x], ['dout', dout]]);
+}
+export function geluErf(be: WebGPUBackend, out: Tensor, x: Tensor): void {
+  run(be, 'geluErf', 'gelu_erf', [['out', out]], [['x', x]]);
+}
+export function geluErfBackward(be: WebGPUBackend, dx: Tensor, x: Tensor, dout: Tensor): void {
+  run(be, 'geluErfBackward', 'gelu_erf_backward', [['dx', dx]], [['x', x], ['dout', dout]]);
 }
