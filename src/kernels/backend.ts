@@ -58,7 +58,15 @@ export interface AttentionOptions {
   /** (B,T) i32: 1 = real token, 0 = padding. Keys at padding are never attended to;
    *  a query row with no key to attend to gives zeros (and lse 0). Causal masking always applies. */
   keyMask?: Tensor;
+  /** sliding window: query t attends only keys s with t − s < window (default: all s ≤ t) */
+  window?: number;
+  /** attention-logit soft-capping (Gemma-2): scores s → softcap·tanh(s/softcap) before the
+   *  softmax (after scale); lse is then over the capped scores. Default: none */
+  softcap?: number;
 }
+
+/** the window and soft cap of an attention call as kernel arguments (0 = none) */
+export interface AttentionExtras { window?: number; softcap?: number }
 
 export interface CachedAttentionOptions {
   /** q and out (B,Tq,Hq,D): the queries of cache slots [start, start+Tq);
@@ -69,6 +77,10 @@ export interface CachedAttentionOptions {
   scale?: number;
   /** (B,S) i32: 1 = real slot, 0 = padding. Query i attends real slots ≤ start+i; none → zeros */
   keyMask?: Tensor;
+  /** sliding window: query i attends only slots j with start+i − j < window */
+  window?: number;
+  /** scores s → softcap·tanh(s/softcap) before the softmax (as AttentionOptions.softcap) */
+  softcap?: number;
 }
 
 export interface PreferenceLossOptions {
