@@ -255,6 +255,13 @@ export interface Backend {
   /** GELU, tanh approximation (GPT-2's gelu_new) */
   gelu(out: Tensor, x: Tensor): void;
   geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void;
+  /** out = gelu(gate) ⊙ up, GELU in its tanh form (Gemma's GeGLU MLP, gelu_pytorch_tanh) */
+  geglu(out: Tensor, gate: Tensor, up: Tensor): void;
+  gegluBackward(dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor, up: Tensor): void;
+  /** soft-capping (Gemma-2's final logits): out = cap·tanh(x/cap). Works in place (out = x). */
+  softcap(out: Tensor, x: Tensor, cap: number): void;
+  /** dx = dy·(1 − (y/cap)²) from the forward's output y. Works in place (dx = dy; never dx = y). */
+  softcapBackward(dx: Tensor, y: Tensor, dy: Tensor, cap: number): void;
 
   // ---- embeddings ---------------------------------------------------------------------
   /** table (V,C), ids (N) i32 → out (N,C); id -1 (padding) yields a row of zeros on every

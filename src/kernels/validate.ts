@@ -233,3 +233,13 @@ export function checkLogitsChunk(op: string, logits: Tensor | null, targets: Ten
   if (state) { expectSize(op, 'state', state, rows * 3); expectDtype(op, 'state', state, 'f32'); }
   return { rows, cols };
 }
+
+/** softcap / softcapBackward: out and x (the in-place pair) of one size, f32, y (backward's
+ *  forward output) the same size but never out itself; cap positive and finite. Returns n. */
+export function checkSoftcap(op: string, out: Tensor, x: Tensor, cap: number, y?: Tensor): number {
+  if (!Number.isFinite(cap) || cap <= 0) throw new ShapeError(`${op}: cap=${cap} must be a positive finite number`);
+  const ts: [string, Tensor][] = y ? [['dx', out], ['dy', x], ['y', y]] : [['out', out], ['x', x]];
+  for (const [n, t] of ts) { expectDtype(op, n, t, 'f32'); expectSize(op, n, t, out.size); }
+  if (y && y === out) throw new ShapeError(`${op}: dx and y are the same tensor (dx may only alias dy)`);
+  return out.size;
+}
