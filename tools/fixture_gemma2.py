@@ -41,13 +41,14 @@ torch.set_default_dtype(torch.float64)
 
 
 def gemma2_params(c):
-    """(name, shape) in the order transformers lists Gemma2ForCausalLM's state dict"""
+    """(name, shape): Gemma2ForCausalLM's tensors, in the order sppo's hfParamList lists them"""
     C, V, I, L = c['hidden_size'], c['vocab_size'], c['intermediate_size'], c['num_hidden_layers']
     H, Hkv, D = c['num_attention_heads'], c['num_key_value_heads'], c['head_dim']
     bias = c.get('attention_bias', False)
     ps = [('model.embed_tokens.weight', (V, C))]
     for i in range(L):
         p = f'model.layers.{i}'
+        ps.append((f'{p}.input_layernorm.weight', (C,)))
         for proj, rows in (('q', H * D), ('k', Hkv * D), ('v', Hkv * D)):
             ps.append((f'{p}.self_attn.{proj}_proj.weight', (rows, C)))
             if bias:
@@ -55,10 +56,11 @@ def gemma2_params(c):
         ps.append((f'{p}.self_attn.o_proj.weight', (C, H * D)))
         if bias:
             ps.append((f'{p}.self_attn.o_proj.bias', (C,)))
+        ps.append((f'{p}.post_attention_layernorm.weight', (C,)))
+        ps.append((f'{p}.pre_feedforward_layernorm.weight', (C,)))
         for proj, shape in (('gate', (I, C)), ('up', (I, C)), ('down', (C, I))):
             ps.append((f'{p}.mlp.{proj}_proj.weight', shape))
-        for norm in ('input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm'):
-            ps.append((f'{p}.{norm}.weight', (C,)))
+        ps.append((f'{p}.post_feedforward_layernorm.weight', (C,)))
     ps.append(('model.norm.weight', (C,)))
     if not c.get('tie_word_embeddings', True):
         ps.append(('lm_head.weight', (V, C)))
@@ -230,7 +232,7 @@ GEMMA2 = {
         'intermediate_size': 40, 'num_hidden_layers': 3, 'num_attention_heads': 4, 'num_key_value_heads': 2,
         'head_dim': 10, 'hidden_activation': 'gelu_pytorch_tanh', 'hidden_act': 'gelu_pytorch_tanh',
         'max_position_embeddings': 64, 'rms_norm_eps': 1e-6, 'rope_theta': 10000.0, 'attention_bias': False,
-        'query_pre_attn_scalar': 7, 'sliding_window': 4, 'attn_logit_softcapping': 2.0, 'final_logit_softcapping': 3.0,
+        'query_pre_attn_scalar': 7, 'sliding_window': 4, 'attn_logit_softcapping': 2.0, 'final_logit_softcapping': 8.0,
         'tie_word_embeddings': True, 'pad_token_id': 0, 'bos_token_id': 2, 'eos_token_id': [1, 78],
         'cache_implementation': 'hybrid', 'torch_dtype': 'float32'}, 6),
     # MHA 3:3, head_dim 8 with hidden 18, attention_bias (q, k, v, o), untied head, window 3,
