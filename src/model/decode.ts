@@ -2,9 +2,14 @@
 // Per layer the cache holds K and V as (B, S, KH·D) — slot j of row b is the j-th position of
 // the padded row (padding slots are masked out by keyMask). Only the last position's logits
 // are computed and read back each step (B·V floats), since sampling happens on the host.
+// The blocks are training's (layers*.ts); only the attention proper differs: keys and values
+// go into the cache, and the queries attend over it.
 import type { Backend, Tensor } from '../kernels/backend.js';
 import type { Transformer } from './transformer.js';
-import { linearForward } from './layers.js';
+import {
+  attentionForward, cachedAttention, embeddingForward, linearForward, mlpForward, normForward, normKind,
+  type AttentionActs, type BlockContext, type MLPActs,
+} from './layers.js';
 
 export class KVDecoder {
   private readonly kc: Tensor[] = [];
@@ -22,7 +27,7 @@ export class KVDecoder {
   private readonly logits: Tensor;
 
   constructor(readonly model: Transformer, readonly B: number, readonly S: number) {
-    const a = model.arch, be = model.be;
+    const a = model.arch;
     if (a.family === 'gpt2' && S > a.maxPositions) throw new Error(`generate: ${S} positions exceed GPT-2's n_positions=${a.maxPositions}: lower max new tokens or the prompt length`);
     const KD = a.kvHeads * a.headDim;
     for (let i = 0; i < a.layers; i++) {
@@ -49,14 +54,17 @@ export class KVDecoder {
     for (const t of Object.values(this.bufs)) be.dispose(t);
     const N = this.B * Tq, C = a.hidden, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim, I = a.intermediate;
     const mk = (shape: number[], dtype: 'f32' | 'i32' = 'f32') => be.tensor(shape, dtype);
+    // the residual goes x → mid (attention block) → x (MLP block); h and the norm stats serve both blocks
     this.bufs = {
-      ids: mk([N], 'i32'), pos: mk([N], 'i32'), x: mk([N, C]), h: mk([N, C]), stat1: mk([N]), stat2: mk([N]),
+      ids: mk([N], 'i32'), pos: mk([N], 'i32'), x: mk([N, C]), mid: mk([N, C]), h: mk([N, C]), stat1: mk([N]), stat2: mk([N]),
       qpre: mk([N, HD]), kpre: mk([N, KD]), q: mk([N, HD]), k: mk([N, KD]), v: mk([N, KD]), att: mk([N, HD]),
-      o: mk([N, C]), g: mk([N, I]), u: mk([N, I]), act: mk([N, I]), pe: mk([N, C]),
+      fc: mk([N, I]), act: mk([N, I]),
     };
-    if (a.qkNorm) {
-      // Qwen3's per-head q/k norms: normed q, k and their (unused) rstd per (row, head)
-      Object.assign(this.bufs, { qn: mk([N, HD]), kn: mk([N, KD]), rq: mk([N * a.heads]), rk: mk([N * a.kvHeads]) });
+    if (a.family === 'gpt2') this.bufs.pe = mk([N, C]);
+    if (this.model.blocks.some((o) => o.mlp !== 'gelu')) this.bufs.up = mk([N, I]);
+    if (this.model.blocks.some((o) => o.qkNorm)) {
+      // Qwen3's per-head q/k norms: the raw projections and their (unused) rstd per (row, head)
+      Object.assign(this.bufs, { qraw: mk([N, HD]), kraw: mk([N, KD]), rq: mk([N * a.heads]), rk: mk([N * a.kvHeads]) });
     }
     this.chunk = Tq;
     return this.bufs;
@@ -106,66 +114,34 @@ export class KVDecoder {
 
   private async run(ids: Int32Array, pos: Int32Array, Tq: number): Promise<Float32Array> {
     const m = this.model, a = m.arch, be: Backend = m.be;
-    const B = this.B, S = this.S, N = B * Tq, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
+    const B = this.B, S = this.S, N = B * Tq, C = a.hidden;
     const s = this.scratch(Tq);
-    const gpt2 = a.family === 'gpt2';
-    // LoRA scratch x·Aᵀ (N, r), made on first use
+    // LoRA scratch x·Aᵀ (N, r), made on first use and shared by every linear (nothing is saved)
     let xaT: Tensor | null = null;
-    const xa = () => { if (!xaT) { const r = [...m.lora.values()][0].rank; xaT = be.tensor([N, r]); } return xaT; };
+    const ctx: BlockContext = { be, B, T: Tq, positions: s.pos, loraXA: (l) => (xaT ??= be.tensor([N, l.lora!.rank])) };
     be.write(s.ids, ids); be.write(s.pos, pos); be.write(this.maskT, this.mask);
     const start = this.slot;
-    be.embedding(s.x, m.p('embed'), s.ids);
-    if (gpt2) { be.embedding(s.pe, m.p('pos_embed'), s.pos); be.axpy(s.x, s.pe, 1); }
+    embeddingForward(be, s.x, s.ids, s.pos, m.embeddingParams(), s.pe);
+    const attn: AttentionActs = {
+      ln: s.h, mean: s.stat1, rstd: s.stat2, qraw: s.qraw, kraw: s.kraw, rq: s.rq, rk: s.rk,
+      qpre: s.qpre, kpre: s.kpre, q: s.q, k: s.k, v: s.v, att: s.att,
+    };
+    const mlp: MLPActs = { ln: s.h, mean: s.stat1, rstd: s.stat2, fc: s.fc, up: s.up, act: s.act };
     for (let i = 0; i < a.layers; i++) {
-      const l = `l${i}.`;
-      if (gpt2) be.layernorm(s.h, s.stat1, s.stat2, s.x, m.p(l + 'ln1.w'), m.p(l + 'ln1.b'), a.normEps);
-      else be.rmsnorm(s.h, s.stat1, s.x, m.p(l + 'ln1.w'), a.normEps);
-      const bias = (n: string) => m.op(l + n);
-      if (gpt2) {
-        m.project(l + 'q', s.q, s.h, N, C, H * D, xa);
-        m.project(l + 'k', s.k, s.h, N, C, KH * D, xa);
-      } else {
-        m.project(l + 'q', s.qpre, s.h, N, C, H * D, xa);
-        m.project(l + 'k', s.kpre, s.h, N, C, KH * D, xa);
-        const ro = (heads: number) => ({ batch: B, seq: Tq, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const });
-        if (a.qkNorm) {
-          be.rmsnorm(s.qn, s.rq, s.qpre, m.p(l + 'qn.w'), a.normEps);
-          be.rmsnorm(s.kn, s.rk, s.kpre, m.p(l + 'kn.w'), a.normEps);
-        }
-        be.rope(s.q, a.qkNorm ? s.qn : s.qpre, s.pos, ro(H));
-        be.rope(s.k, a.qkNorm ? s.kn : s.kpre, s.pos, ro(KH));
-      }
-      m.project(l + 'v', s.v, s.h, N, C, KH * D, xa);
-      const kvo = { batch: B, queries: Tq, slots: S, start, rowSize: KH * D };
-      be.kvWrite(this.kc[i], s.k, kvo);
-      be.kvWrite(this.vc[i], s.v, kvo);
-      be.attentionCached(s.att, s.q, this.kc[i], this.vc[i], { batch: B, queries: Tq, slots: S, start, heads: H, kvHeads: KH, headDim: D, keyMask: this.maskT });
-      m.project(l + 'o', s.o, s.att, N, H * D, C, xa);
-      be.axpy(s.x, s.o, 1);
-      if (gpt2) {
-        be.layernorm(s.h, s.stat1, s.stat2, s.x, m.p(l + 'ln2.w'), m.p(l + 'ln2.b'), a.normEps);
-        m.project(l + 'fc', s.g, s.h, N, C, I, xa);
-        be.gelu(s.act, s.g);
-        m.project(l + 'proj', s.o, s.act, N, I, C, xa);
-      } else {
-        be.rmsnorm(s.h, s.stat1, s.x, m.p(l + 'ln2.w'), a.normEps);
-        m.project(l + 'gate', s.g, s.h, N, C, I, xa);
-        m.project(l + 'up', s.u, s.h, N, C, I, xa);
-        be.swiglu(s.act, s.g, s.u);
-        m.project(l + 'down', s.o, s.act, N, I, C, xa);
-      }
-      be.axpy(s.x, s.o, 1);
+      const o = m.blocks[i], p = m.blockParams(i);
+      // the attention proper: this step's keys and values into slots [start, start+Tq), queries over the cache
+      const cached = cachedAttention(ctx, o, this.kc[i], this.vc[i], S, start, this.maskT);
+      attentionForward(ctx, o, p.attn, attn, s.x, s.mid, cached);
+      mlpForward(ctx, o, p.mlp, mlp, s.mid, s.x);
     }
     // the last position of each row → (B, C) → norm → logits (B, V)
     for (let b = 0; b < B; b++) be.copy(this.lastHidden, s.x, { srcOffset: (b * Tq + Tq - 1) * C, dstOffset: b * C, count: C });
-    const hs = this.bufs.h, st1 = this.bufs.stat1, st2 = this.bufs.stat2;
-    // reuse the first B rows of the scratch norm buffers
-    const hB = Tq === 1 ? hs : be.tensor([B, C]);
-    const s1 = Tq === 1 ? st1 : be.tensor([B]);
-    const s2 = Tq === 1 ? st2 : be.tensor([B]);
-    if (gpt2) be.layernorm(hB, s1, s2, this.lastHidden, m.p('norm.w'), m.p('norm.b'), a.normEps);
-    else be.rmsnorm(hB, s1, this.lastHidden, m.p('norm.w'), a.normEps);
-    linearForward(be, this.logits, hB, a.tied ? m.p('embed') : m.p('lm_head.w'), undefined, B, C, a.vocab);
+    // one query per row: the scratch norm buffers are (B, ·) already; a prefill needs (B, ·) ones
+    const hB = Tq === 1 ? s.h : be.tensor([B, C]);
+    const s1 = Tq === 1 ? s.stat1 : be.tensor([B]);
+    const s2 = Tq === 1 ? s.stat2 : be.tensor([B]);
+    normForward(be, normKind(a), a.normEps, hB, { mean: s1, rstd: s2 }, this.lastHidden, m.finalNormParams());
+    linearForward(be, this.logits, hB, m.headLinear(), B);
     const out = (await be.read(this.logits)) as Float32Array;
     if (xaT) be.dispose(xaT);
     if (Tq !== 1) { be.dispose(hB); be.dispose(s1); be.dispose(s2); }

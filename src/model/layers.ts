@@ -1,24 +1,76 @@
-// Layer forward/backward pairs over the op interface (llm.c style: forward saves what
-// backward needs; backward writes input gradients and ACCUMULATES parameter gradients, so
-// gradient accumulation over micro-batches is just "don't zero in between").
-import type { Backend, Tensor } from '../kernels/backend.js';
+// The transformer's layers over the op interface, each a forward/backward pair (llm.c style:
+// forward saves what backward needs; backward writes input gradients and ACCUMULATES parameter
+// gradients). Training and scoring (transformer.ts) and KV-cache decoding (decode.ts) run the
+// same blocks; only the attention proper differs (full causal attention vs the cache), and it
+// is passed in.
+//
+//   layers-embedding.ts  token (+ GPT-2 position) embeddings
+//   layers-norm.ts       RMSNorm / LayerNorm
+//   layers-linear.ts     the one linear, LoRA-aware
+//   layers-attention.ts  out = x + attention(norm(x))
+//   layers-mlp.ts        out = x + mlp(norm(x))
+//
+// What differs between architectures is a per-layer BlockOptions made by blockOptions(); the
+// blocks read only it, never the family name. A new architecture adds fields there, read at
+// the one place where they act:
+//   norms after the attention / MLP output (Gemma-2)  attentionForward / mlpForward, between the
+//                                                      output projection and the residual add
+//   attention score soft-capping, sliding windows      causalAttention / cachedAttention (layers-attention.ts)
+//   other gated activations (GeGLU)                    mlpForward / mlpBackward's activation switch
+//   partial rotary (Phi-3)                             BlockOptions.rope.rotaryDim (the rope op has it)
+//   embedding scale                                    embeddingForward / embeddingBackward
+import type { Backend, RopeOptions, Tensor } from '../kernels/backend.js';
+import type { Arch } from './arch.js';
+import type { Linear } from './layers-linear.js';
+import type { NormKind } from './layers-norm.js';
 
-/**
- * y (N,out) = x (N,in) @ Wᵀ + b, W (out,in).
- */
-export function linearForward(be: Backend, y: Tensor, x: Tensor, w: Tensor, b: Tensor | undefined, N: number, inF: number, outF: number): void {
-  be.matmul(y, x, w, { m: N, n: outF, k: inF, transB: true, bias: b });
+export * from './layers-linear.js';
+export * from './layers-norm.js';
+export * from './layers-embedding.js';
+export * from './layers-attention.js';
+export * from './layers-mlp.js';
+
+/** what one transformer block computes; blockOptions(arch, i) makes it */
+export interface BlockOptions {
+  /** C hidden, H query heads, KH kv heads, D head dim, I MLP width */
+  hidden: number; heads: number; kvHeads: number; headDim: number; intermediate: number;
+  /** both norms of the block: RMSNorm (Llama family) or LayerNorm with bias (GPT-2) */
+  norm: NormKind;
+  eps: number;
+  /** rotary embeddings on q and k (spread into the rope op's options); null: none (GPT-2's learned positions) */
+  rope: Pick<RopeOptions, 'theta' | 'layout' | 'rotaryDim'> | null;
+  /** Qwen3: RMSNorm over each head's D values of q and k, before rotary */
+  qkNorm: boolean;
+  /** 'swiglu': down(silu(gate(h)) ⊙ up(h)) (Llama); 'gelu': proj(gelu(fc(h))) (GPT-2, tanh approximation) */
+  mlp: 'swiglu' | 'gelu';
 }
 
-/**
- * dx (N,in) = dy @ W (written, or added when accumulateDx), dW (out,in) += dyᵀ @ x, db (out) += Σ_rows dy.
- * dx may be null when the input needs no gradient.
- */
-export function linearBackward(
-  be: Backend, dx: Tensor | null, dw: Tensor | null, db: Tensor | null | undefined, dy: Tensor, x: Tensor, w: Tensor,
-  N: number, inF: number, outF: number, accumulateDx = false,
-): void {
-  if (dx) be.matmul(dx, dy, w, { m: N, n: inF, k: outF, accumulate: accumulateDx });
-  if (dw) be.matmul(dw, dy, x, { m: outF, n: inF, k: N, transA: true, accumulate: true });
-  if (db) be.sumRows(db, dy, { accumulate: true });
+/** the norm of an architecture's blocks and of its final norm */
+export function normKind(a: Arch): NormKind { return a.family === 'gpt2' ? 'layer' : 'rms'; }
+
+/** the options of layer `layer` of an architecture (the same for every layer today) */
+export function blockOptions(a: Arch, layer: number): BlockOptions {
+  void layer; // per-layer options (e.g. alternating attention windows) read it
+  const gpt2 = a.family === 'gpt2';
+  return {
+    hidden: a.hidden, heads: a.heads, kvHeads: a.kvHeads, headDim: a.headDim, intermediate: a.intermediate,
+    norm: normKind(a),
+    eps: a.normEps,
+    rope: gpt2 ? null : { theta: a.ropeTheta, layout: 'half' },
+    qkNorm: !!a.qkNorm,
+    mlp: gpt2 ? 'gelu' : 'swiglu',
+  };
+}
+
+/** the pass a block runs in */
+export interface BlockContext {
+  be: Backend;
+  /** B rows of T positions each: N = B·T tokens (decoding: T = the queries of this step) */
+  B: number; T: number;
+  /** (N) i32 position of each token (rotary) */
+  positions: Tensor;
+  /** the (N, r) tensor for a LoRA linear's x·Aᵀ: training keeps one per linear (backward reads it), decoding shares one */
+  loraXA(lin: Linear): Tensor;
+  /** an (N, r) scratch for a LoRA linear's backward (training only) */
+  loraDXA?(lin: Linear): Tensor;
 }

@@ -4,15 +4,18 @@
 //
 // Shapes (N = B·T tokens, C hidden, H heads, KH kv heads, D head dim, I intermediate, V vocab):
 //   residual r_i (N,C); q (N,H·D); k, v (N,KH·D) — i.e. (B,T,H,D) row-major; logits (N,V).
-// Llama block:  h = rmsnorm(r); q,k,v = h Wᵀ (+b); rope(q,k); a = attn(q,k,v); r += a Woᵀ;
-//               h = rmsnorm(r); r += (silu(h Wgᵀ) ⊙ h Wuᵀ) Wdᵀ
-//   Qwen3 (qkNorm): q, k = rmsnorm over each head's D values (weight (D)) of h Wᵀ, then rope —
-//               the norm runs on the (N·H, D) view of q (N, H·D), so the row ops serve as they are
-// GPT-2 block:  h = layernorm(r); q,k,v = h Wᵀ + b; a = attn; r += a Woᵀ + bo;
-//               h = layernorm(r); r += gelu(h Wfcᵀ + bfc) Wprojᵀ + bproj
+// One layer i:  mid = r_i + attention(norm1(r_i));  r_{i+1} = mid + mlp(norm2(mid))
+// The blocks (and what differs between Llama, Qwen2/3 and GPT-2) live in layers*.ts, shared
+// with the KV-cache decoder; this file holds the parameters, the activations of a (B,T) shape,
+// and the order of the passes: embeddings → blocks → final norm → LM head, and back.
 import type { Backend, Tensor } from '../kernels/backend.js';
 import { paramSpecs, validateArch, type Arch } from './arch.js';
-import { linearBackward, linearForward } from './layers.js';
+import {
+  attentionBackward, attentionForward, blockOptions, causalAttention, embeddingBackward, embeddingForward, linearBackward,
+  linearForward, mlpBackward, mlpForward, normBackward, normForward, normKind,
+  type AttentionActs, type AttentionGrads, type AttentionParams, type BlockContext, type BlockOptions, type EmbeddingParams, type Linear,
+  type LinearGrads, type LoRA, type MLPActs, type MLPGrads, type MLPParams, type NormGrads, type NormParams,
+} from './layers.js';
 import { chunkColumns, FusedLMHead, lmHeadScratchBytes, type LMHeadOptions } from './lm-head.js';
 
 /** A padded batch of token sequences, ready for the device. */
@@ -29,16 +32,14 @@ export interface Batch {
   targets: Int32Array;
 }
 
+/** one layer's saved activations (see layers-attention.ts, layers-mlp.ts for the shapes) */
 interface LayerActs {
-  ln1: Tensor; mean1?: Tensor; rstd1: Tensor;
-  q: Tensor; k: Tensor; v: Tensor; att: Tensor; lse: Tensor;
-  /** qkNorm: the projections before the per-head norm, (N, H·D) / (N, KH·D), and its rstd (N·H) / (N·KH) */
-  qraw?: Tensor; kraw?: Tensor; rq?: Tensor; rk?: Tensor;
-  /** r + attn: the input of the second norm */
+  attn: AttentionActs;
+  /** attention's lse (B·H·T), saved for its backward */
+  lse: Tensor;
+  /** r + attention: the attention block's output, the MLP block's input */
   mid: Tensor;
-  ln2: Tensor; mean2?: Tensor; rstd2: Tensor;
-  /** llama: gate, up, swiglu out; gpt2: fc pre-activation in g, gelu out in act */
-  g: Tensor; u?: Tensor; act: Tensor;
+  mlp: MLPActs;
 }
 
 /** Activations and scratch for one (B,T) shape, reused across steps. */
@@ -93,27 +94,35 @@ class Workspace {
   constructor(private be: Backend, a: Arch, readonly B: number, readonly T: number, recompute = false) {
     const N = B * T, C = a.hidden, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim, I = a.intermediate;
     const t = (shape: number[], dtype: 'f32' | 'i32' = 'f32', label?: string) => { const x = be.tensor(shape, dtype, label); this.all.push(x); return x; };
-    const gpt2 = a.family === 'gpt2', qkn = !!a.qkNorm;
+    // what the blocks save follows their options (every layer alike today: with recomputation one
+    // set of activations serves them all)
+    const o = blockOptions(a, 0), layerNorm = o.norm === 'layer', qkn = o.qkNorm, glu = o.mlp !== 'gelu';
+    const learnedPos = a.family === 'gpt2';
     this.ids = t([N], 'i32', 'ids'); this.positions = t([N], 'i32', 'positions');
     this.keyMask = t([N], 'i32', 'keyMask'); this.targets = t([N], 'i32', 'targets');
     for (let i = 0; i <= a.layers; i++) this.res.push(t([N, C], 'f32', `res${i}`));
+    // rotary's inputs: scratch shared by every layer
+    this.qpre = t([N, HD]); this.kpre = t([N, KD]);
     for (let i = 0; i < (recompute ? 1 : a.layers); i++) {
       this.layers.push({
-        ln1: t([N, C]), mean1: gpt2 ? t([N]) : undefined, rstd1: t([N]),
-        q: t([N, HD]), k: t([N, KD]), v: t([N, KD]), att: t([N, HD]), lse: t([B * a.heads * T]),
-        mid: t([N, C]), ln2: t([N, C]), mean2: gpt2 ? t([N]) : undefined, rstd2: t([N]),
-        g: t([N, I]), u: gpt2 ? undefined : t([N, I]), act: t([N, I]),
-        qraw: qkn ? t([N, HD]) : undefined, kraw: qkn ? t([N, KD]) : undefined,
-        rq: qkn ? t([N * a.heads]) : undefined, rk: qkn ? t([N * a.kvHeads]) : undefined,
+        attn: {
+          ln: t([N, C]), mean: layerNorm ? t([N]) : undefined, rstd: t([N]),
+          qraw: qkn ? t([N, HD]) : undefined, kraw: qkn ? t([N, KD]) : undefined,
+          rq: qkn ? t([N * a.heads]) : undefined, rk: qkn ? t([N * a.kvHeads]) : undefined,
+          qpre: this.qpre, kpre: this.kpre,
+          q: t([N, HD]), k: t([N, KD]), v: t([N, KD]), att: t([N, HD]),
+        },
+        lse: t([B * a.heads * T]),
+        mid: t([N, C]),
+        mlp: { ln: t([N, C]), mean: layerNorm ? t([N]) : undefined, rstd: t([N]), fc: t([N, I]), up: glu ? t([N, I]) : undefined, act: t([N, I]) },
       });
     }
-    this.lnf = t([N, C]); this.meanf = gpt2 ? t([N]) : undefined; this.rstdf = t([N]);
+    this.lnf = t([N, C]); this.meanf = normKind(a) === 'layer' ? t([N]) : undefined; this.rstdf = t([N]);
     this.vocab = a.vocab;
-    if (gpt2) this.posTmp = t([N, C]);
+    if (learnedPos) this.posTmp = t([N, C]);
     this.dres = t([N, C]); this.dtmp = t([N, C]); this.dln = t([N, C]);
     this.dq = t([N, HD]); this.dk = t([N, KD]); this.dv = t([N, KD]); this.datt = t([N, HD]);
     this.dI1 = t([N, I]); this.dI2 = t([N, I]); this.dI3 = t([N, I]);
-    this.qpre = t([N, HD]); this.kpre = t([N, KD]);
   }
   dispose(): void { for (const x of this.all) this.be.dispose(x); this.all.length = 0; this.fused?.dispose(); this.fused = null; }
   /** bytes held (activations, scratch, the fused head's chunks) — what the memory planner counts as reusable */
@@ -145,8 +154,12 @@ export class Transformer {
   /** the fused head's chunking (columns per chunk, or a byte budget per (N,Vc) chunk) */
   lmHeadOptions: LMHeadOptions = {};
 
+  /** each layer's options (what the blocks compute; see layers.ts) */
+  readonly blocks: BlockOptions[];
+
   constructor(readonly be: Backend, readonly arch: Arch, params: Map<string, Tensor>) {
     validateArch(arch);
+    this.blocks = Array.from({ length: arch.layers }, (_, i) => blockOptions(arch, i));
     for (const s of paramSpecs(arch)) {
       const p = params.get(s.name);
       if (!p) throw new Error(`model: parameter ${s.name} is missing`);
@@ -163,7 +176,7 @@ export class Transformer {
   }
   private gr(name: string): Tensor | null { return this.grads?.get(name) ?? null; }
   /** an optional parameter (biases some configs have) */
-  op(name: string): Tensor | undefined { return this.params.get(name); }
+  private op(name: string): Tensor | undefined { return this.params.get(name); }
   private lmHead(): Tensor { return this.arch.tied ? this.p('embed') : this.p('lm_head.w'); }
 
   /**
@@ -175,13 +188,14 @@ export class Transformer {
   /** which parameters train (all by default; only the adapters once LoRA is enabled) */
   trainable: (name: string) => boolean = () => true;
   /** LoRA adapters by linear name (e.g. 'l0.q'): A (r, in), B (out, r), scale α/r */
-  readonly lora = new Map<string, { a: Tensor; b: Tensor; rank: number; scale: number }>();
+  readonly lora = new Map<string, LoRA>();
   /** per-linear saved x·Aᵀ (N, r) for the adapters' backward, per workspace shape */
   private loraActs = new Map<string, Tensor>();
   private loraShape = '';
   private dxa: Tensor | null = null;
-  /** stand-ins for the gradients of frozen norm weights (computed, then ignored) */
-  private scratchGrads = new Map<number, Tensor>();
+  /** stand-ins for the gradients of frozen norm weights (computed, then ignored), by size and w/b
+   *  (a LayerNorm's weight and bias are the same size and need two) */
+  private scratchGrads = new Map<string, Tensor>();
 
   /** the parameters that train (what an optimizer should update) */
   trainableParams(): Map<string, Tensor> {
@@ -223,9 +237,9 @@ export class Transformer {
   private grs(name: string): Tensor {
     const g = this.gr(name);
     if (g) return g;
-    const n = this.p(name).size;
-    let t = this.scratchGrads.get(n);
-    if (!t) { t = this.be.tensor([n], 'f32', 'frozen-grad'); this.scratchGrads.set(n, t); }
+    const n = this.p(name).size, key = `${n}${name.endsWith('.b') ? 'b' : 'w'}`;
+    let t = this.scratchGrads.get(key);
+    if (!t) { t = this.be.tensor([n], 'f32', 'frozen-grad'); this.scratchGrads.set(key, t); }
     return t;
   }
 
@@ -279,12 +293,11 @@ export class Transformer {
     return out;
   }
 
+  /** the saved x·Aᵀ (N, r) of LoRA linear `name` for the current workspace shape */
   private loraAct(name: string, N: number, rank: number): Tensor {
     const key = `${this.ws!.B}x${this.ws!.T}`;
     if (key !== this.loraShape) {
-      for (const t of this.loraActs.values()) this.be.dispose(t);
-      this.loraActs.clear();
-      if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
+      this.releaseLoRAActs();
       this.loraShape = key;
     }
     let t = this.loraActs.get(name);
@@ -292,39 +305,65 @@ export class Transformer {
     return t;
   }
 
-  /** y (N,out) = x Wᵀ (+ b) (+ (α/r)·(x Aᵀ) Bᵀ) for the linear `name` */
-  private linF(name: string, y: Tensor, x: Tensor, N: number, inF: number, outF: number): void {
-    linearForward(this.be, y, x, this.p(name + '.w'), this.op(name + '.b'), N, inF, outF);
-    const l = this.lora.get(name);
-    if (!l) return;
-    const xa = this.loraAct(name, N, l.rank);
-    this.be.matmul(xa, x, l.a, { m: N, n: l.rank, k: inF, transB: true });
-    this.be.matmul(y, xa, l.b, { m: N, n: outF, k: l.rank, transB: true, accumulate: true, alpha: l.scale });
+  /** an (N, r) scratch for a LoRA backward's d(x·Aᵀ), shared by every linear */
+  private loraDxa(N: number, rank: number): Tensor {
+    if (!this.dxa || this.dxa.size !== N * rank) { if (this.dxa) this.be.dispose(this.dxa); this.dxa = this.be.tensor([N * rank], 'f32', 'lora-dxa'); }
+    return this.dxa;
   }
 
-  /** inference projection (the KV decoder): like linF, with the caller's (N, r) scratch for x·Aᵀ */
-  project(name: string, y: Tensor, x: Tensor, N: number, inF: number, outF: number, scratch: () => Tensor): void {
-    linearForward(this.be, y, x, this.p(name + '.w'), this.op(name + '.b'), N, inF, outF);
-    const l = this.lora.get(name);
-    if (!l) return;
-    const xa = scratch();
-    this.be.matmul(xa, x, l.a, { m: N, n: l.rank, k: inF, transB: true });
-    this.be.matmul(y, xa, l.b, { m: N, n: outF, k: l.rank, transB: true, accumulate: true, alpha: l.scale });
+  /** the linear `name`: W `name.w` (outF, inF), its bias `name.b` where the config has one, its LoRA adapters where enabled */
+  linear(name: string, inF: number, outF: number): Linear {
+    return { name, w: this.p(name + '.w'), b: this.op(name + '.b'), lora: this.lora.get(name), inF, outF };
+  }
+  private linearGrads(name: string): LinearGrads {
+    return { w: this.gr(name + '.w'), b: this.gr(name + '.b'), loraA: this.gr(name + '.lora_a'), loraB: this.gr(name + '.lora_b') };
+  }
+  private norm(name: string): NormParams { return { w: this.p(name + '.w'), b: this.op(name + '.b') }; }
+  private normGrads(name: string): NormGrads {
+    return { w: this.grs(name + '.w'), b: this.params.has(name + '.b') ? this.grs(name + '.b') : undefined };
   }
 
-  /** backward of linF: dx written (or added), parameter gradients accumulated where trainable */
-  private linB(name: string, dx: Tensor, dy: Tensor, x: Tensor, N: number, inF: number, outF: number, accumulateDx = false): void {
-    linearBackward(this.be, dx, this.gr(name + '.w'), this.gr(name + '.b'), dy, x, this.p(name + '.w'), N, inF, outF, accumulateDx);
-    const l = this.lora.get(name);
-    if (!l) return;
-    const be = this.be, xa = this.loraActs.get(name)!;
-    if (!this.dxa || this.dxa.size !== N * l.rank) { if (this.dxa) be.dispose(this.dxa); this.dxa = be.tensor([N * l.rank], 'f32', 'lora-dxa'); }
-    const dxa = this.dxa;
-    const gB = this.gr(name + '.lora_b'), gA = this.gr(name + '.lora_a');
-    if (gB) be.matmul(gB, dy, xa, { m: outF, n: l.rank, k: N, transA: true, accumulate: true, alpha: l.scale });
-    be.matmul(dxa, dy, l.b, { m: N, n: l.rank, k: outF, alpha: l.scale });
-    if (gA) be.matmul(gA, dxa, x, { m: l.rank, n: inF, k: N, transA: true, accumulate: true });
-    be.matmul(dx, dxa, l.a, { m: N, n: inF, k: l.rank, accumulate: true });
+  /** layer i's parameters as the blocks take them (training and the KV decoder alike) */
+  blockParams(i: number): { attn: AttentionParams; mlp: MLPParams } {
+    const a = this.arch, l = `l${i}.`, C = a.hidden, HD = a.heads * a.headDim, KD = a.kvHeads * a.headDim, I = a.intermediate;
+    const o = this.blocks[i], glu = o.mlp !== 'gelu';
+    return {
+      attn: {
+        norm: this.norm(l + 'ln1'),
+        q: this.linear(l + 'q', C, HD), k: this.linear(l + 'k', C, KD), v: this.linear(l + 'v', C, KD), o: this.linear(l + 'o', HD, C),
+        qNorm: o.qkNorm ? this.norm(l + 'qn') : undefined, kNorm: o.qkNorm ? this.norm(l + 'kn') : undefined,
+      },
+      mlp: {
+        norm: this.norm(l + 'ln2'),
+        fc: this.linear(l + (glu ? 'gate' : 'fc'), C, I), up: glu ? this.linear(l + 'up', C, I) : undefined, down: this.linear(l + (glu ? 'down' : 'proj'), I, C),
+      },
+    };
+  }
+  private blockGrads(i: number): { attn: AttentionGrads; mlp: MLPGrads } {
+    const l = `l${i}.`, o = this.blocks[i], glu = o.mlp !== 'gelu';
+    return {
+      attn: {
+        norm: this.normGrads(l + 'ln1'),
+        q: this.linearGrads(l + 'q'), k: this.linearGrads(l + 'k'), v: this.linearGrads(l + 'v'), o: this.linearGrads(l + 'o'),
+        qNorm: o.qkNorm ? this.normGrads(l + 'qn') : undefined, kNorm: o.qkNorm ? this.normGrads(l + 'kn') : undefined,
+      },
+      mlp: {
+        norm: this.normGrads(l + 'ln2'),
+        fc: this.linearGrads(l + (glu ? 'gate' : 'fc')), up: glu ? this.linearGrads(l + 'up') : undefined, down: this.linearGrads(l + (glu ? 'down' : 'proj')),
+      },
+    };
+  }
+  /** the token (and GPT-2 position) tables */
+  embeddingParams(): EmbeddingParams { return { embed: this.p('embed'), pos: this.op('pos_embed') }; }
+  /** the norm after the last block */
+  finalNormParams(): NormParams { return this.norm('norm'); }
+  /** the LM head as a linear (C → V; the token embedding when tied) */
+  headLinear(): Linear { return { name: 'lm_head', w: this.lmHead(), inF: this.arch.hidden, outF: this.arch.vocab }; }
+
+  /** the blocks' view of a (B, T) pass: LoRA's saved products live here, per linear */
+  private context(B: number, T: number, positions: Tensor): BlockContext {
+    const N = B * T;
+    return { be: this.be, B, T, positions, loraXA: (l) => this.loraAct(l.name, N, l.lora!.rank), loraDXA: (l) => this.loraDxa(N, l.lora!.rank) };
   }
 
   /** bytes of what the next pass re-sizes (workspace, LoRA's saved products): the planner counts them as free */
@@ -339,6 +378,11 @@ export class Transformer {
   /** frees the activations of the last shape (the next forward allocates them anew) */
   releaseWorkspace(): void {
     this.ws?.dispose(); this.ws = null; this.last = null;
+    this.releaseLoRAActs();
+  }
+
+  /** LoRA's saved products and backward scratch (sized for one workspace shape) */
+  private releaseLoRAActs(): void {
     for (const t of this.loraActs.values()) this.be.dispose(t);
     this.loraActs.clear(); this.loraShape = '';
     if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
@@ -361,7 +405,7 @@ export class Transformer {
     this.forwardHidden(batch);
     const ws = this.ws!, a = this.arch, be = this.be;
     if (this.lmHeadMode === 'full') {
-      linearForward(be, ws.logits, ws.lnf, this.lmHead(), undefined, batch.B * batch.T, a.hidden, a.vocab);
+      linearForward(be, ws.logits, ws.lnf, this.headLinear(), batch.B * batch.T);
       be.tokenLogprobs(ws.logp, ws.lseOut, ws.logits, ws.targets);
     } else {
       ws.fusedHead(a.hidden, this.lmHeadOptions).forward(ws.logp, ws.lseOut, ws.lnf, this.lmHead(), ws.targets);
@@ -376,8 +420,8 @@ export class Transformer {
    */
   forwardLogits(batch: Batch): Tensor {
     this.forwardHidden(batch);
-    const ws = this.ws!, a = this.arch;
-    linearForward(this.be, ws.logits, ws.lnf, this.lmHead(), undefined, batch.B * batch.T, a.hidden, a.vocab);
+    const ws = this.ws!;
+    linearForward(this.be, ws.logits, ws.lnf, this.headLinear(), batch.B * batch.T);
     return ws.logits;
   }
 
@@ -388,7 +432,7 @@ export class Transformer {
   forwardHidden(batch: Batch): Tensor {
     const a = this.arch, be = this.be;
     const { B, T } = batch;
-    const N = B * T, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
+    const N = B * T;
     if (a.family === 'gpt2') {
       let maxPos = 0;
       for (let i = 0; i < N; i++) maxPos = Math.max(maxPos, batch.positions[i]);
@@ -407,70 +451,19 @@ export class Transformer {
     be.write(ws.keyMask, batch.keyMask); be.write(ws.targets, batch.targets);
     this.last = batch;
     this.lastHead = 'hidden';
-    const gpt2 = a.family === 'gpt2';
-    // embeddings
-    be.embedding(ws.res[0], this.p('embed'), ws.ids);
-    if (gpt2) {
-      be.embedding(ws.posTmp!, this.p('pos_embed'), ws.positions);
-      be.axpy(ws.res[0], ws.posTmp!, 1);
-    }
-    // with recomputation only the residual stream is kept; one block's activations are rebuilt in backward
-    for (let i = 0; i < a.layers; i++) this.layerForward(i, ws.layers[this.recompute ? 0 : i], ws.res[i], ws.res[i + 1]);
-    const last = ws.res[a.layers];
-    if (gpt2) be.layernorm(ws.lnf, ws.meanf!, ws.rstdf, last, this.p('norm.w'), this.p('norm.b'), a.normEps);
-    else be.rmsnorm(ws.lnf, ws.rstdf, last, this.p('norm.w'), a.normEps);
+    // embeddings; with recomputation only the residual stream is kept (one block's activations are rebuilt in backward)
+    embeddingForward(be, ws.res[0], ws.ids, ws.positions, this.embeddingParams(), ws.posTmp);
+    const ctx = this.context(B, T, ws.positions);
+    for (let i = 0; i < a.layers; i++) this.layerForward(ctx, i, ws.layers[this.recompute ? 0 : i], ws.res[i], ws.res[i + 1]);
+    normForward(be, normKind(this.arch), a.normEps, ws.lnf, { mean: ws.meanf, rstd: ws.rstdf }, ws.res[a.layers], this.finalNormParams());
     return ws.lnf;
   }
 
-  /** one block's forward from residual x into out, saving its activations in L */
-  private layerForward(i: number, L: LayerActs, x: Tensor, out: Tensor): void {
-    const a = this.arch, be = this.be, ws = this.ws!;
-    const { B, T } = ws;
-    const N = B * T, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
-    const gpt2 = a.family === 'gpt2', l = `l${i}.`;
-    const attnOpts = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D, keyMask: ws.keyMask };
-    const ropeOpts = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const });
-    // --- attention ---
-    if (gpt2) be.layernorm(L.ln1, L.mean1!, L.rstd1, x, this.p(l + 'ln1.w'), this.p(l + 'ln1.b'), a.normEps);
-    else be.rmsnorm(L.ln1, L.rstd1, x, this.p(l + 'ln1.w'), a.normEps);
-    if (gpt2) {
-      this.linF(l + 'q', L.q, L.ln1, N, C, H * D);
-      this.linF(l + 'k', L.k, L.ln1, N, C, KH * D);
-    } else if (a.qkNorm) {
-      // Qwen3: project, RMSNorm each head's D values ((N·H, D) rows), then rope
-      this.linF(l + 'q', L.qraw!, L.ln1, N, C, H * D);
-      this.linF(l + 'k', L.kraw!, L.ln1, N, C, KH * D);
-      be.rmsnorm(ws.qpre, L.rq!, L.qraw!, this.p(l + 'qn.w'), a.normEps);
-      be.rmsnorm(ws.kpre, L.rk!, L.kraw!, this.p(l + 'kn.w'), a.normEps);
-      be.rope(L.q, ws.qpre, ws.positions, ropeOpts(H));
-      be.rope(L.k, ws.kpre, ws.positions, ropeOpts(KH));
-    } else {
-      this.linF(l + 'q', ws.qpre, L.ln1, N, C, H * D);
-      this.linF(l + 'k', ws.kpre, L.ln1, N, C, KH * D);
-      be.rope(L.q, ws.qpre, ws.positions, ropeOpts(H));
-      be.rope(L.k, ws.kpre, ws.positions, ropeOpts(KH));
-    }
-    this.linF(l + 'v', L.v, L.ln1, N, C, KH * D);
-    be.attention(L.att, L.lse, L.q, L.k, L.v, attnOpts);
-    // out = x + att Woᵀ (+bo): projection into out, then add the residual
-    this.linF(l + 'o', out, L.att, N, H * D, C);
-    be.axpy(out, x, 1);
-    // --- MLP --- (out now holds r + attn; ln2 normalises it; the MLP adds onto it)
-    if (gpt2) {
-      be.layernorm(L.ln2, L.mean2!, L.rstd2, out, this.p(l + 'ln2.w'), this.p(l + 'ln2.b'), a.normEps);
-      this.linF(l + 'fc', L.g, L.ln2, N, C, I);
-      be.gelu(L.act, L.g);
-      // the MLP output goes to dtmp (scratch), then is added to the residual
-      this.linF(l + 'proj', ws.dtmp, L.act, N, I, C);
-    } else {
-      be.rmsnorm(L.ln2, L.rstd2, out, this.p(l + 'ln2.w'), a.normEps);
-      this.linF(l + 'gate', L.g, L.ln2, N, C, I);
-      this.linF(l + 'up', L.u!, L.ln2, N, C, I);
-      be.swiglu(L.act, L.g, L.u!);
-      this.linF(l + 'down', ws.dtmp, L.act, N, I, C);
-    }
-    be.copy(L.mid, out); // saved for backward: the second norm's input
-    be.axpy(out, ws.dtmp, 1);
+  /** one layer's forward from residual x into out (x + attention, then + MLP), saving its activations in L */
+  private layerForward(ctx: BlockContext, i: number, L: LayerActs, x: Tensor, out: Tensor): void {
+    const o = this.blocks[i], p = this.blockParams(i);
+    attentionForward(ctx, o, p.attn, L.attn, x, L.mid, causalAttention(ctx, o, this.ws!.keyMask, L.lse));
+    mlpForward(ctx, o, p.mlp, L.mlp, L.mid, out);
   }
 
   /**
@@ -482,11 +475,11 @@ export class Transformer {
     if (!this.grads) throw new Error('model: call zeroGrad() before backward()');
     const a = this.arch, be = this.be, ws = this.ws;
     const { B, T } = this.last;
-    const N = B * T, C = a.hidden, V = a.vocab;
+    const N = B * T, C = a.hidden;
     const headGrad = a.tied ? this.gr('embed') : this.gr('lm_head.w');
     if (this.lastHead === 'full') {
       be.tokenLogprobsBackward(ws.dlogits, ws.logits, ws.targets, ws.lseOut, dlogp);
-      linearBackward(be, ws.dln, headGrad, null, ws.dlogits, ws.lnf, this.lmHead(), N, C, V);
+      linearBackward(be, ws.dln, ws.dlogits, ws.lnf, this.headLinear(), { w: headGrad, b: null, loraA: null, loraB: null }, N);
     } else if (this.lastHead === 'fused') {
       ws.fusedHead(C, this.lmHeadOptions).backward(ws.dln, headGrad, ws.lnf, this.lmHead(), ws.targets, ws.lseOut, dlogp);
     } else {
@@ -507,65 +500,23 @@ export class Transformer {
   private trunkBackward(): void {
     const a = this.arch, be = this.be, ws = this.ws!;
     const { B, T } = this.last!;
-    const N = B * T, C = a.hidden, H = a.heads, KH = a.kvHeads, D = a.headDim, I = a.intermediate;
-    const gpt2 = a.family === 'gpt2';
-    const last = ws.res[a.layers];
-    if (gpt2) be.layernormBackward(ws.dres, this.grs('norm.w'), this.grs('norm.b'), ws.dln, last, this.p('norm.w'), ws.meanf!, ws.rstdf);
-    else be.rmsnormBackward(ws.dres, this.grs('norm.w'), ws.dln, last, this.p('norm.w'), ws.rstdf);
-    const attnOpts = { batch: B, seq: T, heads: H, kvHeads: KH, headDim: D, keyMask: ws.keyMask };
-    const ropeInv = (heads: number) => ({ batch: B, seq: T, heads, headDim: D, theta: a.ropeTheta, layout: 'half' as const, inverse: true });
+    normBackward(be, normKind(this.arch), ws.dres, this.normGrads('norm'), ws.dln, ws.res[a.layers], this.finalNormParams(), { mean: ws.meanf, rstd: ws.rstdf });
+    const ctx = this.context(B, T, ws.positions);
+    // ws.dres: d(residual), carried down through the layers; ws also holds the blocks' backward scratch
     for (let i = a.layers - 1; i >= 0; i--) {
-      const x = ws.res[i], l = `l${i}.`;
-      if (this.recompute) this.layerForward(i, ws.layers[0], x, ws.res[i + 1]);
-      const L = ws.layers[this.recompute ? 0 : i], mid = L.mid;
-      // ---- MLP: out = mid + mlp(norm(mid)); dres holds d(out) ----
-      if (gpt2) {
-        this.linB(l + 'proj', ws.dI1, ws.dres, L.act, N, I, C);
-        be.geluBackward(ws.dI2, L.g, ws.dI1);
-        this.linB(l + 'fc', ws.dln, ws.dI2, L.ln2, N, C, I);
-        be.layernormBackward(ws.dtmp, this.grs(l + 'ln2.w'), this.grs(l + 'ln2.b'), ws.dln, mid, this.p(l + 'ln2.w'), L.mean2!, L.rstd2);
-      } else {
-        // dact → (dgate, dup)
-        this.linB(l + 'down', ws.dI1, ws.dres, L.act, N, I, C);
-        be.swigluBackward(ws.dI2, ws.dI3, ws.dI1, L.g, L.u!);
-        this.linB(l + 'gate', ws.dln, ws.dI2, L.ln2, N, C, I);
-        this.linB(l + 'up', ws.dln, ws.dI3, L.ln2, N, C, I, true);
-        be.rmsnormBackward(ws.dtmp, this.grs(l + 'ln2.w'), ws.dln, mid, this.p(l + 'ln2.w'), L.rstd2);
-      }
-      be.axpy(ws.dres, ws.dtmp, 1); // d(mid) = d(out) + through the MLP
-      // ---- attention: mid = x + attn(norm(x)) ----
-      this.linB(l + 'o', ws.datt, ws.dres, L.att, N, H * D, C);
-      be.attentionBackward(ws.dq, ws.dk, ws.dv, ws.datt, L.q, L.k, L.v, L.att, L.lse, attnOpts);
-      let dqIn = ws.dq, dkIn = ws.dk;
-      if (!gpt2) {
-        be.rope(ws.qpre, ws.dq, ws.positions, ropeInv(H));
-        be.rope(ws.kpre, ws.dk, ws.positions, ropeInv(KH));
-        dqIn = ws.qpre; dkIn = ws.kpre;
-        if (a.qkNorm) {
-          // through the per-head norms: d(raw projection) into dq/dk (free once rope is undone)
-          be.rmsnormBackward(ws.dq, this.grs(l + 'qn.w'), ws.qpre, L.qraw!, this.p(l + 'qn.w'), L.rq!);
-          be.rmsnormBackward(ws.dk, this.grs(l + 'kn.w'), ws.kpre, L.kraw!, this.p(l + 'kn.w'), L.rk!);
-          dqIn = ws.dq; dkIn = ws.dk;
-        }
-      }
-      this.linB(l + 'q', ws.dln, dqIn, L.ln1, N, C, H * D);
-      this.linB(l + 'k', ws.dln, dkIn, L.ln1, N, C, KH * D, true);
-      this.linB(l + 'v', ws.dln, ws.dv, L.ln1, N, C, KH * D, true);
-      if (gpt2) be.layernormBackward(ws.dtmp, this.grs(l + 'ln1.w'), this.grs(l + 'ln1.b'), ws.dln, x, this.p(l + 'ln1.w'), L.mean1!, L.rstd1);
-      else be.rmsnormBackward(ws.dtmp, this.grs(l + 'ln1.w'), ws.dln, x, this.p(l + 'ln1.w'), L.rstd1);
-      be.axpy(ws.dres, ws.dtmp, 1); // d(x)
+      const x = ws.res[i];
+      if (this.recompute) this.layerForward(ctx, i, ws.layers[0], x, ws.res[i + 1]);
+      const L = ws.layers[this.recompute ? 0 : i], o = this.blocks[i], p = this.blockParams(i), g = this.blockGrads(i);
+      mlpBackward(ctx, o, p.mlp, g.mlp, L.mlp, ws, L.mid, ws.dres);
+      attentionBackward(ctx, o, p.attn, g.attn, L.attn, ws, x, ws.dres, causalAttention(ctx, o, ws.keyMask, L.lse));
     }
-    if (this.gr('embed')) be.embeddingBackward(this.gr('embed')!, ws.dres, ws.ids);
-    if (gpt2 && this.gr('pos_embed')) be.embeddingBackward(this.gr('pos_embed')!, ws.dres, ws.positions);
+    embeddingBackward(be, { embed: this.gr('embed'), pos: this.gr('pos_embed') }, ws.dres, ws.ids, ws.positions);
   }
 
   dispose(): void {
-    this.ws?.dispose(); this.ws = null;
-    for (const t of this.loraActs.values()) this.be.dispose(t);
-    this.loraActs.clear();
+    this.releaseWorkspace();
     for (const t of this.scratchGrads.values()) this.be.dispose(t);
     this.scratchGrads.clear();
-    if (this.dxa) { this.be.dispose(this.dxa); this.dxa = null; }
     if (this.grads) for (const g of this.grads.values()) this.be.dispose(g);
     this.grads = null;
   }

@@ -1,5 +1,6 @@
 // LoRA: only the adapters train; their gradients match central finite differences of the
-// float64 reference with the merged weights W + (α/r)·B A; the KV decoder applies them; saved
+// float64 reference with the merged weights W + (α/r)·B A (Llama, and GPT-2 whose frozen
+// LayerNorms have a weight and a bias of one size); the KV decoder applies them; saved
 // merged, the model reloads with the same logits; saved apart, a PEFT adapter is written.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,14 +18,16 @@ import { backendNames, expectClose, getBackend, Rng, SEED } from '../kernels/har
 import { refLogits, refTokenLogprobs } from './ref-model.js';
 
 const arch: Arch = { family: 'llama', vocab: 23, hidden: 16, layers: 2, heads: 4, kvHeads: 2, headDim: 4, intermediate: 24, normEps: 1e-5, ropeTheta: 10000, tied: false, qkvBias: false, maxPositions: 64 };
+const gpt2: Arch = { family: 'gpt2', vocab: 19, hidden: 12, layers: 2, heads: 3, kvHeads: 3, headDim: 4, intermediate: 20, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: true, maxPositions: 16 };
+const cases: { arch: Arch; targets: string[] }[] = [{ arch, targets: ['q', 'v', 'down'] }, { arch: gpt2, targets: ['k', 'o', 'fc', 'proj'] }];
 
-async function setup(beName: 'webgpu' | 'wasm', seed: number) {
+async function setup(beName: 'webgpu' | 'wasm', seed: number, c = cases[0]) {
   const be = await getBackend(beName);
   const rng = new Rng(SEED ^ seed);
-  const host = initParams(arch, rng.int(0, 1 << 30));
+  const host = initParams(c.arch, rng.int(0, 1 << 30));
   for (const [k, a] of host) if (k.endsWith('.w') && !/ln|norm/.test(k)) for (let i = 0; i < a.length; i++) a[i] *= 10;
-  const model = new Transformer(be, arch, uploadParams(be, arch, host));
-  model.enableLoRA({ rank: 3, alpha: 6, targets: ['q', 'v', 'down'], seed: 5 });
+  const model = new Transformer(be, c.arch, uploadParams(be, c.arch, host));
+  model.enableLoRA({ rank: 3, alpha: 6, targets: c.targets, seed: 5 });
   // B starts at zero; give it values so the adapters matter
   for (const l of model.lora.values()) be.write(l.b, rng.f32(l.b.size, { std: 0.5 }));
   return { be, rng, host, model };
@@ -45,8 +48,9 @@ async function merged(model: Transformer, host: Map<string, Float32Array>, over?
 
 for (const beName of backendNames()) {
   const s = suite(`lora [${beName}]`);
-  s('adapter gradients match finite differences; frozen weights get none', async () => {
-    const { be, rng, host, model } = await setup(beName, 0x10a);
+  for (const c of cases) s(`${c.arch.family}: adapter gradients match finite differences; frozen weights get none`, async () => {
+    const { be, rng, host, model } = await setup(beName, 0x10a, c);
+    const arch = c.arch;
     const batch = packBatch([{ prompt: [1, 2, 3], response: [4, 5, 6] }, { prompt: [7], response: [8, 9] }]);
     model.zeroGrad();
     assert.equal([...model.grads!.keys()].sort(), [...model.lora.keys()].flatMap((n) => [n + '.lora_a', n + '.lora_b']).sort(), 'only adapters have gradients');
@@ -84,8 +88,9 @@ for (const beName of backendNames()) {
     }
     model.dispose();
   });
-  s('KV-cache greedy decoding applies the adapters', async () => {
-    const { be, model } = await setup(beName, 0x10b);
+  for (const c of cases) s(`${c.arch.family}: KV-cache greedy decoding applies the adapters`, async () => {
+    const { be, model } = await setup(beName, 0x10b, c);
+    const arch = c.arch;
     const prompts = [[1, 2, 3, 4], [5, 6]];
     const res = await generate(model, prompts, { maxNewTokens: 4 });
     for (let b = 0; b < 2; b++) {
