@@ -20,7 +20,7 @@
 //   partial rotary (Phi-3)                             BlockOptions.rope.rotaryDim (the rope op has it)
 //   embedding scale                                    embeddingForward / embeddingBackward
 import type { Backend, RopeOptions, Tensor } from '../kernels/backend.js';
-import type { Arch } from './arch.js';
+import { attentionExtras, type Arch } from './arch.js';
 import type { Linear } from './layers-linear.js';
 import type { NormKind } from './layers-norm.js';
 
@@ -41,16 +41,21 @@ export interface BlockOptions {
   rope: Pick<RopeOptions, 'theta' | 'layout' | 'rotaryDim'> | null;
   /** Qwen3: RMSNorm over each head's D values of q and k, before rotary */
   qkNorm: boolean;
-  /** 'swiglu': down(silu(gate(h)) ⊙ up(h)) (Llama); 'gelu': proj(gelu(fc(h))) (GPT-2, tanh approximation) */
-  mlp: 'swiglu' | 'gelu';
+  /** 'swiglu': down(silu(gate(h)) ⊙ up(h)) (Llama); 'gelu': proj(gelu(fc(h))) (GPT-2, tanh approximation);
+   *  'geglu': down(gelu_tanh(gate(h)) ⊙ up(h)) (Gemma) */
+  mlp: 'swiglu' | 'gelu' | 'geglu';
+  /** Gemma-2: an RMSNorm on the attention's and on the MLP's output before each joins the residual */
+  postNorms: boolean;
+  /** the attention scores: scale (default head_dim^−½; Gemma-2: query_pre_attn_scalar^−½), sliding
+   *  window (Gemma-2's even layers), soft cap — as the attention ops take them */
+  scores: { scale?: number; window?: number; softcap?: number };
 }
 
 /** the norm of an architecture's blocks and of its final norm */
 export function normKind(a: Arch): NormKind { return a.family === 'gpt2' ? 'layer' : 'rms'; }
 
-/** the options of layer `layer` of an architecture (the same for every layer today) */
+/** the options of layer `layer` of an architecture (Gemma-2's attention window alternates by layer) */
 export function blockOptions(a: Arch, layer: number): BlockOptions {
-  void layer; // per-layer options (e.g. alternating attention windows) read it
   const gpt2 = a.family === 'gpt2';
   return {
     hidden: a.hidden, heads: a.heads, kvHeads: a.kvHeads, headDim: a.headDim, intermediate: a.intermediate,
@@ -58,7 +63,9 @@ export function blockOptions(a: Arch, layer: number): BlockOptions {
     eps: a.normEps,
     rope: gpt2 ? null : { theta: a.ropeTheta, layout: 'half' },
     qkNorm: !!a.qkNorm,
-    mlp: gpt2 ? 'gelu' : 'swiglu',
+    mlp: gpt2 ? 'gelu' : a.gemma2 ? 'geglu' : 'swiglu',
+    postNorms: !!a.gemma2,
+    scores: attentionExtras(a, layer),
   };
 }
 
