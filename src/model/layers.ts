@@ -12,13 +12,13 @@
 //
 // What differs between architectures is a per-layer BlockOptions made by blockOptions(); the
 // blocks read only it, never the family name. A new architecture adds fields there, read at
-// the one place where they act:
-//   norms after the attention / MLP output (Gemma-2)  attentionForward / mlpForward, between the
+// the one place where they act (Gemma-2's are in):
+//   postNorms: norms after the attention / MLP output  attentionForward / mlpForward, between the
 //                                                      output projection and the residual add
-//   attention score soft-capping, sliding windows      causalAttention / cachedAttention (layers-attention.ts)
-//   other gated activations (GeGLU)                    mlpForward / mlpBackward's activation switch
+//   scores: scale, soft cap, sliding window            causalAttention / cachedAttention (layers-attention.ts)
+//   mlp 'geglu' (and other gated activations)          mlpForward / mlpBackward's activation switch
 //   partial rotary (Phi-3)                             BlockOptions.rope.rotaryDim (the rope op has it)
-//   embedding scale                                    embeddingForward / embeddingBackward
+//   embedding scale (EmbeddingParams.scale)            embeddingForward / embeddingBackward
 import type { Backend, RopeOptions, Tensor } from '../kernels/backend.js';
 import { attentionExtras, type Arch } from './arch.js';
 import type { Linear } from './layers-linear.js';
