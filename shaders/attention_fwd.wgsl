@@ -31,8 +31,17 @@ struct Params { T: u32, H: u32, KH: u32, use_mask: u32, scale: f32, window: u32,
 
 // Sliding window and soft cap (Gemma-2), P.window = 0 / P.cap = 0 when unused:
 // key j (≤ t) is attended by query t only when t − j < window; a score s becomes
-// cap·tanh(s/cap). tanh comes from exp(−2|x|): the builtin's sinh/cosh form can overflow to NaN.
-fn tanh_safe(x: f32) -> f32 { let e = exp(-2.0 * abs(x)); return sign(x) * (1.0 - e) / (1.0 + e); }
+// cap·tanh(s/cap). tanh comes from exp(−2|x|) (the builtin's sinh/cosh form can overflow to NaN),
+// from its Taylor series below |x| = 1/4.
+fn tanh_safe(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.25) {   // odd Taylor series: (1 − e)/(1 + e) would cancel for small |x|
+    let x2 = x * x;
+    return x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0)))));
+  }
+  let e = exp(-2.0 * a);
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
 // the first key query t may attend
 fn first_key(t: u32) -> u32 { return select(0u, t + 1u - P.window, P.window > 0u && t + 1u > P.window); }
 fn in_window(t: u32, j: u32) -> bool { return P.window == 0u || t - j < P.window; }

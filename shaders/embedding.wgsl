@@ -1,7 +1,9 @@
 // Token embeddings: gather rows of a table, and the backward scatter-add.
 //
 //   embedding:          table (V,C), ids (N) i32 → out (N,C), out[n,:] = table[ids[n],:];
-//                       an id outside [0,V) gives a row of zeros.
+//                       an id outside [0,V) gives a row of zeros. The bound table may be rows
+//                       [P.v0, P.v0+P.rows) of a larger one (a table past one storage binding is
+//                       gathered in several passes, embedding.ts): ids of other rows are skipped.
 //                       Grid: 1-D over N·C, folded 2-D (i = gid.x + gid.y·nwg.x·WG).
 //   embedding_backward: dtable (V,C) += Σ_n [ids[n] = v]·dout[n,:], ids outside [0,V) skipped.
 //                       Deterministic without atomics: the vocabulary is split into PARTS
@@ -14,7 +16,7 @@
 // Defines: none. WG = 64.
 const WG: u32 = 64u;
 
-struct Params { n: u32, cols: u32, vocab: u32, parts: u32 }
+struct Params { n: u32, cols: u32, vocab: u32, parts: u32, v0: u32, rows: u32 }
 @group(0) @binding(0) var<uniform> P: Params;
 
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
@@ -29,7 +31,12 @@ struct Params { n: u32, cols: u32, vocab: u32, parts: u32 }
   let c = i - n * P.cols;
   let id = ids[n];
   var v = 0.0;
-  if (id >= 0 && u32(id) < P.vocab) { v = src[u32(id) * P.cols + c]; }
+  if (id >= 0 && u32(id) < P.vocab) {
+    // the bound table holds rows [v0, v0+rows): another range's row is left to its own pass
+    let r = u32(id) - P.v0;
+    if (r >= P.rows) { return; }
+    v = src[r * P.cols + c];
+  }
   out[i] = v;
 }
 

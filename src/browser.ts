@@ -14,18 +14,20 @@ export { ChatTemplate, ChatTemplateError, applyChatTemplate, chatTemplateNames, 
   type ChatMessage, type ChatTokenizerConfig, type ChatTemplateOptions, type ChatRenderOptions } from './tokenizer/chat.js';
 export * from './tokenizer/index.js';
 // the coordinator and its pieces
-export { SPPO, type SPPODeps, type IterationSummary, type StepMetrics, type ProgressEvent, type SPPOEventMap, type SPPOEventType, type SPPOEvent, type Stage } from './sppo/coordinator.js';
+export { SPPO, type SPPODeps, type DepsFactory, type IterationSummary, type StepMetrics, type ProgressEvent, type SPPOEventMap, type SPPOEventType, type SPPOEvent, type Stage } from './sppo/coordinator.js';
+export type { WorkerRate } from './sppo/worker-tally.js';
 export { resolveConfig, DEFAULTS as SPPO_DEFAULTS, type SPPOConfig } from './sppo/config.js';
-export { MemoryStore, type RunStore } from './sppo/store.js';
+export { MemoryStore } from './sppo/env/store.js';
+export type { RunStore } from './sppo/run-store.js';
 export { Policy, type PolicyText } from './sppo/policy.js';
 export { sampleMixture, mixtureChoice, type MixtureMember } from './sppo/mixture.js';
 export { parseOffline, exportPreferences, type OfflineGroup } from './sppo/offline.js';
 export { makeTextCodec } from './sppo/text.js';
 export { evalStats, lengthControlled, type EvalStats } from './sppo/winrate.js';
 export { renderReport } from './sppo/report.js';
-export { memoryDeps, type MemoryDeps, type MemoryDepsOptions, type ByteStore } from './sppo/memory-deps.js';
-export { opfsStore } from './sppo/opfs-store.js';
-export { modelFiles, modelFilesFromURL, modelFilesFromFileList, type ModelSource, type FileLike, type FileData } from './sppo/model-source.js';
+export { memoryDeps, type MemoryDeps, type MemoryDepsOptions, type ByteStore } from './sppo/env/memory-deps.js';
+export { opfsStore } from './sppo/env/opfs-store.js';
+export { modelFiles, modelFilesFromURL, modelFilesFromFileList, type ModelSource, type FileLike, type FileData } from './sppo/env/model-source.js';
 // judges that need no file system (module judges load by URL: loadJudgeAnywhere / urlModuleJudge)
 export { JudgeError, type Judge, type Pair, type CompareOptions } from './judge/types.js';
 export { checkProbabilities, checkPairs, sigmoid } from './judge/validate.js';

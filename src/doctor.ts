@@ -1,7 +1,8 @@
 // The environment report behind `sppo doctor`: what runtime we are in, what each backend
 // offers, and which one 'auto' picks and why. Shape (extended by later layers, never broken):
 // {"runtime", "backends": {"webgpu": {"available", "adapter": {vendor, architecture, description},
-//  "software", "features", "limits", "error"?}, "wasm": {...}}, "chosen", "reason"}
+//  "software", "features", "limits", "error"?, "dawnLog"? (Dawn's lines from a driver probe)},
+//  "wasm": {...}}, "chosen", "reason"}
 import { acquireGPU, summarizeAdapter, probeAdapter } from './gpu/device.js';
 import { detectRuntime } from './gpu/runtime.js';
 import { chooseBackend } from './kernels/choose.js';
@@ -32,10 +33,12 @@ export async function doctorReport(): Promise<DoctorReport> {
     webgpu.features = ctx.features;
     webgpu.limits = ctx.limits;
     webgpu.note = ctx.note;
+    if (ctx.log.length) webgpu.dawnLog = ctx.log;
   } catch (e) {
     webgpu.error = (e as Error).message;
     try {
       const p = await probeAdapter();
+      if (p.log.length) webgpu.dawnLog = p.log;
       if (p.adapter) {
         const s = summarizeAdapter(p.adapter);
         Object.assign(webgpu, { adapter: s.info, software: s.software, features: s.features, limits: s.limits });
@@ -95,6 +98,8 @@ export function formatDoctor(r: DoctorReport): string {
   } else {
     lines.push(`webgpu: unavailable — ${w.error}`);
   }
+  // what Dawn printed while a Vulkan driver was probed (kept off stderr by the provider)
+  if (w.dawnLog?.length) lines.push('  Dawn said:', ...w.dawnLog.map((l: string) => `    ${l.trim()}`));
   for (const [name, b] of Object.entries(r.backends)) {
     if (name === 'webgpu') continue;
     lines.push(`${name}: ${b.available ? JSON.stringify(b) : 'unavailable' + (b.error ? ` — ${b.error}` : '')}`);

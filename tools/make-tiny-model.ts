@@ -1,37 +1,18 @@
-// Writes examples/tiny/model/: a tiny randomly initialised Llama-family policy (Hugging Face
-// layout) with a byte-level tokenizer (256 byte tokens, <s> as BOS, </s> as EOS), for the
-// seeded end-to-end SPPO run the test suite does. Deterministic: same files every time.
+// Writes test/fixtures/tiny/model/: a tiny randomly initialised Llama-family policy (Hugging Face
+// layout) with a byte-level tokenizer (256 byte tokens, <s> as BOS, </s> as EOS), the test
+// suite's fast fixture for every stage of a run (it learns nothing: the trained tiny example is
+// examples/tiny, made by tools/tiny/train.sh). Deterministic: same files every time.
 //   node --import tsx tools/make-tiny-model.ts [outDir]
 import fs from 'node:fs';
 import path from 'node:path';
-import { BYTE_TO_CHAR } from '../src/tokenizer/byte-level.js';
 import { parseConfig } from '../src/model/config.js';
 import { archFromConfig, toHF } from '../src/model/hf-names.js';
 import { initParams } from '../src/model/init.js';
 import { writeModelDir } from '../src/model/modeldir.js';
+import { BOS, byteLevelTokenizer, EOS } from './byte-tokenizer.js';
 
-const out = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), '../examples/tiny/model');
-const vocab: Record<string, number> = {};
-BYTE_TO_CHAR.forEach((c, b) => { vocab[c] = b; });
-const BOS = 256, EOS = 257;
-const tokenizer = {
-  version: '1.0',
-  truncation: null, padding: null,
-  added_tokens: [
-    { id: BOS, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-    { id: EOS, content: '</s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
-  ],
-  normalizer: null,
-  pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-  post_processor: {
-    type: 'TemplateProcessing',
-    single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-    pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-    special_tokens: { '<s>': { id: '<s>', ids: [BOS], tokens: ['<s>'] } },
-  },
-  decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-  model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab: { ...vocab, '<s>': BOS, '</s>': EOS }, merges: [] },
-};
+const out = process.argv[2] ?? path.join(path.dirname(new URL(import.meta.url).pathname), '../test/fixtures/tiny/model');
+const tokenizer = byteLevelTokenizer();
 const config = parseConfig({
   architectures: ['LlamaForCausalLM'], model_type: 'llama', vocab_size: 258, hidden_size: 32, intermediate_size: 64,
   num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 10000,

@@ -13,7 +13,6 @@ attention_mask, position_ids, labels as in make_model_fixtures.py), expected.jso
 """
 import json
 import os
-import struct
 import sys
 
 import numpy as np
@@ -21,27 +20,14 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_model_fixtures as M  # noqa: E402  (the float64 reference forward, batch, params)
+from fixture_safetensors import write_safetensors  # noqa: E402
 
 OUT = os.path.join(M.OUT, 'qwen2-bf16')
 
 
 def st_write_bf16(path, tensors):
     """tensors: list of (name, torch.bfloat16 tensor) → one BF16 safetensors file, atomically"""
-    header, off, blobs = {'__metadata__': {'format': 'pt'}}, 0, []
-    for name, t in tensors:
-        b = t.contiguous().view(torch.int16).numpy().astype('<i2').tobytes()
-        header[name] = {'dtype': 'BF16', 'shape': list(t.shape), 'data_offsets': [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
+    write_safetensors(path, [(name, 'BF16', t.shape, t.contiguous().view(torch.int16).numpy().astype('<i2').tobytes()) for name, t in tensors])
 
 
 def main():

@@ -56,6 +56,9 @@ import sys
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_safetensors import write_safetensors  # noqa: E402
+
 torch.set_default_dtype(torch.float64)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'models')
@@ -69,23 +72,12 @@ ST_DTYPES = {'F64': ('<f8', 8), 'F32': ('<f4', 4), 'F16': ('<f2', 2), 'BF16': (N
 
 def st_write(path, tensors, metadata=None):
     """tensors: list of (name, np.ndarray float32 or int32). Written atomically."""
-    header, off, blobs = {'__metadata__': dict({'format': 'pt'}, **(metadata or {}))}, 0, []
+    entries = []
     for name, a in tensors:
         a = np.ascontiguousarray(a)
         dt = {np.dtype('float32'): 'F32', np.dtype('int32'): 'I32'}[a.dtype]
-        b = a.astype(a.dtype.newbyteorder('<')).tobytes()
-        header[name] = {'dtype': dt, 'shape': list(a.shape), 'data_offsets': [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(',', ':')).encode()
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
+        entries.append((name, dt, a.shape, a.astype(a.dtype.newbyteorder('<')).tobytes()))
+    write_safetensors(path, entries, metadata)
 
 
 def st_read(path):

@@ -33,9 +33,12 @@ Directories written (test/fixtures/judge-models/<name>/):
 import json
 import math
 import os
-import struct
+import sys
 
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_safetensors import write_safetensors  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -79,21 +82,9 @@ def tokenizer_json():
     }
 
 
-def write_safetensors(path, tensors):
-    """tensors: list of (name, float32 torch tensor). F32 little-endian, header padded to 8 bytes."""
-    header, blobs, off = {'__metadata__': {'format': 'pt'}}, [], 0
-    for name, t in tensors:
-        data = t.detach().to(torch.float32).contiguous().numpy().astype('<f4').tobytes()
-        header[name] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [off, off + len(data)]}
-        blobs.append(data)
-        off += len(data)
-    h = json.dumps(header, separators=(',', ':')).encode('utf8')
-    h += b' ' * ((8 - len(h) % 8) % 8)
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+def write_f32(path, tensors):
+    """tensors: list of (name, float32 torch tensor). F32 little-endian (fixture_safetensors.py)."""
+    write_safetensors(path, [(name, 'F32', t.shape, t.detach().to(torch.float32).contiguous().numpy().astype('<f4').tobytes()) for name, t in tensors])
 
 
 def make_params(cfg, seed, std):
@@ -189,7 +180,7 @@ def make(name, cfg, seed, std, raw):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
     P = make_params(cfg, seed, std)
-    write_safetensors(os.path.join(d, 'model.safetensors'), P)
+    write_f32(os.path.join(d, 'model.safetensors'), P)
     with open(os.path.join(d, 'config.json'), 'w') as f:
         json.dump(cfg, f, indent=2)
         f.write('\n')

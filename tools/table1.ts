@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createBackend, type BackendKind } from '../src/kernels/index.js';
 import { resolveConfig } from '../src/sppo/config.js';
 import { SPPO } from '../src/sppo/coordinator.js';
-import { nodeDeps } from '../src/sppo/node-deps.js';
+import { nodeDeps } from '../src/sppo/env/node-deps.js';
 import { demoConfig } from '../src/sppo/demo.js';
 import type { LossName } from '../src/train/preference.js';
 

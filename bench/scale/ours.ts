@@ -1,7 +1,8 @@
 // One measure of `npm run bench -- scale` on our wasm backend, in a process of its own (so the
 // peak RSS and wasm memory it reports belong to that measure alone). Spawned by bench/scale.ts:
-//   node --import tsx bench/scale/ours.ts '<json: {dir, measure, batch, seq, steps, promptLen, newTokens, loraRank, loraTargets}>'
-// Prints one JSON line: {tok_s, peak_rss, peak_wasm, plan, load_s} or {error}.
+//   node --import tsx bench/scale/ours.ts '<json: {dir, measure, batch, seq, steps, promptLen, newTokens, loraRank, loraTargets, record?}>'
+// Prints one JSON line: {tok_s, peak_rss, peak_wasm, plan, load_s} or {error}; train measures with
+// record: true add record = {step_s, matmul_s, products} of one extra, untimed-for-tok/s step.
 // The model is loaded with loadModel (weights streamed from the bf16 file), passes are planned
 // by plan.ts (sftBackward, sequenceLogprobs and Policy-style decode batches plan their rows).
 import { createBackend } from '../../src/kernels/index.js';
@@ -11,6 +12,29 @@ import { planPass } from '../../src/model/plan.js';
 import { sftBackward } from '../../src/train/sft.js';
 import { sequenceLogprobs } from '../../src/train/preference.js';
 import { Optimizer } from '../../src/train/optimizer.js';
+
+/** wraps be.matmul: each distinct product (m, n, k, layout, b's dtype) with its calls and wall ms
+ *  (the wasm backend runs an op synchronously, so a call's wall time is its cost) */
+function recordMatmuls(be: any) {
+  const orig = be.matmul;
+  const seen = new Map<string, { m: number; n: number; k: number; transA: boolean; transB: boolean; bDtype: string; accumulate: boolean; count: number; ms: number }>();
+  be.matmul = function (o: any, a: any, b: any, opt: any) {
+    const p = { m: opt.m, n: opt.n, k: opt.k, transA: !!opt.transA, transB: !!opt.transB, bDtype: b.dtype as string, accumulate: !!opt.accumulate };
+    const key = JSON.stringify(p);
+    const t0 = performance.now();
+    orig.call(this, o, a, b, opt);
+    const e = seen.get(key) ?? { ...p, count: 0, ms: 0 };
+    e.ms += performance.now() - t0; e.count++;
+    seen.set(key, e);
+  };
+  return {
+    stop() {
+      be.matmul = orig;
+      const products = [...seen.values()];
+      return { products, matmul_s: products.reduce((s, p) => s + p.ms, 0) / 1000 };
+    },
+  };
+}
 
 const cfg = JSON.parse(process.argv[2]);
 const { dir, measure, batch: B, seq: T, steps } = cfg;
@@ -31,6 +55,14 @@ try {
     const step = async () => { model.zeroGrad(); await sftBackward(model, seqs, 1); opt.update(model.grads!); await be.sync(); };
     await step();
     out.plan = { ...planPass(model, { mode: 'train', rows: B, seq: T }), budget: undefined };
+    if (cfg.record) {
+      // one more step with every matmul recorded (shape, layout, b's dtype) and timed: the
+      // products the `matmul` measure times in isolation on both sides
+      const rec = recordMatmuls(be);
+      const t = performance.now();
+      await step();
+      out.record = { step_s: (performance.now() - t) / 1000, ...rec.stop() };
+    }
     const t1 = performance.now();
     for (let i = 0; i < steps; i++) await step();
     out.tok_s = (B * (T - 1) * steps) / ((performance.now() - t1) / 1000);

@@ -6,7 +6,7 @@
 //   npx deno run --allow-read=. --allow-write=runs examples/deno/sppo.ts --backend wasm --out runs/deno
 //   npx deno run --unstable-webgpu --allow-read=. --allow-write=runs --allow-env examples/deno/sppo.ts --backend webgpu
 //
-// Defaults: the tiny example (examples/tiny). Outside this repository import from "npm:sppo".
+// Defaults: the tiny example (examples/tiny), 8 of its prompts. Outside this repository import from "npm:sppo".
 import { SPPO, createBackend, memoryDeps, resolveConfig, workerJudge, type ModelFiles } from '../../dist/deno/index.js';
 
 const arg = (name: string, def: string) => { const i = Deno.args.indexOf(name); return i >= 0 ? Deno.args[i + 1] : def; };
@@ -24,7 +24,7 @@ for await (const e of Deno.readDir(modelDir)) if (e.isFile) files.set(e.name, aw
 const cfg = resolveConfig({
   model: 'policy', prompts: 'prompts', judge: judgeSpec, out: 'memory',
   backend: arg('--backend', 'wasm') as 'wasm' | 'webgpu' | 'auto',
-  iterations: 1, k: 3, maxNewTokens: 8, batchSize: 2, generateUnit: 2, evalSize: 4,
+  maxPrompts: 8, iterations: 1, k: 3, maxNewTokens: 8, batchSize: 2, generateUnit: 2, evalSize: 4,
   eta: 10, lr: 1e-3, lrSchedule: 'constant', seed: 1,
 });
 const backend = await createBackend(cfg.backend);

@@ -7,16 +7,21 @@
 // iterates, the exploitability max_y P(y ≻ π) − ½ and the distance to the equilibrium.
 // Magnetic SPPO is SPPO's loss with a magnet α toward μ (the initial policy, then the policy at
 // every magnetEvery-th iteration): its last iterate is meant to converge, not to cycle.
+// Every method runs the coordinator itself (new SPPO(config, deps).run(): its generate, judge,
+// records and train stages); the example only supplies the environment — policies held as host
+// weights in memory, a MemoryStore run directory — and reads each iterate's class distribution
+// when the coordinator saves it.
 import type { Backend } from '../../src/kernels/backend.js';
 import type { Arch } from '../../src/model/arch.js';
 import { initParams, uploadParams } from '../../src/model/init.js';
 import { Transformer } from '../../src/model/transformer.js';
 import { packBatch } from '../../src/model/batch.js';
-import { Optimizer } from '../../src/train/optimizer.js';
-import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossName } from '../../src/train/preference.js';
+import type { LossName } from '../../src/train/preference.js';
 import { cyclic3Judge } from '../../src/judge/cyclic3.js';
-import { judgeMatrices, winRates } from '../../src/judge/matrix.js';
-import { Policy } from '../../src/sppo/policy.js';
+import type { PolicyText } from '../../src/sppo/policy.js';
+import { SPPO, type SPPODeps } from '../../src/sppo/coordinator.js';
+import type { SPPOConfig } from '../../src/sppo/config.js';
+import { MemoryStore } from '../../src/sppo/env/store.js';
 
 export const CLASSES = ['r', 'p', 's'];
 export const STRENGTHS = [0.9, 0.7, 0.6];
@@ -74,60 +79,63 @@ async function classProbs(model: Transformer): Promise<number[]> {
   return e.map((x) => x / z);
 }
 
+/** host copies of a model's weights */
+async function hostWeights(model: Transformer): Promise<Map<string, Float32Array>> {
+  const host = new Map<string, Float32Array>();
+  for (const [n, p] of model.params) host.set(n, (await model.be.read(p)) as Float32Array);
+  return host;
+}
+
 export async function runExperiment(o: ExperimentOptions): Promise<Row[]> {
   const methods: Method[] = o.methods ?? [{ name: 'SPPO', loss: 'sppo' }, { name: 'DPO', loss: 'dpo' }, { name: 'IPO', loss: 'ipo' }];
   const judge = cyclic3Judge({ classes: CLASSES });
   const ne = nashEquilibrium();
   const rows: Row[] = [];
   const init = initParams(arch, o.seed);
+  const text: PolicyText = { encodePrompt: () => PROMPT, decode: (ids) => ids.map((i) => CLASSES[i] ?? '').join(''), eos: [] };
   for (const m of methods) {
-    const model = new Transformer(o.be, arch, uploadParams(o.be, arch, init));
-    const policy = new Policy(model, { encodePrompt: () => PROMPT, decode: (ids) => ids.map((i) => CLASSES[i] ?? '').join(''), eos: [] });
+    // the environment: policies by location ('init', then the coordinator's iter-t/model)
+    const policies = new Map<string, Map<string, Float32Array>>([['init', init]]);
     const sum = [0, 0, 0];
-    let pi = await classProbs(model);
-    const magnet = m.magnet ?? 0, every = m.magnetEvery ?? 1;
-    // the magnet μ: a frozen copy of the policy, taken at iterations 1, 1 + M, 1 + 2M, ... (π_0 first)
-    let mu: Transformer | null = null;
-    for (let t = 1; t <= o.iterations; t++) {
-      if (magnet > 0 && (t - 1) % every === 0) {
-        mu?.dispose();
-        const host = new Map<string, Float32Array>();
-        for (const [n, p] of model.params) host.set(n, (await o.be.read(p)) as Float32Array);
-        mu = new Transformer(o.be, arch, uploadParams(o.be, arch, host));
-      }
-      // 1. K samples for each copy of the prompt from π_t (one token each)
-      const items = Array.from({ length: o.prompts }, (_, i) => ({ item: { index: i, text: 'play' }, ids: PROMPT }));
-      const ids = await policy.sample(items, { k: o.k, maxNewTokens: 1, sample: { temperature: 1 }, seed: BigInt(o.seed * 1000 + t) });
-      // 2. the judge's matrices and win rates
-      const mats = await judgeMatrices(judge, ids.map((rs) => ({ prompt: 'play', responses: rs.map((r) => policy.text.decode(r)) })));
-      const groups: JudgedGroup[] = ids.map((rs, i) => ({ promptIds: PROMPT, responses: rs, matrix: mats[i], winrates: winRates(mats[i]) }));
-      // 3. records against the frozen π_t, then the update
-      const beta = m.loss.startsWith('sppo') ? 1 / o.eta : o.beta;
-      const recs = buildRecords(groups, { loss: m.loss, beta, magnet });
-      const ref = await sequenceLogprobs(model, recs, 64);
-      recs.forEach((r, i) => { r.refLogp = ref[i]; });
-      if (mu) {
-        // μ = π_t right after a refresh: the same weights, so the same log-probs (no second pass)
-        const fresh = (t - 1) % every === 0;
-        const lm = fresh ? ref : await sequenceLogprobs(mu, recs, 64);
-        recs.forEach((r, i) => { r.magnetLogp = lm[i]; });
-      }
-      const opt = new Optimizer(o.be, model.trainableParams(), { name: 'adamw', lr: o.lr });
-      for (let e = 0; e < o.epochs; e++) {
-        model.zeroGrad();
-        await preferenceBackward(model, recs, { loss: m.loss, beta, magnet });
-        opt.update(model.grads!);
-      }
-      opt.dispose();
-      pi = await classProbs(model);
-      for (let c = 0; c < 3; c++) sum[c] += pi[c];
-      const avg = sum.map((x) => x / t);
-      const row: Row = { method: m.name, iteration: t, pi, avg, exploitLast: exploitability(pi), exploitAvg: exploitability(avg), distLast: l1(pi, ne), distAvg: l1(avg, ne) };
-      rows.push(row);
-      o.onRow?.(row);
-    }
-    model.dispose();
-    mu?.dispose();
+    let t = 0;
+    const deps: SPPODeps = {
+      store: new MemoryStore(`intransitive/${m.name}`),
+      backend: o.be,
+      judge,
+      async readPrompts(p) { throw new Error(`intransitive: prompts are inline, not read from ${p}`); },
+      async loadPolicy(be, location) {
+        const host = policies.get(location.replace(/^run:/, ''));
+        if (!host) throw new Error(`intransitive: no policy at ${location}`);
+        return { model: new Transformer(be, arch, uploadParams(be, arch, host)), text };
+      },
+      // the coordinator saves π_t after iteration t's update: keep it, and measure it
+      async savePolicy(model, dir) {
+        policies.set(dir, await hostWeights(model));
+        const pi = await classProbs(model);
+        t++;
+        for (let c = 0; c < 3; c++) sum[c] += pi[c];
+        const avg = sum.map((x) => x / t);
+        const row: Row = { method: m.name, iteration: t, pi, avg, exploitLast: exploitability(pi), exploitAvg: exploitability(avg), distLast: l1(pi, ne), distAvg: l1(avg, ne) };
+        rows.push(row);
+        o.onRow?.(row);
+      },
+      // one training unit per iteration (trainUnit = epochs): nothing to resume within a run
+      async saveTrainState() {},
+      async loadTrainState() { return null; },
+    };
+    // each iteration: o.prompts copies of the prompt × K one-token samples from π_t, the judge's
+    // K×K matrices, records against the frozen π_t, then `epochs` full-batch AdamW steps at a
+    // constant lr (DPO and IPO: β; the SPPO losses: η)
+    const cfg: Partial<SPPOConfig> = {
+      model: 'init', prompts: { texts: Array.from({ length: o.prompts }, () => 'play') }, judge, out: `intransitive/${m.name}`,
+      iterations: o.iterations, k: o.k, loss: m.loss, ...(m.loss.startsWith('sppo') ? { eta: o.eta } : { beta: o.beta }),
+      magnet: m.magnet ?? 0, magnetEvery: m.magnetEvery ?? 1,
+      optimizer: 'adamw', lr: o.lr, lrSchedule: 'constant', weightDecay: 0, maxGradNorm: 0,
+      epochs: o.epochs, batchSize: o.prompts, trainUnit: o.epochs, generateUnit: o.prompts,
+      maxPromptTokens: PROMPT.length, maxNewTokens: 1, temperature: 1, topP: 1, topK: 0, seed: o.seed, evalSize: 0,
+    };
+    await new SPPO(cfg, deps).run();
+    if (t !== o.iterations) throw new Error(`intransitive: ${m.name} saved ${t} policies for ${o.iterations} iterations`);
   }
   return rows;
 }

@@ -3,9 +3,11 @@
 // aligned model saved. The judge runs in a worker thread (comlink) and judges each unit of
 // samples while the next one generates.
 //   node examples/node/sppo.mjs [--model DIR] [--prompts FILE] [--judge SPEC] [--out DIR] [--save DIR] [--backend wasm|webgpu|auto]
-// Defaults: the tiny example (examples/tiny: a 2-layer byte-level model, six prompts, a module
-// judge that prefers letters and spaces). Inside this package `import ... from 'sppo'` resolves to
-// the built library (dist/node/index.js: run `npm run build` first).
+// Defaults: the tiny example (examples/tiny: a 2-layer byte-level model that knows one-digit sums
+// but answers sloppily, and a module judge that prefers right, short answers), a quick look at 8
+// of its prompts — its own, longer run is `sppo train --config examples/tiny/sppo.config.json`.
+// Inside this package `import ... from 'sppo'` resolves to the built library (dist/node/index.js:
+// run `npm run build` first).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SPPO, resolveConfig, createBackend, nodeDeps, workerJudge, loadModel, saveModel } from 'sppo';
@@ -20,7 +22,7 @@ const cfg = resolveConfig({
   judge: arg('--judge', path.join(tiny, 'judge.mjs')),
   out: arg('--out', 'runs/node-example'),
   backend: arg('--backend', 'auto'),
-  iterations: 2, k: 3, maxNewTokens: 8, batchSize: 2, generateUnit: 2, evalSize: 4,
+  maxPrompts: 8, iterations: 2, k: 3, maxNewTokens: 8, batchSize: 2, generateUnit: 2, evalSize: 4,
   eta: 10, lr: 1e-3, lrSchedule: 'constant', seed: 1,
 });
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../model/io-files.js';
 import { exportPreferences } from '../sppo/offline.js';
-import { fromJSONL } from '../sppo/store.js';
+import { fromJSONL } from '../sppo/run-store.js';
 
 export function register(program: Command): void {
   program

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadModel } from '../model/load.js';
 import { sampleMixture } from '../sppo/mixture.js';
-import { mixtureMembers, runIterates } from '../sppo/mixture-dir.js';
+import { mixtureMembers, runIterates } from '../sppo/env/mixture-dir.js';
 import { Policy } from '../sppo/policy.js';
 import { parsePrompts } from '../sppo/prompts.js';
 import { loadPolicyText } from '../sppo/text.js';

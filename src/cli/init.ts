@@ -7,11 +7,12 @@
 //   eval-prompts.jsonl held-out evaluation prompts
 //   judge.mjs          the judge, in plain JavaScript: a right answer beats a wrong one, the
 //                      shorter of two equals wins — the file to edit for your own preference
-// then prints the next command. Existing files are never overwritten.
+// then prints the next command. Existing files are never overwritten. (It starts from builtin:demo,
+// not the tiny example: examples/ is not shipped, and the demo model is the stronger start.)
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { packageDataFile } from '../sppo/package-root.js';
+import { packageDataFile } from '../sppo/env/package-root.js';
 import { writeFileAtomic } from '../model/io-files.js';
 
 export const STARTER_CONFIG = {

@@ -1,5 +1,5 @@
 // `sppo queue status --redis URL [--queue NAME] [--json]`: units waiting, running, done and
-// failed, the workers connected, the policies published (src/queue/status.ts).
+// failed, the workers with their throughput, the policies published (src/queue/status.ts).
 import type { Command } from 'commander';
 import { formatStatus, queueStatus } from '../queue/status.js';
 import { REDIS_HELP, redisURL } from './worker.js';
@@ -7,7 +7,7 @@ import { REDIS_HELP, redisURL } from './worker.js';
 export function register(program: Command): void {
   const q = program.command('queue').description('inspect a Redis queue of `sppo worker`s');
   q.command('status')
-    .description('units waiting, running, done and failed; workers; published policies')
+    .description('units waiting, running, done and failed; workers and their throughput; published policies')
     .option('--redis <url>', REDIS_HELP)
     .option('--queue <name>', 'queue name', 'sppo')
     .option('--json', 'one JSON document on stdout')

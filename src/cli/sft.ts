@@ -15,7 +15,7 @@ import { checkSFTOptions, trainSFT } from '../train/sft.js';
 import { tokenIds } from '../model/ids.js';
 import { loadTokenizerSync } from '../tokenizer/node.js';
 import { makeTextCodec, promptIds } from '../sppo/text.js';
-import { checkOutDir } from '../sppo/out-dir.js';
+import { checkOutDir } from '../sppo/env/out-dir.js';
 import { BACKEND_HELP, backendFrom, int, num, progressBar, readJSONL } from './common.js';
 import { modelDirOf } from '../sppo/evaluate.js';
 

@@ -10,7 +10,7 @@ import { paramCount } from '../model/arch.js';
 import { PairwiseModel } from '../judge/pairwise-model.js';
 import { evaluatePairwise, trainPairwise } from '../judge/pairwise-train.js';
 import { readPreferenceFile } from '../judge/preference-data.js';
-import { checkOutDir } from '../sppo/out-dir.js';
+import { checkOutDir } from '../sppo/env/out-dir.js';
 import { BACKEND_HELP, backendFrom, int, num, progressBar } from './common.js';
 
 export function register(program: Command): void {

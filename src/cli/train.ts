@@ -6,14 +6,14 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULTS, DOCS, resolveConfig } from '../sppo/config.js';
 import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from '../sppo/coordinator.js';
-import { nodeDeps } from '../sppo/node-deps.js';
-import { checkOutDir } from '../sppo/out-dir.js';
-import { acquireRunLock, LOCK_NAME } from '../sppo/run-lock.js';
+import { nodeDeps } from '../sppo/env/node-deps.js';
+import { checkOutDir } from '../sppo/env/out-dir.js';
+import { acquireRunLock, LOCK_NAME } from '../sppo/env/run-lock.js';
 import { BACKEND_HELP, backendFrom, progressBar } from './common.js';
 import { readConfigFile } from '../model/modeldir.js';
 import { archFromConfig } from '../model/hf-names.js';
 import { paramCount } from '../model/arch.js';
-import { builtinModelDir } from '../sppo/package-root.js';
+import { builtinModelDir } from '../sppo/env/package-root.js';
 import type { SPPOConfig } from '../sppo/config.js';
 
 /** models below this size get small-model settings when the config leaves η, optimizer and lr out */
@@ -46,6 +46,7 @@ function scaleNote(cfg: SPPOConfig, given: Record<string, unknown>): string | nu
   }
   return null;
 }
+import { formatRates } from '../sppo/worker-tally.js';
 import { REDIS_HELP } from './worker.js';
 import '../queue/index.js'; // registers the queue: a config with "queue" (or --redis) distributes its units
 
@@ -102,7 +103,9 @@ export function register(program: Command): void {
         const p = (e as CustomEvent<ProgressEvent>).detail;
         const key = `iter ${p.iteration} ${p.stage}`;
         if (!bars.has(key)) { bars.set(key, progressBar(key.padEnd(16), p.total)); seen.set(key, 0); }
-        bars.get(key)!.tick(p.done - seen.get(key)!, p.worker ? `unit by ${p.worker} in ${((p.ms ?? 0) / 1000).toFixed(1)} s` : '');
+        const by = p.worker ? `unit by ${p.worker} in ${((p.ms ?? 0) / 1000).toFixed(1)} s` : '';
+        const rates = p.workers?.length ? formatRates(p.workers, p.stage === 'judge' ? 'pairs' : 'tokens') : '';
+        bars.get(key)!.tick(p.done - seen.get(key)!, [by, rates].filter(Boolean).join(' | '));
         seen.set(key, p.done);
         if (p.done >= p.total) bars.get(key)!.stop();
       });

@@ -19,6 +19,8 @@ export interface GPUContext {
   software: boolean;
   /** how the adapter was found */
   note: string;
+  /** Node: what Dawn printed while a Vulkan driver was probed in a child process (kept off stderr; SPPO_DEBUG prints it) */
+  log: string[];
 }
 
 export interface AcquireOptions { powerPreference?: GPUPowerPreference; dawnFlags?: string[] }
@@ -47,7 +49,7 @@ export function acquireGPU(opts: AcquireOptions = {}): Promise<GPUContext> {
 }
 
 /** Probe only: the adapter, or null with the reason; no device is created. */
-export async function probeAdapter(opts: AcquireOptions = {}): Promise<{ runtime: Runtime; gpu: GPU | null; adapter: GPUAdapter | null; note: string }> {
+export async function probeAdapter(opts: AcquireOptions = {}): Promise<{ runtime: Runtime; gpu: GPU | null; adapter: GPUAdapter | null; note: string; log: string[] }> {
   const runtime = detectRuntime();
   const pp = opts.powerPreference ?? 'high-performance';
   if (runtime === 'node') {
@@ -57,10 +59,10 @@ export async function probeAdapter(opts: AcquireOptions = {}): Promise<{ runtime
   const gpu: GPU | undefined = (globalThis as any).navigator?.gpu;
   if (!gpu) {
     const why = runtime === 'deno' ? 'navigator.gpu is missing: run deno with --unstable-webgpu' : 'this browser has no WebGPU (navigator.gpu is missing)';
-    return { runtime, gpu: null, adapter: null, note: why };
+    return { runtime, gpu: null, adapter: null, note: why, log: [] };
   }
   const adapter = await gpu.requestAdapter({ powerPreference: pp });
-  return { runtime, gpu, adapter, note: adapter ? 'navigator.gpu' : 'navigator.gpu.requestAdapter() returned null' };
+  return { runtime, gpu, adapter, note: adapter ? 'navigator.gpu' : 'navigator.gpu.requestAdapter() returned null', log: [] };
 }
 
 export function summarizeAdapter(adapter: GPUAdapter): { info: AdapterSummary; features: string[]; limits: Record<string, number>; software: boolean } {
@@ -79,7 +81,7 @@ export function summarizeAdapter(adapter: GPUAdapter): { info: AdapterSummary; f
 }
 
 async function acquireFresh(opts: AcquireOptions): Promise<GPUContext> {
-  const { runtime, gpu, adapter, note } = await probeAdapter(opts);
+  const { runtime, gpu, adapter, note, log } = await probeAdapter(opts);
   if (!gpu || !adapter) throw new NoAdapterError(note);
   const { info, features, software } = summarizeAdapter(adapter);
   const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
@@ -100,7 +102,7 @@ async function acquireFresh(opts: AcquireOptions): Promise<GPUContext> {
     const v = (device.limits as any)[k];
     if (typeof v === 'number') limits[k] = v;
   }
-  const ctx: GPUContext = { runtime, gpu, adapter, device, info, features: [...device.features].map(String).sort(), limits, software, note };
+  const ctx: GPUContext = { runtime, gpu, adapter, device, info, features: [...device.features].map(String).sort(), limits, software, note, log };
   await selfTest(device, info);
   return ctx;
 }

@@ -7,9 +7,11 @@
 //   file:///…/judge.mjs            a module by file: URL
 //   ./path/judge.{js,mjs,cjs,ts}   a JS module whose default export answers pairs (module.ts),
 //                                  resolved against options.cwd (default: the current directory)
-//   a model directory              a reward model / learned pairwise judge: provided by kinds
-//                                  registered with registerJudgeKind (model-kinds.ts registers
-//                                  them, imported the first time a spec falls through to a path)
+//   a model directory              a reward model / learned pairwise judge: the kinds of the
+//                                  table MODEL_JUDGE_KINDS (model-kinds.ts, imported the first
+//                                  time a spec falls through to a path)
+// Code may plug in more kinds with registerJudgeKind (tried first); the package's own kinds are
+// the table and the branches below, never registered by importing a module.
 // A key given both in the spec's query and in the options must agree. Options a judge does
 // not take are an error (typos fail loudly).
 import { builtinJudges, getBuiltin } from './builtins.js';
@@ -36,7 +38,8 @@ export interface JudgeKind {
 
 const kinds: JudgeKind[] = [];
 
-/** adds a kind of judge spec (replacing one of the same name) */
+/** adds a kind of judge spec from code (replacing one of the same name); tried before every
+ *  kind of the package's own */
 export function registerJudgeKind(k: JudgeKind): void {
   const i = kinds.findIndex((x) => x.name === k.name);
   if (i >= 0) kinds[i] = k; else kinds.push(k);
@@ -105,9 +108,9 @@ export async function loadJudge(spec: JudgeSpec, options: LoadJudgeOptions = {})
     return moduleJudge(spec, { cwd: cwd as string | undefined });
   }
 
-  // model directories (reward models, learned pairwise judges): their kinds register on first use
-  await import('./model-kinds.js');
-  for (const k of kinds) if (await k.matches(spec, o)) return k.load(spec, o);
+  // model directories (reward models, learned pairwise judges): the table of model kinds
+  const { MODEL_JUDGE_KINDS } = await import('./model-kinds.js');
+  for (const k of MODEL_JUDGE_KINDS) if (await k.matches(spec, o)) return k.load(spec, o);
 
   // a directory, a missing path, or something else
   const [{ default: fs }, { default: path }] = await Promise.all([import('node:fs'), import('node:path')]);

@@ -1,12 +1,13 @@
-// Registers the model-directory judge kinds with loadJudge (load.ts imports this module the
-// first time a spec is a path that no other kind takes). A spec is the directory, optionally
-// with options in a query: "path/to/rm?backend=wasm&batchSize=8".
+// The model-directory judge kinds, in ONE table that loadJudge tries in order (load.ts imports
+// this module the first time a spec is a path that no other kind takes, so bundles without a
+// file system never load it). A spec is the directory, optionally with options in a query:
+// "path/to/rm?backend=wasm&batchSize=8". To add a kind, add one entry (name, matches, load).
 //   reward-model    config.json architectures ...ForSequenceClassification → reward-model.ts
 //   pairwise-model  config.json architectures ["SppoPairwiseJudge"]        → pairwise-model.ts
 //   model-directory any other config.json (e.g. a causal LM): a clear error saying what a judge
 //                   directory must be
 import path from 'node:path';
-import { registerJudgeKind, type LoadJudgeOptions } from './load.js';
+import type { JudgeKind, LoadJudgeOptions } from './load.js';
 import { modelDirKind, PAIRWISE_ARCH, readConfigJson, splitDirSpec, type ModelDirKind } from './model-common.js';
 import { pairwiseJudge } from './pairwise-model.js';
 import { rewardModelJudge } from './reward-model.js';
@@ -18,19 +19,16 @@ function kindOf(spec: string, o: LoadJudgeOptions): { kind: ModelDirKind | null;
   return { kind: modelDirKind(dir), dir, query };
 }
 
-registerJudgeKind({
+export const MODEL_JUDGE_KINDS: readonly JudgeKind[] = [{
   name: 'reward-model',
   matches: (spec, o) => kindOf(spec, o).kind === 'reward',
   load: (spec, o) => { const k = kindOf(spec, o); return rewardModelJudge(k.dir, o, k.query); },
-});
-
-registerJudgeKind({
+}, {
   name: 'pairwise-model',
   matches: (spec, o) => kindOf(spec, o).kind === 'pairwise',
   load: (spec, o) => { const k = kindOf(spec, o); return pairwiseJudge(k.dir, o, k.query); },
-});
-
-registerJudgeKind({
+}, {
+  // last: a model directory that no kind above takes
   name: 'model-directory',
   matches: (spec, o) => kindOf(spec, o).kind === 'model',
   load: async (spec, o) => {
@@ -41,4 +39,4 @@ registerJudgeKind({
       `or a pairwise judge (architectures ["${PAIRWISE_ARCH}"]); train one from this model with ` +
       `sppo train-judge --model ${spec} --data PAIRS.jsonl --out DIR`);
   },
-});
+}];

@@ -7,6 +7,7 @@
 //   accuracy: the pair counts as right when ½(σ(z_ab) + 1 − σ(z_ba)) is on the side of p.
 import { checkOptimizerConfig, Optimizer, scheduleLR, type OptimizerConfig } from '../train/optimizer.js';
 import { TrainingGuard } from '../train/guard.js';
+import { shuffleInPlace, uniform } from '../sampling/rng.js';
 import type { PairwiseModel } from './pairwise-model.js';
 import type { PreferencePair } from './preference-data.js';
 import { sigmoid } from './validate.js';
@@ -62,13 +63,12 @@ export async function trainPairwise(model: PairwiseModel, pairs: readonly Prefer
   const total = stepsPerEpoch * o.epochs;
   const losses: number[] = [];
   const epochs: { loss: number; accuracy: number }[] = [];
-  let rng = (o.seed ?? 0) >>> 0 || 1;
-  const rand = () => { rng ^= rng << 13; rng >>>= 0; rng ^= rng >>> 17; rng ^= rng << 5; rng >>>= 0; return rng / 4294967296; };
+  const rand = uniform((o.seed ?? 0) >>> 0);
   let step = 0;
   try {
     for (let e = 0; e < o.epochs; e++) {
       const order = enc.map((_, i) => i);
-      for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+      shuffleInPlace(order, rand);
       let eLoss = 0, right = 0, counted = 0;
       for (let s = 0; s < stepsPerEpoch; s++, step++) {
         if (o.signal?.aborted) throw o.signal.reason ?? new Error('train-judge: aborted');

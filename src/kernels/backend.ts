@@ -145,6 +145,10 @@ export interface SGDOptions {
 
 export interface Backend {
   readonly name: 'webgpu' | 'wasm';
+  /** webgpu: the most bytes an op binds of one tensor (maxStorageBufferBindingSize); a tensor
+   *  may be larger, but only ops that bind ranges take it (the embedding lookup, copies).
+   *  undefined where there is no such limit (wasm). */
+  readonly maxBindingBytes?: number;
   /** human-readable description of where it runs (adapter, threads) */
   readonly description: string;
 

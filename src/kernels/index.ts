@@ -13,6 +13,9 @@ export interface BackendOptions extends AcquireOptions {
   /** wasm: use the fused multiply-add (relaxed SIMD) kernels; default: where the engine has
    *  relaxed SIMD, unless SPPO_WASM_FMA=0. false reproduces the plain build's bits. */
   fma?: boolean;
+  /** webgpu: cap the largest storage binding the backend assumes (bytes) below the adapter's
+   *  maxStorageBufferBindingSize — tests use it to reach the limit with small models */
+  maxBindingBytes?: number;
 }
 
 export async function createBackend(kind: BackendKind = 'auto', opts: BackendOptions = {}): Promise<Backend> {

@@ -1,7 +1,7 @@
 // Shape checks shared by every backend: each returns the dimensions the kernels need, or
 // throws a ShapeError that names the op and the tensor. Backends call these first, so both
 // reject the same inputs with the same messages.
-import { expectDtype, expectSize, ShapeError, WEIGHT_DTYPES, type AttentionExtras, type AttentionOptions, type CachedAttentionOptions, type LogitsChunkOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
+import { expectDtype, expectSize, ShapeError, WEIGHT_DTYPES, type AdamWOptions, type RMSpropOptions, type SGDOptions, type AttentionExtras, type AttentionOptions, type CachedAttentionOptions, type LogitsChunkOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
 
 export function sameSize(op: string, ...ts: [string, Tensor][]): number {
   const n = ts[0][1].size;
@@ -170,6 +170,36 @@ export function checkOptim(op: string, tensors: [string, Tensor | null][], hyper
     if (!(clip.maxNorm > 0) || !Number.isFinite(clip.maxNorm)) throw new ShapeError(`${op}: clip.maxNorm=${clip.maxNorm} must be a finite number > 0`);
   }
   return n;
+}
+
+/** adamw's tensors and options (both backends): returns the element count */
+export function checkAdamW(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): number {
+  const n = checkOptim('adamw', [['param', param], ['grad', grad], ['m', m], ['v', v]],
+    { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, step: o.step }, o.clip);
+  noAlias('adamw', [['param', param], ['m', m], ['v', v]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  return n;
+}
+
+/** rmsprop's tensors and options: the element count, momentum (default 0) and the momentum
+ *  buffer the step uses (null without momentum) */
+export function checkRMSprop(param: Tensor, grad: Tensor, sq: Tensor, buf: Tensor | null, o: RMSpropOptions): { n: number; momentum: number; buf: Tensor | null } {
+  const momentum = o.momentum ?? 0;
+  const n = checkOptim('rmsprop', [['param', param], ['grad', grad], ['sq', sq], ['buf', buf]],
+    { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum }, o.clip);
+  const useBuf = momentum > 0 ? buf : null;
+  noAlias('rmsprop', [['param', param], ['sq', sq], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  return { n, momentum, buf: useBuf };
+}
+
+/** sgd's tensors and options: the element count, dampening (default 0) and the momentum buffer
+ *  the step uses (null without momentum) */
+export function checkSGD(param: Tensor, grad: Tensor, buf: Tensor | null, o: SGDOptions): { n: number; dampening: number; buf: Tensor | null } {
+  const dampening = o.dampening ?? 0;
+  const n = checkOptim('sgd', [['param', param], ['grad', grad], ['buf', buf]],
+    { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, dampening, step: o.step, nesterov: o.nesterov ? 1 : 0 }, o.clip);
+  const useBuf = o.momentum > 0 ? buf : null;
+  noAlias('sgd', [['param', param], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  return { n, dampening, buf: useBuf };
 }
 
 export function checkPreference(loss: Tensor, dlogp: Tensor, logp: Tensor, refLogp: Tensor, target: Tensor, weight: Tensor, kind: string, beta: number, magnetLogp?: Tensor, magnet?: number): number {

@@ -3,23 +3,7 @@
 import type { Backend, Tensor } from '../kernels/backend.js';
 import { HalfArray } from '../kernels/half.js';
 import { paramSpecs, type Arch } from './arch.js';
-
-/** xoshiro128** — the project's seeded PRNG for initialisation (same stream everywhere). */
-export function seededNormal(seed: number): () => number {
-  let a = seed >>> 0 || 1, b = 0x9e3779b9, c = 0x243f6a88, d = 0xb7e15162;
-  const next = () => {
-    const r = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 0;
-    const t = b << 9;
-    c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = rotl(d, 11);
-    return r / 4294967296;
-  };
-  for (let i = 0; i < 16; i++) next();
-  return () => {
-    const u = Math.max(next(), 1e-12), v = next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-  };
-}
-function rotl(x: number, k: number): number { return ((x << k) | (x >>> (32 - k))) >>> 0; }
+import { seededNormal } from '../sampling/rng.js';
 
 /** Host arrays of freshly initialised parameters (normal(0, std) or constants). */
 export function initParams(arch: Arch, seed = 0): Map<string, Float32Array> {

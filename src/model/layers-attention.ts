@@ -113,14 +113,15 @@ export function attentionForward(ctx: BlockContext, o: BlockOptions, p: Attentio
 /**
  * Backward of attentionForward: dres holds d(out) on entry and d(x) on return (the residual
  * passes it through; the block adds its part). Parameter gradients accumulate into g.
- * s: the forward's activations (qpre/kpre serve as scratch here).
+ * s: the forward's activations (qpre/kpre serve as scratch here). needDx false: d(x) is not
+ * wanted (nothing below trains), so only this block's parameter gradients are made.
  */
 export function attentionBackward(
   ctx: BlockContext, o: BlockOptions, p: AttentionParams, g: AttentionGrads, s: AttentionActs, d: AttentionScratch,
-  x: Tensor, dres: Tensor, core: AttentionCore,
+  x: Tensor, dres: Tensor, core: AttentionCore, needDx = true,
 ): void {
   const be = ctx.be, N = ctx.B * ctx.T;
-  const lin = (dx: Tensor, dy: Tensor, xin: Tensor, l: Linear, lg: LinearGrads, acc = false) =>
+  const lin = (dx: Tensor | null, dy: Tensor, xin: Tensor, l: Linear, lg: LinearGrads, acc = false) =>
     linearBackward(be, dx, dy, xin, l, lg, N, acc, l.lora && ctx.loraXA(l), l.lora && ctx.loraDXA!(l));
   // (postNorms: back through the post-norm first, into dtmp, free until the input norm's backward)
   let dy = dres;
@@ -141,9 +142,12 @@ export function attentionBackward(
     normBackward(be, 'rms', dkRaw, g.kNorm!, dk, s.kraw!, p.kNorm!, { rstd: s.rk! });
     dq = dqRaw; dk = dkRaw;
   }
-  lin(d.dln, dq, s.ln, p.q, g.q);
-  lin(d.dln, dk, s.ln, p.k, g.k, true);
-  lin(d.dln, d.dv, s.ln, p.v, g.v, true);
+  // needDx false (the first block with frozen embeddings and norm): only parameter gradients
+  const dln = needDx ? d.dln : null;
+  lin(dln, dq, s.ln, p.q, g.q);
+  lin(dln, dk, s.ln, p.k, g.k, true);
+  lin(dln, d.dv, s.ln, p.v, g.v, true);
+  if (!needDx) return;
   normBackward(be, o.norm, d.dtmp, g.norm, d.dln, x, p.norm, s);
   be.axpy(dres, d.dtmp, 1); // d(x) = d(out) + through the block
 }

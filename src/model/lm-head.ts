@@ -20,6 +20,9 @@
 // the forward's H Wᵀ once more except for the forward's last chunk, whose logits are still in
 // their buffer (backward runs the chunks last to first): with k chunks, 3 + (k−1)/k products
 // against the unfused head's 3; one chunk (small N·V) costs nothing extra.
+// keep (a training forward whose memory plan has room, plan.ts): every chunk's logits stay in a
+// tensor of their own, (N, V) floats in all, and backward reads them instead of recomputing —
+// 3 products, as the unfused head, with one (N,Vc) gradient chunk and the slice besides.
 import type { Backend, Tensor } from '../kernels/backend.js';
 
 /** the fused head's working set by default: its chunks of logits and weight slices, in bytes */
@@ -36,9 +39,23 @@ export function chunkColumns(N: number, V: number, C: number, bytes = LM_HEAD_CH
 }
 
 /** bytes the fused head holds at most for N rows (chunks, slice, state): what a memory plan counts */
-export function lmHeadScratchBytes(N: number, V: number, C: number, training: boolean, bytes = LM_HEAD_CHUNK_BYTES): number {
+export function lmHeadScratchBytes(N: number, V: number, C: number, training: boolean, bytes = LM_HEAD_CHUNK_BYTES, keep = false): number {
   const Vc = chunkColumns(N, V, C, bytes);
+  if (keep && Vc < V) return 4 * (N * V + N * Vc + Vc * C + 3 * N);
   return 4 * (N * Vc * (training ? 2 : 1) + (Vc < V ? Vc * C : 0) + 3 * N);
+}
+
+/**
+ * The chunk width a FusedLMHead takes on this backend: o.chunk or chunkColumns(), narrowed where
+ * the backend binds at most maxBindingBytes of a tensor (WebGPU) so that each chunk's (N, Vc)
+ * logits and (Vc, C) slice fit one binding — and W itself, when it does not fit one, is never
+ * bound whole (more than one chunk: its rows are copied out slice by slice).
+ */
+export function headChunk(be: Backend, N: number, V: number, C: number, o: LMHeadOptions = {}): number {
+  let Vc = Math.min(V, o.chunk ?? chunkColumns(N, V, C, o.chunkBytes));
+  const cap = be.maxBindingBytes;
+  if (cap !== undefined) Vc = Math.min(Vc, Math.max(1, Math.floor(cap / (4 * Math.max(N, C)))));
+  return Vc;
 }
 
 export interface LMHeadOptions {
@@ -59,12 +76,13 @@ export class FusedLMHead {
   private readonly state: Tensor;
   /** the tensors of the current chunk width (only one width lives at a time, so a shorter last
    *  chunk swaps them instead of adding a second set): logits, dlogits, W's slice, dW's slice */
-  private cur: { vc: number; logits: Tensor; dlogits?: Tensor; w?: Tensor; dw?: Tensor } | null = null;
+  private cur: { vc: number; logits?: Tensor; dlogits?: Tensor; w?: Tensor; dw?: Tensor } | null = null;
+  /** keep: each chunk's logits (N, vc), in chunk order, from the forward that kept them */
+  private kept: Tensor[] = [];
 
   constructor(readonly be: Backend, readonly N: number, readonly V: number, readonly C: number, o: LMHeadOptions = {}) {
-    const Vc = o.chunk ?? chunkColumns(N, V, C, o.chunkBytes);
-    if (!Number.isInteger(Vc) || Vc < 1) throw new Error(`lm head: chunk must be a positive integer, got ${o.chunk}`);
-    this.Vc = Math.min(Vc, V);
+    if (o.chunk !== undefined && (!Number.isInteger(o.chunk) || o.chunk < 1)) throw new Error(`lm head: chunk must be a positive integer, got ${o.chunk}`);
+    this.Vc = headChunk(be, N, V, C, o);
     if (o.softcap !== undefined && !(o.softcap > 0 && Number.isFinite(o.softcap))) throw new Error(`lm head: softcap must be a positive number, got ${o.softcap}`);
     this.softcap = o.softcap;
     this.state = be.tensor([N, 3], 'f32', 'lmhead-state');
@@ -73,9 +91,28 @@ export class FusedLMHead {
   private buf(vc: number) {
     if (this.cur?.vc !== vc) {
       this.freeChunk();
-      this.cur = { vc, logits: this.be.tensor([this.N, vc], 'f32', 'lmhead-logits') };
+      this.cur = { vc };
     }
     return this.cur;
+  }
+
+  /** the chunk's logits buffer: the kept tensor of chunk i, else the shared one of this width */
+  private logitsOf(i: number, vc: number, keep: boolean): Tensor {
+    if (keep) return (this.kept[i] ??= this.be.tensor([this.N, vc], 'f32', 'lmhead-kept'));
+    const b = this.buf(vc);
+    return (b.logits ??= this.be.tensor([this.N, vc], 'f32', 'lmhead-logits'));
+  }
+
+  private freeKept(): void {
+    for (const t of this.kept) this.be.dispose(t);
+    this.kept = [];
+  }
+
+  /** bytes held now (chunk buffers, kept logits, state) */
+  bytes(): number {
+    let n = 4 * this.state.size;
+    for (const t of [this.cur?.logits, this.cur?.dlogits, this.cur?.w, this.cur?.dw, ...this.kept]) if (t) n += (t.dtype === 'f32' ? 4 : 2) * t.size;
+    return n;
   }
 
   private freeChunk(): void {
@@ -100,44 +137,54 @@ export class FusedLMHead {
     return b.w;
   }
 
-  /** the chunk buffer still holds H Wᵀ of the forward's last chunk [v0, V), for these (h, w) */
-  private fresh: { h: Tensor; w: Tensor; v0: number } | null = null;
+  /** the chunk buffer still holds H Wᵀ of the forward's last chunk [v0, V) (keep: of every chunk), for these (h, w) */
+  private fresh: { h: Tensor; w: Tensor; v0: number; keep: boolean } | null = null;
 
-  /** logp (N) = log softmax(H Wᵀ)[target], lse (N) = log Σ exp(H Wᵀ) (saved for backward) */
-  forward(logp: Tensor, lse: Tensor, h: Tensor, w: Tensor, targets: Tensor): void {
+  /**
+   * logp (N) = log softmax(H Wᵀ)[target], lse (N) = log Σ exp(H Wᵀ) (saved for backward).
+   * keep: hold every chunk's logits (N×V floats) for the backward that follows (a training
+   * pass whose plan has room); otherwise any kept logits are freed.
+   */
+  forward(logp: Tensor, lse: Tensor, h: Tensor, w: Tensor, targets: Tensor, keep = false): void {
     const be = this.be, { N, V, C } = this;
     const chunks = this.chunks();
+    keep &&= chunks.length > 1; // one chunk: its buffer already survives until backward
+    if (!keep) this.freeKept();
     chunks.forEach(([v0, vc], i) => {
-      const L = this.buf(vc).logits;
+      const L = this.logitsOf(i, vc, keep);
       be.matmul(L, h, this.slice(w, v0, vc), { m: N, n: vc, k: C, transB: true });
       if (this.softcap) be.softcap(L, L, this.softcap);
       be.logitsChunkStats(this.state, L, targets, { v0, vocab: V, first: i === 0 });
     });
     be.logitsChunkFinish(logp, lse, this.state, targets, { vocab: V });
-    this.fresh = { h, w, v0: chunks[chunks.length - 1][0] };
+    this.fresh = { h, w, v0: chunks[chunks.length - 1][0], keep };
   }
 
   /**
    * From dlogp (N): dh (N,C) written (null: not needed), dw (V,C) accumulated (null: W frozen).
    * lse is the forward's; h, w, targets the same tensors, with the same contents, as in the
    * forward just before. Chunks run last to first, so the forward's last chunk (with one
-   * chunk: all of V) reuses the logits still in its buffer instead of recomputing them.
+   * chunk: all of V) reuses the logits still in its buffer instead of recomputing them; after a
+   * forward that kept them, every chunk does.
    */
   backward(dh: Tensor | null, dw: Tensor | null, h: Tensor, w: Tensor, targets: Tensor, lse: Tensor, dlogp: Tensor): void {
     const be = this.be, { N, V, C } = this;
     const fresh = this.fresh?.h === h && this.fresh.w === w ? this.fresh : null;
     this.fresh = null;
-    this.chunks().reverse().forEach(([v0, vc], i) => {
-      const reuse = i === 0 && fresh?.v0 === v0 && this.cur?.vc === vc;
+    const chunks = this.chunks();
+    const keep = !!fresh?.keep && this.kept.length === chunks.length;
+    chunks.reverse().forEach(([v0, vc], i) => {
+      const reuse = keep || (i === 0 && fresh?.v0 === v0 && this.cur?.vc === vc);
+      const logits = this.logitsOf(chunks.length - 1 - i, vc, keep);
       const wc = this.slice(w, v0, vc);
       const b = this.buf(vc);
       b.dlogits ??= be.tensor([N, vc], 'f32', 'lmhead-dlogits');
       if (!reuse) {
-        be.matmul(b.logits, h, wc, { m: N, n: vc, k: C, transB: true });
-        if (this.softcap) be.softcap(b.logits, b.logits, this.softcap);
+        be.matmul(logits, h, wc, { m: N, n: vc, k: C, transB: true });
+        if (this.softcap) be.softcap(logits, logits, this.softcap);
       }
-      be.logitsChunkBackward(b.dlogits, b.logits, targets, lse, dlogp, { v0, vocab: V });
-      if (this.softcap) be.softcapBackward(b.dlogits, b.logits, b.dlogits, this.softcap);
+      be.logitsChunkBackward(b.dlogits, logits, targets, lse, dlogp, { v0, vocab: V });
+      if (this.softcap) be.softcapBackward(b.dlogits, logits, b.dlogits, this.softcap);
       if (dh) be.matmul(dh, b.dlogits, wc, { m: N, n: C, k: vc, accumulate: i > 0 });
       if (!dw) return;
       if (vc === V) { be.matmul(dw, b.dlogits, h, { m: vc, n: C, k: N, transA: true, accumulate: true }); return; }
@@ -152,6 +199,7 @@ export class FusedLMHead {
 
   dispose(): void {
     this.freeChunk();
+    this.freeKept();
     this.be.dispose(this.state);
   }
 }

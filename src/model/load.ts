@@ -6,7 +6,7 @@ import type { ModelConfig, GenerationConfig } from './config.js';
 import { archFromConfig, fromHF, llamaName, toHF } from './hf-names.js';
 import { downloadParams, uploadParams } from './init.js';
 import { checkModelFits } from './plan.js';
-import { checkCheckpointUsage, readModelDir, readModelMeta, writeModelDir } from './modeldir.js';
+import { checkCheckpointUsage, readModelDir, readModelMeta, writeModelDir, writeModelDirStreamed } from './modeldir.js';
 import { checkpointDTypes, streamTensors } from './io-files.js';
 import { hfParamList } from './io-params.js';
 import { nonFiniteTensors } from './finite.js';
@@ -74,9 +74,27 @@ export function loadModel(be: Backend, dir: string, o: LoadModelOptions = {}): L
  * for a fresh model); BF16/F16 round to nearest even. A model
  * with LoRA adapters is saved merged (W + (α/r)·B A) unless `adapters: 'separate'`, which writes the
  * base weights unchanged plus a PEFT adapter (adapter_model.safetensors + adapter_config.json).
+ * Llama-family weights stream to the file a slice at a time (writeModelDirStreamed): the host
+ * holds one slice of f32 (merged) values, not a copy of the model.
  */
 export async function saveModel(model: Transformer, config: ModelConfig, dir: string, o: { copyFrom?: string; dtype?: WeightFileDType; generation?: GenerationConfig; overwrite?: boolean; adapters?: 'merge' | 'separate' } = {}): Promise<void> {
   const separate = o.adapters === 'separate' && model.lora.size > 0;
+  if (model.arch.family !== 'gpt2') {
+    // Llama family: one tensor (slice) at a time from the device — merged with its adapter,
+    // converted to the file's dtype, written, dropped — never the whole model on the host
+    const internal = new Map(paramSpecs(model.arch).map((s) => [llamaName(s.name), s.name]));
+    const dtype = o.dtype ?? model.sourceDtype ?? 'F32';
+    await writeModelDirStreamed(dir, {
+      config, dtype, copyFrom: o.copyFrom, generation: o.generation, overwrite: o.overwrite ?? true,
+      tensors: (name, offset, count) => {
+        const n = internal.get(name);
+        if (!n) throw new Error(`saveModel: ${name} is not a parameter of this model`);
+        return model.mergedSlice(n, offset, count, !separate);
+      },
+    });
+    if (separate) await writePeftAdapter(model, dir);
+    return;
+  }
   const host = model.lora.size && !separate ? await model.mergedParams() : await downloadParams(model.be, new Map([...model.params].filter(([n]) => !n.includes('.lora_'))));
   // the dtype it was loaded with unless told otherwise (16-bit weights read back widened and
   // written again round to the same bits: RNE of an exact value)

@@ -24,7 +24,9 @@ export function estimateMemory(a: Arch, o: { batch: number; seq: number; trainin
   const trainsAll = o.training && (o.paramBytes ?? 4) === 4;
   const grads = trainsAll ? P32 : 0;
   const optimizer = trainsAll ? P32 * (o.optimizerSlots ?? 2) : 0;
-  const largestTensor = Math.max(4 * N * chunkColumns(N, a.vocab, C), (o.paramBytes ?? 4) * a.vocab * C, 4 * N * I);
+  // a frozen embedding may exceed one WebGPU binding (gathered in row ranges, the fused head
+  // slices it); a trained one (its gradient, optimizer state) is bound whole
+  const largestTensor = Math.max(4 * N * chunkColumns(N, a.vocab, C), o.training ? (o.paramBytes ?? 4) * a.vocab * C : 0, 4 * N * I);
   return { params: P, grads, optimizer, activations: acts, total: P + grads + optimizer + acts, largestTensor };
 }
 

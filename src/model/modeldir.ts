@@ -19,7 +19,7 @@ import { hfParamList, isKnownBuffer, nameAliases, type ParamSpec } from './io-pa
 import type { HalfArray } from '../kernels/half.js';
 import { nonFiniteTensors } from './finite.js';
 import { parseLlama2c, type Llama2cCheckpoint } from './llama2c.js';
-import { serializeSafetensors, shardFileName, type WriteDType } from './safetensors.js';
+import { encodeTensorData, safetensorsLayout, serializeSafetensors, shardFileName, type WriteDType } from './safetensors.js';
 
 /** files copied unchanged from a source model directory when saving */
 export const CARRIED_FILES = [
@@ -140,6 +140,22 @@ export function writeModelDir(dir: string, o: WriteModelOptions): void {
     throw new Error(`writeModelDir(${dir}): not written: non-finite (NaN/Inf) weights in ${bad.slice(0, 5).map((b) => `${b.name} (${b.count} of ${b.size})`).join(', ')}${bad.length > 5 ? `, ... (${bad.length} tensors)` : ''}: training diverged; lower the learning rate`);
   }
 
+  const stage = stageModelDir(dir, o, torchDtype);
+  try {
+    writeWeights(stage.tmp, params.map((p) => ({ name: p.name, shape: p.shape, data: get(p.name)!, dtype })), o.maxShardBytes, o.metadata ?? {});
+    stage.commit();
+  } catch (e) {
+    stage.abort();
+    throw e;
+  }
+}
+
+/**
+ * A sibling DIR.tmp-xxxx holding everything but the weights (kept files of an old directory, the
+ * carried tokenizer files, config.json, generation_config.json); commit() swaps it into place
+ * (old → DIR.old-xxxx, tmp → DIR, old dropped), abort() removes it.
+ */
+function stageModelDir(dir: string, o: Omit<WriteModelOptions, 'tensors'>, torchDtype: TorchDtype): { tmp: string; commit(): void; abort(): void } {
   const parent = path.dirname(path.resolve(dir));
   fs.mkdirSync(parent, { recursive: true });
   const exists = fs.existsSync(dir);
@@ -148,6 +164,7 @@ export function writeModelDir(dir: string, o: WriteModelOptions): void {
   const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const tmp = `${path.resolve(dir)}.tmp-${tag}`;
   fs.mkdirSync(tmp);
+  const abort = () => fs.rmSync(tmp, { recursive: true, force: true });
   try {
     // files of the old directory that are not the model itself survive (tokenizer, notes, ...)
     if (exists) {
@@ -163,8 +180,11 @@ export function writeModelDir(dir: string, o: WriteModelOptions): void {
     }
     fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(configToJson(o.config, torchDtype), null, 2) + '\n');
     if (o.generation) fs.writeFileSync(path.join(tmp, 'generation_config.json'), JSON.stringify(generationConfigToJson(o.generation), null, 2) + '\n');
-    writeWeights(tmp, params.map((p) => ({ name: p.name, shape: p.shape, data: get(p.name)!, dtype })), o.maxShardBytes, o.metadata ?? {});
-    // swap: old → DIR.old-xxxx, tmp → DIR, drop old
+  } catch (e) {
+    abort();
+    throw e;
+  }
+  const commit = () => {
     if (exists) {
       const old = `${path.resolve(dir)}.old-${tag}`;
       fs.renameSync(dir, old);
@@ -173,8 +193,49 @@ export function writeModelDir(dir: string, o: WriteModelOptions): void {
     } else {
       fs.renameSync(tmp, dir);
     }
+  };
+  return { tmp, commit, abort };
+}
+
+/** values [offset, offset + count) of one tensor (HF name), in f32: what writeModelDirStreamed pulls */
+export type TensorSlices = (name: string, offset: number, count: number) => Promise<Float32Array>;
+
+/**
+ * writeModelDir with the weights pulled slice by slice (at most `sliceElements` values, default
+ * 2^24, at a time) instead of handed in whole: each slice is checked finite, converted to the
+ * dtype, written and dropped, so the host never holds more than one slice of the model (a
+ * merged 1B model is 4.9 GB of f32). One model.safetensors, byte for byte what writeModelDir
+ * writes for the same values; built in DIR.tmp-xxxx and renamed into place like it. A
+ * non-finite value stops the write (the temp directory is removed; nothing is replaced).
+ */
+export async function writeModelDirStreamed(dir: string, o: Omit<WriteModelOptions, 'tensors' | 'maxShardBytes'> & { tensors: TensorSlices; sliceElements?: number }): Promise<void> {
+  const params = o.params ?? hfParamList(o.config);
+  const dtype: WriteDType = o.dtype ?? 'F32';
+  const torchDtype: TorchDtype = dtype === 'F16' ? 'float16' : dtype === 'BF16' ? 'bfloat16' : 'float32';
+  const slice = Math.max(1, o.sliceElements ?? 2 ** 24);
+  const { head, parts } = safetensorsLayout(params.map((p) => ({ name: p.name, shape: p.shape, dtype })), o.metadata ?? {}, SINGLE_FILE);
+  const stage = stageModelDir(dir, o, torchDtype);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(path.join(stage.tmp, SINGLE_FILE), 'w');
+    fs.writeSync(fd, head);
+    for (const { t } of parts) {
+      const n = numel(t.shape);
+      for (let off = 0; off < n; off += slice) {
+        const count = Math.min(slice, n - off);
+        const data = await o.tensors(t.name, off, count);
+        if (data.length !== count) throw new Error(`writeModelDir(${dir}): tensors do not match the config: "${t.name}" gave ${data.length} values at ${off}, ${count} wanted (${shapeText(t.shape)})`);
+        const bad = nonFiniteTensors([[t.name, data]]);
+        if (bad.length) throw new Error(`writeModelDir(${dir}): not written: non-finite (NaN/Inf) weights in ${t.name} (${bad[0].count} of the ${count} values from ${off}; ${n} in all): training diverged; lower the learning rate`);
+        const bytes = encodeTensorData(data, dtype, t.name, SINGLE_FILE, off);
+        for (let w = 0; w < bytes.length;) w += fs.writeSync(fd, bytes, w, bytes.length - w);
+      }
+    }
+    fs.closeSync(fd); fd = null;
+    stage.commit();
   } catch (e) {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (fd !== null) fs.closeSync(fd);
+    stage.abort();
     throw e;
   }
 }

@@ -9,13 +9,18 @@
 //   either  SPPO_MEMORY_BUDGET (bytes, or e.g. "1.5GiB", "800MiB") or setMemoryBudget(be, bytes)
 //           overrides the total (tests use it to exercise the planner with tiny models)
 //
+// Training passes also decide whether the fused LM head keeps its logits from forward to backward
+// (Plan.keepLogits: no recomputation of H Wᵀ, (N×V) floats more) — only when the pass as planned
+// still fits with them; SPPO_NO_KEEP_LOGITS=1 turns that off (to measure the difference).
+//
 // A pass's bytes are estimated from the architecture, mirroring the allocations of
 // transformer.ts's Workspace (activations, backward scratch, the LM head's logits), decode.ts's
 // KV cache, LoRA's saved products and the wasm matmul's packed-B scratch. What is already
 // allocated (weights, gradients, optimizer state, a judge) is measured live, so the plan stays
 // right whatever dtype the weights are held in.
 import type { Backend } from '../kernels/backend.js';
-import { paramCount, type Arch } from './arch.js';
+import { paramCount, paramSpecs, type Arch } from './arch.js';
+import { llamaName } from './hf-names.js';
 import type { Transformer } from './transformer.js';
 import { chunkColumns, lmHeadScratchBytes } from './lm-head.js';
 
@@ -92,6 +97,8 @@ export interface PassShape {
   head?: 'fused' | 'full';
   /** the fused head's byte budget per chunk (default LM_HEAD_CHUNK_BYTES) */
   chunkBytes?: number;
+  /** train: the fused head keeps every chunk's logits (N×V) for backward instead of recomputing them */
+  keepLogits?: boolean;
 }
 
 /** bytes of one pass's activations and scratch (what a Workspace or KV decoder allocates) */
@@ -121,7 +128,7 @@ export function passBytes(a: Arch, mode: PassMode, s: PassShape): number {
   f += N * C + N * (gpt2 ? 2 : 1) + (gpt2 ? N * C : 0);
   f += 3 * N * C + 2 * N * HD + 2 * N * KD + 3 * N * I + N * HD + N * KD; // backward scratch (allocated for every pass)
   // the LM head: fused, its chunks and W slices (lm-head.ts); full, (N,V) logits (+ dlogits)
-  f += fused ? lmHeadScratchBytes(N, V, C, train, s.chunkBytes) / 4 + 2 * N : N * V + 2 * N + (train ? N * V : 0);
+  f += fused ? lmHeadScratchBytes(N, V, C, train, s.chunkBytes, train && !!s.keepLogits) / 4 + 2 * N : N * V + 2 * N + (train ? N * V : 0);
   const headRows = fused ? Math.min(V, chunkColumns(N, V, C, s.chunkBytes)) : V;
   const r = s.loraRank ?? 0;
   if (r > 0) f += ((s.loraPerLayer ?? 0) * L + 1) * N * r;
@@ -146,6 +153,12 @@ export interface Plan {
   /** rows per pass */
   rows: number;
   recompute: boolean;
+  /**
+   * train: the fused LM head keeps its logits (N×V floats) from forward to backward, which then
+   * does no recomputation (3 head products instead of 3 + (k−1)/k) — chosen when the pass still
+   * fits with them, never at the cost of rows or of recomputing activations
+   */
+  keepLogits: boolean;
   /** bytes of one such pass, and what was free for it */
   passBytes: number;
   freeBytes: number;
@@ -190,7 +203,7 @@ export function planPass(model: Transformer, req: PlanRequest): Plan {
   const reusable = model.workspaceBytes() + ((be as any).scratchBytes ?? 0);
   const free = budget.total - budget.inUse + reusable - (req.mode === 'train' ? pendingTraining(model) : 0);
   const lora = loraShape(model);
-  const bytes = (rows: number, recompute: boolean) => passBytes(a, req.mode, { rows, seq: req.seq, prefill: req.prefill, recompute, ...lora, head: model.lmHeadMode, chunkBytes: model.lmHeadOptions.chunkBytes });
+  const bytes = (rows: number, recompute: boolean, keepLogits = false) => passBytes(a, req.mode, { rows, seq: req.seq, prefill: req.prefill, recompute, ...lora, head: model.lmHeadMode, chunkBytes: model.lmHeadOptions.chunkBytes, keepLogits });
   const fits = (rows: number, recompute: boolean) => bytes(rows, recompute) <= free
     && (budget.maxTensor === null || largestTensor(a, req.mode, { rows, seq: req.seq, recompute, head: model.lmHeadMode, chunkBytes: model.lmHeadOptions.chunkBytes }) <= budget.maxTensor);
   const most = (recompute: boolean) => {
@@ -218,10 +231,13 @@ export function planPass(model: Transformer, req: PlanRequest): Plan {
       + ` ${fmt(need + held + (req.mode === 'train' ? pendingTraining(model) : 0))} in all, over the ${budget.backend} budget of ${fmt(budget.total)} (${budget.source})`
       + `${big ? `; a tensor would also exceed one WebGPU binding (${fmt(budget.maxTensor!)})` : ''} — ${tip}`, need + held, budget.total);
   }
-  const plan = { rows, recompute, passBytes: bytes(rows, recompute), freeBytes: free, budget };
+  // keeping the head's logits only where the chosen pass still fits with them (a chunk is its own
+  // tensor: no binding grows); the fused head with one chunk keeps them anyway
+  const keepLogits = req.mode === 'train' && model.lmHeadMode === 'fused' && !envFlag('SPPO_NO_KEEP_LOGITS') && bytes(rows, recompute, true) <= free;
+  const plan = { rows, recompute, keepLogits, passBytes: bytes(rows, recompute, keepLogits), freeBytes: free, budget };
   if (envFlag('SPPO_PLAN_LOG')) {
     const what = req.what ?? `${req.mode} pass`;
-    (globalThis as any).process?.stderr?.write?.(`sppo plan: ${what}: ${rows} of ${req.rows} rows × ${req.seq} tokens per pass${recompute ? ', recomputing activations' : ''} (${fmt(plan.passBytes)} of ${fmt(free)} free, budget ${fmt(budget.total)})\n`);
+    (globalThis as any).process?.stderr?.write?.(`sppo plan: ${what}: ${rows} of ${req.rows} rows × ${req.seq} tokens per pass${recompute ? ', recomputing activations' : ''}${keepLogits ? ', keeping the LM head\'s logits' : ''} (${fmt(plan.passBytes)} of ${fmt(free)} free, budget ${fmt(budget.total)})\n`);
   }
   return plan;
 }
@@ -254,11 +270,26 @@ export function checkModelFits(be: Backend, a: Arch, o: { training: boolean; seq
   const need = budget.inUse + weights + trainState + act;
   const problems: string[] = [];
   if (need > budget.total) problems.push(`needs about ${fmt(need)} (weights ${fmt(weights)}${trainState ? `, gradients + optimizer state ${fmt(trainState)}` : ''}, one ${o.seq}-token sequence's activations ${fmt(act)}${budget.inUse ? `, already held ${fmt(budget.inUse)}` : ''}), over the ${budget.backend} budget of ${fmt(budget.total)} (${budget.source})`);
+  let binding: { name: string; bytes: number } | null = null;
   if (budget.maxTensor !== null) {
-    const biggest = Math.max((o.weightBytes ?? 4) * a.vocab * a.hidden, 4 * a.intermediate * a.hidden);
-    if (biggest > budget.maxTensor) problems.push(`its largest weight needs ${fmt(biggest)}, over this adapter's maxStorageBufferBindingSize of ${fmt(budget.maxTensor)}`);
+    // a tensor an op binds whole must fit one storage binding: every weight as loaded (matrices
+    // 16-bit when weightBytes is 2) and, under full fine-tuning, its f32 master copy, gradient
+    // and optimizer state. A frozen embedding / LM head may be larger: the embedding lookup
+    // binds it in row ranges and the fused LM head copies out vocabulary slices that fit.
+    const trainsAll = o.training && !o.lora;
+    for (const p of paramSpecs(a)) {
+      if (!trainsAll && (p.name === 'embed' || p.name === 'lm_head.w')) continue;
+      const per = trainsAll || p.shape.length !== 2 ? 4 : (o.weightBytes ?? 4);
+      const bytes = per * p.shape.reduce((x, y) => x * y, 1);
+      if (bytes > budget.maxTensor && (!binding || bytes > binding.bytes)) binding = { name: `${a.family === 'gpt2' ? p.name : llamaName(p.name)} [${p.shape.join(', ')}] (${per === 4 ? 'f32' : '16-bit'}${trainsAll && (o.weightBytes ?? 4) === 2 ? ', trained in f32' : ''})`, bytes };
+    }
+    const kib = (b: number) => (b < MiB ? `${(b / 1024).toFixed(1)} KiB` : fmt(b));
+    if (binding) problems.push(`its tensor ${binding.name} needs ${kib(binding.bytes)}, over this WebGPU adapter's maxStorageBufferBindingSize of ${kib(budget.maxTensor)} (on WebGPU only a frozen embedding / LM head may exceed one binding)`);
   }
   if (!problems.length) return;
+  if (binding && need <= budget.total) {
+    throw new MemoryPlanError(`sppo: ${o.what} does not fit: ${problems.join('; ')} — to make it fit: the wasm backend (--backend wasm; no binding limit), or an adapter with a larger maxStorageBufferBindingSize, or a model whose largest tensor fits it${o.training && !o.lora && (o.weightBytes ?? 4) === 2 ? ', or LoRA (the frozen weights stay 16-bit: half the bytes)' : ''}`, binding.bytes, budget.maxTensor!);
+  }
   const tips: string[] = [];
   if (o.training && !o.lora) tips.push(`LoRA adapters instead of full fine-tuning (saves ${fmt(trainState)})`);
   if ((o.weightBytes ?? 4) === 4) tips.push(`16-bit weights (a bf16/f16 checkpoint; saves ${fmt(weights / 2)})`);

@@ -265,17 +265,33 @@ export interface TensorToWrite {
  * cannot take, and finite values that F16 cannot hold.
  */
 export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<string, string> = {}, target = 'safetensors output'): Uint8Array {
+  const { head, parts, dataBytes } = safetensorsLayout(tensors, metadata, target);
+  for (const { t } of parts) {
+    if (t.data.length !== numel(t.shape)) throw new Error(`serializeSafetensors(${target}): tensor "${t.name}" has ${t.data.length} values but shape ${shapeText(t.shape)} needs ${numel(t.shape)}`);
+    const isInt = t.data instanceof Int32Array;
+    const dtype: WriteDType = t.dtype ?? (isInt ? 'I32' : 'F32');
+    if (isInt !== (dtype === 'I32')) throw new Error(`serializeSafetensors(${target}): tensor "${t.name}": ${isInt ? 'Int32Array' : 'Float32Array'} data cannot be written as ${dtype}`);
+  }
+  const out = new Uint8Array(head.length + dataBytes);
+  out.set(head, 0);
+  for (const { t, dtype, begin } of parts) encodeTensorData(t.data, dtype, t.name, target, 0, out.subarray(head.length + begin, head.length + begin + t.data.length * DTYPE_BYTES[dtype]));
+  return out;
+}
+
+/**
+ * The file's head (u64 length + padded JSON header) for tensors given by name, shape and dtype,
+ * and where each one's data begins in the data section: what serializeSafetensors writes
+ * before the data, so a writer can stream the data tensor by tensor (modeldir.ts).
+ */
+export function safetensorsLayout<T extends { name: string; shape: readonly number[]; dtype?: WriteDType; data?: unknown }>(tensors: T[], metadata: Record<string, string> = {}, target = 'safetensors output'): { head: Uint8Array; parts: { t: T; dtype: WriteDType; begin: number }[]; dataBytes: number } {
   const header: Record<string, unknown> = { __metadata__: { format: 'pt', ...metadata } };
   let offset = 0;
-  const parts: { t: TensorToWrite; dtype: WriteDType; begin: number }[] = [];
+  const parts: { t: T; dtype: WriteDType; begin: number }[] = [];
   for (const t of tensors) {
     if (t.name === '__metadata__' || t.name in header) throw new Error(`serializeSafetensors(${target}): duplicate or reserved tensor name "${t.name}"`);
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`serializeSafetensors(${target}): tensor "${t.name}" has bad shape ${JSON.stringify(t.shape)}`);
     const n = numel(t.shape);
-    if (t.data.length !== n) throw new Error(`serializeSafetensors(${target}): tensor "${t.name}" has ${t.data.length} values but shape ${shapeText(t.shape)} needs ${n}`);
-    const isInt = t.data instanceof Int32Array;
-    const dtype: WriteDType = t.dtype ?? (isInt ? 'I32' : 'F32');
-    if (isInt !== (dtype === 'I32')) throw new Error(`serializeSafetensors(${target}): tensor "${t.name}": ${isInt ? 'Int32Array' : 'Float32Array'} data cannot be written as ${dtype}`);
+    const dtype: WriteDType = t.dtype ?? (t.data instanceof Int32Array ? 'I32' : 'F32');
     const bytes = n * DTYPE_BYTES[dtype];
     header[t.name] = { dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
     parts.push({ t, dtype, begin: offset });
@@ -283,34 +299,41 @@ export function serializeSafetensors(tensors: TensorToWrite[], metadata: Record<
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + padded + offset);
-  const dv = new DataView(out.buffer);
+  const head = new Uint8Array(8 + padded);
+  const dv = new DataView(head.buffer);
   dv.setUint32(0, padded, true);
   dv.setUint32(4, 0, true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + padded);
-  const base = 8 + padded;
-  for (const { t, dtype, begin } of parts) {
-    const at = base + begin, n = t.data.length;
-    if (dtype === 'F32' || dtype === 'I32') {
-      out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, n * 4), at);
-    } else {
-      const f = t.data as Float32Array;
-      for (let i = 0; i < n; i++) {
-        let h: number;
-        if (dtype === 'F16') {
-          h = floatToF16Bits(f[i]);
-          if ((h & 0x7fff) === 0x7c00 && Number.isFinite(f[i])) {
-            throw new Error(`serializeSafetensors(${target}): tensor "${t.name}" holds ${f[i]} at index ${i}, beyond the F16 range (±65504); write F32 or BF16 instead`);
-          }
-        } else {
-          h = floatToBf16Bits(f[i]);
-        }
-        dv.setUint16(at + 2 * i, h, true);
-      }
-    }
+  head.set(json, 8);
+  head.fill(0x20, 8 + json.length, 8 + padded);
+  return { head, parts, dataBytes: offset };
+}
+
+/**
+ * Little-endian bytes of values in a dtype (F16, BF16: round to nearest even), into `out` (or a
+ * new array); `index0` is the first value's index in its tensor (for the F16 range error).
+ */
+export function encodeTensorData(data: Float32Array | Int32Array, dtype: WriteDType, name: string, target: string, index0 = 0, out?: Uint8Array): Uint8Array {
+  const n = data.length;
+  const bytes = out ?? new Uint8Array(n * DTYPE_BYTES[dtype]);
+  if (dtype === 'F32' || dtype === 'I32') {
+    bytes.set(new Uint8Array(data.buffer, data.byteOffset, n * 4), 0);
+    return bytes;
   }
-  return out;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const f = data as Float32Array;
+  for (let i = 0; i < n; i++) {
+    let h: number;
+    if (dtype === 'F16') {
+      h = floatToF16Bits(f[i]);
+      if ((h & 0x7fff) === 0x7c00 && Number.isFinite(f[i])) {
+        throw new Error(`serializeSafetensors(${target}): tensor "${name}" holds ${f[i]} at index ${index0 + i}, beyond the F16 range (±65504); write F32 or BF16 instead`);
+      }
+    } else {
+      h = floatToBf16Bits(f[i]);
+    }
+    dv.setUint16(2 * i, h, true);
+  }
+  return bytes;
 }
 
 // ---- sharded checkpoints -----------------------------------------------------------------

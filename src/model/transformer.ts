@@ -19,7 +19,7 @@ import {
   type AttentionActs, type AttentionGrads, type AttentionParams, type BlockContext, type BlockOptions, type EmbeddingParams, type Linear,
   type LinearGrads, type LoRA, type MLPActs, type MLPGrads, type MLPParams, type NormGrads, type NormParams,
 } from './layers.js';
-import { chunkColumns, FusedLMHead, lmHeadScratchBytes, type LMHeadOptions } from './lm-head.js';
+import { FusedLMHead, headChunk, lmHeadScratchBytes, type LMHeadOptions } from './lm-head.js';
 
 /** A padded batch of token sequences, ready for the device. */
 export interface Batch {
@@ -79,8 +79,8 @@ class Workspace {
   }
   /** the fused head's chunk scratch for these options (remade when they change) */
   fusedHead(C: number, o: LMHeadOptions): FusedLMHead {
-    const want = o.chunk ?? chunkColumns(this.B * this.T, this.vocab, C, o.chunkBytes);
-    if (!this.fused || this.fused.Vc !== Math.min(want, this.vocab)) {
+    const want = headChunk(this.be, this.B * this.T, this.vocab, C, o);
+    if (!this.fused || this.fused.Vc !== want) {
       this.fused?.dispose();
       this.fused = new FusedLMHead(this.be, this.B * this.T, this.vocab, C, o);
     }
@@ -136,7 +136,8 @@ class Workspace {
   bytes(C: number): number {
     let n = 0;
     for (const x of this.all) n += 4 * x.size;
-    if (this.fused) n += lmHeadScratchBytes(this.B * this.T, this.vocab, C, true);
+    // the fused head's chunks (and kept logits) as held now, at least what a training pass makes
+    if (this.fused) n += Math.max(this.fused.bytes(), lmHeadScratchBytes(this.B * this.T, this.vocab, C, true));
     return n;
   }
 }
@@ -288,6 +289,30 @@ export class Transformer {
     this.trainable = (n) => n.endsWith('.lora_a') || n.endsWith('.lora_b');
   }
 
+  /**
+   * Values [offset, offset+count) of parameter `name` (row-major, f32 — 16-bit weights widened),
+   * its LoRA adapter folded in when merge is set and it has one: W + (α/r)·B A, summed in the
+   * same order as mergedParams(), so the values are the same to the bit. What saveModel streams.
+   */
+  async mergedSlice(name: string, offset: number, count: number, merge = true): Promise<Float32Array> {
+    const t = this.p(name);
+    const w = (await this.be.read(t, offset, count)) as Float32Array;
+    const l = merge && name.endsWith('.w') ? this.lora.get(name.slice(0, -2)) : undefined;
+    if (!l) return w;
+    const A = (await this.be.read(l.a)) as Float32Array, B = (await this.be.read(l.b)) as Float32Array;
+    const inF = t.shape[1];
+    for (let o = Math.floor(offset / inF); o * inF < offset + count; o++) {
+      const i0 = Math.max(0, offset - o * inF), i1 = Math.min(inF, offset + count - o * inF);
+      for (let r = 0; r < l.rank; r++) {
+        const bv = B[o * l.rank + r] * l.scale;
+        if (bv === 0) continue;
+        const at = o * inF - offset;
+        for (let i = i0; i < i1; i++) w[at + i] += bv * A[r * inF + i];
+      }
+    }
+    return w;
+  }
+
   /** Host copies of the weights with the adapters folded in (W + (α/r)·B A), without adapter tensors. */
   async mergedParams(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
@@ -426,8 +451,10 @@ export class Transformer {
    * Forward over a batch; returns the per-token log-probs (N) of the targets (0 where
    * target = -1) and lse (N) = log Σ_v exp(logit). No (N,V) logits are formed on the default
    * fused head. Activations stay saved for backward().
+   * keepLogits: the fused head keeps every chunk's logits (N×V floats) so that backward() need
+   * not recompute them — for a training pass whose memory plan has room (Plan.keepLogits).
    */
-  forward(batch: Batch): { logp: Tensor; lse: Tensor } {
+  forward(batch: Batch, o: { keepLogits?: boolean } = {}): { logp: Tensor; lse: Tensor } {
     this.forwardHidden(batch);
     const ws = this.ws!, a = this.arch, be = this.be;
     if (this.lmHeadMode === 'full') {
@@ -435,7 +462,7 @@ export class Transformer {
       if (this.finalSoftcap) be.softcap(ws.logits, ws.logits, this.finalSoftcap);
       be.tokenLogprobs(ws.logp, ws.lseOut, ws.logits, ws.targets);
     } else {
-      ws.fusedHead(a.hidden, this.headOptions()).forward(ws.logp, ws.lseOut, ws.lnf, this.lmHead(), ws.targets);
+      ws.fusedHead(a.hidden, this.headOptions()).forward(ws.logp, ws.lseOut, ws.lnf, this.lmHead(), ws.targets, !!o.keepLogits);
     }
     this.lastHead = this.lmHeadMode;
     return { logp: ws.logp, lse: ws.lseOut };
@@ -538,7 +565,10 @@ export class Transformer {
       if (this.recompute) this.layerForward(ctx, i, ws.layers[0], x, ws.res[i + 1]);
       const L = ws.layers[this.recompute ? 0 : i], o = this.blocks[i], p = this.blockParams(i), g = this.blockGrads(i);
       mlpBackward(ctx, o, p.mlp, g.mlp, L.mlp, ws, L.mid, ws.dres);
-      attentionBackward(ctx, o, p.attn, g.attn, L.attn, ws, x, ws.dres, causalAttention(ctx, o, ws.keyMask, L.lse));
+      // the first block's input gradient feeds only the embeddings' (and its norm's): with those
+      // frozen (LoRA) the q/k/v input products and the norm's backward are skipped
+      const needDx = i > 0 || !!(this.gr('embed') || this.gr('pos_embed') || this.gr('l0.ln1.w') || this.gr('l0.ln1.b'));
+      attentionBackward(ctx, o, p.attn, g.attn, L.attn, ws, x, ws.dres, causalAttention(ctx, o, ws.keyMask, L.lse), needDx);
     }
     embeddingBackward(be, { embed: this.gr('embed'), pos: this.gr('pos_embed') }, ws.dres, ws.ids, ws.positions, embedScale(a), ws.dtmp);
   }

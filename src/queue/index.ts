@@ -9,4 +9,5 @@ registerUnitRunnerFactory((cfg, env) => queueUnitRunner(cfg, env));
 export { queueUnitRunner, type QueueRunnerOptions } from './runner.js';
 export { startWorker, judgeRefusal, type StartWorkerOptions, type QueueWorker } from './worker.js';
 export { queueStatus, formatStatus, type QueueStatus } from './status.js';
+export type { WorkerThroughput } from './worker-stats.js';
 export { redactURL, type RedisConnection } from './url.js';

@@ -25,6 +25,8 @@ export interface GenerateJob {
   load: PolicyLoad;
   prompts: { item: PromptItem; ids: number[] }[];
   k: number; maxNewTokens: number; seed: string; sample: SampleConfig; stop: string[];
+  /** the run's judge spec (as JudgeJob.judge), so that a worker loads it while it generates; absent: the judge is a JavaScript value */
+  judge?: string;
 }
 export interface JudgeJob {
   run: string; iteration: number; unit: number;

@@ -13,8 +13,8 @@ import path from 'node:path';
 import { Queue, QueueEvents, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { configJSON, type SPPOConfig } from '../sppo/config.js';
-import { builtinModelDir } from '../sppo/package-root.js';
-import type { RunStore } from '../sppo/store.js';
+import { builtinModelDir } from '../sppo/env/package-root.js';
+import type { RunStore } from '../sppo/run-store.js';
 import type { GenerateUnit, JudgeUnit, UnitRunner } from '../sppo/units.js';
 import { connectionOptions, connectionProblem, redisClient, redisTarget, waitReady, type RedisTarget } from './connection.js';
 import { publishPolicy, unpublishPolicy } from './policy-store.js';
@@ -233,6 +233,7 @@ class QueueRunner implements UnitRunner {
       run: this.run, iteration: u.iteration, unit: u.unit, policy: hash,
       load: { chat: c.chat, lora: c.loraRank > 0 ? { rank: c.loraRank, alpha: c.loraAlpha, targets: c.loraTargets, seed: c.seed } : null },
       prompts: u.prompts, k: u.k, maxNewTokens: u.maxNewTokens, seed: u.seed, sample: u.sample, stop: u.stop,
+      ...(typeof c.judge === 'string' ? { judge: judgeSpec(c.judge) } : {}),
     };
     return this.submit<GenerateReturn>('generate', data, signal);
   }

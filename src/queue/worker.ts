@@ -6,7 +6,9 @@
 //    the loaded model is kept while units of the same policy come;
 //  - judges: only the spec the job names, and only from builtins or locations given in
 //    `allowJudge` (paths: the module file or model directory lies under one of them; URLs: the
-//    URL starts with one of them). Nothing received through the queue is ever run as code;
+//    URL starts with one of them). Nothing received through the queue is ever run as code. The
+//    run's judge is loaded once, starting with the first generation unit (which names it), so
+//    that it is ready when the judging units come behind the generation units;
 //  - a unit that fails for a deterministic reason (its prompts, the judge's answer, a judge
 //    the worker does not allow) throws UnrecoverableError: BullMQ fails it at once and the
 //    coordinator stops the run with its message. A policy download that fails is retried;
@@ -26,6 +28,7 @@ import { Policy } from '../sppo/policy.js';
 import { loadPolicyText } from '../sppo/text.js';
 import { connectionOptions, connectionProblem, redisClient, redisTarget, waitReady } from './connection.js';
 import { fetchPolicy } from './policy-store.js';
+import { statsStart, statsUnit } from './worker-stats.js';
 import type { RedisConnection } from './url.js';
 import { BULL_PREFIX, dataPrefix, type GenerateJob, type GenerateReturn, type JudgeJob, type JudgeReturn } from './protocol.js';
 
@@ -107,6 +110,8 @@ export async function startWorker(o: StartWorkerOptions): Promise<QueueWorker> {
     if (ownBackend) be.destroy();
     throw e;
   }
+  // per-worker throughput for `sppo queue status` (worker-stats.ts): counters from zero
+  await statsStart(redis, dataPrefix(queue), name).catch((e) => log(`redis: statistics not reset: ${(e as Error).message}`));
   const engine = mutex();
   let loaded: { key: string; policy: Policy } | null = null;
   const judges = new Map<string, Promise<Judge>>();
@@ -131,6 +136,13 @@ export async function startWorker(o: StartWorkerOptions): Promise<QueueWorker> {
   }
 
   async function generateUnit(d: GenerateJob): Promise<Omit<GenerateReturn, 'origin'>> {
+    // judging units come after the generation units in the queue: load the run's judge now (a
+    // judge model takes seconds), so that it is ready then instead of every worker loading it at the end
+    if (d.judge && !judges.has(d.judge) && judgeRefusal(d.judge, allow) === null) {
+      const shown = d.judge.replace(/\?.*$/, '');
+      log(`judge ${shown}: loading while units are generated`);
+      judgeFor(d.judge).then(() => log(`judge ${shown} loaded`), () => { /* its judging unit loads it again and reports why it fails */ });
+    }
     return engine(async () => {
       const policy = await policyFor(d);
       try {
@@ -142,17 +154,22 @@ export async function startWorker(o: StartWorkerOptions): Promise<QueueWorker> {
     });
   }
 
+  /** the judge of `spec`, loaded once (a load that failed is tried again by the next unit) */
+  function judgeFor(spec: string): Promise<Judge> {
+    let jp = judges.get(spec);
+    if (!jp) {
+      jp = loadJudge(spec);
+      judges.set(spec, jp);
+      jp.catch(() => judges.delete(spec));
+    }
+    return jp;
+  }
+
   async function judgeUnit(d: JudgeJob): Promise<Omit<JudgeReturn, 'origin'>> {
     const refusal = judgeRefusal(d.judge, allow);
     if (refusal) throw new UnrecoverableError(`worker ${name}: ${refusal}`);
-    let jp = judges.get(d.judge);
-    if (!jp) {
-      jp = loadJudge(d.judge);
-      judges.set(d.judge, jp);
-      jp.catch(() => judges.delete(d.judge));
-    }
     try {
-      const judge = await jp;
+      const judge = await judgeFor(d.judge);
       const local = !/^https?:\/\//i.test(d.judge) && !d.judge.startsWith('builtin:') && !/\.(m?js|cjs|ts)$/.test(d.judge);
       const run = () => judgeMatricesCounted(judge, d.items);
       return await (local ? engine(run) : run());
@@ -170,6 +187,9 @@ export async function startWorker(o: StartWorkerOptions): Promise<QueueWorker> {
     done++;
     const ms = performance.now() - t0;
     log(`${job.name} unit ${job.data.unit} of iteration ${job.data.iteration} in ${ms.toFixed(0)} ms`);
+    const tokens = 'responses' in out ? out.responses.reduce((n, rs) => rs.reduce((m, r) => m + r.length, n), 0) : 0;
+    const pairs = 'pairs' in out ? out.pairs.reduce((n, p) => n + p, 0) : 0;
+    void statsUnit(redis, dataPrefix(queue), name, { id: String(job.id), kind: job.name, ms, tokens, pairs }).catch((e) => log(`redis: statistics not updated: ${(e as Error).message}`));
     return { ...out, origin: { worker: name, ms } };
   }, {
     connection: connectionOptions(target, `sppo-worker-${name}`),

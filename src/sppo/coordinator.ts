@@ -18,18 +18,23 @@ import type { Backend } from '../kernels/backend.js';
 import { JudgeError, type Judge } from '../judge/types.js';
 import { judgeMatrices, judgeMatricesCounted, winRates, type CountedMatrices } from '../judge/matrix.js';
 import type { Transformer } from '../model/transformer.js';
+import { shuffle } from '../sampling/rng.js';
 import { Optimizer, scheduleLR } from '../train/optimizer.js';
 import { assertFiniteWeights, TrainingGuard } from '../train/guard.js';
 import { buildRecords, preferenceBackward, sequenceLogprobs, type JudgedGroup, type LossConfig, type TrainRecord } from '../train/preference.js';
 import { configJSON, lossBeta, resolveConfig, type SPPOConfig } from './config.js';
 import { Policy, type PolicyText } from './policy.js';
+import { WorkerTally, type WorkerRate } from './worker-tally.js';
 import { parsePrompts, truncatePrompt, type PromptItem } from './prompts.js';
 import { iterationPrompts, promptFiles, type EvalPromptsSpec } from './prompt-sets.js';
-import { fromJSONL, toJSONL, type RunStore } from './store.js';
+import { fromJSONL, toJSONL, type RunStore } from './run-store.js';
 import { evalStats, type EvalStats } from './winrate.js';
 import { parseOffline } from './offline.js';
 import { renderReport, type EvalFile } from './report.js';
 import { makeUnitRunner, type UnitRunner } from './units.js';
+
+/** Builds a run's environment from its resolved config, at run() (src/sppo/env/node-sppo.ts). */
+export type DepsFactory = (cfg: SPPOConfig) => Promise<SPPODeps>;
 
 /** What the coordinator needs from its environment (Node, Deno or a browser). */
 export interface SPPODeps {
@@ -61,7 +66,12 @@ export interface SPPODeps {
 }
 
 export type Stage = 'generate' | 'judge' | 'records' | 'train' | 'eval';
-export interface ProgressEvent { iteration: number; stage: Stage; done: number; total: number; unit?: string; /** the worker that ran the unit (remote units) */ worker?: string; ms?: number }
+export interface ProgressEvent {
+  iteration: number; stage: Stage; done: number; total: number; unit?: string;
+  /** the worker that ran the unit (remote units) */ worker?: string; ms?: number;
+  /** remote units: per worker, the units of this stage so far and the rates (items: tokens generated, or pairs judged) */
+  workers?: WorkerRate[];
+}
 export interface StepMetrics {
   iteration: number; step: number; lr: number; loss: number;
   /** SPPO square losses: loss / η², the scale-free square loss (comparable across η); null for dpo/ipo/hinge */
@@ -119,20 +129,36 @@ export class SPPO extends EventTarget {
 
   readonly cfg: SPPOConfig;
   private depsGiven: SPPODeps | null;
+  /** builds the environment at run() when none was given (the entry points pass one: nodeDeps) */
+  private makeDeps: DepsFactory | null;
   /** judge unit path → its matrices, started during generation when deps.judgeAhead */
   private judging = new Map<string, Promise<CountedMatrices | null>>();
   /** where generation and judging units run when not here (deps.units or config "queue") */
   private units: UnitRunner | null = null;
+  /** remote units' per-worker throughput, by `${iteration} ${stage}` */
+  private tallies = new Map<string, WorkerTally>();
+  private tally(t: number, stage: 'generate' | 'judge'): WorkerTally {
+    const key = `${t} ${stage}`;
+    let x = this.tallies.get(key);
+    if (!x) { x = new WorkerTally(); this.tallies.set(key, x); }
+    return x;
+  }
+  private rates(t: number, stage: 'generate' | 'judge'): { workers?: WorkerRate[] } {
+    const x = this.tallies.get(`${t} ${stage}`);
+    return x?.size ? { workers: x.rates() } : {};
+  }
   /**
-   * `new SPPO({model, prompts, judge, ...}).run(signal)`: the config is checked and completed with
-   * the defaults (src/sppo/config.ts); without `deps`, run() sets up the Node environment (model
-   * directories, a run directory on disk, the backend the config names).
+   * `new SPPO({model, prompts, judge, ...}, deps).run(signal)`: the config is checked and completed
+   * with the defaults (src/sppo/config.ts). `deps` is the environment (src/sppo/env/), or a
+   * function that builds it at run(); the Node and Deno entry points' SPPO (env/node-sppo.ts)
+   * builds nodeDeps when none is given. The coordinator itself imports no environment.
    */
-  constructor(cfg: Partial<SPPOConfig> | SPPOConfig, deps?: SPPODeps) {
+  constructor(cfg: Partial<SPPOConfig> | SPPOConfig, deps?: SPPODeps | DepsFactory) {
     super();
     this.cfg = resolveConfig(cfg as Record<string, unknown>);
     this.promptLimit = this.cfg.maxPromptTokens;
-    this.depsGiven = deps ?? null;
+    this.depsGiven = typeof deps === 'function' ? null : deps ?? null;
+    this.makeDeps = typeof deps === 'function' ? deps : null;
   }
   get deps(): SPPODeps {
     if (!this.depsGiven) throw new Error('SPPO: run() has not set up its environment yet');
@@ -148,9 +174,8 @@ export class SPPO extends EventTarget {
   /** Run (or resume) every iteration; resolves with the per-iteration summaries. */
   async run(signal?: AbortSignal): Promise<IterationSummary[]> {
     if (!this.depsGiven) {
-      const { createBackend } = await import('../kernels/index.js');
-      const { nodeDeps } = await import('./node-deps.js');
-      this.depsGiven = await nodeDeps(this.cfg, await createBackend(this.cfg.backend));
+      if (!this.makeDeps) throw new Error("SPPO: no environment to run in: pass one as new SPPO(config, deps) (nodeDeps(config, backend), memoryDeps(config, ...)), or import SPPO from 'sppo' (Node, Deno), which sets up nodeDeps itself");
+      this.depsGiven = await this.makeDeps(this.cfg);
     }
     const lock = await this.deps.store.lock?.();
     try {
@@ -352,6 +377,7 @@ export class SPPO extends EventTarget {
     const n = Math.ceil(prompts.length / cfg.generateUnit);
     const rows: Row[][] = new Array(n);
     let done = 0;
+    const tally = this.tally(t, 'generate');
     await Promise.all(Array.from({ length: n }, async (_, u) => {
       const path = `iter-${t}/gen/unit-${pad(u)}.json`;
       let origin: { worker: string; ms: number } | undefined;
@@ -367,9 +393,10 @@ export class SPPO extends EventTarget {
         rows[u] = chunk.map((p, i) => ({ index: p.item.index, prompt: p.item.text, promptIds: p.ids, responses: res.responses[i], texts: res.texts[i] }));
         await st.writeText(path, JSON.stringify(rows[u]));
         origin = res.origin;
+        if (origin) tally.note(origin.worker, res.responses.reduce((c, rs) => rs.reduce((m, r) => m + r.length, c), 0));
       }
       this.judgeAheadOf(t, u, rows[u], signal);
-      this.progress({ iteration: t, stage: 'generate', done: ++done, total: n, unit: path, ...origin });
+      this.progress({ iteration: t, stage: 'generate', done: ++done, total: n, unit: path, ...origin, ...this.rates(t, 'generate') });
     }));
     const all = rows.flat();
     await st.writeText(final, toJSONL(all));
@@ -382,7 +409,9 @@ export class SPPO extends EventTarget {
   private async judgeUnit(t: number, u: number, rows: { prompt: string; texts: string[] }[], signal?: AbortSignal): Promise<CountedMatrices> {
     const items = rows.map((s) => ({ prompt: s.prompt, responses: s.texts }));
     if (!this.units) return judgeMatricesCounted(this.deps.judge, items, { signal });
+    const tally = this.tally(t, 'judge'); // (its clock starts when the first unit is sent)
     const r = await this.units.judge({ iteration: t, unit: u, items }, signal);
+    if (r.origin) tally.note(r.origin.worker, r.pairs.reduce((a, b) => a + b, 0));
     // a worker counts its own pairs and failures (src/queue/worker.ts)
     return { matrices: r.matrices, pairs: r.pairs, failed: r.failed, lastFailure: r.lastFailure };
   }
@@ -425,7 +454,7 @@ export class SPPO extends EventTarget {
         failed += unitFailed;
         asked += sum(unitRows.map((r) => r.pairs ?? 0));
         rows.push(...unitRows);
-        this.progress({ iteration: t, stage: 'judge', done: u + 1, total: units, unit: path });
+        this.progress({ iteration: t, stage: 'judge', done: u + 1, total: units, unit: path, ...this.rates(t, 'judge') });
         const last = u === units - 1;
         if (failed > cfg.judgeFailureLimit * (last ? asked : bound)) {
           // the units with failures go, so that --resume asks those pairs again
@@ -438,6 +467,7 @@ export class SPPO extends EventTarget {
       if (failed > 0) this.log(`iteration ${t}: the judge failed on ${failed} of ${asked} pairs (counted as ties; judgeFailureLimit ${cfg.judgeFailureLimit})`);
       await st.writeText(final, toJSONL(rows));
       await st.remove(`iter-${t}/judge`);
+      this.tallies.delete(`${t} generate`); this.tallies.delete(`${t} judge`);
     }
     return rows.map((r, i) => ({ promptIds: samples[i].promptIds, responses: samples[i].responses, winrates: r.winrates, matrix: r.matrix, pairs: r.pairs ?? 0, failedPairs: r.failedPairs ?? 0 }));
   }
@@ -654,20 +684,3 @@ function splitEven<T>(a: T[], n: number): T[][] {
   return parts;
 }
 
-/** a seeded permutation of 0..n-1 (Fisher–Yates over SplitMix64) */
-export function shuffle(n: number, seed: bigint): number[] {
-  const p = Array.from({ length: n }, (_, i) => i);
-  let s = BigInt.asUintN(64, seed);
-  const next = () => {
-    s = BigInt.asUintN(64, s + 0x9e3779b97f4a7c15n);
-    let z = s;
-    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-    return Number((z ^ (z >> 31n)) >> 11n) / 2 ** 53;
-  };
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}

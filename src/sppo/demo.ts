@@ -21,9 +21,10 @@ import { readConfigFile } from '../model/modeldir.js';
 import { archFromConfig } from '../model/hf-names.js';
 import { paramCount } from '../model/arch.js';
 import { resolveConfig, type SPPOConfig } from './config.js';
-import { SPPO, type IterationSummary, type ProgressEvent, type StepMetrics } from './coordinator.js';
-import { nodeDeps } from './node-deps.js';
-import { builtinModelDir, packageDataFile } from './package-root.js';
+import type { IterationSummary, ProgressEvent, StepMetrics } from './coordinator.js';
+import { SPPO } from './env/node-sppo.js';
+import { nodeDeps } from './env/node-deps.js';
+import { builtinModelDir, packageDataFile } from './env/package-root.js';
 import type { EvalStats } from './winrate.js';
 
 export const DEMO_MODEL = 'builtin:demo';

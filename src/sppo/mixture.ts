@@ -5,6 +5,7 @@
 // those drawn), so memory is that of one model.
 import type { Policy, SampleOptions } from './policy.js';
 import type { PromptItem } from './prompts.js';
+import { mix64 } from '../sampling/rng.js';
 
 /** one iterate of the mixture: loads its policy (and frees it) on demand */
 export interface MixtureMember {
@@ -14,10 +15,7 @@ export interface MixtureMember {
 
 /** SplitMix64 of (seed, prompt index, k) → uniform integer in [0, n): the iterate of a response */
 export function mixtureChoice(seed: bigint | number, promptIndex: number, k: number, n: number): number {
-  let z = BigInt.asUintN(64, BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(promptIndex) * 0xbf58476d1ce4e5b9n + BigInt(k) * 0x94d049bb133111ebn + 0x5851f42d4c957f2dn);
-  z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-  z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-  z = z ^ (z >> 31n);
+  const z = mix64(BigInt.asUintN(64, BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(promptIndex) * 0xbf58476d1ce4e5b9n + BigInt(k) * 0x94d049bb133111ebn + 0x5851f42d4c957f2dn));
   return Number((z >> 11n) % BigInt(n));
 }
 

@@ -7,7 +7,7 @@ import type { CountedMatrices } from '../judge/matrix.js';
 import type { SampleConfig } from '../sampling/index.js';
 import type { SPPOConfig } from './config.js';
 import type { PromptItem } from './prompts.js';
-import type { RunStore } from './store.js';
+import type { RunStore } from './run-store.js';
 
 /** prompts of one generation unit: K responses each from the policy at `policy` */
 export interface GenerateUnit {

@@ -201,25 +201,25 @@ export async function preferenceBackward(model: Transformer, recs: TrainRecord[]
   model.recompute = plan.recompute;
   let rows = plan.rows;
   if (kind !== 'square') rows = Math.max(2, rows - (rows % 2));
-  if (rows >= recs.length) return preferencePass(model, recs, cfg, scale, groups);
+  if (rows >= recs.length) return preferencePass(model, recs, cfg, scale, groups, plan.keepLogits);
   let loss = 0;
   const logratios: number[] = [];
   for (let i = 0; i < recs.length; i += rows) {
-    const r = await preferencePass(model, recs.slice(i, i + rows), cfg, scale, groups);
+    const r = await preferencePass(model, recs.slice(i, i + rows), cfg, scale, groups, plan.keepLogits);
     loss += r.loss; logratios.push(...r.logratios);
   }
   return { loss, logratios };
 }
 
 /** one forward + backward over records (all of them fit one pass); groups: of the whole micro-batch */
-async function preferencePass(model: Transformer, recs: TrainRecord[], cfg: LossConfig, scale: number, groups: number): Promise<StepStats> {
+async function preferencePass(model: Transformer, recs: TrainRecord[], cfg: LossConfig, scale: number, groups: number, keepLogits: boolean): Promise<StepStats> {
   const be: Backend = model.be;
   const kind = deviceKind(cfg.loss);
   const c = magnetC(cfg);
   const batch = packBatch(recs.map((r) => ({ prompt: r.promptIds, response: r.responseIds })));
   const R = batch.B;
   const mask = scoreWeights(batch.scoreMask, batch.B, batch.T, !!cfg.perTokenAverage);
-  const { logp } = model.forward(batch);
+  const { logp } = model.forward(batch, { keepLogits });
   const tensors: Tensor[] = [];
   const mk = (data: Float32Array, shape: number[]) => { const t = be.fromArray(data, shape); tensors.push(t); return t; };
   const empty = (shape: number[]) => { const t = be.tensor(shape); tensors.push(t); return t; };

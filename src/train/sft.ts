@@ -5,6 +5,7 @@ import { packBatch, type Sequence } from '../model/batch.js';
 import { planPass } from '../model/plan.js';
 import { checkOptimizerConfig, Optimizer, scheduleLR, type OptimizerConfig } from './optimizer.js';
 import { TrainingGuard } from './guard.js';
+import { shuffleInPlace, uniform } from '../sampling/rng.js';
 
 export interface SFTOptions {
   optimizer: OptimizerConfig;
@@ -38,23 +39,23 @@ export async function sftBackward(model: Transformer, seqs: Sequence[], scale: n
   model.recompute = plan.recompute;
   let total = 0;
   for (const m of packBatch(seqs).scoreMask) total += m;
-  if (plan.rows >= seqs.length) return sftPass(model, seqs, scale, total);
+  if (plan.rows >= seqs.length) return sftPass(model, seqs, scale, total, plan.keepLogits);
   let loss = 0, tokens = 0;
   for (let i = 0; i < seqs.length; i += plan.rows) {
-    const r = await sftPass(model, seqs.slice(i, i + plan.rows), scale, total);
+    const r = await sftPass(model, seqs.slice(i, i + plan.rows), scale, total, plan.keepLogits);
     loss += r.loss * r.tokens; tokens += r.tokens;
   }
   return { loss: tokens ? loss / tokens : 0, tokens };
 }
 
-/** one pass; `total`: scored tokens of the whole micro-batch (the mean's denominator) */
-async function sftPass(model: Transformer, seqs: Sequence[], scale: number, total: number): Promise<{ loss: number; tokens: number }> {
+/** one pass; `total`: scored tokens of the whole micro-batch (the mean's denominator); keepLogits: the plan's */
+async function sftPass(model: Transformer, seqs: Sequence[], scale: number, total: number, keepLogits: boolean): Promise<{ loss: number; tokens: number }> {
   const be = model.be;
   const batch = packBatch(seqs);
   let count = 0;
   for (const m of batch.scoreMask) count += m;
   if (count === 0) return { loss: 0, tokens: 0 };
-  const { logp } = model.forward(batch);
+  const { logp } = model.forward(batch, { keepLogits });
   const d = new Float32Array(batch.B * batch.T);
   for (let i = 0; i < d.length; i++) d[i] = batch.scoreMask[i] ? -scale / total : 0;
   const dT = be.fromArray(d, [d.length]);
@@ -101,13 +102,12 @@ export async function trainSFT(model: Transformer, data: Sequence[], o: SFTOptio
   const stepsPerEpoch = Math.ceil(seqs.length / o.batchSize);
   const total = stepsPerEpoch * o.epochs;
   const losses: number[] = [];
-  let rng = (o.seed ?? 0) >>> 0 || 1;
-  const rand = () => { rng ^= rng << 13; rng >>>= 0; rng ^= rng >>> 17; rng ^= rng << 5; rng >>>= 0; return rng / 4294967296; };
+  const rand = uniform((o.seed ?? 0) >>> 0);
   try {
     let step = 0;
     for (let e = 0; e < o.epochs; e++) {
       const order = seqs.map((_, i) => i);
-      for (let i = order.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; }
+      shuffleInPlace(order, rand);
       for (let s = 0; s < stepsPerEpoch; s++, step++) {
         if (o.signal?.aborted) throw new Error('sft: aborted');
         const t0 = Date.now();

@@ -10,9 +10,10 @@ import type { RunEvent, RunRequest, RunResult, RunWorkerAPI } from './run-types.
 import { createBackend } from '../kernels/index.js';
 import { SPPO } from '../sppo/coordinator.js';
 import { resolveConfig } from '../sppo/config.js';
-import { memoryDeps } from '../sppo/memory-deps.js';
-import { modelFiles } from '../sppo/model-source.js';
-import { MemoryStore, type RunStore } from '../sppo/store.js';
+import { memoryDeps } from '../sppo/env/memory-deps.js';
+import { modelFiles } from '../sppo/env/model-source.js';
+import { MemoryStore } from '../sppo/env/store.js';
+import type { RunStore } from '../sppo/run-store.js';
 import type { ModelFiles } from '../model/memory-dir.js';
 import type { Judge } from '../judge/types.js';
 import type { JudgeSpec } from '../judge/value.js';
@@ -45,7 +46,7 @@ async function run(req: RunRequest, onEvent: (e: RunEvent) => void): Promise<Run
     const evalJudge = cfg.evalJudge ? await load(cfg.evalJudge) : undefined;
     if (evalJudge) judges.push(evalJudge);
     let store: RunStore = new MemoryStore('memory');
-    if (req.opfs) store = await (await import('../sppo/opfs-store.js')).opfsStore(req.opfs);
+    if (req.opfs) store = await (await import('../sppo/env/opfs-store.js')).opfsStore(req.opfs);
     const deps = await memoryDeps(cfg, { backend, judge, evalJudge, models, texts: req.texts, store, judgeAhead: useWorker });
     const sppo = new SPPO(cfg, deps);
     sppo.addEventListener('progress', (e) => send('progress', (e as CustomEvent).detail));

@@ -18,7 +18,7 @@ import { expectClose } from '../kernels/harness.js';
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
 const fixtures = path.join(root, 'test/fixtures/models');
-const tiny = path.join(root, 'examples/tiny/model');
+const tiny = path.join(root, 'test/fixtures/tiny/model');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-cli-'));
 const env = { ...process.env, SPPO_QUIET: '1' };
 const sppo = (args: string[], input?: string) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', input, timeout: 300_000 });

@@ -14,7 +14,7 @@ import * as assert from 'uvu/assert';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const tiny = path.join(root, 'examples/tiny/model');
+const tiny = path.join(root, 'test/fixtures/tiny/model');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-cli-gaps-'));
 const env = { ...process.env, SPPO_QUIET: '1' };
 const sppo = (args: string[], extraEnv: Record<string, string> = {}) => spawnSync(process.execPath, [bin, ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 300_000, cwd: tmp });
@@ -95,7 +95,7 @@ s('sppo eval shows progress on stderr; models may be builtin:NAME', () => {
 });
 
 s('sppo train: small-model settings when η, optimizer and lr are left out (said once); loss/η² reported', () => {
-  const base = { model: tiny, prompts: path.join(root, 'examples/tiny/prompts.jsonl'), judge: 'builtin:length', iterations: 1, k: 2, maxNewTokens: 4, maxPrompts: 2, batchSize: 2, backend: 'wasm' };
+  const base = { model: tiny, prompts: path.join(root, 'test/fixtures/tiny/prompts.jsonl'), judge: 'builtin:length', iterations: 1, k: 2, maxNewTokens: 4, maxPrompts: 2, batchSize: 2, backend: 'wasm' };
   const cfgFile = path.join(tmp, 'small.json');
   fs.writeFileSync(cfgFile, JSON.stringify({ ...base, out: path.join(tmp, 'small-run') }));
   const r = sppo(['train', '--config', cfgFile], { SPPO_QUIET: '' });

@@ -10,7 +10,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { backendNames } from '../kernels/harness.js';
 import { createBackend } from '../../src/kernels/index.js';
-import { nodeDeps } from '../../src/sppo/node-deps.js';
+import { nodeDeps } from '../../src/sppo/env/node-deps.js';
 import { resolveConfig } from '../../src/sppo/config.js';
 import { SPPO } from '../../src/sppo/coordinator.js';
 import { SafetensorsBuffer } from '../../src/model/safetensors.js';
@@ -53,7 +53,7 @@ for (const be of ['wasm', ...backendNames().filter((b) => b === 'webgpu')]) {
     assert.match(doc.backend, be === 'wasm' ? /^wasm \(SIMD/ : /^webgpu/);
     assert.match(doc.judge, /judge\.mjs \(worker\)$/);
     assert.is(doc.summary.iteration, 1);
-    assert.is(doc.summary.steps, 3);
+    assert.is(doc.summary.steps, 4, "the example's 8 prompts, 2 per step");
     assert.ok(Number.isFinite(doc.summary.finalLoss));
     assert.ok(doc.summary.eval.winRate >= 0 && doc.summary.eval.winRate <= 1);
     for (const f of ['config.json', 'model.safetensors', 'tokenizer.json']) assert.ok(fs.existsSync(path.join(out, 'aligned', f)), f);
@@ -64,7 +64,7 @@ for (const be of ['wasm', ...backendNames().filter((b) => b === 'webgpu')]) {
       // the same run in Node, in-process, from files on disk
       const c = resolveConfig({
         model: path.join(root, 'examples/tiny/model'), prompts: path.join(root, 'examples/tiny/prompts.jsonl'), judge: path.join(root, 'examples/tiny/judge.mjs'),
-        out: path.join(tmp, 'node'), backend: 'wasm', iterations: 1, k: 3, maxNewTokens: 8, batchSize: 2, generateUnit: 2, evalSize: 4,
+        out: path.join(tmp, 'node'), backend: 'wasm', maxPrompts: 8, iterations: 1, k: 3, maxNewTokens: 8, batchSize: 2, generateUnit: 2, evalSize: 4,
         eta: 10, lr: 1e-3, lrSchedule: 'constant', seed: 1,
       });
       const backend = await createBackend('wasm');

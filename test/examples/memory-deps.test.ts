@@ -11,16 +11,16 @@ import * as assert from 'uvu/assert';
 import { backendNames, getBackend, Rng, SEED } from '../kernels/harness.js';
 import { loadModelFromFiles, modelToFiles, type ModelFiles } from '../../src/model/memory-dir.js';
 import { SafetensorsBuffer, serializeSafetensors, shardFileName } from '../../src/model/safetensors.js';
-import { modelFiles, modelFilesFromDir, modelFilesFromFileList, modelFilesFromURL } from '../../src/sppo/model-source.js';
-import { memoryDeps } from '../../src/sppo/memory-deps.js';
-import { nodeDeps } from '../../src/sppo/node-deps.js';
+import { modelFiles, modelFilesFromDir, modelFilesFromFileList, modelFilesFromURL } from '../../src/sppo/env/model-source.js';
+import { memoryDeps } from '../../src/sppo/env/memory-deps.js';
+import { nodeDeps } from '../../src/sppo/env/node-deps.js';
 import { resolveConfig } from '../../src/sppo/config.js';
 import { SPPO } from '../../src/sppo/coordinator.js';
-import { MemoryStore } from '../../src/sppo/store.js';
+import { MemoryStore } from '../../src/sppo/env/store.js';
 import { getBuiltin } from '../../src/judge/builtins.js';
 import { root } from './built.js';
 
-const tinyDir = path.join(root, 'examples/tiny/model');
+const tinyDir = path.join(root, 'test/fixtures/tiny/model');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-memdeps-'));
 const rng = new Rng(SEED);
 console.log(`  seed ${SEED} (SPPO_SEED=${SEED} reproduces)`);
@@ -33,9 +33,9 @@ function tensors(bytes: Uint8Array): Map<string, Float32Array> {
 }
 
 function tinyConfig(out: string, backend: string) {
-  const c = JSON.parse(fs.readFileSync(path.join(root, 'examples/tiny/sppo.config.json'), 'utf8'));
+  const c = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/tiny/sppo.config.json'), 'utf8'));
   delete c['//'];
-  return resolveConfig({ ...c, model: tinyDir, prompts: path.join(root, 'examples/tiny/prompts.jsonl'), judge: 'builtin:length', out, backend, evalSize: 3 });
+  return resolveConfig({ ...c, model: tinyDir, prompts: path.join(root, 'test/fixtures/tiny/prompts.jsonl'), judge: 'builtin:length', out, backend, evalSize: 3 });
 }
 
 for (const be of backendNames()) {
@@ -109,7 +109,7 @@ for (const be of backendNames()) {
     const deps = await memoryDeps(cfg, {
       backend, judge: getBuiltin('length')!.make({}), store,
       models: { tiny: await modelFiles(tinyDir) },
-      texts: { 'prompts.jsonl': fs.readFileSync(path.join(root, 'examples/tiny/prompts.jsonl'), 'utf8') },
+      texts: { 'prompts.jsonl': fs.readFileSync(path.join(root, 'test/fixtures/tiny/prompts.jsonl'), 'utf8') },
     });
     const sums = await new SPPO(cfg, deps).run();
     assert.is(sums.length, 2);
@@ -139,7 +139,7 @@ for (const be of backendNames()) {
     const inputs = async () => ({
       backend, judge: getBuiltin('length')!.make({}), store,
       models: { tiny: await modelFiles(tinyDir) },
-      texts: { 'prompts.jsonl': fs.readFileSync(path.join(root, 'examples/tiny/prompts.jsonl'), 'utf8') },
+      texts: { 'prompts.jsonl': fs.readFileSync(path.join(root, 'test/fixtures/tiny/prompts.jsonl'), 'utf8') },
     });
     // stop 1: after iteration 1; stop 2: in iteration 2's training, after step 2 (a train checkpoint)
     const stops = [(type: string, d: any) => type === 'iteration' && d.iteration === 1, (type: string, d: any) => type === 'step' && d.iteration === 2 && d.step === 2];

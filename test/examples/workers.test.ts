@@ -16,7 +16,7 @@ import { startRunWorker } from '../../src/workers/run-client.js';
 import type { RunEvent } from '../../src/workers/run-types.js';
 import { loadJudge } from '../../src/judge/load.js';
 import { createBackend } from '../../src/kernels/index.js';
-import { nodeDeps } from '../../src/sppo/node-deps.js';
+import { nodeDeps } from '../../src/sppo/env/node-deps.js';
 import { resolveConfig } from '../../src/sppo/config.js';
 import { SPPO, type ProgressEvent } from '../../src/sppo/coordinator.js';
 import { root } from './built.js';
@@ -25,7 +25,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-workers-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const rng = new Rng(SEED);
 console.log(`  seed ${SEED} (SPPO_SEED=${SEED} reproduces)`);
-const tinyJudge = path.join(root, 'examples/tiny/judge.mjs');
+const tinyJudge = path.join(root, 'test/fixtures/tiny/judge.mjs');
 
 function write(name: string, text: string): string {
   const f = path.join(tmp, name);
@@ -35,9 +35,9 @@ function write(name: string, text: string): string {
 const randomText = () => Array.from({ length: rng.int(0, 24) }, () => String.fromCharCode(rng.int(32, 127))).join('');
 
 function tinyConfig(out: string, extra: Record<string, unknown> = {}) {
-  const c = JSON.parse(fs.readFileSync(path.join(root, 'examples/tiny/sppo.config.json'), 'utf8'));
+  const c = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/tiny/sppo.config.json'), 'utf8'));
   delete c['//'];
-  return resolveConfig({ ...c, model: path.join(root, 'examples/tiny/model'), prompts: path.join(root, 'examples/tiny/prompts.jsonl'), judge: tinyJudge, out, backend: 'wasm', ...extra });
+  return resolveConfig({ ...c, model: path.join(root, 'test/fixtures/tiny/model'), prompts: path.join(root, 'test/fixtures/tiny/prompts.jsonl'), judge: tinyJudge, out, backend: 'wasm', ...extra });
 }
 
 async function rejects(p: Promise<unknown>, re: RegExp): Promise<void> {
@@ -138,13 +138,13 @@ s('the run worker: a whole run off the main thread, the same weights as on disk;
   try {
     const res = await w.run({
       config: { ...disk, model: 'tiny', prompts: 'prompts.jsonl', out: 'ignored' },
-      models: { tiny: path.join(root, 'examples/tiny/model') },
-      texts: { 'prompts.jsonl': fs.readFileSync(path.join(root, 'examples/tiny/prompts.jsonl'), 'utf8') },
+      models: { tiny: path.join(root, 'test/fixtures/tiny/model') },
+      texts: { 'prompts.jsonl': fs.readFileSync(path.join(root, 'test/fixtures/tiny/prompts.jsonl'), 'utf8') },
     }, (e) => { events.push(e); });
     const want = fs.readFileSync(path.join(disk.out, 'iter-2/model/model.safetensors'));
     const got = res.model.get('model.safetensors')!;
     assert.ok(Buffer.from(got).equals(want), 'final weights identical byte for byte');
-    assert.equal(res.model.get('tokenizer.json'), new Uint8Array(fs.readFileSync(path.join(root, 'examples/tiny/model/tokenizer.json'))));
+    assert.equal(res.model.get('tokenizer.json'), new Uint8Array(fs.readFileSync(path.join(root, 'test/fixtures/tiny/model/tokenizer.json'))));
     assert.is(res.summaries.length, 2);
     assert.is(res.backend.kind, 'wasm');
     const diskSummary = JSON.parse(fs.readFileSync(path.join(disk.out, 'summary.json'), 'utf8')).iterations;
@@ -160,8 +160,8 @@ s('the run worker: a whole run off the main thread, the same weights as on disk;
     await rejects(w.run({ config: { ...disk, model: 'nope', prompts: 'prompts.jsonl' }, models: {}, texts: { 'prompts.jsonl': 'a prompt' } }), /no model "nope" was given/);
     // abort mid-run
     const p = w.run({
-      config: { ...disk, model: 'tiny', prompts: 'prompts.jsonl', iterations: 3 }, models: { tiny: path.join(root, 'examples/tiny/model') },
-      texts: { 'prompts.jsonl': fs.readFileSync(path.join(root, 'examples/tiny/prompts.jsonl'), 'utf8') },
+      config: { ...disk, model: 'tiny', prompts: 'prompts.jsonl', iterations: 3 }, models: { tiny: path.join(root, 'test/fixtures/tiny/model') },
+      texts: { 'prompts.jsonl': fs.readFileSync(path.join(root, 'test/fixtures/tiny/prompts.jsonl'), 'utf8') },
     }, (e) => { if (e.type === 'progress' && e.detail.stage === 'judge') void w.abort('test abort'); });
     await rejects(p, /run aborted \(test abort\)/);
   } finally { await w.terminate(); }

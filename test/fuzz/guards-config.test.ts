@@ -17,7 +17,7 @@ import { Rng, SEED } from '../kernels/harness.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-guards-cfg-'));
 const env = { ...process.env, SPPO_QUIET: '1' };
 const base = { model: 'm', prompts: 'p', judge: 'builtin:length' };

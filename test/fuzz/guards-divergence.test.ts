@@ -16,12 +16,12 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SafetensorsFile, writeSafetensorsFile } from '../../src/model/io-files.js';
-import { shuffle } from '../../src/sppo/coordinator.js';
+import { shuffle } from '../../src/sampling/rng.js';
 import { assertFiniteWeights, DivergenceError, TrainingGuard } from '../../src/train/guard.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 const tiny = path.join(example, 'model');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-guards-'));
 const env = { ...process.env, SPPO_QUIET: '1' };

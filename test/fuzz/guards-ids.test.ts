@@ -14,7 +14,7 @@ import { Rng, SEED } from '../kernels/harness.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const tiny = path.join(root, 'examples/tiny/model'); // vocab 258, 128 positions
+const tiny = path.join(root, 'test/fixtures/tiny/model'); // vocab 258, 128 positions
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-guards-ids-'));
 const env = { ...process.env, SPPO_QUIET: '1' };
 const sppo = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { env, encoding: 'utf8', timeout: 300_000 });

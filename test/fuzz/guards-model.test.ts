@@ -138,7 +138,7 @@ s('sizes past what a tensor or the machine can hold: refused at once', () => {
 });
 
 s('tokenizer.json: huge ids and an empty Metaspace replacement are one clear error', () => {
-  const tok = JSON.parse(fs.readFileSync(path.join(root, 'examples/tiny/model/tokenizer.json'), 'utf8'));
+  const tok = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/tiny/model/tokenizer.json'), 'utf8'));
   const load = (j: unknown) => errorOf(() => tokenizerFromJSONSync(j as object, null, { file: 't.json' }));
   let e = load({ ...tok, added_tokens: [...tok.added_tokens, { id: 1e9, content: '<big>', special: true }] });
   assert.instance(e, TokenizerFileError);

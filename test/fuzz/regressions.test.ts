@@ -14,7 +14,7 @@ import { ChatTemplate, ChatTemplateError } from '../../src/tokenizer/chat.js';
 import { parseCompletion } from '../../src/judge/http-protocol.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const tinyText = fs.readFileSync(path.join(root, 'examples/tiny/model/tokenizer.json'), 'utf8');
+const tinyText = fs.readFileSync(path.join(root, 'test/fixtures/tiny/model/tokenizer.json'), 'utf8');
 const tiny = () => JSON.parse(tinyText);
 
 function throwsClear(f: () => unknown, cls: new (...a: never[]) => Error, msg: RegExp): void {

@@ -11,7 +11,7 @@ import { tokenizerFromJSONSync } from '../../src/tokenizer/index.js';
 import { ChatTemplate } from '../../src/tokenizer/chat.js';
 import { resolveConfig } from '../../src/sppo/config.js';
 import { parsePrompts } from '../../src/sppo/prompts.js';
-import { fromJSONL } from '../../src/sppo/store.js';
+import { fromJSONL } from '../../src/sppo/run-store.js';
 import { parsePreferenceJsonl } from '../../src/judge/preference-data.js';
 import { parseCompletion } from '../../src/judge/http-protocol.js';
 import { judgeMatrices } from '../../src/judge/matrix.js';
@@ -32,7 +32,7 @@ export interface Target {
 }
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const tiny = path.join(root, 'examples/tiny');
+const tiny = path.join(root, 'test/fixtures/tiny');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-fuzz-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -25,11 +25,11 @@ import { refLogits } from '../model/ref-model.js';
 import { logistic, rejects } from './util.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const tokenizerFile = path.join(root, 'examples/tiny/model/tokenizer.json');
+const tokenizerFile = path.join(root, 'test/fixtures/tiny/model/tokenizer.json');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-pairwise-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** a tiny Llama config over the 258-id byte-level tokenizer of examples/tiny */
+/** a tiny Llama config over the 258-id byte-level tokenizer of test/fixtures/tiny */
 function tinyConfig(hidden: number, intermediate: number, heads: number, kvHeads: number, qwen = false) {
   return parseConfig({
     architectures: [qwen ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'], model_type: qwen ? 'qwen2' : 'llama', vocab_size: 258,
@@ -238,7 +238,7 @@ t('learns "more a wins" to ≥ 90% held-out accuracy; the saved directory judges
 });
 
 t('a causal LM directory starts a judge from its trunk (LM head dropped, zero head)', async () => {
-  const m = PairwiseModel.load(tbe, path.join(root, 'examples/tiny/model'), { maxLength: 64 });
+  const m = PairwiseModel.load(tbe, path.join(root, 'test/fixtures/tiny/model'), { maxLength: 64 });
   try {
     assert.is(m.maxLength, 64);
     const [p] = await m.prefer([{ prompt: 'q', a: 'x', b: 'yy' }]);

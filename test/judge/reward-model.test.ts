@@ -17,7 +17,7 @@ import { logistic, rejects } from './util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtures = path.resolve(here, '../fixtures/judge-models');
-const tinyLM = path.resolve(here, '../../examples/tiny/model');
+const tinyLM = path.resolve(here, '../../test/fixtures/tiny/model');
 
 interface Expected {
   items: { prompt: string; response: string; ids: number[]; score: number }[];

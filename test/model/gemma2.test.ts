@@ -5,7 +5,8 @@
 // (window 4), with batched prompts of different lengths (left padding) that outgrow the window.
 // And the other training paths agree with the default one (fused head in chunks, checked against
 // PyTorch in fixtures.test.ts): the full-logits head (final soft cap and its backward on (N, V)
-// logits) and activation recomputation (Gemma's post-norm activations rebuilt in backward).
+// logits), activation recomputation (Gemma's post-norm activations rebuilt in backward), and the
+// fused head keeping every chunk's (soft-capped) logits for backward.
 // And a BF16 checkpoint loaded with its matrices kept 16-bit (the tied embedding read 16-bit, then
 // × √C; the (1 + w) norms f32) gives PyTorch's logits from the same BF16 bytes (check-bf16.json,
 // tools/make_model_fixtures.py --check; test/model/io-modeldir.test.ts checks the bytes' hash).
@@ -67,19 +68,19 @@ for (const beName of backendNames()) {
       const seqs = [9, 5, 11].map((n) => ({ prompt: Array.from(rng.i32(3, 0, arch.vocab)), response: Array.from(rng.i32(n - 3, 0, arch.vocab)) }));
       const batch = packBatch(seqs);
       const dl = be.fromArray(Float32Array.from(batch.targets, (t, i) => (t >= 0 ? -(1 + (i % 4)) / 4 : 0)), [batch.B * batch.T]);
-      const run = async (mode: 'full' | 'fused', recompute: boolean) => {
+      const run = async (mode: 'full' | 'fused', recompute: boolean, keepLogits = false) => {
         model.lmHeadMode = mode; model.recompute = recompute; model.lmHeadOptions = { chunk: 13 };
         model.zeroGrad();
-        const lp = Float64Array.from(await be.read(model.forward(batch).logp));
+        const lp = Float64Array.from(await be.read(model.forward(batch, { keepLogits }).logp));
         model.backward(dl);
         const g = new Map<string, Float64Array>();
         for (const [n, t] of model.grads!) g.set(n, Float64Array.from(await be.read(t)));
         return { lp, g };
       };
       const ref = await run('fused', false);
-      for (const [mode, recompute] of [['full', false], ['fused', true]] as const) {
-        const r = await run(mode, recompute);
-        const what = `${mode}${recompute ? ' + recompute' : ''} [${beName}]`;
+      for (const [mode, recompute, keep] of [['full', false, false], ['fused', true, false], ['fused', false, true]] as const) {
+        const r = await run(mode, recompute, keep);
+        const what = `${mode}${recompute ? ' + recompute' : ''}${keep ? ' + kept (capped) chunk logits' : ''} [${beName}]`;
         expectClose(r.lp, ref.lp, 1e-5, `logp ${what}`);
         assert.is(r.g.size, ref.g.size);
         for (const [n, g] of ref.g) expectClose(r.g.get(n)!, g, 1e-4, `grad ${n} ${what}`);

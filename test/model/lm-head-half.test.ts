@@ -2,7 +2,8 @@
 // bf16, V = 93, C = 40) with LoRA adapters, the head cut into chunks of 10 vocabulary rows (the
 // bf16 weight slices are copied out 16-bit), against the full-logits head and one whole chunk:
 // token log-probs, their agreement with PyTorch's float64 from the same bf16 weights (≤ 2e-3),
-// and every adapter gradient (the head's dH flows through the 16-bit slices).
+// and every adapter gradient (the head's dH flows through the 16-bit slices); chunks of 10 also
+// with the logits kept from forward to backward.
 import { suite } from 'uvu';
 import { loadModel } from '../../src/model/load.js';
 import { backendNames, expectClose, getBackend, SEED } from '../kernels/harness.js';
@@ -32,21 +33,22 @@ for (const beName of backendNames()) {
       for (const [, l] of model.lora) be.write(l.b, Float32Array.from({ length: l.b.size }, (_, i) => Math.cos(i + 2) * 0.1));
       const batch = allTargets();
       const dl = be.fromArray(Float32Array.from(batch.targets, (t, i) => (t >= 0 ? -(1 + (i % 3)) / 3 : 0)), [B * T]);
-      const run = async (mode: 'full' | 'fused', chunk?: number) => {
+      const run = async (mode: 'full' | 'fused', chunk?: number, keepLogits = false) => {
         model.lmHeadMode = mode;
         model.lmHeadOptions = { chunk };
         model.zeroGrad();
-        const lp = Float64Array.from(await be.read(model.forward(batch).logp));
+        const lp = Float64Array.from(await be.read(model.forward(batch, { keepLogits }).logp));
         model.backward(dl);
         const g = new Map<string, Float64Array>();
         for (const [n, t] of model.grads!) g.set(n, Float64Array.from(await be.read(t)));
         return { lp, g };
       };
       const full = await run('full');
-      for (const chunk of [10, 93]) {
-        const f = await run('fused', chunk);
-        expectClose(f.lp, full.lp, 1e-5, `bf16 fused logp (chunk ${chunk})`);
-        for (const [n, g] of full.g) expectClose(f.g.get(n)!, g, 1e-4, `bf16 fused LoRA grad ${n} (chunk ${chunk})`);
+      // and chunks of 10 with every chunk's logits kept for backward (no recomputation)
+      for (const [chunk, keep] of [[10, false], [93, false], [10, true]] as const) {
+        const f = await run('fused', chunk, keep);
+        expectClose(f.lp, full.lp, 1e-5, `bf16 fused logp (chunk ${chunk}${keep ? ', logits kept' : ''})`);
+        for (const [n, g] of full.g) expectClose(f.g.get(n)!, g, 1e-4, `bf16 fused LoRA grad ${n} (chunk ${chunk}${keep ? ', logits kept' : ''})`);
       }
       be.dispose(dl);
     } finally { model.lmHeadMode = 'fused'; model.dispose(); }

@@ -1,7 +1,8 @@
 // LoRA: only the adapters train; their gradients match central finite differences of the
 // float64 reference with the merged weights W + (α/r)·B A (Llama, and GPT-2 whose frozen
-// LayerNorms have a weight and a bias of one size); the KV decoder applies them; saved
-// merged, the model reloads with the same logits; saved apart, a PEFT adapter is written.
+// LayerNorms have a weight and a bias of one size); the KV decoder applies them; saved merged,
+// the model reloads with the same logits; saved apart, a PEFT adapter is written; saved tensor
+// by tensor (streamed), the file is byte for byte the whole-model writer's.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,10 @@ import { packBatch } from '../../src/model/batch.js';
 import { Transformer } from '../../src/model/transformer.js';
 import { generate } from '../../src/model/generate.js';
 import { loadModel, saveModel } from '../../src/model/load.js';
+import { writeModelDir, writeModelDirStreamed } from '../../src/model/modeldir.js';
+import { llamaName, toHF } from '../../src/model/hf-names.js';
+import { paramSpecs } from '../../src/model/arch.js';
+import { dir as bf16Dir } from './bf16-fixture.js';
 import { backendNames, expectClose, getBackend, Rng, SEED } from '../kernels/harness.js';
 import { refLogits, refTokenLogprobs } from './ref-model.js';
 
@@ -124,6 +129,38 @@ for (const beName of backendNames()) {
     assert.ok(fs.existsSync(path.join(tmp, 'apart', 'adapter_model.safetensors')));
     fs.rmSync(tmp, { recursive: true, force: true });
     model.dispose();
+  });
+  s('saved merged tensor by tensor: byte for byte what the whole-model writer wrote (f32 and bf16 bases, every dtype, slices that cut rows)', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-lora-stream-'));
+    const files = (d: string) => ['model.safetensors', 'config.json'].map((f) => fs.readFileSync(path.join(d, f)));
+    const same = (a: string, b: string, what: string) => {
+      const [x, y] = [files(a), files(b)];
+      for (let i = 0; i < x.length; i++) if (!x[i].equals(y[i])) throw new Error(`${what}: ${i ? 'config.json' : 'model.safetensors'} differs from the whole-model writer's (${x[i].length} vs ${y[i].length} bytes; seed ${SEED})`);
+    };
+    try {
+      // an f32 model with adapters: the reference is the old path, all weights merged on the host, then written
+      const { be, model } = await setup(beName, 0x10d);
+      const config = parseConfig({ model_type: 'llama', vocab_size: 23, hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, rms_norm_eps: 1e-5, max_position_embeddings: 64, tie_word_embeddings: false });
+      const host = toHF(arch, await model.mergedParams());
+      for (const dtype of ['F32', 'BF16', 'F16'] as const) {
+        writeModelDir(path.join(tmp, `ref-${dtype}`), { config, tensors: host, dtype });
+        await saveModel(model, config, path.join(tmp, `save-${dtype}`), { dtype });
+        same(path.join(tmp, `save-${dtype}`), path.join(tmp, `ref-${dtype}`), `saveModel ${dtype}`);
+        // slices of 37 values: cut across rows of every merged matrix
+        const internal = new Map(paramSpecs(arch).map((sp) => [llamaName(sp.name), sp.name]));
+        await writeModelDirStreamed(path.join(tmp, `slices-${dtype}`), { config, dtype, sliceElements: 37, tensors: (n, off, count) => model.mergedSlice(internal.get(n)!, off, count) });
+        same(path.join(tmp, `slices-${dtype}`), path.join(tmp, `ref-${dtype}`), `slices of 37, ${dtype}`);
+      }
+      model.dispose();
+      // the bf16 fixture kept 16-bit on the device, with adapters: saved in its own dtype
+      const bf = loadModel(be, bf16Dir, { training: true, weights: 'keep' });
+      bf.model.enableLoRA({ rank: 2, alpha: 4, targets: ['q', 'v', 'up'], seed: 3 });
+      for (const l of bf.model.lora.values()) be.write(l.b, Float32Array.from({ length: l.b.size }, (_, i) => Math.sin(i + 1) * 0.2));
+      writeModelDir(path.join(tmp, 'ref-bf16'), { config: bf.config, tensors: toHF(bf.arch, await bf.model.mergedParams()), dtype: 'BF16' });
+      await saveModel(bf.model, bf.config, path.join(tmp, 'save-bf16'));
+      same(path.join(tmp, 'save-bf16'), path.join(tmp, 'ref-bf16'), 'bf16 base, saveModel');
+      bf.model.dispose();
+    } finally { fs.rmSync(tmp, { recursive: true, force: true }); }
   });
   s.run();
 }

@@ -37,20 +37,23 @@ for (const beName of backendNames()) {
     const rng = new Rng(SEED ^ 0x91);
     const data = seqs(rng, 5);
     const batch = packBatch(data);
-    for (const recompute of [false, true]) {
+    // the last case: the LM head in chunks of a few columns (8 KiB), every chunk's logits kept
+    for (const [recompute, keepLogits] of [[false, false], [true, false], [false, true]]) {
       model.releaseWorkspace();
       model.recompute = recompute;
+      const chunkBytes = keepLogits ? 8192 : undefined;
+      model.lmHeadOptions = { chunkBytes };
       const before = memoryBudget(be).inUse;
-      const { logp } = model.forward(batch);
+      const { logp } = model.forward(batch, { keepLogits });
       const d = be.fromArray(new Float32Array(batch.B * batch.T).fill(-0.01), [batch.B * batch.T]);
       model.backward(d);
       await be.read(logp);
       be.dispose(d);
       const used = memoryBudget(be).inUse - before;
-      const est = passBytes(A, 'train', { rows: batch.B, seq: batch.T, recompute });
+      const est = passBytes(A, 'train', { rows: batch.B, seq: batch.T, recompute, chunkBytes, keepLogits });
       // the estimate adds 1 MiB of slack and the matmul's packed scratch (already held on wasm)
-      if (used > est) throw new Error(`recompute=${recompute}: the pass allocated ${used} bytes, over its estimate ${est} (seed ${SEED})`);
-      if (!wasmOnly(be) && used < (est - 2 ** 20) * 0.5) throw new Error(`recompute=${recompute}: estimate ${est} is far above the ${used} bytes used`);
+      if (used > est) throw new Error(`recompute=${recompute} keepLogits=${keepLogits}: the pass allocated ${used} bytes, over its estimate ${est} (seed ${SEED})`);
+      if (!wasmOnly(be) && used < (est - 2 ** 20) * 0.5) throw new Error(`recompute=${recompute} keepLogits=${keepLogits}: estimate ${est} is far above the ${used} bytes used`);
     }
     model.dispose();
   });
@@ -75,6 +78,37 @@ for (const beName of backendNames()) {
       await sftBackward(model, data, 1);
     } finally { setMemoryBudget(be, null); }
     for (const [n, g] of model.grads!) expectClose(await be.read(g), one.get(n)!, 1e-4, `grad ${n} (split vs one pass, seed ${SEED})`);
+    model.dispose();
+  });
+
+  s('the LM head keeps its logits for backward when the budget has room, not when tight: same gradients', async () => {
+    const be = await getBackend(beName);
+    const model = new Transformer(be, arch, uploadParams(be, arch, initParams(arch, 4)));
+    // chunks of a few vocabulary columns, so that keeping the logits is a real choice
+    model.lmHeadOptions = { chunkBytes: 8192 };
+    const rng = new Rng(SEED ^ 0x94);
+    const data = seqs(rng, 7);
+    const T = Math.max(...data.map((x) => x.prompt.length + x.response.length));
+    const shape = { rows: 7, seq: T, recompute: false, chunkBytes: 8192 };
+    const keepBytes = passBytes(arch, 'train', { ...shape, keepLogits: true }) - passBytes(arch, 'train', shape);
+    assert.ok(keepBytes > 0, 'keeping the logits of several chunks costs memory');
+    const grads = new Map<boolean, Map<string, Float32Array>>();
+    try {
+      for (const room of [true, false]) {
+        model.zeroGrad();
+        model.releaseWorkspace();
+        // held now, less what the planner counts as reusable (the wasm matmul's packing scratch)
+        const held = memoryBudget(be).inUse - ((be as any).scratchBytes ?? 0);
+        setMemoryBudget(be, held + passBytes(arch, 'train', { ...shape, keepLogits: room }) + 1024);
+        const plan = planPass(model, { mode: 'train', rows: 7, seq: T });
+        assert.equal([plan.rows, plan.recompute, plan.keepLogits], [7, false, room], `room for the logits: ${room}`);
+        await sftBackward(model, data, 1);
+        const g = new Map<string, Float32Array>();
+        for (const [n, t] of model.grads!) g.set(n, (await be.read(t)) as Float32Array);
+        grads.set(room, g);
+      }
+    } finally { setMemoryBudget(be, null); }
+    for (const [n, g] of grads.get(true)!) expectClose(g, grads.get(false)!.get(n)!, 1e-5, `grad ${n} (logits kept vs recomputed, seed ${SEED})`);
     model.dispose();
   });
 

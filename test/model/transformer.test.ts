@@ -126,11 +126,11 @@ for (const beName of backendNames()) {
       const c = new Float32Array(batch.B * batch.T).map((_, i) => (batch.targets[i] >= 0 ? -(0.5 + rng.next()) : 0));
       c[firstReal] = NaN; // never read: the row is ignored
       const dT = be.fromArray(c, [c.length]);
-      const run = async (mode: 'full' | 'fused', chunk?: number) => {
+      const run = async (mode: 'full' | 'fused', chunk?: number, keepLogits = false) => {
         model.lmHeadMode = mode;
         model.lmHeadOptions = { chunk };
         model.zeroGrad();
-        const { logp, lse } = model.forward(batch);
+        const { logp, lse } = model.forward(batch, { keepLogits });
         const lp = Float64Array.from(await be.read(logp)), ls = Float64Array.from(await be.read(lse));
         model.backward(dT);
         const grads = new Map<string, Float64Array>();
@@ -140,10 +140,11 @@ for (const beName of backendNames()) {
       const full = await run('full');
       if (full.lp[firstReal] !== 0) throw new Error(`logp of an ignored target is ${full.lp[firstReal]}`);
       // not a multiple of the chunk; V smaller than a chunk; V = chunk + 1; one column per chunk
-      for (const chunk of [7, V + 5, V - 1, 1]) {
-        const f = await run('fused', chunk);
+      // keep: every chunk's logits held from forward to backward (no recomputation) — the same numbers
+      for (const [chunk, keep] of [7, V + 5, V - 1, 1].flatMap((c) => [[c, false], [c, true]] as const)) {
+        const f = await run('fused', chunk, keep);
         if (f.lp[firstReal] !== 0) throw new Error(`fused: logp of an ignored target is ${f.lp[firstReal]}`);
-        expectClose(f.lp, full.lp, 1e-5, `${archName} fused logp (chunk ${chunk})`);
+        expectClose(f.lp, full.lp, 1e-5, `${archName} fused logp (chunk ${chunk}${keep ? ', logits kept' : ''})`);
         const real: number[] = [], realFull: number[] = [];
         for (let n = 0; n < batch.B * batch.T; n++) if (batch.keyMask[n]) { real.push(f.ls[n]); realFull.push(full.ls[n]); }
         expectClose(real, realFull, 1e-5, `${archName} fused lse (chunk ${chunk})`);
@@ -152,7 +153,7 @@ for (const beName of backendNames()) {
         // so both paths give rounding noise there
         let top = 0;
         for (const g of full.grads.values()) for (const v of g) top = Math.max(top, Math.abs(v));
-        for (const [n, g] of full.grads) expectClose(f.grads.get(n)!, g, 1e-4, `${archName} fused grad ${n} (chunk ${chunk})`, 1e-3 * top);
+        for (const [n, g] of full.grads) expectClose(f.grads.get(n)!, g, 1e-4, `${archName} fused grad ${n} (chunk ${chunk}${keep ? ', logits kept' : ''})`, 1e-3 * top);
       }
       model.lmHeadMode = 'fused';
       be.dispose(dT);

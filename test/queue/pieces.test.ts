@@ -10,6 +10,8 @@ import * as assert from 'uvu/assert';
 import { redactURL, redisTarget } from '../../src/queue/connection.js';
 import { fetchPolicy, policyHash, publishPolicy, unpublishPolicy } from '../../src/queue/policy-store.js';
 import { judgeRefusal } from '../../src/queue/worker.js';
+import { readStats, statsStart, statsUnit, RECENT_MS } from '../../src/queue/worker-stats.js';
+import { formatStatus, type QueueStatus } from '../../src/queue/status.js';
 import { configJSON, resolveConfig } from '../../src/sppo/config.js';
 import { Rng, SEED } from '../kernels/harness.js';
 import { killAll, root, startRedis, type RedisServer } from './procs.js';
@@ -80,7 +82,7 @@ s('policies by content hash: published in chunks, fetched into a cache once, che
     const rng = new Rng((SEED ^ 0x9011c) >>> 0);
     const dir = path.join(tmp, 'policy');
     fs.mkdirSync(dir);
-    for (const f of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(root, 'examples/tiny/model', f), path.join(dir, f));
+    for (const f of ['config.json', 'tokenizer.json']) fs.copyFileSync(path.join(root, 'test/fixtures/tiny/model', f), path.join(dir, f));
     // a file of more than one 4 MiB chunk, of awkward length
     const big = Buffer.from(rng.f32(((4 << 20) + 4 * 17 + 4) / 4).buffer);
     fs.writeFileSync(path.join(dir, 'model.safetensors'), big);
@@ -103,6 +105,47 @@ s('policies by content hash: published in chunks, fetched into a cache once, che
     assert.equal(fs.readdirSync(cache2), []);
     await rejects(() => fetchPolicy(r, 'sppo-data:t', 'a'.repeat(64), cache2), /is not in Redis/);
     await rejects(() => fetchPolicy(r, 'sppo-data:t', '../x', cache2), /not a sha256/);
+  } finally {
+    r.disconnect();
+  }
+});
+
+s('per-worker throughput: counts since start, the last minute, a restart from zero, text lines', async () => {
+  redis ??= await startRedis();
+  const r = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: false });
+  try {
+    const rng = new Rng((SEED ^ 0x57a75) >>> 0);
+    const P = `sppo-data:stats-${rng.int(0, 1 << 30)}`;
+    const t0 = 1_700_000_000_000;
+    await statsStart(r, P, 'host:12', t0);
+    await statsStart(r, P, 'b', t0);
+    // host:12: 3 units early, 2 in the last minute of t0 + 100 s; b: none
+    const early = [1, 2, 3].map((i) => ({ id: `g${i}`, kind: 'generate' as const, ms: 500, tokens: 10 * i, pairs: 0, at: t0 + i * 1000 }));
+    const late = [{ id: 'g4', kind: 'generate' as const, ms: 1000, tokens: 7, pairs: 0, at: t0 + 50_000 }, { id: 'j1', kind: 'judge' as const, ms: 250, tokens: 0, pairs: 36, at: t0 + 90_000 }];
+    for (const u of [...early, ...late]) await statsUnit(r, P, 'host:12', u, u.at);
+    const now = t0 + 100_000;
+    const st = await readStats(r, P, now);
+    assert.equal(st.map((w) => w.name), ['b', 'host:12']);
+    const [b, w] = st;
+    assert.equal([b.units, b.lastUnitSecondsAgo, b.recent.units], [0, null, 0]);
+    assert.equal([w.units, w.generate, w.judge, w.tokens, w.pairs], [5, 4, 1, 67, 36]);
+    assert.is(w.seconds, 100);
+    assert.ok(Math.abs(w.busy - 2.75 / 100) < 1e-9 && Math.abs(w.unitsPerSecond - 0.05) < 1e-9 && Math.abs(w.tokensPerSecond - 0.67) < 1e-9);
+    // the last minute (t0 + 40 s .. t0 + 100 s) holds g4 and j1 (the early ones were trimmed by the later updates)
+    assert.equal([w.recent.units, w.recent.tokens, w.recent.pairs], [2, 7, 36]);
+    assert.ok(Math.abs(w.recent.unitsPerSecond - 2 / (RECENT_MS / 1000)) < 1e-9);
+    assert.is(w.lastUnitSecondsAgo, 10);
+    const status: QueueStatus = { redis: 'redis://x', queue: 'q', counts: {}, byKind: {}, workers: [{ name: 'host:12', addr: '127.0.0.1:1', idleSeconds: 0 }], throughput: st, failed: [], policies: [] };
+    const text = formatStatus(status);
+    assert.match(text, /\n  worker  host:12: 5 units \(4 generate, 1 judge\), 67 tokens, 36 pairs; since start \(100 s\) 0\.05 units\/s, 0\.67 tokens\/s, busy 3%; last minute 2 units, 0\.03 units\/s, 0\.12 tokens\/s; last unit 10 s ago\n/);
+    assert.match(text, /\n  worker  b: 0 units .*; no unit yet — not connected\n/);
+    // a worker that starts again under the same name counts from zero
+    await statsStart(r, P, 'host:12', now);
+    const again = (await readStats(r, P, now + 1000)).find((x) => x.name === 'host:12')!;
+    assert.equal([again.units, again.recent.units, again.seconds], [0, 0, 1]);
+    // expired statistics drop out of the list
+    await r.del(`${P}:worker:b`);
+    assert.equal((await readStats(r, P, now)).map((x) => x.name), ['host:12']);
   } finally {
     r.disconnect();
   }

@@ -14,7 +14,7 @@ import { ARTIFACTS, bin, kill, killAll, listFiles, root, selfSignedCert, sleep, 
 
 const s = suite('scale-out through BullMQ on Redis');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-queue-'));
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 const ITERS = 2;
 
 // the tiny example's judge, a little slow (so that kills and restarts land while units run),
@@ -95,12 +95,40 @@ s('1, 2 and 3 workers (the third a Deno process) write the bytes of the single-p
       await finished(run, `the run with ${n} worker(s)`);
       sameAsLocal(c.out, `${n} worker(s)`);
       assert.ok(run.err().includes(`units go to queue "sppo" on ${redis!.url}`), 'the coordinator says where units go');
+      // the progress lines carry per-worker throughput of the stage (the last line of each stage is always written)
+      assert.match(run.err(), /iter 1 generate\s*: (\d+)\/\1 .*\| w\d \d+ units \([\d.]+\/s, [\d.]+ tokens\/s\)/, `per-worker rates in the generation progress:\n${run.err().slice(-1500)}`);
+      assert.match(run.err(), /iter 1 judge\s*: (\d+)\/\1 .*w\d \d+ units \([\d.]+\/s, [\d.]+ pairs\/s\)/, 'per-worker rates in the judging progress');
     }
     assert.match(ws[2].err(), / unit \d+ of iteration \d+ in /, 'the Deno worker ran units');
-    const st = start(process.execPath, [bin, 'queue', 'status', '--redis', redis!.url, '--json']);
-    await finished(st, 'sppo queue status');
-    const doc = JSON.parse(st.out());
+    // the judge is loaded from the first generation unit on, before any judging unit (w1 ran the first run alone)
+    const w1 = ws[0].err(), loading = w1.indexOf(`judge ${path.join(tmp, 'slow-judge.mjs')}: loading while units are generated`);
+    assert.ok(loading >= 0 && loading < w1.search(/judge unit \d+ of iteration \d+ started/), `w1 loads the judge ahead of its units:\n${w1.slice(0, 2000)}`);
+    assert.is(w1.split('loading while units are generated').length, 2, 'loaded once');
+    // per-worker throughput: each worker's count in the status is the number of units it says it finished
+    // (its statistics are sent after each unit without being waited for: ask until they have landed)
+    const finishedBy = (w: Proc) => (w.err().match(/ unit \d+ of iteration \d+ in \d+ ms/g) ?? []).length;
+    const counts = ws.map(finishedBy);
+    assert.ok(counts.every((n) => n > 0), `every worker ran units (${counts.join(', ')})`);
+    let doc: any = null;
+    for (let tries = 0; ; tries++) {
+      const st = start(process.execPath, [bin, 'queue', 'status', '--redis', redis!.url, '--json']);
+      await finished(st, 'sppo queue status');
+      doc = JSON.parse(st.out());
+      const got = ['w1', 'w2', 'w3'].map((n) => doc.throughput.find((w: { name: string }) => w.name === n)?.units);
+      if (got.every((n, i) => n === counts[i])) break;
+      if (tries === 20) assert.equal(got, counts, 'units per worker in `sppo queue status --json`');
+      await sleep(100);
+    }
     assert.equal(doc.workers.map((w: { name: string }) => w.name).sort(), ['w1', 'w2', 'w3']);
+    for (const w of doc.throughput) {
+      assert.is(w.generate + w.judge, w.units, `${w.name}: generation + judging units`);
+      assert.ok(w.tokens > 0 === w.generate > 0 && w.pairs > 0 === w.judge > 0, `${w.name}: tokens with generation units, pairs with judging units`);
+      assert.ok(w.unitsPerSecond > 0 && w.recent.units <= w.units && w.busy > 0 && w.busy <= 1, `${w.name}: rates since start`);
+    }
+    // the text form: one line per worker with its count
+    const text = start(process.execPath, [bin, 'queue', 'status', '--redis', redis!.url]);
+    await finished(text, 'sppo queue status');
+    ['w1', 'w2', 'w3'].forEach((n, i) => assert.match(text.out(), new RegExp(`\\n  worker  ${n}: ${counts[i]} units \\(`), `the status line of ${n}:\n${text.out()}`));
     assert.is(doc.counts.failed, 0);
     assert.is(doc.counts.waiting + doc.counts.active, 0, 'nothing left to do');
     assert.equal(doc.policies, [], 'an iteration\'s policy is deleted once its generation is done');

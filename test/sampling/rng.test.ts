@@ -3,6 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Sampler, SamplerRng, splitMix64 } from '../../src/sampling/index.js';
+import { mix64, seededNormal, shuffle, uniform, xoshiro128 } from '../../src/sampling/rng.js';
 import { RefXoshiro, refSplitMix64 } from './reference.js';
 
 const sampler = await Sampler.create(8);
@@ -44,6 +45,29 @@ test('uniform doubles: 53-bit, in [0, 1), equal to the reference; moments of 100
   const mean = sum / u.length, variance = sq / u.length - mean * mean;
   assert.ok(Math.abs(mean - 0.5) < 4 * Math.sqrt(1 / 12 / u.length), `mean ${mean}`);
   assert.ok(Math.abs(variance - 1 / 12) < 0.002, `variance ${variance}`);
+});
+
+test('host streams are the same generator: uniform(seed, stream) = the wasm sampler\'s doubles; xoshiro128 = the reference', () => {
+  for (const [seed, stream] of [[0, 0], [2024, 0], [7, 3]] as const) {
+    const wasm = sampler.randomDouble(SamplerRng.fromSeed(seed, stream), 5000);
+    const host = uniform(seed, stream);
+    for (let i = 0; i < wasm.length; i++) assert.is(host(), wasm[i], `seed ${seed} stream ${stream} draw ${i}`);
+  }
+  const next = xoshiro128(new Uint32Array([1, 2, 3, 4]));
+  assert.equal(Array.from({ length: 10 }, next), [11520, 0, 5927040, 70819200, 2031721883, 1637235492, 1287239034, 3734860849, 3729100597, 4258142804]);
+  assert.is(mix64(0n), 0n, 'mix64 is SplitMix64\'s output function (0 is its fixed point)');
+  assert.is(mix64(1234567n + 0x9e3779b97f4a7c15n), 6457827717110365317n, 'splitMix64 = mix64 of the advanced state');
+});
+
+test('shuffle: a seeded permutation; seededNormal: reproducible, about N(0, 1)', () => {
+  const a = shuffle(1000, 11n);
+  assert.equal([...a].sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
+  assert.equal(a, shuffle(1000, 11n));
+  assert.not.equal(a, shuffle(1000, 12n));
+  const n = seededNormal(3), m = seededNormal(3);
+  let sum = 0, sq = 0;
+  for (let i = 0; i < 20000; i++) { const x = n(); assert.is(x, m()); sum += x; sq += x * x; }
+  assert.ok(Math.abs(sum / 20000) < 0.05 && Math.abs(sq / 20000 - 1) < 0.05, `mean ${sum / 20000}, var ${sq / 20000}`);
 });
 
 test('state: clone is independent, toJSON/fromState round-trips, bad states are refused', () => {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { builtinModelDir, packageRoot } from '../../src/sppo/package-root.js';
+import { builtinModelDir, packageRoot } from '../../src/sppo/env/package-root.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');

@@ -1,4 +1,4 @@
-// The whole method through the command: `sppo train --config examples/tiny/sppo.config.json`
+// The whole method through the command: `sppo train --config test/fixtures/tiny/sppo.config.json`
 // with our own module judge, on every backend — every artifact of the run directory checked —
 // and a run killed (SIGKILL) at random moments and resumed until done ends with the same final
 // weights, byte for byte, as the run that was never interrupted.
@@ -12,7 +12,7 @@ import { backendNames, Rng, SEED } from '../kernels/harness.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 
 function config(out: string, backend: string): string {
   const cfg = JSON.parse(fs.readFileSync(path.join(example, 'sppo.config.json'), 'utf8'));

@@ -8,12 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SPPO } from '../../src/sppo/coordinator.js';
+import { SPPO } from '../../src/sppo/env/node-sppo.js';
 import { JudgeError } from '../../src/judge/types.js';
 import { completion, json, readPair, startServer } from '../judge/servers.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-judgefail-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 

@@ -21,7 +21,7 @@ import { judgeMatrices } from '../../src/judge/matrix.js';
 import type { Pair } from '../../src/judge/types.js';
 import { createBackend } from '../../src/kernels/index.js';
 import { resolveConfig } from '../../src/sppo/config.js';
-import { SPPO } from '../../src/sppo/coordinator.js';
+import { SPPO } from '../../src/sppo/env/node-sppo.js';
 import { evaluate } from '../../src/sppo/evaluate.js';
 import { workerJudge } from '../../src/workers/judge-client.js';
 import { startRunWorker } from '../../src/workers/run-client.js';
@@ -32,7 +32,7 @@ console.log(`  seed ${SEED} (SPPO_SEED=${SEED} reproduces)`);
 const r = rng();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-judge-values-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
-const tinyJudge = path.join(root, 'examples/tiny/judge.mjs');
+const tinyJudge = path.join(root, 'test/fixtures/tiny/judge.mjs');
 const pairs = (n: number): Pair[] => Array.from({ length: n }, () => ({ prompt: randomText(r, 5), a: randomText(r, r.int(0, 17)), b: randomText(r, r.int(0, 17)) }));
 // an independent float64 judge: the shorter answer wins, logistic in the length difference
 const shorterRef = (p: Pair) => logistic((p.b.length - p.a.length) / 3);
@@ -82,9 +82,9 @@ s('a bad value or a bad answer is one clear error naming the judge', async () =>
 });
 
 function tinyConfig(out: string, judge: unknown, extra: Record<string, unknown> = {}) {
-  const c = JSON.parse(fs.readFileSync(path.join(root, 'examples/tiny/sppo.config.json'), 'utf8'));
+  const c = JSON.parse(fs.readFileSync(path.join(root, 'test/fixtures/tiny/sppo.config.json'), 'utf8'));
   delete c['//'];
-  return { ...c, model: path.join(root, 'examples/tiny/model'), prompts: path.join(root, 'examples/tiny/prompts.jsonl'), judge, out, backend: 'wasm', iterations: 1, ...extra };
+  return { ...c, model: path.join(root, 'test/fixtures/tiny/model'), prompts: path.join(root, 'test/fixtures/tiny/prompts.jsonl'), judge, out, backend: 'wasm', iterations: 1, ...extra };
 }
 
 s('new SPPO({judge: fn, evalJudge: {compare}}) runs; same artifacts as the module file', async () => {
@@ -115,7 +115,7 @@ s('evaluate({judge: fn}) equals evaluate({judge: module path})', async () => {
   const fn = (await import(pathToFileURL(tinyJudge).href)).default;
   const be = await createBackend('wasm');
   try {
-    const o = { model: path.join(root, 'examples/tiny/model'), baseline: path.join(root, 'examples/tiny/model'), prompts: path.join(root, 'examples/tiny/prompts.jsonl'), maxNewTokens: 6, temperature: 1, seed: 3, backend: be };
+    const o = { model: path.join(root, 'test/fixtures/tiny/model'), baseline: path.join(root, 'test/fixtures/tiny/model'), prompts: path.join(root, 'test/fixtures/tiny/prompts.jsonl'), maxNewTokens: 6, temperature: 1, seed: 3, backend: be };
     const stages = new Set<string>();
     const byFn = await evaluate({ ...o, judge: fn, onProgress: (p) => stages.add(p.stage) });
     const byModule = await evaluate({ ...o, judge: tinyJudge });

@@ -16,7 +16,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createBackend } from '../../src/kernels/index.js';
 import { loadModel } from '../../src/model/load.js';
-import { SPPO } from '../../src/sppo/coordinator.js';
+import { SPPO } from '../../src/sppo/env/node-sppo.js';
 import { parseOffline } from '../../src/sppo/offline.js';
 import type { SPPOConfig } from '../../src/sppo/config.js';
 import { LOSSES, sequenceLogprobs } from '../../src/train/preference.js';
@@ -24,7 +24,7 @@ import { SEED, Rng } from '../kernels/harness.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const model = path.join(root, 'examples/tiny/model');
+const model = path.join(root, 'test/fixtures/tiny/model');
 const s = suite('offline preference data and magnetic SPPO');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-offline-'));
 s.after(() => fs.rmSync(tmp, { recursive: true, force: true }));

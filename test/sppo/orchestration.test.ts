@@ -11,16 +11,16 @@ import * as assert from 'uvu/assert';
 import { backendNames, getBackend } from '../kernels/harness.js';
 import { resolveConfig, type SPPOConfig } from '../../src/sppo/config.js';
 import { SPPO } from '../../src/sppo/coordinator.js';
-import { memoryDeps } from '../../src/sppo/memory-deps.js';
-import { modelFiles } from '../../src/sppo/model-source.js';
-import { MemoryStore } from '../../src/sppo/store.js';
+import { memoryDeps } from '../../src/sppo/env/memory-deps.js';
+import { modelFiles } from '../../src/sppo/env/model-source.js';
+import { MemoryStore } from '../../src/sppo/env/store.js';
 import { judgeMatrix, winRates } from '../../src/judge/matrix.js';
 import type { Judge, Pair } from '../../src/judge/types.js';
 import type { Transformer } from '../../src/model/transformer.js';
 import { root } from '../examples/built.js';
 
-const tinyDir = path.join(root, 'examples/tiny/model');
-const prompts = fs.readFileSync(path.join(root, 'examples/tiny/prompts.jsonl'), 'utf8');
+const tinyDir = path.join(root, 'test/fixtures/tiny/model');
+const prompts = fs.readFileSync(path.join(root, 'test/fixtures/tiny/prompts.jsonl'), 'utf8');
 
 /** a judge whose preferences are far from ties, so win rates spread and training moves weights */
 const lettersJudge: Judge = {

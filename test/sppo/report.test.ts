@@ -14,7 +14,7 @@ import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chromium, type Browser } from 'playwright-core';
-import { SPPO } from '../../src/sppo/coordinator.js';
+import { SPPO } from '../../src/sppo/env/node-sppo.js';
 import { niceTicks } from '../../src/sppo/chart.js';
 
 const CHROMIUM = process.env.SPPO_CHROMIUM ?? '/usr/bin/chromium';

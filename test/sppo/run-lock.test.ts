@@ -1,4 +1,4 @@
-// One writer per run directory (src/sppo/run-lock.ts), with real processes: a `sppo train` held
+// One writer per run directory (src/sppo/env/run-lock.ts), with real processes: a `sppo train` held
 // inside its judge stage (a judge that waits for a gate file) while a second `sppo train` and a
 // `sppo train --resume` on the same directory stop at once naming the holder's pid and host; the
 // lock goes when the holder exits; a holder killed with SIGKILL leaves a stale lock that the next
@@ -9,11 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { LOCK_NAME, acquireRunLock, RunLockedError } from '../../src/sppo/run-lock.js';
+import { LOCK_NAME, acquireRunLock, RunLockedError } from '../../src/sppo/env/run-lock.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const bin = path.join(root, 'bin/sppo.mjs');
-const example = path.join(root, 'examples/tiny');
+const example = path.join(root, 'test/fixtures/tiny');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sppo-lock-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const env = { ...process.env, SPPO_QUIET: '1' };
@@ -99,7 +99,7 @@ test('eight processes racing for one run directory: exactly one takes the lock',
   const release = path.join(tmp, 'race-release');
   // every process holds what it got until all eight have answered (release file): no timing decides
   fs.writeFileSync(script, `import fs from 'node:fs';
-import { acquireRunLock } from ${JSON.stringify(path.join(root, 'src/sppo/run-lock.ts'))};
+import { acquireRunLock } from ${JSON.stringify(path.join(root, 'src/sppo/env/run-lock.ts'))};
 const go = Number(process.argv[2]);
 while (Date.now() < go) await new Promise((r) => setTimeout(r, 1));
 try { await acquireRunLock(${JSON.stringify(dir)}); console.log('won'); }

@@ -6,7 +6,8 @@ import { resolveConfig, DEFAULTS } from '../../src/sppo/config.js';
 import { parsePrompts, truncatePrompt } from '../../src/sppo/prompts.js';
 import { buildRecords, bestWorst, type JudgedGroup } from '../../src/train/preference.js';
 import { evalStats, lengthControlled } from '../../src/sppo/winrate.js';
-import { shuffle } from '../../src/sppo/coordinator.js';
+import { shuffle } from '../../src/sampling/rng.js';
+import { WorkerTally, formatRates } from '../../src/sppo/worker-tally.js';
 
 const base = { model: 'm', prompts: 'p', judge: 'builtin:length' };
 
@@ -90,6 +91,18 @@ test('seeded shuffle: a permutation, reproducible, seed-dependent', () => {
   assert.equal(a, b);
   assert.not.equal(a, c);
   assert.equal([...a].sort((x, y) => x - y), Array.from({ length: 50 }, (_, i) => i));
+});
+
+
+test('per-worker tally of a stage: units and items by worker, rates, the progress text', () => {
+  const t = new WorkerTally();
+  assert.is(t.size, 0);
+  t.note('w2', 30); t.note('w1', 5); t.note('w2', 12);
+  const r = t.rates();
+  assert.equal(r.map((w) => [w.worker, w.units, w.items]), [['w1', 1, 5], ['w2', 2, 42]]);
+  for (const w of r) assert.ok(w.unitsPerSecond > 0 && Math.abs(w.itemsPerSecond / w.unitsPerSecond - w.items / w.units) < 1e-9, 'rates over the same elapsed time');
+  const text = formatRates([{ worker: 'a', units: 3, items: 120, unitsPerSecond: 1.5, itemsPerSecond: 60 }, { worker: 'b', units: 1, items: 40, unitsPerSecond: 0.25, itemsPerSecond: 10 }], 'tokens');
+  assert.is(text, 'a 3 units (1.5/s, 60 tokens/s) · b 1 units (0.3/s, 10 tokens/s)');
 });
 
 test.run();

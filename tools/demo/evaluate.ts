@@ -1,7 +1,8 @@
 // How good is a demo policy? Samples one answer per held-out prompt (data/demo/eval-prompts.jsonl)
 // at temperature 1 and one greedily, and prints accuracy, the share of chatty answers, the mean
 // length and a few examples — what SPPO starts from (or reached).
-//   node --import tsx tools/demo/evaluate.ts MODEL_DIR [--backend wasm] [--n 256]
+//   node --import tsx tools/demo/evaluate.ts MODEL_DIR [--backend wasm] [--n 256] [--prompts FILE]
+// (--prompts: another arithmetic prompt set, e.g. the tiny example's examples/tiny/eval-prompts.jsonl)
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +15,9 @@ import { arithMarks } from '../../src/sppo/demo.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = process.argv[2];
-if (!dir) { console.error('usage: evaluate.ts MODEL_DIR [--backend wasm] [--n 256]'); process.exit(2); }
+if (!dir) { console.error('usage: evaluate.ts MODEL_DIR [--backend wasm] [--n 256] [--prompts FILE]'); process.exit(2); }
 const arg = (name: string, def: string) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : def; };
-const file = path.join(root, 'data/demo/eval-prompts.jsonl');
+const file = path.resolve(arg('--prompts', path.join(root, 'data/demo/eval-prompts.jsonl')));
 const prompts = parsePrompts(fs.readFileSync(file, 'utf8'), file).slice(0, Number(arg('--n', '256')));
 const be = await createBackend(arg('--backend', 'wasm') as 'wasm');
 const { model, config } = loadModel(be, dir, { batch: 64 });

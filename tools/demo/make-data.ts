@@ -24,7 +24,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BYTE_TO_CHAR } from '../../src/tokenizer/byte-level.js';
+import { BOS, byteLevelTokenizer, EOS } from '../byte-tokenizer.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -102,24 +102,7 @@ fs.writeFileSync(path.join(outDir, 'arith.jsonl'), jsonl(sftSet.map((p) => ({ pr
 fs.writeFileSync(path.join(outDir, 'explain.jsonl'), jsonl(sftSet.map((p) => ({ prompt: promptOf(p), response: `${answer(p)} (since ${promptOf(p)}${answer(p)})` }))));
 
 // ---- the byte-level tokenizer (256 byte tokens, <s> = 256 as BOS, </s> = 257 as EOS) -------
-const vocab: Record<string, number> = {};
-BYTE_TO_CHAR.forEach((c, b) => { vocab[c] = b; });
-const BOS = 256, EOS = 257;
-const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-const tokenizer = {
-  version: '1.0', truncation: null, padding: null,
-  added_tokens: [special(BOS, '<s>'), special(EOS, '</s>')],
-  normalizer: null,
-  pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-  post_processor: {
-    type: 'TemplateProcessing',
-    single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
-    pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
-    special_tokens: { '<s>': { id: '<s>', ids: [BOS], tokens: ['<s>'] } },
-  },
-  decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-  model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab: { ...vocab, '<s>': BOS, '</s>': EOS }, merges: [] },
-};
+const tokenizer = byteLevelTokenizer(); // tools/byte-tokenizer.ts
 const MAX_POS = 64;
 fs.writeFileSync(path.join(outDir, 'tokenizer.json'), JSON.stringify(tokenizer));
 fs.writeFileSync(path.join(outDir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<s>', eos_token: '</s>', add_bos_token: true, model_max_length: MAX_POS, tokenizer_class: 'PreTrainedTokenizerFast' }, null, 2) + '\n');

@@ -112,22 +112,26 @@ export class ThreadPool {
     const f = this.fns[id];
     if (args.length > NARGS) throw new Error(`sppo wasm: kernel ${name} given ${args.length} arguments; the control block holds ${NARGS}`);
     if (ntasks <= 0) return;
+    // the arguments go through the control block's ARGS on every path: a call with all NARGS of
+    // them (a wasm export ignores the ones past its own) costs a tenth of a spread call
+    // f(i, 0, ...args), which also allocates on every task — decoding makes ~10^5 such calls a second
+    const a = this.args;
+    a.fill(0);
+    a.set(args);
     const W = this.workers.length;
     if (!parallel || W === 0 || ntasks === 1) {
-      for (let i = 0; i < ntasks; i++) f(i, 0, ...args);
+      for (let i = 0; i < ntasks; i++) f(i, 0, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19]);
       return;
     }
     this.parallelRuns++;
     const ctl = this.ctl;
     ctl[OP] = id; ctl[NTASKS] = ntasks; ctl[NEXT] = 0; ctl[DONE] = 0; ctl[ERR] = 0;
-    this.args.fill(0);
-    this.args.set(args);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
     let err: unknown = null;
     try {
       let i: number;
-      while ((i = Atomics.add(ctl, NEXT, 1)) < ntasks) f(i, 0, ...args);
+      while ((i = Atomics.add(ctl, NEXT, 1)) < ntasks) f(i, 0, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17], a[18], a[19]);
     } catch (e) {
       err = e;
       Atomics.store(ctl, NEXT, ntasks); // nobody takes more

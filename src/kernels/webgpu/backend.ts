@@ -22,11 +22,13 @@ import * as pref from './ops/preference.js';
 export class WebGPUBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly ctx: WebGPUContext;
-  constructor(readonly gpu: GPUContext) { this.ctx = new WebGPUContext(gpu); }
+  constructor(readonly gpu: GPUContext, o: { maxBindingBytes?: number } = {}) { this.ctx = new WebGPUContext(gpu, { maxBinding: o.maxBindingBytes }); }
 
-  static async create(opts: AcquireOptions = {}): Promise<WebGPUBackend> {
-    return new WebGPUBackend(await acquireGPU(opts));
+  static async create(opts: AcquireOptions & { maxBindingBytes?: number } = {}): Promise<WebGPUBackend> {
+    return new WebGPUBackend(await acquireGPU(opts), { maxBindingBytes: opts.maxBindingBytes });
   }
+
+  get maxBindingBytes(): number { return this.ctx.maxBinding; }
 
   get description(): string {
     const i = this.gpu.info;

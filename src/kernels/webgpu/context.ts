@@ -7,11 +7,16 @@
 //   @group(0) @binding(0) var<uniform> P: Params;   // scalar fields, 4 bytes each, in order
 //   @group(0) @binding(1..n) storage buffers, in the order the op passes the tensors
 // Defines become `const NAME: u32 = <v>u;` (or `const NAME: f32 = <v>;` when given as
-// {f32: v}) prepended to the source, so a variant is a different set of defines.
+// {f32: v}) prepended to the source, so a variant is a different set of defines. A line
+// `//#include NAME` is replaced by shaders/NAME.wgsl (kernels that share a body), and `enable`
+// directives are moved above the defines (WGSL wants them first).
 import shaders from '../../generated/shaders.js';
 import { ShapeError, sizeOf, type DType, type Tensor } from '../backend.js';
 import { bytesPerElement, fromHalfBits, isHalf, toHalfBits } from '../half.js';
 import type { GPUContext } from '../../gpu/device.js';
+
+/** a byte range of a tensor bound instead of the whole (offset a multiple of offsetAlign, size ≤ maxBinding) */
+export interface BoundRange { t: GPUTensor; offset: number; size: number }
 
 export class GPUTensor implements Tensor {
   readonly backend = 'webgpu';
@@ -65,8 +70,16 @@ export class WebGPUContext {
   /** validation/out-of-memory errors reported by the device since the last check */
   private errors: string[] = [];
 
-  constructor(readonly gpu: GPUContext) {
+  /**
+   * maxBinding: cap the storage-binding size this backend assumes below the adapter's (tests use
+   * it to exercise what happens past the limit on any adapter); default the adapter's own.
+   */
+  constructor(readonly gpu: GPUContext, o: { maxBinding?: number } = {}) {
     this.device = gpu.device;
+    if (o.maxBinding !== undefined) {
+      if (!(Number.isInteger(o.maxBinding) && o.maxBinding >= 256)) throw new ShapeError(`webgpu: maxBindingBytes must be an integer ≥ 256, got ${o.maxBinding}`);
+      this.bindingCap = o.maxBinding;
+    }
     // WebGPU reports invalid shaders, pipelines and dispatches asynchronously; collect them and
     // throw at the next read/sync so a broken kernel never passes silently as zeros.
     this.device.addEventListener('uncapturederror', (ev: Event) => {
@@ -83,15 +96,30 @@ export class WebGPUContext {
     throw new Error(`sppo: WebGPU error${msgs.length > 1 ? `s (${msgs.length})` : ''}: ${shown}${msgs.length > 3 ? `\n(+${msgs.length - 3} more)` : ''}`);
   }
 
-  get maxBinding(): number { return this.gpu.limits.maxStorageBufferBindingSize ?? 134217728; }
+  private bindingCap = Infinity;
+  /** the largest storage binding (bytes): the adapter's limit, or the cap given at creation */
+  get maxBinding(): number { return Math.min(this.bindingCap, this.gpu.limits.maxStorageBufferBindingSize ?? 134217728); }
+  /** the largest buffer (bytes): at least the binding limit */
+  get maxBuffer(): number { return Math.max(this.maxBinding, this.gpu.limits.maxBufferSize ?? 268435456); }
+  /** storage-binding offsets are multiples of this (bytes) */
+  get offsetAlign(): number { return this.gpu.limits.minStorageBufferOffsetAlignment ?? 256; }
+
+  /** the error for a tensor that an op binds whole past the binding limit */
+  bindingError(what: string, t: GPUTensor): ShapeError {
+    return new ShapeError(`${what}: tensor${t.label ? ` "${t.label}"` : ''} [${t.shape.join(', ')}] (${t.dtype}) is ${t.buffer.size} bytes, over this adapter's maxStorageBufferBindingSize of ${this.maxBinding} bytes${this.bindingCap < Infinity ? ' (capped by maxBindingBytes)' : ''}, and this op does not split its operands (on WebGPU only the embedding lookup, copies and the fused LM head's vocabulary slices do): use the wasm backend (no binding limit), an adapter with a larger limit, or a smaller batch, sequence or model`);
+  }
+
   get maxWorkgroups(): number { return this.gpu.limits.maxComputeWorkgroupsPerDimension ?? 65535; }
 
   // ---- tensors ------------------------------------------------------------------------
   createTensor(shape: readonly number[], dtype: DType, label?: string): GPUTensor {
     const size = sizeOf(shape);
     const bytes = Math.max(16, Math.ceil((size * bytesPerElement(dtype)) / 16) * 16);
-    if (bytes > this.maxBinding) {
-      throw new ShapeError(`tensor${label ? ` "${label}"` : ''} [${shape.join(', ')}] needs ${bytes} bytes, over this adapter's maxStorageBufferBindingSize of ${this.maxBinding}: use a smaller batch, sequence or model`);
+    // a tensor may exceed one storage binding (up to maxBufferSize): the ops that meet such
+    // tensors in a model (the embedding lookup, copies, hence the fused LM head's slices) bind
+    // ranges of it; any other op binding it whole stops with bindingError()
+    if (bytes > this.maxBuffer) {
+      throw new ShapeError(`webgpu: tensor${label ? ` "${label}"` : ''} [${shape.join(', ')}] (${dtype}) needs ${bytes} bytes, over this adapter's maxBufferSize of ${this.maxBuffer} bytes: use the wasm backend (no such limit), or a smaller batch, sequence or model`);
     }
     const free = this.pool.get(bytes);
     const buffer = free?.pop() ?? this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST, label });
@@ -198,14 +226,16 @@ export class WebGPUContext {
     const modKey = `${shader}|${defKey}`;
     let module = this.modules.get(modKey);
     if (!module) {
-      const src = shaders[shader];
-      if (src === undefined) throw new Error(`sppo: no shader "${shader}" in shaders/ (rebuild with npm run build?)`);
+      const src = shaderSource(shader);
       const head = Object.keys(defines).sort().map((k) => {
         const v = defines[k];
         if (typeof v === 'object') return `const ${k}: f32 = ${formatF32(v.f32)};`;
         return `const ${k}: u32 = ${Number(v) >>> 0}u;`;
       }).join('\n');
-      module = this.device.createShaderModule({ code: head + '\n' + src, label: modKey });
+      // WGSL wants directives (`enable f16;`) before any declaration: they go above the defines
+      const directives = src.match(/^enable [^;\n]+;[ \t]*$/gm) ?? [];
+      const body = src.replace(/^enable [^;\n]+;[ \t]*$/gm, '');
+      module = this.device.createShaderModule({ code: [...directives, head, body].join('\n'), label: modKey });
       this.modules.set(modKey, module);
     }
     return module;
@@ -237,7 +267,7 @@ export class WebGPUContext {
    * Record one dispatch. `tensors` bind to @binding(1..n) in order; `params` to @binding(0)
    * (omit when the shader has no uniform). `groups` is the workgroup grid.
    */
-  dispatch(shader: string, entry: string, defines: Defines, params: Params | null, tensors: GPUTensor[], groups: [number, number?, number?]): void {
+  dispatch(shader: string, entry: string, defines: Defines, params: Params | null, tensors: (GPUTensor | BoundRange)[], groups: [number, number?, number?]): void {
     const [gx, gy = 1, gz = 1] = groups;
     if (gx === 0 || gy === 0 || gz === 0) return;
     const lim = this.maxWorkgroups;
@@ -248,9 +278,16 @@ export class WebGPUContext {
       const u = this.uniform(params.bytes());
       entries.push({ binding: 0, resource: { buffer: u.buffer, offset: u.offset, size: u.size } });
     }
-    tensors.forEach((t, i) => {
+    tensors.forEach((x, i) => {
+      const t = x instanceof GPUTensor ? x : x.t;
       if (t.disposed) throw new Error(`${shader}.${entry}: tensor ${t.label ?? i} used after dispose`);
-      entries.push({ binding: i + 1, resource: { buffer: t.buffer } });
+      if (x instanceof GPUTensor) {
+        if (t.buffer.size > this.maxBinding) throw this.bindingError(`${shader}.${entry}`, t);
+        entries.push({ binding: i + 1, resource: { buffer: t.buffer } });
+      } else {
+        if (x.size > this.maxBinding || x.offset % this.offsetAlign !== 0 || x.offset + x.size > t.buffer.size) throw new ShapeError(`${shader}.${entry}: range [${x.offset}, +${x.size}) of tensor ${t.label ?? i} is not a valid binding (limit ${this.maxBinding}, alignment ${this.offsetAlign}, buffer ${t.buffer.size} bytes)`);
+        entries.push({ binding: i + 1, resource: { buffer: t.buffer, offset: x.offset, size: x.size } });
+      }
     });
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     if (!this.pass) this.pass = this.encoderNow().beginComputePass();
@@ -258,6 +295,13 @@ export class WebGPUContext {
     this.pass.setBindGroup(0, bindGroup);
     this.pass.dispatchWorkgroups(gx, gy, gz);
     this.pendingDispatches++;
+  }
+
+  /** Record a buffer copy of whole 32-bit words, offsets and count in bytes (ends the current compute pass). */
+  copyBytes(src: GPUTensor, srcOffset: number, dst: GPUTensor, dstOffset: number, bytes: number): void {
+    if (bytes <= 0) return;
+    this.endPass();
+    this.encoderNow().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
   }
 
   /** Record a buffer copy (ends the current compute pass). */
@@ -296,6 +340,17 @@ export class WebGPUContext {
     for (const b of this.readStaging) b.destroy();
     this.arenaGPU = []; this.arenaCPU = []; this.readStaging = [];
   }
+}
+
+/** a shader's source with its `//#include NAME` lines replaced by shaders/NAME.wgsl (one level) */
+export function shaderSource(shader: string): string {
+  const src = shaders[shader];
+  if (src === undefined) throw new Error(`sppo: no shader "${shader}" in shaders/ (rebuild with npm run build?)`);
+  return src.replace(/^\/\/#include (\w+)[ \t]*$/gm, (_, name: string) => {
+    const inc = shaders[name];
+    if (inc === undefined) throw new Error(`sppo: shader "${shader}" includes "${name}", which is not in shaders/`);
+    return inc;
+  });
 }
 
 function pipelineKey(shader: string, entry: string, defines: Defines): { key: string; defKey: string } {

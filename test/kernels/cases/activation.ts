@@ -75,8 +75,11 @@ export const cases: KernelCase[] = [
       be.softcapBackward(dyIn, y, dyIn, cap);
       expectClose(await read(y), want, 1e-6, 'softcap');
       expectClose(await read(yIn), want, 1e-6, 'softcap in place');
-      expectClose(await read(dx), dwant, 2e-6, 'softcapBackward');
-      expectClose(await read(dyIn), dwant, 2e-6, 'softcapBackward in place');
+      // 1 − (y/cap)² from the f32 output cancels where tanh saturates (as PyTorch's tanh backward
+      // does, from its output too): judged against the gradient's own scale, max |dy|
+      const dyMax = dy.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expectClose(await read(dx), dwant, 2e-6, 'softcapBackward', dyMax);
+      expectClose(await read(dyIn), dwant, 2e-6, 'softcapBackward in place', dyMax);
     },
   })),
   {

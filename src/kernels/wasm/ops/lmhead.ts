@@ -1,21 +1,10 @@
 // The fused LM head's chunk ops (assembly/kernels/lmhead.ts): a chunk's logits (N,Vc) merged
 // into per-row running (max, Σ exp, target logit) state, the final lse/log-probs, and the
 // chunk's backward. Tasks of whole rows.
-import { ShapeError, type LogitsChunkOptions, type Tensor } from '../../backend.js';
+import type { LogitsChunkOptions, Tensor } from '../../backend.js';
 import { checkLogitsChunk, noAlias } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
-
-function rowsPerTask(C: number): number { return Math.max(1, Math.floor(8192 / C)); }
-
-/** targets live in wasm memory: an id ≥ V is a caller's bug, said on the host */
-function checkTargets(be: WasmBackend, op: string, targets: Tensor, V: number): void {
-  const p = be.p(targets) / 4;
-  const ids = be.i32;
-  for (let i = 0; i < targets.size; i++) {
-    const t = ids[p + i];
-    if (t >= V) throw new ShapeError(`${op}: targets[${i}] = ${t} is outside the vocabulary [0, ${V}); use a negative target to ignore a position`);
-  }
-}
+import { checkTargets, rowsPerTask } from './softmax.js';
 
 export function logitsChunkStats(be: WasmBackend, state: Tensor, logits: Tensor, targets: Tensor, o: LogitsChunkOptions & { first: boolean }): void {
   const { rows: N, cols: Vc } = checkLogitsChunk('logitsChunkStats', logits, targets, o, [], [], state);

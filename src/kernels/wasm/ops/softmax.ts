@@ -3,7 +3,8 @@ import { ShapeError, type Tensor } from '../../backend.js';
 import { checkLogprobs, checkRowOp, noAlias } from '../../validate.js';
 import type { WasmBackend } from '../backend.js';
 
-function rowsPerTask(C: number): number { return Math.max(1, Math.floor(8192 / C)); }
+/** rows of C columns per pool task (~8192 elements) — softmax and the fused LM head's chunks */
+export function rowsPerTask(C: number): number { return Math.max(1, Math.floor(8192 / C)); }
 
 export function softmax(be: WasmBackend, out: Tensor, x: Tensor, cols: number): void {
   const { rows: N, cols: C } = checkRowOp('softmax', x, cols, [['out', out]]);
@@ -27,7 +28,7 @@ export function logSoftmax(be: WasmBackend, out: Tensor, x: Tensor, cols: number
 }
 
 /** targets live in wasm memory: check them on the host (an id ≥ V is a caller's bug) */
-function checkTargets(be: WasmBackend, op: string, targets: Tensor, V: number): void {
+export function checkTargets(be: WasmBackend, op: string, targets: Tensor, V: number): void {
   const p = be.p(targets) / 4;
   const ids = be.i32;
   for (let i = 0; i < targets.size; i++) {

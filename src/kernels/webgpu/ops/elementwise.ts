@@ -20,6 +20,10 @@ export function copy(be: WebGPUBackend, dst: Tensor, src: Tensor, o: { srcOffset
     throw new ShapeError(`copy: ${n} elements from offset ${so} of [${s.shape}] to offset ${dof} of [${d.shape}] is out of range`);
   }
   if (o.count === undefined && s.size !== d.size) throw new ShapeError(`copy: sizes differ (${s.size} vs ${d.size}); give count`);
+  // a tensor past one storage binding (a large embedding the fused LM head slices): copy by
+  // copyBufferToBuffer, which binds nothing (it ends the compute pass, so only then)
+  const big = Math.max(s.buffer.size, d.buffer.size) > be.ctx.maxBinding;
+  if (big && !isHalf(s.dtype) && s.dtype === d.dtype) { be.ctx.copyBytes(s, so * 4, d, dof * 4, n * 4); return; }
   if (isHalf(s.dtype) || isHalf(d.dtype)) {
     // 16-bit tensors are packed two per u32 word: whole words, copied as u32 (copy_words; through
     // f32 a pair could be flushed as a subnormal), in the step's compute pass; a whole tensor of
@@ -28,6 +32,7 @@ export function copy(be: WebGPUBackend, dst: Tensor, src: Tensor, o: { srcOffset
     const whole = so === 0 && dof === 0 && n === s.size && n === d.size;
     if (!whole && (so % 2 || dof % 2 || n % 2)) throw new ShapeError(`copy: ${s.dtype} tensors are packed two per word on WebGPU: offsets (${so}, ${dof}) and count (${n}) must be even`);
     const words = Math.ceil(n / 2);
+    if (big) { be.ctx.copyBytes(s, so * 2, d, dof * 2, words * 4); return; }
     be.ctx.dispatch('elementwise', 'copy_words', {}, new Params().u(words).f(0).u(so / 2).u(dof / 2), [d, s], grid1d(words, WG));
     return;
   }

@@ -1,6 +1,9 @@
 // Token embedding gather and its deterministic scatter-add backward (shaders/embedding.wgsl).
+// A table past one storage binding (a large vocabulary's embedding) is gathered in passes over
+// row ranges bound at aligned offsets; the backward (a trained embedding) binds dtable whole.
 import type { Tensor } from '../../backend.js';
 import { checkEmbedding, noAlias } from '../../validate.js';
+import { ShapeError } from '../../backend.js';
 import { grid1d, Params } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
 import { gridLimit, rowVariant } from './variants.js';
@@ -16,17 +19,34 @@ export function embedding(be: WebGPUBackend, out: Tensor, table: Tensor, ids: Te
   const { vocab, cols, n } = checkEmbedding('embedding', table, ids, out);
   noAlias('embedding', [['out', out]], [['table', table]]);
   const total = n * cols;
-  if (table.dtype !== 'f32') {
-    be.ctx.dispatch('embedding_half', 'embedding_half', { HALF: table.dtype === 'bf16' ? 1 : 2 }, new Params().u(total).u(cols).u(vocab).u(1), [be.t(out), be.th(table), be.t(ids)], grid1d(total, WG, gridLimit(be)));
+  const half = table.dtype !== 'f32';
+  const t = be.th(table);
+  const [shader, defines] = half ? ['embedding_half', { HALF: table.dtype === 'bf16' ? 1 : 2 }] as const : ['embedding', {}] as const;
+  const grid = grid1d(total, WG, gridLimit(be));
+  if (t.buffer.size <= be.ctx.maxBinding) {
+    be.ctx.dispatch(shader, shader, defines, new Params().u(total).u(cols).u(vocab).u(1).u(0).u(vocab), [be.t(out), t, be.t(ids)], grid);
     return;
   }
-  be.ctx.dispatch('embedding', 'embedding', {}, new Params().u(total).u(cols).u(vocab).u(1), [be.t(out), be.t(table), be.t(ids)], grid1d(total, WG, gridLimit(be)));
+  // a table past one storage binding: passes over row ranges that each fit one, bound at offsets
+  // the adapter accepts (a multiple of its alignment: rows per pass a multiple of `step`); each
+  // pass writes the tokens whose rows it holds (and all of them the zeros of ids outside [0,V))
+  const rowBytes = cols * (half ? 2 : 4), align = be.ctx.offsetAlign;
+  const step = align / gcd(align, rowBytes);
+  const rows = Math.floor(Math.floor(be.ctx.maxBinding / 4) * 4 / rowBytes / step) * step;
+  if (rows < 1) throw new ShapeError(`embedding: the table [${table.shape.join(', ')}] (${table.dtype}) is past the maxStorageBufferBindingSize of ${be.ctx.maxBinding} bytes, and ${step} of its rows (the binding offset alignment of ${align} bytes) do not fit one binding: use the wasm backend`);
+  for (let v0 = 0; v0 < vocab; v0 += rows) {
+    const r = Math.min(rows, vocab - v0);
+    const size = Math.min(Math.ceil((r * rowBytes) / 4) * 4, t.buffer.size - v0 * rowBytes);
+    be.ctx.dispatch(shader, shader, defines, new Params().u(total).u(cols).u(vocab).u(1).u(v0).u(r), [be.t(out), { t, offset: v0 * rowBytes, size }, be.t(ids)], grid);
+  }
 }
+
+function gcd(a: number, b: number): number { while (b) [a, b] = [b, a % b]; return a; }
 
 export function embeddingBackward(be: WebGPUBackend, dtable: Tensor, dout: Tensor, ids: Tensor): void {
   const { vocab, cols, n } = checkEmbedding('embeddingBackward', dtable, ids, dout, 'dtable', 'dout');
   noAlias('embeddingBackward', [['dtable', dtable]], [['dout', dout]]);
   if (n === 0 || cols === 0 || vocab === 0) return;
   const parts = rowVariant(be) === 'serial' ? 1 : Math.min(vocab, MAX_PARTS);
-  be.ctx.dispatch('embedding', 'embedding_backward', {}, new Params().u(n).u(cols).u(vocab).u(parts), [be.t(dtable), be.t(dout), be.t(ids)], [Math.ceil(cols / WG), parts]);
+  be.ctx.dispatch('embedding', 'embedding_backward', {}, new Params().u(n).u(cols).u(vocab).u(parts).u(0).u(vocab), [be.t(dtable), be.t(dout), be.t(ids)], [Math.ceil(cols / WG), parts]);
 }

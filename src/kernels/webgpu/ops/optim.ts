@@ -2,7 +2,7 @@
 // in place on param and state, with optional global-norm clipping read on the device. The
 // host folds the step-dependent scalars (bias corrections) into the uniform, in float64.
 import { type AdamWOptions, type RMSpropOptions, type SGDOptions, type Tensor } from '../../backend.js';
-import { checkOptim, noAlias } from '../../validate.js';
+import { checkAdamW, checkRMSprop, checkSGD } from '../../validate.js';
 import { grid1d, Params, type GPUTensor } from '../context.js';
 import type { WebGPUBackend } from '../backend.js';
 import { gridLimit, vec4Count } from './variants.js';
@@ -18,10 +18,7 @@ function run(be: WebGPUBackend, entry: string, clip: { normSq: Tensor } | undefi
 }
 
 export function adamw(be: WebGPUBackend, param: Tensor, grad: Tensor, m: Tensor, v: Tensor, o: AdamWOptions): void {
-  const op = 'adamw';
-  const n = checkOptim(op, [['param', param], ['grad', grad], ['m', m], ['v', v]],
-    { lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay, step: o.step }, o.clip);
-  noAlias(op, [['param', param], ['m', m], ['v', v]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  const n = checkAdamW(param, grad, m, v, o);
   const bc1 = 1 - o.beta1 ** o.step, bc2 = 1 - o.beta2 ** o.step;
   const p = new Params().u(Math.ceil(n / 4)).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
     .f(o.beta1).f(o.beta2).f(o.eps).f(o.lr / bc1).f(Math.sqrt(bc2)).f(1 - o.lr * o.weightDecay).f(1 - o.beta1).f(1 - o.beta2);
@@ -29,12 +26,7 @@ export function adamw(be: WebGPUBackend, param: Tensor, grad: Tensor, m: Tensor,
 }
 
 export function rmsprop(be: WebGPUBackend, param: Tensor, grad: Tensor, sq: Tensor, buf: Tensor | null, o: RMSpropOptions): void {
-  const op = 'rmsprop';
-  const momentum = o.momentum ?? 0;
-  const n = checkOptim(op, [['param', param], ['grad', grad], ['sq', sq], ['buf', buf]],
-    { lr: o.lr, alpha: o.alpha, eps: o.eps, weightDecay: o.weightDecay, momentum }, o.clip);
-  const useBuf = momentum > 0 ? buf : null;
-  noAlias(op, [['param', param], ['sq', sq], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  const { n, momentum, buf: useBuf } = checkRMSprop(param, grad, sq, buf, o);
   const p = new Params().u(Math.ceil(n / 4)).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
     .f(o.alpha).f(1 - o.alpha).f(o.eps).f(momentum).f(0).f(0).f(0).f(0);
   if (useBuf) run(be, 'rmsprop_momentum', o.clip, p, [param, grad, sq, useBuf]);
@@ -42,12 +34,7 @@ export function rmsprop(be: WebGPUBackend, param: Tensor, grad: Tensor, sq: Tens
 }
 
 export function sgd(be: WebGPUBackend, param: Tensor, grad: Tensor, buf: Tensor | null, o: SGDOptions): void {
-  const op = 'sgd';
-  const dampening = o.dampening ?? 0;
-  const n = checkOptim(op, [['param', param], ['grad', grad], ['buf', buf]],
-    { lr: o.lr, momentum: o.momentum, weightDecay: o.weightDecay, dampening, step: o.step, nesterov: o.nesterov ? 1 : 0 }, o.clip);
-  const useBuf = o.momentum > 0 ? buf : null;
-  noAlias(op, [['param', param], ['buf', useBuf]], [['grad', grad], ['clip.normSq', o.clip?.normSq]]);
+  const { n, dampening, buf: useBuf } = checkSGD(param, grad, buf, o);
   const p = new Params().u(Math.ceil(n / 4)).f(o.lr).f(o.weightDecay).f(o.clip?.maxNorm ?? 0)
     .f(o.momentum).f(1 - dampening).f(o.step === 1 ? 1 : 0).f(o.nesterov ? 1 : 0).f(0).f(0).f(0).f(0);
   if (useBuf) run(be, 'sgd_momentum', o.clip, p, [param, grad, useBuf]);

@@ -2,19 +2,20 @@
 // directories, checkpoints as safetensors in the run directory, prompts from files.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Backend } from '../kernels/backend.js';
-import { loadJudge } from '../judge/load.js';
-import { loadModel, saveModel } from '../model/load.js';
-import { SafetensorsFile, writeSafetensorsFile } from '../model/io-files.js';
-import type { Transformer } from '../model/transformer.js';
-import type { ModelConfig } from '../model/config.js';
-import type { SPPOConfig } from './config.js';
-import type { SPPODeps } from './coordinator.js';
-import type { PolicyText } from './policy.js';
-import { diskStore, type RunStore } from './store.js';
+import type { Backend } from '../../kernels/backend.js';
+import { loadJudge } from '../../judge/load.js';
+import { loadModel, saveModel } from '../../model/load.js';
+import { SafetensorsFile, writeSafetensorsFile } from '../../model/io-files.js';
+import type { Transformer } from '../../model/transformer.js';
+import type { ModelConfig } from '../../model/config.js';
+import type { SPPOConfig } from '../config.js';
+import type { SPPODeps } from '../coordinator.js';
+import type { PolicyText } from '../policy.js';
+import { diskStore } from './store.js';
+import type { RunStore } from '../run-store.js';
 import { checkOutDir } from './out-dir.js';
 import { builtinModelDir } from './package-root.js';
-import { loadPolicyText } from './text.js';
+import { loadPolicyText } from '../text.js';
 
 /** remembered per loaded model: its config and the directory its tokenizer files came from */
 const origin = new WeakMap<Transformer, { config: ModelConfig; dir: string }>();
@@ -74,7 +75,7 @@ export async function nodeDeps(cfg: SPPOConfig, be: Backend): Promise<SPPODeps> 
 }
 
 /** the judge of an offline run that names none: asking it is one clear error */
-function noJudge(offline: string): import('../judge/types.js').Judge {
+function noJudge(offline: string): import('../../judge/types.js').Judge {
   return {
     name: 'none (offline)', orderSensitive: false,
     async compare() { throw new Error(`sppo: this run trains on the offline file ${offline} and has no "judge": set "judge" (or "evalJudge") to judge anything`); },

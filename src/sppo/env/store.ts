@@ -1,25 +1,7 @@
 // Where a run keeps its artifacts: a directory on disk (Node, Deno) or an in-memory store
-// (browsers; an OPFS-backed one can implement the same four calls). Every write is atomic:
-// written to a temporary name, then renamed, so a crash leaves the old artifact or the new one.
-
-export interface RunStore {
-  /** human-readable location, for messages */
-  readonly where: string;
-  exists(path: string): Promise<boolean>;
-  readText(path: string): Promise<string>;
-  writeText(path: string, text: string): Promise<void>;
-  /** names directly under a folder ([] when it does not exist) */
-  list(path: string): Promise<string[]>;
-  remove(path: string): Promise<void>;
-  /** a real directory path for artifacts written by other code (model checkpoints), or null */
-  localPath(path: string): string | null;
-  /**
-   * Takes the store's one-writer lock (a lock file on disk, a Web Lock in browsers), or throws an
-   * error naming the holder; the coordinator holds it for the whole run. Absent: no other writer
-   * can reach the store (memory).
-   */
-  lock?(): Promise<{ release(): void | Promise<void> }>;
-}
+// (browsers; env/opfs-store.ts is the OPFS one). The contract is src/sppo/run-store.ts; every
+// write is atomic: written to a temporary name, then renamed.
+import type { RunStore } from '../run-store.js';
 
 export class MemoryStore implements RunStore {
   readonly files = new Map<string, string>();
@@ -66,17 +48,4 @@ export async function diskStore(root: string): Promise<RunStore> {
     localPath(p) { return abs(p); },
     async lock() { return (await import('./run-lock.js')).acquireRunLock(root); },
   };
-}
-
-/** JSONL helpers */
-export const toJSONL = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
-export function fromJSONL<T = any>(text: string, where: string): T[] {
-  const out: T[] = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    try { out.push(JSON.parse(line)); } catch (e) {
-      throw new Error(`${where}: line ${i + 1} is not valid JSON (${(e as Error).message}): fix or delete that line`);
-    }
-  });
-  return out;
 }

@@ -7,9 +7,9 @@
 //   ModelFiles as they are
 //   (Node and Deno) a directory path
 // node: modules are imported lazily, for directories only: browsers, Deno and workers use it.
-import type { ModelFiles } from '../model/memory-dir.js';
-import { parseShardIndex } from '../model/safetensors.js';
-import { detectRuntime } from '../gpu/runtime.js';
+import type { ModelFiles } from '../../model/memory-dir.js';
+import { parseShardIndex } from '../../model/safetensors.js';
+import { detectRuntime } from '../../gpu/runtime.js';
 
 export type FileData = Uint8Array | ArrayBuffer | Blob | string;
 /** a File (browser) or anything shaped like one */

@@ -8,17 +8,18 @@
 //   await new SPPO(cfg, deps).run();
 //   deps.checkpoints.get('iter-2/model')   // the aligned model's files: config.json, model.safetensors, tokenizer.json ...
 // No node: imports.
-import type { Backend } from '../kernels/backend.js';
-import type { Judge } from '../judge/types.js';
-import { fileText, loadModelFromFiles, modelToFiles, type ModelFiles } from '../model/memory-dir.js';
-import type { ModelConfig } from '../model/config.js';
-import { SafetensorsBuffer, serializeSafetensors } from '../model/safetensors.js';
-import type { Transformer } from '../model/transformer.js';
-import { tokenizerFromJSONSync } from '../tokenizer/hf-json.js';
-import type { SPPOConfig } from './config.js';
-import type { SPPODeps } from './coordinator.js';
-import { MemoryStore, type RunStore } from './store.js';
-import { makeTextCodec } from './text.js';
+import type { Backend } from '../../kernels/backend.js';
+import type { Judge } from '../../judge/types.js';
+import { fileText, loadModelFromFiles, modelToFiles, type ModelFiles } from '../../model/memory-dir.js';
+import type { ModelConfig } from '../../model/config.js';
+import { SafetensorsBuffer, serializeSafetensors } from '../../model/safetensors.js';
+import type { Transformer } from '../../model/transformer.js';
+import { tokenizerFromJSONSync } from '../../tokenizer/hf-json.js';
+import type { SPPOConfig } from '../config.js';
+import type { SPPODeps } from '../coordinator.js';
+import { MemoryStore } from './store.js';
+import type { RunStore } from '../run-store.js';
+import { makeTextCodec } from '../text.js';
 
 /** a RunStore that also keeps bytes (opfsStore does): checkpoints then survive the page */
 export interface ByteStore extends RunStore {

@@ -2,10 +2,10 @@
 // every finished iteration (iter-N/summary.json written) from 1 up to the first unfinished one.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Backend } from '../kernels/backend.js';
-import { loadModel } from '../model/load.js';
-import type { MixtureMember } from './mixture.js';
-import { Policy, type PolicyText } from './policy.js';
+import type { Backend } from '../../kernels/backend.js';
+import { loadModel } from '../../model/load.js';
+import type { MixtureMember } from '../mixture.js';
+import { Policy, type PolicyText } from '../policy.js';
 
 /** the model directories of a run's finished iterations, in order */
 export function runIterates(runDir: string): string[] {
