@@ -9,7 +9,9 @@ import { paramSpecs } from './arch.js';
 import type { ModelConfig } from './config.js';
 
 export function archFromConfig(cfg: ModelConfig, file = 'config.json'): Arch {
-  if (cfg.arch === 'llama' && cfg.slidingWindow !== null && cfg.slidingWindow < cfg.maxPositions) {
+  const gemma = cfg.arch === 'llama' && cfg.modelType === 'gemma2' ? cfg.gemma2 : undefined;
+  if (cfg.arch === 'llama' && cfg.modelType === 'gemma2' && !gemma) throw new Error(`${file}: a gemma2 config without its Gemma-2 fields (parse it with parseConfig)`);
+  if (cfg.arch === 'llama' && !gemma && cfg.slidingWindow !== null && cfg.slidingWindow < cfg.maxPositions) {
     throw new Error(`${file}: sliding-window attention (sliding_window=${cfg.slidingWindow}) is not supported yet: set use_sliding_window false or sliding_window null if the model tolerates full attention`);
   }
   const llama = cfg.arch === 'llama';
@@ -30,6 +32,14 @@ export function archFromConfig(cfg: ModelConfig, file = 'config.json'): Arch {
     mlpBias: llama ? cfg.mlpBias : true,
     qkNorm: llama && cfg.modelType === 'qwen3',
     maxPositions: cfg.maxPositions,
+    ...(gemma && cfg.arch === 'llama' ? {
+      gemma2: {
+        queryPreAttnScalar: gemma.queryPreAttnScalar,
+        attnSoftcap: gemma.attnLogitSoftcapping ?? undefined,
+        finalSoftcap: gemma.finalLogitSoftcapping ?? undefined,
+        slidingWindow: cfg.slidingWindow ?? undefined,
+      },
+    } : {}),
   };
 }
 
@@ -55,7 +65,7 @@ export function fromHF<T extends Float32Array | HalfArray>(a: Arch, hf: Map<stri
   };
   if (a.family !== 'gpt2') {
     const out = new Map<string, T>();
-    for (const s of paramSpecs(a)) out.set(s.name, any(llamaName(s.name)));
+    for (const s of paramSpecs(a)) out.set(s.name, any(llamaName(s.name, a)));
     return out;
   }
   const out = new Map<string, Float32Array>();
@@ -85,8 +95,11 @@ export function fromHF<T extends Float32Array | HalfArray>(a: Arch, hf: Map<stri
   return out as Map<string, T>;
 }
 
-/** internal parameter name → HF name (Llama family) */
-export function llamaName(n: string): string {
+/** internal parameter name → HF name (Llama family). Gemma-2 (a.gemma2) names its four norms
+ *  input_layernorm (ln1), post_attention_layernorm (an: on the attention output),
+ *  pre_feedforward_layernorm (ln2: the MLP's input, llama's post_attention_layernorm) and
+ *  post_feedforward_layernorm (mn) */
+export function llamaName(n: string, a?: Arch): string {
   if (n === 'embed') return 'model.embed_tokens.weight';
   if (n === 'norm.w') return 'model.norm.weight';
   if (n === 'lm_head.w') return 'lm_head.weight';
@@ -98,6 +111,7 @@ export function llamaName(n: string): string {
     ln1: 'input_layernorm', ln2: 'post_attention_layernorm', q: 'self_attn.q_proj', k: 'self_attn.k_proj',
     v: 'self_attn.v_proj', o: 'self_attn.o_proj', qn: 'self_attn.q_norm', kn: 'self_attn.k_norm', gate: 'mlp.gate_proj', up: 'mlp.up_proj', down: 'mlp.down_proj',
   };
+  if (a?.gemma2) Object.assign(map, { an: 'post_attention_layernorm', ln2: 'pre_feedforward_layernorm', mn: 'post_feedforward_layernorm' });
   if (!map[part]) throw new Error(`model: no Hugging Face name for parameter ${n}`);
   return `model.layers.${i}.${map[part]}.${suffix}`;
 }
@@ -129,6 +143,6 @@ export function toHF(a: Arch, p: Map<string, Float32Array>): Map<string, Float32
     if (!a.tied) out.set('lm_head.weight', get('lm_head.w'));
     return out;
   }
-  for (const s of paramSpecs(a)) out.set(llamaName(s.name), get(s.name));
+  for (const s of paramSpecs(a)) out.set(llamaName(s.name, a), get(s.name));
   return out;
 }

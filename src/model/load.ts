@@ -46,7 +46,7 @@ export function loadModel(be: Backend, dir: string, o: LoadModelOptions = {}): L
   if (arch.family === 'llama') {
     // the whole checkpoint is matched to the config before a tensor streams to the device
     checkCheckpointUsage(dir, config);
-    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
+    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name, arch), s]));
     params = new Map();
     try {
       ({ dtypes } = streamTensors(dir, hfParamList(config), (hfName, data) => {

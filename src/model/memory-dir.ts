@@ -156,7 +156,7 @@ export function loadModelFromFiles(be: Backend, files: ModelFiles, o: { training
   let params: Map<string, Tensor>, dtypes: Record<string, number>, unused: string[];
   if (arch.family === 'llama') {
     // stream: each tensor is decoded, uploaded and dropped
-    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name), s]));
+    const byHF = new Map(paramSpecs(arch).map((s) => [llamaName(s.name, arch), s]));
     params = new Map();
     try {
       ({ dtypes, unused } = streamTensorsFromFiles(files, config, label, keep, (hfName, data) => {

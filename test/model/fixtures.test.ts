@@ -17,7 +17,7 @@ import { backendNames, expectClose, getBackend } from '../kernels/harness.js';
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/models');
 
 for (const beName of backendNames()) {
-  for (const name of ['llama-gqa', 'qwen2-tied', 'gpt2', 'qwen3-gqa', 'qwen3-tied']) {
+  for (const name of ['llama-gqa', 'qwen2-tied', 'gpt2', 'qwen3-gqa', 'qwen3-tied', 'gemma2-gqa', 'gemma2-bias']) {
     const s = suite(`pytorch fixture ${name} [${beName}]`);
     s('logits, log-probs, loss and every gradient match PyTorch', async () => {
       const be = await getBackend(beName);
