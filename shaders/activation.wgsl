@@ -14,6 +14,8 @@
 //                    for x ≥ 0, ½erfc(|x|/√2) for x < 0 (the negative tail keeps its accuracy).
 //   gelu_erf_backward: dx = dout·(Φ(x) + x·φ(x)), φ(x) = exp(−x²/2)/√(2π)
 //   gelu_backward:   dx = dout·(s + 2·x·s·(1−s)·u'), s = σ(2u), u' = √(2/π)·(1 + 3·0.044715·x²)
+//   geglu:           out = gelu(gate)·up                       (Gemma's MLP, gelu_pytorch_tanh)
+//   geglu_backward:  dgate = dout·up·gelu'(g), dup = dout·gelu(g)
 //
 // Layout: every tensor is read as array<vec4f>; P.n = ceil(n/4) vec4s. Tensors are padded to
 // 16 bytes (context.ts), so the last vec4 stays inside the buffer; its lanes past n compute on
@@ -130,5 +132,24 @@ fn phi_cdf(x: vec4f) -> vec4f {
     let x = a[i];
     let pdf = 0.3989422804014327 * exp(-0.5 * x * x);
     out[i] = b[i] * (phi_cdf(x) + x * pdf);
+  }
+}
+
+// out = gelu(a = gate)·(b = up)
+@compute @workgroup_size(WG) fn geglu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) { let g = a[i]; out[i] = g * gelu_s(g) * b[i]; }
+}
+
+// out = dgate, out2 = dup; a = gate, b = up, dout
+@compute @workgroup_size(WG) fn geglu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = index(gid, nwg);
+  if (i < P.n) {
+    let g = a[i];
+    let d = dout[i];
+    let s = gelu_s(g);
+    let du = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * g * g);
+    out[i] = d * b[i] * (s + 2.0 * g * s * (1.0 - s) * du);
+    out2[i] = d * (g * s);
   }
 }

@@ -5,6 +5,8 @@
 //   read it (when mask_j = 1; a padding key gets dk = dv = 0):
 //     P_ij = exp(scale · q_i·k_j − lse_i),  dP_ij = dout_i·v_j,  dS_ij = P_ij (dP_ij − Δ_i)
 //     dv_j = Σ_h Σ_i P_ij dout_i,   dk_j = scale · Σ_h Σ_i dS_ij q_i
+//   Sliding window (P.window > 0): only queries with i − j < window. Soft cap (P.cap > 0):
+//   s' = cap·tanh(s/cap) gives P, and dS is multiplied by 1 − tanh².
 //   One thread owns one key row and sums over heads and queries in a fixed order: the GQA
 //   sum is deterministic, with no atomics.
 // Defines: D (head dim), WG (key rows per workgroup), TILE (query rows per workgroup-memory
@@ -14,7 +16,7 @@
 //   bwd_dkv_rows   registers only, no barriers (SwiftShader);
 //   bwd_dkv_tiled  q/dout/stats tiles of TILE query rows in workgroup memory, shared by the
 //                  block's WG key rows (GPUs): (2·TILE·D + 2·TILE)·4 bytes.
-struct Params { T: u32, H: u32, KH: u32, use_mask: u32, scale: f32 }
+struct Params { T: u32, H: u32, KH: u32, use_mask: u32, scale: f32, window: u32, cap: f32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> dk: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dv: array<f32>;
@@ -24,6 +26,23 @@ struct Params { T: u32, H: u32, KH: u32, use_mask: u32, scale: f32 }
 @group(0) @binding(6) var<storage, read> dout: array<f32>;
 @group(0) @binding(7) var<storage, read> stats: array<f32>;
 @group(0) @binding(8) var<storage, read> mask: array<i32>;
+
+// Sliding window and soft cap (Gemma-2), P.window = 0 / P.cap = 0 when unused:
+// key j (≤ t) is attended by query t only when t − j < window; a score s becomes
+// cap·tanh(s/cap). tanh comes from exp(−2|x|) (the builtin's sinh/cosh form can overflow to NaN),
+// from its Taylor series below |x| = 1/4.
+fn tanh_safe(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.25) {   // odd Taylor series: (1 − e)/(1 + e) would cancel for small |x|
+    let x2 = x * x;
+    return x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0)))));
+  }
+  let e = exp(-2.0 * a);
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+// the first key query t may attend
+fn first_key(t: u32) -> u32 { return select(0u, t + 1u - P.window, P.window > 0u && t + 1u > P.window); }
+fn in_window(t: u32, j: u32) -> bool { return P.window == 0u || t - j < P.window; }
 
 var<workgroup> qs: array<f32, TILE * D>;
 var<workgroup> gs: array<f32, TILE * D>;
@@ -48,14 +67,17 @@ fn key_valid(b: u32, j: u32) -> bool {
   if (key_valid(b, j)) {
     for (var g = 0u; g < G; g++) {
       let h = kh * G + g;
-      for (var i = j; i < P.T; i++) {
+      let iend = select(P.T, min(P.T, j + P.window), P.window > 0u);
+      for (var i = j; i < iend; i++) {
         let qb = ((b * P.T + i) * P.H + h) * D;
         let si = 2u * ((b * P.H + h) * P.T + i);
         var s = 0.0;
         var dp = 0.0;
         for (var d = 0u; d < D; d++) { s += q[qb + d] * kr[d]; dp += dout[qb + d] * vr[d]; }
+        var g = 1.0;
+        if (P.cap > 0.0) { let th = tanh_safe(s / P.cap); s = P.cap * th; g = 1.0 - th * th; }
         let p = exp(s - stats[si]);
-        let ds = p * (dp - stats[si + 1u]);
+        let ds = p * (dp - stats[si + 1u]) * g;
         for (var d = 0u; d < D; d++) { dva[d] += p * dout[qb + d]; dka[d] += ds * q[qb + d]; }
       }
     }
@@ -103,11 +125,14 @@ fn key_valid(b: u32, j: u32) -> bool {
       if (live) {
         let rn = min(TILE, P.T - i0);
         for (var r = select(0u, j - i0, j > i0); r < rn; r++) {
+          if (!in_window(i0 + r, j)) { continue; }
           var s = 0.0;
           var dp = 0.0;
           for (var d = 0u; d < D; d++) { s += qs[r * D + d] * kr[d]; dp += gs[r * D + d] * vr[d]; }
+          var g = 1.0;
+          if (P.cap > 0.0) { let th = tanh_safe(s / P.cap); s = P.cap * th; g = 1.0 - th * th; }
           let p = exp(s - ss[2u * r]);
-          let ds = p * (dp - ss[2u * r + 1u]);
+          let ds = p * (dp - ss[2u * r + 1u]) * g;
           for (var d = 0u; d < D; d++) { dva[d] += p * gs[r * D + d]; dka[d] += ds * qs[r * D + d]; }
         }
       }

@@ -5,6 +5,8 @@
 //   buffer is still bound, and ignored, when P.use_mask = 0);  lse: (B, Hq, T).
 //   out[b,t,h] = Σ_j p_j v_j over keys j ≤ t with mask 1, p = softmax_j(scale · q·k_j);
 //   lse[b,h,t] = log Σ_j exp(scale · q·k_j) (natural log, in scaled-score units).
+//   P.window > 0: only keys with t − j < window (sliding window); P.cap > 0: the scores are
+//   soft-capped, s → cap·tanh(s/cap), before the softmax (and in lse).
 //   A query with no key to attend to (left padding) gets out = 0 and lse = 0 by definition
 //   (finite, so nothing downstream meets inf; the backward pass never reads it, because
 //   such a row has p = 0 for every key).
@@ -18,7 +20,7 @@
 //   fwd_tiled  K/V tiles of TILE rows staged in workgroup memory, shared by the WG query
 //              rows of a block (GPUs); TILE is chosen by the host to fit the adapter's
 //              maxComputeWorkgroupStorageSize: (2·TILE·D + TILE)·4 bytes.
-struct Params { T: u32, H: u32, KH: u32, use_mask: u32, scale: f32 }
+struct Params { T: u32, H: u32, KH: u32, use_mask: u32, scale: f32, window: u32, cap: f32 }
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<storage, read_write> lse: array<f32>;
@@ -26,6 +28,23 @@ struct Params { T: u32, H: u32, KH: u32, use_mask: u32, scale: f32 }
 @group(0) @binding(4) var<storage, read> k: array<f32>;
 @group(0) @binding(5) var<storage, read> v: array<f32>;
 @group(0) @binding(6) var<storage, read> mask: array<i32>;
+
+// Sliding window and soft cap (Gemma-2), P.window = 0 / P.cap = 0 when unused:
+// key j (≤ t) is attended by query t only when t − j < window; a score s becomes
+// cap·tanh(s/cap). tanh comes from exp(−2|x|) (the builtin's sinh/cosh form can overflow to NaN),
+// from its Taylor series below |x| = 1/4.
+fn tanh_safe(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 0.25) {   // odd Taylor series: (1 − e)/(1 + e) would cancel for small |x|
+    let x2 = x * x;
+    return x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0)))));
+  }
+  let e = exp(-2.0 * a);
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+// the first key query t may attend
+fn first_key(t: u32) -> u32 { return select(0u, t + 1u - P.window, P.window > 0u && t + 1u > P.window); }
+fn in_window(t: u32, j: u32) -> bool { return P.window == 0u || t - j < P.window; }
 
 var<workgroup> ks: array<f32, TILE * D>;
 var<workgroup> vs: array<f32, TILE * D>;
@@ -57,11 +76,12 @@ fn finish(b: u32, t: u32, h: u32, m: f32, l: f32, o: ptr<function, array<f32, D>
   for (var d = 0u; d < D; d++) { qr[d] = q[qb + d] * P.scale; o[d] = 0.0; }
   var m = -3.0e38;
   var l = 0.0;
-  for (var j = 0u; j <= t; j++) {
+  for (var j = first_key(t); j <= t; j++) {
     if (P.use_mask == 1u && mask[b * P.T + j] == 0) { continue; }
     let kb = ((b * P.T + j) * P.KH + kh) * D;
     var s = 0.0;
     for (var d = 0u; d < D; d++) { s += qr[d] * k[kb + d]; }
+    if (P.cap > 0.0) { s = P.cap * tanh_safe(s / P.cap); }
     if (s > m) {                      // new running max: rescale what was summed so far
       let c = exp(m - s);
       l *= c;
@@ -111,9 +131,10 @@ fn finish(b: u32, t: u32, h: u32, m: f32, l: f32, o: ptr<function, array<f32, D>
     if (live && t >= j0) {
       let rn = min(TILE, t - j0 + 1u);
       for (var r = 0u; r < rn; r++) {
-        if (ms[r] == 0) { continue; }
+        if (ms[r] == 0 || !in_window(t, j0 + r)) { continue; }
         var s = 0.0;
         for (var d = 0u; d < D; d++) { s += qr[d] * ks[r * D + d]; }
+        if (P.cap > 0.0) { s = P.cap * tanh_safe(s / P.cap); }
         if (s > m) {
           let c = exp(m - s);
           l *= c;

@@ -234,13 +234,14 @@ PHI3 = {
         12, 0.5),
     # (c) LongRoPE as Phi-3.5-mini / Phi-3-128k configure it (rope_scaling type "longrope", short and
     #     long factors, original_max_position_embeddings 64 < max_position_embeddings 256: attention
-    #     factor sqrt(1 + ln 4 / ln 64)), on 6 rotary dims of head_dim 10, GQA
+    #     factor sqrt(1 + ln 4 / ln 64)), on 6 rotary dims of head_dim 10, GQA, and a sliding window (5)
+    #     shorter than the batch's rows (11), so the window's mask matters
     'phi3-longrope': ({
         'architectures': ['Phi3ForCausalLM'], 'model_type': 'phi3', 'vocab_size': 53, 'hidden_size': 30,
         'intermediate_size': 38, 'num_hidden_layers': 2, 'num_attention_heads': 3, 'num_key_value_heads': 1,
         'partial_rotary_factor': 0.6, 'max_position_embeddings': 256, 'original_max_position_embeddings': 64,
         'rope_scaling': {'type': 'longrope', 'short_factor': [1.0, 1.9, 7.25], 'long_factor': [1.5, 6.0, 40.0]},
-        'rms_norm_eps': 1e-5, 'rope_theta': 10000.0, 'sliding_window': 255, 'tie_word_embeddings': False,
+        'rms_norm_eps': 1e-5, 'rope_theta': 10000.0, 'sliding_window': 5, 'tie_word_embeddings': False,
         'hidden_act': 'silu', 'bos_token_id': 1, 'eos_token_id': 52, 'torch_dtype': 'float32'},
         13, 1.0),
 }

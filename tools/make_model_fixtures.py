@@ -7,7 +7,8 @@ Run with Debian's interpreter (python3-torch 1.13 + numpy), not the python3 firs
     /usr/bin/python3 tools/make_model_fixtures.py --check DIR [DIR ...]
 
 No transformers here (not installable): the reference models below follow Hugging Face's
-modeling_llama / modeling_qwen2 / modeling_qwen3 / modeling_gpt2 math step by step:
+modeling_llama / modeling_qwen2 / modeling_qwen3 / modeling_gpt2 math step by step (Gemma-2: its
+own script, tools/fixture_gemma2.py, whose model --check uses for model_type gemma2):
   Llama: x = embed[ids]; per layer: h = x + o_proj(attn(rmsnorm(x))); x = h + down(silu(gate(n)) * up(n))
          with n = rmsnorm(h); rmsnorm(x) = w * x * rsqrt(mean(x^2) + eps); rotary in rotate_half
          layout with inv_freq = 1 / theta^(arange(0, D, 2) / D) and cos/sin of position_ids;
@@ -179,6 +180,9 @@ def gpt2_params(c):
 
 
 def param_list(c):
+    if c['model_type'] == 'gemma2':  # tools/fixture_gemma2.py (imported here, which imports this file)
+        from fixture_gemma2 import gemma2_params
+        return gemma2_params(c)
     return gpt2_params(c) if c['model_type'] == 'gpt2' else llama_params(c)
 
 # ---------------------------------------------------------------------------------------------
@@ -297,6 +301,9 @@ def gpt2_forward(c, P, ids, mask, pos):
 
 
 def forward(c, P, ids, mask, pos):
+    if c['model_type'] == 'gemma2':
+        from fixture_gemma2 import gemma2_forward
+        return gemma2_forward(c, P, ids, mask, pos)
     return gpt2_forward(c, P, ids, mask, pos) if c['model_type'] == 'gpt2' else llama_forward(c, P, ids, mask, pos)
 
 
@@ -522,7 +529,7 @@ def load_dir_strict(d):
         c = json.load(f)
     mt = c.get('model_type')
     arch = {'llama': 'LlamaForCausalLM', 'mistral': 'MistralForCausalLM', 'qwen2': 'Qwen2ForCausalLM', 'qwen3': 'Qwen3ForCausalLM',
-            'gpt2': 'GPT2LMHeadModel'}
+            'gemma2': 'Gemma2ForCausalLM', 'gpt2': 'GPT2LMHeadModel'}
     if mt not in arch:
         raise SystemExit(f'{d}: model_type {mt!r} unknown')
     if c.get('architectures') != [arch[mt]]:

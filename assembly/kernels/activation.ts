@@ -11,6 +11,10 @@
 // erfc(a), a ≥ 0, by the Chebyshev-fitted form t·exp(−a² + P(t)), t = 1/(1 + a/2), P of degree 9
 // (Numerical Recipes' erfcc, fractional error < 1.2e-7 everywhere); Φ(x) = 1 − ½erfc(x/√2) for
 // x ≥ 0 and ½erfc(−x/√2) for x < 0, so the tail x ≪ 0 keeps its relative accuracy.
+//   act_geglu           out = gelu(gate)·up                               (Gemma's MLP, gelu_pytorch_tanh)
+//   act_geglu_backward  dgate = dout·up·gelu'(g),  dup = dout·gelu(g)
+//   act_softcap         out = cap·tanh(x/cap)                (scalar Mathf.tanh; out may be x)
+//   act_softcap_backward dx = dy·(1 − (y/cap)²), y the forward's output    (dx may be dy)
 import { at, exp4, min32 } from './common';
 import { EW_CHUNK } from './elementwise';
 
@@ -157,4 +161,41 @@ export function act_gelu_backward(task: i32, tid: i32, dx: usize, x: usize, dout
   let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
   for (; i + 4 <= e; i += 4) v128.store(at(dx, i), f32x4.mul(v128.load(at(dout, i)), dgelu4(v128.load(at(x, i)))));
   if (i < e) { const d = dgelu4(tailLoad(x, i, e, tmp)); tailStore(dx, i, e, f32x4.mul(tailLoad(dout, i, e, tmp), d), tmp); }
+}
+
+export function act_geglu(task: i32, tid: i32, out: usize, gate: usize, up: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) v128.store(at(out, i), f32x4.mul(gelu4(v128.load(at(gate, i))), v128.load(at(up, i))));
+  if (i < e) { const s = gelu4(tailLoad(gate, i, e, tmp)); tailStore(out, i, e, f32x4.mul(s, tailLoad(up, i, e, tmp)), tmp); }
+}
+
+export function act_geglu_backward(task: i32, tid: i32, dgate: usize, dup: usize, dout: usize, gate: usize, up: usize, n: i32, scratch: usize): void {
+  const tmp = scratch + (<usize>tid << 4);
+  let i = task * EW_CHUNK; const e = min32(n, i + EW_CHUNK);
+  for (; i + 4 <= e; i += 4) {
+    const g = v128.load(at(gate, i)), d = v128.load(at(dout, i));
+    v128.store(at(dgate, i), f32x4.mul(f32x4.mul(d, v128.load(at(up, i))), dgelu4(g)));
+    v128.store(at(dup, i), f32x4.mul(d, gelu4(g)));
+  }
+  if (i < e) {
+    const g = tailLoad(gate, i, e, tmp), d = tailLoad(dout, i, e, tmp), u = tailLoad(up, i, e, tmp);
+    tailStore(dgate, i, e, f32x4.mul(f32x4.mul(d, u), dgelu4(g)), tmp);
+    tailStore(dup, i, e, f32x4.mul(d, gelu4(g)), tmp);
+  }
+}
+
+export function act_softcap(task: i32, tid: i32, out: usize, x: usize, n: i32, cap: f32): void {
+  const e = min32(n, (task + 1) * EW_CHUNK);
+  const inv: f32 = 1 / cap;
+  for (let i = task * EW_CHUNK; i < e; i++) store<f32>(at(out, i), cap * Mathf.tanh(load<f32>(at(x, i)) * inv));
+}
+
+export function act_softcap_backward(task: i32, tid: i32, dx: usize, y: usize, dy: usize, n: i32, cap: f32): void {
+  const e = min32(n, (task + 1) * EW_CHUNK);
+  const inv: f32 = 1 / cap;
+  for (let i = task * EW_CHUNK; i < e; i++) {
+    const th = load<f32>(at(y, i)) * inv;
+    store<f32>(at(dx, i), load<f32>(at(dy, i)) * (1 - th * th));
+  }
 }

@@ -2,8 +2,12 @@
 // contract: backward recomputes the probabilities from q, k and lse, never stores T×T).
 //   q, out (B,T,H,D); k, v (B,T,KH,D); H % KH == 0, query head h reads kv head h/(H/KH);
 //   lse (B,H,T); mask (B,T) i32 (0 = padding key) or 0 for none.
-//   Query t attends to keys s ≤ t with mask[b,s] ≠ 0. A query with no such key gets out = 0
-//   and lse = emptyLse (given by the host), and no gradient.
+//   Query t attends to keys s ≤ t with mask[b,s] ≠ 0 and, when window > 0, t − s < window
+//   (sliding-window attention). With cap > 0 every score is soft-capped before the softmax,
+//   S' = cap·tanh(S/cap), and the backward multiplies dS' by 1 − tanh² (Gemma-2). A query
+//   with no key to attend to gets out = 0 and lse = emptyLse (given by the host), and no gradient.
+//   The windowed / capped cases take scalar loops for the per-score work (masks, tanh,
+//   exp); plain causal attention keeps its vector loops unchanged.
 //
 // Every kernel works on a block of QB = 16 rows and does its products as small matrix
 // products with the 4×8 register-blocked mm4x8 (f32x4, no horizontal sums). The right
@@ -122,6 +126,14 @@ function firstKey(mask: usize, b: i32, T: i32): i32 {
   return !mask || load<i32>(at(mask, b * T + s)) != 0;
 }
 
+/** a soft-capped score: cap·tanh(x/cap) */
+// @ts-ignore: decorator
+@inline function capped(x: f32, cap: f32): f32 { return cap * Mathf.tanh(x / cap); }
+
+/** may query t attend key s (s ≤ t assumed) under the sliding window (0 = none) */
+// @ts-ignore: decorator
+@inline function inWindow(t: i32, s: i32, window: i32): bool { return window <= 0 || t - s < window; }
+
 /** P[i] = exp(P[i] − m) for i < n, in place; returns Σ P (f32x4 lanes, then tail) */
 export function expInPlace(p: usize, n: i32, m: f32): f32 {
   const mv = f32x4.splat(m);
@@ -133,7 +145,7 @@ export function expInPlace(p: usize, n: i32, m: f32): f32 {
 }
 
 export function att_forward(task: i32, tid: i32, out: usize, lse: usize, q: usize, k: usize, v: usize, mask: usize,
-  B: i32, T: i32, H: i32, KH: i32, D: i32, scale: f32, emptyLse: f32, scratch: usize, stride: i32): void {
+  B: i32, T: i32, H: i32, KH: i32, D: i32, scale: f32, emptyLse: f32, window: i32, cap: f32, scratch: usize, stride: i32): void {
   const nqb = (T + QB - 1) / QB;
   const bh = task / nqb, qb = task - bh * nqb;
   const b = bh / H, h = bh - b * H;
@@ -158,12 +170,16 @@ export function att_forward(task: i32, tid: i32, out: usize, lse: usize, q: usiz
     const Si = at(S, i * L);
     const lrow = at(lse, (b * H + h) * T + t);
     if (t < first) { memory.fill(Si, 0, <usize>L << 2); store<f32>(at(ls, i), 0); store<f32>(lrow, emptyLse); continue; }
-    // mask: keys past t, padding keys
+    // soft cap the scores that can be attended, then mask: keys past t, padding keys, keys
+    // before the window
+    if (cap > 0) for (let s = 0; s <= t; s++) store<f32>(at(Si, s), capped(load<f32>(at(Si, s)), cap));
     for (let s = t + 1; s < L; s++) store<f32>(at(Si, s), -Infinity);
     if (mask) for (let s = 0; s <= t; s++) if (!keyOk(mask, b, T, s)) store<f32>(at(Si, s), -Infinity);
+    if (window > 0) for (let s = 0; s <= t - window; s++) store<f32>(at(Si, s), -Infinity);
     let mv = f32x4.splat(-Infinity);
     for (let s = 0; s < L; s += 4) mv = f32x4.max(mv, v128.load(at(Si, s)));
     const m = hmax(mv);
+    if (m == -Infinity) { memory.fill(Si, 0, <usize>L << 2); store<f32>(at(ls, i), 0); store<f32>(lrow, emptyLse); continue; }
     const l = expInPlace(Si, L, m);
     store<f32>(at(ls, i), l);
     store<f32>(lrow, m + Mathf.log(l));
@@ -195,7 +211,7 @@ export function att_bwd_delta(task: i32, tid: i32, delta: usize, dout: usize, ou
 }
 
 export function att_bwd_dq(task: i32, tid: i32, dq: usize, dout: usize, q: usize, k: usize, v: usize, lse: usize, delta: usize, mask: usize,
-  B: i32, T: i32, H: i32, KH: i32, D: i32, scale: f32, scratch: usize, stride: i32): void {
+  B: i32, T: i32, H: i32, KH: i32, D: i32, scale: f32, window: i32, cap: f32, scratch: usize, stride: i32): void {
   const nqb = (T + QB - 1) / QB;
   const bh = task / nqb, qb = task - bh * nqb;
   const b = bh / H, h = bh - b * H;
@@ -221,10 +237,20 @@ export function att_bwd_dq(task: i32, tid: i32, dq: usize, dout: usize, q: usize
     const t = t0 + i;
     const Pi = at(P, i * L), dPi = at(dP, i * L);
     if (t < first) { memory.fill(Pi, 0, <usize>L << 2); continue; }
-    for (let s = t + 1; s < L; s++) store<f32>(at(Pi, s), -Infinity);
-    if (mask) for (let s = 0; s <= t; s++) if (!keyOk(mask, b, T, s)) store<f32>(at(Pi, s), -Infinity);
     const l = load<f32>(at(lse, (b * H + h) * T + t));
     const dl = load<f32>(at(delta, (b * H + h) * T + t));
+    if (window > 0 || cap > 0) {
+      // scalar: dS = P'(dP − delta)·(1 − tanh²), P' = exp(cap·tanh(S/cap) − lse), 0 off the window
+      for (let s = 0; s < L; s++) {
+        if (s > t || !keyOk(mask, b, T, s) || !inWindow(t, s, window)) { store<f32>(at(Pi, s), 0); continue; }
+        let x = load<f32>(at(Pi, s)), g: f32 = 1;
+        if (cap > 0) { const th = Mathf.tanh(x / cap); x = cap * th; g = 1 - th * th; }
+        store<f32>(at(Pi, s), exp1(x - l) * (load<f32>(at(dPi, s)) - dl) * g);
+      }
+      continue;
+    }
+    for (let s = t + 1; s < L; s++) store<f32>(at(Pi, s), -Infinity);
+    if (mask) for (let s = 0; s <= t; s++) if (!keyOk(mask, b, T, s)) store<f32>(at(Pi, s), -Infinity);
     expInPlace(Pi, L, l);
     // dS = P (dP − delta), in place in P
     const dv = f32x4.splat(dl);
@@ -235,7 +261,7 @@ export function att_bwd_dq(task: i32, tid: i32, dq: usize, dout: usize, q: usize
 }
 
 export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usize, q: usize, k: usize, v: usize, lse: usize, delta: usize, mask: usize,
-  B: i32, T: i32, H: i32, KH: i32, D: i32, scale: f32, scratch: usize, stride: i32): void {
+  B: i32, T: i32, H: i32, KH: i32, D: i32, scale: f32, window: i32, cap: f32, scratch: usize, stride: i32): void {
   const nkb = (T + QB - 1) / QB;
   const bk = task / nkb, kb = task - bk * nkb;
   const b = bk / KH, kh = bk - b * KH;
@@ -275,7 +301,20 @@ export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usi
     product(at(dout, qrow0 * D), <usize>(H * D) << 2, 4, nq, Vt, QB, D, QB, dP, QB, 1);
     // P = exp(S − lse[t]) where key s0+j ≤ t exists and is not padding, else 0; dS = P(dP − delta[t])
     const lrow = at(lse, (b * H + h) * T + s0), drow = at(delta, (b * H + h) * T + s0);
-    for (let c = 0; c < nq; c++) {
+    for (let c = 0; c < nq && (window > 0 || cap > 0); c++) {
+      // scalar (windowed / capped): P' = exp(cap·tanh(S/cap) − lse), dS = P'(dP − delta)·(1 − tanh²)
+      const lc = load<f32>(at(lrow, c)), dlc = load<f32>(at(drow, c));
+      const Sc = at(S, c * QB), dPc = at(dP, c * QB);
+      for (let j = 0; j < QB; j++) {
+        if (j > c || j >= nr || !keyOk(mask, b, T, s0 + j) || !inWindow(c, j, window)) { store<f32>(at(Sc, j), 0); store<f32>(at(dPc, j), 0); continue; }
+        let x = load<f32>(at(Sc, j)), g: f32 = 1;
+        if (cap > 0) { const th = Mathf.tanh(x / cap); x = cap * th; g = 1 - th * th; }
+        const p = exp1(x - lc);
+        store<f32>(at(Sc, j), p);
+        store<f32>(at(dPc, j), p * (load<f32>(at(dPc, j)) - dlc) * g);
+      }
+    }
+    for (let c = 0; c < nq && window <= 0 && cap <= 0; c++) {
       const lv = f32x4.splat(load<f32>(at(lrow, c))), dl = f32x4.splat(load<f32>(at(drow, c)));
       const cv = i32x4.splat(c);
       const Sc = at(S, c * QB), dPc = at(dP, c * QB);
@@ -323,13 +362,14 @@ export function att_bwd_dkv(task: i32, tid: i32, dk: usize, dv: usize, dout: usi
 // ---- inference over a KV cache (no lse, no backward) -------------------------------------
 //   att_cached  q, out (B,Tq,H,D): queries of slots [start, start+Tq); kc, vc (B,S,KH,D);
 //               mask (B,S) i32 or 0. Query i attends slots j ≤ start+i with mask[b,j] ≠ 0
-//               (none → zeros). Task → (b, h, QB query rows); per query row a dot
+//               and (window > 0) start+i − j < window (none → zeros); scores soft-capped
+//               as in training when cap > 0. Task → (b, h, QB query rows); per query row a dot
 //               product per slot (decode has one query: copying K/V into blocks would
 //               cost as much as the products). Scratch per thread: S + D floats (+16).
 //   kv_write    cache (B,S,R)[b, start+t] = x (B,Tq,R)[b, t] for t < Tq. Task = b (one
 //               contiguous copy of Tq·R floats).
 export function att_cached(task: i32, tid: i32, out: usize, q: usize, kc: usize, vc: usize, mask: usize,
-  B: i32, Tq: i32, S: i32, start: i32, H: i32, KH: i32, D: i32, scale: f32, scratch: usize, stride: i32): void {
+  B: i32, Tq: i32, S: i32, start: i32, H: i32, KH: i32, D: i32, scale: f32, window: i32, cap: f32, scratch: usize, stride: i32): void {
   const nqb = (Tq + QB - 1) / QB;
   const bh = task / nqb, qb = task - bh * nqb;
   const b = bh / H, h = bh - b * H;
@@ -344,7 +384,11 @@ export function att_cached(task: i32, tid: i32, out: usize, q: usize, kc: usize,
     let any = false;
     for (let j = 0; j <= last; j++) {
       let sc: f32 = -Infinity;
-      if (keyOk(mask, b, S, j)) { sc = scale * dot(qr, at(kc, ((b * S + j) * KH + kh) * D), D); any = true; }
+      if (keyOk(mask, b, S, j) && inWindow(start + i, j, window)) {
+        sc = scale * dot(qr, at(kc, ((b * S + j) * KH + kh) * D), D);
+        if (cap > 0) sc = capped(sc, cap);
+        any = true;
+      }
       store<f32>(at(P, j), sc);
     }
     if (!any) { memory.fill(orow, 0, <usize>D << 2); continue; }

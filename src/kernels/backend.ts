@@ -58,6 +58,11 @@ export interface AttentionOptions {
   /** (B,T) i32: 1 = real token, 0 = padding. Keys at padding are never attended to;
    *  a query row with no key to attend to gives zeros (and lse 0). Causal masking always applies. */
   keyMask?: Tensor;
+  /** sliding window: query t attends only keys s with t − s < window (default: all s ≤ t) */
+  window?: number;
+  /** attention-logit soft-capping (Gemma-2): scores s → softcap·tanh(s/softcap) before the
+   *  softmax (after scale); lse is then over the capped scores. Default: none */
+  softcap?: number;
 }
 
 export interface DisentangledAttentionOptions {
@@ -76,6 +81,8 @@ export interface DisentangledAttentionOptions {
    *  row with no key gives zeros (and lse 0) */
   keyMask?: Tensor;
 }
+/** the window and soft cap of an attention call as kernel arguments (0 = none) */
+export interface AttentionExtras { window?: number; softcap?: number }
 
 export interface CachedAttentionOptions {
   /** q and out (B,Tq,Hq,D): the queries of cache slots [start, start+Tq);
@@ -86,6 +93,10 @@ export interface CachedAttentionOptions {
   scale?: number;
   /** (B,S) i32: 1 = real slot, 0 = padding. Query i attends real slots ≤ start+i; none → zeros */
   keyMask?: Tensor;
+  /** sliding window: query i attends only slots j with start+i − j < window */
+  window?: number;
+  /** scores s → softcap·tanh(s/softcap) before the softmax (as AttentionOptions.softcap) */
+  softcap?: number;
 }
 
 export interface PreferenceLossOptions {
@@ -280,6 +291,13 @@ export interface Backend {
   geluErf(out: Tensor, x: Tensor): void;
   /** dx = dout·(Φ(x) + x·φ(x)) */
   geluErfBackward(dx: Tensor, x: Tensor, dout: Tensor): void;
+  /** out = gelu(gate) ⊙ up, GELU in its tanh form (Gemma's GeGLU MLP, gelu_pytorch_tanh) */
+  geglu(out: Tensor, gate: Tensor, up: Tensor): void;
+  gegluBackward(dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor, up: Tensor): void;
+  /** soft-capping (Gemma-2's final logits): out = cap·tanh(x/cap). Works in place (out = x). */
+  softcap(out: Tensor, x: Tensor, cap: number): void;
+  /** dx = dy·(1 − (y/cap)²) from the forward's output y. Works in place (dx = dy; never dx = y). */
+  softcapBackward(dx: Tensor, y: Tensor, dy: Tensor, cap: number): void;
 
   // ---- embeddings ---------------------------------------------------------------------
   /** table (V,C), ids (N) i32 → out (N,C); id -1 (padding) yields a row of zeros on every

@@ -1,7 +1,7 @@
 // Shape checks shared by every backend: each returns the dimensions the kernels need, or
 // throws a ShapeError that names the op and the tensor. Backends call these first, so both
 // reject the same inputs with the same messages.
-import { expectDtype, expectSize, ShapeError, WEIGHT_DTYPES, type AdamWOptions, type RMSpropOptions, type SGDOptions, type AttentionOptions, type CachedAttentionOptions, type DisentangledAttentionOptions, type LogitsChunkOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
+import { expectDtype, expectSize, ShapeError, WEIGHT_DTYPES, type AdamWOptions, type RMSpropOptions, type SGDOptions, type AttentionExtras, type AttentionOptions, type CachedAttentionOptions, type DisentangledAttentionOptions, type LogitsChunkOptions, type MatmulOptions, type RopeOptions, type Tensor } from './backend.js';
 
 export function sameSize(op: string, ...ts: [string, Tensor][]): number {
   const n = ts[0][1].size;
@@ -46,6 +46,15 @@ export function checkAttention(op: string, q: Tensor, k: Tensor, v: Tensor, out:
   expectSize(op, 'out', out, B * T * H * D);
   expectSize(op, 'lse', lse, B * H * T);
   if (o.keyMask) { expectSize(op, 'keyMask', o.keyMask, B * T); expectDtype(op, 'keyMask', o.keyMask, 'i32'); }
+  attentionExtras(op, o);
+}
+
+/** the window (0 = none) and soft cap (0 = none) of an attention call, checked */
+export function attentionExtras(op: string, o: AttentionExtras): { window: number; cap: number } {
+  const w = o.window, c = o.softcap;
+  if (w !== undefined && (!Number.isInteger(w) || w < 1 || w > 2 ** 30)) throw new ShapeError(`${op}: window=${w} must be a positive integer (or left out for full causal attention)`);
+  if (c !== undefined && (!Number.isFinite(c) || c <= 0)) throw new ShapeError(`${op}: softcap=${c} must be a positive finite number (or left out for no capping)`);
+  return { window: w ?? 0, cap: c ?? 0 };
 }
 
 export function checkDisentangled(op: string, q: Tensor, k: Tensor, v: Tensor, out: Tensor, lse: Tensor, pos: Tensor, relIdx: Tensor, o: DisentangledAttentionOptions): void {
@@ -240,6 +249,7 @@ export function checkCachedAttention(out: Tensor, q: Tensor, kc: Tensor, vc: Ten
   expectSize('attentionCached', 'kCache', kc, B * S * KH * D);
   expectSize('attentionCached', 'vCache', vc, B * S * KH * D);
   if (o.keyMask) { expectSize('attentionCached', 'keyMask', o.keyMask, B * S); expectDtype('attentionCached', 'keyMask', o.keyMask, 'i32'); }
+  attentionExtras('attentionCached', o);
 }
 
 /** kvWrite: x (B,Tq,R) into cache (B,S,R) at slots [start, start+Tq) */
@@ -272,4 +282,14 @@ export function checkLogitsChunk(op: string, logits: Tensor | null, targets: Ten
   for (const [name, t] of same) { expectSize(op, name, t, rows * cols); expectDtype(op, name, t, 'f32'); }
   if (state) { expectSize(op, 'state', state, rows * 3); expectDtype(op, 'state', state, 'f32'); }
   return { rows, cols };
+}
+
+/** softcap / softcapBackward: out and x (the in-place pair) of one size, f32, y (backward's
+ *  forward output) the same size but never out itself; cap positive and finite. Returns n. */
+export function checkSoftcap(op: string, out: Tensor, x: Tensor, cap: number, y?: Tensor): number {
+  if (!Number.isFinite(cap) || cap <= 0) throw new ShapeError(`${op}: cap=${cap} must be a positive finite number`);
+  const ts: [string, Tensor][] = y ? [['dx', out], ['dy', x], ['y', y]] : [['out', out], ['x', x]];
+  for (const [n, t] of ts) { expectDtype(op, n, t, 'f32'); expectSize(op, n, t, out.size); }
+  if (y && y === out) throw new ShapeError(`${op}: dx and y are the same tensor (dx may only alias dy)`);
+  return out.size;
 }

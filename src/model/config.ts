@@ -9,6 +9,11 @@
 //     (qkv_proj, gate_up_proj: split on load, fused on save in hf-names.ts), no biases, and rotary
 //     on the first rotaryDim = head_dim · partial_rotary_factor dims of each head (any llama type
 //     honours partial_rotary_factor, as HF's rope init does).
+//   model_type gemma2 (arch 'llama' too: the same rotary GQA skeleton) adds: embeddings scaled by
+//     √hidden_size, RMSNorm by (1 + weight), norms after attention and after the MLP as well as
+//     before them (post_attention_layernorm, pre_feedforward_layernorm, post_feedforward_layernorm),
+//     a GeGLU MLP (hidden_activation gelu_pytorch_tanh), scores scaled by query_pre_attn_scalar^−½,
+//     attention-logit and final-logit soft-capping, and sliding-window attention on even layers.
 //   arch 'gpt2'  — model_type gpt2. Pre-norm LayerNorm, learned positions, gelu_new MLP,
 //     Conv1D weights stored (in, out), head tied to wte.
 //
@@ -26,6 +31,9 @@
 //   mlpBias ← mlp_bias (llama)                       slidingWindow ← sliding_window (mistral, phi3;
 //   qwen2, qwen3 only when use_sliding_window)              tieWordEmbeddings ← tie_word_embeddings
 //   bosTokenId, eosTokenIds (a list: eos_token_id may be one id or several), padTokenId
+//   gemma2 ← query_pre_attn_scalar (256), attn_logit_softcapping (50.0, null = none),
+//     final_logit_softcapping (30.0, null = none), sliding_window (4096, even layers),
+//     hidden_activation / hidden_act (gelu_pytorch_tanh); Gemma2Config's defaults in parentheses
 // Every error names the file and the field.
 import { ModelFileError } from './io-errors.js';
 
@@ -33,7 +41,7 @@ export type Arch = 'llama' | 'gpt2';
 
 interface ConfigCommon {
   arch: Arch;
-  /** HF model_type: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' | 'gpt2' */
+  /** HF model_type: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma2' | 'gpt2' */
   modelType: string;
   vocabSize: number;
   hiddenSize: number;
@@ -57,7 +65,7 @@ interface ConfigCommon {
 
 export interface LlamaConfig extends ConfigCommon {
   arch: 'llama';
-  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3';
+  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma2';
   ropeTheta: number;
   /** rotary on the first rotaryDim dims of each head, the rest pass through (partial_rotary_factor;
    *  absent = headDim) */
@@ -74,8 +82,20 @@ export interface LlamaConfig extends ConfigCommon {
   oBias: boolean;
   /** bias on gate_proj, up_proj, down_proj */
   mlpBias: boolean;
-  /** attend only to the last N keys (Mistral, Phi-3, Qwen2 with use_sliding_window); null = full causal */
+  /** attend only to the last N keys (Mistral, Phi-3, Qwen2 with use_sliding_window; Gemma-2: its even
+   *  layers only); null = full causal */
   slidingWindow: number | null;
+  /** model_type gemma2 only: what sets its block apart (see the header) */
+  gemma2?: Gemma2Extras;
+}
+
+export interface Gemma2Extras {
+  /** attention scores are scaled by queryPreAttnScalar^−½ (not head_dim^−½) */
+  queryPreAttnScalar: number;
+  /** attention-logit soft cap (tanh(s/c)·c before the softmax); null = none */
+  attnLogitSoftcapping: number | null;
+  /** final-logit soft cap; null = none */
+  finalLogitSoftcapping: number | null;
 }
 
 export interface Gpt2Config extends ConfigCommon {
@@ -94,11 +114,12 @@ const LLAMA_TYPES: Record<string, { arch: string; normEps: number; maxPositions:
   qwen2: { arch: 'Qwen2ForCausalLM', normEps: 1e-6, maxPositions: 32768, bos: null, eos: null },
   qwen3: { arch: 'Qwen3ForCausalLM', normEps: 1e-6, maxPositions: 32768, bos: null, eos: null },
   phi3: { arch: 'Phi3ForCausalLM', normEps: 1e-5, maxPositions: 4096, bos: 1, eos: 32000 },
+  gemma2: { arch: 'Gemma2ForCausalLM', normEps: 1e-6, maxPositions: 8192, bos: 2, eos: 1 },
 };
 const ARCH_TO_TYPE: Record<string, string> = {
-  LlamaForCausalLM: 'llama', MistralForCausalLM: 'mistral', Qwen2ForCausalLM: 'qwen2', Qwen3ForCausalLM: 'qwen3', Phi3ForCausalLM: 'phi3', GPT2LMHeadModel: 'gpt2',
+  LlamaForCausalLM: 'llama', MistralForCausalLM: 'mistral', Qwen2ForCausalLM: 'qwen2', Qwen3ForCausalLM: 'qwen3', Phi3ForCausalLM: 'phi3', Gemma2ForCausalLM: 'gemma2', GPT2LMHeadModel: 'gpt2',
 };
-const SUPPORTED = 'llama (also SmolLM, TinyLlama), mistral, qwen2, qwen3, phi3, gpt2';
+const SUPPORTED = 'llama (also SmolLM, TinyLlama), mistral, qwen2, qwen3, phi3, gemma2, gpt2';
 
 /** own keys only: "constructor", "__proto__" or "toString" are not model types */
 const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -203,15 +224,25 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
   const numHeads = f.int('num_attention_heads', undefined, 1, LIMITS.num_attention_heads);
   const numKvHeads = f.int('num_key_value_heads', numHeads, 1, LIMITS.num_attention_heads);
   if (numHeads % numKvHeads !== 0) f.fail('num_key_value_heads', `(${numKvHeads}) does not divide num_attention_heads (${numHeads})`);
-  // Qwen3Config's head_dim defaults to 128 (whatever hidden/heads is); the others derive it
-  const defHeadDim = modelType === 'qwen3' ? 128 : hiddenSize / numHeads;
-  if (modelType !== 'qwen3' && !f.has('head_dim') && hiddenSize % numHeads !== 0) {
+  // Qwen3Config's head_dim defaults to 128 and Gemma2Config's to 256 (whatever hidden/heads is); the others derive it
+  const fixedHeadDim = modelType === 'qwen3' ? 128 : modelType === 'gemma2' ? 256 : 0;
+  const defHeadDim = fixedHeadDim || hiddenSize / numHeads;
+  if (!fixedHeadDim && !f.has('head_dim') && hiddenSize % numHeads !== 0) {
     f.fail('hidden_size', `(${hiddenSize}) is not a multiple of num_attention_heads (${numHeads})`, `set "head_dim" explicitly in ${f.file}, or fix the sizes`);
   }
   const headDim = f.int('head_dim', defHeadDim, 1, LIMITS.head_dim);
   if (headDim % 2 !== 0) f.fail('head_dim', `(${headDim}) is odd; rotary embeddings need an even head dimension`);
-  const act = f.str('hidden_act', 'silu');
-  if (act !== 'silu' && act !== 'swish') f.fail('hidden_act', `is "${act}"; the Llama family here uses SwiGLU with "silu"`, 'use a model with hidden_act "silu"');
+  if (modelType === 'gemma2') {
+    // Gemma2MLP reads hidden_activation; configs on the hub carry hidden_act as well
+    const key = f.has('hidden_activation') ? 'hidden_activation' : 'hidden_act';
+    const act = f.str(key, 'gelu_pytorch_tanh');
+    if (act !== 'gelu_pytorch_tanh' && act !== 'gelu_new') {
+      f.fail(key, `is "${act}"; sppo's Gemma-2 MLP is GeGLU with the tanh GELU ("gelu_pytorch_tanh")`, `use a model with ${key} "gelu_pytorch_tanh"`);
+    }
+  } else {
+    const act = f.str('hidden_act', 'silu');
+    if (act !== 'silu' && act !== 'swish') f.fail('hidden_act', `is "${act}"; the Llama family here uses SwiGLU with "silu"`, 'use a model with hidden_act "silu"');
+  }
   // HF's rope init rotates int(head_dim · partial_rotary_factor) dims of each head (Phi-3 uses < 1)
   let rotaryDim: number | undefined;
   if (f.has('partial_rotary_factor')) {
@@ -235,6 +266,16 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
   let slidingWindow: number | null = null;
   if (modelType === 'mistral' || modelType === 'phi3') slidingWindow = f.has('sliding_window') ? f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings) : null;
   if ((modelType === 'qwen2' || modelType === 'qwen3') && f.bool('use_sliding_window', false)) slidingWindow = f.int('sliding_window', undefined, 1, LIMITS.max_position_embeddings);
+  let gemma2: Gemma2Extras | undefined;
+  if (modelType === 'gemma2') {
+    slidingWindow = f.json.sliding_window === null ? null : f.int('sliding_window', 4096, 1, LIMITS.max_position_embeddings);
+    const cap = (k: string, def: number) => (f.json[k] === null ? null : f.num(k, def));
+    gemma2 = {
+      queryPreAttnScalar: f.num('query_pre_attn_scalar', 256),
+      attnLogitSoftcapping: cap('attn_logit_softcapping', 50),
+      finalLogitSoftcapping: cap('final_logit_softcapping', 30),
+    };
+  }
   // Phi3Attention's qkv_proj and o_proj have no bias (Phi3Config has no attention_bias)
   const attentionBias = modelType === 'qwen2' ? true : modelType === 'phi3' ? false : f.bool('attention_bias', false);
   const vocabSize = f.int('vocab_size', undefined, 1, LIMITS.vocab_size);
@@ -257,10 +298,11 @@ function parseLlama(f: Fields, modelType: LlamaConfig['modelType']): LlamaConfig
     oBias: modelType === 'qwen2' ? false : attentionBias,
     mlpBias: modelType === 'llama' ? f.bool('mlp_bias', false) : false,
     slidingWindow,
-    tieWordEmbeddings: f.bool('tie_word_embeddings', false),
+    tieWordEmbeddings: f.bool('tie_word_embeddings', modelType === 'gemma2'),
     bosTokenId: f.tokenId('bos_token_id', d.bos),
     eosTokenIds: f.tokenIds('eos_token_id', d.eos),
-    padTokenId: f.tokenId('pad_token_id', null),
+    padTokenId: f.tokenId('pad_token_id', modelType === 'gemma2' ? 0 : null),
+    ...(gemma2 ? { gemma2 } : {}),
     source: f.json,
   };
 }
@@ -391,6 +433,17 @@ export function configToJson(cfg: ModelConfig, torchDtype: TorchDtype = 'float32
     delete out.attention_bias;
     delete out.mlp_bias;
     out.sliding_window = cfg.slidingWindow;
+  } else if (cfg.modelType === 'gemma2') {
+    const g = cfg.gemma2;
+    if (!g) throw new Error('configToJson: a gemma2 config needs its gemma2 fields (query_pre_attn_scalar, soft caps)');
+    if (cfg.qkvBias !== cfg.oBias || cfg.mlpBias) throw new Error('configToJson: gemma2 has one attention_bias for q, k, v and o, and no mlp bias');
+    delete out.hidden_act;
+    Object.assign(out, {
+      hidden_activation: 'gelu_pytorch_tanh', hidden_act: 'gelu_pytorch_tanh', attention_bias: cfg.qkvBias,
+      query_pre_attn_scalar: g.queryPreAttnScalar, sliding_window: cfg.slidingWindow,
+      attn_logit_softcapping: g.attnLogitSoftcapping, final_logit_softcapping: g.finalLogitSoftcapping,
+      cache_implementation: base.cache_implementation ?? 'hybrid',
+    });
   } else if (cfg.modelType === 'qwen3') {
     // Qwen3: one attention_bias for q, k, v and o; no MLP bias; sliding window as Qwen2
     if (cfg.qkvBias !== cfg.oBias || cfg.mlpBias) throw new Error('configToJson: a qwen3 config has one attention_bias for q, k, v and o, and no mlp bias');

@@ -42,6 +42,8 @@ export class KVDecoder {
     this.padLeft = new Int32Array(B);
     this.lastHidden = this.t([B, a.hidden]);
     this.logits = this.t([B, a.vocab], 'f32', 'decode-logits');
+    // Gemma's (1 + w) norm multipliers: the weights do not change while this decoder lives
+    model.refreshNormWeights();
   }
 
   private t(shape: number[], dtype: 'f32' | 'i32' = 'f32', label?: string): Tensor {
@@ -63,6 +65,8 @@ export class KVDecoder {
       qpre: mk([N, HD]), kpre: mk([N, KD]), q: mk([N, HD]), k: mk([N, KD]), v: mk([N, KD]), att: mk([N, HD]),
       fc: mk([N, I]), act: mk([N, I]),
     };
+    // Gemma-2's post-norms: o's / down's output before the norm (shared), and the norm's rstd
+    if (this.model.blocks.some((o) => o.postNorms)) Object.assign(this.bufs, { po: mk([N, C]), prstd: mk([N]) });
     if (a.family === 'gpt2') this.bufs.pe = mk([N, C]);
     if (this.model.blocks.some((o) => o.mlp !== 'gelu')) this.bufs.up = mk([N, I]);
     if (this.model.blocks.some((o) => o.qkNorm)) {
@@ -124,12 +128,12 @@ export class KVDecoder {
     const ctx: BlockContext = { be, B, T: Tq, positions: s.pos, loraXA: (l) => (xaT ??= be.tensor([N, l.lora!.rank])) };
     be.write(s.ids, ids); be.write(s.pos, pos); be.write(this.maskT, this.mask);
     const start = this.slot;
-    embeddingForward(be, s.x, s.ids, s.pos, m.embeddingParams(), s.pe);
+    embeddingForward(be, s.x, s.ids, s.pos, m.embeddingParams(), s.pe ?? s.h);
     const attn: AttentionActs = {
       ln: s.h, mean: s.stat1, rstd: s.stat2, qraw: s.qraw, kraw: s.kraw, rq: s.rq, rk: s.rk,
-      qpre: s.qpre, kpre: s.kpre, q: s.q, k: s.k, v: s.v, att: s.att,
+      qpre: s.qpre, kpre: s.kpre, q: s.q, k: s.k, v: s.v, att: s.att, ao: s.po, prstd: s.prstd,
     };
-    const mlp: MLPActs = { ln: s.h, mean: s.stat1, rstd: s.stat2, fc: s.fc, up: s.up, act: s.act };
+    const mlp: MLPActs = { ln: s.h, mean: s.stat1, rstd: s.stat2, fc: s.fc, up: s.up, act: s.act, fo: s.po, prstd: s.prstd };
     for (let i = 0; i < a.layers; i++) {
       const o = m.blocks[i], p = m.blockParams(i);
       // the attention proper: this step's keys and values into slots [start, start+Tq), queries over the cache
@@ -145,6 +149,7 @@ export class KVDecoder {
     const s2 = Tq === 1 ? s.stat2 : be.tensor([B]);
     normForward(be, normKind(a), a.normEps, hB, { mean: s1, rstd: s2 }, this.lastHidden, m.finalNormParams());
     linearForward(be, this.logits, hB, m.headLinear(), B);
+    if (m.finalSoftcap) be.softcap(this.logits, this.logits, m.finalSoftcap);
     const out = (await be.read(this.logits)) as Float32Array;
     if (xaT) be.dispose(xaT);
     if (Tq !== 1) { be.dispose(hB); be.dispose(s1); be.dispose(s2); }

@@ -15,10 +15,11 @@ import { paramSpecs } from './arch.js';
 import type { ModelConfig } from './config.js';
 
 export function archFromConfig(cfg: ModelConfig, file = 'config.json'): Arch {
-  // Phi-3-mini's window (2047) is below its context (4096): it loads, and sequences that reach the
-  // window are refused at run time (Arch.slidingWindow) until the kernels mask by it
+  // Phi-3-mini's window (2047) is below its context (4096): its attention masks by it (Arch.slidingWindow)
   const phi3 = cfg.arch === 'llama' && cfg.modelType === 'phi3';
-  if (cfg.arch === 'llama' && !phi3 && cfg.slidingWindow !== null && cfg.slidingWindow < cfg.maxPositions) {
+  const gemma = cfg.arch === 'llama' && cfg.modelType === 'gemma2' ? cfg.gemma2 : undefined;
+  if (cfg.arch === 'llama' && cfg.modelType === 'gemma2' && !gemma) throw new Error(`${file}: a gemma2 config without its Gemma-2 fields (parse it with parseConfig)`);
+  if (cfg.arch === 'llama' && !gemma && !phi3 && cfg.slidingWindow !== null && cfg.slidingWindow < cfg.maxPositions) {
     throw new Error(`${file}: sliding-window attention (sliding_window=${cfg.slidingWindow}) is not supported yet: set use_sliding_window false or sliding_window null if the model tolerates full attention`);
   }
   const llama = cfg.arch === 'llama';
@@ -43,6 +44,14 @@ export function archFromConfig(cfg: ModelConfig, file = 'config.json'): Arch {
     ...(llama && cfg.longRope ? { ropeFactors: cfg.longRope.shortFactor, ropeScale: cfg.longRope.attentionFactor, ropeMaxPositions: cfg.longRope.originalMaxPositions } : {}),
     ...(phi3 && cfg.slidingWindow !== null && cfg.slidingWindow < cfg.maxPositions ? { slidingWindow: cfg.slidingWindow } : {}),
     maxPositions: cfg.maxPositions,
+    ...(gemma && cfg.arch === 'llama' ? {
+      gemma2: {
+        queryPreAttnScalar: gemma.queryPreAttnScalar,
+        attnSoftcap: gemma.attnLogitSoftcapping ?? undefined,
+        finalSoftcap: gemma.finalLogitSoftcapping ?? undefined,
+        slidingWindow: cfg.slidingWindow ?? undefined,
+      },
+    } : {}),
   };
 }
 
@@ -65,7 +74,7 @@ export function hfSlices(a: Arch): Map<string, HFSlice[]> {
     const rows = s.shape.length === 2 ? s.shape[0] : 1, cols = s.shape.length === 2 ? s.shape[1] : s.shape[0];
     const slice: HFSlice = f
       ? { name: s.name, hf: `model.layers.${m![1]}.${f[0]}.weight`, row0: f[1](), rows, cols, shape: s.shape }
-      : { name: s.name, hf: llamaName(s.name), row0: 0, rows, cols, shape: s.shape };
+      : { name: s.name, hf: llamaName(s.name, a), row0: 0, rows, cols, shape: s.shape };
     const list = out.get(slice.hf);
     if (list) list.push(slice); else out.set(slice.hf, [slice]);
   }
@@ -131,8 +140,11 @@ export function fromHF<T extends Float32Array | HalfArray>(a: Arch, hf: Map<stri
   return out as Map<string, T>;
 }
 
-/** internal parameter name → HF name (Llama family) */
-export function llamaName(n: string): string {
+/** internal parameter name → HF name (Llama family). Gemma-2 (a.gemma2) names its four norms
+ *  input_layernorm (ln1), post_attention_layernorm (an: on the attention output),
+ *  pre_feedforward_layernorm (ln2: the MLP's input, llama's post_attention_layernorm) and
+ *  post_feedforward_layernorm (mn) */
+export function llamaName(n: string, a?: Arch): string {
   if (n === 'embed') return 'model.embed_tokens.weight';
   if (n === 'norm.w') return 'model.norm.weight';
   if (n === 'lm_head.w') return 'lm_head.weight';
@@ -144,6 +156,7 @@ export function llamaName(n: string): string {
     ln1: 'input_layernorm', ln2: 'post_attention_layernorm', q: 'self_attn.q_proj', k: 'self_attn.k_proj',
     v: 'self_attn.v_proj', o: 'self_attn.o_proj', qn: 'self_attn.q_norm', kn: 'self_attn.k_norm', gate: 'mlp.gate_proj', up: 'mlp.up_proj', down: 'mlp.down_proj',
   };
+  if (a?.gemma2) Object.assign(map, { an: 'post_attention_layernorm', ln2: 'pre_feedforward_layernorm', mn: 'post_feedforward_layernorm' });
   if (!map[part]) throw new Error(`model: no Hugging Face name for parameter ${n}`);
   return `model.layers.${i}.${map[part]}.${suffix}`;
 }

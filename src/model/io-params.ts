@@ -62,7 +62,7 @@ export function hfParamList(cfg: ModelConfig): ParamSpec[] {
     return out;
   }
   const Q = cfg.numHeads * cfg.headDim, KV = cfg.numKvHeads * cfg.headDim;
-  const qkNorm = cfg.modelType === 'qwen3', phi3 = cfg.modelType === 'phi3';
+  const qkNorm = cfg.modelType === 'qwen3', phi3 = cfg.modelType === 'phi3', gemma = cfg.modelType === 'gemma2';
   p('model.embed_tokens.weight', V, C);
   for (let i = 0; i < L; i++) {
     const l = `model.layers.${i}`;
@@ -82,9 +82,13 @@ export function hfParamList(cfg: ModelConfig): ParamSpec[] {
     p(`${l}.self_attn.v_proj.weight`, KV, C); if (cfg.qkvBias) p(`${l}.self_attn.v_proj.bias`, KV);
     p(`${l}.self_attn.o_proj.weight`, C, Q); if (cfg.oBias) p(`${l}.self_attn.o_proj.bias`, C);
     p(`${l}.post_attention_layernorm.weight`, C);
+    // Gemma-2: post_attention_layernorm normalises the attention output; the MLP's input norm is
+    // pre_feedforward_layernorm and its output norm post_feedforward_layernorm (arch.ts's an, ln2, mn)
+    if (gemma) p(`${l}.pre_feedforward_layernorm.weight`, C);
     p(`${l}.mlp.gate_proj.weight`, I, C); if (cfg.mlpBias) p(`${l}.mlp.gate_proj.bias`, I);
     p(`${l}.mlp.up_proj.weight`, I, C); if (cfg.mlpBias) p(`${l}.mlp.up_proj.bias`, I);
     p(`${l}.mlp.down_proj.weight`, C, I); if (cfg.mlpBias) p(`${l}.mlp.down_proj.bias`, C);
+    if (gemma) p(`${l}.post_feedforward_layernorm.weight`, C);
   }
   p('model.norm.weight', C);
   if (!cfg.tieWordEmbeddings) p('lm_head.weight', V, C);

@@ -5,7 +5,9 @@
 //   x, out (N, C); q, att (N, H·D) = (B, T, H, D) row-major; k, v (N, KH·D).
 //   q path: proj → [qkNorm: RMSNorm over each head's D values, the (N·H, D) view] → [rotary] → q
 //   (k alike). The attention proper is passed in: training's full causal attention (which saves
-//   lse (B, H, T) for backward) or decoding's attention over the KV cache.
+//   lse (B, H, T) for backward) or decoding's attention over the KV cache; both take the block's
+//   score options (scale, sliding window, soft cap).
+//   postNorms (Gemma-2): out = x + postNorm(o(att)), o's output saved (ao) with the norm's rstd.
 import type { AttentionOptions, Tensor } from '../kernels/backend.js';
 import type { BlockContext, BlockOptions } from './layers.js';
 import { linearBackward, linearForward, type Linear, type LinearGrads } from './layers-linear.js';
@@ -16,11 +18,14 @@ export interface AttentionParams {
   q: Linear; k: Linear; v: Linear; o: Linear;
   /** qkNorm: the per-head norm weights (D) */
   qNorm?: NormParams; kNorm?: NormParams;
+  /** postNorms: the RMSNorm on o's output (C) */
+  postNorm?: NormParams;
 }
 export interface AttentionGrads {
   norm: NormGrads;
   q: LinearGrads; k: LinearGrads; v: LinearGrads; o: LinearGrads;
   qNorm?: NormGrads; kNorm?: NormGrads;
+  postNorm?: NormGrads;
 }
 
 /** what forward writes; training keeps it per layer for backward, decoding reuses it as scratch */
@@ -33,6 +38,8 @@ export interface AttentionActs {
   qpre: Tensor; kpre: Tensor;
   /** q, k after rotary, v, and the attention output (N, H·D) before the o projection */
   q: Tensor; k: Tensor; v: Tensor; att: Tensor;
+  /** postNorms: o's output (N, C) before the post-norm, and that norm's rstd (N) */
+  ao?: Tensor; prstd?: Tensor;
 }
 
 /** backward scratch: dln, dtmp (N, C); datt, dq (N, H·D); dk, dv (N, KH·D) */
@@ -44,10 +51,11 @@ export interface AttentionCore {
   backward?(dq: Tensor, dk: Tensor, dv: Tensor, datt: Tensor, q: Tensor, k: Tensor, v: Tensor, att: Tensor): void;
 }
 
-/** training's attention: causal over the whole (B, T) batch, padding keys masked; lse (B·H·T) saved */
+/** training's attention: causal over the whole (B, T) batch, padding keys masked, the block's score
+ *  options (scale, sliding window, soft cap); lse (B·H·T) saved */
 export function causalAttention(ctx: BlockContext, o: BlockOptions, keyMask: Tensor, lse: Tensor): AttentionCore {
   const be = ctx.be;
-  const ao: AttentionOptions = { batch: ctx.B, seq: ctx.T, heads: o.heads, kvHeads: o.kvHeads, headDim: o.headDim, keyMask };
+  const ao: AttentionOptions = { batch: ctx.B, seq: ctx.T, heads: o.heads, kvHeads: o.kvHeads, headDim: o.headDim, keyMask, ...o.scores };
   return {
     forward: (att, q, k, v) => be.attention(att, lse, q, k, v, ao),
     backward: (dq, dk, dv, datt, q, k, v, att) => be.attentionBackward(dq, dk, dv, datt, q, k, v, att, lse, ao),
@@ -65,7 +73,7 @@ export function cachedAttention(ctx: BlockContext, o: BlockOptions, kc: Tensor, 
     forward: (att, q, k, v) => {
       be.kvWrite(kc, k, kvo);
       be.kvWrite(vc, v, kvo);
-      be.attentionCached(att, q, kc, vc, { batch: B, queries: T, slots, start, heads: o.heads, kvHeads: o.kvHeads, headDim: o.headDim, keyMask: cacheMask });
+      be.attentionCached(att, q, kc, vc, { batch: B, queries: T, slots, start, heads: o.heads, kvHeads: o.kvHeads, headDim: o.headDim, keyMask: cacheMask, ...o.scores });
     },
   };
 }
@@ -94,8 +102,11 @@ export function attentionForward(ctx: BlockContext, o: BlockOptions, p: Attentio
   }
   lin(s.v, s.ln, p.v);
   core.forward(s.att, s.q, s.k, s.v);
-  // out = att Woᵀ (+bo), then the residual
-  lin(out, s.att, p.o);
+  // out = att Woᵀ (+bo) (postNorms: normed, from ao), then the residual
+  if (o.postNorms) {
+    lin(s.ao!, s.att, p.o);
+    normForward(be, 'rms', o.eps, out, { rstd: s.prstd! }, s.ao!, p.postNorm!);
+  } else lin(out, s.att, p.o);
   be.axpy(out, x, 1);
 }
 
@@ -112,7 +123,10 @@ export function attentionBackward(
   const be = ctx.be, N = ctx.B * ctx.T;
   const lin = (dx: Tensor | null, dy: Tensor, xin: Tensor, l: Linear, lg: LinearGrads, acc = false) =>
     linearBackward(be, dx, dy, xin, l, lg, N, acc, l.lora && ctx.loraXA(l), l.lora && ctx.loraDXA!(l));
-  lin(d.datt, dres, s.att, p.o, g.o);
+  // (postNorms: back through the post-norm first, into dtmp, free until the input norm's backward)
+  let dy = dres;
+  if (o.postNorms) { normBackward(be, 'rms', d.dtmp, g.postNorm!, dres, s.ao!, p.postNorm!, { rstd: s.prstd! }); dy = d.dtmp; }
+  lin(d.datt, dy, s.att, p.o, g.o);
   if (!core.backward) throw new Error('model: this attention has no backward (decoding)');
   core.backward(d.dq, d.dk, d.dv, d.datt, s.q, s.k, s.v, s.att);
   // walk the q/k paths back: (inverse rotary) → (per-head norm) → d(projection)

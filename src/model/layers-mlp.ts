@@ -1,6 +1,8 @@
 // The MLP block, forward and backward:  out = x + down( act(h) ),  h = norm(x)
 //   'swiglu' (Llama):  act = silu(h Wgateᵀ) ⊙ (h Wupᵀ)      fc = gate_proj, up = up_proj, down = down_proj
 //   'gelu'   (GPT-2):  act = gelu_tanh(h Wfcᵀ + bfc)        fc = c_fc, no up, down = c_proj
+//   'geglu'  (Gemma):  act = gelu_tanh(h Wgateᵀ) ⊙ (h Wupᵀ)
+//   postNorms (Gemma-2): out = x + postNorm(down(act)), down's output saved (fo) with the norm's rstd
 // Shapes (N tokens, C hidden, I intermediate): x, out, h (N, C); fc, up, act (N, I).
 // Every linear may carry biases and LoRA.
 import type { Tensor } from '../kernels/backend.js';
@@ -16,11 +18,17 @@ export interface MLPParams {
   up?: Linear;
   /** I → C */
   down: Linear;
+  /** postNorms: the RMSNorm on down's output (C) */
+  postNorm?: NormParams;
 }
-export interface MLPGrads { norm: NormGrads; fc: LinearGrads; up?: LinearGrads; down: LinearGrads }
+export interface MLPGrads { norm: NormGrads; fc: LinearGrads; up?: LinearGrads; down: LinearGrads; postNorm?: NormGrads }
 
 /** what forward writes: h = norm(x) (N, C) and its stats; fc's and up's outputs and act (N, I) */
-export interface MLPActs { ln: Tensor; mean?: Tensor; rstd: Tensor; fc: Tensor; up?: Tensor; act: Tensor }
+export interface MLPActs {
+  ln: Tensor; mean?: Tensor; rstd: Tensor; fc: Tensor; up?: Tensor; act: Tensor;
+  /** postNorms: down's output (N, C) before the post-norm, and that norm's rstd (N) */
+  fo?: Tensor; prstd?: Tensor;
+}
 
 /** backward scratch: dln, dtmp (N, C); dI1, dI2, dI3 (N, I) */
 export interface MLPScratch { dln: Tensor; dtmp: Tensor; dI1: Tensor; dI2: Tensor; dI3: Tensor }
@@ -35,10 +43,14 @@ export function mlpForward(ctx: BlockContext, o: BlockOptions, p: MLPParams, s: 
     be.gelu(s.act, s.fc);
   } else {
     lin(s.up!, s.ln, p.up!);
-    be.swiglu(s.act, s.fc, s.up!);
+    if (o.mlp === 'geglu') be.geglu(s.act, s.fc, s.up!);
+    else be.swiglu(s.act, s.fc, s.up!);
   }
-  // out = act Wdownᵀ (+b), then the residual
-  lin(out, s.act, p.down);
+  // out = act Wdownᵀ (+b) (postNorms: normed, from fo), then the residual
+  if (o.postNorms) {
+    lin(s.fo!, s.act, p.down);
+    normForward(be, 'rms', o.eps, out, { rstd: s.prstd! }, s.fo!, p.postNorm!);
+  } else lin(out, s.act, p.down);
   be.axpy(out, x, 1);
 }
 
@@ -50,13 +62,17 @@ export function mlpBackward(ctx: BlockContext, o: BlockOptions, p: MLPParams, g:
   const be = ctx.be, N = ctx.B * ctx.T;
   const lin = (dx: Tensor, dy: Tensor, xin: Tensor, l: Linear, lg: LinearGrads, acc = false) =>
     linearBackward(be, dx, dy, xin, l, lg, N, acc, l.lora && ctx.loraXA(l), l.lora && ctx.loraDXA!(l));
-  lin(d.dI1, dres, s.act, p.down, g.down); // d(act)
+  // (postNorms: back through the post-norm first, into dtmp, free until the input norm's backward)
+  let dy = dres;
+  if (o.postNorms) { normBackward(be, 'rms', d.dtmp, g.postNorm!, dres, s.fo!, p.postNorm!, { rstd: s.prstd! }); dy = d.dtmp; }
+  lin(d.dI1, dy, s.act, p.down, g.down); // d(act)
   if (o.mlp === 'gelu') {
     be.geluBackward(d.dI2, s.fc, d.dI1);
     lin(d.dln, d.dI2, s.ln, p.fc, g.fc);
   } else {
     // d(act) → d(gate), d(up)
-    be.swigluBackward(d.dI2, d.dI3, d.dI1, s.fc, s.up!);
+    if (o.mlp === 'geglu') be.gegluBackward(d.dI2, d.dI3, d.dI1, s.fc, s.up!);
+    else be.swigluBackward(d.dI2, d.dI3, d.dI1, s.fc, s.up!);
     lin(d.dln, d.dI2, s.ln, p.fc, g.fc);
     lin(d.dln, d.dI3, s.ln, p.up!, g.up!, true);
   }

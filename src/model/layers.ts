@@ -12,15 +12,15 @@
 //
 // What differs between architectures is a per-layer BlockOptions made by blockOptions(); the
 // blocks read only it, never the family name. A new architecture adds fields there, read at
-// the one place where they act:
-//   norms after the attention / MLP output (Gemma-2)  attentionForward / mlpForward, between the
+// the one place where they act (Gemma-2's are in):
+//   postNorms: norms after the attention / MLP output  attentionForward / mlpForward, between the
 //                                                      output projection and the residual add
-//   attention score soft-capping, sliding windows      causalAttention / cachedAttention (layers-attention.ts)
-//   other gated activations (GeGLU)                    mlpForward / mlpBackward's activation switch
+//   scores: scale, soft cap, sliding window            causalAttention / cachedAttention (layers-attention.ts)
+//   mlp 'geglu' (and other gated activations)          mlpForward / mlpBackward's activation switch
 //   partial rotary (Phi-3), LongRoPE                   BlockOptions.rope.rotaryDim / freqFactors / scale (the rope op's)
-//   embedding scale                                    embeddingForward / embeddingBackward
+//   embedding scale (EmbeddingParams.scale)            embeddingForward / embeddingBackward
 import type { Backend, RopeOptions, Tensor } from '../kernels/backend.js';
-import { ropeExtras, type Arch } from './arch.js';
+import { attentionExtras, ropeExtras, type Arch } from './arch.js';
 import type { Linear } from './layers-linear.js';
 import type { NormKind } from './layers-norm.js';
 
@@ -41,16 +41,21 @@ export interface BlockOptions {
   rope: Pick<RopeOptions, 'theta' | 'layout' | 'rotaryDim' | 'freqFactors' | 'scale'> | null;
   /** Qwen3: RMSNorm over each head's D values of q and k, before rotary */
   qkNorm: boolean;
-  /** 'swiglu': down(silu(gate(h)) ⊙ up(h)) (Llama); 'gelu': proj(gelu(fc(h))) (GPT-2, tanh approximation) */
-  mlp: 'swiglu' | 'gelu';
+  /** 'swiglu': down(silu(gate(h)) ⊙ up(h)) (Llama); 'gelu': proj(gelu(fc(h))) (GPT-2, tanh approximation);
+   *  'geglu': down(gelu_tanh(gate(h)) ⊙ up(h)) (Gemma) */
+  mlp: 'swiglu' | 'gelu' | 'geglu';
+  /** Gemma-2: an RMSNorm on the attention's and on the MLP's output before each joins the residual */
+  postNorms: boolean;
+  /** the attention scores: scale (default head_dim^−½; Gemma-2: query_pre_attn_scalar^−½), sliding
+   *  window (Gemma-2's even layers), soft cap — as the attention ops take them */
+  scores: { scale?: number; window?: number; softcap?: number };
 }
 
 /** the norm of an architecture's blocks and of its final norm */
 export function normKind(a: Arch): NormKind { return a.family === 'gpt2' ? 'layer' : 'rms'; }
 
-/** the options of layer `layer` of an architecture (the same for every layer today) */
+/** the options of layer `layer` of an architecture (Gemma-2's attention window alternates by layer) */
 export function blockOptions(a: Arch, layer: number): BlockOptions {
-  void layer; // per-layer options (e.g. alternating attention windows) read it
   const gpt2 = a.family === 'gpt2';
   return {
     hidden: a.hidden, heads: a.heads, kvHeads: a.kvHeads, headDim: a.headDim, intermediate: a.intermediate,
@@ -59,7 +64,9 @@ export function blockOptions(a: Arch, layer: number): BlockOptions {
     // Phi-3: rotary on the first rotaryDim dims; LongRoPE: its short factors and attention factor
     rope: gpt2 ? null : { theta: a.ropeTheta, layout: 'half', ...(a.rotaryDim !== undefined ? { rotaryDim: a.rotaryDim } : {}), ...ropeExtras(a) },
     qkNorm: !!a.qkNorm,
-    mlp: gpt2 ? 'gelu' : 'swiglu',
+    mlp: gpt2 ? 'gelu' : a.gemma2 ? 'geglu' : 'swiglu',
+    postNorms: !!a.gemma2,
+    scores: attentionExtras(a, layer),
   };
 }
 

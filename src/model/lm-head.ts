@@ -13,6 +13,9 @@
 //                         dLc = dlogp·(onehot − exp(Lc − lse))   (logitsChunkBackward)
 //                         dH (N,C) += dLc Wc                       (written by the first chunk)
 //                         dW[v0:v0+Vc] += dLcᵀ H                   (when W trains; via a copy of those rows)
+// Final-logit soft-capping (Gemma-2, o.softcap = c): the chunk's logits become Zc = c·tanh(Lc/c)
+// in place right after the matmul, everything above reads Zc, and backward turns dZc into
+// dLc = dZc·(1 − (Zc/c)²) in place (softcapBackward) before the two products.
 // Memory: two (N,Vc) chunks plus one (Vc,C) slice, whatever V is. Compute: the backward does
 // the forward's H Wᵀ once more except for the forward's last chunk, whose logits are still in
 // their buffer (backward runs the chunks last to first): with k chunks, 3 + (k−1)/k products
@@ -60,11 +63,16 @@ export interface LMHeadOptions {
   chunk?: number;
   /** the head's working-set budget in bytes (default LM_HEAD_CHUNK_BYTES) */
   chunkBytes?: number;
+  /** final-logit soft cap c (Gemma-2's final_logit_softcapping): logits → c·tanh(logits/c).
+   *  Set by the model from its architecture; default none */
+  softcap?: number;
 }
 
 /** The chunk scratch for one (N, V, C), reused across calls; dispose() frees it. */
 export class FusedLMHead {
   readonly Vc: number;
+  /** final-logit soft cap (undefined: none) */
+  readonly softcap?: number;
   private readonly state: Tensor;
   /** the tensors of the current chunk width (only one width lives at a time, so a shorter last
    *  chunk swaps them instead of adding a second set): logits, dlogits, W's slice, dW's slice */
@@ -75,6 +83,8 @@ export class FusedLMHead {
   constructor(readonly be: Backend, readonly N: number, readonly V: number, readonly C: number, o: LMHeadOptions = {}) {
     if (o.chunk !== undefined && (!Number.isInteger(o.chunk) || o.chunk < 1)) throw new Error(`lm head: chunk must be a positive integer, got ${o.chunk}`);
     this.Vc = headChunk(be, N, V, C, o);
+    if (o.softcap !== undefined && !(o.softcap > 0 && Number.isFinite(o.softcap))) throw new Error(`lm head: softcap must be a positive number, got ${o.softcap}`);
+    this.softcap = o.softcap;
     this.state = be.tensor([N, 3], 'f32', 'lmhead-state');
   }
 
@@ -143,6 +153,7 @@ export class FusedLMHead {
     chunks.forEach(([v0, vc], i) => {
       const L = this.logitsOf(i, vc, keep);
       be.matmul(L, h, this.slice(w, v0, vc), { m: N, n: vc, k: C, transB: true });
+      if (this.softcap) be.softcap(L, L, this.softcap);
       be.logitsChunkStats(this.state, L, targets, { v0, vocab: V, first: i === 0 });
     });
     be.logitsChunkFinish(logp, lse, this.state, targets, { vocab: V });
@@ -168,8 +179,12 @@ export class FusedLMHead {
       const wc = this.slice(w, v0, vc);
       const b = this.buf(vc);
       b.dlogits ??= be.tensor([N, vc], 'f32', 'lmhead-dlogits');
-      if (!reuse) be.matmul(logits, h, wc, { m: N, n: vc, k: C, transB: true });
+      if (!reuse) {
+        be.matmul(logits, h, wc, { m: N, n: vc, k: C, transB: true });
+        if (this.softcap) be.softcap(logits, logits, this.softcap);
+      }
       be.logitsChunkBackward(b.dlogits, logits, targets, lse, dlogp, { v0, vocab: V });
+      if (this.softcap) be.softcapBackward(b.dlogits, logits, b.dlogits, this.softcap);
       if (dh) be.matmul(dh, b.dlogits, wc, { m: N, n: C, k: vc, accumulate: i > 0 });
       if (!dw) return;
       if (vc === V) { be.matmul(dw, b.dlogits, h, { m: vc, n: C, k: N, transA: true, accumulate: true }); return; }

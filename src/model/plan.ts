@@ -121,8 +121,9 @@ export function passBytes(a: Arch, mode: PassMode, s: PassShape): number {
   const train = mode === 'train';
   let f = 4 * N + (L + 1) * N * C;
   // Qwen3's per-head q/k norms keep the raw projections and their rstd per layer
+  // Gemma-2 keeps the attention's and the MLP's outputs before their post-norms, and those rstd
   const perLayer = N * (3 * C + 2 * HD + 2 * KD + (gpt2 ? 2 : 3) * I + (gpt2 ? 4 : 2)) + B * H * T
-    + (a.qkNorm ? N * (HD + KD + H + a.kvHeads) : 0);
+    + (a.qkNorm ? N * (HD + KD + H + a.kvHeads) : 0) + (a.gemma2 ? N * (2 * C + 2) : 0);
   f += (s.recompute ? 1 : L) * perLayer;
   f += N * C + N * (gpt2 ? 2 : 1) + (gpt2 ? N * C : 0);
   f += 3 * N * C + 2 * N * HD + 2 * N * KD + 3 * N * I + N * HD + N * KD; // backward scratch (allocated for every pass)

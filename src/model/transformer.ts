@@ -5,11 +5,14 @@
 // Shapes (N = B·T tokens, C hidden, H heads, KH kv heads, D head dim, I intermediate, V vocab):
 //   residual r_i (N,C); q (N,H·D); k, v (N,KH·D) — i.e. (B,T,H,D) row-major; logits (N,V).
 // One layer i:  mid = r_i + attention(norm1(r_i));  r_{i+1} = mid + mlp(norm2(mid))
-// The blocks (and what differs between Llama, Qwen2/3 and GPT-2) live in layers*.ts, shared
+// Gemma-2 (a.gemma2): embeddings × √C, norms by (1 + w) (norm-weights.ts: the blocks get the
+// multiplier), post-norms, GeGLU, windowed soft-capped attention (BlockOptions), soft-capped logits.
+// The blocks (and what differs between Llama, Qwen2/3, Gemma-2 and GPT-2) live in layers*.ts, shared
 // with the KV-cache decoder; this file holds the parameters, the activations of a (B,T) shape,
 // and the order of the passes: embeddings → blocks → final norm → LM head, and back.
 import type { Backend, Tensor } from '../kernels/backend.js';
-import { paramSpecs, positionLimit, validateArch, type Arch } from './arch.js';
+import { embedScale, paramSpecs, positionLimit, validateArch, type Arch } from './arch.js';
+import { OffsetNormWeights } from './norm-weights.js';
 import {
   attentionBackward, attentionForward, blockOptions, causalAttention, embeddingBackward, embeddingForward, linearBackward,
   linearForward, mlpBackward, mlpForward, normBackward, normForward, normKind,
@@ -96,7 +99,7 @@ class Workspace {
     const t = (shape: number[], dtype: 'f32' | 'i32' = 'f32', label?: string) => { const x = be.tensor(shape, dtype, label); this.all.push(x); return x; };
     // what the blocks save follows their options (every layer alike today: with recomputation one
     // set of activations serves them all)
-    const o = blockOptions(a, 0), layerNorm = o.norm === 'layer', qkn = o.qkNorm, glu = o.mlp !== 'gelu';
+    const o = blockOptions(a, 0), layerNorm = o.norm === 'layer', qkn = o.qkNorm, glu = o.mlp !== 'gelu', post = o.postNorms;
     const learnedPos = a.family === 'gpt2';
     this.ids = t([N], 'i32', 'ids'); this.positions = t([N], 'i32', 'positions');
     this.keyMask = t([N], 'i32', 'keyMask'); this.targets = t([N], 'i32', 'targets');
@@ -111,10 +114,14 @@ class Workspace {
           rq: qkn ? t([N * a.heads]) : undefined, rk: qkn ? t([N * a.kvHeads]) : undefined,
           qpre: this.qpre, kpre: this.kpre,
           q: t([N, HD]), k: t([N, KD]), v: t([N, KD]), att: t([N, HD]),
+          ao: post ? t([N, C]) : undefined, prstd: post ? t([N]) : undefined,
         },
         lse: t([B * a.heads * T]),
         mid: t([N, C]),
-        mlp: { ln: t([N, C]), mean: layerNorm ? t([N]) : undefined, rstd: t([N]), fc: t([N, I]), up: glu ? t([N, I]) : undefined, act: t([N, I]) },
+        mlp: {
+          ln: t([N, C]), mean: layerNorm ? t([N]) : undefined, rstd: t([N]), fc: t([N, I]), up: glu ? t([N, I]) : undefined, act: t([N, I]),
+          fo: post ? t([N, C]) : undefined, prstd: post ? t([N]) : undefined,
+        },
       });
     }
     this.lnf = t([N, C]); this.meanf = normKind(a) === 'layer' ? t([N]) : undefined; this.rstdf = t([N]);
@@ -168,7 +175,14 @@ export class Transformer {
       if (p.size !== want) throw new Error(`model: parameter ${s.name} has ${p.size} elements, expected [${s.shape.join(', ')}]`);
       this.params.set(s.name, p);
     }
+    // Gemma's norms multiply by (1 + w): the blocks get that multiplier (norm-weights.ts)
+    if (arch.gemma2) this.normW = new OffsetNormWeights(be, 1, paramSpecs(arch).filter((s) => /(^|\.)(ln1|an|ln2|mn|norm)\.w$/.test(s.name)).map((s) => s.name));
   }
+
+  /** Gemma-2: the (1 + w) multipliers of its norms (null elsewhere) */
+  private readonly normW: OffsetNormWeights | null = null;
+  /** recompute Gemma's (1 + w) multipliers from the current weights (each forward does; the KV decoder once) */
+  refreshNormWeights(): void { this.normW?.refresh((n) => this.p(n)); }
 
   p(name: string): Tensor {
     const t = this.params.get(name);
@@ -343,7 +357,8 @@ export class Transformer {
   private linearGrads(name: string): LinearGrads {
     return { w: this.gr(name + '.w'), b: this.gr(name + '.b'), loraA: this.gr(name + '.lora_a'), loraB: this.gr(name + '.lora_b') };
   }
-  private norm(name: string): NormParams { return { w: this.p(name + '.w'), b: this.op(name + '.b') }; }
+  /** a norm's parameters as the ops take them: its weight, or Gemma's 1 + w (the gradient goes to w all the same) */
+  private norm(name: string): NormParams { return { w: this.normW ? this.normW.get(name + '.w') : this.p(name + '.w'), b: this.op(name + '.b') }; }
   private normGrads(name: string): NormGrads {
     return { w: this.grs(name + '.w'), b: this.params.has(name + '.b') ? this.grs(name + '.b') : undefined };
   }
@@ -357,10 +372,12 @@ export class Transformer {
         norm: this.norm(l + 'ln1'),
         q: this.linear(l + 'q', C, HD), k: this.linear(l + 'k', C, KD), v: this.linear(l + 'v', C, KD), o: this.linear(l + 'o', HD, C),
         qNorm: o.qkNorm ? this.norm(l + 'qn') : undefined, kNorm: o.qkNorm ? this.norm(l + 'kn') : undefined,
+        postNorm: o.postNorms ? this.norm(l + 'an') : undefined,
       },
       mlp: {
         norm: this.norm(l + 'ln2'),
         fc: this.linear(l + (glu ? 'gate' : 'fc'), C, I), up: glu ? this.linear(l + 'up', C, I) : undefined, down: this.linear(l + (glu ? 'down' : 'proj'), I, C),
+        postNorm: o.postNorms ? this.norm(l + 'mn') : undefined,
       },
     };
   }
@@ -371,19 +388,28 @@ export class Transformer {
         norm: this.normGrads(l + 'ln1'),
         q: this.linearGrads(l + 'q'), k: this.linearGrads(l + 'k'), v: this.linearGrads(l + 'v'), o: this.linearGrads(l + 'o'),
         qNorm: o.qkNorm ? this.normGrads(l + 'qn') : undefined, kNorm: o.qkNorm ? this.normGrads(l + 'kn') : undefined,
+        postNorm: o.postNorms ? this.normGrads(l + 'an') : undefined,
       },
       mlp: {
         norm: this.normGrads(l + 'ln2'),
         fc: this.linearGrads(l + (glu ? 'gate' : 'fc')), up: glu ? this.linearGrads(l + 'up') : undefined, down: this.linearGrads(l + (glu ? 'down' : 'proj')),
+        postNorm: o.postNorms ? this.normGrads(l + 'mn') : undefined,
       },
     };
   }
   /** the token (and GPT-2 position) tables */
-  embeddingParams(): EmbeddingParams { return { embed: this.p('embed'), pos: this.op('pos_embed') }; }
+  embeddingParams(): EmbeddingParams { return { embed: this.p('embed'), pos: this.op('pos_embed'), scale: embedScale(this.arch) }; }
   /** the norm after the last block */
   finalNormParams(): NormParams { return this.norm('norm'); }
   /** the LM head as a linear (C → V; the token embedding when tied) */
   headLinear(): Linear { return { name: 'lm_head', w: this.lmHead(), inF: this.arch.hidden, outF: this.arch.vocab }; }
+  /** Gemma-2's final-logit soft cap (undefined: none) */
+  get finalSoftcap(): number | undefined { return this.arch.gemma2?.finalSoftcap; }
+  /** the fused head's options: the model's chunking, and the architecture's final-logit soft cap */
+  private headOptions(): LMHeadOptions {
+    const cap = this.finalSoftcap;
+    return cap ? { ...this.lmHeadOptions, softcap: cap } : this.lmHeadOptions;
+  }
 
   /** the blocks' view of a (B, T) pass: LoRA's saved products live here, per linear */
   private context(B: number, T: number, positions: Tensor): BlockContext {
@@ -433,9 +459,10 @@ export class Transformer {
     const ws = this.ws!, a = this.arch, be = this.be;
     if (this.lmHeadMode === 'full') {
       linearForward(be, ws.logits, ws.lnf, this.headLinear(), batch.B * batch.T);
+      if (this.finalSoftcap) be.softcap(ws.logits, ws.logits, this.finalSoftcap);
       be.tokenLogprobs(ws.logp, ws.lseOut, ws.logits, ws.targets);
     } else {
-      ws.fusedHead(a.hidden, this.lmHeadOptions).forward(ws.logp, ws.lseOut, ws.lnf, this.lmHead(), ws.targets, !!o.keepLogits);
+      ws.fusedHead(a.hidden, this.headOptions()).forward(ws.logp, ws.lseOut, ws.lnf, this.lmHead(), ws.targets, !!o.keepLogits);
     }
     this.lastHead = this.lmHeadMode;
     return { logp: ws.logp, lse: ws.lseOut };
@@ -449,6 +476,7 @@ export class Transformer {
     this.forwardHidden(batch);
     const ws = this.ws!;
     linearForward(this.be, ws.logits, ws.lnf, this.headLinear(), batch.B * batch.T);
+    if (this.finalSoftcap) this.be.softcap(ws.logits, ws.logits, this.finalSoftcap);
     return ws.logits;
   }
 
@@ -485,8 +513,9 @@ export class Transformer {
     be.write(ws.keyMask, batch.keyMask); be.write(ws.targets, batch.targets);
     this.last = batch;
     this.lastHead = 'hidden';
+    this.refreshNormWeights();
     // embeddings; with recomputation only the residual stream is kept (one block's activations are rebuilt in backward)
-    embeddingForward(be, ws.res[0], ws.ids, ws.positions, this.embeddingParams(), ws.posTmp);
+    embeddingForward(be, ws.res[0], ws.ids, ws.positions, this.embeddingParams(), ws.posTmp ?? ws.dtmp);
     const ctx = this.context(B, T, ws.positions);
     for (let i = 0; i < a.layers; i++) this.layerForward(ctx, i, ws.layers[this.recompute ? 0 : i], ws.res[i], ws.res[i + 1]);
     normForward(be, normKind(this.arch), a.normEps, ws.lnf, { mean: ws.meanf, rstd: ws.rstdf }, ws.res[a.layers], this.finalNormParams());
@@ -513,9 +542,10 @@ export class Transformer {
     const headGrad = a.tied ? this.gr('embed') : this.gr('lm_head.w');
     if (this.lastHead === 'full') {
       be.tokenLogprobsBackward(ws.dlogits, ws.logits, ws.targets, ws.lseOut, dlogp);
+      if (this.finalSoftcap) be.softcapBackward(ws.dlogits, ws.logits, ws.dlogits, this.finalSoftcap);
       linearBackward(be, ws.dln, ws.dlogits, ws.lnf, this.headLinear(), { w: headGrad, b: null, loraA: null, loraB: null }, N);
     } else if (this.lastHead === 'fused') {
-      ws.fusedHead(C, this.lmHeadOptions).backward(ws.dln, headGrad, ws.lnf, this.lmHead(), ws.targets, ws.lseOut, dlogp);
+      ws.fusedHead(C, this.headOptions()).backward(ws.dln, headGrad, ws.lnf, this.lmHead(), ws.targets, ws.lseOut, dlogp);
     } else {
       throw new Error('model: backward() needs forward() (log-probs) first; forwardHidden()/forwardLogits() go with backwardHidden()');
     }
@@ -547,11 +577,12 @@ export class Transformer {
       const needDx = i > 0 || !!(this.gr('embed') || this.gr('pos_embed') || this.gr('l0.ln1.w') || this.gr('l0.ln1.b'));
       attentionBackward(ctx, o, p.attn, g.attn, L.attn, ws, x, ws.dres, causalAttention(ctx, o, ws.keyMask, L.lse), needDx);
     }
-    embeddingBackward(be, { embed: this.gr('embed'), pos: this.gr('pos_embed') }, ws.dres, ws.ids, ws.positions);
+    embeddingBackward(be, { embed: this.gr('embed'), pos: this.gr('pos_embed') }, ws.dres, ws.ids, ws.positions, embedScale(a), ws.dtmp);
   }
 
   dispose(): void {
     this.releaseWorkspace();
+    this.normW?.dispose();
     for (const t of this.scratchGrads.values()) this.be.dispose(t);
     this.scratchGrads.clear();
     if (this.grads) for (const g of this.grads.values()) this.be.dispose(g);

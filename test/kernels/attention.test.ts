@@ -10,9 +10,10 @@ import { cases } from './cases/attention.js';
 import { attentionBackwardRef, attentionRef, type AttnShape } from './ref/attention.js';
 
 const ref = suite('attention reference gradient vs finite differences');
-ref('analytic float64 backward matches central differences (GQA, mask, scale)', () => {
+for (const extra of [{}, { window: 2, softcap: 0.8 }] as const)
+ref(`analytic float64 backward matches central differences (GQA, mask, scale${'window' in extra ? ', window, soft cap' : ''})`, () => {
   const rng = new Rng(SEED ^ 0x5eed);
-  const o: AttnShape = { batch: 2, seq: 4, heads: 2, kvHeads: 1, headDim: 3, scale: 0.7 };
+  const o: AttnShape = { batch: 2, seq: 4, heads: 2, kvHeads: 1, headDim: 3, scale: 0.7, ...extra };
   const mask = Int32Array.from([1, 0, 1, 1, 0, 1, 1, 1]);   // a hole; batch 1 starts with padding
   const nq = 2 * 4 * 2 * 3, nk = 2 * 4 * 1 * 3;
   const q = Array.from(rng.f32(nq)), k = Array.from(rng.f32(nk)), v = Array.from(rng.f32(nk)), w = Array.from(rng.f32(nq));

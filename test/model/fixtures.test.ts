@@ -18,7 +18,7 @@ import { backendNames, expectClose, getBackend } from '../kernels/harness.js';
 const root = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/models');
 
 for (const beName of backendNames()) {
-  for (const name of ['llama-gqa', 'qwen2-tied', 'gpt2', 'qwen3-gqa', 'qwen3-tied', 'phi3-gqa', 'phi3-tied', 'phi3-longrope']) {
+  for (const name of ['llama-gqa', 'qwen2-tied', 'gpt2', 'qwen3-gqa', 'qwen3-tied', 'phi3-gqa', 'phi3-tied', 'phi3-longrope', 'gemma2-gqa', 'gemma2-bias']) {
     const s = suite(`pytorch fixture ${name} [${beName}]`);
     s('logits, log-probs, loss and every gradient match PyTorch', async () => {
       const be = await getBackend(beName);

@@ -7,7 +7,7 @@ import {
 } from '../../src/model/config.js';
 import { ModelFileError } from '../../src/model/io-errors.js';
 import { hfParamList } from '../../src/model/io-params.js';
-import { paramCount, paramSpecs } from '../../src/model/arch.js';
+import { attentionExtras, embedScale, layerWindow, paramCount, paramSpecs } from '../../src/model/arch.js';
 import { archFromConfig, llamaName } from '../../src/model/hf-names.js';
 import { errorOf } from './io-helpers.js';
 
@@ -140,6 +140,52 @@ test('qwen3 (per-head q/k norms, head_dim from the config, one attention_bias, s
   expectConfigError({ ...qwen3, attention_bias: 'no' }, /field "attention_bias" is "no"/);
 });
 
+// google/gemma-2-2b-it's config.json: head_dim 256 ≠ 2304/8, GQA 8:4, both soft caps, window 4096
+const gemma2 = {
+  architectures: ['Gemma2ForCausalLM'], attention_bias: false, attention_dropout: 0.0, attn_logit_softcapping: 50.0, bos_token_id: 2,
+  cache_implementation: 'hybrid', eos_token_id: [1, 107], final_logit_softcapping: 30.0, head_dim: 256, hidden_act: 'gelu_pytorch_tanh',
+  hidden_activation: 'gelu_pytorch_tanh', hidden_size: 2304, initializer_range: 0.02, intermediate_size: 9216, max_position_embeddings: 8192,
+  model_type: 'gemma2', num_attention_heads: 8, num_hidden_layers: 26, num_key_value_heads: 4, pad_token_id: 0, query_pre_attn_scalar: 256,
+  rms_norm_eps: 1e-6, rope_theta: 10000.0, sliding_window: 4096, torch_dtype: 'float32', transformers_version: '4.42.4', use_cache: true, vocab_size: 256000,
+};
+
+test('gemma2 (GeGLU, four norms per layer, soft caps, query_pre_attn_scalar, window on even layers, tied)', () => {
+  const g = parseConfig(gemma2);
+  assert.ok(g.arch === 'llama');
+  if (g.arch !== 'llama') return;
+  assert.equal([g.modelType, g.headDim, g.numKvHeads, g.slidingWindow, g.tieWordEmbeddings, g.eosTokenIds, g.bosTokenId, g.padTokenId, g.qkvBias, g.oBias],
+    ['gemma2', 256, 4, 4096, true, [1, 107], 2, 0, false, false]);
+  assert.equal(g.gemma2, { queryPreAttnScalar: 256, attnLogitSoftcapping: 50, finalLogitSoftcapping: 30 });
+  const a = archFromConfig(g);
+  assert.equal(a.gemma2, { queryPreAttnScalar: 256, attnSoftcap: 50, finalSoftcap: 30, slidingWindow: 4096 });
+  assert.equal([layerWindow(a, 0), layerWindow(a, 1), layerWindow(a, 24), layerWindow(a, 25)], [4096, undefined, 4096, undefined]);
+  assert.equal(attentionExtras(a, 0), { scale: 1 / 16, window: 4096, softcap: 50 });
+  assert.is(embedScale(a), Math.fround(48));
+  // Gemma-2-2B: 2,614,341,888 parameters (four C norms per layer, tied head)
+  assert.is(paramCount(a), 2614341888);
+  const shapes = Object.fromEntries(hfParamList({ ...g, numLayers: 1 }).map((p) => [p.name, p.shape]));
+  for (const n of ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm']) assert.equal(shapes[`model.layers.0.${n}.weight`], [2304]);
+  assert.equal(shapes['model.layers.0.self_attn.q_proj.weight'], [8 * 256, 2304]);
+  assert.ok(!('lm_head.weight' in shapes));
+  // our parameters map one to one onto the checkpoint's names (ln2 = the MLP's input norm = pre_feedforward_layernorm)
+  const a1 = { ...a, layers: 1 };
+  assert.equal(paramSpecs(a1).map((s) => llamaName(s.name, a1)).sort(), Object.keys(shapes).sort());
+  assert.is(llamaName('l0.ln2.w', a1), 'model.layers.0.pre_feedforward_layernorm.weight');
+  assert.is(llamaName('l0.an.w', a1), 'model.layers.0.post_attention_layernorm.weight');
+  // Gemma's norm weights multiply as (1 + w): a fresh model starts them at 0
+  assert.ok(paramSpecs(a1).filter((s) => s.shape.length === 1).every((s) => 'value' in s.init && s.init.value === 0));
+  // null soft caps and window: none; Gemma2Config's defaults fill what is missing
+  const n = parseConfig({ ...gemma2, attn_logit_softcapping: null, final_logit_softcapping: null, sliding_window: null });
+  assert.equal(archFromConfig(n).gemma2, { queryPreAttnScalar: 256, attnSoftcap: undefined, finalSoftcap: undefined, slidingWindow: undefined });
+  const { head_dim: _h, query_pre_attn_scalar: _q, attn_logit_softcapping: _c1, final_logit_softcapping: _c2, sliding_window: _w, tie_word_embeddings: _t, hidden_act: _a, ...bare } = gemma2 as Record<string, unknown>;
+  const d = parseConfig({ ...bare, tie_word_embeddings: undefined });
+  assert.equal(d.arch === 'llama' && [d.headDim, d.slidingWindow, d.tieWordEmbeddings, d.gemma2], [256, 4096, true, { queryPreAttnScalar: 256, attnLogitSoftcapping: 50, finalLogitSoftcapping: 30 }]);
+  assert.is(parseConfig({ ...gemma2, model_type: undefined }).modelType, 'gemma2'); // from architectures
+  expectConfigError({ ...gemma2, hidden_activation: 'gelu' }, /field "hidden_activation" is "gelu"; sppo's Gemma-2 MLP is GeGLU/);
+  expectConfigError({ ...gemma2, final_logit_softcapping: 0 }, /field "final_logit_softcapping" is 0/);
+  expectConfigError({ ...gemma2, query_pre_attn_scalar: -1 }, /field "query_pre_attn_scalar" is -1/);
+});
+
 test('gpt2: fields and defaults (n_inner = 4·n_embd, n_positions, epsilon, tied head)', () => {
   const g = parseConfig(gpt2);
   assert.equal(strip(g), {
@@ -189,7 +235,7 @@ test('missing or bad fields: one error naming the file and the field', () => {
 });
 
 test('configToJson: what we write parses back to the same config, with transformers fields', () => {
-  for (const src of [tinyllama, smollm, qwen2, qwen3, { ...qwen3, attention_bias: true, tie_word_embeddings: false, use_sliding_window: true, sliding_window: 512 }, mistral, gpt2, { ...tinyllama, attention_bias: true, mlp_bias: true, eos_token_id: [5, 6], pad_token_id: 0 }]) {
+  for (const src of [tinyllama, smollm, qwen2, qwen3, gemma2, { ...gemma2, attention_bias: true, tie_word_embeddings: false, attn_logit_softcapping: null, sliding_window: null }, { ...qwen3, attention_bias: true, tie_word_embeddings: false, use_sliding_window: true, sliding_window: 512 }, mistral, gpt2, { ...tinyllama, attention_bias: true, mlp_bias: true, eos_token_id: [5, 6], pad_token_id: 0 }]) {
     const cfg = parseConfig(src as Record<string, unknown>);
     for (const dtype of ['float32', 'float16'] as const) {
       const json = configToJson(cfg, dtype);
@@ -214,6 +260,13 @@ test('configToJson: what we write parses back to the same config, with transform
   // Qwen/Qwen3-0.6B's own config.json comes back with every field it had, unchanged
   const full3 = configToJson(parseConfig(qwen3), 'bfloat16');
   for (const [k, v] of Object.entries(qwen3)) assert.equal(full3[k], v, `qwen3 field ${k}`);
+  // google/gemma-2-2b-it's config.json likewise, and a bare gemma2 config writes Gemma2Config's fields
+  const fullG = configToJson(parseConfig(gemma2), 'float32');
+  for (const [k, v] of Object.entries(gemma2)) assert.equal(fullG[k], v, `gemma2 field ${k}`);
+  const { source: _sg, ...bareG } = parseConfig(gemma2);
+  const qg = configToJson(bareG as ModelConfig);
+  assert.equal([qg.architectures, qg.hidden_activation, qg.query_pre_attn_scalar, qg.sliding_window, qg.attn_logit_softcapping, qg.final_logit_softcapping, qg.head_dim],
+    [['Gemma2ForCausalLM'], 'gelu_pytorch_tanh', 256, 4096, 50, 30, 256]);
   const g = configToJson({ ...parseConfig(gpt2), source: undefined });
   assert.equal([g.architectures, g.n_inner, g.activation_function, g.n_positions], [['GPT2LMHeadModel'], null, 'gelu_new', 1024]);
   // inexpressible combinations are refused

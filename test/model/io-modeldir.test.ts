@@ -19,7 +19,7 @@ import { readModelDir, writeModelDir } from '../../src/model/modeldir.js';
 import { f16BitsToFloat, floatToBf16Bits, floatToF16Bits, serializeSafetensors } from '../../src/model/safetensors.js';
 import { errorOf, FIXTURES, ROOT, tmpDir } from './io-helpers.js';
 
-const NAMES = ['llama-gqa', 'qwen2-tied', 'gpt2', 'qwen3-gqa', 'qwen3-tied'];
+const NAMES = ['llama-gqa', 'qwen2-tied', 'gpt2', 'qwen3-gqa', 'qwen3-tied', 'gemma2-gqa', 'gemma2-bias'];
 const work = tmpDir('modeldir');
 process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
 

@@ -1,6 +1,6 @@
 // Phi-3 beyond the PyTorch fixtures (test/model/fixtures.test.ts): the checkpoint layout survives
 // load → save (disk and in-memory paths) bit for bit, with Phi-3's fused names; BF16 fused rows stay
-// 16-bit under 'keep'; the sliding window is refused where it would matter (not masked yet);
+// 16-bit under 'keep'; the sliding window masks KV-cache decoding as the full forward;
 // config.json's Phi-3 fields (partial_rotary_factor, LongRoPE) are read or refused clearly; and
 // Phi-3's chat templates render through the jinja path. What sppo writes in BF16 loads in the
 // fixture script's strict Phi3ForCausalLM loader (tools/fixture_phi3.py --check) with PyTorch's
@@ -142,17 +142,24 @@ for (const beName of backendNames()) {
     model.dispose(); back.model.dispose();
   });
 
-  s('a sequence that reaches the sliding window is refused (training forward and generation)', async () => {
+  s('sliding window (5) in KV-cache decoding past it: greedy tokens = argmax of the full forward at every step', async () => {
     const be = await getBackend(beName);
-    const { model } = loadModel(be, fixture);
-    const n = 49, ids = new Int32Array(n).fill(3), pos = Int32Array.from({ length: n }, (_, i) => i);
-    const long: Batch = { B: 1, T: n, ids, positions: pos, keyMask: new Int32Array(n).fill(1), targets: new Int32Array(n).fill(-1) };
-    assert.throws(() => model.forwardHidden(long), /position 48 reaches the model's sliding window \(48\)/);
-    // 48 positions (0..47) are within it: full causal attention is the sliding-window attention there
-    model.forwardHidden({ ...long, T: 48, ids: ids.subarray(0, 48), positions: pos.subarray(0, 48), keyMask: long.keyMask.subarray(0, 48), targets: long.targets.subarray(0, 48) });
-    let msg = '';
-    try { await generate(model, [[1, 2, 3]], { maxNewTokens: 60 }); } catch (e) { msg = (e as Error).message; }
-    assert.match(msg, /sliding window \(48\)/);
+    const { model } = loadModel(be, path.join(fixture, '../phi3-longrope'));
+    assert.is(model.arch.slidingWindow, 5);
+    const prompts = [[1, 7, 30], [9]], steps = 9;
+    const res = await generate(model, prompts, { maxNewTokens: steps });
+    const V = model.arch.vocab;
+    for (let b = 0; b < prompts.length; b++) {
+      const seq = [...prompts[b]];
+      for (let t = 0; t < steps; t++) {
+        const n = seq.length;
+        const lg = await be.read(model.forwardLogits({ B: 1, T: n, ids: Int32Array.from(seq), positions: Int32Array.from({ length: n }, (_, i) => i), keyMask: new Int32Array(n).fill(1), targets: new Int32Array(n).fill(-1) }));
+        let best = 0;
+        for (let v = 1; v < V; v++) if (lg[(n - 1) * V + v] > lg[(n - 1) * V + best]) best = v;
+        assert.is(res.tokens[b][t], best, `row ${b} step ${t}`);
+        seq.push(best);
+      }
+    }
     model.dispose();
   });
 

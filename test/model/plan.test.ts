@@ -17,6 +17,9 @@ import { backendNames, expectClose, getBackend, Rng, SEED } from '../kernels/har
 // awkward sizes: vocab 67, hidden 24, 3 layers, GQA 6:2
 const arch: Arch = { family: 'llama', vocab: 67, hidden: 24, layers: 3, heads: 6, kvHeads: 2, headDim: 4, intermediate: 40, normEps: 1e-5, ropeTheta: 10000, tied: true, qkvBias: false, maxPositions: 64 };
 
+// Gemma-2 on the same shapes: post-norm activations, window on even layers, soft caps
+const gemma2Arch: Arch = { ...arch, gemma2: { queryPreAttnScalar: 4, attnSoftcap: 20, finalSoftcap: 15, slidingWindow: 3 } };
+
 function seqs(rng: Rng, n: number) {
   return Array.from({ length: n }, () => ({ prompt: Array.from(rng.i32(rng.int(1, 5), 0, arch.vocab)), response: Array.from(rng.i32(rng.int(3, 12), 0, arch.vocab)) }));
 }
@@ -26,9 +29,10 @@ const wasmOnly = (be: { name: string }) => be.name === 'wasm';
 for (const beName of backendNames()) {
   const s = suite(`memory plan [${beName}]`);
 
-  s('a pass allocates no more than its estimate, and not far less', async () => {
+  for (const [archName, A] of [['llama', arch], ['gemma2', gemma2Arch]] as const)
+  s(`a pass allocates no more than its estimate, and not far less (${archName})`, async () => {
     const be = await getBackend(beName);
-    const model = new Transformer(be, arch, uploadParams(be, arch, initParams(arch, 1)));
+    const model = new Transformer(be, A, uploadParams(be, A, initParams(A, 1)));
     model.zeroGrad();
     const rng = new Rng(SEED ^ 0x91);
     const data = seqs(rng, 5);
@@ -46,7 +50,7 @@ for (const beName of backendNames()) {
       await be.read(logp);
       be.dispose(d);
       const used = memoryBudget(be).inUse - before;
-      const est = passBytes(arch, 'train', { rows: batch.B, seq: batch.T, recompute, chunkBytes, keepLogits });
+      const est = passBytes(A, 'train', { rows: batch.B, seq: batch.T, recompute, chunkBytes, keepLogits });
       // the estimate adds 1 MiB of slack and the matmul's packed scratch (already held on wasm)
       if (used > est) throw new Error(`recompute=${recompute} keepLogits=${keepLogits}: the pass allocated ${used} bytes, over its estimate ${est} (seed ${SEED})`);
       if (!wasmOnly(be) && used < (est - 2 ** 20) * 0.5) throw new Error(`recompute=${recompute} keepLogits=${keepLogits}: estimate ${est} is far above the ${used} bytes used`);

@@ -84,6 +84,19 @@ test('Llama 3: header ids, trimmed content, bos on the first turn', () => {
   assert.is(applyChatTemplate(cfg, [{ role: 'user', content: '  padded \n' }]), '<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\npadded<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n');
 });
 
+test('Gemma-2-it: <start_of_turn>user / model turns, trimmed content, bos, no system role, alternation enforced', () => {
+  const cfg = load('gemma-2-it.json');
+  const body = '<bos><start_of_turn>user\nHello!<end_of_turn>\n<start_of_turn>model\nHi there. How can I help?<end_of_turn>\n<start_of_turn>user\nWhat is 2+2?<end_of_turn>\n';
+  assert.is(applyChatTemplate(cfg, TWO_TURNS), body);
+  assert.is(applyChatTemplate(cfg, TWO_TURNS, { addGenerationPrompt: true }), body + '<start_of_turn>model\n');
+  // `'\n' + message['content'] | trim + ...`: the filter binds to the content alone (Jinja precedence)
+  const padded = [{ role: 'user', content: '  Hello!\n' }, { role: 'assistant', content: '\tHi there. How can I help?  ' }, { role: 'user', content: 'What is 2+2?' }];
+  assert.is(applyChatTemplate(cfg, padded), body);
+  throwsChat(() => applyChatTemplate(cfg, WITH_SYSTEM), /System role not supported/);
+  throwsChat(() => applyChatTemplate(cfg, [TWO_TURNS[0], TWO_TURNS[0]]), /Conversation roles must alternate user\/assistant\/user\/assistant\/\.\.\./);
+  throwsChat(() => applyChatTemplate(cfg, [TWO_TURNS[1]]), /Conversation roles must alternate/);
+});
+
 test('named templates: default, tool_use when tools are passed, templateName, errors listing names', () => {
   const cfg = load('named-templates.json');
   assert.equal(chatTemplateNames(cfg), ['default', 'tool_use', 'rag']);

@@ -259,6 +259,10 @@ export class WasmBackend implements Backend {
   geluBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.geluBackward(this, dx, x, dout); }
   geluErf(out: Tensor, x: Tensor): void { act.geluErf(this, out, x); }
   geluErfBackward(dx: Tensor, x: Tensor, dout: Tensor): void { act.geluErfBackward(this, dx, x, dout); }
+  geglu(out: Tensor, gate: Tensor, up: Tensor): void { act.geglu(this, out, gate, up); }
+  gegluBackward(dgate: Tensor, dup: Tensor, dout: Tensor, gate: Tensor, up: Tensor): void { act.gegluBackward(this, dgate, dup, dout, gate, up); }
+  softcap(out: Tensor, x: Tensor, cap: number): void { act.softcap(this, out, x, cap); }
+  softcapBackward(dx: Tensor, y: Tensor, dy: Tensor, cap: number): void { act.softcapBackward(this, dx, y, dy, cap); }
 
   embedding(out: Tensor, table: Tensor, ids: Tensor): void { emb.embedding(this, out, table, ids); }
   embeddingBackward(dtable: Tensor, dout: Tensor, ids: Tensor): void { emb.embeddingBackward(this, dtable, dout, ids); }

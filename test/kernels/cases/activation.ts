@@ -58,6 +58,45 @@ export const cases: KernelCase[] = [
       expectClose(await read(dup), Array.from(gate, (g, i) => dout[i] * siluRef(g)), 1e-5, 'swiglu dup', FLOOR);
     },
   })),
+  ...sizes.map((n): KernelCase => ({
+    name: `geglu + backward n=${n}`,
+    async run({ be, rng, input, out, read }) {
+      const gate = rng.f32(n, { std: 4 }), up = rng.f32(n), dout = rng.f32(n);
+      if (n >= 3) { gate[0] = 15; gate[1] = -15; gate[2] = -5.5; }
+      const tg = input(gate, [n]), tu = input(up, [n]);
+      const o = out([n]), dgate = out([n]), dup = out([n]);
+      be.geglu(o, tg, tu);
+      be.gegluBackward(dgate, dup, input(dout, [n]), tg, tu);
+      expectClose(await read(o), Array.from(gate, (g, i) => geluRef(g) * up[i]), 1e-5, 'geglu', FLOOR);
+      expectClose(await read(dgate), Array.from(gate, (g, i) => dout[i] * up[i] * geluGradRef(g)), 1e-5, 'geglu dgate', FLOOR);
+      expectClose(await read(dup), Array.from(gate, (g, i) => dout[i] * geluRef(g)), 1e-5, 'geglu dup', FLOOR);
+    },
+  })),
+  ...sizes.map((n): KernelCase => ({
+    name: `softcap + backward, out of place and in place, n=${n}`,
+    async run({ be, rng, input, out, read }) {
+      const cap = 2.5;
+      // N(0, 4²) around a cap of 2.5 (most values bent, many saturated), ±1e4 (tanh = ±1), a tiny one
+      const x = rng.f32(n, { std: 4 }), dy = rng.f32(n);
+      if (n >= 3) { x[0] = 1e4; x[1] = -1e4; x[2] = 1e-4; }
+      const want = Array.from(x, (v) => cap * Math.tanh(v / cap));
+      const dwant = Array.from(x, (v, i) => dy[i] * (1 - Math.tanh(v / cap) ** 2));
+      const tx = input(x, [n]), y = out([n]);
+      be.softcap(y, tx, cap);
+      const yIn = input(x.slice(), [n]);
+      be.softcap(yIn, yIn, cap);
+      const dx = out([n]), dyIn = input(dy.slice(), [n]);
+      be.softcapBackward(dx, y, input(dy, [n]), cap);
+      be.softcapBackward(dyIn, y, dyIn, cap);
+      expectClose(await read(y), want, 1e-6, 'softcap');
+      expectClose(await read(yIn), want, 1e-6, 'softcap in place');
+      // 1 − (y/cap)² from the f32 output cancels where tanh saturates (as PyTorch's tanh backward
+      // does, from its output too): judged against the gradient's own scale, max |dy|
+      const dyMax = dy.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expectClose(await read(dx), dwant, 2e-6, 'softcapBackward', dyMax);
+      expectClose(await read(dyIn), dwant, 2e-6, 'softcapBackward in place', dyMax);
+    },
+  })),
   {
     name: 'activations reject mismatched sizes and in-place use',
     async run({ be, out }) {
@@ -69,6 +108,10 @@ export const cases: KernelCase[] = [
         ['geluErf out of 9', () => be.geluErf(out([9]), x)],
         ['geluErfBackward in place', () => be.geluErfBackward(x, x, out([10]))],
         ['swigluBackward dgate = dup', () => { const d = out([10]); be.swigluBackward(d, d, out([10]), x, out([10])); }],
+        ['geglu in place', () => be.geglu(x, x, out([10]))],
+        ['softcap out of 9', () => be.softcap(out([9]), x, 1)],
+        ['softcap cap 0', () => be.softcap(out([10]), x, 0)],
+        ['softcapBackward dx = y', () => be.softcapBackward(x, x, out([10]), 1)],
       ];
       for (const [what, f] of bad) {
         let threw = false;

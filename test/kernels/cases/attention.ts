@@ -18,6 +18,12 @@ const shapes: AttnCase[] = [
   { batch: 2, seq: 17, heads: 4, kvHeads: 2, headDim: 8, mask: 'left' },
   { batch: 2, seq: 9, heads: 3, kvHeads: 3, headDim: 16, mask: 'right' },
   { batch: 3, seq: 9, heads: 2, kvHeads: 1, headDim: 16, mask: 'holes+empty', scale: 0.9 },
+  // Gemma-2: sliding window shorter than the sequence, soft cap small enough to bend the scores
+  { batch: 2, seq: 17, heads: 4, kvHeads: 2, headDim: 12, mask: 'none', window: 5 },
+  { batch: 1, seq: 65, heads: 2, kvHeads: 1, headDim: 8, mask: 'none', scale: 1, std: 2, softcap: 3 },
+  { batch: 2, seq: 33, heads: 2, kvHeads: 1, headDim: 20, mask: 'left', window: 7, softcap: 2.5, scale: 0.6 },
+  { batch: 3, seq: 9, heads: 2, kvHeads: 1, headDim: 16, mask: 'holes+empty', window: 2, softcap: 1.5 },
+  { batch: 1, seq: 3, heads: 1, kvHeads: 1, headDim: 8, mask: 'right', window: 1, softcap: 50 },
 ];
 
 function makeMask(kind: MaskKind, B: number, T: number, rng: CaseContext['rng']): Int32Array | null {
@@ -35,7 +41,8 @@ function makeMask(kind: MaskKind, B: number, T: number, rng: CaseContext['rng'])
 }
 
 function describe(s: AttnCase): string {
-  return `B${s.batch} T${s.seq} Hq${s.heads}/Hkv${s.kvHeads} D${s.headDim}${s.scale !== undefined ? ` scale=${s.scale}` : ''} mask=${s.mask}`;
+  return `B${s.batch} T${s.seq} Hq${s.heads}/Hkv${s.kvHeads} D${s.headDim}${s.scale !== undefined ? ` scale=${s.scale}` : ''} mask=${s.mask}`
+    + `${s.window !== undefined ? ` window=${s.window}` : ''}${s.softcap !== undefined ? ` softcap=${s.softcap}` : ''}`;
 }
 
 /** the variants to force on this backend ([null] = the backend's own choice) */
@@ -95,6 +102,8 @@ export const cases: KernelCase[] = [
         [() => be.attention(y, lse, q, k, v, { ...o, keyMask: input(new Float32Array(2), [1, 2]) }), /keyMask must be i32/],
         [() => be.attention(y, y, q, k, v, o), /lse .*expected 8|same tensor/],
         [() => be.attention(q, lse, q, k, v, o), /out and q are the same tensor/],
+        [() => be.attention(y, lse, q, k, v, { ...o, window: 0 }), /window=0 must be a positive integer/],
+        [() => be.attention(y, lse, q, k, v, { ...o, softcap: -1 }), /softcap=-1 must be a positive finite number/],
       ];
       for (const [f, re] of bad) {
         let msg = '';

@@ -2,6 +2,7 @@
 // cache (shaders/kv_write.wgsl).
 import { expectDtype, expectSize, ShapeError, type CachedAttentionOptions, type Tensor } from '../../backend.js';
 import { grid1d, Params, type GPUTensor } from '../context.js';
+import { attentionExtras } from '../../validate.js';
 import type { WebGPUBackend } from '../backend.js';
 
 const ones = new WeakMap<WebGPUBackend, GPUTensor>();
@@ -25,6 +26,7 @@ export function checkCached(out: Tensor, q: Tensor, kc: Tensor, vc: Tensor, o: C
   expectSize('attentionCached', 'kCache', kc, B * S * KH * D);
   expectSize('attentionCached', 'vCache', vc, B * S * KH * D);
   if (o.keyMask) { expectSize('attentionCached', 'keyMask', o.keyMask, B * S); expectDtype('attentionCached', 'keyMask', o.keyMask, 'i32'); }
+  attentionExtras('attentionCached', o);
 }
 
 export function attentionCached(be: WebGPUBackend, out: Tensor, q: Tensor, kc: Tensor, vc: Tensor, o: CachedAttentionOptions): void {
@@ -33,7 +35,7 @@ export function attentionCached(be: WebGPUBackend, out: Tensor, q: Tensor, kc: T
   const MAXD = D <= 32 ? 32 : D <= 64 ? 64 : D <= 128 ? 128 : D <= 256 ? 256 : 0;
   if (!MAXD) throw new ShapeError(`attentionCached: headDim ${D} over the supported 256`);
   const mask = o.keyMask ? be.t(o.keyMask) : onesMask(be, B * S);
-  const p = new Params().u(B).u(Tq).u(S).u(start).u(H).u(KH).u(D).f(o.scale ?? 1 / Math.sqrt(D));
+  const p = new Params().u(B).u(Tq).u(S).u(start).u(H).u(KH).u(D).f(o.scale ?? 1 / Math.sqrt(D)).u(o.window ?? 0).f(o.softcap ?? 0);
   be.ctx.dispatch('attention_cached', 'main', { MAXD }, p, [be.t(out), be.t(q), be.t(kc), be.t(vc), mask], [Math.ceil((B * H * Tq) / 64)]);
 }
 

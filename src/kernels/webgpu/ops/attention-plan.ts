@@ -40,7 +40,7 @@ export function tileRows(gpu: GPUContext, floatsPerRow: number): number {
 export const attentionScale = (o: AttentionOptions) => o.scale ?? 1 / Math.sqrt(o.headDim);
 
 function params(o: AttentionOptions): Params {
-  return new Params().u(o.seq).u(o.heads).u(o.kvHeads).u(o.keyMask ? 1 : 0).f(attentionScale(o));
+  return new Params().u(o.seq).u(o.heads).u(o.kvHeads).u(o.keyMask ? 1 : 0).f(attentionScale(o)).u(o.window ?? 0).f(o.softcap ?? 0);
 }
 
 /** out (B,T,Hq,D), lse (B,Hq,T) from q, k, v; mask is the keyMask or any i32 placeholder */
