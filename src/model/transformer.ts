@@ -10,6 +10,7 @@
 // The blocks (and what differs between Llama, Qwen2/3, Gemma-2 and GPT-2) live in layers*.ts, shared
 // with the KV-cache decoder; this file holds the parameters, the activations of a (B,T) shape,
 // and the order of the passes: embeddings → blocks → final norm → LM head, and back.
+import { uniform } from '../sampling/rng.js';
 import type { Backend, Tensor } from '../kernels/backend.js';
 import { embedScale, paramSpecs, positionLimit, validateArch, type Arch } from './arch.js';
 import { OffsetNormWeights } from './norm-weights.js';
@@ -20,6 +21,9 @@ import {
   type LinearGrads, type LoRA, type MLPActs, type MLPGrads, type MLPParams, type NormGrads, type NormParams,
 } from './layers.js';
 import { FusedLMHead, headChunk, lmHeadScratchBytes, type LMHeadOptions } from './lm-head.js';
+
+/** the seeded RNG stream LoRA's A matrices draw from (sampling/rng.ts) */
+const LORA_INIT_STREAM = 0x10a;
 
 /** A padded batch of token sequences, ready for the device. */
 export interface Batch {
@@ -268,8 +272,7 @@ export class Transformer {
     if (!Number.isInteger(o.rank) || o.rank < 1) throw new Error(`LoRA: rank must be a positive integer, got ${o.rank}`);
     const valid = this.arch.family === 'gpt2' ? ['q', 'k', 'v', 'o', 'fc', 'proj'] : ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
     for (const t of o.targets) if (!valid.includes(t)) throw new Error(`LoRA: unknown target "${t}": use ${valid.join(', ')}`);
-    let seed = (o.seed ?? 0) * 2654435761 >>> 0 || 1;
-    const rnd = () => { seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0; return seed / 4294967296 - 0.5; };
+    const draw = uniform(o.seed ?? 0, LORA_INIT_STREAM), rnd = () => draw() - 0.5; // A ~ U(−bound, bound)
     for (let i = 0; i < this.arch.layers; i++) {
       for (const t of o.targets) {
         const name = `l${i}.${t}`;
