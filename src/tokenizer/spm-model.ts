@@ -121,6 +121,10 @@ export function parseSpmModel(buf: Uint8Array, file: string): SpmModel {
     return false;
   });
   if (m.pieces.length === 0) throw new TokenizerFileError(file, 'pieces', 'the model has no pieces: not a SentencePiece model (spm.model)');
+  // a non-finite score makes the Viterbi lattice lose every path through that piece (no
+  // segmentation at all); SentencePiece's trainer never writes one
+  const bad = m.pieces.findIndex((p) => !Number.isFinite(p.score));
+  if (bad >= 0) throw new TokenizerFileError(file, `pieces[${bad}].score`, `is ${m.pieces[bad].score} (piece ${JSON.stringify(m.pieces[bad].piece)}): scores must be finite — the file is damaged; download spm.model again`);
   const unk = m.pieces.findIndex((p) => p.type === PIECE_UNKNOWN);
   m.unkId = unk >= 0 ? unk : unkField;
   if (m.unkId < 0 || m.unkId >= m.pieces.length) throw new TokenizerFileError(file, 'pieces', 'no piece of type UNKNOWN: a SentencePiece model needs one');

@@ -109,6 +109,7 @@ export class UnigramTokenizer {
         if (sc > best[i + 1]) { best[i + 1] = sc; from[i + 1] = i; piece[i + 1] = -2; } // −2: unknown
       }
     }
+    if (best[n] === -Infinity) throw new TokenizerFileError(this.file, 'pieces', `no segmentation of ${JSON.stringify(s.slice(0, 40))}: the model's pieces and scores leave no path (is the file damaged?)`);
     const nodes: [number, number, number][] = []; // [start, end, id or −2]
     for (let j = n; j > 0; j = from[j]) nodes.push([from[j], j, piece[j]]);
     nodes.reverse();
