@@ -35,7 +35,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_model_fixtures import OUT, make_batch, roundtrip_check, st_write, token_losses  # noqa: E402
+from make_model_fixtures import OUT, fd_check, make_batch, roundtrip_check, st_write, token_losses  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 
@@ -155,24 +155,6 @@ def init_params(c, gen):
     return out
 
 
-def fd_check(c, P, ids, mask, pos, labels, gen, probes=16):
-    """autograd against central differences on random parameter entries"""
-    names = list(P)
-    with torch.no_grad():
-        for _ in range(probes):
-            n = names[gen.integers(len(names))]
-            flat = P[n].view(-1)
-            i = int(gen.integers(flat.numel()))
-            h, x0 = 1e-5, flat[i].item()
-            flat[i] = x0 + h
-            up = token_losses(gemma2_forward(c, P, ids, mask, pos), ids, labels)[0].item()
-            flat[i] = x0 - h
-            dn = token_losses(gemma2_forward(c, P, ids, mask, pos), ids, labels)[0].item()
-            flat[i] = x0
-            fd, ad = (up - dn) / (2 * h), P[n].grad.view(-1)[i].item()
-            assert abs(fd - ad) <= 1e-6 * max(1.0, abs(ad)), f'{n}[{i}]: autograd {ad} vs finite difference {fd}'
-
-
 def bends(c, P, ids, mask, pos):
     """how much each Gemma-2 piece moves the logits (a fixture where one does not matter is useless)"""
     base = gemma2_forward(c, P, ids, mask, pos)
@@ -193,7 +175,7 @@ def make(name, config, seed):
     logits = gemma2_forward(config, P, ids, mask, pos)
     loss, seq_lp, tok_lp = token_losses(logits, ids, labels)
     loss.backward()
-    fd_check(config, P, ids, mask, pos, labels, gen)
+    fd_check(config, P, ids, mask, pos, labels, gen, probes=16, fwd=gemma2_forward)
     with torch.no_grad():
         moved = bends(config, P, ids, mask, pos)
     for k, v in moved.items():

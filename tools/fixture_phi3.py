@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_model_fixtures import (OUT, hf_position_ids, make_batch, masked_softmax_attention,  # noqa: E402
+from make_model_fixtures import (OUT, fd_check, hf_position_ids, make_batch, masked_softmax_attention,  # noqa: E402
                                  rms_norm, rotate_half, roundtrip_check, st_read, st_write, token_losses)
 
 torch.set_default_dtype(torch.float64)
@@ -122,23 +122,6 @@ def init_params(c, gen, emb_std):
     return out
 
 
-def fd_check(c, P, ids, mask, pos, labels, gen, probes=12):
-    """autograd against central differences at random parameter entries"""
-    names = list(P)
-    with torch.no_grad():
-        for _ in range(probes):
-            n = names[gen.integers(len(names))]
-            flat, i, h = P[n].view(-1), int(gen.integers(P[n].numel())), 1e-5
-            x0 = flat[i].item()
-            flat[i] = x0 + h
-            up = token_losses(phi3_forward(c, P, ids, mask, pos), ids, labels)[0].item()
-            flat[i] = x0 - h
-            dn = token_losses(phi3_forward(c, P, ids, mask, pos), ids, labels)[0].item()
-            flat[i] = x0
-            fd, ad = (up - dn) / (2 * h), P[n].grad.view(-1)[i].item()
-            assert abs(fd - ad) <= 1e-6 * max(1.0, abs(ad)), f'{n}[{i}]: autograd {ad} vs finite difference {fd}'
-
-
 def make_fixture(name, c, seed, emb_std):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
@@ -149,7 +132,7 @@ def make_fixture(name, c, seed, emb_std):
     logits = phi3_forward(c, P, ids, mask, pos)
     loss, seq_lp, tok_lp = token_losses(logits, ids, labels)
     loss.backward()
-    fd_check(c, P, ids, mask, pos, labels, gen)
+    fd_check(c, P, ids, mask, pos, labels, gen, probes=12, fwd=phi3_forward)
     # partial rotary (and LongRoPE) must matter: the same weights with plain full rotary give other logits
     full = dict(c, partial_rotary_factor=1.0, rope_scaling=None)
     with torch.no_grad():

@@ -387,8 +387,11 @@ def make_batch(V, gen, B=3, T=11):
     return ids, mask, hf_position_ids(mask), labels
 
 
-def fd_check(c, P, ids, mask, pos, labels, gen, probes=12):
-    """autograd against central differences on random parameter entries (guards the masking code)"""
+def fd_check(c, P, ids, mask, pos, labels, gen, probes=12, fwd=None):
+    """autograd against central differences on random parameter entries (guards the masking code);
+    fwd: the model's forward (default: this file's Llama-family forward; the Gemma-2 and Phi-3
+    fixture scripts pass theirs)"""
+    fwd = fwd or forward
     names = list(P)
     with torch.no_grad():
         for _ in range(probes):
@@ -397,9 +400,9 @@ def fd_check(c, P, ids, mask, pos, labels, gen, probes=12):
             i = int(gen.integers(flat.numel()))
             h, x0 = 1e-5, flat[i].item()
             flat[i] = x0 + h
-            up = token_losses(forward(c, P, ids, mask, pos), ids, labels)[0].item()
+            up = token_losses(fwd(c, P, ids, mask, pos), ids, labels)[0].item()
             flat[i] = x0 - h
-            dn = token_losses(forward(c, P, ids, mask, pos), ids, labels)[0].item()
+            dn = token_losses(fwd(c, P, ids, mask, pos), ids, labels)[0].item()
             flat[i] = x0
             fd, ad = (up - dn) / (2 * h), P[n].grad.view(-1)[i].item()
             assert abs(fd - ad) <= 1e-6 * max(1.0, abs(ad)), f'{n}[{i}]: autograd {ad} vs finite difference {fd}'
