@@ -26,7 +26,6 @@ Files as tools/make_model_fixtures.py writes them (shared helpers are imported f
 config.json, model.safetensors (F32, HF names), batch.json, expected.safetensors (logits,
 token_logprobs, seq_logprobs, loss, grad.<every parameter>).
 """
-import json
 import math
 import os
 import sys
@@ -35,7 +34,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_model_fixtures import OUT, fd_check, make_batch, roundtrip_check, st_write, token_losses  # noqa: E402
+from make_model_fixtures import OUT, fd_check, make_batch, token_losses, write_fixture  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 
@@ -180,29 +179,8 @@ def make(name, config, seed):
         moved = bends(config, P, ids, mask, pos)
     for k, v in moved.items():
         assert v > 1e-2, f'{name}: {k} changes the logits by only {v}'
-    with open(os.path.join(d, 'config.json'), 'w') as f:
-        json.dump(config, f, indent=2)
-        f.write('\n')
-    st_write(os.path.join(d, 'model.safetensors'), params)
-    roundtrip_check(os.path.join(d, 'model.safetensors'), params)
-    batch = {
-        'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'position_ids': pos.tolist(), 'labels': labels.tolist(),
-        'notes': 'row 0 right-padded, row 1 left-padded, row 2 unpadded; position_ids as transformers generate() makes them '
-                 '(cumsum(attention_mask) - 1, 1 at padding); labels: token id at response positions, -100 elsewhere; '
-                 'loss = mean over t with labels[t] != -100 of -log p(labels[t] | logits[t-1]); logits at left-padding '
-                 'positions follow sppo attention (a query with no visible key attends to nothing)',
-        'max_abs_logit_change_without': moved,
-    }
-    with open(os.path.join(d, 'batch.json'), 'w') as f:
-        json.dump(batch, f)
-        f.write('\n')
-    f32 = lambda t: t.detach().numpy().astype(np.float32)  # noqa: E731
-    expected = [('logits', f32(logits)), ('token_logprobs', f32(tok_lp)), ('seq_logprobs', f32(seq_lp)),
-                ('loss', f32(loss).reshape(1))]
-    expected += [(f'grad.{n}', f32(P[n].grad)) for n, _ in params]
-    st_write(os.path.join(d, 'expected.safetensors'), expected)
-    roundtrip_check(os.path.join(d, 'expected.safetensors'), expected)
-    size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+    size = write_fixture(d, config, params, P, (ids, mask, pos, labels), (logits, loss, seq_lp, tok_lp),
+                         extra={'max_abs_logit_change_without': moved})
     print(f'{name}: {sum(a.size for _, a in params)} params, loss {loss.item():.6f}, logits moved by {moved}, {size / 1024:.0f} KiB', file=sys.stderr)
 
 

@@ -34,8 +34,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_model_fixtures import (OUT, fd_check, hf_position_ids, make_batch, masked_softmax_attention,  # noqa: E402
-                                 rms_norm, rotate_half, roundtrip_check, st_read, st_write, token_losses)
+from make_model_fixtures import (OUT, fd_check, hf_position_ids, write_fixture, make_batch, masked_softmax_attention,  # noqa: E402
+                                 rms_norm, rotate_half, st_read, token_losses)
 
 torch.set_default_dtype(torch.float64)
 
@@ -142,22 +142,8 @@ def make_fixture(name, c, seed, emb_std):
             d2 = (phi3_forward(plain, P, ids, mask, pos) - logits).abs().max().item()
             assert d2 > 1e-2, f'{name}: LongRoPE changes the logits by only {d2}'
     assert diff > 1e-2, f'{name}: partial rotary changes the logits by only {diff}'
-    with open(os.path.join(d, 'config.json'), 'w') as f:
-        json.dump(c, f, indent=2)
-        f.write('\n')
-    st_write(os.path.join(d, 'model.safetensors'), params)
-    roundtrip_check(os.path.join(d, 'model.safetensors'), params)
-    batch = {'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'position_ids': pos.tolist(), 'labels': labels.tolist(),
-             'notes': 'as make_model_fixtures.py: row 0 right-padded, row 1 left-padded, row 2 unpadded'}
-    with open(os.path.join(d, 'batch.json'), 'w') as f:
-        json.dump(batch, f)
-        f.write('\n')
-    f32 = lambda t: t.detach().numpy().astype(np.float32)
-    expected = [('logits', f32(logits)), ('token_logprobs', f32(tok_lp)), ('seq_logprobs', f32(seq_lp)), ('loss', f32(loss).reshape(1))]
-    expected += [(f'grad.{n}', f32(P[n].grad)) for n, _ in params]
-    st_write(os.path.join(d, 'expected.safetensors'), expected)
-    roundtrip_check(os.path.join(d, 'expected.safetensors'), expected)
-    size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+    size = write_fixture(d, c, params, P, (ids, mask, pos, labels), (logits, loss, seq_lp, tok_lp),
+                         notes='as make_model_fixtures.py: row 0 right-padded, row 1 left-padded, row 2 unpadded')
     print(f'{name}: {sum(a.size for _, a in params)} params, loss {loss.item():.6f}, full-vs-partial rotary logits differ by '
           f'{diff:.3f}, {size / 1024:.0f} KiB', file=sys.stderr)
 

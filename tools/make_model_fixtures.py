@@ -408,6 +408,37 @@ def fd_check(c, P, ids, mask, pos, labels, gen, probes=12, fwd=None):
             assert abs(fd - ad) <= 1e-6 * max(1.0, abs(ad)), f'{n}[{i}]: autograd {ad} vs finite difference {fd}'
 
 
+BATCH_NOTES = ('row 0 right-padded, row 1 left-padded, row 2 unpadded; position_ids as transformers generate() makes them '
+               '(cumsum(attention_mask) - 1, 1 at padding); labels: token id at response positions, -100 elsewhere; '
+               'loss = mean over t with labels[t] != -100 of -log p(labels[t] | logits[t-1]); logits at left-padding '
+               'positions follow sppo attention (a query with no visible key attends to nothing)')
+
+
+def write_fixture(d, config, params, P, batch, outputs, notes=BATCH_NOTES, extra=None):
+    """a fixture directory: config.json, model.safetensors (params), batch.json (ids, mask, position
+    ids, labels, notes, extra) and expected.safetensors (logits, token/sequence log-probs, loss and
+    every parameter's gradient from P); returns its size in bytes"""
+    ids, mask, pos, labels = batch
+    logits, loss, seq_lp, tok_lp = outputs
+    with open(os.path.join(d, 'config.json'), 'w') as f:
+        json.dump(config, f, indent=2)
+        f.write('\n')
+    st_write(os.path.join(d, 'model.safetensors'), params)
+    roundtrip_check(os.path.join(d, 'model.safetensors'), params)
+    doc = {'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'position_ids': pos.tolist(), 'labels': labels.tolist(),
+           'notes': notes, **(extra or {})}
+    with open(os.path.join(d, 'batch.json'), 'w') as f:
+        json.dump(doc, f)
+        f.write('\n')
+    f32 = lambda t: t.detach().numpy().astype(np.float32)  # noqa: E731
+    expected = [('logits', f32(logits)), ('token_logprobs', f32(tok_lp)), ('seq_logprobs', f32(seq_lp)),
+                ('loss', f32(loss).reshape(1))]
+    expected += [(f'grad.{n}', f32(P[n].grad)) for n, _ in params]
+    st_write(os.path.join(d, 'expected.safetensors'), expected)
+    roundtrip_check(os.path.join(d, 'expected.safetensors'), expected)
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+
+
 def make_fixture(name, config, seed, emb_std):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
@@ -419,28 +450,7 @@ def make_fixture(name, config, seed, emb_std):
     loss, seq_lp, tok_lp = token_losses(logits, ids, labels)
     loss.backward()
     fd_check(config, P, ids, mask, pos, labels, gen)
-    with open(os.path.join(d, 'config.json'), 'w') as f:
-        json.dump(config, f, indent=2)
-        f.write('\n')
-    st_write(os.path.join(d, 'model.safetensors'), params)
-    roundtrip_check(os.path.join(d, 'model.safetensors'), params)
-    batch = {
-        'input_ids': ids.tolist(), 'attention_mask': mask.tolist(), 'position_ids': pos.tolist(), 'labels': labels.tolist(),
-        'notes': 'row 0 right-padded, row 1 left-padded, row 2 unpadded; position_ids as transformers generate() makes them '
-                 '(cumsum(attention_mask) - 1, 1 at padding); labels: token id at response positions, -100 elsewhere; '
-                 'loss = mean over t with labels[t] != -100 of -log p(labels[t] | logits[t-1]); logits at left-padding '
-                 'positions follow sppo attention (a query with no visible key attends to nothing)',
-    }
-    with open(os.path.join(d, 'batch.json'), 'w') as f:
-        json.dump(batch, f)
-        f.write('\n')
-    f32 = lambda t: t.detach().numpy().astype(np.float32)
-    expected = [('logits', f32(logits)), ('token_logprobs', f32(tok_lp)), ('seq_logprobs', f32(seq_lp)),
-                ('loss', f32(loss).reshape(1))]
-    expected += [(f'grad.{n}', f32(P[n].grad)) for n, _ in params]
-    st_write(os.path.join(d, 'expected.safetensors'), expected)
-    roundtrip_check(os.path.join(d, 'expected.safetensors'), expected)
-    size = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+    size = write_fixture(d, config, params, P, (ids, mask, pos, labels), (logits, loss, seq_lp, tok_lp))
     print(f'{name}: {sum(a.size for _, a in params)} params, loss {loss.item():.6f}, {size / 1024:.0f} KiB', file=sys.stderr)
 
 # ---- llama2.c --------------------------------------------------------------------------------

@@ -295,7 +295,8 @@ export class Transformer {
   /**
    * Values [offset, offset+count) of parameter `name` (row-major, f32 — 16-bit weights widened),
    * its LoRA adapter folded in when merge is set and it has one: W + (α/r)·B A, summed in the
-   * same order as mergedParams(), so the values are the same to the bit. What saveModel streams.
+   * same order for any slicing, so the values are the same to the bit. What saveModel streams, and
+   * what mergedParams() reads whole.
    */
   async mergedSlice(name: string, offset: number, count: number, merge = true): Promise<Float32Array> {
     const t = this.p(name);
@@ -319,19 +320,7 @@ export class Transformer {
   /** Host copies of the weights with the adapters folded in (W + (α/r)·B A), without adapter tensors. */
   async mergedParams(): Promise<Map<string, Float32Array>> {
     const out = new Map<string, Float32Array>();
-    for (const [n, t] of this.params) if (!n.includes('.lora_')) out.set(n, (await this.be.read(t)) as Float32Array);
-    for (const [name, l] of this.lora) {
-      const w = out.get(name + '.w')!;
-      const A = (await this.be.read(l.a)) as Float32Array, B = (await this.be.read(l.b)) as Float32Array;
-      const [outF, inF] = this.p(name + '.w').shape;
-      const merged = w.slice();
-      for (let o = 0; o < outF; o++) for (let r = 0; r < l.rank; r++) {
-        const bv = B[o * l.rank + r] * l.scale;
-        if (bv === 0) continue;
-        for (let i = 0; i < inF; i++) merged[o * inF + i] += bv * A[r * inF + i];
-      }
-      out.set(name + '.w', merged);
-    }
+    for (const [n, t] of this.params) if (!n.includes('.lora_')) out.set(n, await this.mergedSlice(n, 0, t.size));
     return out;
   }
 
